@@ -1,0 +1,606 @@
+//===- ir/Infer.cpp - typing rules of every op ----------------------------===//
+#include "ir/Infer.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+namespace weft::ir {
+namespace {
+
+using Types = std::vector<Type>;
+
+Diag opError(OpKind k, const std::string &msg) {
+  return err(fmt::format("{}: {}", opName(k), msg));
+}
+
+bool dtypeAllowed(OperandDTypes allowed, DType t) {
+  switch (allowed) {
+  case OperandDTypes::Float:
+    return isFloat(t);
+  case OperandDTypes::Numeric:
+    return t != DType::I1;
+  case OperandDTypes::Bool:
+    return t == DType::I1;
+  case OperandDTypes::Any:
+    return true;
+  }
+  WEFT_UNREACHABLE("unhandled OperandDTypes");
+}
+
+const char *allowedStr(OperandDTypes allowed) {
+  switch (allowed) {
+  case OperandDTypes::Float:
+    return "a float dtype (f32, f64)";
+  case OperandDTypes::Numeric:
+    return "a numeric dtype (f32, f64, i32, i64)";
+  case OperandDTypes::Bool:
+    return "i1";
+  case OperandDTypes::Any:
+    return "any dtype";
+  }
+  WEFT_UNREACHABLE("unhandled OperandDTypes");
+}
+
+Status checkDType(OpKind k, const Type &t, const char *what) {
+  if (dtypeAllowed(opOperandDTypes(k), t.dtype()))
+    return {};
+  return opError(k, fmt::format("{} has dtype {} but must have {}", what, dtypeName(t.dtype()),
+                                allowedStr(opOperandDTypes(k))));
+}
+
+Status checkArity(OpKind k, size_t n, size_t want) {
+  if (n == want)
+    return {};
+  return opError(k, fmt::format("expects {} operand{}, got {}", want, want == 1 ? "" : "s", n));
+}
+
+template <typename T> Expected<T> attr(OpKind k, const Attrs &attrs, const char *key) {
+  auto it = attrs.find(key);
+  if (it == attrs.end())
+    return opError(k, fmt::format("missing attribute '{}'", key));
+  if (const T *v = std::get_if<T>(&it->second))
+    return *v;
+  const char *want = std::is_same_v<T, int64_t>                ? "an integer"
+                     : std::is_same_v<T, double>               ? "a float"
+                     : std::is_same_v<T, std::vector<int64_t>> ? "a list of integers"
+                     : std::is_same_v<T, std::vector<double>>  ? "a list of floats"
+                                                               : "a string";
+  return opError(k, fmt::format("attribute '{}' must be {}", key, want));
+}
+
+Status checkAxis(OpKind k, int64_t axis, int64_t rank, const char *what = "axis") {
+  if (axis >= 0 && axis < rank)
+    return {};
+  return opError(k, fmt::format("{} {} is out of range for rank {}", what, axis, rank));
+}
+
+Status checkIncreasingAxes(OpKind k, const std::vector<int64_t> &axes, int64_t rank,
+                           const char *what) {
+  for (size_t i = 0; i < axes.size(); ++i) {
+    WEFT_TRY(checkAxis(k, axes[i], rank, what));
+    if (i && axes[i] <= axes[i - 1])
+      return opError(k, fmt::format("{} must be strictly increasing", what));
+  }
+  return {};
+}
+
+Expected<Types> one(Type t) { return Types{std::move(t)}; }
+
+Expected<Types> inferElementwise(OpKind k, std::span<Value *const> ops) {
+  OpCategory c = opCategory(k);
+  size_t arity = c == OpCategory::Unary ? 1 : 2;
+  WEFT_TRY(checkArity(k, ops.size(), arity));
+  const Type &a = ops[0]->type();
+  WEFT_TRY(checkDType(k, a, "operand"));
+  if (arity == 2 && ops[1]->type() != a)
+    return opError(k, fmt::format("operand types differ: {} vs {}", a.str(), ops[1]->type().str()));
+  return one(c == OpCategory::Compare ? a.withDType(DType::I1) : a);
+}
+
+Expected<Types> inferSelect(std::span<Value *const> ops) {
+  OpKind k = OpKind::Select;
+  WEFT_TRY(checkArity(k, ops.size(), 3));
+  const Type &c = ops[0]->type(), &a = ops[1]->type(), &b = ops[2]->type();
+  if (c.dtype() != DType::I1)
+    return opError(k, fmt::format("condition must be i1, got {}", dtypeName(c.dtype())));
+  if (a != b)
+    return opError(k, fmt::format("value types differ: {} vs {}", a.str(), b.str()));
+  if (c.dims() != a.dims())
+    return opError(k, fmt::format("condition shape {} differs from value shape {}", c.shapeStr(),
+                                  a.shapeStr()));
+  return one(a);
+}
+
+Expected<Types> inferBroadcast(std::span<Value *const> ops, const Attrs &attrs, const Type &out) {
+  OpKind k = OpKind::Broadcast;
+  WEFT_TRY(checkArity(k, ops.size(), 1));
+  const Type &x = ops[0]->type();
+  auto dims = attr<std::vector<int64_t>>(k, attrs, "dims");
+  WEFT_TRY(dims.status());
+  if (static_cast<int64_t>(dims->size()) != x.rank())
+    return opError(k, fmt::format("dims has {} entries but the operand has rank {}", dims->size(),
+                                  x.rank()));
+  WEFT_TRY(checkIncreasingAxes(k, *dims, out.rank(), "dims"));
+  if (out.dtype() != x.dtype())
+    return opError(k, "result dtype must equal the operand dtype");
+  for (size_t i = 0; i < dims->size(); ++i) {
+    const Dim &d = x.dim(i), &r = out.dim((*dims)[i]);
+    if (d != r && d != Dim(1))
+      return opError(k, fmt::format("cannot broadcast {} to {}: operand axis {} has size {} "
+                                    "but result axis {} has size {}",
+                                    x.shapeStr(), out.shapeStr(), i, d.str(), (*dims)[i], r.str()));
+  }
+  return one(out);
+}
+
+Expected<Types> inferReshape(std::span<Value *const> ops, const Type &out) {
+  OpKind k = OpKind::Reshape;
+  WEFT_TRY(checkArity(k, ops.size(), 1));
+  const Type &x = ops[0]->type();
+  if (out.dtype() != x.dtype())
+    return opError(k, "result dtype must equal the operand dtype");
+  if (x.numElements() != out.numElements())
+    return opError(k, fmt::format("cannot reshape {} ({} elements) to {} ({} elements)",
+                                  x.shapeStr(), x.numElements().str(), out.shapeStr(),
+                                  out.numElements().str()));
+  return one(out);
+}
+
+Expected<Types> inferTranspose(std::span<Value *const> ops, const Attrs &attrs) {
+  OpKind k = OpKind::Transpose;
+  WEFT_TRY(checkArity(k, ops.size(), 1));
+  const Type &x = ops[0]->type();
+  auto perm = attr<std::vector<int64_t>>(k, attrs, "perm");
+  WEFT_TRY(perm.status());
+  std::vector<int64_t> sorted = *perm;
+  std::sort(sorted.begin(), sorted.end());
+  bool isPerm = static_cast<int64_t>(sorted.size()) == x.rank();
+  for (size_t i = 0; isPerm && i < sorted.size(); ++i)
+    isPerm = sorted[i] == static_cast<int64_t>(i);
+  if (!isPerm)
+    return opError(k, fmt::format("perm must be a permutation of 0..{} for operand {}",
+                                  x.rank() - 1, x.shapeStr()));
+  std::vector<Dim> dims;
+  for (int64_t p : *perm)
+    dims.push_back(x.dim(p));
+  return one(Type(dims, x.dtype()));
+}
+
+Expected<Types> inferSlice(std::span<Value *const> ops, const Attrs &attrs) {
+  OpKind k = OpKind::Slice;
+  WEFT_TRY(checkArity(k, ops.size(), 1));
+  const Type &x = ops[0]->type();
+  auto axis = attr<int64_t>(k, attrs, "axis");
+  auto start = attr<int64_t>(k, attrs, "start");
+  auto limit = attr<int64_t>(k, attrs, "limit");
+  WEFT_TRY(axis.status());
+  WEFT_TRY(start.status());
+  WEFT_TRY(limit.status());
+  WEFT_TRY(checkAxis(k, *axis, x.rank()));
+  const Dim &d = x.dim(*axis);
+  if (!d.isStatic())
+    return opError(k, fmt::format("axis {} of {} has symbolic size {}; only static axes can be "
+                                  "sliced",
+                                  *axis, x.shapeStr(), d.str()));
+  if (*start < 0 || *start > *limit || *limit > d.size())
+    return opError(k, fmt::format("range [{}, {}) is not within axis {} of size {}", *start,
+                                  *limit, *axis, d.size()));
+  std::vector<Dim> dims = x.dims();
+  dims[*axis] = Dim(*limit - *start);
+  return one(Type(dims, x.dtype()));
+}
+
+Expected<Types> inferConcat(std::span<Value *const> ops, const Attrs &attrs) {
+  OpKind k = OpKind::Concat;
+  if (ops.empty())
+    return opError(k, "expects at least one operand");
+  const Type &x = ops[0]->type();
+  auto axis = attr<int64_t>(k, attrs, "axis");
+  WEFT_TRY(axis.status());
+  WEFT_TRY(checkAxis(k, *axis, x.rank()));
+  std::vector<Dim> dims = x.dims();
+  for (size_t i = 1; i < ops.size(); ++i) {
+    const Type &y = ops[i]->type();
+    bool same = y.dtype() == x.dtype() && y.rank() == x.rank();
+    for (int64_t a = 0; same && a < x.rank(); ++a)
+      same = a == *axis || y.dim(a) == x.dim(a);
+    if (!same)
+      return opError(k, fmt::format("operand {} has type {} which does not match {} outside "
+                                    "axis {}",
+                                    i, y.str(), x.str(), *axis));
+    auto sum = dims[*axis].plus(y.dim(*axis));
+    if (!sum)
+      return opError(k, fmt::format("cannot add sizes {} and {} along axis {}",
+                                    dims[*axis].str(), y.dim(*axis).str(), *axis));
+    dims[*axis] = *sum;
+  }
+  return one(Type(dims, x.dtype()));
+}
+
+Expected<Types> inferPad(std::span<Value *const> ops, const Attrs &attrs) {
+  OpKind k = OpKind::Pad;
+  WEFT_TRY(checkArity(k, ops.size(), 1));
+  const Type &x = ops[0]->type();
+  auto low = attr<std::vector<int64_t>>(k, attrs, "low");
+  auto high = attr<std::vector<int64_t>>(k, attrs, "high");
+  auto value = attr<double>(k, attrs, "value");
+  WEFT_TRY(low.status());
+  WEFT_TRY(high.status());
+  WEFT_TRY(value.status());
+  if (static_cast<int64_t>(low->size()) != x.rank() ||
+      static_cast<int64_t>(high->size()) != x.rank())
+    return opError(k, fmt::format("low and high need {} entries, one per axis", x.rank()));
+  if (!isFloat(x.dtype()) && *value != std::trunc(*value))
+    return opError(k, "padding value of an integer tensor must be an integer");
+  std::vector<Dim> dims = x.dims();
+  for (int64_t a = 0; a < x.rank(); ++a) {
+    int64_t lo = (*low)[a], hi = (*high)[a];
+    if (lo < 0 || hi < 0)
+      return opError(k, "padding amounts must not be negative");
+    if (lo + hi == 0)
+      continue;
+    if (!dims[a].isStatic())
+      return opError(k, fmt::format("axis {} has symbolic size {}; only static axes can be "
+                                    "padded",
+                                    a, dims[a].str()));
+    dims[a] = Dim(dims[a].size() + lo + hi);
+  }
+  return one(Type(dims, x.dtype()));
+}
+
+/// table[:axis] + idx + table[axis+1:]
+Expected<Type> gatherShape(OpKind k, const Type &table, const Type &idx, int64_t axis) {
+  WEFT_TRY(checkAxis(k, axis, table.rank()));
+  if (!isInteger(idx.dtype()))
+    return opError(k, fmt::format("indices must be i32 or i64, got {}", dtypeName(idx.dtype())));
+  std::vector<Dim> dims(table.dims().begin(), table.dims().begin() + axis);
+  dims.insert(dims.end(), idx.dims().begin(), idx.dims().end());
+  dims.insert(dims.end(), table.dims().begin() + axis + 1, table.dims().end());
+  return Type(dims, table.dtype());
+}
+
+Expected<Types> inferGather(std::span<Value *const> ops, const Attrs &attrs) {
+  OpKind k = OpKind::Gather;
+  WEFT_TRY(checkArity(k, ops.size(), 2));
+  auto axis = attr<int64_t>(k, attrs, "axis");
+  WEFT_TRY(axis.status());
+  auto t = gatherShape(k, ops[0]->type(), ops[1]->type(), *axis);
+  WEFT_TRY(t.status());
+  return one(*t);
+}
+
+Expected<Types> inferScatterAdd(std::span<Value *const> ops, const Attrs &attrs) {
+  OpKind k = OpKind::ScatterAdd;
+  WEFT_TRY(checkArity(k, ops.size(), 3));
+  const Type &base = ops[0]->type();
+  WEFT_TRY(checkDType(k, base, "base"));
+  auto axis = attr<int64_t>(k, attrs, "axis");
+  WEFT_TRY(axis.status());
+  auto want = gatherShape(k, base, ops[1]->type(), *axis);
+  WEFT_TRY(want.status());
+  if (ops[2]->type() != *want)
+    return opError(k, fmt::format("updates have type {} but base {} and indices {} need {}",
+                                  ops[2]->type().str(), base.shapeStr(),
+                                  ops[1]->type().shapeStr(), want->str()));
+  return one(base);
+}
+
+Expected<Types> inferReduce(OpKind k, std::span<Value *const> ops, const Attrs &attrs) {
+  WEFT_TRY(checkArity(k, ops.size(), 1));
+  const Type &x = ops[0]->type();
+  WEFT_TRY(checkDType(k, x, "operand"));
+  auto axes = attr<std::vector<int64_t>>(k, attrs, "axes");
+  WEFT_TRY(axes.status());
+  WEFT_TRY(checkIncreasingAxes(k, *axes, x.rank(), "axes"));
+  std::vector<Dim> dims;
+  for (int64_t a = 0; a < x.rank(); ++a)
+    if (std::find(axes->begin(), axes->end(), a) == axes->end())
+      dims.push_back(x.dim(a));
+  return one(Type(dims, x.dtype()));
+}
+
+Expected<Types> inferArgmax(std::span<Value *const> ops, const Attrs &attrs) {
+  OpKind k = OpKind::Argmax;
+  WEFT_TRY(checkArity(k, ops.size(), 1));
+  const Type &x = ops[0]->type();
+  WEFT_TRY(checkDType(k, x, "operand"));
+  auto axis = attr<int64_t>(k, attrs, "axis");
+  WEFT_TRY(axis.status());
+  WEFT_TRY(checkAxis(k, *axis, x.rank()));
+  std::vector<Dim> dims = x.dims();
+  dims.erase(dims.begin() + *axis);
+  return one(Type(dims, DType::I64));
+}
+
+Expected<Types> inferMatmul(std::span<Value *const> ops) {
+  OpKind k = OpKind::Matmul;
+  WEFT_TRY(checkArity(k, ops.size(), 2));
+  const Type &a = ops[0]->type(), &b = ops[1]->type();
+  WEFT_TRY(checkDType(k, a, "lhs"));
+  if (a.dtype() != b.dtype())
+    return opError(k, fmt::format("dtypes differ: {} vs {}", dtypeName(a.dtype()),
+                                  dtypeName(b.dtype())));
+  if (a.rank() < 2 || a.rank() != b.rank())
+    return opError(k, fmt::format("operands must have the same rank >= 2, got {} and {}",
+                                  a.shapeStr(), b.shapeStr()));
+  int64_t r = a.rank();
+  for (int64_t i = 0; i + 2 < r; ++i)
+    if (a.dim(i) != b.dim(i))
+      return opError(k, fmt::format("batch dims differ: {} vs {}", a.shapeStr(), b.shapeStr()));
+  if (a.dim(r - 1) != b.dim(r - 2))
+    return opError(k, fmt::format("inner dims differ: {} vs {} ({} vs {})", a.dim(r - 1).str(),
+                                  b.dim(r - 2).str(), a.shapeStr(), b.shapeStr()));
+  std::vector<Dim> dims = a.dims();
+  dims[r - 1] = b.dim(r - 1);
+  return one(Type(dims, a.dtype()));
+}
+
+Expected<Types> inferConstant(std::span<Value *const> ops, const Attrs &attrs, const Type &out) {
+  OpKind k = OpKind::Constant;
+  WEFT_TRY(checkArity(k, ops.size(), 0));
+  auto it = attrs.find("value");
+  if (it == attrs.end())
+    return opError(k, "missing attribute 'value'");
+  size_t n = 0;
+  if (isFloat(out.dtype())) {
+    auto *vs = std::get_if<std::vector<double>>(&it->second);
+    if (!vs)
+      return opError(k, "value of a float constant must be a list of floats");
+    n = vs->size();
+  } else {
+    auto *vs = std::get_if<std::vector<int64_t>>(&it->second);
+    if (!vs)
+      return opError(k, "value of an integer constant must be a list of integers");
+    n = vs->size();
+    if (out.dtype() == DType::I1)
+      for (int64_t v : *vs)
+        if (v != 0 && v != 1)
+          return opError(k, "value of an i1 constant must be 0 or 1");
+  }
+  if (n == 1)
+    return one(out);
+  Dim count = out.numElements();
+  if (!count.isStatic() || static_cast<int64_t>(n) != count.size())
+    return opError(k, fmt::format("value has {} entries but {} has {} elements (give one value "
+                                  "for a splat)",
+                                  n, out.shapeStr(), count.str()));
+  return one(out);
+}
+
+Expected<Types> inferIota(std::span<Value *const> ops, const Attrs &attrs, const Type &out) {
+  OpKind k = OpKind::Iota;
+  WEFT_TRY(checkArity(k, ops.size(), 0));
+  WEFT_TRY(checkDType(k, out, "result"));
+  auto axis = attr<int64_t>(k, attrs, "axis");
+  WEFT_TRY(axis.status());
+  WEFT_TRY(checkAxis(k, *axis, out.rank()));
+  return one(out);
+}
+
+Expected<Types> inferCast(std::span<Value *const> ops, const Type &out) {
+  OpKind k = OpKind::Cast;
+  WEFT_TRY(checkArity(k, ops.size(), 1));
+  if (ops[0]->type().dims() != out.dims())
+    return opError(k, fmt::format("cast keeps the shape: {} vs {}", ops[0]->type().shapeStr(),
+                                  out.shapeStr()));
+  return one(out);
+}
+
+Expected<Types> inferRandom(OpKind k, std::span<Value *const> ops, const Type &out) {
+  WEFT_TRY(checkArity(k, ops.size(), 1));
+  if (ops[0]->type() != Type({}, DType::I64))
+    return opError(k, fmt::format("seed must be tensor<i64>, got {}", ops[0]->type().str()));
+  WEFT_TRY(checkDType(k, out, "result"));
+  return one(out);
+}
+
+Status checkBatchAxis(OpKind k, const Type &t, int64_t axis, const Dim &b, const char *what) {
+  if (t.rank() > axis && t.dim(axis) == b)
+    return {};
+  return opError(k, fmt::format("{} {} must have size {} on axis {} to be masked per example",
+                                what, t.str(), b.str(), axis));
+}
+
+Expected<Types> inferScan(std::span<Value *const> ops, const Attrs &attrs, const Block *body) {
+  OpKind k = OpKind::Scan;
+  auto groups = scanOperands(ops.size(), attrs);
+  WEFT_TRY(groups.status());
+  auto argTypes = regionArgTypes(k, ops, attrs);
+  WEFT_TRY(argTypes.status());
+  if (!body)
+    return opError(k, "has no body");
+  const Op *yield = body->back();
+  if (!yield || yield->kind() != OpKind::Yield)
+    return opError(k, "body must end with yield");
+  size_t nc = groups->numCarry;
+  if (yield->numOperands() < nc)
+    return opError(k, fmt::format("body yields {} values but there are {} carries",
+                                  yield->numOperands(), nc));
+  Types results;
+  for (size_t i = 0; i < nc; ++i) {
+    if (yield->operand(i)->type() != ops[i]->type())
+      return opError(k, fmt::format("carry {} enters as {} but the body yields {}", i,
+                                    ops[i]->type().str(), yield->operand(i)->type().str()));
+    results.push_back(ops[i]->type());
+  }
+  const Dim &steps = ops[nc]->type().dim(0);
+  std::optional<Dim> batch;
+  if (groups->hasLengths)
+    batch = ops.back()->type().dim(0);
+  for (size_t i = nc; i < yield->numOperands(); ++i) {
+    const Type &e = yield->operand(i)->type();
+    if (batch)
+      WEFT_TRY(checkBatchAxis(k, e, 0, *batch, "emit"));
+    std::vector<Dim> dims{steps};
+    dims.insert(dims.end(), e.dims().begin(), e.dims().end());
+    results.push_back(Type(dims, e.dtype()));
+  }
+  return results;
+}
+
+Expected<Types> inferWhile(std::span<Value *const> ops, const Attrs &attrs, const Block *body) {
+  OpKind k = OpKind::While;
+  auto argTypes = regionArgTypes(k, ops, attrs);
+  WEFT_TRY(argTypes.status());
+  int64_t maxTrips = *attr<int64_t>(k, attrs, "max_trips");
+  if (!body)
+    return opError(k, "has no body");
+  const Op *yield = body->back();
+  if (!yield || yield->kind() != OpKind::Yield)
+    return opError(k, "body must end with yield");
+  size_t nc = ops.size() - 1;
+  if (yield->numOperands() < nc + 1)
+    return opError(k, fmt::format("body yields {} values but needs the done flags and {} carries",
+                                  yield->numOperands(), nc));
+  const Type &fin = ops[0]->type();
+  if (yield->operand(0)->type() != fin)
+    return opError(k, fmt::format("body yields done flags of type {} but finished is {}",
+                                  yield->operand(0)->type().str(), fin.str()));
+  Types results{fin};
+  for (size_t i = 0; i < nc; ++i) {
+    if (yield->operand(i + 1)->type() != ops[i + 1]->type())
+      return opError(k, fmt::format("carry {} enters as {} but the body yields {}", i,
+                                    ops[i + 1]->type().str(), yield->operand(i + 1)->type().str()));
+    results.push_back(ops[i + 1]->type());
+  }
+  for (size_t i = nc + 1; i < yield->numOperands(); ++i) {
+    const Type &e = yield->operand(i)->type();
+    WEFT_TRY(checkBatchAxis(k, e, 0, fin.dim(0), "emit"));
+    std::vector<Dim> dims{Dim(maxTrips)};
+    dims.insert(dims.end(), e.dims().begin(), e.dims().end());
+    results.push_back(Type(dims, e.dtype()));
+  }
+  results.push_back(Type({}, DType::I64));
+  return results;
+}
+
+} // namespace
+
+Expected<ScanOperands> scanOperands(size_t numOperands, const Attrs &attrs) {
+  OpKind k = OpKind::Scan;
+  auto nc = attr<int64_t>(k, attrs, "num_carry");
+  auto ns = attr<int64_t>(k, attrs, "num_seq");
+  WEFT_TRY(nc.status());
+  WEFT_TRY(ns.status());
+  if (*nc < 0 || *ns < 1)
+    return opError(k, "needs at least one sequence (and a non-negative carry count)");
+  size_t used = static_cast<size_t>(*nc + *ns);
+  if (numOperands != used && numOperands != used + 1)
+    return opError(k, fmt::format("has {} operands for {} carries and {} sequences", numOperands,
+                                  *nc, *ns));
+  return ScanOperands{static_cast<size_t>(*nc), static_cast<size_t>(*ns), numOperands == used + 1};
+}
+
+Expected<std::vector<Type>> regionArgTypes(OpKind kind, std::span<Value *const> ops,
+                                           const Attrs &attrs) {
+  Types args;
+  if (kind == OpKind::Scan) {
+    auto g = scanOperands(ops.size(), attrs);
+    WEFT_TRY(g.status());
+    for (size_t i = 0; i < g->numCarry; ++i)
+      args.push_back(ops[i]->type());
+    const Type &first = ops[g->numCarry]->type();
+    for (size_t i = g->numCarry; i < g->numCarry + g->numSeq; ++i) {
+      const Type &s = ops[i]->type();
+      if (s.rank() < 1 || first.rank() < 1 || s.dim(0) != first.dim(0))
+        return opError(kind, fmt::format("sequences must share their leading (time) axis: {} "
+                                         "vs {}",
+                                         first.str(), s.str()));
+      args.push_back(Type(std::vector<Dim>(s.dims().begin() + 1, s.dims().end()), s.dtype()));
+    }
+    if (g->hasLengths) {
+      const Type &len = ops.back()->type();
+      if (len.rank() != 1 || !isInteger(len.dtype()))
+        return opError(kind, fmt::format("lengths must be tensor<B x i32|i64>, got {}", len.str()));
+      for (size_t i = 0; i < g->numCarry; ++i)
+        WEFT_TRY(checkBatchAxis(kind, ops[i]->type(), 0, len.dim(0), "carry"));
+      for (size_t i = g->numCarry; i < g->numCarry + g->numSeq; ++i)
+        WEFT_TRY(checkBatchAxis(kind, ops[i]->type(), 1, len.dim(0), "sequence"));
+    }
+    if (auto it = attrs.find("reverse"); it != attrs.end()) {
+      const int64_t *rev = std::get_if<int64_t>(&it->second);
+      if (!rev || (*rev != 0 && *rev != 1))
+        return opError(kind, "attribute 'reverse' must be 0 or 1");
+    }
+    return args;
+  }
+  WEFT_CHECK(kind == OpKind::While, "regionArgTypes of an op without a region");
+  if (ops.empty())
+    return opError(kind, "needs the finished flags operand");
+  const Type &fin = ops[0]->type();
+  if (fin.rank() != 1 || fin.dtype() != DType::I1)
+    return opError(kind, fmt::format("finished must be tensor<B x i1>, got {}", fin.str()));
+  auto maxTrips = attr<int64_t>(kind, attrs, "max_trips");
+  WEFT_TRY(maxTrips.status());
+  if (*maxTrips < 0)
+    return opError(kind, "max_trips must not be negative");
+  for (size_t i = 1; i < ops.size(); ++i) {
+    WEFT_TRY(checkBatchAxis(kind, ops[i]->type(), 0, fin.dim(0), "carry"));
+    args.push_back(ops[i]->type());
+  }
+  return args;
+}
+
+Expected<std::vector<Type>> inferResultTypes(OpKind k, std::span<Value *const> ops,
+                                             const Attrs &attrs, std::span<const Type> declared,
+                                             const Block *region) {
+  if (hasDeclaredResultType(k) && declared.size() != 1)
+    return opError(k, "needs exactly one declared result type");
+  switch (opCategory(k)) {
+  case OpCategory::Unary:
+  case OpCategory::Binary:
+  case OpCategory::Compare:
+  case OpCategory::Logical:
+    return inferElementwise(k, ops);
+  case OpCategory::Reduce:
+    return inferReduce(k, ops, attrs);
+  default:
+    break;
+  }
+  switch (k) {
+  case OpKind::Select:
+    return inferSelect(ops);
+  case OpKind::Broadcast:
+    return inferBroadcast(ops, attrs, declared[0]);
+  case OpKind::Reshape:
+    return inferReshape(ops, declared[0]);
+  case OpKind::Transpose:
+    return inferTranspose(ops, attrs);
+  case OpKind::Slice:
+    return inferSlice(ops, attrs);
+  case OpKind::Concat:
+    return inferConcat(ops, attrs);
+  case OpKind::Pad:
+    return inferPad(ops, attrs);
+  case OpKind::Gather:
+    return inferGather(ops, attrs);
+  case OpKind::ScatterAdd:
+    return inferScatterAdd(ops, attrs);
+  case OpKind::Argmax:
+    return inferArgmax(ops, attrs);
+  case OpKind::Matmul:
+    return inferMatmul(ops);
+  case OpKind::Constant:
+    return inferConstant(ops, attrs, declared[0]);
+  case OpKind::Iota:
+    return inferIota(ops, attrs, declared[0]);
+  case OpKind::Cast:
+    return inferCast(ops, declared[0]);
+  case OpKind::RandomUniform:
+  case OpKind::RandomNormal:
+    return inferRandom(k, ops, declared[0]);
+  case OpKind::Scan:
+    return inferScan(ops, attrs, region);
+  case OpKind::While:
+    return inferWhile(ops, attrs, region);
+  case OpKind::Yield:
+  case OpKind::Return:
+    return Types{};
+  default:
+    WEFT_UNREACHABLE("op kind without a typing rule");
+  }
+}
+
+} // namespace weft::ir

@@ -1,0 +1,101 @@
+//===- runtime/Array.cpp --------------------------------------------------===//
+#include "runtime/Array.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <limits>
+
+namespace weft {
+
+Array::Array(DType dtype, std::vector<int64_t> shape) : dtype_(dtype), shape_(std::move(shape)) {
+  numel_ = 1;
+  for (int64_t d : shape_) {
+    if (d < 0)
+      throw Error(err(fmt::format("array dimension {} is negative", d)));
+    numel_ *= d;
+  }
+  size_t n = std::max<size_t>(nbytes(), 1);
+  data_.reset(new (std::align_val_t(64)) std::byte[n]);
+  std::memset(data_.get(), 0, n);
+}
+
+Array::Array(const Array &o) : Array(o.dtype_, o.shape_) {
+  std::memcpy(data_.get(), o.data_.get(), nbytes());
+}
+
+Array &Array::operator=(const Array &o) {
+  if (this != &o)
+    *this = Array(o);
+  return *this;
+}
+
+double Array::getDouble(int64_t i) const {
+  switch (dtype_) {
+  case DType::F32:
+    return data<float>()[i];
+  case DType::F64:
+    return data<double>()[i];
+  case DType::I32:
+    return data<int32_t>()[i];
+  case DType::I64:
+    return static_cast<double>(data<int64_t>()[i]);
+  case DType::I1:
+    return data<bool>()[i] ? 1.0 : 0.0;
+  }
+  WEFT_UNREACHABLE("unhandled DType");
+}
+
+int64_t Array::getInt(int64_t i) const {
+  switch (dtype_) {
+  case DType::I32:
+    return data<int32_t>()[i];
+  case DType::I64:
+    return data<int64_t>()[i];
+  case DType::I1:
+    return data<bool>()[i];
+  default:
+    return static_cast<int64_t>(getDouble(i));
+  }
+}
+
+void Array::setDouble(int64_t i, double v) {
+  switch (dtype_) {
+  case DType::F32:
+    data<float>()[i] = static_cast<float>(v);
+    return;
+  case DType::F64:
+    data<double>()[i] = v;
+    return;
+  case DType::I1:
+    data<bool>()[i] = v != 0.0;
+    return;
+  default:
+    setInt(i, std::isnan(v) ? 0 : static_cast<int64_t>(std::trunc(v)));
+  }
+}
+
+void Array::setInt(int64_t i, int64_t v) {
+  switch (dtype_) {
+  case DType::I32:
+    data<int32_t>()[i] = static_cast<int32_t>(v);
+    return;
+  case DType::I64:
+    data<int64_t>()[i] = v;
+    return;
+  case DType::I1:
+    data<bool>()[i] = v != 0;
+    return;
+  default:
+    setDouble(i, static_cast<double>(v));
+  }
+}
+
+std::string Array::typeStr() const {
+  std::string s = std::string(dtypeName(dtype_)) + "[";
+  for (size_t i = 0; i < shape_.size(); ++i)
+    s += (i ? ", " : "") + std::to_string(shape_[i]);
+  return s + "]";
+}
+
+} // namespace weft
