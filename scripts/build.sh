@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Configures and builds one weft build tree: scripts/build.sh <release|asan|fuzz> [targets...]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+kind=${1:-release}
+shift || true
+jobs=${WEFT_JOBS:-2}
+case "$kind" in
+  release) flags=(-DCMAKE_BUILD_TYPE=Release -DWEFT_WERROR=ON) ;;
+  asan) flags=(-DCMAKE_BUILD_TYPE=Debug -DWEFT_WERROR=ON -DWEFT_SANITIZE=ON) ;;
+  fuzz) flags=(-DCMAKE_BUILD_TYPE=Debug -DWEFT_WERROR=ON -DWEFT_BUILD_FUZZERS=ON
+               -DCMAKE_C_COMPILER=clang-19 -DCMAKE_CXX_COMPILER=clang++-19) ;;
+  *) echo "usage: scripts/build.sh <release|asan|fuzz> [targets...]" >&2; exit 2 ;;
+esac
+cmake -S . -B "build/$kind" -G Ninja "${flags[@]}" >/dev/null
+if [ $# -gt 0 ]; then
+  cmake --build "build/$kind" -j "$jobs" --target "$@"
+else
+  cmake --build "build/$kind" -j "$jobs"
+fi

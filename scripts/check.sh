@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds weft and runs every test:
+#   1. an ASan+UBSan debug build and all its tests,
+#   2. the IR parser fuzzer (clang-19, libFuzzer) for a short run,
+#   3. a release build with warnings as errors and all its tests (the closing summary).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+
+echo "== ASan+UBSan build and tests"
+scripts/build.sh asan
+ctest --test-dir build/asan --output-on-failure -j 2 -LE fuzz
+
+echo "== parser fuzzer"
+scripts/build.sh fuzz weft-parser-fuzzer
+ctest --test-dir build/fuzz --output-on-failure -L fuzz
+
+echo "== release build and tests"
+scripts/build.sh release
+ctest --test-dir build/release --output-on-failure -j 2 -LE fuzz
