@@ -15,10 +15,13 @@
 
 namespace weft::reference {
 
-/// Runs `f` on `inputs` (one per parameter). Symbolic dims are bound from the input shapes;
-/// a missing, mis-typed or mis-shaped input, an unbound or inconsistent symbol, or a run-time
-/// fault (index out of range, integer division by zero) is an error naming the problem.
-Expected<std::vector<Array>> run(const ir::Function &f, std::span<const Array> inputs);
+/// Runs `f` on `inputs` (one per parameter). Symbolic dims are bound from the input shapes
+/// (a parameter dim that is a plain symbol binds it) on top of `dims`, which may pre-bind
+/// symbols, such as ones used only inside the body; a missing, mis-typed or mis-shaped input,
+/// an unbound or inconsistent symbol, or a run-time fault (index out of range, integer division
+/// by zero) is an error naming the problem.
+Expected<std::vector<Array>> run(const ir::Function &f, std::span<const Array> inputs,
+                                 const ir::DimBindings &dims = {});
 
 /// Evaluates one op without regions on concrete operand values, with `dims` binding any
 /// symbols in its result types (constant folding uses this).

@@ -1,0 +1,113 @@
+//===- backends/reference/Kernels.cpp - helpers and op dispatch -----------===//
+#include "backends/reference/Kernels.h"
+
+#include "backends/reference/Interpreter.h"
+
+#include <fmt/format.h>
+
+#include <new>
+
+namespace weft::reference {
+namespace detail {
+
+Expected<Array> makeArray(DType dtype, const Shape &shape) {
+  // 2^40 bytes is far beyond any host we run on; refusing early turns a corrupt shape into a
+  // message rather than an allocation failure.
+  constexpr int64_t kMaxBytes = int64_t(1) << 40;
+  int64_t bytes = dtypeBytes(dtype);
+  for (int64_t d : shape) {
+    if (d < 0)
+      return err(fmt::format("cannot make an array of shape {}: negative size", shapeStr(shape)));
+    if (d != 0 && bytes > kMaxBytes / d)
+      return err(fmt::format("cannot make an array of shape {}: too large", shapeStr(shape)));
+    bytes *= d;
+  }
+  try {
+    return Array(dtype, shape);
+  } catch (const std::bad_alloc &) {
+    return err(fmt::format("out of memory allocating an array of shape {}", shapeStr(shape)));
+  }
+}
+
+std::string shapeStr(const Shape &shape) { return fmt::format("[{}]", fmt::join(shape, ", ")); }
+
+Shape stridesOf(const Shape &shape) {
+  Shape s(shape.size(), 1);
+  for (size_t i = shape.size(); i-- > 1;)
+    s[i - 1] = s[i] * shape[i];
+  return s;
+}
+
+Diag opError(const ir::Op &op, const std::string &msg) {
+  return err(fmt::format("{}: {}", op.name(), msg));
+}
+
+Expected<Shape> declaredShape(const ir::Op &op, const ir::DimBindings &dims) {
+  if (op.numResults() != 1)
+    return opError(op, "has no declared result type");
+  auto shape = op.result()->type().evaluateShape(dims);
+  if (!shape)
+    return opError(op, shape.diag().message);
+  return *shape;
+}
+
+Expected<int64_t> intAttr(const ir::Op &op, const char *key) {
+  if (const int64_t *v = op.tryAttr<int64_t>(key))
+    return *v;
+  return opError(op, fmt::format("needs an integer attribute '{}'", key));
+}
+
+Expected<std::vector<int64_t>> intsAttr(const ir::Op &op, const char *key) {
+  if (const auto *v = op.tryAttr<std::vector<int64_t>>(key))
+    return *v;
+  return opError(op, fmt::format("needs an integer list attribute '{}'", key));
+}
+
+Expected<Array> evalOp(const ir::Op &op, Operands xs, const ir::DimBindings &dims) {
+  if (ir::hasRegion(op.kind()))
+    return opError(op, "has a region; run it as part of a function");
+  if (ir::isTerminator(op.kind()))
+    return opError(op, "is a terminator and computes no value");
+  if (xs.size() != op.numOperands())
+    return opError(op, fmt::format("expects {} operands, got {}", op.numOperands(), xs.size()));
+  for (size_t i = 0; i < xs.size(); ++i) {
+    const ir::Type &t = op.operand(i)->type();
+    if (xs[i]->dtype() != t.dtype() || xs[i]->rank() != t.rank())
+      return opError(
+          op, fmt::format("operand {} is {} but the op expects {}", i, xs[i]->typeStr(), t.str()));
+  }
+  if (op.numResults() != 1)
+    return opError(op, fmt::format("has {} results, expected 1", op.numResults()));
+  if (ir::isElementwise(op.kind()))
+    return evalElementwise(op, xs, dims);
+  switch (op.kind()) {
+  case ir::OpKind::Broadcast:
+  case ir::OpKind::Reshape:
+  case ir::OpKind::Transpose:
+  case ir::OpKind::Slice:
+  case ir::OpKind::Concat:
+  case ir::OpKind::Pad:
+  case ir::OpKind::Gather:
+  case ir::OpKind::ScatterAdd:
+    return evalShapeOp(op, xs, dims);
+  default:
+    return evalMathOp(op, xs, dims);
+  }
+}
+
+} // namespace detail
+
+Expected<std::vector<Array>> evaluateOp(const ir::Op &op, std::span<const Array> operands,
+                                        const ir::DimBindings &dims) {
+  std::vector<const Array *> ptrs;
+  for (const Array &a : operands)
+    ptrs.push_back(&a);
+  auto r = detail::evalOp(op, ptrs, dims);
+  if (!r)
+    return Diag{r.diag().message, op.loc()};
+  std::vector<Array> out;
+  out.push_back(std::move(*r));
+  return out;
+}
+
+} // namespace weft::reference

@@ -1,0 +1,48 @@
+//===- backends/reference/Kernels.h - per-op kernels of the interpreter ---===//
+//
+// Internal to the reference backend. Every kernel takes the op (for its kind,
+// attributes and declared result type), concrete operand arrays and the dim
+// bindings, checks everything it relies on (so a mismatched array is an error,
+// never an out-of-bounds access) and returns the op's single result.
+//
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include "ir/Op.h"
+#include "runtime/Array.h"
+
+#include <span>
+#include <string>
+#include <vector>
+
+namespace weft::reference::detail {
+
+using Shape = std::vector<int64_t>;
+using Operands = std::span<const Array *const>;
+
+/// A zero-filled array; an error instead of an exception for negative or huge shapes.
+Expected<Array> makeArray(DType dtype, const Shape &shape);
+/// "[2, 3]".
+std::string shapeStr(const Shape &shape);
+/// Row-major strides of `shape` (in elements).
+Shape stridesOf(const Shape &shape);
+/// An error "<op>: <msg>".
+Diag opError(const ir::Op &op, const std::string &msg);
+/// The declared (first) result type of `op` evaluated under `dims`.
+Expected<Shape> declaredShape(const ir::Op &op, const ir::DimBindings &dims);
+/// Integer attribute(s), or an error naming the op and the key.
+Expected<int64_t> intAttr(const ir::Op &op, const char *key);
+Expected<std::vector<int64_t>> intsAttr(const ir::Op &op, const char *key);
+
+/// Unary, binary, compare, logical, select and cast (Elementwise.cpp).
+Expected<Array> evalElementwise(const ir::Op &op, Operands xs, const ir::DimBindings &dims);
+/// broadcast reshape transpose slice concat pad gather scatter_add (Shape.cpp).
+Expected<Array> evalShapeOp(const ir::Op &op, Operands xs, const ir::DimBindings &dims);
+/// Reductions, argmax, matmul, constant, iota, random_* (Math.cpp).
+Expected<Array> evalMathOp(const ir::Op &op, Operands xs, const ir::DimBindings &dims);
+
+/// Evaluates any op without a region (Kernels.cpp): checks operand count and dtypes against
+/// the op, then dispatches to the kernels above.
+Expected<Array> evalOp(const ir::Op &op, Operands xs, const ir::DimBindings &dims);
+
+} // namespace weft::reference::detail
