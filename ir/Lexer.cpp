@@ -5,6 +5,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstdlib>
 
 namespace weft::ir {
 namespace {
@@ -201,10 +202,11 @@ private:
     Token t = make(isFloatTok ? TokKind::Float : TokKind::Int, begin);
     const char *first = t.text.data(), *last = first + t.text.size();
     if (isFloatTok) {
-      auto [ptr, ec] = std::from_chars(first, last, t.floatValue);
-      if (ec == std::errc::result_out_of_range && std::fabs(t.floatValue) < 1)
-        ec = {}; // underflow to zero or a subnormal: keep the rounded value
-      if (ec != std::errc() || ptr != last)
+      // strtod rounds underflow to zero or a subnormal, and overflow to infinity.
+      std::string copy(t.text);
+      char *end = nullptr;
+      t.floatValue = std::strtod(copy.c_str(), &end);
+      if (end != copy.c_str() + copy.size() || std::isinf(t.floatValue))
         return error(fmt::format("float out of range: {}", t.text));
     } else {
       auto [ptr, ec] = std::from_chars(first, last, t.intValue);

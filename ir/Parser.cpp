@@ -125,6 +125,8 @@ private:
       if (!is(TokKind::Comma)) {
         if (!closer.empty() && !is(TokKind::RParen))
           return expected(fmt::format("',' or {} after operand", closer));
+        if (closer.empty() && is(TokKind::ValueName))
+          return expected("',' after operand");
         return {};
       }
       take();

@@ -44,6 +44,11 @@ std::string withoutHeader(const std::string &text) {
   return text.substr(pos);
 }
 
+/// The error message of a failed parse, for test output.
+std::string why(const weft::Expected<std::unique_ptr<Module>> &m) {
+  return m.isOk() ? std::string() : m.diag().str();
+}
+
 } // namespace
 
 TEST_CASE("every corpus file parses, verifies and prints back to its own text") {
@@ -53,13 +58,16 @@ TEST_CASE("every corpus file parses, verifies and prints back to its own text") 
     CAPTURE(p.string());
     std::string text = readFile(p);
     auto m = parseModule(text, p.string());
-    REQUIRE_MESSAGE(m.isOk(), m.isOk() ? "" : m.diag().str());
-    Status s = verify(**m);
-    CHECK_MESSAGE(s.isOk(), s.message());
+    INFO(why(m));
+    REQUIRE(m.isOk());
+    weft::Status s = verify(**m);
+    INFO(s.message());
+    CHECK(s.isOk());
     std::string printed = print(**m);
     CHECK(printed == withoutHeader(text));
     auto again = parseModule(printed, p.string());
-    REQUIRE_MESSAGE(again.isOk(), again.isOk() ? "" : again.diag().str());
+    INFO(why(again));
+    REQUIRE(again.isOk());
     CHECK(print(**again) == printed);
   }
 }
