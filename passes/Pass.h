@@ -1,0 +1,26 @@
+//===- passes/Pass.h - the interface every IR pass implements -------------===//
+//
+// A pass transforms a whole module in place and says whether it changed
+// anything. Passes are created by name through passes/Passes.def and run in
+// order by the PassManager (passes/PassManager.h), which verifies, prints and
+// times them.
+//
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include "ir/Module.h"
+
+#include <string_view>
+
+namespace weft::passes {
+
+class Pass {
+public:
+  virtual ~Pass() = default;
+  /// The registry name, as written in pipelines ("cse").
+  virtual std::string_view name() const = 0;
+  /// Transforms `m` in place. Returns whether the IR changed, or an error naming the problem.
+  virtual Expected<bool> run(ir::Module &m) = 0;
+};
+
+} // namespace weft::passes

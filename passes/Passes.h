@@ -1,0 +1,44 @@
+//===- passes/Passes.h - pass factories and the registry ------------------===//
+#pragma once
+
+#include "passes/Pass.h"
+
+#include <memory>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+namespace weft::passes {
+
+/// Merges identical pure ops (same kind, operands, attributes and result types) within a
+/// function. An op may reuse an equivalent op from its own block or an enclosing one that
+/// precedes it, never one inside a region. scan and while are never merged.
+std::unique_ptr<Pass> createCSEPass();
+
+/// Removes pure ops whose results are all unused, inside regions too, to a fixed point.
+std::unique_ptr<Pass> createDCEPass();
+
+/// Replaces ops whose operands are all constants by the constant they compute (with the
+/// reference interpreter), when the result is static and at most kMaxFoldedElements
+/// elements. Elementwise and shape ops on splats give splats, symbolic shapes included.
+std::unique_ptr<Pass> createFoldConstantsPass();
+
+/// Algebraic identities: x*1, x+0, x-0, x/1 -> x; integer x*0 -> 0; neg(neg x) -> x;
+/// transpose/reshape chains collapse; identity reshape, broadcast, slice, transpose, cast
+/// and single-operand concat -> their operand; select on a splat condition -> the chosen
+/// operand; broadcast of a splat -> a splat. stop_gradient is kept.
+std::unique_ptr<Pass> createSimplifyPass();
+
+/// The largest non-splat constant fold-constants creates, in elements.
+inline constexpr int64_t kMaxFoldedElements = 1024;
+
+/// Every registered pass name, in Passes.def order.
+std::vector<std::string_view> passNames();
+/// Every pipeline alias ("canonicalize") and what it expands to.
+std::vector<std::pair<std::string_view, std::string_view>> pipelineAliases();
+/// The comma-separated passes `name` expands to, or nullopt when it is not an alias.
+std::optional<std::string_view> expandPipelineAlias(std::string_view name);
+/// A new pass of that registry name, or an error listing the known names.
+Expected<std::unique_ptr<Pass>> createPassByName(std::string_view name);
+
+} // namespace weft::passes

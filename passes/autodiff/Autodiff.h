@@ -1,0 +1,38 @@
+//===- passes/autodiff/Autodiff.h - reverse-mode autodiff as a transform --===//
+//
+// buildGradient turns a function into one that returns its loss and the
+// gradients of the loss: the forward ops are copied, then every op's VJP rule
+// (written in IR) is applied in reverse order. The VJP of `scan` is
+// backpropagation through time: the forward scan also emits the carries that
+// enter each step, and a reverse scan recomputes each step's body from them,
+// runs the body's VJP backwards in time, carries the state gradient, and
+// accumulates the gradients of loop-invariant (captured) values.
+//
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include "ir/Module.h"
+
+#include <string>
+#include <vector>
+
+namespace weft::autodiff {
+
+struct GradOptions {
+  /// Which result of the function is the loss; it must be a float scalar.
+  size_t lossIndex = 0;
+  /// Names of the parameters to differentiate with respect to; empty means every float
+  /// parameter.
+  std::vector<std::string> wrt;
+  /// Name of the new function; empty means "<name>_grad".
+  std::string name;
+};
+
+/// Adds to `m` a function with the parameters of `f` that returns the loss followed by
+/// d loss / d p for each chosen parameter p (zeros where the loss does not depend on p).
+/// Fails with a message that says why for a loss that is not a float scalar, an unknown or
+/// integer parameter, or a `while` loop on the path to the loss.
+Expected<ir::Function *> buildGradient(ir::Module &m, const ir::Function &f,
+                                       const GradOptions &options = {});
+
+} // namespace weft::autodiff

@@ -1,0 +1,232 @@
+//===- passes/autodiff/ScanVJP.cpp - BPTT: the VJP of scan ----------------===//
+//
+// Forward:  c_{t+1}, e_t = F(c_t, x_t; W)        (W: values the body captures)
+// The forward scan is extended to also emit c_t, the carries entering each step
+// (the residuals). The reverse scan runs over the steps in the other direction:
+//
+//   carries:   dc (state gradient, starting from the adjoint of the final carry),
+//              dW (one accumulator per captured value that carries gradient)
+//   sequences: de_t (adjoints of the emits), c_t (residuals), x_t (the inputs)
+//   body:      recompute F(c_t, x_t; W); backprop dc and de_t through it; yield
+//              dc_t, dW + dW_t, and emit dx_t
+//
+// so padded steps need no special case here: scans with lengths are first
+// rewritten (lowerScanLengths) into scans whose bodies select the old carry and
+// zero emits on padded steps, and the VJP of that select stops their gradient.
+//
+//===----------------------------------------------------------------------===//
+#include "passes/autodiff/Emit.h"
+#include "passes/autodiff/VJP.h"
+
+#include "ir/Clone.h"
+#include "ir/Infer.h"
+#include "ir/Walk.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace weft::autodiff {
+
+using ir::OpKind;
+using ir::Value;
+
+namespace {
+
+bool differentiable(const Value *v) { return ir::isFloat(v->type().dtype()); }
+
+/// Values used under `body` but defined outside it, in first-use order.
+std::vector<Value *> capturedValues(ir::Block &body) {
+  std::unordered_set<const Value *> inside;
+  for (Value *a : body.args())
+    inside.insert(a);
+  ir::walk(body, [&](ir::Op &op) {
+    for (Value *r : op.results())
+      inside.insert(r);
+    for (size_t i = 0; i < op.numRegions(); ++i)
+      for (Value *a : op.region(i).args())
+        inside.insert(a);
+  });
+  std::vector<Value *> captured;
+  ir::walk(body, [&](ir::Op &op) {
+    for (Value *v : op.operands())
+      if (!inside.count(v) && std::find(captured.begin(), captured.end(), v) == captured.end())
+        captured.push_back(v);
+  });
+  return captured;
+}
+
+ir::Type stacked(const ir::Dim &steps, const ir::Type &t) {
+  std::vector<ir::Dim> dims{steps};
+  dims.insert(dims.end(), t.dims().begin(), t.dims().end());
+  return ir::Type(dims, t.dtype());
+}
+
+} // namespace
+
+Expected<std::vector<Value *>> vjpScan(ir::OpBuilder &b, ir::Op &scan,
+                                       const std::vector<Value *> &resultAdjoints,
+                                       Adjoints &adj) {
+  auto groups = ir::scanOperands(scan.numOperands(), scan.attrs());
+  WEFT_TRY(groups.status());
+  WEFT_CHECK(!groups->hasLengths, "scans with lengths are lowered before autodiff");
+  size_t nc = groups->numCarry, ns = groups->numSeq;
+  ir::Block &body = scan.region();
+  ir::Op *yield = body.back();
+  size_t ne = yield->numOperands() - nc;
+  const ir::Dim steps = scan.operand(nc)->type().dim(0);
+  bool reverse = scan.hasAttr("reverse") && scan.intAttr("reverse") == 1;
+  Emit e(b, scan.loc());
+
+  // Residuals: the forward scan also emits the carries entering each step.
+  std::vector<Value *> residuals;
+  {
+    std::vector<Value *> ys = yield->operands();
+    for (size_t i = 0; i < nc; ++i) {
+      ys.push_back(body.arg(i));
+      residuals.push_back(scan.addResult(stacked(steps, body.arg(i)->type())));
+    }
+    yield->setOperands(ys);
+  }
+
+  std::vector<Value *> captured;
+  for (Value *v : capturedValues(body))
+    if (adj.isActive(v) && differentiable(v))
+      captured.push_back(v);
+
+  // Operands of the reverse scan.
+  std::vector<size_t> diffCarries, diffEmits, diffSeqs;
+  for (size_t i = 0; i < nc; ++i)
+    if (differentiable(scan.operand(i)))
+      diffCarries.push_back(i);
+  for (size_t j = 0; j < ne; ++j)
+    if (resultAdjoints[nc + j] && differentiable(scan.result(nc + j)))
+      diffEmits.push_back(j);
+  for (size_t k = 0; k < ns; ++k)
+    if (adj.isActive(scan.operand(nc + k)))
+      diffSeqs.push_back(k);
+
+  std::vector<Value *> operands;
+  for (size_t i : diffCarries)
+    operands.push_back(resultAdjoints[i] ? resultAdjoints[i] : e.zerosLike(scan.result(i)));
+  for (Value *w : captured)
+    operands.push_back(e.zerosLike(w));
+  for (size_t j : diffEmits)
+    operands.push_back(resultAdjoints[nc + j]);
+  for (Value *r : residuals)
+    operands.push_back(r);
+  for (size_t k = 0; k < ns; ++k)
+    operands.push_back(scan.operand(nc + k));
+  size_t numCarry = diffCarries.size() + captured.size();
+  ir::Attrs attrs{{"num_carry", int64_t(numCarry)},
+                  {"num_seq", int64_t(operands.size() - numCarry)}};
+  if (!reverse)
+    attrs["reverse"] = int64_t(1);
+  auto rev = b.beginRegionOp(OpKind::Scan, operands, attrs, scan.loc());
+  WEFT_TRY(rev.status());
+  ir::Block &rbody = (*rev)->region();
+  size_t argDC = 0, argAcc = diffCarries.size(), argDE = numCarry,
+         argC = argDE + diffEmits.size(), argX = argC + nc;
+
+  // Recompute the step from its residuals, then backprop through it.
+  ir::OpBuilder rb(rbody);
+  ir::ValueMap map;
+  for (size_t i = 0; i < nc; ++i)
+    map.map(body.arg(i), rbody.arg(argC + i));
+  for (size_t k = 0; k < ns; ++k)
+    map.map(body.arg(nc + k), rbody.arg(argX + k));
+  for (auto &op : body.ops())
+    if (op.get() != yield)
+      ir::cloneOp(rb, *op, map);
+
+  std::vector<Value *> seeds(captured.begin(), captured.end());
+  for (size_t i = 0; i < nc; ++i)
+    if (differentiable(rbody.arg(argC + i)))
+      seeds.push_back(rbody.arg(argC + i));
+  for (size_t k : diffSeqs)
+    seeds.push_back(rbody.arg(argX + k));
+  auto active = activeValues(rbody, seeds);
+  Adjoints local(active);
+  for (size_t n = 0; n < diffCarries.size(); ++n) {
+    Value *y = map.lookup(yield->operand(diffCarries[n]));
+    if (local.isActive(y))
+      WEFT_TRY(local.accumulate(rb, y, rbody.arg(argDC + n)));
+  }
+  for (size_t n = 0; n < diffEmits.size(); ++n) {
+    Value *y = map.lookup(yield->operand(nc + diffEmits[n]));
+    if (local.isActive(y))
+      WEFT_TRY(local.accumulate(rb, y, rbody.arg(argDE + n)));
+  }
+  WEFT_TRY(backpropBlock(rb, rbody, local));
+
+  Emit re(rb, scan.loc());
+  std::vector<Value *> ys;
+  for (size_t i : diffCarries) {
+    Value *d = local.get(rbody.arg(argC + i));
+    ys.push_back(d ? d : re.zerosLike(rbody.arg(argC + i)));
+  }
+  for (size_t w = 0; w < captured.size(); ++w) {
+    Value *acc = rbody.arg(argAcc + w);
+    Value *d = local.get(captured[w]);
+    ys.push_back(d ? re.add(acc, d) : acc);
+  }
+  for (size_t k : diffSeqs) {
+    Value *d = local.get(rbody.arg(argX + k));
+    ys.push_back(d ? d : re.zerosLike(rbody.arg(argX + k)));
+  }
+  WEFT_TRY(rb.create(OpKind::Yield, ys, {}, {}, scan.loc()).status());
+  WEFT_TRY(b.finishRegionOp(*rev));
+
+  std::vector<Value *> grads(scan.numOperands(), nullptr);
+  for (size_t n = 0; n < diffCarries.size(); ++n)
+    grads[diffCarries[n]] = (*rev)->result(n);
+  for (size_t w = 0; w < captured.size(); ++w)
+    WEFT_TRY(adj.accumulate(b, captured[w], (*rev)->result(argAcc + w)));
+  for (size_t n = 0; n < diffSeqs.size(); ++n)
+    grads[nc + diffSeqs[n]] = (*rev)->result(numCarry + n);
+  return grads;
+}
+
+Expected<ir::Op *> lowerScanLengths(ir::Op *scan) {
+  auto groups = ir::scanOperands(scan->numOperands(), scan->attrs());
+  WEFT_TRY(groups.status());
+  if (!groups->hasLengths)
+    return scan;
+  size_t nc = groups->numCarry, ns = groups->numSeq;
+  Value *len = scan->operand(scan->numOperands() - 1);
+  const ir::Type &seq = scan->operand(nc)->type();
+  ir::Dim steps = seq.dim(0), batch = len->type().dim(0);
+
+  // mask[t, b] = t < len[b], computed before the scan.
+  ir::OpBuilder b(*scan->parentBlock());
+  b.setInsertionPointBefore(scan);
+  Emit e(b, scan->loc());
+  ir::Type tb({steps, batch}, ir::DType::I64);
+  Value *t = e.op(OpKind::Iota, {}, {{"axis", int64_t(0)}}, {tb});
+  Value *len64 = len->type().dtype() == ir::DType::I64 ? len : e.cast(len, ir::DType::I64);
+  Value *mask = e.op(OpKind::Lt, {t, e.broadcast(len64, {1}, tb)});
+
+  std::vector<Value *> operands(scan->operands().begin(), scan->operands().end() - 1);
+  operands.push_back(mask);
+  scan->setOperands(operands);
+  scan->setAttr("num_seq", int64_t(ns + 1));
+  ir::Block &body = scan->region();
+  Value *m = body.addArg(ir::Type({batch}, ir::DType::I1), "mask");
+
+  ir::Op *yield = body.back();
+  ir::OpBuilder in(body);
+  in.setInsertionPointBefore(yield);
+  Emit ie(in, scan->loc());
+  std::vector<Value *> ys = yield->operands();
+  for (size_t i = 0; i < ys.size(); ++i) {
+    const ir::Type &ty = ys[i]->type();
+    std::vector<int64_t> dims{0};
+    Value *mb = ty.rank() == 1 ? m : ie.broadcast(m, dims, ty.withDType(ir::DType::I1));
+    Value *keep = i < nc ? body.arg(i) : ie.zerosLike(ys[i]);
+    ys[i] = ie.select(mb, ys[i], keep);
+  }
+  yield->setOperands(ys);
+  return scan;
+}
+
+} // namespace weft::autodiff
