@@ -210,7 +210,9 @@ Expected<Types> inferConcat(std::span<Value *const> ops, const Attrs &attrs) {
       return opError(k, fmt::format("operand {} has type {} which does not match {} outside "
                                     "axis {}",
                                     i, y.str(), x.str(), *axis));
-    auto sum = dims[*axis].plus(y.dim(*axis));
+    int64_t total = 0;
+    bool overflows = __builtin_add_overflow(dims[*axis].coeff(), y.dim(*axis).coeff(), &total);
+    auto sum = overflows ? std::nullopt : dims[*axis].plus(y.dim(*axis));
     if (!sum)
       return opError(k, fmt::format("cannot add sizes {} and {} along axis {}",
                                     dims[*axis].str(), y.dim(*axis).str(), *axis));
@@ -239,13 +241,17 @@ Expected<Types> inferPad(std::span<Value *const> ops, const Attrs &attrs) {
     int64_t lo = (*low)[a], hi = (*high)[a];
     if (lo < 0 || hi < 0)
       return opError(k, "padding amounts must not be negative");
-    if (lo + hi == 0)
+    if (lo == 0 && hi == 0)
       continue;
     if (!dims[a].isStatic())
       return opError(k, fmt::format("axis {} has symbolic size {}; only static axes can be "
                                     "padded",
                                     a, dims[a].str()));
-    dims[a] = Dim(dims[a].size() + lo + hi);
+    int64_t grown = 0;
+    if (__builtin_add_overflow(dims[a].size(), lo, &grown) ||
+        __builtin_add_overflow(grown, hi, &grown))
+      return opError(k, fmt::format("padded size of axis {} overflows int64", a));
+    dims[a] = Dim(grown);
   }
   return one(Type(dims, x.dtype()));
 }
