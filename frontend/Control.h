@@ -6,7 +6,7 @@
 //   auto [hT, cT, hs] = scan(xs, {h0, c0}, [&](Tensor x, Tensor h, Tensor c) {
 //     ...
 //     return carry(h2, c2).emit(h2);
-//   }, {.lengths = len});
+//   }, ScanOptions().withLengths(len));
 //
 // scan: the lambda takes one time step of each sequence, then the carries (like a step
 // function f(x, state)); the IR body's arguments are in the other order (carries first). It
@@ -77,6 +77,16 @@ struct ScanOptions {
   Tensor lengths;
   /// Runs t = T-1 .. 0 (emits still land at the index of their step).
   bool reverse = false;
+
+  /// Fluent setters: ScanOptions().withLengths(len).reversed().
+  ScanOptions &withLengths(Tensor len) {
+    lengths = len;
+    return *this;
+  }
+  ScanOptions &reversed(bool on = true) {
+    reverse = on;
+    return *this;
+  }
 };
 
 namespace detail {

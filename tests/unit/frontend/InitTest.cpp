@@ -1,0 +1,105 @@
+#include "frontend/Weft.h"
+
+#include <doctest/doctest.h>
+
+#include <cmath>
+
+using namespace weft;
+
+namespace {
+
+struct Moments {
+  double mean = 0, stddev = 0, lo = 1e300, hi = -1e300;
+};
+
+Moments moments(const Array &a) {
+  Moments m;
+  for (int64_t i = 0; i < a.numel(); ++i) {
+    double v = a.getDouble(i);
+    m.mean += v;
+    m.lo = std::min(m.lo, v);
+    m.hi = std::max(m.hi, v);
+  }
+  m.mean /= double(a.numel());
+  for (int64_t i = 0; i < a.numel(); ++i)
+    m.stddev += (a.getDouble(i) - m.mean) * (a.getDouble(i) - m.mean);
+  m.stddev = std::sqrt(m.stddev / double(a.numel()));
+  return m;
+}
+
+} // namespace
+
+TEST_CASE("xavier values lie within the Glorot bound and fill it") {
+  Graph g("init");
+  g.param("W", {200, 100}, init::xavier());
+  std::vector<Array> ps = g.initParams(1);
+  REQUIRE(ps.size() == 1);
+  CHECK(ps[0].shape() == std::vector<int64_t>{200, 100});
+  double bound = std::sqrt(6.0 / 300.0);
+  Moments m = moments(ps[0]);
+  CHECK(m.lo >= -bound);
+  CHECK(m.hi < bound);
+  CHECK(m.hi > 0.95 * bound);
+  CHECK(m.lo < -0.95 * bound);
+  CHECK(std::abs(m.mean) < 0.01);
+}
+
+TEST_CASE("he and lecun standard deviations follow fan_in") {
+  Graph g("init");
+  g.param("He", {128, 300}, init::he());
+  g.param("Lecun", {512, 100}, init::lecun());
+  g.param("N", {1000}, init::normal(0.5));
+  std::vector<Array> ps = g.initParams(3);
+  CHECK(moments(ps[0]).stddev == doctest::Approx(std::sqrt(2.0 / 128)).epsilon(0.05));
+  CHECK(moments(ps[1]).stddev == doctest::Approx(std::sqrt(1.0 / 512)).epsilon(0.05));
+  CHECK(moments(ps[2]).stddev == doctest::Approx(0.5).epsilon(0.08));
+}
+
+TEST_CASE("constant, zeros and uniform initializers") {
+  Graph g("init");
+  g.param("c", {3}, init::constant(2.5));
+  g.param("z", {2, 2}, init::zeros(), DType::F64);
+  g.param("u", {500}, init::uniform(2.0, 3.0));
+  std::vector<Array> ps = g.initParams(0);
+  CHECK(ps[0].getDouble(2) == 2.5);
+  CHECK(ps[1].dtype() == DType::F64);
+  CHECK(ps[1].getDouble(3) == 0.0);
+  Moments m = moments(ps[2]);
+  CHECK(m.lo >= 2.0);
+  CHECK(m.hi < 3.0);
+}
+
+TEST_CASE("initParams is deterministic per seed and differs across seeds and params") {
+  Graph g("init");
+  g.param("A", {4, 4}, init::xavier());
+  g.param("B", {4, 4}, init::xavier());
+  std::vector<Array> a = g.initParams(42), b = g.initParams(42), c = g.initParams(43);
+  for (int64_t i = 0; i < 16; ++i) {
+    CAPTURE(i);
+    CHECK(a[0].getDouble(i) == b[0].getDouble(i));
+  }
+  CHECK(a[0].getDouble(0) != c[0].getDouble(0));
+  CHECK(a[0].getDouble(0) != a[1].getDouble(0));
+}
+
+TEST_CASE("initParams rejects symbolic parameter shapes and integer random params") {
+  Graph g("init");
+  g.param("W", {g.dim("H"), 4}, init::xavier());
+  CHECK_THROWS_WITH_AS(g.initParams(1), doctest::Contains("symbolic shape [H, 4]"), Error);
+  Graph h("init2");
+  h.param("I", {4}, init::xavier(), DType::I32);
+  CHECK_THROWS_WITH_AS(h.initParams(1), doctest::Contains("needs a float dtype"), Error);
+}
+
+TEST_CASE("arguments interleaves inputs and params in function order") {
+  Graph g("args");
+  g.input("x", {1});
+  g.param("w", {1}, init::constant(3));
+  g.input("y", {1});
+  std::vector<Array> args =
+      g.arguments({Array::of<float>({1}, {1.f}), Array::of<float>({1}, {2.f})}, g.initParams(0));
+  REQUIRE(args.size() == 3);
+  CHECK(args[0].getDouble(0) == 1.0);
+  CHECK(args[1].getDouble(0) == 3.0);
+  CHECK(args[2].getDouble(0) == 2.0);
+}
