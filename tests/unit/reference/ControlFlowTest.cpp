@@ -1,0 +1,126 @@
+//===- tests/unit/reference/ControlFlowTest.cpp - scan and while ----------===//
+#include "Helpers.h"
+
+#include <doctest/doctest.h>
+
+namespace weft::test {
+namespace {
+
+/// A running sum over xs[T x 2]: the carry is the sum so far and each step emits it.
+std::string runningSum(const std::string &opts) {
+  return R"(
+func @f(%xs: tensor<T x 2 x f32>, %s0: tensor<2 x f32>, %len: tensor<2 x i32>) -> (tensor<2 x f32>, tensor<T x 2 x f32>) {
+  %sT, %ss = scan carry(%s0) over(%xs))" +
+         opts + R"( {
+  ^body(%s: tensor<2 x f32>, %x: tensor<2 x f32>):
+    %s2 = add %s, %x : tensor<2 x f32>
+    yield %s2, %s2
+  } : tensor<2 x f32>, tensor<T x 2 x f32>
+  return %sT, %ss
+}
+)";
+}
+
+/// Counts up each example's carry until it reaches its limit (captured from outside the loop),
+/// emitting the count each trip.
+std::string counter(int maxTrips) {
+  return R"(
+func @f(%f0: tensor<B x i1>, %c0: tensor<B x i64>, %lim: tensor<B x i64>) -> (tensor<B x i1>, tensor<B x i64>, tensor<)" +
+         std::to_string(maxTrips) + R"( x B x i64>, tensor<i64>) {
+  %fin, %c, %cs, %n = while finished(%f0) carry(%c0) {max_trips = )" +
+         std::to_string(maxTrips) + R"(} {
+  ^body(%x: tensor<B x i64>):
+    %one = constant {value = [1]} : tensor<B x i64>
+    %x2 = add %x, %one : tensor<B x i64>
+    %done = ge %x2, %lim : tensor<B x i1>
+    yield %done, %x2, %x2
+  } : tensor<B x i1>, tensor<B x i64>, tensor<)" +
+         std::to_string(maxTrips) + R"( x B x i64>, tensor<i64>
+  return %fin, %c, %cs, %n
+}
+)";
+}
+
+} // namespace
+
+std::vector<OpCase> controlFlowCases() {
+  Array xs = f32({3, 2}, {1, 2, 3, 4, 5, 6});
+  Array zero = f32({2}, {0, 0});
+  Array unused = i32({2}, {3, 3});
+  std::vector<OpCase> cs;
+  cs.push_back({"scan: a running sum",
+                runningSum(""),
+                {xs, zero, unused},
+                {f32({2}, {9, 12}), f32({3, 2}, {1, 2, 4, 6, 9, 12})}});
+  // Reverse: step t = 2 runs first, and each emit lands at the index of its step.
+  cs.push_back({"scan: reverse",
+                runningSum(" {reverse = 1}"),
+                {xs, zero, unused},
+                {f32({2}, {9, 12}), f32({3, 2}, {9, 12, 8, 10, 5, 6})}});
+  // Example 0 has length 2: step 2 leaves its carry alone and emits zero for it.
+  cs.push_back({"scan: lengths mask padded steps",
+                runningSum(" lengths(%len)"),
+                {xs, zero, i32({2}, {2, 3})},
+                {f32({2}, {4, 12}), f32({3, 2}, {1, 2, 4, 6, 0, 12})}});
+  // Reverse with lengths: example 0 starts at t = 1.
+  cs.push_back({"scan: reverse with lengths",
+                runningSum(" lengths(%len) {reverse = 1}"),
+                {xs, zero, i32({2}, {2, 3})},
+                {f32({2}, {4, 12}), f32({3, 2}, {4, 12, 3, 10, 0, 6})}});
+  cs.push_back({"scan: no carries, two sequences, a captured value",
+                R"(
+func @f(%xs: tensor<2 x 2 x f64>, %ys: tensor<2 x i32>, %w: tensor<2 x f64>) -> (tensor<2 x 2 x f64>, tensor<2 x i32>) {
+  %zs, %is = scan carry() over(%xs, %ys) {
+  ^body(%x: tensor<2 x f64>, %y: tensor<i32>):
+    %z = mul %x, %w : tensor<2 x f64>
+    yield %z, %y
+  } : tensor<2 x 2 x f64>, tensor<2 x i32>
+  return %zs, %is
+}
+)",
+                {f64({2, 2}, {1, 2, 3, 4}), i32({2}, {7, 8}), f64({2}, {10, 100})},
+                {f64({2, 2}, {10, 200, 30, 400}), i32({2}, {7, 8})}});
+  // Limits 1, 3, 2: example 0 finishes after trip 0, example 2 after trip 1, example 1 after
+  // trip 2; finished examples keep their carry and emit zeros; rows 3 and 4 never run.
+  cs.push_back({"while: examples finish at different trips",
+                counter(5),
+                {i1({3}, {0, 0, 0}), i64({3}, {0, 0, 0}), i64({3}, {1, 3, 2})},
+                {i1({3}, {1, 1, 1}), i64({3}, {1, 3, 2}),
+                 i64({5, 3}, {1, 1, 1, 0, 2, 2, 0, 3, 0, 0, 0, 0, 0, 0, 0}), i64({}, {3})}});
+  cs.push_back({"while: max_trips bounds the loop",
+                counter(2),
+                {i1({2}, {0, 0}), i64({2}, {0, 5}), i64({2}, {10, 10})},
+                {i1({2}, {0, 0}), i64({2}, {2, 7}), i64({2, 2}, {1, 6, 2, 7}), i64({}, {2})}});
+  cs.push_back(
+      {"while: exits before the first trip when all are finished",
+       counter(4),
+       {i1({2}, {1, 1}), i64({2}, {4, 5}), i64({2}, {10, 10})},
+       {i1({2}, {1, 1}), i64({2}, {4, 5}), i64({4, 2}, {0, 0, 0, 0, 0, 0, 0, 0}), i64({}, {0})}});
+  cs.push_back(
+      {"while: an example finished on entry never runs",
+       counter(3),
+       {i1({2}, {1, 0}), i64({2}, {0, 0}), i64({2}, {1, 1})},
+       {i1({2}, {1, 1}), i64({2}, {0, 1}), i64({3, 2}, {0, 1, 0, 0, 0, 0}), i64({}, {1})}});
+  return cs;
+}
+
+TEST_CASE("scan and while match hand-computed values") {
+  for (const OpCase &c : controlFlowCases())
+    checkCase(c);
+}
+
+TEST_CASE("scan rejects a length outside [0, T]") {
+  auto out = runText(runningSum(" lengths(%len)"),
+                     {f32({3, 2}, {1, 2, 3, 4, 5, 6}), f32({2}, {0, 0}), i32({2}, {4, 1})});
+  REQUIRE_FALSE(out.isOk());
+  CHECK(out.diag().message == "scan: length 4 of example 0 is outside [0, 3]");
+}
+
+TEST_CASE("scan over zero steps returns the initial carry and empty emits") {
+  auto out = runText(runningSum(""), {f32({0, 2}, {}), f32({2}, {1, 2}), i32({2}, {0, 0})});
+  REQUIRE(out.isOk());
+  CHECK((*out)[0].getDouble(1) == 2);
+  CHECK((*out)[1].typeStr() == "f32[0, 2]");
+}
+
+} // namespace weft::test

@@ -1,0 +1,108 @@
+//===- tests/unit/reference/MathTest.cpp - reductions, matmul, producers --===//
+#include "Helpers.h"
+#include "runtime/Random.h"
+
+#include <doctest/doctest.h>
+
+namespace weft::test {
+
+std::vector<OpCase> mathCases() {
+  std::vector<OpCase> cs;
+  for (DType dt : {DType::F32, DType::F64}) {
+    auto v = [dt](std::vector<int64_t> s, std::vector<double> xs) { return floats(dt, s, xs); };
+    cs.push_back(
+        {std::string("reductions and argmax ") + std::string(dtypeName(dt)),
+         withDType(R"(
+func @f(%x: tensor<2 x 3 x DT>, %y: tensor<3 x DT>) -> (tensor<2 x DT>, tensor<3 x DT>, tensor<DT>, tensor<2 x DT>, tensor<3 x DT>, tensor<2 x DT>, tensor<2 x i64>, tensor<3 x i64>, tensor<i64>) {
+  %s1 = reduce_sum %x {axes = [1]} : tensor<2 x DT>
+  %s0 = reduce_sum %x {axes = [0]} : tensor<3 x DT>
+  %s = reduce_sum %x {axes = [0, 1]} : tensor<DT>
+  %mx = reduce_max %x {axes = [1]} : tensor<2 x DT>
+  %mn = reduce_min %x {axes = [0]} : tensor<3 x DT>
+  %mean = reduce_mean %x {axes = [1]} : tensor<2 x DT>
+  %a1 = argmax %x {axis = 1} : tensor<2 x i64>
+  %a0 = argmax %x {axis = 0} : tensor<3 x i64>
+  %tie = argmax %y {axis = 0} : tensor<i64>
+  return %s1, %s0, %s, %mx, %mn, %mean, %a1, %a0, %tie
+}
+)",
+                   dt),
+         {v({2, 3}, {1, 5, 3, -2, 0, 4}), v({3}, {3, 7, 7})},
+         {v({2}, {9, 2}), v({3}, {-1, 5, 7}), v({}, {11}), v({2}, {5, 4}), v({3}, {-2, 0, 3}),
+          v({2}, {3, 2.0 / 3.0}), i64({2}, {1, 2}), i64({3}, {0, 0, 1}), i64({}, {1})},
+         dt == DType::F32 ? 1e-7 : 1e-15});
+    cs.push_back({std::string("matmul ") + std::string(dtypeName(dt)),
+                  withDType(R"(
+func @f(%a: tensor<2 x 3 x DT>, %b: tensor<3 x 2 x DT>, %p: tensor<2 x 1 x 2 x DT>, %q: tensor<2 x 2 x 1 x DT>) -> (tensor<2 x 2 x DT>, tensor<2 x 1 x 1 x DT>) {
+  %c = matmul %a, %b : tensor<2 x 2 x DT>
+  %d = matmul %p, %q : tensor<2 x 1 x 1 x DT>
+  return %c, %d
+}
+)",
+                            dt),
+                  {v({2, 3}, {1, 2, 3, 4, 5, 6}), v({3, 2}, {7, 8, 9, 10, 11, 12}),
+                   v({2, 1, 2}, {1, 2, 3, 4}), v({2, 2, 1}, {5, 6, 7, 8})},
+                  {v({2, 2}, {58, 64, 139, 154}), v({2, 1, 1}, {17, 53})}});
+  }
+  cs.push_back({"integer reductions and matmul",
+                R"(
+func @f(%x: tensor<2 x 3 x i32>, %a: tensor<1 x 2 x i64>, %b: tensor<2 x 1 x i64>) -> (tensor<2 x i32>, tensor<3 x i32>, tensor<3 x i32>, tensor<2 x i64>, tensor<1 x 1 x i64>) {
+  %s = reduce_sum %x {axes = [1]} : tensor<2 x i32>
+  %mx = reduce_max %x {axes = [0]} : tensor<3 x i32>
+  %mn = reduce_min %x {axes = [0]} : tensor<3 x i32>
+  %am = argmax %x {axis = 1} : tensor<2 x i64>
+  %m = matmul %a, %b : tensor<1 x 1 x i64>
+  return %s, %mx, %mn, %am, %m
+}
+)",
+                {i32({2, 3}, {1, 5, 3, -2, 0, 4}), i64({1, 2}, {3, -4}), i64({2, 1}, {5, 6})},
+                {i32({2}, {9, 2}), i32({3}, {1, 5, 4}), i32({3}, {-2, 0, 3}), i64({2}, {1, 2}),
+                 i64({1, 1}, {-9})}});
+  cs.push_back(
+      {"constant and iota, with a symbolic dim",
+       R"(
+func @f(%x: tensor<B x f32>) -> (tensor<2 x 2 x f32>, tensor<3 x i32>, tensor<B x 2 x f64>, tensor<2 x i1>, tensor<2 x 3 x i32>, tensor<2 x 3 x f32>, tensor<B x i64>) {
+  %c = constant {value = [1.5]} : tensor<2 x 2 x f32>
+  %d = constant {value = [1, -2, 3]} : tensor<3 x i32>
+  %e = constant {value = [0.25]} : tensor<B x 2 x f64>
+  %b = constant {value = [1, 0]} : tensor<2 x i1>
+  %i1 = iota {axis = 1} : tensor<2 x 3 x i32>
+  %i0 = iota {axis = 0} : tensor<2 x 3 x f32>
+  %ib = iota {axis = 0} : tensor<B x i64>
+  return %c, %d, %e, %b, %i1, %i0, %ib
+}
+)",
+       {f32({3}, {0, 0, 0})},
+       {f32({2, 2}, {1.5, 1.5, 1.5, 1.5}), i32({3}, {1, -2, 3}),
+        f64({3, 2}, {0.25, 0.25, 0.25, 0.25, 0.25, 0.25}), i1({2}, {1, 0}),
+        i32({2, 3}, {0, 1, 2, 0, 1, 2}), f32({2, 3}, {0, 0, 0, 1, 1, 1}), i64({3}, {0, 1, 2})}});
+  // The spec of the random ops is runtime/Random.h: element i draws from counter i.
+  std::vector<float> u, n;
+  std::vector<double> v, m;
+  for (uint64_t i = 0; i < 3; ++i) {
+    u.push_back(random::uniformF32(5, i));
+    v.push_back(random::uniformF64(5, i));
+    n.push_back(static_cast<float>(random::normalF64(5, i)));
+    m.push_back(random::normalF64(5, i));
+  }
+  cs.push_back({"random_uniform and random_normal",
+                R"(
+func @f(%seed: tensor<i64>) -> (tensor<3 x f32>, tensor<3 x f64>, tensor<3 x f32>, tensor<3 x f64>) {
+  %u = random_uniform %seed : tensor<3 x f32>
+  %v = random_uniform %seed : tensor<3 x f64>
+  %n = random_normal %seed : tensor<3 x f32>
+  %m = random_normal %seed : tensor<3 x f64>
+  return %u, %v, %n, %m
+}
+)",
+                {i64({}, {5})},
+                {f32({3}, u), f64({3}, v), f32({3}, n), f64({3}, m)}});
+  return cs;
+}
+
+TEST_CASE("reductions, matmul and producers match hand-computed values") {
+  for (const OpCase &c : mathCases())
+    checkCase(c);
+}
+
+} // namespace weft::test
