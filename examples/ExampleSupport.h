@@ -1,0 +1,86 @@
+//===- examples/ExampleSupport.h - what the examples share ----------------===//
+//
+// Writing the IR for weft-opt, and running a built function on the reference
+// interpreter when this build has one (WEFT_HAVE_REFERENCE).
+//
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include "frontend/Weft.h"
+#include "ir/Printer.h"
+
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <unistd.h>
+
+#ifdef WEFT_HAVE_REFERENCE
+#include "backends/reference/Interpreter.h"
+#endif
+
+namespace weft::examples {
+
+/// Writes `text` to `path` through a temporary file and a rename, so that a reader never
+/// sees a half-written file.
+inline void writeFileAtomically(const std::string &path, const std::string &text) {
+  std::string tmp = fmt::format("{}.tmp.{}", path, ::getpid());
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out << text;
+    out.close();
+    if (!out)
+      throw Error(err(fmt::format("cannot write '{}'", tmp)));
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) {
+    std::filesystem::remove(tmp, ec);
+    throw Error(err(fmt::format("cannot rename '{}' to '{}'", tmp, path)));
+  }
+}
+
+/// Prints the module, and writes it to argv[1] when given.
+inline void emitIR(const ir::Module &m, int argc, char **argv) {
+  std::string text = ir::print(m);
+  std::fputs(text.c_str(), stdout);
+  if (argc > 1) {
+    writeFileAtomically(argv[1], text);
+    std::fprintf(stderr, "wrote %s\n", argv[1]);
+  }
+}
+
+/// An input array of uniform values in [lo, hi), drawn from `seed`.
+inline Array uniformArray(std::vector<int64_t> shape, double lo, double hi, int64_t seed) {
+  return drawInit(init::uniform(lo, hi), DType::F32, shape, seed).take();
+}
+
+/// The first `n` values of `a` on one line.
+inline void printHead(const char *name, const Array &a, int64_t n = 6) {
+  std::string s;
+  for (int64_t i = 0; i < std::min(n, a.numel()); ++i)
+    s += fmt::format("{}{:.5f}", i ? ", " : "", a.getDouble(i));
+  std::printf("// %s %s: [%s%s]\n", name, a.typeStr().c_str(), s.c_str(),
+              a.numel() > n ? ", ..." : "");
+}
+
+/// Runs function 0 of `m` on the reference interpreter and prints the head of each result;
+/// says so when this build has no interpreter.
+inline void runOnReference(const ir::Module &m, const std::vector<Array> &args,
+                           const std::vector<const char *> &names) {
+#ifdef WEFT_HAVE_REFERENCE
+  auto results = reference::run(*m.functions()[0], args);
+  if (!results) {
+    std::printf("// reference run failed: %s\n", results.diag().str().c_str());
+    return;
+  }
+  for (size_t i = 0; i < results->size(); ++i)
+    printHead(i < names.size() ? names[i] : "result", (*results)[i]);
+#else
+  (void)m, (void)args, (void)names;
+  std::printf("// (built without the reference interpreter: printing the IR only)\n");
+#endif
+}
+
+} // namespace weft::examples
