@@ -12,6 +12,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cmath>
+#include <optional>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -209,7 +212,8 @@ private:
   }
 
   // --- attributes ----------------------------------------------------------
-  Expected<Attr> attrValue() {
+  /// An integer or float, or nullopt (consuming nothing) if the token is neither.
+  std::optional<Attr> number() {
     if (is(TokKind::Int))
       return Attr(take().intValue);
     if (is(TokKind::Float))
@@ -218,6 +222,12 @@ private:
       return take(), Attr(double(INFINITY));
     if (isIdent("nan"))
       return take(), Attr(double(NAN));
+    return std::nullopt;
+  }
+
+  Expected<Attr> attrValue() {
+    if (auto n = number())
+      return *n;
     if (is(TokKind::String))
       return Attr(take().str);
     if (!is(TokKind::LBracket))
@@ -228,16 +238,14 @@ private:
     bool anyFloat = false;
     while (!is(TokKind::RBracket)) {
       const Token &t = cur();
-      auto v = attrValue();
+      auto v = number();
       if (!v)
-        return v.diag();
+        return expected("an integer or float in the list");
       if (auto *i = std::get_if<int64_t>(&*v)) {
         ints.push_back(*i);
-      } else if (auto *f = std::get_if<double>(&*v)) {
-        floats.push_back(*f);
-        anyFloat = true;
       } else {
-        return error(t, "list elements must be integers or floats");
+        floats.push_back(std::get<double>(*v));
+        anyFloat = true;
       }
       if (!ints.empty() && anyFloat)
         return error(t, "list mixes integers and floats");

@@ -147,3 +147,14 @@ TEST_CASE("attribute lists may not mix integers and floats, nor repeat keys") {
   CHECK(bodyError("  %c = constant {value = [1.0], value = [2.0]} : tensor<2 x f32>\n"
                   "  return %c\n") == "t.wir:2:33: attribute 'value' is given twice");
 }
+
+TEST_CASE("nested lists are rejected without deep recursion") {
+  std::string deep(100000, '[');
+  CHECK(bodyError("  %c = constant {value = " + deep + "\n") ==
+        "t.wir:2:27: expected an integer or float in the list, got '['");
+}
+
+TEST_CASE("zero-size dims, which slice and while can produce, read back") {
+  CHECK(bodyError("  %s = slice %a {axis = 0, limit = 1, start = 1} : tensor<0 x f32>\n"
+                  "  return %a\n") == "ok");
+}
