@@ -29,7 +29,8 @@ struct GradOptions {
 };
 
 /// Adds to `m` a function with the parameters of `f` that returns the loss followed by
-/// d loss / d p for each chosen parameter p (zeros where the loss does not depend on p).
+/// d loss / d p for each chosen parameter p, in the order of `options.wrt` (zeros where the
+/// loss does not depend on p).
 /// Fails with a message that says why for a loss that is not a float scalar, an unknown or
 /// integer parameter, or a `while` loop on the path to the loss.
 Expected<ir::Function *> buildGradient(ir::Module &m, const ir::Function &f,

@@ -1,11 +1,10 @@
 //===- passes/autodiff/Gradient.cpp - the reverse sweep and its driver ----===//
-#include "passes/autodiff/Autodiff.h"
-#include "passes/autodiff/Emit.h"
-#include "passes/autodiff/VJP.h"
-
 #include "ir/Clone.h"
 #include "ir/Infer.h"
 #include "ir/Walk.h"
+#include "passes/autodiff/Autodiff.h"
+#include "passes/autodiff/Emit.h"
+#include "passes/autodiff/VJP.h"
 
 #include <fmt/format.h>
 
@@ -41,7 +40,7 @@ bool differentiable(const Value *v) { return ir::isFloat(v->type().dtype()); }
 /// Operands of a region op paired with the body arguments they feed, and the yield operands
 /// that feed those arguments again on the next step (loop-carried).
 struct RegionFlow {
-  std::vector<std::pair<Value *, Value *>> inputs; // operand -> body argument
+  std::vector<std::pair<Value *, Value *>> inputs;  // operand -> body argument
   std::vector<std::pair<Value *, Value *>> carried; // yield operand -> body argument
 };
 
@@ -180,21 +179,21 @@ Expected<ir::Function *> buildGradient(ir::Module &m, const ir::Function &f,
     return err(fmt::format("autodiff: the loss (result {} of @{}) must be a float scalar, got "
                            "{}; reduce it first (e.g. reduce_mean)",
                            options.lossIndex, f.name(), lossType.str()));
-  std::vector<size_t> wrt;
-  for (size_t i = 0; i < f.numParams(); ++i) {
-    bool named = std::find(options.wrt.begin(), options.wrt.end(), f.param(i)->name()) !=
-                 options.wrt.end();
-    if (options.wrt.empty() ? differentiable(f.param(i)) : named)
+  std::vector<size_t> wrt; // gradients are returned in this order
+  for (size_t i = 0; options.wrt.empty() && i < f.numParams(); ++i)
+    if (differentiable(f.param(i)))
       wrt.push_back(i);
-  }
-  for (const std::string &name : options.wrt) {
-    auto it = std::find_if(wrt.begin(), wrt.end(), [&](size_t i) { return f.param(i)->name() == name; });
-    if (it == wrt.end())
-      return err(fmt::format("autodiff: @{} has no parameter %{}", f.name(), name));
-    if (!differentiable(f.param(*it)))
+  for (const std::string &pname : options.wrt) {
+    size_t i = 0;
+    while (i < f.numParams() && f.param(i)->name() != pname)
+      ++i;
+    if (i == f.numParams())
+      return err(fmt::format("autodiff: @{} has no parameter %{}", f.name(), pname));
+    if (!differentiable(f.param(i)))
       return err(fmt::format("autodiff: parameter %{} has dtype {}; only float parameters have "
                              "gradients",
-                             name, ir::dtypeName(f.param(*it)->type().dtype())));
+                             pname, ir::dtypeName(f.param(i)->type().dtype())));
+    wrt.push_back(i);
   }
   std::string name = options.name.empty() ? f.name() + "_grad" : options.name;
   if (m.function(name))

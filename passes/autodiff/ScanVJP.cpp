@@ -15,12 +15,11 @@
 // zero emits on padded steps, and the VJP of that select stops their gradient.
 //
 //===----------------------------------------------------------------------===//
-#include "passes/autodiff/Emit.h"
-#include "passes/autodiff/VJP.h"
-
 #include "ir/Clone.h"
 #include "ir/Infer.h"
 #include "ir/Walk.h"
+#include "passes/autodiff/Emit.h"
+#include "passes/autodiff/VJP.h"
 
 #include <fmt/format.h>
 
@@ -65,8 +64,7 @@ ir::Type stacked(const ir::Dim &steps, const ir::Type &t) {
 } // namespace
 
 Expected<std::vector<Value *>> vjpScan(ir::OpBuilder &b, ir::Op &scan,
-                                       const std::vector<Value *> &resultAdjoints,
-                                       Adjoints &adj) {
+                                       const std::vector<Value *> &resultAdjoints, Adjoints &adj) {
   auto groups = ir::scanOperands(scan.numOperands(), scan.attrs());
   WEFT_TRY(groups.status());
   WEFT_CHECK(!groups->hasLengths, "scans with lengths are lowered before autodiff");
@@ -125,8 +123,8 @@ Expected<std::vector<Value *>> vjpScan(ir::OpBuilder &b, ir::Op &scan,
   auto rev = b.beginRegionOp(OpKind::Scan, operands, attrs, scan.loc());
   WEFT_TRY(rev.status());
   ir::Block &rbody = (*rev)->region();
-  size_t argDC = 0, argAcc = diffCarries.size(), argDE = numCarry,
-         argC = argDE + diffEmits.size(), argX = argC + nc;
+  size_t argDC = 0, argAcc = diffCarries.size(), argDE = numCarry, argC = argDE + diffEmits.size(),
+         argX = argC + nc;
 
   // Recompute the step from its residuals, then backprop through it.
   ir::OpBuilder rb(rbody);

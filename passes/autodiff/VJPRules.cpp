@@ -201,6 +201,13 @@ Expected<Grads> structuralVJP(Emit &e, ir::Op &op, Value *g) {
 Expected<Grads> vjpOp(ir::OpBuilder &b, ir::Op &op, const Grads &resultAdjoints,
                       const std::vector<bool> &want) {
   Emit e(b, op.loc());
+  // Before the zero-adjoint early exit: the gradient may reach a while through any result.
+  if (op.kind() == OpKind::While)
+    return err("autodiff: cannot differentiate through 'while': its trip count depends on the "
+               "data, so there is no fixed sequence of steps to run backwards. Write the loop "
+               "as a scan over a maximum length with per-example lengths (a padded step "
+               "contributes nothing), e.g. a teacher-forced decoder",
+               op.loc());
   Value *g = resultAdjoints.empty() ? nullptr : resultAdjoints[0];
   Grads none(op.numOperands(), nullptr);
   if (!g)
@@ -254,12 +261,6 @@ Expected<Grads> vjpOp(ir::OpBuilder &b, ir::Op &op, const Grads &resultAdjoints,
   case OpKind::RandomUniform:
   case OpKind::RandomNormal:
     return none;
-  case OpKind::While:
-    return err("autodiff: cannot differentiate through 'while': its trip count depends on the "
-               "data, so there is no fixed sequence of steps to run backwards. Write the loop "
-               "as a scan over a maximum length with per-example lengths (a padded step "
-               "contributes nothing), e.g. a teacher-forced decoder",
-               op.loc());
   default:
     WEFT_UNREACHABLE("vjpOp: unhandled op kind");
   }

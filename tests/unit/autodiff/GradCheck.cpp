@@ -1,0 +1,79 @@
+#include "GradCheck.h"
+
+#include "backends/reference/Interpreter.h"
+#include "ir/Parser.h"
+#include "ir/Printer.h"
+#include "ir/Verifier.h"
+#include "passes/autodiff/Autodiff.h"
+#include "runtime/Random.h"
+
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <functional>
+
+namespace weft::testing {
+
+void checkGradients(const GradCase &c) {
+  auto parsed = ir::parseModule(c.ir, "gradcase.wir");
+  REQUIRE_MESSAGE(parsed.isOk(), (parsed.isOk() ? "" : parsed.diag().str()));
+  ir::Module &m = **parsed;
+  ir::Function &f = *m.functions().front();
+  CAPTURE(f.name());
+  autodiff::GradOptions options;
+  options.wrt = c.wrt;
+  auto grad = autodiff::buildGradient(m, f, options);
+  REQUIRE_MESSAGE(grad.isOk(), (grad.isOk() ? "" : grad.diag().str()));
+  Status ok = ir::verify(m);
+  REQUIRE_MESSAGE(ok.isOk(), std::string(ok.message() + "\n" + ir::print(m)));
+
+  std::vector<Array> inputs;
+  for (size_t i = 0; i < f.numParams(); ++i) {
+    ir::Value *p = f.param(i);
+    if (auto it = c.fixed.find(p->name()); it != c.fixed.end()) {
+      inputs.push_back(it->second);
+      continue;
+    }
+    bool isWrt = std::find(c.wrt.begin(), c.wrt.end(), p->name()) != c.wrt.end();
+    double lo = isWrt ? c.lo : -1.0, hi = isWrt ? c.hi : 1.0;
+    auto shape = p->type().evaluateShape({});
+    REQUIRE_MESSAGE(shape.isOk(), "gradient cases use static shapes");
+    Array a(p->type().dtype(), *shape);
+    int64_t seed = static_cast<int64_t>(std::hash<std::string>{}(p->name()) & 0xffffff);
+    for (int64_t k = 0; k < a.numel(); ++k)
+      a.setDouble(k, lo + (hi - lo) * random::uniformF64(seed, static_cast<uint64_t>(k)));
+    inputs.push_back(std::move(a));
+  }
+
+  auto outs = reference::run(**grad, inputs);
+  REQUIRE_MESSAGE(outs.isOk(), (outs.isOk() ? "" : outs.diag().str()));
+  auto loss = [&](const std::vector<Array> &in) {
+    auto r = reference::run(f, in);
+    REQUIRE_MESSAGE(r.isOk(), (r.isOk() ? "" : r.diag().str()));
+    return (*r)[0].getDouble(0);
+  };
+  CHECK((*outs)[0].getDouble(0) == doctest::Approx(loss(inputs)).epsilon(1e-12));
+
+  const double h = 1e-5;
+  for (size_t w = 0; w < c.wrt.size(); ++w) {
+    size_t pi = 0;
+    while (f.param(pi)->name() != c.wrt[w])
+      ++pi;
+    const Array &g = (*outs)[w + 1];
+    for (int64_t k = 0; k < inputs[pi].numel(); ++k) {
+      std::vector<Array> plus = inputs, minus = inputs;
+      double x = inputs[pi].getDouble(k);
+      plus[pi].setDouble(k, x + h);
+      minus[pi].setDouble(k, x - h);
+      double fd = (loss(plus) - loss(minus)) / (2 * h);
+      double ad = g.getDouble(k);
+      CAPTURE(c.wrt[w]);
+      CAPTURE(k);
+      CAPTURE(fd);
+      CAPTURE(ad);
+      CHECK(std::abs(ad - fd) <= 1e-6 * (1.0 + std::abs(fd)));
+    }
+  }
+}
+
+} // namespace weft::testing

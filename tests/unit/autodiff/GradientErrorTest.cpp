@@ -1,0 +1,61 @@
+// autodiff refuses what it cannot differentiate, and says why.
+#include "ir/Parser.h"
+#include "passes/autodiff/Autodiff.h"
+
+#include <doctest/doctest.h>
+
+#include <string>
+#include <vector>
+
+namespace {
+
+std::string gradError(const char *ir, std::vector<std::string> wrt = {}) {
+  weft::autodiff::GradOptions options;
+  options.wrt = std::move(wrt);
+  auto m = weft::ir::parseModule(ir, "err.wir");
+  REQUIRE_MESSAGE(m.isOk(), (m.isOk() ? "" : m.diag().str()));
+  auto g = weft::autodiff::buildGradient(**m, *(*m)->functions().front(), options);
+  return g.isOk() ? "ok" : g.diag().message;
+}
+
+const char *kSquare = R"(func @sq(%x: tensor<3 x f64>, %n: tensor<3 x i64>) -> (tensor<3 x f64>) {
+  %y = mul %x, %x : tensor<3 x f64>
+  return %y
+}
+)";
+
+} // namespace
+
+TEST_CASE("the loss must be a float scalar") {
+  CHECK(gradError(kSquare) == "autodiff: the loss (result 0 of @sq) must be a float scalar, got "
+                              "tensor<3 x f64>; reduce it first (e.g. reduce_mean)");
+}
+
+TEST_CASE("unknown and integer parameters are refused by name") {
+  const char *ir = R"(func @f(%x: tensor<3 x f64>, %n: tensor<3 x i64>) -> (tensor<f64>) {
+  %l = reduce_sum %x {axes = [0]} : tensor<f64>
+  return %l
+}
+)";
+  CHECK(gradError(ir, {"y"}) == "autodiff: @f has no parameter %y");
+  CHECK(gradError(ir, {"n"}) ==
+        "autodiff: parameter %n has dtype i64; only float parameters have gradients");
+  CHECK(gradError(ir, {"x"}) == "ok");
+}
+
+TEST_CASE("a while loop on the path to the loss is refused with what to use instead") {
+  const char *ir = R"(func @dec(%f0: tensor<2 x i1>, %x: tensor<2 x f64>) -> (tensor<f64>) {
+  %fin, %y, %ys, %n = while finished(%f0) carry(%x) {max_trips = 5} {
+  ^body(%v: tensor<2 x f64>):
+    %v2 = tanh %v : tensor<2 x f64>
+    %done = gt %v2, %v : tensor<2 x i1>
+    yield %done, %v2, %v2
+  } : tensor<2 x i1>, tensor<2 x f64>, tensor<5 x 2 x f64>, tensor<i64>
+  %l = reduce_sum %y {axes = [0]} : tensor<f64>
+  return %l
+}
+)";
+  std::string msg = gradError(ir, {"x"});
+  CHECK(msg.find("cannot differentiate through 'while'") != std::string::npos);
+  CHECK(msg.find("scan over a maximum length") != std::string::npos);
+}
