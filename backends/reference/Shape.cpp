@@ -92,9 +92,11 @@ Expected<Array> transpose(const ir::Op &op, const Array &x) {
   WEFT_TRY(perm.status());
   Shape sorted = *perm;
   std::sort(sorted.begin(), sorted.end());
-  for (int64_t i = 0; i < static_cast<int64_t>(sorted.size()); ++i)
-    if (sorted[i] != i || static_cast<int64_t>(sorted.size()) != x.rank())
-      return opError(op, fmt::format("perm is not a permutation of the axes of {}", x.typeStr()));
+  bool isPerm = static_cast<int64_t>(sorted.size()) == x.rank();
+  for (int64_t i = 0; isPerm && i < x.rank(); ++i)
+    isPerm = sorted[i] == i;
+  if (!isPerm)
+    return opError(op, fmt::format("perm is not a permutation of the axes of {}", x.typeStr()));
   Shape outShape;
   for (int64_t p : *perm)
     outShape.push_back(x.shape()[p]);
