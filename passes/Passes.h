@@ -10,6 +10,10 @@
 
 namespace weft::passes {
 
+/// For each function whose first result is a float scalar loss, adds @<name>_grad returning
+/// the loss and its gradients w.r.t. every float parameter (BPTT through scans).
+std::unique_ptr<Pass> createAutodiffPass();
+
 /// Merges identical pure ops (same kind, operands, attributes and result types) within a
 /// function. An op may reuse an equivalent op from its own block or an enclosing one that
 /// precedes it, never one inside a region. scan and while are never merged.

@@ -126,6 +126,19 @@ Expected<std::vector<Value *>> vjpScan(ir::OpBuilder &b, ir::Op &scan,
   size_t argDC = 0, argAcc = diffCarries.size(), argDE = numCarry, argC = argDE + diffEmits.size(),
          argX = argC + nc;
 
+  // Names for the IR dump: d<carry>, d<captured>, d<emit>, <carry>_in.
+  auto named = [](const Value *v, const char *prefix, const char *suffix) {
+    return v->name().empty() ? std::string() : prefix + v->name() + suffix;
+  };
+  for (size_t n = 0; n < diffCarries.size(); ++n)
+    rbody.arg(argDC + n)->setName(named(body.arg(diffCarries[n]), "d", ""));
+  for (size_t w = 0; w < captured.size(); ++w)
+    rbody.arg(argAcc + w)->setName(named(captured[w], "d", ""));
+  for (size_t n = 0; n < diffEmits.size(); ++n)
+    rbody.arg(argDE + n)->setName(named(yield->operand(nc + diffEmits[n]), "d", "_t"));
+  for (size_t i = 0; i < nc; ++i)
+    rbody.arg(argC + i)->setName(named(body.arg(i), "", "_in"));
+
   // Recompute the step from its residuals, then backprop through it.
   ir::OpBuilder rb(rbody);
   ir::ValueMap map;

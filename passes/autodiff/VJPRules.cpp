@@ -235,8 +235,8 @@ Expected<Grads> vjpOp(ir::OpBuilder &b, ir::Op &op, const Grads &resultAdjoints,
   }
   case OpKind::Gather: {
     Value *table = op.operand(0), *idx = op.operand(1);
-    Value *dt = e.op(OpKind::ScatterAdd, {e.zerosLike(table), idx, g},
-                     {{"axis", op.intAttr("axis")}});
+    Value *dt =
+        e.op(OpKind::ScatterAdd, {e.zerosLike(table), idx, g}, {{"axis", op.intAttr("axis")}});
     return Grads{dt, nullptr};
   }
   case OpKind::ScatterAdd: {
