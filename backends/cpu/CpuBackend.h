@@ -1,0 +1,79 @@
+//===- backends/cpu/CpuBackend.h - JIT-compiled native code for the host --===//
+//
+// cpu::compile turns every function of a module into native code for the host
+// CPU with LLVM 19's ORC LLJIT; Executable::run calls it. Results match the
+// reference interpreter (backends/reference), which is the oracle in tests.
+//
+// Design:
+// - One LLVM function per weft function: `void @weft_<name>(ptr bufs, ptr dims,
+//   ptr status)`. `bufs` holds one data pointer per buffer slot: parameters,
+//   op results (at every nesting level), and scratch (f32 sum accumulators).
+//   `dims` holds the bound value of every symbol the function mentions; Dim
+//   monomials are evaluated in generated code. `status` is an i64[5] error
+//   record (code, op id, three details) that run() turns into a message.
+// - The C++ side (Executable.cpp, no LLVM) binds symbols from input shapes as
+//   the interpreter does, checks inputs, sizes every slot, and allocates one
+//   64-byte-aligned arena per call (planBuffers() is the seam for a real
+//   memory plan). Returned values are written straight into result Arrays.
+// - Each op lowers to a loop nest over its output, row-major with the
+//   innermost loop contiguous, so LLVM's loop vectorizer can take it. f32
+//   stays f32 (llvm intrinsics, libm for tanh/erf); float sums accumulate in
+//   double in the interpreter's order; matmul is an (i, k, j) loop nest.
+// - scan/while bodies are emitted inline inside a loop over t; carries live in
+//   the loop's result buffers, sequence steps are pointer offsets, emits are
+//   written at row t of zero-filled stacked results. Faults (index out of
+//   range, integer division by zero, a length outside [0, T]) set `status`
+//   and never read or write out of bounds.
+// - The generated code is pure and every buffer belongs to one call, so one
+//   Executable may be run from several threads at once.
+//
+// Not yet: fusion, a packed GEMM, memory planning, AOT, threading inside ops.
+//
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include "ir/Module.h"
+#include "runtime/Array.h"
+
+#include <memory>
+#include <span>
+#include <string_view>
+#include <vector>
+
+namespace weft::cpu {
+
+struct CompileOptions {
+  /// Prints the generated LLVM IR (before and after optimization) to stderr.
+  bool dumpLLVM = false;
+  /// LLVM optimization level, 0 to 3.
+  int optLevel = 3;
+};
+
+struct CompiledFunctions;
+
+/// Native code for the functions of one module. Thread-safe: run() is const and pure.
+class Executable {
+public:
+  explicit Executable(std::unique_ptr<CompiledFunctions> impl);
+  ~Executable();
+  Executable(const Executable &) = delete;
+  Executable &operator=(const Executable &) = delete;
+
+  /// Runs `function` on `inputs` (one per parameter). A parameter dim that is a plain symbol
+  /// binds it from the input shape, on top of `dims`; a missing or mis-shaped input, an unbound
+  /// symbol or a run-time fault (index out of range, integer division by zero) is an error.
+  Expected<std::vector<Array>> run(std::string_view function, std::span<const Array> inputs,
+                                   const ir::DimBindings &dims = {}) const;
+
+  /// Wall time compile() took (codegen, optimization and machine code), in milliseconds.
+  double compileMillis() const;
+
+private:
+  std::unique_ptr<CompiledFunctions> impl_;
+};
+
+/// Compiles every function of `module` (which must verify) for the host CPU.
+Expected<std::unique_ptr<Executable>> compile(const ir::Module &module,
+                                              const CompileOptions &options = {});
+
+} // namespace weft::cpu

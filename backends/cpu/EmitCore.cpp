@@ -1,0 +1,600 @@
+//===- backends/cpu/EmitCore.cpp - function skeleton, loops, elementwise, control flow ===//
+//
+// Buffers: every parameter, op result and scratch buffer is a slot; its data
+// pointer is loaded from `bufs` in the entry block, so it dominates every use.
+// Loops are plain counted loops with an i64 induction variable; O3's loop
+// passes rotate and vectorize them.
+//
+//===----------------------------------------------------------------------===//
+#include "backends/cpu/Emitter.h"
+#include "ir/Infer.h"
+
+#include <fmt/format.h>
+#include <llvm/IR/Intrinsics.h>
+
+namespace weft::cpu {
+namespace detail {
+
+using ir::OpKind;
+using llvm::Value;
+
+Emitter::Emitter(llvm::Module &m, FunctionPlan &plan)
+    : ctx(m.getContext()), mod(m), b(m.getContext()), plan(plan) {}
+
+llvm::Type *Emitter::storageTy(DType t) {
+  switch (t) {
+  case DType::F32:
+    return b.getFloatTy();
+  case DType::F64:
+    return b.getDoubleTy();
+  case DType::I32:
+    return b.getInt32Ty();
+  case DType::I64:
+    return b.getInt64Ty();
+  case DType::I1:
+    return b.getInt8Ty();
+  }
+  WEFT_UNREACHABLE("unhandled dtype");
+}
+
+llvm::Type *Emitter::scalarTy(DType t) { return t == DType::I1 ? b.getInt1Ty() : storageTy(t); }
+
+Value *Emitter::dim(const ir::Dim &d) {
+  Value *v = nullptr;
+  for (const std::string &s : d.symbols()) {
+    auto it = symValues.find(s);
+    if (it == symValues.end()) {
+      llvm::IRBuilder<> eb(entry->getTerminator());
+      auto idx = static_cast<int64_t>(plan.symbols.size());
+      plan.symbols.push_back(s);
+      Value *p = eb.CreateInBoundsGEP(i64Ty(), dimsArg, c64(idx));
+      it = symValues.emplace(s, eb.CreateAlignedLoad(i64Ty(), p, llvm::Align(8), s)).first;
+    }
+    v = v ? b.CreateMul(v, it->second) : it->second;
+  }
+  if (!v)
+    return c64(d.coeff());
+  return d.coeff() == 1 ? v : b.CreateMul(c64(d.coeff()), v);
+}
+
+Values Emitter::shape(const ir::Type &t) {
+  Values s;
+  for (const ir::Dim &d : t.dims())
+    s.push_back(dim(d));
+  return s;
+}
+
+Value *Emitter::numel(const ir::Type &t) { return dim(t.numElements()); }
+
+Value *Emitter::newBuffer(const ir::Type &t) {
+  int slot = static_cast<int>(plan.slots.size());
+  plan.slots.push_back(t);
+  llvm::IRBuilder<> eb(entry->getTerminator());
+  Value *p = eb.CreateInBoundsGEP(eb.getPtrTy(), bufsArg, c64(slot));
+  Value *data = eb.CreateAlignedLoad(eb.getPtrTy(), p, llvm::Align(8), fmt::format("buf{}", slot));
+  slotOfPtr[data] = slot;
+  return data;
+}
+
+Value *Emitter::ptr(const ir::Value *v) {
+  auto it = ptrs.find(v);
+  WEFT_CHECK(it != ptrs.end(), "cpu codegen: value used before it is emitted");
+  return it->second;
+}
+
+Value *Emitter::local(llvm::Type *t, Value *init) {
+  llvm::IRBuilder<> eb(&entry->front());
+  Value *slot = eb.CreateAlloca(t);
+  b.CreateStore(init, slot);
+  return slot;
+}
+
+Value *Emitter::gep(Value *p, DType t, Value *i) { return b.CreateInBoundsGEP(storageTy(t), p, i); }
+
+Value *Emitter::load(Value *p, DType t, Value *i) {
+  Value *v = b.CreateAlignedLoad(storageTy(t), gep(p, t, i), llvm::Align(dtypeBytes(t)));
+  return t == DType::I1 ? b.CreateICmpNE(v, b.getInt8(0)) : v;
+}
+
+void Emitter::store(Value *v, Value *p, DType t, Value *i) {
+  if (t == DType::I1)
+    v = b.CreateZExt(v, b.getInt8Ty());
+  b.CreateAlignedStore(v, gep(p, t, i), llvm::Align(dtypeBytes(t)));
+}
+
+void Emitter::memCopy(Value *dst, Value *src, Value *n) {
+  b.CreateMemCpy(dst, llvm::MaybeAlign(1), src, llvm::MaybeAlign(1), n);
+}
+
+void Emitter::memZero(Value *dst, Value *n) {
+  b.CreateMemSet(dst, b.getInt8(0), n, llvm::MaybeAlign(1));
+}
+
+void Emitter::forLoop(Value *n, const std::function<void(Value *)> &body) {
+  llvm::BasicBlock *pre = b.GetInsertBlock();
+  auto *header = llvm::BasicBlock::Create(ctx, "loop", fn);
+  auto *bodyBB = llvm::BasicBlock::Create(ctx, "loop.body", fn);
+  auto *exit = llvm::BasicBlock::Create(ctx, "loop.exit", fn);
+  b.CreateBr(header);
+  b.SetInsertPoint(header);
+  llvm::PHINode *i = b.CreatePHI(i64Ty(), 2, "i");
+  i->addIncoming(c64(0), pre);
+  b.CreateCondBr(b.CreateICmpSLT(i, n), bodyBB, exit);
+  b.SetInsertPoint(bodyBB);
+  body(i);
+  Value *next = b.CreateAdd(i, c64(1), "", /*HasNUW=*/true, /*HasNSW=*/true);
+  i->addIncoming(next, b.GetInsertBlock());
+  b.CreateBr(header);
+  b.SetInsertPoint(exit);
+}
+
+void Emitter::loopNest(const Values &extents, const std::function<void(const Values &)> &body) {
+  Values idx;
+  std::function<void(size_t)> level = [&](size_t d) {
+    if (d == extents.size())
+      return body(idx);
+    forLoop(extents[d], [&](Value *i) {
+      idx.push_back(i);
+      level(d + 1);
+      idx.pop_back();
+    });
+  };
+  level(0);
+}
+
+void Emitter::ifThen(Value *cond, const std::function<void()> &then) {
+  auto *thenBB = llvm::BasicBlock::Create(ctx, "then", fn);
+  auto *join = llvm::BasicBlock::Create(ctx, "endif", fn);
+  b.CreateCondBr(cond, thenBB, join);
+  b.SetInsertPoint(thenBB);
+  then();
+  b.CreateBr(join);
+  b.SetInsertPoint(join);
+}
+
+Value *Emitter::flatIndex(const Values &idx, const Values &shp) {
+  Value *flat = c64(0);
+  for (size_t a = 0; a < idx.size(); ++a)
+    flat = b.CreateAdd(b.CreateMul(flat, shp[a]), idx[a]);
+  return flat;
+}
+
+int Emitter::faultSite(const ir::Op &op, std::string what) {
+  plan.faultSites.push_back(FaultSite{std::string(op.name()), op.loc(), std::move(what)});
+  return static_cast<int>(plan.faultSites.size()) - 1;
+}
+
+void Emitter::fault(Value *cond, Fault f, int site, Value *a, Value *b2, Value *c) {
+  ifThen(cond, [&] {
+    Value *first = b.CreateICmpEQ(b.CreateLoad(i64Ty(), statusArg), c64(0));
+    ifThen(first, [&] {
+      Value *words[kStatusWords] = {c64(static_cast<int64_t>(f)), c64(site), a ? a : c64(0),
+                                    b2 ? b2 : c64(0), c ? c : c64(0)};
+      for (int w = 0; w < kStatusWords; ++w)
+        b.CreateStore(words[w], b.CreateInBoundsGEP(i64Ty(), statusArg, c64(w)));
+    });
+  });
+}
+
+Value *Emitter::callLibm(const char *name, Value *x) {
+  llvm::FunctionCallee f = mod.getOrInsertFunction(name, x->getType(), x->getType());
+  if (auto *g = llvm::dyn_cast<llvm::Function>(f.getCallee())) {
+    g->setDoesNotThrow();
+    g->setOnlyAccessesInaccessibleMemory(); // errno at most
+  }
+  return b.CreateCall(f, {x});
+}
+
+Value *Emitter::intrinsic(llvm::Intrinsic::ID id, Values args) {
+  return b.CreateIntrinsic(id, {args[0]->getType()}, args);
+}
+
+// ---------------------------------------------------------------------------
+// Elementwise ops.
+
+Value *Emitter::convert(Value *x, DType from, DType to) {
+  if (from == to)
+    return x;
+  if (to == DType::I1)
+    return isFloat(from) ? b.CreateFCmpUNE(x, llvm::ConstantFP::get(x->getType(), 0.0))
+                         : b.CreateICmpNE(x, llvm::ConstantInt::get(x->getType(), 0));
+  llvm::Type *t = scalarTy(to);
+  if (from == DType::I1)
+    return isFloat(to) ? b.CreateUIToFP(x, t) : b.CreateZExt(x, t);
+  if (isFloat(from) && isFloat(to))
+    return to == DType::F64 ? b.CreateFPExt(x, t) : b.CreateFPTrunc(x, t);
+  if (!isFloat(from) && !isFloat(to))
+    return b.CreateSExtOrTrunc(x, t);
+  if (!isFloat(from)) // int -> float through double, as the interpreter rounds
+    return to == DType::F64 ? b.CreateSIToFP(x, t)
+                            : b.CreateFPTrunc(b.CreateSIToFP(x, b.getDoubleTy()), t);
+  return b.CreateIntrinsic(llvm::Intrinsic::fptosi_sat, {t, x->getType()}, {x});
+}
+
+Value *Emitter::scalarOp(const ir::Op &op, DType in, Values xs, Value *i, int site) {
+  OpKind k = op.kind();
+  Value *x = xs[0];
+  llvm::Type *t = x->getType();
+  bool fl = isFloat(in);
+  auto fc = [&](double v) { return llvm::ConstantFP::get(t, v); };
+  auto ic = [&](int64_t v) { return llvm::ConstantInt::get(t, static_cast<uint64_t>(v), true); };
+  const char *suffix = in == DType::F32 ? "f" : "";
+  switch (k) {
+  case OpKind::StopGradient:
+    return x;
+  case OpKind::Not:
+    return b.CreateNot(x);
+  case OpKind::Neg:
+    return fl ? b.CreateFNeg(x) : b.CreateSub(ic(0), x);
+  case OpKind::Abs:
+    return fl ? intrinsic(llvm::Intrinsic::fabs, {x})
+              : b.CreateSelect(b.CreateICmpSLT(x, ic(0)), b.CreateSub(ic(0), x), x);
+  case OpKind::Sign:
+    if (fl) // zeros and NaN map to themselves
+      return b.CreateSelect(b.CreateFCmpOGT(x, fc(0)), fc(1),
+                            b.CreateSelect(b.CreateFCmpOLT(x, fc(0)), fc(-1), x));
+    return b.CreateSelect(b.CreateICmpSGT(x, ic(0)), ic(1),
+                          b.CreateSelect(b.CreateICmpSLT(x, ic(0)), ic(-1), ic(0)));
+  case OpKind::Relu:
+    return fl ? b.CreateSelect(b.CreateFCmpUGT(x, fc(0)), x, fc(0)) // NaN stays NaN
+              : b.CreateSelect(b.CreateICmpSGT(x, ic(0)), x, ic(0));
+  case OpKind::Exp:
+    return intrinsic(llvm::Intrinsic::exp, {x});
+  case OpKind::Log:
+    return intrinsic(llvm::Intrinsic::log, {x});
+  case OpKind::Tanh:
+    return callLibm(fmt::format("tanh{}", suffix).c_str(), x);
+  case OpKind::Erf:
+    return callLibm(fmt::format("erf{}", suffix).c_str(), x);
+  case OpKind::Sigmoid:
+    return b.CreateFDiv(fc(1),
+                        b.CreateFAdd(fc(1), intrinsic(llvm::Intrinsic::exp, {b.CreateFNeg(x)})));
+  case OpKind::Sqrt:
+    return intrinsic(llvm::Intrinsic::sqrt, {x});
+  case OpKind::Rsqrt:
+    return b.CreateFDiv(fc(1), intrinsic(llvm::Intrinsic::sqrt, {x}));
+  case OpKind::Sin:
+    return intrinsic(llvm::Intrinsic::sin, {x});
+  case OpKind::Cos:
+    return intrinsic(llvm::Intrinsic::cos, {x});
+  case OpKind::Floor:
+    return intrinsic(llvm::Intrinsic::floor, {x});
+  case OpKind::Ceil:
+    return intrinsic(llvm::Intrinsic::ceil, {x});
+  default:
+    break;
+  }
+  Value *y = xs[1];
+  switch (k) {
+  case OpKind::Add:
+    return fl ? b.CreateFAdd(x, y) : b.CreateAdd(x, y);
+  case OpKind::Sub:
+    return fl ? b.CreateFSub(x, y) : b.CreateSub(x, y);
+  case OpKind::Mul:
+    return fl ? b.CreateFMul(x, y) : b.CreateMul(x, y);
+  case OpKind::Div: {
+    if (fl)
+      return b.CreateFDiv(x, y);
+    Value *zero = b.CreateICmpEQ(y, ic(0)), *minus1 = b.CreateICmpEQ(y, ic(-1));
+    fault(zero, Fault::DivisionByZero, site, i, nullptr, nullptr);
+    Value *safe = b.CreateSelect(b.CreateOr(zero, minus1), ic(1), y);
+    // INT_MIN / -1 overflows; negation wraps instead, as in the interpreter.
+    return b.CreateSelect(minus1, b.CreateSub(ic(0), x), b.CreateSDiv(x, safe));
+  }
+  case OpKind::Max:
+  case OpKind::Min: {
+    bool isMax = k == OpKind::Max;
+    if (!fl)
+      return b.CreateSelect(isMax ? b.CreateICmpSGT(x, y) : b.CreateICmpSLT(x, y), x, y);
+    Value *pick = b.CreateSelect(isMax ? b.CreateFCmpOGT(x, y) : b.CreateFCmpOLT(x, y), x, y);
+    return b.CreateSelect(b.CreateFCmpUNO(x, y), llvm::ConstantFP::getNaN(t), pick);
+  }
+  case OpKind::Pow:
+    return intrinsic(llvm::Intrinsic::pow, {x, y});
+  case OpKind::And:
+    return b.CreateAnd(x, y);
+  case OpKind::Or:
+    return b.CreateOr(x, y);
+  case OpKind::Xor:
+    return b.CreateXor(x, y);
+  case OpKind::Eq:
+    return fl ? b.CreateFCmpOEQ(x, y) : b.CreateICmpEQ(x, y);
+  case OpKind::Ne:
+    return fl ? b.CreateFCmpUNE(x, y) : b.CreateICmpNE(x, y);
+  case OpKind::Lt:
+    return fl ? b.CreateFCmpOLT(x, y) : b.CreateICmpSLT(x, y);
+  case OpKind::Le:
+    return fl ? b.CreateFCmpOLE(x, y) : b.CreateICmpSLE(x, y);
+  case OpKind::Gt:
+    return fl ? b.CreateFCmpOGT(x, y) : b.CreateICmpSGT(x, y);
+  case OpKind::Ge:
+    return fl ? b.CreateFCmpOGE(x, y) : b.CreateICmpSGE(x, y);
+  default:
+    WEFT_UNREACHABLE("cpu codegen: not an elementwise op");
+  }
+}
+
+Status Emitter::emitElementwise(const ir::Op &op) {
+  const ir::Type &rt = op.result()->type();
+  Value *out = newBuffer(rt);
+  ptrs[op.result()] = out;
+  Values ins;
+  for (ir::Value *v : op.operands())
+    ins.push_back(ptr(v));
+  DType in = op.operand(op.kind() == OpKind::Select ? 1 : 0)->type().dtype();
+  int site = -1;
+  if (op.kind() == OpKind::Div && isInteger(in))
+    site = faultSite(op, op.operand(0)->type().str());
+  forLoop(numel(rt), [&](Value *i) {
+    Values xs;
+    for (size_t j = 0; j < ins.size(); ++j)
+      xs.push_back(load(ins[j], op.operand(j)->type().dtype(), i));
+    Value *r;
+    if (op.kind() == OpKind::Select)
+      r = b.CreateSelect(xs[0], xs[1], xs[2]);
+    else if (op.kind() == OpKind::Cast)
+      r = convert(xs[0], in, rt.dtype());
+    else
+      r = scalarOp(op, in, xs, i, site);
+    store(r, out, rt.dtype(), i);
+  });
+  return {};
+}
+
+// ---------------------------------------------------------------------------
+// scan and while.
+
+void Emitter::maskedCopy(Value *dst, Value *src, Value *rowBytes, Value *rows,
+                         const std::function<Value *(Value *)> &active) {
+  forLoop(rows, [&](Value *r) {
+    ifThen(active(r), [&] {
+      Value *off = b.CreateMul(r, rowBytes);
+      memCopy(b.CreateInBoundsGEP(b.getInt8Ty(), dst, off),
+              b.CreateInBoundsGEP(b.getInt8Ty(), src, off), rowBytes);
+    });
+  });
+}
+
+void Emitter::storeLoopYields(const ir::Op &yield, size_t firstCarry, const Values &carries,
+                              size_t firstEmit, const Values &emits, Value *t, Value *rows,
+                              const std::function<Value *(Value *)> &active) {
+  auto copy = [&](Value *dst, Value *src, const ir::Type &type) {
+    Value *n = bytes(type);
+    if (!active)
+      return memCopy(dst, src, n);
+    maskedCopy(dst, src, b.CreateUDiv(n, rows), rows, active);
+  };
+  for (size_t j = 0; j < emits.size(); ++j) {
+    const ir::Value *y = yield.operand(firstEmit + j);
+    Value *dst = b.CreateInBoundsGEP(b.getInt8Ty(), emits[j], b.CreateMul(t, bytes(y->type())));
+    copy(dst, ptr(y), y->type());
+  }
+  Values srcs;
+  for (size_t i = 0; i < carries.size(); ++i) {
+    const ir::Value *y = yield.operand(firstCarry + i);
+    Value *src = ptr(y);
+    bool isCarry = std::find(carries.begin(), carries.end(), src) != carries.end();
+    if (isCarry && src != carries[i]) { // stage: another carry is about to be overwritten
+      Value *tmp = newBuffer(y->type());
+      memCopy(tmp, src, bytes(y->type()));
+      src = tmp;
+    }
+    srcs.push_back(src);
+  }
+  for (size_t i = 0; i < carries.size(); ++i)
+    if (srcs[i] != carries[i])
+      copy(carries[i], srcs[i], yield.operand(firstCarry + i)->type());
+}
+
+Status Emitter::emitScan(const ir::Op &op) {
+  auto g = ir::scanOperands(op.numOperands(), op.attrs());
+  WEFT_TRY(g.status());
+  size_t nc = g->numCarry, ns = g->numSeq;
+  const ir::Block &body = op.region();
+  const int64_t *rev = op.tryAttr<int64_t>("reverse");
+  bool reverse = rev && *rev == 1;
+  Values carries, emits;
+  for (size_t i = 0; i < op.numResults(); ++i) {
+    Value *buf = newBuffer(op.result(i)->type());
+    ptrs[op.result(i)] = buf;
+    (i < nc ? carries : emits).push_back(buf);
+  }
+  for (size_t i = 0; i < nc; ++i) {
+    memCopy(carries[i], ptr(op.operand(i)), bytes(op.result(i)->type()));
+    ptrs[body.arg(i)] = carries[i];
+  }
+  for (size_t j = 0; j < emits.size(); ++j)
+    memZero(emits[j], bytes(op.result(nc + j)->type()));
+  Value *steps = dim(op.operand(nc)->type().dim(0));
+  Value *lenPtr = nullptr, *rows = nullptr;
+  DType lenType = DType::I64;
+  if (g->hasLengths) {
+    const ir::Value *len = op.operand(op.numOperands() - 1);
+    lenPtr = ptr(len);
+    lenType = len->type().dtype();
+    rows = dim(len->type().dim(0));
+    int site = faultSite(op, "lengths");
+    forLoop(rows, [&](Value *r) {
+      Value *n = b.CreateSExt(load(lenPtr, lenType, r), i64Ty());
+      fault(b.CreateOr(b.CreateICmpSLT(n, c64(0)), b.CreateICmpSGT(n, steps)),
+            Fault::LengthOutOfRange, site, n, r, steps);
+    });
+  }
+  Status bodyStatus;
+  forLoop(steps, [&](Value *s) {
+    Value *t = reverse ? b.CreateSub(b.CreateSub(steps, c64(1)), s) : s;
+    for (size_t j = 0; j < ns; ++j) {
+      const ir::Value *seq = op.operand(nc + j);
+      const ir::Type &stepType = body.arg(nc + j)->type();
+      ptrs[body.arg(nc + j)] = gep(ptr(seq), seq->type().dtype(), b.CreateMul(t, numel(stepType)));
+    }
+    bodyStatus = emitBlockOps(body);
+    if (!bodyStatus)
+      return;
+    std::function<Value *(Value *)> active;
+    if (lenPtr)
+      active = [&](Value *r) {
+        return b.CreateICmpSLT(t, b.CreateSExt(load(lenPtr, lenType, r), i64Ty()));
+      };
+    storeLoopYields(*body.back(), 0, carries, nc, emits, t, rows, active);
+  });
+  return bodyStatus;
+}
+
+Status Emitter::emitWhile(const ir::Op &op) {
+  const int64_t *maxTripsAttr = op.tryAttr<int64_t>("max_trips");
+  if (!maxTripsAttr)
+    return err(fmt::format("while: needs an integer attribute 'max_trips'"), op.loc());
+  const ir::Block &body = op.region();
+  size_t nc = op.numOperands() - 1, ne = op.numResults() - nc - 2;
+  Value *fin = newBuffer(op.result(0)->type());
+  ptrs[op.result(0)] = fin;
+  memCopy(fin, ptr(op.operand(0)), bytes(op.result(0)->type()));
+  Value *rows = dim(op.result(0)->type().dim(0));
+  Values carries, emits;
+  for (size_t i = 0; i < nc; ++i) {
+    Value *buf = newBuffer(op.result(1 + i)->type());
+    ptrs[op.result(1 + i)] = buf;
+    ptrs[body.arg(i)] = buf;
+    memCopy(buf, ptr(op.operand(1 + i)), bytes(op.result(1 + i)->type()));
+    carries.push_back(buf);
+  }
+  for (size_t j = 0; j < ne; ++j) {
+    Value *buf = newBuffer(op.result(1 + nc + j)->type());
+    ptrs[op.result(1 + nc + j)] = buf;
+    memZero(buf, bytes(op.result(1 + nc + j)->type()));
+    emits.push_back(buf);
+  }
+  Value *tripsOut = newBuffer(op.result(op.numResults() - 1)->type());
+  ptrs[op.result(op.numResults() - 1)] = tripsOut;
+
+  Value *trip = local(i64Ty(), c64(0));
+  auto *header = llvm::BasicBlock::Create(ctx, "while", fn);
+  auto *bodyBB = llvm::BasicBlock::Create(ctx, "while.body", fn);
+  auto *exit = llvm::BasicBlock::Create(ctx, "while.exit", fn);
+  b.CreateBr(header);
+  b.SetInsertPoint(header);
+  Value *anyLeft = local(b.getInt1Ty(), b.getFalse());
+  forLoop(rows, [&](Value *r) {
+    b.CreateStore(
+        b.CreateOr(b.CreateLoad(b.getInt1Ty(), anyLeft), b.CreateNot(load(fin, DType::I1, r))),
+        anyLeft);
+  });
+  Value *t = b.CreateLoad(i64Ty(), trip);
+  b.CreateCondBr(
+      b.CreateAnd(b.CreateICmpSLT(t, c64(*maxTripsAttr)), b.CreateLoad(b.getInt1Ty(), anyLeft)),
+      bodyBB, exit);
+  b.SetInsertPoint(bodyBB);
+  WEFT_TRY(emitBlockOps(body));
+  const ir::Op &yield = *body.back();
+  Value *done = ptr(yield.operand(0));
+  if (std::find(carries.begin(), carries.end(), done) != carries.end()) {
+    Value *tmp = newBuffer(yield.operand(0)->type());
+    memCopy(tmp, done, bytes(yield.operand(0)->type()));
+    done = tmp;
+  }
+  storeLoopYields(yield, 1, carries, 1 + nc, emits, t, rows,
+                  [&](Value *r) { return b.CreateNot(load(fin, DType::I1, r)); });
+  forLoop(rows, [&](Value *r) {
+    store(b.CreateOr(load(fin, DType::I1, r), load(done, DType::I1, r)), fin, DType::I1, r);
+  });
+  b.CreateStore(b.CreateAdd(t, c64(1)), trip);
+  b.CreateBr(header);
+  b.SetInsertPoint(exit);
+  store(b.CreateLoad(i64Ty(), trip), tripsOut, DType::I64, c64(0));
+  return {};
+}
+
+// ---------------------------------------------------------------------------
+// Blocks and functions.
+
+Status Emitter::emitOp(const ir::Op &op) {
+  OpKind k = op.kind();
+  if (ir::isElementwise(k))
+    return emitElementwise(op);
+  switch (k) {
+  case OpKind::Broadcast:
+  case OpKind::Reshape:
+  case OpKind::Transpose:
+  case OpKind::Slice:
+  case OpKind::Concat:
+  case OpKind::Pad:
+  case OpKind::Gather:
+  case OpKind::ScatterAdd:
+    return emitShapeOp(op);
+  case OpKind::ReduceSum:
+  case OpKind::ReduceMax:
+  case OpKind::ReduceMin:
+  case OpKind::ReduceMean:
+    return emitReduce(op);
+  case OpKind::Argmax:
+    return emitArgmax(op);
+  case OpKind::Matmul:
+    return emitMatmul(op);
+  case OpKind::Constant:
+  case OpKind::Iota:
+  case OpKind::RandomUniform:
+  case OpKind::RandomNormal:
+    return emitProducer(op);
+  case OpKind::Scan:
+    return emitScan(op);
+  case OpKind::While:
+    return emitWhile(op);
+  default:
+    return err(fmt::format("cpu backend: op {} is not supported here", op.name()), op.loc());
+  }
+}
+
+Status Emitter::emitBlockOps(const ir::Block &block) {
+  for (const auto &op : block.ops()) {
+    if (ir::isTerminator(op->kind()))
+      return {};
+    WEFT_TRY(emitOp(*op));
+  }
+  return err("cpu backend: block does not end with a terminator");
+}
+
+Status Emitter::emit(const ir::Function &f) {
+  auto *ptrTy = b.getPtrTy();
+  auto *fty = llvm::FunctionType::get(b.getVoidTy(), {ptrTy, ptrTy, ptrTy}, false);
+  fn = llvm::Function::Create(fty, llvm::Function::ExternalLinkage, plan.symbol, mod);
+  fn->setDoesNotThrow();
+  bufsArg = fn->getArg(0);
+  dimsArg = fn->getArg(1);
+  statusArg = fn->getArg(2);
+  for (int a = 0; a < 3; ++a)
+    fn->addParamAttr(a, llvm::Attribute::NoAlias);
+  entry = llvm::BasicBlock::Create(ctx, "entry", fn);
+  auto *start = llvm::BasicBlock::Create(ctx, "start", fn);
+  b.SetInsertPoint(entry);
+  b.CreateBr(start);
+  b.SetInsertPoint(start);
+  for (size_t i = 0; i < f.numParams(); ++i) {
+    Value *p = newBuffer(f.param(i)->type());
+    ptrs[f.param(i)] = p;
+    plan.paramSlots.push_back(slotOfPtr.at(p));
+    plan.paramNames.push_back(f.param(i)->name());
+    plan.paramTypes.push_back(f.param(i)->type());
+  }
+  const ir::Op *ret = f.returnOp();
+  if (!ret)
+    return err(fmt::format("function @{} has no return", f.name()));
+  WEFT_TRY(emitBlockOps(f.body()));
+  for (ir::Value *v : ret->operands()) {
+    auto it = slotOfPtr.find(ptr(v));
+    WEFT_CHECK(it != slotOfPtr.end(), "cpu codegen: returned value has no slot");
+    plan.resultSlots.push_back(it->second);
+  }
+  b.CreateRetVoid();
+  return {};
+}
+
+} // namespace detail
+
+Status emitFunction(llvm::Module &m, const ir::Function &f, FunctionPlan &plan) {
+  plan.name = f.name();
+  plan.symbol = "weft_" + f.name();
+  return detail::Emitter(m, plan).emit(f);
+}
+
+} // namespace weft::cpu

@@ -1,0 +1,416 @@
+//===- backends/cpu/EmitOps.cpp - shape ops, reductions, matmul, producers -===//
+//
+// Each op is a loop nest over its output (or, for concat, pad and
+// scatter_add, over the operand written into it), row-major with the last
+// axis innermost. Float reductions accumulate in double in the interpreter's
+// order (row-major over the input), so sums match it bit for bit.
+//
+//===----------------------------------------------------------------------===//
+#include "backends/cpu/Emitter.h"
+#include "runtime/Random.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <limits>
+
+namespace weft::cpu::detail {
+
+using ir::OpKind;
+using llvm::Value;
+
+namespace {
+
+/// The value attribute `key` as ints, or nullptr.
+const std::vector<int64_t> *ints(const ir::Op &op, const char *key) {
+  return op.tryAttr<std::vector<int64_t>>(key);
+}
+
+Diag attrError(const ir::Op &op, const char *key) {
+  return err(fmt::format("{}: needs attribute '{}'", op.name(), key), op.loc());
+}
+
+} // namespace
+
+Status Emitter::emitShapeOp(const ir::Op &op) {
+  const ir::Type &rt = op.result()->type();
+  const ir::Type &xt = op.operand(0)->type();
+  DType dt = rt.dtype();
+  Value *out = newBuffer(rt);
+  ptrs[op.result()] = out;
+  Value *x = ptr(op.operand(0));
+  Values xShape = shape(xt), oShape = shape(rt);
+  switch (op.kind()) {
+  case OpKind::Reshape:
+    memCopy(out, x, bytes(rt));
+    return {};
+  case OpKind::Broadcast: {
+    const auto *dims = ints(op, "dims");
+    if (!dims || static_cast<int64_t>(dims->size()) != xt.rank())
+      return attrError(op, "dims");
+    loopNest(oShape, [&](const Values &idx) {
+      Value *src = c64(0);
+      for (int64_t i = 0; i < xt.rank(); ++i) {
+        bool one = xt.dim(i).isStatic() && xt.dim(i).size() == 1;
+        src = b.CreateAdd(b.CreateMul(src, xShape[i]), one ? c64(0) : idx[(*dims)[i]]);
+      }
+      store(load(x, dt, src), out, dt, flatIndex(idx, oShape));
+    });
+    return {};
+  }
+  case OpKind::Transpose: {
+    const auto *perm = ints(op, "perm");
+    if (!perm || static_cast<int64_t>(perm->size()) != xt.rank())
+      return attrError(op, "perm");
+    loopNest(oShape, [&](const Values &idx) {
+      Values src(idx.size());
+      for (size_t i = 0; i < idx.size(); ++i)
+        src[(*perm)[i]] = idx[i];
+      store(load(x, dt, flatIndex(src, xShape)), out, dt, flatIndex(idx, oShape));
+    });
+    return {};
+  }
+  case OpKind::Slice: {
+    const int64_t *axis = op.tryAttr<int64_t>("axis"), *start = op.tryAttr<int64_t>("start");
+    if (!axis || !start)
+      return attrError(op, "axis");
+    loopNest(oShape, [&](const Values &idx) {
+      Values src = idx;
+      src[*axis] = b.CreateAdd(src[*axis], c64(*start));
+      store(load(x, dt, flatIndex(src, xShape)), out, dt, flatIndex(idx, oShape));
+    });
+    return {};
+  }
+  case OpKind::Concat: {
+    const int64_t *axis = op.tryAttr<int64_t>("axis");
+    if (!axis)
+      return attrError(op, "axis");
+    Value *offset = c64(0);
+    for (ir::Value *v : op.operands()) {
+      Values vShape = shape(v->type());
+      Value *src = ptr(v);
+      loopNest(vShape, [&](const Values &idx) {
+        Values dst = idx;
+        dst[*axis] = b.CreateAdd(dst[*axis], offset);
+        store(load(src, dt, flatIndex(idx, vShape)), out, dt, flatIndex(dst, oShape));
+      });
+      offset = b.CreateAdd(offset, vShape[*axis]);
+    }
+    return {};
+  }
+  case OpKind::Pad: {
+    const auto *low = ints(op, "low");
+    const double *value = op.tryAttr<double>("value");
+    if (!low || !value || static_cast<int64_t>(low->size()) != xt.rank())
+      return attrError(op, "low");
+    Value *fill;
+    if (isFloat(dt))
+      fill = llvm::ConstantFP::get(scalarTy(dt), *value);
+    else if (dt == DType::I1)
+      fill = b.getInt1(*value != 0.0);
+    else
+      fill = llvm::ConstantInt::get(
+          scalarTy(dt), static_cast<uint64_t>(std::isnan(*value) ? 0 : std::trunc(*value)), true);
+    forLoop(numel(rt), [&](Value *i) { store(fill, out, dt, i); });
+    loopNest(xShape, [&](const Values &idx) {
+      Values dst = idx;
+      for (size_t a = 0; a < dst.size(); ++a)
+        dst[a] = b.CreateAdd(dst[a], c64((*low)[a]));
+      store(load(x, dt, flatIndex(idx, xShape)), out, dt, flatIndex(dst, oShape));
+    });
+    return {};
+  }
+  case OpKind::Gather:
+  case OpKind::ScatterAdd: {
+    const int64_t *axisAttr = op.tryAttr<int64_t>("axis");
+    if (!axisAttr)
+      return attrError(op, "axis");
+    auto axis = static_cast<size_t>(*axisAttr);
+    bool gather = op.kind() == OpKind::Gather;
+    const ir::Type &it = op.operand(1)->type();
+    Value *indices = ptr(op.operand(1));
+    Values iShape = shape(it);
+    Value *n = xShape[axis];
+    int site = faultSite(op, fmt::format("axis {} of {}", axis, xt.str()));
+    // Positions of the gathered shape table[:axis] + indices + table[axis+1:].
+    const ir::Type &gt = gather ? rt : op.operand(2)->type();
+    Values gShape = shape(gt);
+    Value *upd = gather ? nullptr : ptr(op.operand(2));
+    if (!gather)
+      memCopy(out, x, bytes(rt));
+    loopNest(gShape, [&](const Values &gi) {
+      Values ipos(gi.begin() + axis, gi.begin() + axis + it.rank());
+      Value *ip = flatIndex(ipos, iShape);
+      Value *k = b.CreateSExt(load(indices, it.dtype(), ip), i64Ty());
+      Value *bad = b.CreateICmpUGE(k, n); // negative indices are huge unsigned
+      fault(bad, Fault::IndexOutOfRange, site, k, ip, n);
+      ifThen(b.CreateNot(bad), [&] {
+        Values ti(gi.begin(), gi.begin() + axis);
+        ti.push_back(k);
+        ti.insert(ti.end(), gi.begin() + axis + it.rank(), gi.end());
+        Value *t = flatIndex(ti, xShape), *g = flatIndex(gi, gShape);
+        if (gather)
+          return store(load(x, dt, t), out, dt, g);
+        Value *a = load(out, dt, t), *u = load(upd, dt, g);
+        store(isFloat(dt) ? b.CreateFAdd(a, u) : b.CreateAdd(a, u), out, dt, t);
+      });
+    });
+    return {};
+  }
+  default:
+    WEFT_UNREACHABLE("cpu codegen: not a shape op");
+  }
+}
+
+Status Emitter::emitReduce(const ir::Op &op) {
+  const ir::Type &xt = op.operand(0)->type(), &rt = op.result()->type();
+  DType dt = rt.dtype();
+  const auto *axes = ints(op, "axes");
+  if (!axes)
+    return attrError(op, "axes");
+  std::vector<bool> reduced(xt.rank(), false);
+  for (int64_t a : *axes)
+    reduced.at(a) = true;
+  OpKind k = op.kind();
+  bool isMax = k == OpKind::ReduceMax, isMin = k == OpKind::ReduceMin, fl = isFloat(dt);
+  Value *out = newBuffer(rt);
+  ptrs[op.result()] = out;
+  Value *x = ptr(op.operand(0));
+  Values xShape = shape(xt), oShape = shape(rt);
+  Value *count = c64(1);
+  for (int64_t a = 0; a < xt.rank(); ++a)
+    if (reduced[a])
+      count = b.CreateMul(count, xShape[a]);
+  // Float sums accumulate in double: in the output for f64, in scratch for f32.
+  bool sum = !isMax && !isMin;
+  DType accType = fl && sum ? DType::F64 : dt;
+  Value *acc = accType == dt ? out : newBuffer(rt.withDType(DType::F64));
+  Value *init;
+  if (sum)
+    init = fl ? llvm::ConstantFP::get(scalarTy(accType), 0.0)
+              : llvm::ConstantInt::get(scalarTy(dt), 0);
+  else if (fl)
+    init = llvm::ConstantFP::getInfinity(scalarTy(dt), /*Negative=*/isMax);
+  else if (dt == DType::I32)
+    init = b.getInt32(static_cast<uint32_t>(isMax ? std::numeric_limits<int32_t>::min()
+                                                  : std::numeric_limits<int32_t>::max()));
+  else
+    init = c64(isMax ? std::numeric_limits<int64_t>::min() : std::numeric_limits<int64_t>::max());
+  Value *outN = numel(rt);
+  if (!sum) {
+    int site = faultSite(op, xt.str());
+    fault(b.CreateAnd(b.CreateICmpEQ(count, c64(0)), b.CreateICmpSGT(outN, c64(0))),
+          Fault::EmptyReduce, site, nullptr, nullptr, nullptr);
+  }
+  forLoop(outN, [&](Value *o) { store(init, acc, accType, o); });
+  loopNest(xShape, [&](const Values &idx) {
+    Values oi;
+    for (int64_t a = 0; a < xt.rank(); ++a)
+      if (!reduced[a])
+        oi.push_back(idx[a]);
+    Value *o = flatIndex(oi, oShape);
+    Value *v = load(x, dt, flatIndex(idx, xShape)), *a = load(acc, accType, o), *r;
+    if (sum && fl)
+      r = b.CreateFAdd(a, dt == DType::F32 ? b.CreateFPExt(v, b.getDoubleTy()) : v);
+    else if (sum)
+      r = b.CreateAdd(a, v);
+    else if (fl) // the first NaN wins; otherwise a strictly better value replaces
+      r = b.CreateSelect(
+          b.CreateAnd(b.CreateFCmpORD(a, a), isMax ? b.CreateFCmpUGT(v, a) : b.CreateFCmpULT(v, a)),
+          v, a);
+    else
+      r = b.CreateSelect(isMax ? b.CreateICmpSGT(v, a) : b.CreateICmpSLT(v, a), v, a);
+    store(r, acc, accType, o);
+  });
+  bool mean = k == OpKind::ReduceMean;
+  if (acc != out || mean) {
+    Value *cnt = b.CreateSIToFP(count, b.getDoubleTy());
+    forLoop(outN, [&](Value *o) {
+      Value *a = load(acc, accType, o);
+      if (mean)
+        a = b.CreateFDiv(a, cnt);
+      store(dt == DType::F32 ? b.CreateFPTrunc(a, b.getFloatTy()) : a, out, dt, o);
+    });
+  }
+  return {};
+}
+
+Status Emitter::emitArgmax(const ir::Op &op) {
+  const ir::Type &xt = op.operand(0)->type(), &rt = op.result()->type();
+  const int64_t *axisAttr = op.tryAttr<int64_t>("axis");
+  if (!axisAttr)
+    return attrError(op, "axis");
+  int64_t axis = *axisAttr;
+  DType dt = xt.dtype();
+  Value *out = newBuffer(rt);
+  ptrs[op.result()] = out;
+  Value *x = ptr(op.operand(0));
+  Values xShape = shape(xt);
+  Value *outer = c64(1), *inner = c64(1), *n = xShape[axis];
+  for (int64_t a = 0; a < xt.rank(); ++a)
+    if (a < axis)
+      outer = b.CreateMul(outer, xShape[a]);
+    else if (a > axis)
+      inner = b.CreateMul(inner, xShape[a]);
+  int site = faultSite(op, xt.str());
+  fault(b.CreateAnd(b.CreateICmpEQ(n, c64(0)), b.CreateICmpSGT(numel(rt), c64(0))),
+        Fault::EmptyReduce, site, nullptr, nullptr, nullptr);
+  loopNest({outer, inner}, [&](const Values &pq) {
+    Value *base = b.CreateAdd(b.CreateMul(b.CreateMul(pq[0], n), inner), pq[1]);
+    Value *best = local(i64Ty(), c64(0));
+    forLoop(b.CreateSub(n, c64(1)), [&](Value *k0) {
+      Value *kk = b.CreateAdd(k0, c64(1));
+      Value *bi = b.CreateLoad(i64Ty(), best);
+      Value *xv = load(x, dt, b.CreateAdd(base, b.CreateMul(kk, inner)));
+      Value *xb = load(x, dt, b.CreateAdd(base, b.CreateMul(bi, inner)));
+      Value *better = isFloat(dt) ? b.CreateAnd(b.CreateFCmpORD(xb, xb), b.CreateFCmpUGT(xv, xb))
+                                  : b.CreateICmpSGT(xv, xb);
+      b.CreateStore(b.CreateSelect(better, kk, bi), best);
+    });
+    store(b.CreateLoad(i64Ty(), best), out, DType::I64,
+          b.CreateAdd(b.CreateMul(pq[0], inner), pq[1]));
+  });
+  return {};
+}
+
+Status Emitter::emitMatmul(const ir::Op &op) {
+  const ir::Type &at = op.operand(0)->type(), &bt = op.operand(1)->type(),
+                 &rt = op.result()->type();
+  DType dt = rt.dtype();
+  int64_t r = at.rank();
+  Value *out = newBuffer(rt);
+  ptrs[op.result()] = out;
+  Value *A = ptr(op.operand(0)), *B = ptr(op.operand(1));
+  Value *M = dim(at.dim(r - 2)), *K = dim(at.dim(r - 1)), *N = dim(bt.dim(r - 1));
+  Value *batch = c64(1);
+  for (int64_t i = 0; i + 2 < r; ++i)
+    batch = b.CreateMul(batch, dim(rt.dim(i)));
+  memZero(out, bytes(rt));
+  bool fl = isFloat(dt);
+  // (i, k, j): the innermost loop runs along contiguous rows of B and of the output.
+  loopNest({batch, M}, [&](const Values &bm) {
+    Value *row = b.CreateAdd(b.CreateMul(bm[0], M), bm[1]);
+    forLoop(K, [&](Value *k) {
+      Value *av = load(A, dt, b.CreateAdd(b.CreateMul(row, K), k));
+      Value *bRow = b.CreateMul(b.CreateAdd(b.CreateMul(bm[0], K), k), N);
+      Value *oRow = b.CreateMul(row, N);
+      forLoop(N, [&](Value *j) {
+        Value *o = b.CreateAdd(oRow, j);
+        Value *bv = load(B, dt, b.CreateAdd(bRow, j)), *acc = load(out, dt, o);
+        Value *r2 =
+            fl ? b.CreateFAdd(acc, b.CreateFMul(av, bv)) : b.CreateAdd(acc, b.CreateMul(av, bv));
+        store(r2, out, dt, o);
+      });
+    });
+  });
+  return {};
+}
+
+namespace {
+
+/// The splitmix64 finalizer of runtime/Random.h, in IR.
+Value *mix64(llvm::IRBuilder<> &b, Value *x) {
+  x = b.CreateAdd(x, b.getInt64(0x9E3779B97F4A7C15ull));
+  x = b.CreateMul(b.CreateXor(x, b.CreateLShr(x, 30)), b.getInt64(0xBF58476D1CE4E5B9ull));
+  x = b.CreateMul(b.CreateXor(x, b.CreateLShr(x, 27)), b.getInt64(0x94D049BB133111EBull));
+  return b.CreateXor(x, b.CreateLShr(x, 31));
+}
+
+} // namespace
+
+Status Emitter::emitProducer(const ir::Op &op) {
+  const ir::Type &rt = op.result()->type();
+  DType dt = rt.dtype();
+  Value *out = newBuffer(rt);
+  ptrs[op.result()] = out;
+  Value *n = numel(rt);
+  switch (op.kind()) {
+  case OpKind::Constant: {
+    const auto *fs = op.tryAttr<std::vector<double>>("value");
+    const auto *is = ints(op, "value");
+    bool fl = isFloat(dt);
+    if ((fl && !fs) || (!fl && !is))
+      return err(fmt::format("constant: needs a list of {} in 'value'", fl ? "floats" : "integers"),
+                 op.loc());
+    size_t count = fl ? fs->size() : is->size();
+    auto elem = [&](size_t j) -> llvm::Constant * {
+      if (fl)
+        return llvm::ConstantFP::get(storageTy(dt), (*fs)[j]);
+      if (dt == DType::I1)
+        return b.getInt8((*is)[j] != 0);
+      return llvm::ConstantInt::get(storageTy(dt), static_cast<uint64_t>((*is)[j]), true);
+    };
+    if (count == 1) {
+      llvm::Constant *c = elem(0);
+      forLoop(n, [&](Value *i) {
+        b.CreateAlignedStore(c, gep(out, dt, i), llvm::Align(dtypeBytes(dt)));
+      });
+      return {};
+    }
+    std::vector<llvm::Constant *> elems;
+    for (size_t j = 0; j < count; ++j)
+      elems.push_back(elem(j));
+    auto *arrTy = llvm::ArrayType::get(storageTy(dt), count);
+    auto *g =
+        new llvm::GlobalVariable(mod, arrTy, /*isConstant=*/true, llvm::GlobalValue::PrivateLinkage,
+                                 llvm::ConstantArray::get(arrTy, elems), "const");
+    g->setAlignment(llvm::Align(64));
+    auto cnt = static_cast<int64_t>(count);
+    int site = faultSite(op, rt.str());
+    Value *bad = b.CreateICmpNE(n, c64(cnt));
+    fault(bad, Fault::ConstantCount, site, c64(cnt), n, nullptr);
+    ifThen(b.CreateNot(bad), [&] { memCopy(out, g, c64(cnt * dtypeBytes(dt))); });
+    return {};
+  }
+  case OpKind::Iota: {
+    const int64_t *axis = op.tryAttr<int64_t>("axis");
+    if (!axis)
+      return attrError(op, "axis");
+    Values s = shape(rt);
+    loopNest(s, [&](const Values &idx) {
+      store(convert(idx[*axis], DType::I64, dt), out, dt, flatIndex(idx, s));
+    });
+    return {};
+  }
+  case OpKind::RandomUniform:
+  case OpKind::RandomNormal: {
+    Value *seed = mix64(b, load(ptr(op.operand(0)), DType::I64, c64(0)));
+    auto bits = [&](Value *i) { return mix64(b, b.CreateXor(seed, i)); };
+    auto unit53 = [&](Value *bitsV) { // [0, 1) with 53 bits
+      return b.CreateFMul(b.CreateUIToFP(b.CreateLShr(bitsV, 11), b.getDoubleTy()),
+                          llvm::ConstantFP::get(b.getDoubleTy(), 0x1.0p-53));
+    };
+    bool normal = op.kind() == OpKind::RandomNormal;
+    forLoop(n, [&](Value *i) {
+      Value *v;
+      if (!normal && dt == DType::F32) {
+        v = b.CreateFMul(b.CreateUIToFP(b.CreateLShr(bits(i), 40), b.getFloatTy()),
+                         llvm::ConstantFP::get(b.getFloatTy(), 0x1.0p-24));
+      } else if (!normal) {
+        v = unit53(bits(i));
+      } else {
+        Value *i2 = b.CreateMul(i, c64(2));
+        llvm::Type *d = b.getDoubleTy();
+        Value *u1 = b.CreateFMul(b.CreateFAdd(b.CreateUIToFP(b.CreateLShr(bits(i2), 11), d),
+                                              llvm::ConstantFP::get(d, 1.0)),
+                                 llvm::ConstantFP::get(d, 0x1.0p-53));
+        Value *u2 = unit53(bits(b.CreateAdd(i2, c64(1))));
+        Value *rad = intrinsic(
+            llvm::Intrinsic::sqrt,
+            {b.CreateFMul(llvm::ConstantFP::get(d, -2.0), intrinsic(llvm::Intrinsic::log, {u1}))});
+        v = b.CreateFMul(
+            rad, intrinsic(llvm::Intrinsic::cos,
+                           {b.CreateFMul(llvm::ConstantFP::get(d, 6.283185307179586), u2)}));
+        if (dt == DType::F32)
+          v = b.CreateFPTrunc(v, b.getFloatTy());
+      }
+      store(v, out, dt, i);
+    });
+    return {};
+  }
+  default:
+    WEFT_UNREACHABLE("cpu codegen: not a producer");
+  }
+}
+
+} // namespace weft::cpu::detail

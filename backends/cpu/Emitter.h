@@ -1,0 +1,114 @@
+//===- backends/cpu/Emitter.h - weft IR to LLVM IR, one function at a time ===//
+//
+// Internal to the CPU backend (the only LLVM-facing header besides the .cpp
+// files). An Emitter writes one `void @weft_<name>(ptr bufs, ptr dims, ptr
+// status)` and fills its FunctionPlan. EmitCore.cpp holds the function
+// skeleton, loops, elementwise ops and scan/while; EmitOps.cpp the shape ops,
+// reductions, matmul and producers.
+//
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include "backends/cpu/Plan.h"
+
+#include <llvm/IR/IRBuilder.h>
+#include <llvm/IR/Module.h>
+
+#include <functional>
+#include <map>
+#include <unordered_map>
+
+namespace weft::cpu {
+
+/// Emits `f` into `m` as `@<plan.symbol>` and records its slots and fault sites in `plan`.
+Status emitFunction(llvm::Module &m, const ir::Function &f, FunctionPlan &plan);
+
+namespace detail {
+
+using Values = std::vector<llvm::Value *>;
+
+class Emitter {
+public:
+  Emitter(llvm::Module &m, FunctionPlan &plan);
+  Status emit(const ir::Function &f);
+
+  // --- infrastructure (EmitCore.cpp) ---
+  llvm::Type *i64Ty() { return b.getInt64Ty(); }
+  llvm::Value *c64(int64_t v) { return b.getInt64(static_cast<uint64_t>(v)); }
+  /// The storage type of one element (i1 is stored as a byte).
+  llvm::Type *storageTy(DType t);
+  /// The type of a computed scalar (i1 for i1).
+  llvm::Type *scalarTy(DType t);
+  /// The size of `d` under the bound symbols, as i64.
+  llvm::Value *dim(const ir::Dim &d);
+  Values shape(const ir::Type &t);
+  llvm::Value *numel(const ir::Type &t);
+  /// A fresh buffer slot of type `t`; its data pointer.
+  llvm::Value *newBuffer(const ir::Type &t);
+  /// The data pointer of `v`.
+  llvm::Value *ptr(const ir::Value *v);
+  /// A new entry-block stack slot of type `t` (promoted to a register by mem2reg).
+  llvm::Value *local(llvm::Type *t, llvm::Value *init);
+  llvm::Value *gep(llvm::Value *p, DType t, llvm::Value *i);
+  llvm::Value *load(llvm::Value *p, DType t, llvm::Value *i);
+  void store(llvm::Value *v, llvm::Value *p, DType t, llvm::Value *i);
+  void memCopy(llvm::Value *dst, llvm::Value *src, llvm::Value *bytes);
+  void memZero(llvm::Value *dst, llvm::Value *bytes);
+  llvm::Value *bytes(const ir::Type &t) {
+    return b.CreateMul(numel(t), c64(dtypeBytes(t.dtype())));
+  }
+  /// for (i = 0; i < n; ++i) body(i).
+  void forLoop(llvm::Value *n, const std::function<void(llvm::Value *)> &body);
+  /// Nested loops over `extents`, the last innermost.
+  void loopNest(const Values &extents, const std::function<void(const Values &)> &body);
+  /// if (cond) then().
+  void ifThen(llvm::Value *cond, const std::function<void()> &then);
+  /// Row-major flat index of `idx` in `shape`.
+  llvm::Value *flatIndex(const Values &idx, const Values &shape);
+  /// Registers a fault site for `op`; its id.
+  int faultSite(const ir::Op &op, std::string what);
+  /// When `cond`, records fault `f` at `site` unless an earlier fault was recorded.
+  void fault(llvm::Value *cond, Fault f, int site, llvm::Value *a, llvm::Value *b2, llvm::Value *c);
+  llvm::Value *callLibm(const char *name, llvm::Value *x);
+  llvm::Value *intrinsic(llvm::Intrinsic::ID id, Values args);
+
+  Status emitBlockOps(const ir::Block &block);
+  Status emitOp(const ir::Op &op);
+  // --- op families ---
+  Status emitElementwise(const ir::Op &op); // EmitCore.cpp
+  llvm::Value *scalarOp(const ir::Op &op, DType in, Values xs, llvm::Value *i, int site);
+  llvm::Value *convert(llvm::Value *x, DType from, DType to);
+  Status emitScan(const ir::Op &op);     // EmitCore.cpp
+  Status emitWhile(const ir::Op &op);    // EmitCore.cpp
+  Status emitShapeOp(const ir::Op &op);  // EmitOps.cpp
+  Status emitReduce(const ir::Op &op);   // EmitOps.cpp
+  Status emitArgmax(const ir::Op &op);   // EmitOps.cpp
+  Status emitMatmul(const ir::Op &op);   // EmitOps.cpp
+  Status emitProducer(const ir::Op &op); // EmitOps.cpp
+
+  llvm::LLVMContext &ctx;
+  llvm::Module &mod;
+  llvm::IRBuilder<> b;
+  FunctionPlan &plan;
+  llvm::Function *fn = nullptr;
+  llvm::BasicBlock *entry = nullptr;
+  llvm::Value *bufsArg = nullptr, *dimsArg = nullptr, *statusArg = nullptr;
+  std::unordered_map<const ir::Value *, llvm::Value *> ptrs;
+  std::map<std::string, llvm::Value *, std::less<>> symValues;
+  std::unordered_map<const llvm::Value *, int> slotOfPtr;
+
+private:
+  /// Copies `rows` rows of `rowBytes` from `src` to `dst` where `active(row)` holds.
+  void maskedCopy(llvm::Value *dst, llvm::Value *src, llvm::Value *rowBytes, llvm::Value *rows,
+                  const std::function<llvm::Value *(llvm::Value *)> &active);
+  /// Stores the yielded values of one loop trip: emits (yield operands [firstEmit, ...)) at row
+  /// `t` of `emits`, then carries (operands [firstCarry, firstCarry + carries.size())) into
+  /// `carries`, through staging buffers where a yielded value is itself a carry buffer. Only
+  /// rows where `active(row)` holds are written when `active` is set (`rows` rows each).
+  void storeLoopYields(const ir::Op &yield, size_t firstCarry, const Values &carries,
+                       size_t firstEmit, const Values &emits, llvm::Value *t, llvm::Value *rows,
+                       const std::function<llvm::Value *(llvm::Value *)> &active);
+};
+
+} // namespace detail
+} // namespace weft::cpu

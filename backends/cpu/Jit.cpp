@@ -1,0 +1,118 @@
+//===- backends/cpu/Jit.cpp - optimize for the host and JIT with ORC LLJIT -===//
+//
+// compile(): verify the weft module, emit one LLVM function per weft function
+// (EmitCore.cpp), run the O3 pipeline (loop and SLP vectorizers on) for the
+// host CPU and its features, hand the module to an LLJIT that resolves libm
+// symbols (tanhf, erff, ...) from the process, and look up every entry point.
+//
+//===----------------------------------------------------------------------===//
+#include "backends/cpu/Emitter.h"
+#include "ir/Verifier.h"
+
+#include <fmt/format.h>
+#include <llvm/ExecutionEngine/Orc/ExecutionUtils.h>
+#include <llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h>
+#include <llvm/ExecutionEngine/Orc/LLJIT.h>
+#include <llvm/IR/Verifier.h>
+#include <llvm/Passes/PassBuilder.h>
+#include <llvm/Support/TargetSelect.h>
+#include <llvm/Support/raw_ostream.h>
+#include <llvm/Target/TargetMachine.h>
+
+#include <chrono>
+#include <mutex>
+
+namespace weft::cpu {
+namespace {
+
+Diag llvmError(const char *what, llvm::Error e) {
+  return err(fmt::format("cpu backend: {}: {}", what, llvm::toString(std::move(e))));
+}
+
+void optimize(llvm::Module &m, llvm::TargetMachine &tm, int level) {
+  llvm::LoopAnalysisManager lam;
+  llvm::FunctionAnalysisManager fam;
+  llvm::CGSCCAnalysisManager cgam;
+  llvm::ModuleAnalysisManager mam;
+  llvm::PipelineTuningOptions pto;
+  pto.LoopVectorization = level >= 2;
+  pto.SLPVectorization = level >= 2;
+  llvm::PassBuilder pb(&tm, pto);
+  pb.registerModuleAnalyses(mam);
+  pb.registerCGSCCAnalyses(cgam);
+  pb.registerFunctionAnalyses(fam);
+  pb.registerLoopAnalyses(lam);
+  pb.crossRegisterProxies(lam, fam, cgam, mam);
+  llvm::OptimizationLevel ol = level <= 0   ? llvm::OptimizationLevel::O0
+                               : level == 1 ? llvm::OptimizationLevel::O1
+                               : level == 2 ? llvm::OptimizationLevel::O2
+                                            : llvm::OptimizationLevel::O3;
+  llvm::ModulePassManager mpm =
+      level <= 0 ? pb.buildO0DefaultPipeline(ol) : pb.buildPerModuleDefaultPipeline(ol);
+  mpm.run(m, mam);
+}
+
+} // namespace
+
+Expected<std::unique_ptr<Executable>> compile(const ir::Module &module,
+                                              const CompileOptions &options) {
+  auto start = std::chrono::steady_clock::now();
+  static std::once_flag targetsReady;
+  std::call_once(targetsReady, [] {
+    llvm::InitializeNativeTarget();
+    llvm::InitializeNativeTargetAsmPrinter();
+  });
+  WEFT_TRY(ir::verify(module));
+
+  auto ctx = std::make_unique<llvm::LLVMContext>();
+  auto m = std::make_unique<llvm::Module>("weft", *ctx);
+  auto impl = std::make_unique<CompiledFunctions>();
+  for (const auto &f : module.functions()) {
+    FunctionPlan plan;
+    WEFT_TRY(emitFunction(*m, *f, plan));
+    impl->functions.push_back(std::move(plan));
+  }
+  std::string verifyMsg;
+  llvm::raw_string_ostream verifyOs(verifyMsg);
+  if (llvm::verifyModule(*m, &verifyOs))
+    return err("cpu backend: generated invalid LLVM IR (a weft bug): " + verifyMsg);
+
+  auto jtmb = llvm::orc::JITTargetMachineBuilder::detectHost();
+  if (!jtmb)
+    return llvmError("cannot target the host", jtmb.takeError());
+  jtmb->setCodeGenOptLevel(options.optLevel >= 3 ? llvm::CodeGenOptLevel::Aggressive
+                                                 : llvm::CodeGenOptLevel::Default);
+  auto tm = jtmb->createTargetMachine();
+  if (!tm)
+    return llvmError("cannot create a target machine", tm.takeError());
+  m->setDataLayout((*tm)->createDataLayout());
+  m->setTargetTriple((*tm)->getTargetTriple().str());
+  if (options.dumpLLVM)
+    llvm::errs() << "; weft cpu: generated LLVM IR\n" << *m;
+  optimize(*m, **tm, options.optLevel);
+  if (options.dumpLLVM)
+    llvm::errs() << "; weft cpu: optimized LLVM IR\n" << *m;
+
+  auto jit = llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(std::move(*jtmb)).create();
+  if (!jit)
+    return llvmError("cannot create the JIT", jit.takeError());
+  auto gen = llvm::orc::DynamicLibrarySearchGenerator::GetForCurrentProcess(
+      (*jit)->getDataLayout().getGlobalPrefix());
+  if (!gen)
+    return llvmError("cannot search the process for symbols", gen.takeError());
+  (*jit)->getMainJITDylib().addGenerator(std::move(*gen));
+  if (auto e = (*jit)->addIRModule(llvm::orc::ThreadSafeModule(std::move(m), std::move(ctx))))
+    return llvmError("cannot add the module", std::move(e));
+  for (FunctionPlan &plan : impl->functions) {
+    auto addr = (*jit)->lookup(plan.symbol);
+    if (!addr)
+      return llvmError("cannot find compiled code", addr.takeError());
+    plan.entry = addr->toPtr<EntryFn>();
+  }
+  impl->jit = std::shared_ptr<llvm::orc::LLJIT>(std::move(*jit));
+  impl->compileMillis =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  return std::make_unique<Executable>(std::move(impl));
+}
+
+} // namespace weft::cpu
