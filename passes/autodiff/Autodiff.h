@@ -3,10 +3,11 @@
 // buildGradient turns a function into one that returns its loss and the
 // gradients of the loss: the forward ops are copied, then every op's VJP rule
 // (written in IR) is applied in reverse order. The VJP of `scan` is
-// backpropagation through time: the forward scan also emits the carries that
-// enter each step, and a reverse scan recomputes each step's body from them,
-// runs the body's VJP backwards in time, carries the state gradient, and
-// accumulates the gradients of loop-invariant (captured) values.
+// backpropagation through time: the forward scan also emits the residuals its
+// body's VJP needs (the carries entering each step and, by default, the step
+// values the VJP reads), and a reverse scan runs the body's VJP backwards in
+// time, recomputing what was not stored, carrying the state gradient, and
+// accumulating the gradients of loop-invariant (captured) values.
 //
 //===----------------------------------------------------------------------===//
 #pragma once
@@ -18,6 +19,16 @@
 
 namespace weft::autodiff {
 
+/// What the forward scan keeps for its reverse scan.
+enum class Residuals {
+  /// Every step value the body's VJP needs (besides loop invariants and values that are cheap
+  /// to recompute, such as broadcasts and slices) is stacked by the forward scan.
+  Stash,
+  /// Only the carries entering each step are stacked; the reverse scan recomputes the rest of
+  /// the step. Less memory, one more forward step per step.
+  Recompute,
+};
+
 struct GradOptions {
   /// Which result of the function is the loss; it must be a float scalar.
   size_t lossIndex = 0;
@@ -26,6 +37,7 @@ struct GradOptions {
   std::vector<std::string> wrt;
   /// Name of the new function; empty means "<name>_grad".
   std::string name;
+  Residuals residuals = Residuals::Stash;
 };
 
 /// Adds to `m` a function with the parameters of `f` that returns the loss followed by

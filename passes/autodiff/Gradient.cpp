@@ -218,7 +218,7 @@ Expected<ir::Function *> buildGradient(ir::Module &m, const ir::Function &f,
   for (size_t i : wrt)
     seeds.push_back(g.param(i));
   ActiveSet active = activeValues(g.body(), seeds);
-  Adjoints adj(active);
+  Adjoints adj(active, options.residuals);
   Emit e(b, ret->loc());
   if (active.count(loss)) {
     WEFT_TRY(adj.accumulate(b, loss, e.splatLike(loss, 1.0)));

@@ -61,6 +61,96 @@ ir::Type stacked(const ir::Dim &steps, const ir::Type &t) {
   return ir::Type(dims, t.dtype());
 }
 
+/// Shape ops, producers and comparisons: recomputing them per step costs less than storing
+/// them per step.
+bool cheapToRecompute(OpKind k) {
+  ir::OpCategory c = ir::opCategory(k);
+  return c == ir::OpCategory::Structural || c == ir::OpCategory::Compare ||
+         c == ir::OpCategory::Logical || k == OpKind::Constant || k == OpKind::Iota ||
+         k == OpKind::Cast;
+}
+
+/// Makes the forward `scan` emit the step values that the VJP ops in the body of `rev` read
+/// from the recomputed step (`recomputed`, cloned through `map`), feeds them to `rev` as
+/// sequences, and removes the recomputation that is no longer used. Loop-invariant values,
+/// values cheap to recompute and results of nested loops stay recomputed.
+void stashResiduals(ir::Op &scan, ir::Op &rev, const ir::ValueMap &map,
+                    const std::unordered_set<const ir::Op *> &recomputed) {
+  ir::Block &body = scan.region(), &rbody = rev.region();
+  ir::Op *yield = body.back();
+  const ir::Dim steps = scan.operand(static_cast<size_t>(scan.intAttr("num_carry")))->type().dim(0);
+
+  std::unordered_set<const Value *> variant; // values that change from step to step
+  for (Value *a : body.args())
+    variant.insert(a);
+  std::unordered_map<const Value *, Value *> original; // recomputed value -> forward value
+  for (auto &op : body.ops()) {
+    if (op.get() == yield)
+      continue;
+    bool v = op->numRegions() > 0 || std::any_of(op->operands().begin(), op->operands().end(),
+                                                 [&](Value *x) { return variant.count(x) != 0; });
+    for (Value *r : op->results()) {
+      if (v)
+        variant.insert(r);
+      if (!op->numRegions() && !cheapToRecompute(op->kind()) && v)
+        original[map.lookup(r)] = r;
+    }
+  }
+
+  std::vector<Value *> needed;
+  std::unordered_set<const Value *> seen;
+  for (auto &op : rbody.ops()) {
+    if (recomputed.count(op.get()))
+      continue;
+    auto visit = [&](ir::Op &o) {
+      for (Value *u : o.operands())
+        if (original.count(u) && seen.insert(u).second)
+          needed.push_back(u);
+    };
+    visit(*op);
+    for (size_t r = 0; r < op->numRegions(); ++r)
+      ir::walk(op->region(r), visit);
+  }
+
+  size_t numCarry = static_cast<size_t>(scan.intAttr("num_carry"));
+  for (Value *u : needed) {
+    Value *v = original[u];
+    // A value the scan already emits is already stacked.
+    std::vector<Value *> ys = yield->operands();
+    auto emitted = std::find(ys.begin() + numCarry, ys.end(), v);
+    Value *stack = nullptr;
+    if (emitted != ys.end()) {
+      stack = scan.result(emitted - ys.begin());
+    } else {
+      ys.push_back(v);
+      yield->setOperands(ys);
+      stack = scan.addResult(stacked(steps, v->type()));
+    }
+    std::vector<Value *> operands = rev.operands();
+    operands.push_back(stack);
+    rev.setOperands(operands);
+    rev.setAttr("num_seq", rev.intAttr("num_seq") + 1);
+    Value *arg = rbody.addArg(v->type(), v->name().empty() ? "" : v->name() + "_res");
+    ir::replaceAllUses(rbody, u, arg);
+  }
+
+  // Drop the recomputation nothing reads any more.
+  for (bool changed = true; changed;) {
+    changed = false;
+    auto uses = ir::useCounts(rbody);
+    std::vector<ir::Op *> dead;
+    for (auto &op : rbody.ops()) {
+      std::vector<Value *> results = op->results();
+      if (recomputed.count(op.get()) && std::none_of(results.begin(), results.end(),
+                                                     [&](Value *r) { return uses.count(r) != 0; }))
+        dead.push_back(op.get());
+    }
+    for (ir::Op *op : dead)
+      rbody.erase(op);
+    changed = !dead.empty();
+  }
+}
+
 } // namespace
 
 Expected<std::vector<Value *>> vjpScan(ir::OpBuilder &b, ir::Op &scan,
@@ -146,9 +236,10 @@ Expected<std::vector<Value *>> vjpScan(ir::OpBuilder &b, ir::Op &scan,
     map.map(body.arg(i), rbody.arg(argC + i));
   for (size_t k = 0; k < ns; ++k)
     map.map(body.arg(nc + k), rbody.arg(argX + k));
+  std::unordered_set<const ir::Op *> recomputed;
   for (auto &op : body.ops())
     if (op.get() != yield)
-      ir::cloneOp(rb, *op, map);
+      recomputed.insert(ir::cloneOp(rb, *op, map));
 
   std::vector<Value *> seeds(captured.begin(), captured.end());
   for (size_t i = 0; i < nc; ++i)
@@ -157,7 +248,7 @@ Expected<std::vector<Value *>> vjpScan(ir::OpBuilder &b, ir::Op &scan,
   for (size_t k : diffSeqs)
     seeds.push_back(rbody.arg(argX + k));
   auto active = activeValues(rbody, seeds);
-  Adjoints local(active);
+  Adjoints local(active, adj.residuals());
   for (size_t n = 0; n < diffCarries.size(); ++n) {
     Value *y = map.lookup(yield->operand(diffCarries[n]));
     if (local.isActive(y))
@@ -186,6 +277,8 @@ Expected<std::vector<Value *>> vjpScan(ir::OpBuilder &b, ir::Op &scan,
     ys.push_back(d ? d : re.zerosLike(rbody.arg(argX + k)));
   }
   WEFT_TRY(rb.create(OpKind::Yield, ys, {}, {}, scan.loc()).status());
+  if (adj.residuals() == Residuals::Stash)
+    stashResiduals(scan, **rev, map, recomputed);
   WEFT_TRY(b.finishRegionOp(*rev));
 
   std::vector<Value *> grads(scan.numOperands(), nullptr);

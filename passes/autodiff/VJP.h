@@ -2,6 +2,7 @@
 #pragma once
 
 #include "ir/Builder.h"
+#include "passes/autodiff/Autodiff.h"
 
 #include <unordered_map>
 #include <unordered_set>
@@ -11,8 +12,11 @@ namespace weft::autodiff {
 /// The state of one reverse sweep: which values carry gradient, and the adjoints so far.
 class Adjoints {
 public:
-  explicit Adjoints(const std::unordered_set<const ir::Value *> &active) : active_(active) {}
+  Adjoints(const std::unordered_set<const ir::Value *> &active, Residuals residuals)
+      : active_(active), residuals_(residuals) {}
 
+  /// What scans in this sweep keep for their reverse scans.
+  Residuals residuals() const { return residuals_; }
   /// Whether the loss may depend on `v` through a differentiable path.
   bool isActive(const ir::Value *v) const { return active_.count(v) != 0; }
   /// The adjoint accumulated for `v`, or nullptr (zero) if none.
@@ -25,6 +29,7 @@ public:
 
 private:
   const std::unordered_set<const ir::Value *> &active_;
+  Residuals residuals_;
   std::unordered_map<const ir::Value *, ir::Value *> adj_;
 };
 
