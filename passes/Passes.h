@@ -27,6 +27,14 @@ std::unique_ptr<Pass> createDCEPass();
 /// elements. Elementwise and shape ops on splats give splats, symbolic shapes included.
 std::unique_ptr<Pass> createFoldConstantsPass();
 
+/// In scans that accumulate acc += p_t^T q_t (BPTT's weight gradients), stacks p and q and
+/// computes the sum after the loop as one GEMM over all time steps.
+std::unique_ptr<Pass> createHoistWeightGradientsPass();
+
+/// Moves pure ops whose operands are all defined outside a scan or while body to before the
+/// loop, innermost loops first.
+std::unique_ptr<Pass> createLICMPass();
+
 /// Algebraic identities: x*1, x+0, x-0, x/1 -> x; integer x*0 -> 0; neg(neg x) -> x;
 /// transpose/reshape chains collapse; identity reshape, broadcast, slice, transpose, cast
 /// and single-operand concat -> their operand; select on a splat condition -> the chosen

@@ -1,0 +1,69 @@
+//===- passes/LICM.cpp - loop-invariant code motion -----------------------===//
+//
+// Moves pure ops out of scan and while bodies when none of their operands is
+// computed in the body: a step that transposes a weight, say, does it once
+// before the loop instead. Loops are visited innermost first, so an op can
+// move out of several nested loops in one run.
+//
+//===----------------------------------------------------------------------===//
+#include "ir/Walk.h"
+#include "passes/Passes.h"
+
+#include <unordered_set>
+
+namespace weft::passes {
+namespace {
+
+/// Hoists the invariant ops of `loop`'s body to just before `loop`.
+bool hoistInvariants(ir::Op &loop) {
+  ir::Block &body = loop.region();
+  ir::Block &outer = *loop.parentBlock();
+  std::unordered_set<const ir::Value *> inside;
+  for (ir::Value *a : body.args())
+    inside.insert(a);
+  std::vector<ir::Op *> ops;
+  for (auto &op : body.ops()) {
+    ops.push_back(op.get());
+    for (ir::Value *r : op->results())
+      inside.insert(r);
+  }
+  bool changed = false;
+  for (ir::Op *op : ops) {
+    if (!ir::isPure(op->kind()) || op->numRegions() > 0)
+      continue;
+    bool invariant = std::none_of(op->operands().begin(), op->operands().end(),
+                                  [&](ir::Value *v) { return inside.count(v) != 0; });
+    if (!invariant)
+      continue;
+    outer.insert(outer.iteratorOf(&loop), body.detach(op));
+    for (ir::Value *r : op->results())
+      inside.erase(r);
+    changed = true;
+  }
+  return changed;
+}
+
+class LICMPass : public Pass {
+public:
+  std::string_view name() const override { return "licm"; }
+
+  Expected<bool> run(ir::Module &m) override {
+    bool changed = false;
+    for (auto &f : m.functions()) {
+      std::vector<ir::Op *> loops;
+      ir::walk(f->body(), [&](ir::Op &op) {
+        if (op.numRegions() > 0)
+          loops.push_back(&op);
+      });
+      for (auto it = loops.rbegin(); it != loops.rend(); ++it)
+        changed |= hoistInvariants(**it);
+    }
+    return changed;
+  }
+};
+
+} // namespace
+
+std::unique_ptr<Pass> createLICMPass() { return std::make_unique<LICMPass>(); }
+
+} // namespace weft::passes
