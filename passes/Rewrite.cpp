@@ -85,15 +85,14 @@ ir::Attr valueAttrOf(const Array &a) {
     bool splat = !vs.empty() && std::all_of(vs.begin(), vs.end(), [&](double d) {
       return std::memcmp(&d, &vs[0], sizeof d) == 0;
     });
-    if (splat)
-      vs.resize(1);
-    return vs;
+    // A fresh one-element vector rather than resize(1): GCC 12 at -O3 misreads the latter.
+    return splat ? std::vector<double>{vs[0]} : vs;
   }
   std::vector<int64_t> vs;
   for (int64_t i = 0; i < a.numel(); ++i)
     vs.push_back(a.getInt(i));
   if (!vs.empty() && std::all_of(vs.begin(), vs.end(), [&](int64_t v) { return v == vs[0]; }))
-    vs.resize(1);
+    return std::vector<int64_t>{vs[0]};
   return vs;
 }
 

@@ -38,9 +38,21 @@ struct GradOptions {
   /// Name of the new function; empty means "<name>_grad".
   std::string name;
   Residuals residuals = Residuals::Stash;
+  /// Truncated BPTT: no gradient flows from step t of a scan into the steps before it when t
+  /// is a multiple of `truncate` (the initial carry included). 0 means full BPTT.
+  int64_t truncate = 0;
+  /// Checkpointing: a function-level scan over a static T divisible by k runs as T/k segments
+  /// of k steps. Its reverse scan keeps only the carries entering each segment and recomputes
+  /// a segment's steps when it reaches it, so residual memory grows with T/k + k, not T.
+  /// 0 means off.
+  int64_t checkpointEvery = 0;
+  /// Return every result of the function, then the gradients (instead of the loss, then the
+  /// gradients): e.g. the final state that truncated BPTT carries into the next call.
+  bool keepResults = false;
 };
 
-/// Adds to `m` a function with the parameters of `f` that returns the loss followed by
+/// Adds to `m` a function with the parameters of `f` that returns the loss (or, with
+/// keepResults, every result of `f`) followed by
 /// d loss / d p for each chosen parameter p, in the order of `options.wrt` (zeros where the
 /// loss does not depend on p).
 /// Fails with a message that says why for a loss that is not a float scalar, an unknown or

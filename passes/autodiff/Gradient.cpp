@@ -214,17 +214,33 @@ Expected<ir::Function *> buildGradient(ir::Module &m, const ir::Function &f,
   for (ir::Op *scan : masked)
     WEFT_TRY(lowerScanLengths(scan).status());
 
+  if (options.checkpointEvery < 0 || options.truncate < 0)
+    return err("autodiff: checkpointEvery and truncate must not be negative");
+  if (options.checkpointEvery > 0) {
+    std::vector<ir::Op *> scans;
+    for (auto &op : g.body().ops())
+      if (op->kind() == OpKind::Scan)
+        scans.push_back(op.get());
+    for (ir::Op *scan : scans)
+      WEFT_TRY(segmentScan(scan, options.checkpointEvery).status());
+  }
+
   std::vector<Value *> seeds;
   for (size_t i : wrt)
     seeds.push_back(g.param(i));
   ActiveSet active = activeValues(g.body(), seeds);
-  Adjoints adj(active, options.residuals);
+  Adjoints adj(active, options);
   Emit e(b, ret->loc());
   if (active.count(loss)) {
     WEFT_TRY(adj.accumulate(b, loss, e.splatLike(loss, 1.0)));
     WEFT_TRY(backpropBlock(b, g.body(), adj));
   }
   std::vector<Value *> results{loss};
+  if (options.keepResults) {
+    results.clear();
+    for (Value *r : ret->operands())
+      results.push_back(map.lookup(r));
+  }
   for (size_t i : wrt) {
     Value *p = g.param(i);
     Value *grad = adj.get(p);

@@ -151,6 +151,16 @@ void stashResiduals(ir::Op &scan, ir::Op &rev, const ir::ValueMap &map,
   }
 }
 
+/// flows[t] = (t mod k != 0), a tensor<T x i1> built at `b`.
+Value *truncationMask(ir::OpBuilder &b, const ir::Dim &steps, int64_t k, const Loc &loc) {
+  Emit e(b, loc);
+  ir::Type ti({steps}, ir::DType::I64);
+  Value *t = e.op(OpKind::Iota, {}, {{"axis", int64_t(0)}}, {ti});
+  Value *kk = e.splatLike(t, static_cast<double>(k));
+  Value *rem = e.sub(t, e.mul(e.div(t, kk), kk));
+  return e.op(OpKind::Ne, {rem, e.zerosLike(rem)});
+}
+
 } // namespace
 
 Expected<std::vector<Value *>> vjpScan(ir::OpBuilder &b, ir::Op &scan,
@@ -248,7 +258,7 @@ Expected<std::vector<Value *>> vjpScan(ir::OpBuilder &b, ir::Op &scan,
   for (size_t k : diffSeqs)
     seeds.push_back(rbody.arg(argX + k));
   auto active = activeValues(rbody, seeds);
-  Adjoints local(active, adj.residuals());
+  Adjoints local(active, adj.options());
   for (size_t n = 0; n < diffCarries.size(); ++n) {
     Value *y = map.lookup(yield->operand(diffCarries[n]));
     if (local.isActive(y))
@@ -267,6 +277,22 @@ Expected<std::vector<Value *>> vjpScan(ir::OpBuilder &b, ir::Op &scan,
     Value *d = local.get(rbody.arg(argC + i));
     ys.push_back(d ? d : re.zerosLike(rbody.arg(argC + i)));
   }
+  if (int64_t k = adj.options().truncate; k > 0 && !diffCarries.empty()) {
+    // Truncated BPTT: at a step t that is a multiple of k the state gradient stops.
+    ir::OpBuilder before(b.block());
+    before.setInsertionPointBefore(*rev);
+    Value *flowing = truncationMask(before, steps, k, scan.loc());
+    std::vector<Value *> operands = (*rev)->operands();
+    operands.push_back(flowing);
+    (*rev)->setOperands(operands);
+    (*rev)->setAttr("num_seq", (*rev)->intAttr("num_seq") + 1);
+    Value *flows = rbody.addArg(ir::Type({}, ir::DType::I1), "flows");
+    for (size_t n = 0; n < diffCarries.size(); ++n) {
+      const ir::Type &t = ys[n]->type();
+      Value *mask = re.broadcast(flows, {}, t.withDType(ir::DType::I1));
+      ys[n] = re.select(mask, ys[n], re.zerosLike(ys[n]));
+    }
+  }
   for (size_t w = 0; w < captured.size(); ++w) {
     Value *acc = rbody.arg(argAcc + w);
     Value *d = local.get(captured[w]);
@@ -277,7 +303,7 @@ Expected<std::vector<Value *>> vjpScan(ir::OpBuilder &b, ir::Op &scan,
     ys.push_back(d ? d : re.zerosLike(rbody.arg(argX + k)));
   }
   WEFT_TRY(rb.create(OpKind::Yield, ys, {}, {}, scan.loc()).status());
-  if (adj.residuals() == Residuals::Stash)
+  if (adj.options().residuals == Residuals::Stash)
     stashResiduals(scan, **rev, map, recomputed);
   WEFT_TRY(b.finishRegionOp(*rev));
 

@@ -12,11 +12,11 @@ namespace weft::autodiff {
 /// The state of one reverse sweep: which values carry gradient, and the adjoints so far.
 class Adjoints {
 public:
-  Adjoints(const std::unordered_set<const ir::Value *> &active, Residuals residuals)
-      : active_(active), residuals_(residuals) {}
+  Adjoints(const std::unordered_set<const ir::Value *> &active, const GradOptions &options)
+      : active_(active), options_(options) {}
 
-  /// What scans in this sweep keep for their reverse scans.
-  Residuals residuals() const { return residuals_; }
+  /// How scans in this sweep are differentiated (residuals, truncation).
+  const GradOptions &options() const { return options_; }
   /// Whether the loss may depend on `v` through a differentiable path.
   bool isActive(const ir::Value *v) const { return active_.count(v) != 0; }
   /// The adjoint accumulated for `v`, or nullptr (zero) if none.
@@ -29,7 +29,7 @@ public:
 
 private:
   const std::unordered_set<const ir::Value *> &active_;
-  Residuals residuals_;
+  const GradOptions &options_;
   std::unordered_map<const ir::Value *, ir::Value *> adj_;
 };
 
@@ -56,7 +56,12 @@ Expected<std::vector<ir::Value *>> vjpScan(ir::OpBuilder &b, ir::Op &scan,
 
 /// Rewrites a scan with lengths into one without: a mask sequence m[t, b] = t < len[b] is
 /// computed before it, and its body selects the old carry and zero emits where m is false.
-/// Returns the new scan (the old one is erased).
+/// Returns the scan, changed in place.
 Expected<ir::Op *> lowerScanLengths(ir::Op *scan);
+
+/// Rewrites a scan over a static T divisible by k (with T > k) into a scan over T/k segments
+/// whose body scans the k steps of a segment; other scans are left alone. Returns whether it
+/// rewrote the scan (then erased).
+Expected<bool> segmentScan(ir::Op *scan, int64_t k);
 
 } // namespace weft::autodiff

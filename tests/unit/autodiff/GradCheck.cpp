@@ -22,13 +22,21 @@ void checkGradients(const GradCase &c) {
   ir::Module &m = **parsed;
   ir::Function &f = *m.functions().front();
   CAPTURE(f.name());
-  // Both residual policies: stacking what the VJP needs, and recomputing it from the carries.
   std::vector<ir::Function *> grads;
-  for (auto [policy, suffix] : {std::pair{autodiff::Residuals::Stash, "_grad_stash"},
-                                std::pair{autodiff::Residuals::Recompute, "_grad_recompute"}}) {
+  // Stash, recompute, and checkpoints every 2 steps (scans over an even T become segments).
+  struct Variant {
+    autodiff::Residuals residuals;
+    int64_t checkpointEvery;
+    const char *suffix;
+  };
+  for (auto [policy, every, suffix] :
+       {Variant{autodiff::Residuals::Stash, 0, "_grad_stash"},
+        Variant{autodiff::Residuals::Recompute, 0, "_grad_recompute"},
+        Variant{autodiff::Residuals::Stash, 2, "_grad_checkpoint2"}}) {
     autodiff::GradOptions options;
     options.wrt = c.wrt;
     options.residuals = policy;
+    options.checkpointEvery = every;
     options.name = f.name() + suffix;
     auto grad = autodiff::buildGradient(m, f, options);
     REQUIRE_MESSAGE(grad.isOk(), (grad.isOk() ? "" : grad.diag().str()));
