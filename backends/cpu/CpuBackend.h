@@ -43,7 +43,8 @@
 namespace weft::cpu {
 
 struct CompileOptions {
-  /// Prints the generated LLVM IR (before and after optimization) to stderr.
+  /// Prints the generated LLVM IR (before and after optimization) to stderr; WEFT_DEBUG=4 in
+  /// the environment does the same.
   bool dumpLLVM = false;
   /// LLVM optimization level, 0 to 3.
   int optLevel = 3;

@@ -20,6 +20,7 @@
 #include <llvm/Target/TargetMachine.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <mutex>
 
 namespace weft::cpu {
@@ -64,6 +65,9 @@ Expected<std::unique_ptr<Executable>> compile(const ir::Module &module,
   });
   WEFT_TRY(ir::verify(module));
 
+  // WEFT_DEBUG=4 (or more) dumps the LLVM IR, like CompileOptions::dumpLLVM.
+  const char *debugEnv = std::getenv("WEFT_DEBUG");
+  bool dump = options.dumpLLVM || (debugEnv && std::atoi(debugEnv) >= 4);
   auto ctx = std::make_unique<llvm::LLVMContext>();
   auto m = std::make_unique<llvm::Module>("weft", *ctx);
   auto impl = std::make_unique<CompiledFunctions>();
@@ -87,10 +91,10 @@ Expected<std::unique_ptr<Executable>> compile(const ir::Module &module,
     return llvmError("cannot create a target machine", tm.takeError());
   m->setDataLayout((*tm)->createDataLayout());
   m->setTargetTriple((*tm)->getTargetTriple().str());
-  if (options.dumpLLVM)
+  if (dump)
     llvm::errs() << "; weft cpu: generated LLVM IR\n" << *m;
   optimize(*m, **tm, options.optLevel);
-  if (options.dumpLLVM)
+  if (dump)
     llvm::errs() << "; weft cpu: optimized LLVM IR\n" << *m;
 
   auto jit = llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(std::move(*jtmb)).create();
