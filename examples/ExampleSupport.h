@@ -8,13 +8,11 @@
 
 #include "frontend/Weft.h"
 #include "ir/Printer.h"
+#include "runtime/AtomicFile.h"
 
 #include <fmt/format.h>
 
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
-#include <unistd.h>
 
 #ifdef WEFT_HAVE_REFERENCE
 #include "backends/reference/Interpreter.h"
@@ -22,23 +20,9 @@
 
 namespace weft::examples {
 
-/// Writes `text` to `path` through a temporary file and a rename, so that a reader never
-/// sees a half-written file.
+/// Writes `text` to `path` atomically (runtime/AtomicFile.h); throws weft::Error on failure.
 inline void writeFileAtomically(const std::string &path, const std::string &text) {
-  std::string tmp = fmt::format("{}.tmp.{}", path, ::getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << text;
-    out.close();
-    if (!out)
-      throw Error(err(fmt::format("cannot write '{}'", tmp)));
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    std::filesystem::remove(tmp, ec);
-    throw Error(err(fmt::format("cannot rename '{}' to '{}'", tmp, path)));
-  }
+  weft::writeFileAtomically(path, text).check();
 }
 
 /// Prints the module, and writes it to argv[1] when given.

@@ -85,12 +85,10 @@ template <typename T> T *Array::data() {
   return reinterpret_cast<T *>(data_.get());
 }
 
-template <typename T>
-Array Array::of(std::vector<int64_t> shape, const std::vector<T> &values) {
+template <typename T> Array Array::of(std::vector<int64_t> shape, const std::vector<T> &values) {
   Array a(dtypeOf<T>(), std::move(shape));
   if (static_cast<int64_t>(values.size()) != a.numel())
-    throw Error(err("Array::of: " + std::to_string(values.size()) + " values for " +
-                    a.typeStr()));
+    throw Error(err("Array::of: " + std::to_string(values.size()) + " values for " + a.typeStr()));
   for (int64_t i = 0; i < a.numel(); ++i)
     a.data<T>()[i] = values[i];
   return a;

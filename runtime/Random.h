@@ -38,7 +38,7 @@ constexpr double uniformF64(int64_t seed, uint64_t i) {
 /// Standard normal by Box-Muller from counters 2i and 2i+1, computed in double.
 inline double normalF64(int64_t seed, uint64_t i) {
   double u1 = (static_cast<double>(bits(seed, 2 * i) >> 11) + 1.0) * 0x1.0p-53; // (0, 1]
-  double u2 = static_cast<double>(bits(seed, 2 * i + 1) >> 11) * 0x1.0p-53;      // [0, 1)
+  double u2 = static_cast<double>(bits(seed, 2 * i + 1) >> 11) * 0x1.0p-53;     // [0, 1)
   return std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2);
 }
 

@@ -8,14 +8,17 @@
 #include "ir/Parser.h"
 #include "ir/Printer.h"
 #include "ir/Verifier.h"
+#include "passes/MemoryEstimate.h"
 #include "passes/PassManager.h"
 #include "passes/Passes.h"
+#include "runtime/AtomicFile.h"
 
 #include <fmt/format.h>
 
 #include <charconv>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <sstream>
 
 namespace {
@@ -39,6 +42,8 @@ options:
   --verify-each=0|1        verify the IR after every pass (default 1)
   --stop-after-pass-num=N  run only the first N passes of the pipeline
   --verify-roundtrip       check that print(parse(print(result))) == print(result)
+  --report-memory[=S=N,..] after the passes, print each function's peak memory by
+                           liveness to stderr, with symbolic dims bound as given
   --list-passes            list the passes and pipeline aliases, then exit
   -h, --help               show this help
 
@@ -52,6 +57,7 @@ struct Options {
   std::string pipeline;
   bool verifyRoundtrip = false;
   bool listPasses = false;
+  std::optional<ir::DimBindings> reportMemory;
   bool help = false;
   passes::PassManagerOptions pm;
 };
@@ -117,6 +123,19 @@ Expected<Options> parseArgs(int argc, char **argv) {
       o.pm.stopAfterPassNum = *n;
     } else if (a == "--verify-roundtrip") {
       o.verifyRoundtrip = true;
+    } else if (a == "--report-memory") {
+      o.reportMemory = ir::DimBindings{};
+    } else if (auto v = value("--report-memory="); v) {
+      o.reportMemory = ir::DimBindings{};
+      for (const std::string &kv : splitList(*v)) {
+        size_t eq = kv.find('=');
+        if (eq == std::string::npos || eq == 0)
+          return err(fmt::format("--report-memory needs SYM=N pairs, got '{}'", kv));
+        auto n = parseCount("--report-memory", std::string_view(kv).substr(eq + 1));
+        if (!n)
+          return n.diag();
+        (*o.reportMemory)[kv.substr(0, eq)] = static_cast<int64_t>(*n);
+      }
     } else if (a == "--list-passes") {
       o.listPasses = true;
     } else if (a.size() > 1 && a[0] == '-') {
@@ -193,6 +212,14 @@ Status run(const Options &o) {
   std::cout.flush();
   pm.printTimingReport(std::cerr);
   WEFT_TRY(ran);
+  if (o.reportMemory)
+    for (const auto &f : (*m)->functions()) {
+      auto est = passes::estimateMemory(*f, *o.reportMemory);
+      if (!est)
+        return Diag{fmt::format("--report-memory: @{}: {}", f->name(), est.diag().message), {}};
+      std::cerr << fmt::format("// peak memory of @{}: {} bytes (largest buffer: %{}, {} bytes)\n",
+                               f->name(), est->peakBytes, est->largestName, est->largestBytes);
+    }
   std::string result = ir::print(**m);
   if (o.verifyRoundtrip)
     WEFT_TRY(checkRoundtrip(result));
@@ -201,10 +228,7 @@ Status run(const Options &o) {
     std::cout.flush();
     return {};
   }
-  std::ofstream out(o.output, std::ios::binary);
-  if (!(out << result))
-    return err(fmt::format("cannot write '{}'", o.output));
-  return {};
+  return writeFileAtomically(o.output, result);
 }
 
 } // namespace
