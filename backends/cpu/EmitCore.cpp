@@ -573,8 +573,6 @@ Status Emitter::emit(const ir::Function &f) {
     Value *p = newBuffer(f.param(i)->type());
     ptrs[f.param(i)] = p;
     plan.paramSlots.push_back(slotOfPtr.at(p));
-    plan.paramNames.push_back(f.param(i)->name());
-    plan.paramTypes.push_back(f.param(i)->type());
   }
   const ir::Op *ret = f.returnOp();
   if (!ret)
@@ -592,7 +590,7 @@ Status Emitter::emit(const ir::Function &f) {
 } // namespace detail
 
 Status emitFunction(llvm::Module &m, const ir::Function &f, FunctionPlan &plan) {
-  plan.name = f.name();
+  plan.signature = ir::Signature::of(f);
   plan.symbol = "weft_" + f.name();
   return detail::Emitter(m, plan).emit(f);
 }

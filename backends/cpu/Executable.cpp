@@ -22,57 +22,6 @@ std::string shapeStr(const std::vector<int64_t> &s) {
   return fmt::format("[{}]", fmt::join(s, ", "));
 }
 
-std::string inputName(const FunctionPlan &p, size_t i) {
-  const std::string &n = p.paramNames[i];
-  return n.empty() ? fmt::format("input {}", i) : fmt::format("input {} (%{})", i, n);
-}
-
-/// Binds every parameter dim that is a plain symbol from the input shapes, on top of `dims`,
-/// then checks every input against its parameter type.
-Expected<ir::DimBindings> bindInputs(const FunctionPlan &p, std::span<const Array> inputs,
-                                     ir::DimBindings dims) {
-  if (inputs.size() != p.paramTypes.size())
-    return err(fmt::format("function @{} expected {} inputs, got {}", p.name, p.paramTypes.size(),
-                           inputs.size()));
-  std::map<std::string, std::string, std::less<>> boundBy;
-  for (const auto &[sym, n] : dims)
-    boundBy[sym] = "the caller";
-  for (size_t i = 0; i < inputs.size(); ++i) {
-    const ir::Type &t = p.paramTypes[i];
-    const Array &in = inputs[i];
-    if (in.dtype() != t.dtype())
-      return err(fmt::format("{} has dtype {} but the function expects {}", inputName(p, i),
-                             dtypeName(in.dtype()), dtypeName(t.dtype())));
-    if (in.rank() != t.rank())
-      return err(fmt::format("{} has shape {} but the function expects {}", inputName(p, i),
-                             shapeStr(in.shape()), t.shapeStr()));
-    for (int64_t a = 0; a < t.rank(); ++a) {
-      const ir::Dim &d = t.dim(a);
-      if (d.coeff() != 1 || d.symbols().size() != 1)
-        continue;
-      const std::string &sym = d.symbols()[0];
-      int64_t n = in.shape()[a];
-      auto it = dims.find(sym);
-      if (it == dims.end()) {
-        dims[sym] = n;
-        boundBy[sym] = fmt::format("input {}", i);
-      } else if (it->second != n) {
-        return err(fmt::format("{}: dim {} is bound to {} by {} but input {} has {} on axis {}",
-                               inputName(p, i), sym, it->second, boundBy[sym], i, n, a));
-      }
-    }
-  }
-  for (size_t i = 0; i < inputs.size(); ++i) {
-    auto want = p.paramTypes[i].evaluateShape(dims);
-    if (!want)
-      return err(fmt::format("{}: {}", inputName(p, i), want.diag().message));
-    if (*want != inputs[i].shape())
-      return err(fmt::format("{} has shape {} but the function expects {}", inputName(p, i),
-                             shapeStr(inputs[i].shape()), shapeStr(*want)));
-  }
-  return dims;
-}
-
 /// Bytes of a buffer of type `t` under `dims`, or an error for an unbound symbol, a negative
 /// size or one that overflows.
 Expected<size_t> slotBytes(const ir::Type &t, const ir::DimBindings &dims) {
@@ -159,17 +108,18 @@ Expected<std::vector<Array>> Executable::run(std::string_view function,
                                              const ir::DimBindings &dims) const {
   const FunctionPlan *p = nullptr;
   for (const FunctionPlan &f : impl_->functions)
-    if (f.name == function)
+    if (f.signature.name == function)
       p = &f;
   if (!p)
     return err(fmt::format("no function @{} in the compiled module", function));
-  auto bound = bindInputs(*p, inputs, dims);
+  auto bound = ir::bindInputs(p->signature, inputs, dims);
   WEFT_TRY(bound.status());
   std::vector<int64_t> dimValues;
   for (const std::string &sym : p->symbols) {
     auto it = bound->find(sym);
     if (it == bound->end())
-      return err(fmt::format("function @{}: symbolic dim '{}' is not bound", p->name, sym));
+      return err(
+          fmt::format("function @{}: symbolic dim '{}' is not bound", p->signature.name, sym));
     dimValues.push_back(it->second);
   }
 

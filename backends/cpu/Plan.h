@@ -8,6 +8,7 @@
 #pragma once
 
 #include "backends/cpu/CpuBackend.h"
+#include "ir/Signature.h"
 
 #include <cstdint>
 #include <memory>
@@ -39,14 +40,12 @@ struct FaultSite {
 using EntryFn = void (*)(void *const *bufs, const int64_t *dims, int64_t *status);
 
 struct FunctionPlan {
-  std::string name;                    // the weft function name
-  std::string symbol;                  // weft_<name>
-  std::vector<std::string> symbols;    // dims[i] is the value of symbols[i]
-  std::vector<ir::Type> slots;         // one buffer per slot, sized from its type
-  std::vector<std::string> paramNames; // for messages
-  std::vector<ir::Type> paramTypes;
-  std::vector<int> paramSlots;  // the slot of parameter i
-  std::vector<int> resultSlots; // the slot holding returned value i
+  ir::Signature signature;          // the name, parameter names and types
+  std::string symbol;               // weft_<name>
+  std::vector<std::string> symbols; // dims[i] is the value of symbols[i]
+  std::vector<ir::Type> slots;      // one buffer per slot, sized from its type
+  std::vector<int> paramSlots;      // the slot of parameter i
+  std::vector<int> resultSlots;     // the slot holding returned value i
   std::vector<FaultSite> faultSites;
   EntryFn entry = nullptr;
 };

@@ -9,6 +9,7 @@
 
 #include "backends/reference/Kernels.h"
 #include "ir/Infer.h"
+#include "ir/Signature.h"
 
 #include <fmt/format.h>
 
@@ -310,63 +311,11 @@ private:
   ir::DimBindings dims_;
 };
 
-std::string inputName(const ir::Function &f, size_t i) {
-  const std::string &n = f.param(i)->name();
-  return n.empty() ? fmt::format("input {}", i) : fmt::format("input {} (%{})", i, n);
-}
-
-/// Binds every parameter dim that is a plain symbol from the input shapes, on top of `dims`,
-/// then checks every input against its parameter type.
-Expected<ir::DimBindings> bindInputs(const ir::Function &f, std::span<const Array> inputs,
-                                     ir::DimBindings dims) {
-  if (inputs.size() != f.numParams())
-    return err(fmt::format("function @{} expected {} inputs, got {}", f.name(), f.numParams(),
-                           inputs.size()));
-  std::map<std::string, std::string, std::less<>> boundBy;
-  for (const auto &[sym, n] : dims)
-    boundBy[sym] = "the caller";
-  for (size_t i = 0; i < inputs.size(); ++i) {
-    const ir::Type &t = f.param(i)->type();
-    const Array &in = inputs[i];
-    if (in.dtype() != t.dtype())
-      return err(fmt::format("{} has dtype {} but the function expects {}", inputName(f, i),
-                             dtypeName(in.dtype()), dtypeName(t.dtype())));
-    if (in.rank() != t.rank())
-      return err(fmt::format("{} has shape {} but the function expects {}", inputName(f, i),
-                             shapeStr(in.shape()), t.shapeStr()));
-    for (int64_t a = 0; a < t.rank(); ++a) {
-      const ir::Dim &d = t.dim(a);
-      if (d.coeff() != 1 || d.symbols().size() != 1)
-        continue;
-      const std::string &sym = d.symbols()[0];
-      int64_t n = in.shape()[a];
-      auto it = dims.find(sym);
-      if (it == dims.end()) {
-        dims[sym] = n;
-        boundBy[sym] = fmt::format("input {}", i);
-      } else if (it->second != n) {
-        return err(fmt::format("{}: dim {} is bound to {} by {} but input {} has {} on axis {}",
-                               inputName(f, i), sym, it->second, boundBy[sym], i, n, a));
-      }
-    }
-  }
-  for (size_t i = 0; i < inputs.size(); ++i) {
-    const ir::Type &t = f.param(i)->type();
-    auto want = t.evaluateShape(dims);
-    if (!want)
-      return err(fmt::format("{}: {}", inputName(f, i), want.diag().message));
-    if (*want != inputs[i].shape())
-      return err(fmt::format("{} has shape {} but the function expects {}", inputName(f, i),
-                             shapeStr(inputs[i].shape()), shapeStr(*want)));
-  }
-  return dims;
-}
-
 } // namespace
 
 Expected<std::vector<Array>> run(const ir::Function &f, std::span<const Array> inputs,
                                  const ir::DimBindings &dims) {
-  auto bound = bindInputs(f, inputs, dims);
+  auto bound = ir::bindInputs(ir::Signature::of(f), inputs, dims);
   WEFT_TRY(bound.status());
   if (!f.returnOp())
     return err(fmt::format("function @{} has no return", f.name()));
