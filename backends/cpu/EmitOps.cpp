@@ -286,8 +286,12 @@ Status Emitter::emitMatmul(const ir::Op &op) {
   for (int64_t i = 0; i + 2 < r; ++i)
     batch = b.CreateMul(batch, dim(rt.dim(i)));
   memZero(out, bytes(rt));
+  if (dt == DType::F32) {
+    emitPackedMatmul(op, out);
+    return {};
+  }
   bool fl = isFloat(dt);
-  // (i, k, j): the innermost loop runs along contiguous rows of B and of the output.
+  // f64 and ints: (i, k, j): the innermost loop runs along contiguous rows of B and of the output.
   loopNest({batch, M}, [&](const Values &bm) {
     Value *row = b.CreateAdd(b.CreateMul(bm[0], M), bm[1]);
     forLoop(K, [&](Value *k) {

@@ -4,7 +4,7 @@
 // files). An Emitter writes one `void @weft_<name>(ptr bufs, ptr dims, ptr
 // status)` and fills its FunctionPlan. EmitCore.cpp holds the function
 // skeleton, loops, elementwise ops and scan/while; EmitOps.cpp the shape ops,
-// reductions, matmul and producers.
+// reductions, matmul and producers; EmitMatmul.cpp the packed GEMM for float matmul.
 //
 //===----------------------------------------------------------------------===//
 #pragma once
@@ -78,12 +78,14 @@ public:
   Status emitElementwise(const ir::Op &op); // EmitCore.cpp
   llvm::Value *scalarOp(const ir::Op &op, DType in, Values xs, llvm::Value *i, int site);
   llvm::Value *convert(llvm::Value *x, DType from, DType to);
-  Status emitScan(const ir::Op &op);     // EmitCore.cpp
-  Status emitWhile(const ir::Op &op);    // EmitCore.cpp
-  Status emitShapeOp(const ir::Op &op);  // EmitOps.cpp
-  Status emitReduce(const ir::Op &op);   // EmitOps.cpp
-  Status emitArgmax(const ir::Op &op);   // EmitOps.cpp
-  Status emitMatmul(const ir::Op &op);   // EmitOps.cpp
+  Status emitScan(const ir::Op &op);    // EmitCore.cpp
+  Status emitWhile(const ir::Op &op);   // EmitCore.cpp
+  Status emitShapeOp(const ir::Op &op); // EmitOps.cpp
+  Status emitReduce(const ir::Op &op);  // EmitOps.cpp
+  Status emitArgmax(const ir::Op &op);  // EmitOps.cpp
+  Status emitMatmul(const ir::Op &op);  // EmitOps.cpp
+  /// A float matmul as a packed, cache-blocked GEMM into `out` (zero on entry); EmitMatmul.cpp.
+  void emitPackedMatmul(const ir::Op &op, llvm::Value *out);
   Status emitProducer(const ir::Op &op); // EmitOps.cpp
 
   llvm::LLVMContext &ctx;
