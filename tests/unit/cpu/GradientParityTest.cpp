@@ -109,8 +109,8 @@ void checkParity(const ir::Module &m, const char *function, const std::vector<Ar
 
 } // namespace
 
-TEST_CASE("LSTM and GRU gradients (train pipeline) match between the CPU backend and the "
-          "interpreter") {
+TEST_CASE("tanh RNN, LSTM and GRU gradients (train pipeline) match between the CPU backend and "
+          "the interpreter") {
   auto m = ir::parseModule(kModels, "models.wir");
   REQUIRE(m.isOk());
   std::ostringstream log;
@@ -118,12 +118,15 @@ TEST_CASE("LSTM and GRU gradients (train pipeline) match between the CPU backend
   REQUIRE(pm.addPipeline("train").isOk());
   Status ran = pm.run(**m);
   REQUIRE_MESSAGE(ran.isOk(), ran.message());
+  REQUIRE((*m)->function("rnn_grad"));
   REQUIRE((*m)->function("lstm_grad"));
   REQUIRE((*m)->function("gru_grad"));
 
   const int64_t T = 23, B = 3;
   Array xs = uniform(DType::F64, {T, B, 4}, 1), r = uniform(DType::F64, {T, B, 5}, 2);
   Array len = Array::of<int32_t>({B}, {23, 11, 0});
+  checkParity(**m, "rnn_grad",
+              {xs, len, uniform(DType::F64, {4, 5}, 8), uniform(DType::F64, {5, 5}, 9), r});
   checkParity(**m, "lstm_grad",
               {xs, len, uniform(DType::F64, {9, 20}, 3), uniform(DType::F64, {20}, 4), r});
   checkParity(**m, "gru_grad",
