@@ -7,6 +7,7 @@ packages=(
   llvm-19-dev llvm-19-tools                    # LLVM 19 (codegen), FileCheck and lit for tests
   clang-19 libclang-rt-19-dev                  # libFuzzer for the parser fuzzer
   libfmt-dev doctest-dev libtbb-dev            # fmt, doctest, oneTBB
+  libopenblas-dev                              # OpenBLAS: the peer of bench/matmul_bench
 )
 
 missing=()

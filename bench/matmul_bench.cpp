@@ -1,0 +1,148 @@
+//===- bench/matmul_bench.cpp - weft's f32 matmul against cblas_sgemm ------===//
+//
+// For each shape, compiles one weft function `@mm(a: M x K, b: K x N) -> M x N` (f32) with
+// cpu::compile, runs it and OpenBLAS's cblas_sgemm on the same inputs in the same process
+// (after a warm-up, the median of several runs each), checks weft's result against OpenBLAS's
+// and prints GFLOP/s for both and their ratio. OpenBLAS runs single-threaded, as weft does.
+// The weft time is that of Executable::run: binding inputs, allocating the result and the
+// packing scratch, and the GEMM itself.
+//
+// Usage: weft-bench-matmul [MxNxK ...]   (default: the shapes below)
+//
+//===----------------------------------------------------------------------===//
+#include "backends/cpu/CpuBackend.h"
+#include "ir/Parser.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cblas.h>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <random>
+#include <vector>
+
+namespace {
+
+using namespace weft;
+using Clock = std::chrono::steady_clock;
+
+struct Shape {
+  int64_t M, N, K;
+};
+
+double seconds(Clock::time_point a, Clock::time_point b) {
+  return std::chrono::duration<double>(b - a).count();
+}
+
+/// The median wall time of `runs` calls of `f`.
+template <typename F> double medianSeconds(int runs, F &&f) {
+  std::vector<double> t;
+  for (int r = 0; r < runs; ++r) {
+    auto a = Clock::now();
+    f();
+    t.push_back(seconds(a, Clock::now()));
+  }
+  std::sort(t.begin(), t.end());
+  return t[t.size() / 2];
+}
+
+/// Benchmarks one shape; false on an error or a wrong result.
+bool benchShape(const Shape &s) {
+  std::string text = fmt::format(
+      "func @mm(%a: tensor<{0} x {2} x f32>, %b: tensor<{2} x {1} x f32>) -> (tensor<{0} x {1} x "
+      "f32>) {{\n  %c = matmul %a, %b : tensor<{0} x {1} x f32>\n  return %c\n}}\n",
+      s.M, s.N, s.K);
+  auto module = ir::parseModule(text);
+  if (!module) {
+    fmt::print(stderr, "error: {}\n", module.diag().str());
+    return false;
+  }
+  auto exe = cpu::compile(**module);
+  if (!exe) {
+    fmt::print(stderr, "error: {}\n", exe.diag().str());
+    return false;
+  }
+  std::mt19937_64 rng(42);
+  std::uniform_real_distribution<float> dist(-1, 1);
+  std::vector<Array> in{Array(DType::F32, {s.M, s.K}), Array(DType::F32, {s.K, s.N})};
+  for (Array &a : in)
+    for (int64_t i = 0; i < a.numel(); ++i)
+      a.data<float>()[i] = dist(rng);
+  std::vector<float> ref(static_cast<size_t>(s.M * s.N));
+  auto sgemm = [&] {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(s.M),
+                static_cast<int>(s.N), static_cast<int>(s.K), 1.0f, in[0].data<float>(),
+                static_cast<int>(s.K), in[1].data<float>(), static_cast<int>(s.N), 0.0f, ref.data(),
+                static_cast<int>(s.N));
+  };
+  std::vector<Array> got;
+  bool ok = true;
+  auto weftRun = [&] {
+    auto r = (*exe)->run("mm", in);
+    if (!r) {
+      fmt::print(stderr, "error: {}\n", r.diag().str());
+      ok = false;
+      return;
+    }
+    got = std::move(*r);
+  };
+
+  // Warm-up (and a time estimate that sets the number of runs: about 0.3 s per side).
+  auto t0 = Clock::now();
+  weftRun();
+  auto t1 = Clock::now();
+  sgemm();
+  auto t2 = Clock::now();
+  if (!ok)
+    return false;
+  double est = std::max(seconds(t0, t1), seconds(t1, t2));
+  int runs = static_cast<int>(std::clamp(0.3 / std::max(est, 1e-6), 5.0, 200.0));
+  double tw = medianSeconds(runs, weftRun);
+  double tb = medianSeconds(runs, sgemm);
+  if (!ok)
+    return false;
+
+  const float *w = got[0].data<float>();
+  double maxDiff = 0, maxRef = 0;
+  for (size_t i = 0; i < ref.size(); ++i) {
+    maxDiff = std::max(maxDiff, std::fabs(static_cast<double>(w[i]) - ref[i]));
+    maxRef = std::max(maxRef, std::fabs(static_cast<double>(ref[i])));
+  }
+  double relErr = maxRef > 0 ? maxDiff / maxRef : maxDiff;
+  double flops = 2.0 * static_cast<double>(s.M) * static_cast<double>(s.N) * s.K;
+  double gw = flops / tw * 1e-9, gb = flops / tb * 1e-9;
+  bool good = relErr <= 1e-5 * std::sqrt(static_cast<double>(s.K));
+  fmt::print("{:>5} {:>5} {:>5} {:>10.1f} {:>10.1f} {:>7.2f} {:>5} {:>10.2e}{}\n", s.M, s.N, s.K,
+             gw, gb, gw / gb, runs, relErr, good ? "" : "  WRONG");
+  return good;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  std::vector<Shape> shapes;
+  for (int i = 1; i < argc; ++i) {
+    Shape s{};
+    if (std::sscanf(argv[i], "%ldx%ldx%ld", &s.M, &s.N, &s.K) != 3 || s.M <= 0 || s.N <= 0 ||
+        s.K <= 0) {
+      fmt::print(stderr, "usage: weft-bench-matmul [MxNxK ...]\n");
+      return 2;
+    }
+    shapes.push_back(s);
+  }
+  if (shapes.empty())
+    shapes = {{256, 256, 256},    {512, 512, 512}, {1024, 1024, 1024},
+              {2048, 2048, 2048}, {64, 1024, 256}, {32, 2048, 512}};
+  openblas_set_num_threads(1);
+  fmt::print("weft f32 matmul (generated packed GEMM, single-threaded) vs OpenBLAS cblas_sgemm "
+             "(openblas_set_num_threads(1));\nmedian of `runs` after a warm-up; err = max|weft - "
+             "openblas| / max|openblas|\n");
+  fmt::print("{:>5} {:>5} {:>5} {:>10} {:>10} {:>7} {:>5} {:>10}\n", "M", "N", "K", "weft GF/s",
+             "BLAS GF/s", "ratio", "runs", "err");
+  bool ok = true;
+  for (const Shape &s : shapes)
+    ok = benchShape(s) && ok;
+  return ok ? 0 : 1;
+}
