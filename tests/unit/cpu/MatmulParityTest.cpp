@@ -1,0 +1,111 @@
+//===- tests/unit/cpu/MatmulParityTest.cpp - the packed f32 GEMM vs the interpreter -===//
+//
+// f32 matmul lowers to a packed, cache-blocked GEMM (EmitMatmul.cpp): micro-tiles of MR rows
+// by NR columns, blocks of MC rows, KC of the reduction and NC columns. These cases put M, N
+// and K at 1, at odd sizes that leave edge tiles (7, 33, 65, 129, 257), past one K block
+// (257 > 256) and one N block (2049 > 2048), at 0, batched, and symbolic (one compiled
+// function, many sizes). f32 sums differ in order from the interpreter's: each element is
+// within the gamma_K bound K * 2^-23 * K * max|a| * max|b| of Parity.h (inputs in [-2, 2]).
+//
+//===----------------------------------------------------------------------===//
+#include "Parity.h"
+
+#include <fmt/format.h>
+
+namespace weft::cputest {
+namespace {
+
+struct Mnk {
+  int64_t M, N, K;
+};
+
+double bound(int64_t K) { return static_cast<double>(K * K) * 0x1p-23 * 4; }
+
+TEST_CASE("cpu: f32 matmul at static odd sizes matches the interpreter") {
+  for (Mnk s : std::vector<Mnk>{{1, 1, 1},
+                                {7, 33, 65},
+                                {33, 7, 129},
+                                {65, 129, 7},
+                                {129, 65, 257},
+                                {257, 257, 33},
+                                {1, 257, 257},
+                                {257, 1, 257},
+                                {257, 257, 1},
+                                {13, 48, 16}}) {
+    CAPTURE(s.M);
+    CAPTURE(s.N);
+    CAPTURE(s.K);
+    Compiled c = compileText(fmt::format(R"(
+func @f(%a: tensor<{0} x {2} x f32>, %b: tensor<{2} x {1} x f32>) -> (tensor<{0} x {1} x f32>) {{
+  %c = matmul %a, %b : tensor<{0} x {1} x f32>
+  return %c
+}})",
+                                         s.M, s.N, s.K));
+    checkParity(c, "f", {}, Tol::Reduction, {}, bound(s.K));
+  }
+}
+
+TEST_CASE("cpu: f32 matmul with symbolic dims matches the interpreter at every size") {
+  Compiled c = compileText(R"(
+func @f(%a: tensor<M x K x f32>, %b: tensor<K x N x f32>) -> (tensor<M x N x f32>) {
+  %c = matmul %a, %b : tensor<M x N x f32>
+  return %c
+})");
+  for (Mnk s : std::vector<Mnk>{{1, 1, 1},
+                                {7, 33, 65},
+                                {257, 129, 33},
+                                {65, 257, 257},
+                                {12, 32, 256},
+                                {145, 31, 513},
+                                {3, 2049, 5},
+                                {0, 5, 7},
+                                {5, 0, 7},
+                                {5, 7, 0}}) {
+    CAPTURE(s.M);
+    CAPTURE(s.N);
+    CAPTURE(s.K);
+    checkParity(c, "f", {{"M", s.M}, {"N", s.N}, {"K", s.K}}, Tol::Reduction, {}, bound(s.K));
+  }
+}
+
+TEST_CASE("cpu: batched f32 matmul matches the interpreter (symbolic and static batch)") {
+  Compiled c = compileText(R"(
+func @f(%a: tensor<B x M x K x f32>, %b: tensor<B x K x N x f32>, %x: tensor<2 x B x 7 x K x f32>, %y: tensor<2 x B x K x 33 x f32>) -> (tensor<B x M x N x f32>, tensor<2 x B x 7 x 33 x f32>) {
+  %c = matmul %a, %b : tensor<B x M x N x f32>
+  %z = matmul %x, %y : tensor<2 x B x 7 x 33 x f32>
+  return %c, %z
+})");
+  for (auto [B, s] : std::vector<std::pair<int64_t, Mnk>>{{3, {7, 33, 257}},
+                                                          {2, {129, 65, 65}},
+                                                          {1, {1, 1, 1}},
+                                                          {0, {7, 7, 7}},
+                                                          {4, {13, 17, 3}}}) {
+    CAPTURE(B);
+    CAPTURE(s.M);
+    CAPTURE(s.N);
+    CAPTURE(s.K);
+    checkParity(c, "f", {{"B", B}, {"M", s.M}, {"N", s.N}, {"K", s.K}}, Tol::Reduction, {},
+                bound(s.K));
+  }
+}
+
+TEST_CASE("cpu: f32 matmul with exactly representable sums matches the interpreter bit for bit") {
+  // Small integers: every partial sum is exact in f32, so order does not matter. Catches a
+  // wrong element anywhere (a misplaced edge tile, a stale packing buffer) at zero tolerance.
+  Compiled c = compileText(R"(
+func @f(%a: tensor<M x K x i32>, %b: tensor<K x N x i32>) -> (tensor<M x N x f32>) {
+  %af = cast %a : tensor<M x K x f32>
+  %bf = cast %b : tensor<K x N x f32>
+  %c = matmul %af, %bf : tensor<M x N x f32>
+  return %c
+})");
+  for (Mnk s : std::vector<Mnk>{{33, 65, 257}, {257, 31, 300}, {2, 2050, 3}, {150, 40, 9}}) {
+    CAPTURE(s.M);
+    CAPTURE(s.N);
+    CAPTURE(s.K);
+    checkParity(c, "f", {{"M", s.M}, {"N", s.N}, {"K", s.K}}, Tol::Exact);
+  }
+}
+
+} // namespace
+} // namespace weft::cputest
