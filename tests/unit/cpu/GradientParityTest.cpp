@@ -15,10 +15,25 @@ using namespace weft;
 
 namespace {
 
-/// An LSTM and a GRU over padded sequences, f64, symbolic B and T; the loss reads every
-/// hidden state.
+/// A tanh RNN, an LSTM and a GRU over padded sequences, f64, symbolic B and T; the loss reads
+/// every hidden state.
 const char *kModels =
-    R"(func @lstm(%xs: tensor<T x B x 4 x f64>, %len: tensor<B x i32>, %W: tensor<9 x 20 x f64>, %bias: tensor<20 x f64>, %r: tensor<T x B x 5 x f64>) -> (tensor<f64>) {
+    R"(func @rnn(%xs: tensor<T x B x 4 x f64>, %len: tensor<B x i32>, %W: tensor<4 x 5 x f64>, %U: tensor<5 x 5 x f64>, %r: tensor<T x B x 5 x f64>) -> (tensor<f64>) {
+  %h0 = constant {value = [0.0]} : tensor<B x 5 x f64>
+  %hT, %hs = scan carry(%h0) over(%xs) lengths(%len) {
+  ^body(%h: tensor<B x 5 x f64>, %x: tensor<B x 4 x f64>):
+    %a = matmul %x, %W : tensor<B x 5 x f64>
+    %b = matmul %h, %U : tensor<B x 5 x f64>
+    %s = add %a, %b : tensor<B x 5 x f64>
+    %h2 = tanh %s : tensor<B x 5 x f64>
+    yield %h2, %h2
+  } : tensor<B x 5 x f64>, tensor<T x B x 5 x f64>
+  %w = mul %hs, %r : tensor<T x B x 5 x f64>
+  %l = reduce_sum %w {axes = [0, 1, 2]} : tensor<f64>
+  return %l
+}
+
+func @lstm(%xs: tensor<T x B x 4 x f64>, %len: tensor<B x i32>, %W: tensor<9 x 20 x f64>, %bias: tensor<20 x f64>, %r: tensor<T x B x 5 x f64>) -> (tensor<f64>) {
   %zero = constant {value = [0.0]} : tensor<B x 5 x f64>
   %hT, %cT, %hs = scan carry(%zero, %zero) over(%xs) lengths(%len) {
   ^body(%h: tensor<B x 5 x f64>, %c: tensor<B x 5 x f64>, %x: tensor<B x 4 x f64>):
