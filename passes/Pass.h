@@ -10,6 +10,8 @@
 
 #include "ir/Module.h"
 
+#include <fmt/format.h>
+
 #include <string_view>
 
 namespace weft::passes {
@@ -21,6 +23,11 @@ public:
   virtual std::string_view name() const = 0;
   /// Transforms `m` in place. Returns whether the IR changed, or an error naming the problem.
   virtual Expected<bool> run(ir::Module &m) = 0;
+  /// Sets an option written in a pipeline as `name{key=value ...}`. Passes without options
+  /// refuse every key.
+  virtual Status setOption(std::string_view key, std::string_view value) {
+    return err(fmt::format("pass '{}' has no option '{}'", name(), key));
+  }
 };
 
 } // namespace weft::passes

@@ -27,34 +27,61 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-/// Splits "a, b,c" into names; an empty entry is an error.
-Status splitPipeline(std::string_view pipeline, std::vector<std::string_view> &names) {
+/// Splits "a, b{k=v k2=v2},c" into entries (a pass name with its options, if any); aliases
+/// expand in place. An empty entry is an error.
+Status splitPipeline(std::string_view pipeline, std::vector<std::string_view> &entries) {
   if (trim(pipeline).empty())
     return {};
   size_t pos = 0;
   while (true) {
-    size_t comma = pipeline.find(',', pos);
-    std::string_view name = trim(pipeline.substr(pos, comma - pos));
-    if (name.empty())
+    size_t comma = pos;
+    while (comma < pipeline.size() && pipeline[comma] != ',') {
+      if (pipeline[comma] == '{') // options may not nest; find the closing brace
+        comma = std::min(pipeline.find('}', comma), pipeline.size() - 1);
+      ++comma;
+    }
+    std::string_view entry = trim(pipeline.substr(pos, comma - pos));
+    if (entry.empty())
       return err(fmt::format("empty pass name in pipeline '{}'", pipeline));
-    if (auto alias = expandPipelineAlias(name))
-      WEFT_TRY(splitPipeline(*alias, names));
+    if (auto alias = expandPipelineAlias(entry))
+      WEFT_TRY(splitPipeline(*alias, entries));
     else
-      names.push_back(name);
-    if (comma == std::string_view::npos)
+      entries.push_back(entry);
+    if (comma >= pipeline.size())
       return {};
     pos = comma + 1;
   }
 }
 
+/// Creates the pass an entry names and applies its options: "name" or "name{k=v k2=v2}".
+Expected<std::unique_ptr<Pass>> createPassFromEntry(std::string_view entry) {
+  size_t brace = entry.find('{');
+  std::string_view name = trim(entry.substr(0, brace));
+  auto pass = createPassByName(name);
+  if (!pass || brace == std::string_view::npos)
+    return pass;
+  if (entry.back() != '}')
+    return err(fmt::format("pass options of '{}' must end with '}}'", name));
+  std::string_view opts = entry.substr(brace + 1, entry.size() - brace - 2);
+  while (!(opts = trim(opts)).empty()) {
+    std::string_view item = opts.substr(0, opts.find_first_of(" \t"));
+    opts.remove_prefix(item.size());
+    size_t eq = item.find('=');
+    if (eq == std::string_view::npos || eq == 0)
+      return err(fmt::format("pass option '{}' of '{}' must be key=value", item, name));
+    WEFT_TRY((*pass)->setOption(item.substr(0, eq), item.substr(eq + 1)));
+  }
+  return pass;
+}
+
 } // namespace
 
 Status PassManager::addPipeline(std::string_view pipeline) {
-  std::vector<std::string_view> names;
-  WEFT_TRY(splitPipeline(pipeline, names));
+  std::vector<std::string_view> entries;
+  WEFT_TRY(splitPipeline(pipeline, entries));
   std::vector<std::unique_ptr<Pass>> created;
-  for (std::string_view name : names) {
-    auto pass = createPassByName(name);
+  for (std::string_view entry : entries) {
+    auto pass = createPassFromEntry(entry);
     if (!pass)
       return pass.diag();
     created.push_back(std::move(*pass));
