@@ -18,7 +18,9 @@
 // - Each op lowers to a loop nest over its output, row-major with the
 //   innermost loop contiguous, so LLVM's loop vectorizer can take it. f32
 //   stays f32 (llvm intrinsics, libm for tanh/erf); float sums accumulate in
-//   double in the interpreter's order; matmul is an (i, k, j) loop nest.
+//   double in the interpreter's order. Float matmul is a packed, cache-blocked
+//   GEMM with a register-tiled llvm.fma micro-kernel sized for the host's vectors
+//   (EmitMatmul.cpp; single-threaded); integer matmul an (i, k, j) loop nest.
 // - scan/while bodies are emitted inline inside a loop over t; carries live in
 //   the loop's result buffers, sequence steps are pointer offsets, emits are
 //   written at row t of zero-filled stacked results. Faults (index out of
@@ -27,7 +29,7 @@
 // - The generated code is pure and every buffer belongs to one call, so one
 //   Executable may be run from several threads at once.
 //
-// Not yet: fusion, a packed GEMM, memory planning, AOT, threading inside ops.
+// Not yet: fusion, memory planning, AOT, threading inside ops.
 //
 //===----------------------------------------------------------------------===//
 #pragma once

@@ -286,12 +286,11 @@ Status Emitter::emitMatmul(const ir::Op &op) {
   for (int64_t i = 0; i + 2 < r; ++i)
     batch = b.CreateMul(batch, dim(rt.dim(i)));
   memZero(out, bytes(rt));
-  if (dt == DType::F32) {
+  if (isFloat(dt)) {
     emitPackedMatmul(op, out);
     return {};
   }
-  bool fl = isFloat(dt);
-  // f64 and ints: (i, k, j): the innermost loop runs along contiguous rows of B and of the output.
+  // Integers: (i, k, j): the innermost loop runs along contiguous rows of B and of the output.
   loopNest({batch, M}, [&](const Values &bm) {
     Value *row = b.CreateAdd(b.CreateMul(bm[0], M), bm[1]);
     forLoop(K, [&](Value *k) {
@@ -301,8 +300,7 @@ Status Emitter::emitMatmul(const ir::Op &op) {
       forLoop(N, [&](Value *j) {
         Value *o = b.CreateAdd(oRow, j);
         Value *bv = load(B, dt, b.CreateAdd(bRow, j)), *acc = load(out, dt, o);
-        Value *r2 =
-            fl ? b.CreateFAdd(acc, b.CreateFMul(av, bv)) : b.CreateAdd(acc, b.CreateMul(av, bv));
+        Value *r2 = b.CreateAdd(acc, b.CreateMul(av, bv));
         store(r2, out, dt, o);
       });
     });

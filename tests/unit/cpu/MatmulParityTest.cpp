@@ -89,6 +89,23 @@ func @f(%a: tensor<B x M x K x f32>, %b: tensor<B x K x N x f32>, %x: tensor<2 x
   }
 }
 
+TEST_CASE("cpu: f64 matmul (the same packed GEMM) matches the interpreter") {
+  Compiled c = compileText(R"(
+func @f(%a: tensor<B x M x K x f64>, %b: tensor<B x K x N x f64>) -> (tensor<B x M x N x f64>) {
+  %c = matmul %a, %b : tensor<B x M x N x f64>
+  return %c
+})");
+  for (Mnk s :
+       std::vector<Mnk>{{1, 1, 1}, {7, 33, 65}, {257, 17, 129}, {13, 1025, 3}, {9, 9, 300}}) {
+    CAPTURE(s.M);
+    CAPTURE(s.N);
+    CAPTURE(s.K);
+    double k = static_cast<double>(s.K);
+    checkParity(c, "f", {{"B", 2}, {"M", s.M}, {"N", s.N}, {"K", s.K}}, Tol::Reduction, {},
+                k * k * 0x1p-52 * 4);
+  }
+}
+
 TEST_CASE("cpu: f32 matmul with exactly representable sums matches the interpreter bit for bit") {
   // Small integers: every partial sum is exact in f32, so order does not matter. Catches a
   // wrong element anywhere (a misplaced edge tile, a stale packing buffer) at zero tolerance.
