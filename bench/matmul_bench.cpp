@@ -2,9 +2,9 @@
 //
 // For each shape, compiles one weft function `@mm(a: M x K, b: K x N) -> M x N` (f32) with
 // cpu::compile, runs it and OpenBLAS's cblas_sgemm on the same inputs in the same process
-// (after a warm-up, the median of several runs each), checks weft's result against OpenBLAS's
-// and prints GFLOP/s for both and their ratio. OpenBLAS runs single-threaded, as weft does.
-// The weft time is that of Executable::run: binding inputs, allocating the result and the
+// (after a warm-up, the median of several interleaved runs each), checks weft's result against
+// OpenBLAS's and prints GFLOP/s for both and their ratio. OpenBLAS runs single-threaded, as weft
+// does. The weft time is that of Executable::run: binding inputs, allocating the result and the
 // packing scratch, and the GEMM itself.
 //
 // Usage: weft-bench-matmul [MxNxK ...]   (default: the shapes below)
@@ -36,16 +36,21 @@ double seconds(Clock::time_point a, Clock::time_point b) {
   return std::chrono::duration<double>(b - a).count();
 }
 
-/// The median wall time of `runs` calls of `f`.
-template <typename F> double medianSeconds(int runs, F &&f) {
-  std::vector<double> t;
+/// The median wall times of `runs` calls each of `f` and `g`, interleaved so that load from
+/// other processes falls on both alike.
+template <typename F, typename G> std::pair<double, double> medianSeconds(int runs, F &&f, G &&g) {
+  std::vector<double> tf, tg;
   for (int r = 0; r < runs; ++r) {
     auto a = Clock::now();
     f();
-    t.push_back(seconds(a, Clock::now()));
+    auto b = Clock::now();
+    g();
+    tf.push_back(seconds(a, b));
+    tg.push_back(seconds(b, Clock::now()));
   }
-  std::sort(t.begin(), t.end());
-  return t[t.size() / 2];
+  std::sort(tf.begin(), tf.end());
+  std::sort(tg.begin(), tg.end());
+  return {tf[tf.size() / 2], tg[tg.size() / 2]};
 }
 
 /// Benchmarks one shape; false on an error or a wrong result.
@@ -99,8 +104,7 @@ bool benchShape(const Shape &s) {
     return false;
   double est = std::max(seconds(t0, t1), seconds(t1, t2));
   int runs = static_cast<int>(std::clamp(0.3 / std::max(est, 1e-6), 5.0, 200.0));
-  double tw = medianSeconds(runs, weftRun);
-  double tb = medianSeconds(runs, sgemm);
+  auto [tw, tb] = medianSeconds(runs, weftRun, sgemm);
   if (!ok)
     return false;
 
@@ -137,7 +141,8 @@ int main(int argc, char **argv) {
               {2048, 2048, 2048}, {64, 1024, 256}, {32, 2048, 512}};
   openblas_set_num_threads(1);
   fmt::print("weft f32 matmul (generated packed GEMM, single-threaded) vs OpenBLAS cblas_sgemm "
-             "(openblas_set_num_threads(1));\nmedian of `runs` after a warm-up; err = max|weft - "
+             "(openblas_set_num_threads(1));\nmedian of `runs` interleaved runs after a warm-up; "
+             "err = max|weft - "
              "openblas| / max|openblas|\n");
   fmt::print("{:>5} {:>5} {:>5} {:>10} {:>10} {:>7} {:>5} {:>10}\n", "M", "N", "K", "weft GF/s",
              "BLAS GF/s", "ratio", "runs", "err");
