@@ -1,0 +1,385 @@
+//===- runtime/Aot.cpp - binding and checking calls of AOT-compiled code --===//
+//
+// The C entry of ahead-of-time compiled functions (see Aot.h). Mirrors
+// backends/cpu/Executable.cpp without the IR: shapes come from the generated
+// tables in the model's header.
+//
+//===----------------------------------------------------------------------===//
+#include "runtime/Aot.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+#include <cstring>
+#include <new>
+#include <string>
+#include <vector>
+
+namespace {
+
+constexpr int64_t kUnbound = -1;
+
+struct Failure {
+  int code;
+  std::string message;
+};
+
+const char *dtypeStr(int32_t t) {
+  static const char *const names[] = {"f32", "f64", "i32", "i64", "i1"};
+  return t >= 0 && t <= WEFT_AOT_I1 ? names[t] : "?";
+}
+
+int64_t elementBytes(int32_t t) {
+  return t == WEFT_AOT_F64 || t == WEFT_AOT_I64 ? 8 : t == WEFT_AOT_I1 ? 1 : 4;
+}
+
+class Call {
+public:
+  explicit Call(const weft_aot_function &f) : f_(f), values_(f.n_symbols, kUnbound) {}
+
+  const weft_aot_dim &dimOf(int32_t slot, int i) const {
+    return f_.dims[f_.slots[slot].first_dim + i];
+  }
+  /// "B*T", "2*B", "64".
+  std::string dimStr(const weft_aot_dim &d) const {
+    std::vector<std::string> parts;
+    if (d.coeff != 1 || d.n_syms == 0)
+      parts.push_back(std::to_string(d.coeff));
+    for (int32_t s = 0; s < d.n_syms; ++s)
+      parts.emplace_back(f_.symbols[f_.dim_syms[d.first_sym + s]]);
+    return fmt::format("{}", fmt::join(parts, "*"));
+  }
+  /// "tensor<T x B x 4 x f32>".
+  std::string typeStr(int32_t slot) const {
+    std::string s = "tensor<";
+    for (int i = 0; i < f_.slots[slot].rank; ++i)
+      s += dimStr(dimOf(slot, i)) + " x ";
+    return s + dtypeStr(f_.slots[slot].dtype) + ">";
+  }
+  /// The value of `d`, or -1 when a symbol is unbound or the product overflows.
+  int64_t eval(const weft_aot_dim &d) const {
+    int64_t v = d.coeff;
+    for (int32_t s = 0; s < d.n_syms; ++s) {
+      int64_t x = values_[f_.dim_syms[d.first_sym + s]];
+      if (x < 0 || __builtin_mul_overflow(v, x, &v))
+        return -1;
+    }
+    return v;
+  }
+  /// Sizes of `slot` (false when one is negative or unbound).
+  bool shape(int32_t slot, std::vector<int64_t> &out) const {
+    out.clear();
+    for (int i = 0; i < f_.slots[slot].rank; ++i) {
+      out.push_back(eval(dimOf(slot, i)));
+      if (out.back() < 0)
+        return false;
+    }
+    return true;
+  }
+  /// Bytes of `slot`, or -1 for an invalid size.
+  int64_t bytes(int32_t slot) const {
+    std::vector<int64_t> s;
+    if (!shape(slot, s))
+      return -1;
+    int64_t n = elementBytes(f_.slots[slot].dtype);
+    for (int64_t d : s)
+      if (__builtin_mul_overflow(n, d, &n) || n > (int64_t(1) << 62))
+        return -1;
+    return n;
+  }
+
+  std::string inputName(size_t i) const {
+    return fmt::format("input {} (%{})", i, f_.param_names[i]);
+  }
+  std::string outputName(size_t i) const {
+    return fmt::format("output {} (%{})", i, f_.result_names[i]);
+  }
+
+  Failure bad(std::string msg) const {
+    return {WEFT_AOT_BAD_ARGUMENT, fmt::format("@{}: {}", f_.name, msg)};
+  }
+
+  /// Binds the symbols from `dims` and the inputs and checks every input.
+  bool bind(const int64_t *dims, const weft_aot_input *in, size_t n, Failure &fail) {
+    if (n != f_.n_params) {
+      fail = bad(fmt::format("expected {} inputs, got {}", f_.n_params, n));
+      return false;
+    }
+    if (n && !in) {
+      fail = bad("the inputs array is null");
+      return false;
+    }
+    std::vector<std::string> boundBy(f_.n_symbols);
+    for (size_t s = 0; dims && s < f_.n_symbols; ++s)
+      if (dims[s] != kUnbound) {
+        if (dims[s] < 0) {
+          fail = bad(
+              fmt::format("symbol {} is {}, a size must be non-negative", f_.symbols[s], dims[s]));
+          return false;
+        }
+        values_[s] = dims[s];
+        boundBy[s] = "the dims argument";
+      }
+    for (size_t i = 0; i < n; ++i) {
+      int32_t slot = f_.param_slots[i];
+      if (in[i].rank != f_.slots[slot].rank || (in[i].rank && !in[i].shape)) {
+        fail = bad(
+            fmt::format("{} has rank {}, expected {}", inputName(i), in[i].rank, typeStr(slot)));
+        return false;
+      }
+      for (int a = 0; a < in[i].rank; ++a) {
+        const weft_aot_dim &d = dimOf(slot, a);
+        if (d.coeff != 1 || d.n_syms != 1 || in[i].shape[a] < 0)
+          continue;
+        int32_t sym = f_.dim_syms[d.first_sym];
+        if (values_[sym] == kUnbound) {
+          values_[sym] = in[i].shape[a];
+          boundBy[sym] = inputName(i);
+        } else if (values_[sym] != in[i].shape[a]) {
+          fail = bad(fmt::format("{}: axis {} binds {} = {}, but {} bound it to {}", inputName(i),
+                                 a, f_.symbols[sym], in[i].shape[a], boundBy[sym], values_[sym]));
+          return false;
+        }
+      }
+    }
+    for (size_t s = 0; s < f_.n_symbols; ++s)
+      if (values_[s] == kUnbound) {
+        fail = bad(fmt::format("symbolic dim {} is not bound", f_.symbols[s]));
+        return false;
+      }
+    std::vector<int64_t> want;
+    for (size_t i = 0; i < n; ++i) {
+      int32_t slot = f_.param_slots[i];
+      std::vector<int64_t> got(in[i].shape, in[i].shape + in[i].rank);
+      if (!shape(slot, want) || want != got) {
+        fail = bad(fmt::format("{} has shape [{}], expected [{}] ({})", inputName(i),
+                               fmt::join(got, ", "), fmt::join(want, ", "), typeStr(slot)));
+        return false;
+      }
+      if (in[i].dtype != f_.slots[slot].dtype) {
+        fail = bad(fmt::format("{} has dtype {}, expected {}", inputName(i), dtypeStr(in[i].dtype),
+                               typeStr(slot)));
+        return false;
+      }
+      if (!in[i].data && bytes(slot) > 0) {
+        fail = bad(fmt::format("{} is a null pointer", inputName(i)));
+        return false;
+      }
+    }
+    return true;
+  }
+
+  int run(const int64_t *dims, const weft_aot_input *in, size_t nIn, weft_aot_output *out,
+          size_t nOut, Failure &fail) {
+    if (!bind(dims, in, nIn, fail))
+      return fail.code;
+    if (nOut != f_.n_results) {
+      fail = bad(fmt::format("expected {} outputs, got {}", f_.n_results, nOut));
+      return fail.code;
+    }
+    if (nOut && !out) {
+      fail = bad("the outputs array is null");
+      return fail.code;
+    }
+    std::vector<void *> bufs(f_.n_slots, nullptr);
+    std::vector<bool> provided(f_.n_slots, false);
+    std::vector<int64_t> slotBytes(f_.n_slots);
+    for (size_t s = 0; s < f_.n_slots; ++s) {
+      slotBytes[s] = bytes(static_cast<int32_t>(s));
+      if (slotBytes[s] < 0) {
+        fail = bad(fmt::format("a buffer of type {} has an invalid size",
+                               typeStr(static_cast<int32_t>(s))));
+        return fail.code;
+      }
+    }
+    for (size_t i = 0; i < nIn; ++i) {
+      bufs[f_.param_slots[i]] = const_cast<void *>(in[i].data); // generated code only reads
+      provided[f_.param_slots[i]] = true;
+    }
+    std::vector<int> copyFrom(nOut, -1);
+    for (size_t r = 0; r < nOut; ++r) {
+      int32_t s = f_.result_slots[r];
+      auto need = static_cast<uint64_t>(slotBytes[s]);
+      if (need > 0 && !out[r].data) {
+        fail = bad(fmt::format("{} is a null pointer; it needs {} bytes ({})", outputName(r), need,
+                               typeStr(s)));
+        return fail.code;
+      }
+      if (out[r].capacity < need) {
+        std::vector<int64_t> sh;
+        shape(s, sh);
+        fail =
+            bad(fmt::format("{} holds {} bytes, but the result [{}] ({}) needs {}", outputName(r),
+                            out[r].capacity, fmt::join(sh, ", "), typeStr(s), need));
+        return fail.code;
+      }
+      if (provided[s]) {
+        copyFrom[r] = s;
+        continue;
+      }
+      bufs[s] = out[r].data;
+      provided[s] = true;
+    }
+    size_t total = 0;
+    std::vector<size_t> offsets(f_.n_slots, 0);
+    for (size_t s = 0; s < f_.n_slots; ++s)
+      if (!provided[s]) {
+        offsets[s] = total;
+        total += (static_cast<size_t>(slotBytes[s]) + 63) / 64 * 64;
+      }
+    std::byte *arena = nullptr;
+    if (total) {
+      arena = new (std::align_val_t(64), std::nothrow) std::byte[total];
+      if (!arena) {
+        fail = {WEFT_AOT_NO_MEMORY,
+                fmt::format("@{}: cannot allocate {} bytes of scratch", f_.name, total)};
+        return fail.code;
+      }
+    }
+    for (size_t s = 0; s < f_.n_slots; ++s)
+      if (!provided[s])
+        bufs[s] = arena + offsets[s];
+    int64_t status[5] = {};
+    f_.entry(bufs.data(), values_.data(), status);
+    for (size_t r = 0; r < nOut && status[0] == 0; ++r)
+      if (copyFrom[r] >= 0 && slotBytes[copyFrom[r]] > 0)
+        std::memcpy(out[r].data, bufs[copyFrom[r]], static_cast<size_t>(slotBytes[copyFrom[r]]));
+    ::operator delete[](arena, std::align_val_t(64), std::nothrow);
+    if (status[0] != 0) {
+      fail = {WEFT_AOT_FAULT, faultMessage(status)};
+      return fail.code;
+    }
+    std::vector<int64_t> sh;
+    for (size_t r = 0; r < nOut; ++r)
+      if (out[r].shape && shape(f_.result_slots[r], sh))
+        std::copy(sh.begin(), sh.end(), out[r].shape);
+    return WEFT_AOT_OK;
+  }
+
+  std::string faultMessage(const int64_t *st) const {
+    auto id = static_cast<uint64_t>(st[1]);
+    if (id >= f_.n_fault_sites)
+      return fmt::format("@{}: generated code reported fault {} at an unknown op", f_.name, st[0]);
+    const weft_aot_fault_site &site = f_.fault_sites[id];
+    std::string msg;
+    switch (st[0]) {
+    case WEFT_AOT_FAULT_INDEX_OUT_OF_RANGE:
+      msg =
+          fmt::format("index {} at flat position {} of the indices is out of range [0, {}) for {}",
+                      st[2], st[3], st[4], site.what);
+      break;
+    case WEFT_AOT_FAULT_DIVISION_BY_ZERO:
+      msg = fmt::format("integer division by zero at element {} of {}", st[2], site.what);
+      break;
+    case WEFT_AOT_FAULT_LENGTH_OUT_OF_RANGE:
+      msg = fmt::format("length {} of example {} is outside [0, {}]", st[2], st[3], st[4]);
+      break;
+    case WEFT_AOT_FAULT_EMPTY_REDUCE:
+      msg = fmt::format("cannot reduce {} over an empty axis", site.what);
+      break;
+    case WEFT_AOT_FAULT_CONSTANT_COUNT:
+      msg = fmt::format("value has {} entries but the result has {} elements", st[2], st[3]);
+      break;
+    default:
+      msg = fmt::format("unknown fault {}", st[0]);
+    }
+    std::string loc = site.loc && *site.loc ? std::string(site.loc) + ": " : std::string();
+    return fmt::format("{}@{}: {}: {}", loc, f_.name, site.op, msg);
+  }
+
+  const std::vector<int64_t> &values() const { return values_; }
+
+private:
+  const weft_aot_function &f_;
+  std::vector<int64_t> values_;
+};
+
+int report(const Failure &f, char *err, size_t len) {
+  if (err && len) {
+    size_t n = std::min(len - 1, f.message.size());
+    std::memcpy(err, f.message.data(), n);
+    err[n] = '\0';
+  }
+  return f.code;
+}
+
+} // namespace
+
+extern "C" int weft_aot_call(const weft_aot_function *fn, const int64_t *dims,
+                             const weft_aot_input *inputs, size_t n_in, weft_aot_output *outputs,
+                             size_t n_out, char *err, size_t err_len) {
+  if (!fn)
+    return report({WEFT_AOT_BAD_ARGUMENT, "the function is null"}, err, err_len);
+  try {
+    Call call(*fn);
+    Failure fail{WEFT_AOT_OK, {}};
+    int code = call.run(dims, inputs, n_in, outputs, n_out, fail);
+    if (code != WEFT_AOT_OK)
+      return report(fail, err, err_len);
+    if (err && err_len)
+      err[0] = '\0';
+    return WEFT_AOT_OK;
+  } catch (const std::bad_alloc &) {
+    return report({WEFT_AOT_NO_MEMORY, "out of memory"}, err, err_len);
+  }
+}
+
+extern "C" int64_t weft_aot_slot_bytes(const weft_aot_function *fn, int32_t slot,
+                                       const int64_t *dims) {
+  if (!fn || !dims || slot < 0 || static_cast<size_t>(slot) >= fn->n_slots)
+    return -1;
+  Failure fail{WEFT_AOT_OK, {}};
+  // Binding with no inputs sets the symbols from `dims` alone.
+  weft_aot_function noParams = *fn;
+  noParams.n_params = 0;
+  Call bare(noParams);
+  if (!bare.bind(dims, nullptr, 0, fail))
+    return -1;
+  try {
+    return bare.bytes(slot);
+  } catch (const std::bad_alloc &) {
+    return -1;
+  }
+}
+
+extern "C" int weft_aot_call_dims(const weft_aot_function *fn, const int64_t *dims,
+                                  const void *const *inputs, void *const *outputs, char *err,
+                                  size_t err_len) {
+  if (!fn)
+    return report({WEFT_AOT_BAD_ARGUMENT, "the function is null"}, err, err_len);
+  if (!dims && fn->n_symbols)
+    return report({WEFT_AOT_BAD_ARGUMENT, fmt::format("@{}: the dims array is null", fn->name)},
+                  err, err_len);
+  if ((!inputs && fn->n_params) || (!outputs && fn->n_results))
+    return report(
+        {WEFT_AOT_BAD_ARGUMENT, fmt::format("@{}: the {} array is null", fn->name,
+                                            !inputs && fn->n_params ? "inputs" : "outputs")},
+        err, err_len);
+  try {
+    weft_aot_function noParams = *fn;
+    noParams.n_params = 0;
+    Call bare(noParams);
+    Failure fail{WEFT_AOT_OK, {}};
+    if (!bare.bind(dims, nullptr, 0, fail))
+      return report(fail, err, err_len);
+    std::vector<std::vector<int64_t>> shapes(fn->n_params);
+    std::vector<weft_aot_input> in(fn->n_params);
+    for (size_t i = 0; i < fn->n_params; ++i) {
+      int32_t slot = fn->param_slots[i];
+      if (!bare.shape(slot, shapes[i]))
+        return report(bare.bad(fmt::format("input {} (%{}) has an invalid size ({})", i,
+                                           fn->param_names[i], bare.typeStr(slot))),
+                      err, err_len);
+      in[i] = {inputs[i], fn->slots[slot].dtype, fn->slots[slot].rank, shapes[i].data()};
+    }
+    std::vector<weft_aot_output> out(fn->n_results);
+    for (size_t r = 0; r < fn->n_results; ++r) {
+      int64_t n = bare.bytes(fn->result_slots[r]);
+      out[r] = {outputs[r], n < 0 ? 0 : static_cast<size_t>(n), nullptr};
+    }
+    return weft_aot_call(fn, dims, in.data(), in.size(), out.data(), out.size(), err, err_len);
+  } catch (const std::bad_alloc &) {
+    return report({WEFT_AOT_NO_MEMORY, "out of memory"}, err, err_len);
+  }
+}

@@ -1,0 +1,133 @@
+/*===- runtime/Aot.h - the C ABI of ahead-of-time compiled functions ------===//
+//
+// weftc (tools/weftc) compiles a weft module into an object file and a C
+// header. The header describes each function as a static weft_aot_function
+// (its buffer slots, with shapes as monomials over the symbols, and its fault
+// sites) and declares typed wrappers that call weft_aot_call. The object holds
+// the generated entry points. A program links the object and weft_runtime,
+// nothing of LLVM.
+//
+// weft_aot_call binds symbolic dims from the input shapes, checks every input
+// and output (null pointers, dtypes, shapes, buffer sizes), allocates the
+// scratch buffers (64-byte aligned), calls the generated code and turns a
+// run-time fault into a message. It returns 0 on success; otherwise a
+// WEFT_AOT_* code and a message in `err` (truncated to err_len, always
+// terminated when err_len > 0).
+//
+// Plain C: usable from C and C++; no C++ types cross this interface.
+//
+//===----------------------------------------------------------------------===*/
+#ifndef WEFT_RUNTIME_AOT_H
+#define WEFT_RUNTIME_AOT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Element types; the values match weft::DType. */
+#define WEFT_AOT_F32 0
+#define WEFT_AOT_F64 1
+#define WEFT_AOT_I32 2
+#define WEFT_AOT_I64 3
+#define WEFT_AOT_I1 4 /* stored as one byte */
+
+/* Return codes of weft_aot_call. */
+#define WEFT_AOT_OK 0
+#define WEFT_AOT_BAD_ARGUMENT 1 /* a null pointer, a wrong count, dtype, shape or buffer size */
+#define WEFT_AOT_FAULT 2        /* the generated code reported a fault (index out of range...) */
+#define WEFT_AOT_NO_MEMORY 3
+
+/* Fault codes of the status record; they match weft::cpu::Fault. */
+#define WEFT_AOT_FAULT_INDEX_OUT_OF_RANGE 1  /* details: index, flat position, axis size */
+#define WEFT_AOT_FAULT_DIVISION_BY_ZERO 2    /* details: element */
+#define WEFT_AOT_FAULT_LENGTH_OUT_OF_RANGE 3 /* details: length, example, T */
+#define WEFT_AOT_FAULT_EMPTY_REDUCE 4
+#define WEFT_AOT_FAULT_CONSTANT_COUNT 5 /* details: values, elements */
+
+/* `void weft_<name>_entry(void *const *bufs, const int64_t *dims, int64_t *status)`:
+   bufs holds one pointer per slot, dims the value of each symbol, status five words
+   (fault code, fault site, three details). */
+typedef void (*weft_aot_entry)(void *const *bufs, const int64_t *dims, int64_t *status);
+
+/* One dim: coeff times the product of symbols dim_syms[first_sym .. first_sym + n_syms). */
+typedef struct weft_aot_dim {
+  int64_t coeff;
+  int32_t first_sym;
+  int32_t n_syms;
+} weft_aot_dim;
+
+/* One buffer slot: a tensor of `rank` dims dims[first_dim ..] with elements of `dtype`. */
+typedef struct weft_aot_slot {
+  int32_t dtype;
+  int32_t rank;
+  int32_t first_dim;
+} weft_aot_slot;
+
+/* An op that can fault: its name, its source location ("" when unknown), what it indexes. */
+typedef struct weft_aot_fault_site {
+  const char *op;
+  const char *loc;
+  const char *what;
+} weft_aot_fault_site;
+
+/* Everything weft_aot_call needs to know about one compiled function (generated). */
+typedef struct weft_aot_function {
+  const char *name;
+  weft_aot_entry entry;
+  size_t n_symbols;
+  const char *const *symbols; /* the entry's dims[i] is the value of symbols[i] */
+  size_t n_slots;
+  const weft_aot_slot *slots;
+  const weft_aot_dim *dims;
+  const int32_t *dim_syms; /* indices into symbols */
+  size_t n_params;
+  const int32_t *param_slots;
+  const char *const *param_names;
+  size_t n_results;
+  const int32_t *result_slots;
+  const char *const *result_names;
+  size_t n_fault_sites;
+  const weft_aot_fault_site *fault_sites;
+} weft_aot_function;
+
+/* A caller's input: data of `dtype` with `rank` sizes in `shape`, row-major. */
+typedef struct weft_aot_input {
+  const void *data;
+  int32_t dtype;
+  int32_t rank;
+  const int64_t *shape;
+} weft_aot_input;
+
+/* A caller's output buffer of `capacity` bytes. When `shape` is not null, the result's
+   sizes are written there (as many as the result's rank). */
+typedef struct weft_aot_output {
+  void *data;
+  size_t capacity;
+  int64_t *shape;
+} weft_aot_output;
+
+/* Runs `fn`. `dims` (may be null) holds a value per fn->symbols entry, or -1 for a symbol
+   to bind from the input shapes; every other symbol that a parameter dim names on its own
+   is bound from the inputs, and inputs that disagree are an error. A null data pointer is
+   accepted only for an empty tensor. */
+int weft_aot_call(const weft_aot_function *fn, const int64_t *dims, const weft_aot_input *inputs,
+                  size_t n_in, weft_aot_output *outputs, size_t n_out, char *err, size_t err_len);
+
+/* The typed wrappers' form: `dims` gives every symbol (fn->n_symbols values), inputs are
+   taken to have the shapes their types give under `dims`, and outputs to be exactly as large
+   as their results need. */
+int weft_aot_call_dims(const weft_aot_function *fn, const int64_t *dims, const void *const *inputs,
+                       void *const *outputs, char *err, size_t err_len);
+
+/* Bytes of slot `slot` of `fn` under `dims` (fn->n_symbols values), or -1 when a size is
+   negative or overflows. */
+int64_t weft_aot_slot_bytes(const weft_aot_function *fn, int32_t slot, const int64_t *dims);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* WEFT_RUNTIME_AOT_H */
