@@ -6,18 +6,20 @@
 //     for jc in N by NC:                 B block of KC x NC, packed in NR-wide strips
 //       for pc in K by KC:
 //         pack B[pc:pc+kc, jc:jc+nc] into Bp (strip s: kc rows of NR, zero-padded)
-//         for ic in M by MC:
+//         weft_parallel_for over tasks (ic in M by MC) x (column group of nc, NB wide):
 //           pack A[ic:ic+mc, pc:pc+kc] into Ap (panel p: kc columns of MR, zero-padded)
-//           for jr in nc by NR, ir in mc by MR:
+//           for jr in the group by NR, ir in mc by MR:
 //             MR x NR micro-tile: MR * NR/W vector accumulators, one llvm.fma per
 //             (row, vector) per k; then C += tile (straight to C for a full tile,
 //             through a small scratch tile and scalar adds at the edges of M and N).
 //
 // W is the host's vector width in elements (from the host CPU features: 512-bit with
-// AVX-512F, else 256-bit with AVX, else 128-bit). The packing buffers and the edge tile are
-// scratch slots sized at compile time; where M, N or K are static and small the blocks shrink
-// to fit them. Single-threaded. The sum over k is accumulated in the element type, in a
-// different order than the interpreter's (k ascending per block, fused multiply-adds).
+// AVX-512F, else 256-bit with AVX, else 128-bit). Bp is a scratch slot; Ap and the edge tile
+// live on the stack of the outlined task body (one per running task). All are sized at compile
+// time; where M, N or K are static and small the blocks shrink to fit them. Each task writes
+// its own tile of C and the k blocks stay serial, so results are bit-identical for any thread
+// count. The sum over k is accumulated in the element type, in a different order than the
+// interpreter's (k ascending per block, fused multiply-adds).
 //
 //===----------------------------------------------------------------------===//
 #include "backends/cpu/Emitter.h"
@@ -71,6 +73,7 @@ public:
     KC = 256 * 4 / esz;
     MC = MR * 12;
     NC = NR * 64;
+    NB = NR * 16;
     if (Kd.isStatic())
       KC = std::max<int64_t>(1, std::min(KC, Kd.size()));
     if (Md.isStatic())
@@ -79,9 +82,13 @@ public:
       NC = std::max<int64_t>(NR, std::min(NC, roundUp(Nd.size(), NR)));
     if (W * esz == 64)
       e.fn->addFnAttr("min-legal-vector-width", "512");
-    Ap = e.newBuffer(ir::Type({MC * KC}, dt));
     Bp = e.newBuffer(ir::Type({KC * NC}, dt));
-    tile = e.newBuffer(ir::Type({MR * NR}, dt));
+    llvm::Function *body = emitTileBody();
+    Value *ctx = nullptr;
+    {
+      llvm::IRBuilder<> eb(&e.entry->front());
+      ctx = eb.CreateAlloca(ctxTy);
+    }
 
     e.forLoop(batch, [&](Value *bi) {
       Value *Ab = at(A, mul(bi, mul(M, K)));
@@ -90,15 +97,17 @@ public:
       blocks(N, NC, [&](Value *jc, Value *nc) {
         blocks(K, KC, [&](Value *pc, Value *kc) {
           packB(Bb, N, pc, kc, jc, nc);
-          blocks(M, MC, [&](Value *ic, Value *mc) {
-            packA(Ab, K, ic, mc, pc, kc);
-            blocks(nc, NR, [&](Value *jr, Value *nr) {
-              blocks(mc, MR, [&](Value *ir, Value *mr) {
-                Value *c = at(Cb, add(mul(add(ic, ir), N), add(jc, jr)));
-                microKernel(kc, at(Ap, mul(ir, kc)), at(Bp, mul(jr, kc)), c, N, mr, nr);
-              });
-            });
-          });
+          // Tasks: M blocks x column groups of this B block, each on its own output tile.
+          Value *nIc = ceilDiv(M, c64(MC));
+          Value *nJg = ceilDiv(nc, c64(NB));
+          Value *gw = mul(ceilDiv(ceilDiv(nc, nJg), c64(NR)), c64(NR));
+          Value *fields[] = {Ab, Bp, Cb, M, K, N, pc, kc, jc, nc, nJg, gw};
+          for (unsigned f = 0; f < std::size(fields); ++f)
+            b.CreateStore(fields[f], b.CreateStructGEP(ctxTy, ctx, f));
+          Value *work = mul(c64(MC), mul(gw, kc));
+          Value *grain = b.CreateSDiv(c64(kGrainWork), work);
+          grain = b.CreateSelect(b.CreateICmpSLT(grain, c64(1)), c64(1), grain);
+          b.CreateCall(parallelFor(), {body, ctx, mul(nIc, nJg), grain});
         });
       });
     });
@@ -110,6 +119,77 @@ private:
   Value *mul(Value *x, Value *y) { return b.CreateMul(x, y, "", true, true); }
   Value *min(Value *x, Value *y) { return b.CreateSelect(b.CreateICmpSLT(x, y), x, y); }
   Value *at(Value *p, Value *i) { return b.CreateInBoundsGEP(elt, p, i); }
+  Value *ceilDiv(Value *x, Value *y) { return b.CreateSDiv(add(x, b.CreateSub(y, c64(1))), y); }
+
+  /// Multiply-adds a task should hold at least (chunks of smaller tasks are grouped).
+  static constexpr int64_t kGrainWork = int64_t{1} << 18;
+
+  /// `void weft_parallel_for(ptr body, ptr ctx, i64 n, i64 grain)` (runtime/Parallel.h).
+  llvm::FunctionCallee parallelFor() {
+    auto *ptrTy = b.getPtrTy();
+    auto *fty = llvm::FunctionType::get(b.getVoidTy(), {ptrTy, ptrTy, e.i64Ty(), e.i64Ty()}, false);
+    return e.mod.getOrInsertFunction("weft_parallel_for", fty);
+  }
+
+  /// The outlined body `void (ptr ctx, i64 begin, i64 end)`: for each task t in [begin, end),
+  /// M block t / nJg and column group t % nJg of the packed B block, it packs that A block (into
+  /// its own stack scratch; once per M block in a chunk) and runs the micro-kernels of the tile.
+  /// Each task writes only its own tile of C, and the sum over k keeps its order, so results do
+  /// not depend on how tasks are split among threads.
+  llvm::Function *emitTileBody() {
+    auto *ptrTy = b.getPtrTy();
+    ctxTy = llvm::StructType::get(e.ctx,
+                                  {ptrTy, ptrTy, ptrTy, e.i64Ty(), e.i64Ty(), e.i64Ty(), e.i64Ty(),
+                                   e.i64Ty(), e.i64Ty(), e.i64Ty(), e.i64Ty(), e.i64Ty()});
+    auto *fty = llvm::FunctionType::get(b.getVoidTy(), {ptrTy, e.i64Ty(), e.i64Ty()}, false);
+    auto *body = llvm::Function::Create(fty, llvm::Function::InternalLinkage,
+                                        e.fn->getName() + ".gemm", e.mod);
+    body->setDoesNotThrow();
+    body->addParamAttr(0, llvm::Attribute::NoAlias);
+    if (W * esz == 64)
+      body->addFnAttr("min-legal-vector-width", "512");
+    llvm::IRBuilderBase::InsertPointGuard guard(b);
+    llvm::Function *outerFn = e.fn;
+    llvm::BasicBlock *outerEntry = e.entry;
+    e.fn = body;
+    e.entry = llvm::BasicBlock::Create(e.ctx, "entry", body);
+    b.SetInsertPoint(e.entry);
+    Value *ctx = body->getArg(0), *begin = body->getArg(1), *end = body->getArg(2);
+    auto field = [&](unsigned f) {
+      return b.CreateLoad(ctxTy->getElementType(f), b.CreateStructGEP(ctxTy, ctx, f));
+    };
+    Value *Ab = field(0), *Bpk = field(1), *Cb = field(2), *M = field(3), *K = field(4),
+          *N = field(5), *pc = field(6), *kc = field(7), *jc = field(8), *nc = field(9),
+          *nJg = field(10), *gw = field(11);
+    auto *scratchTy = llvm::ArrayType::get(elt, static_cast<uint64_t>(MC * KC));
+    auto *tileTy = llvm::ArrayType::get(elt, static_cast<uint64_t>(MR * NR));
+    Ap = b.CreateAlloca(scratchTy);
+    llvm::cast<llvm::AllocaInst>(Ap)->setAlignment(llvm::Align(64));
+    tile = b.CreateAlloca(tileTy);
+    llvm::cast<llvm::AllocaInst>(tile)->setAlignment(llvm::Align(64));
+    e.forLoop(b.CreateSub(end, begin), [&](Value *i) {
+      Value *t = add(begin, i);
+      Value *ic = mul(b.CreateSDiv(t, nJg), c64(MC));
+      Value *jg = b.CreateSRem(t, nJg);
+      Value *mc = min(c64(MC), b.CreateSub(M, ic));
+      Value *j0 = mul(jg, gw);
+      Value *ncg = min(gw, b.CreateSub(nc, j0));
+      ncg = b.CreateSelect(b.CreateICmpSLT(ncg, c64(0)), c64(0), ncg);
+      e.ifThen(b.CreateOr(b.CreateICmpEQ(i, c64(0)), b.CreateICmpEQ(jg, c64(0))),
+               [&] { packA(Ab, K, ic, mc, pc, kc); });
+      blocks(ncg, NR, [&](Value *jl, Value *nr) {
+        Value *jr = add(j0, jl);
+        blocks(mc, MR, [&](Value *ir, Value *mr) {
+          Value *c = at(Cb, add(mul(add(ic, ir), N), add(jc, jr)));
+          microKernel(kc, at(Ap, mul(ir, kc)), at(Bpk, mul(jr, kc)), c, N, mr, nr);
+        });
+      });
+    });
+    b.CreateRetVoid();
+    e.fn = outerFn;
+    e.entry = outerEntry;
+    return body;
+  }
 
   /// for (start = 0; start < n; start += step) body(start, min(step, n - start)).
   void blocks(Value *n, int64_t step, const std::function<void(Value *, Value *)> &body) {
@@ -228,7 +308,8 @@ private:
   llvm::IRBuilder<> &b;
   DType dt;
   int esz = 4, W = 8, NV = 2, NR = 16, MR = 6;
-  int64_t MC = 0, KC = 0, NC = 0;
+  int64_t MC = 0, KC = 0, NC = 0, NB = 0;
+  llvm::StructType *ctxTy = nullptr;
   llvm::Type *elt = nullptr;
   llvm::VectorType *vec = nullptr;
   Value *Ap = nullptr, *Bp = nullptr, *tile = nullptr;

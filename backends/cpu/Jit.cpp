@@ -3,11 +3,13 @@
 // compile(): verify the weft module, emit one LLVM function per weft function
 // (EmitCore.cpp), run the O3 pipeline (loop and SLP vectorizers on) for the
 // host CPU and its features, hand the module to an LLJIT that resolves libm
-// symbols (tanhf, erff, ...) from the process, and look up every entry point.
+// symbols (tanhf, erff, ...) from the process and the runtime's (weft_parallel_for)
+// by address, and look up every entry point.
 //
 //===----------------------------------------------------------------------===//
 #include "backends/cpu/Emitter.h"
 #include "ir/Verifier.h"
+#include "runtime/Parallel.h"
 
 #include <fmt/format.h>
 #include <llvm/ExecutionEngine/Orc/ExecutionUtils.h>
@@ -105,6 +107,13 @@ Expected<std::unique_ptr<Executable>> compile(const ir::Module &module,
   if (!gen)
     return llvmError("cannot search the process for symbols", gen.takeError());
   (*jit)->getMainJITDylib().addGenerator(std::move(*gen));
+  // The runtime's entry points are linked statically, so not in the process's dynamic symbols.
+  llvm::orc::SymbolMap runtimeSymbols;
+  runtimeSymbols[(*jit)->mangleAndIntern("weft_parallel_for")] = {
+      llvm::orc::ExecutorAddr::fromPtr(&weft_parallel_for), llvm::JITSymbolFlags::Exported};
+  if (auto e =
+          (*jit)->getMainJITDylib().define(llvm::orc::absoluteSymbols(std::move(runtimeSymbols))))
+    return llvmError("cannot define the runtime's symbols", std::move(e));
   if (auto e = (*jit)->addIRModule(llvm::orc::ThreadSafeModule(std::move(m), std::move(ctx))))
     return llvmError("cannot add the module", std::move(e));
   for (FunctionPlan &plan : impl->functions) {

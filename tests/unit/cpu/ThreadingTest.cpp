@@ -1,0 +1,197 @@
+//===- tests/unit/cpu/ThreadingTest.cpp - results do not depend on the thread count -===//
+//
+// The packed GEMM runs its output tiles through weft_parallel_for (runtime/Parallel.h). These
+// cases check that the chunks it makes depend only on n and grain, and that matmuls (plain,
+// batched, f64) and an LSTM scan give bit-identical results with 1 and 2 threads, also when
+// several caller threads run them at once, and still match the interpreter.
+//
+//===----------------------------------------------------------------------===//
+#include "Parity.h"
+#include "runtime/Parallel.h"
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <mutex>
+#include <thread>
+
+namespace weft::cputest {
+namespace {
+
+/// Sets the thread count for one scope; restores the default after.
+struct ThreadCount {
+  explicit ThreadCount(int n) { setNumThreads(n); }
+  ~ThreadCount() { setNumThreads(0); }
+  ThreadCount(const ThreadCount &) = delete;
+  ThreadCount &operator=(const ThreadCount &) = delete;
+};
+
+struct Chunks {
+  std::mutex mutex;
+  std::vector<std::pair<int64_t, int64_t>> seen;
+};
+
+void recordChunk(void *ctx, int64_t begin, int64_t end) {
+  auto *c = static_cast<Chunks *>(ctx);
+  std::lock_guard<std::mutex> lock(c->mutex);
+  c->seen.emplace_back(begin, end);
+}
+
+std::vector<std::pair<int64_t, int64_t>> chunksOf(int threads, int64_t n, int64_t grain) {
+  ThreadCount tc(threads);
+  Chunks c;
+  weft_parallel_for(recordChunk, &c, n, grain);
+  std::sort(c.seen.begin(), c.seen.end());
+  return c.seen;
+}
+
+/// Runs `fn` on `in` with `threads` threads.
+std::vector<Array> runWith(const Compiled &c, const char *fn, const std::vector<Array> &in,
+                           const ir::DimBindings &dims, int threads) {
+  ThreadCount tc(threads);
+  REQUIRE(numThreads() == threads);
+  auto r = c.exe->run(fn, in, dims);
+  REQUIRE_MESSAGE(r, r.diag().str());
+  return std::move(*r);
+}
+
+/// `fn` gives bit-identical results with 1 and 2 threads, within `bound` of the interpreter.
+void checkThreadInvariant(const Compiled &c, const char *fn, const ir::DimBindings &dims,
+                          double bound) {
+  std::vector<Array> in = randomInputs(*c.module->function(fn), dims, {}, 7);
+  std::vector<Array> one = runWith(c, fn, in, dims, 1);
+  std::vector<Array> two = runWith(c, fn, in, dims, 2);
+  auto want = reference::run(*c.module->function(fn), in, dims);
+  REQUIRE_MESSAGE(want, want.diag().str());
+  REQUIRE(one.size() == want->size());
+  REQUIRE(two.size() == want->size());
+  for (size_t r = 0; r < one.size(); ++r) {
+    CAPTURE(r);
+    checkClose(two[r], one[r], Tol::Exact, 0);
+    checkClose(one[r], (*want)[r], Tol::Reduction, bound);
+  }
+}
+
+double bound(int64_t K) { return static_cast<double>(K * K) * 0x1p-23 * 4; }
+
+const char *kLstm = R"(
+func @lstm(%xs: tensor<T x B x 16 x f32>, %W: tensor<16 x 128 x f32>, %U: tensor<32 x 128 x f32>, %bias: tensor<128 x f32>, %h0: tensor<B x 32 x f32>, %c0: tensor<B x 32 x f32>) -> (tensor<B x 32 x f32>, tensor<T x B x 32 x f32>) {
+  %hT, %cT, %hs = scan carry(%h0, %c0) over(%xs) {
+  ^body(%h: tensor<B x 32 x f32>, %c: tensor<B x 32 x f32>, %x: tensor<B x 16 x f32>):
+    %xw = matmul %x, %W : tensor<B x 128 x f32>
+    %hu = matmul %h, %U : tensor<B x 128 x f32>
+    %z0 = add %xw, %hu : tensor<B x 128 x f32>
+    %bb = broadcast %bias {dims = [1]} : tensor<B x 128 x f32>
+    %z = add %z0, %bb : tensor<B x 128 x f32>
+    %zi = slice %z {axis = 1, limit = 32, start = 0} : tensor<B x 32 x f32>
+    %zf = slice %z {axis = 1, limit = 64, start = 32} : tensor<B x 32 x f32>
+    %zg = slice %z {axis = 1, limit = 96, start = 64} : tensor<B x 32 x f32>
+    %zo = slice %z {axis = 1, limit = 128, start = 96} : tensor<B x 32 x f32>
+    %i = sigmoid %zi : tensor<B x 32 x f32>
+    %f = sigmoid %zf : tensor<B x 32 x f32>
+    %g = tanh %zg : tensor<B x 32 x f32>
+    %o = sigmoid %zo : tensor<B x 32 x f32>
+    %fc = mul %f, %c : tensor<B x 32 x f32>
+    %ig = mul %i, %g : tensor<B x 32 x f32>
+    %c2 = add %fc, %ig : tensor<B x 32 x f32>
+    %tc = tanh %c2 : tensor<B x 32 x f32>
+    %h2 = mul %o, %tc : tensor<B x 32 x f32>
+    yield %h2, %c2, %h2
+  } : tensor<B x 32 x f32>, tensor<B x 32 x f32>, tensor<T x B x 32 x f32>
+  return %hT, %hs
+}
+)";
+
+} // namespace
+
+TEST_CASE("parallel: chunks cover [0, n) once and do not depend on the thread count") {
+  for (auto [n, grain] : std::vector<std::pair<int64_t, int64_t>>{
+           {1, 1}, {7, 1}, {100, 3}, {1000, 64}, {5, 10}, {0, 1}}) {
+    CAPTURE(n);
+    CAPTURE(grain);
+    auto one = chunksOf(1, n, grain), two = chunksOf(2, n, grain), four = chunksOf(4, n, grain);
+    CHECK(one == two);
+    CHECK(one == four);
+    int64_t next = 0;
+    for (auto [b, e] : one) {
+      CHECK(b == next);
+      CHECK(e > b);
+      CHECK(e - b <= grain);
+      next = e;
+    }
+    CHECK(next == n);
+  }
+}
+
+TEST_CASE("parallel: setNumThreads sets the count and 0 restores the default") {
+  int def = numThreads();
+  CHECK(def >= 1);
+  setNumThreads(3);
+  CHECK(numThreads() == 3);
+  setNumThreads(0);
+  CHECK(numThreads() == def);
+}
+
+TEST_CASE("cpu: f32 matmul 257x513x129 is bit-identical with 1 and 2 threads") {
+  Compiled c = compileText(R"(
+func @f(%a: tensor<257 x 129 x f32>, %b: tensor<129 x 513 x f32>) -> (tensor<257 x 513 x f32>) {
+  %c = matmul %a, %b : tensor<257 x 513 x f32>
+  return %c
+})");
+  checkThreadInvariant(c, "f", {}, bound(129));
+}
+
+TEST_CASE("cpu: batched symbolic f32 and f64 matmuls are bit-identical with 1 and 2 threads") {
+  Compiled c = compileText(R"(
+func @f(%a: tensor<B x M x K x f32>, %b: tensor<B x K x N x f32>, %x: tensor<B x M x K x f64>, %y: tensor<B x K x N x f64>) -> (tensor<B x M x N x f32>, tensor<B x M x N x f64>) {
+  %c = matmul %a, %b : tensor<B x M x N x f32>
+  %z = matmul %x, %y : tensor<B x M x N x f64>
+  return %c, %z
+})");
+  for (auto [B, M, N, K] : std::vector<std::array<int64_t, 4>>{
+           {3, 150, 300, 70}, {2, 33, 1100, 300}, {1, 400, 17, 9}}) {
+    CAPTURE(B);
+    CAPTURE(M);
+    CAPTURE(N);
+    CAPTURE(K);
+    checkThreadInvariant(c, "f", {{"B", B}, {"M", M}, {"N", N}, {"K", K}}, bound(K));
+  }
+}
+
+TEST_CASE("cpu: an LSTM scan is bit-identical with 1 and 2 threads") {
+  Compiled c = compileText(kLstm);
+  // B = 256 gives several M blocks per step, so the step's matmuls do run in parallel.
+  checkThreadInvariant(c, "lstm", {{"T", 20}, {"B", 256}}, 1e-4);
+}
+
+TEST_CASE("cpu: with 2 threads, 4 caller threads running one Executable get identical results") {
+  Compiled c = compileText(kLstm);
+  ir::DimBindings dims{{"T", 10}, {"B", 256}};
+  std::vector<Array> in = randomInputs(*c.module->function("lstm"), dims, {}, 5);
+  std::vector<Array> first = runWith(c, "lstm", in, dims, 1);
+  ThreadCount tc(2);
+  std::vector<std::vector<Array>> outs(4);
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (size_t t = 0; t < outs.size(); ++t)
+    threads.emplace_back([&, t] {
+      for (int rep = 0; rep < 3; ++rep) {
+        auto r = c.exe->run("lstm", in, dims);
+        if (!r)
+          ++failures;
+        else
+          outs[t] = std::move(*r);
+      }
+    });
+  for (std::thread &t : threads)
+    t.join();
+  CHECK(failures == 0);
+  for (size_t t = 0; t < outs.size(); ++t) {
+    CAPTURE(t);
+    REQUIRE(outs[t].size() == first.size());
+    for (size_t r = 0; r < first.size(); ++r)
+      checkClose(outs[t][r], first[r], Tol::Exact, 0);
+  }
+}
+
+} // namespace weft::cputest
