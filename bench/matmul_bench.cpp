@@ -3,15 +3,17 @@
 // For each shape, compiles one weft function `@mm(a: M x K, b: K x N) -> M x N` (f32) with
 // cpu::compile, runs it and OpenBLAS's cblas_sgemm on the same inputs in the same process
 // (after a warm-up, the median of several interleaved runs each), checks weft's result against
-// OpenBLAS's and prints GFLOP/s for both and their ratio. OpenBLAS runs single-threaded, as weft
-// does. The weft time is that of Executable::run: binding inputs, allocating the result and the
-// packing scratch, and the GEMM itself.
+// OpenBLAS's and prints GFLOP/s for both and their ratio. Each shape runs with 1 and with 2
+// threads on both sides (weft::setNumThreads, openblas_set_num_threads), and the 2-thread rows
+// also print each side's speedup over its 1-thread time. The weft time is that of Executable::run:
+// binding inputs, allocating the result and the packing scratch, and the GEMM itself.
 //
 // Usage: weft-bench-matmul [MxNxK ...]   (default: the shapes below)
 //
 //===----------------------------------------------------------------------===//
 #include "backends/cpu/CpuBackend.h"
 #include "ir/Parser.h"
+#include "runtime/Parallel.h"
 
 #include <fmt/format.h>
 
@@ -53,8 +55,16 @@ template <typename F, typename G> std::pair<double, double> medianSeconds(int ru
   return {tf[tf.size() / 2], tg[tg.size() / 2]};
 }
 
-/// Benchmarks one shape; false on an error or a wrong result.
-bool benchShape(const Shape &s) {
+/// GFLOP/s of weft and OpenBLAS at one thread count.
+struct Rates {
+  double weft = 0, blas = 0;
+};
+
+/// Benchmarks one shape with `threads` threads on both sides; false on an error or a wrong
+/// result. `base`, when set, holds the 1-thread rates the speedups are printed against.
+bool benchShape(const Shape &s, int threads, Rates &rates, const Rates *base) {
+  setNumThreads(threads);
+  openblas_set_num_threads(threads);
   std::string text = fmt::format(
       "func @mm(%a: tensor<{0} x {2} x f32>, %b: tensor<{2} x {1} x f32>) -> (tensor<{0} x {1} x "
       "f32>) {{\n  %c = matmul %a, %b : tensor<{0} x {1} x f32>\n  return %c\n}}\n",
@@ -118,8 +128,11 @@ bool benchShape(const Shape &s) {
   double flops = 2.0 * static_cast<double>(s.M) * static_cast<double>(s.N) * s.K;
   double gw = flops / tw * 1e-9, gb = flops / tb * 1e-9;
   bool good = relErr <= 1e-5 * std::sqrt(static_cast<double>(s.K));
-  fmt::print("{:>5} {:>5} {:>5} {:>10.1f} {:>10.1f} {:>7.2f} {:>5} {:>10.2e}{}\n", s.M, s.N, s.K,
-             gw, gb, gw / gb, runs, relErr, good ? "" : "  WRONG");
+  rates = {gw, gb};
+  std::string speedup = base ? fmt::format("{:>7.2f} {:>7.2f}", gw / base->weft, gb / base->blas)
+                             : fmt::format("{:>7} {:>7}", "", "");
+  fmt::print("{:>5} {:>5} {:>5} {:>3} {:>10.1f} {:>10.1f} {:>7.2f} {} {:>5} {:>10.2e}{}\n", s.M,
+             s.N, s.K, threads, gw, gb, gw / gb, speedup, runs, relErr, good ? "" : "  WRONG");
   return good;
 }
 
@@ -139,15 +152,17 @@ int main(int argc, char **argv) {
   if (shapes.empty())
     shapes = {{256, 256, 256},    {512, 512, 512}, {1024, 1024, 1024},
               {2048, 2048, 2048}, {64, 1024, 256}, {32, 2048, 512}};
-  openblas_set_num_threads(1);
-  fmt::print("weft f32 matmul (generated packed GEMM, single-threaded) vs OpenBLAS cblas_sgemm "
-             "(openblas_set_num_threads(1));\nmedian of `runs` interleaved runs after a warm-up; "
-             "err = max|weft - "
+  fmt::print("weft f32 matmul (generated packed GEMM, weft::setNumThreads(thr)) vs OpenBLAS "
+             "cblas_sgemm (openblas_set_num_threads(thr));\nmedian of `runs` interleaved runs "
+             "after a warm-up; ratio = weft / BLAS; x1 = speedup over 1 thread; err = max|weft - "
              "openblas| / max|openblas|\n");
-  fmt::print("{:>5} {:>5} {:>5} {:>10} {:>10} {:>7} {:>5} {:>10}\n", "M", "N", "K", "weft GF/s",
-             "BLAS GF/s", "ratio", "runs", "err");
+  fmt::print("{:>5} {:>5} {:>5} {:>3} {:>10} {:>10} {:>7} {:>7} {:>7} {:>5} {:>10}\n", "M", "N",
+             "K", "thr", "weft GF/s", "BLAS GF/s", "ratio", "weft x1", "BLAS x1", "runs", "err");
   bool ok = true;
-  for (const Shape &s : shapes)
-    ok = benchShape(s) && ok;
+  for (const Shape &s : shapes) {
+    Rates one, two;
+    ok = benchShape(s, 1, one, nullptr) && ok;
+    ok = benchShape(s, 2, two, &one) && ok;
+  }
   return ok ? 0 : 1;
 }
