@@ -20,7 +20,10 @@
 //   stays f32 (llvm intrinsics, libm for tanh/erf); float sums accumulate in
 //   double in the interpreter's order. Float matmul is a packed, cache-blocked
 //   GEMM with a register-tiled llvm.fma micro-kernel sized for the host's vectors
-//   (EmitMatmul.cpp; single-threaded); integer matmul an (i, k, j) loop nest.
+//   (EmitMatmul.cpp) whose output tiles run in parallel through the runtime's
+//   weft_parallel_for (runtime/Parallel.h: oneTBB, weft::setNumThreads or
+//   WEFT_NUM_THREADS); results are bit-identical for any thread count. Integer
+//   matmul is an (i, k, j) loop nest.
 // - scan/while bodies are emitted inline inside a loop over t; carries live in
 //   the loop's result buffers, sequence steps are pointer offsets, emits are
 //   written at row t of zero-filled stacked results. Faults (index out of
@@ -29,7 +32,7 @@
 // - The generated code is pure and every buffer belongs to one call, so one
 //   Executable may be run from several threads at once.
 //
-// Not yet: fusion, memory planning, AOT, threading inside ops.
+// Not yet: fusion, memory planning, threading outside matmul.
 //
 //===----------------------------------------------------------------------===//
 #pragma once
