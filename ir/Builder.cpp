@@ -58,8 +58,9 @@ Status OpBuilder::finishRegionOp(Op *op) {
 }
 
 Value *OpBuilder::splat(const Type &t, double v, Loc loc) {
-  Attr value = isFloat(t.dtype()) ? Attr(std::vector<double>{v})
-                                  : Attr(std::vector<int64_t>{static_cast<int64_t>(std::llround(v))});
+  Attr value = isFloat(t.dtype())
+                   ? Attr(std::vector<double>{v})
+                   : Attr(std::vector<int64_t>{static_cast<int64_t>(std::llround(v))});
   auto r = create1(OpKind::Constant, {}, {{"value", value}}, {t}, std::move(loc));
   WEFT_CHECK(r.isOk(), "a splat constant always type-checks");
   return *r;

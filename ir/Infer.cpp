@@ -120,8 +120,8 @@ Expected<Types> inferBroadcast(std::span<Value *const> ops, const Attrs &attrs, 
   auto dims = attr<std::vector<int64_t>>(k, attrs, "dims");
   WEFT_TRY(dims.status());
   if (static_cast<int64_t>(dims->size()) != x.rank())
-    return opError(k, fmt::format("dims has {} entries but the operand has rank {}", dims->size(),
-                                  x.rank()));
+    return opError(
+        k, fmt::format("dims has {} entries but the operand has rank {}", dims->size(), x.rank()));
   WEFT_TRY(checkIncreasingAxes(k, *dims, out.rank(), "dims"));
   if (out.dtype() != x.dtype())
     return opError(k, "result dtype must equal the operand dtype");
@@ -142,9 +142,9 @@ Expected<Types> inferReshape(std::span<Value *const> ops, const Type &out) {
   if (out.dtype() != x.dtype())
     return opError(k, "result dtype must equal the operand dtype");
   if (x.numElements() != out.numElements())
-    return opError(k, fmt::format("cannot reshape {} ({} elements) to {} ({} elements)",
-                                  x.shapeStr(), x.numElements().str(), out.shapeStr(),
-                                  out.numElements().str()));
+    return opError(k,
+                   fmt::format("cannot reshape {} ({} elements) to {} ({} elements)", x.shapeStr(),
+                               x.numElements().str(), out.shapeStr(), out.numElements().str()));
   return one(out);
 }
 
@@ -185,8 +185,8 @@ Expected<Types> inferSlice(std::span<Value *const> ops, const Attrs &attrs) {
                                   "sliced",
                                   *axis, x.shapeStr(), d.str()));
   if (*start < 0 || *start > *limit || *limit > d.size())
-    return opError(k, fmt::format("range [{}, {}) is not within axis {} of size {}", *start,
-                                  *limit, *axis, d.size()));
+    return opError(k, fmt::format("range [{}, {}) is not within axis {} of size {}", *start, *limit,
+                                  *axis, d.size()));
   std::vector<Dim> dims = x.dims();
   dims[*axis] = Dim(*limit - *start);
   return one(Type(dims, x.dtype()));
@@ -214,8 +214,8 @@ Expected<Types> inferConcat(std::span<Value *const> ops, const Attrs &attrs) {
     bool overflows = __builtin_add_overflow(dims[*axis].coeff(), y.dim(*axis).coeff(), &total);
     auto sum = overflows ? std::nullopt : dims[*axis].plus(y.dim(*axis));
     if (!sum)
-      return opError(k, fmt::format("cannot add sizes {} and {} along axis {}",
-                                    dims[*axis].str(), y.dim(*axis).str(), *axis));
+      return opError(k, fmt::format("cannot add sizes {} and {} along axis {}", dims[*axis].str(),
+                                    y.dim(*axis).str(), *axis));
     dims[*axis] = *sum;
   }
   return one(Type(dims, x.dtype()));
@@ -288,8 +288,8 @@ Expected<Types> inferScatterAdd(std::span<Value *const> ops, const Attrs &attrs)
   WEFT_TRY(want.status());
   if (ops[2]->type() != *want)
     return opError(k, fmt::format("updates have type {} but base {} and indices {} need {}",
-                                  ops[2]->type().str(), base.shapeStr(),
-                                  ops[1]->type().shapeStr(), want->str()));
+                                  ops[2]->type().str(), base.shapeStr(), ops[1]->type().shapeStr(),
+                                  want->str()));
   return one(base);
 }
 
@@ -326,8 +326,8 @@ Expected<Types> inferMatmul(std::span<Value *const> ops) {
   const Type &a = ops[0]->type(), &b = ops[1]->type();
   WEFT_TRY(checkDType(k, a, "lhs"));
   if (a.dtype() != b.dtype())
-    return opError(k, fmt::format("dtypes differ: {} vs {}", dtypeName(a.dtype()),
-                                  dtypeName(b.dtype())));
+    return opError(
+        k, fmt::format("dtypes differ: {} vs {}", dtypeName(a.dtype()), dtypeName(b.dtype())));
   if (a.rank() < 2 || a.rank() != b.rank())
     return opError(k, fmt::format("operands must have the same rank >= 2, got {} and {}",
                                   a.shapeStr(), b.shapeStr()));
@@ -405,8 +405,8 @@ Expected<Types> inferRandom(OpKind k, std::span<Value *const> ops, const Type &o
 Status checkBatchAxis(OpKind k, const Type &t, int64_t axis, const Dim &b, const char *what) {
   if (t.rank() > axis && t.dim(axis) == b)
     return {};
-  return opError(k, fmt::format("{} {} must have size {} on axis {} to be masked per example",
-                                what, t.str(), b.str(), axis));
+  return opError(k, fmt::format("{} {} must have size {} on axis {} to be masked per example", what,
+                                t.str(), b.str(), axis));
 }
 
 Expected<Types> inferScan(std::span<Value *const> ops, const Attrs &attrs, const Block *body) {
@@ -422,8 +422,8 @@ Expected<Types> inferScan(std::span<Value *const> ops, const Attrs &attrs, const
     return opError(k, "body must end with yield");
   size_t nc = groups->numCarry;
   if (yield->numOperands() < nc)
-    return opError(k, fmt::format("body yields {} values but there are {} carries",
-                                  yield->numOperands(), nc));
+    return opError(
+        k, fmt::format("body yields {} values but there are {} carries", yield->numOperands(), nc));
   Types results;
   for (size_t i = 0; i < nc; ++i) {
     if (yield->operand(i)->type() != ops[i]->type())
@@ -494,8 +494,8 @@ Expected<ScanOperands> scanOperands(size_t numOperands, const Attrs &attrs) {
     return opError(k, "needs at least one sequence (and a non-negative carry count)");
   size_t used = static_cast<size_t>(*nc + *ns);
   if (numOperands != used && numOperands != used + 1)
-    return opError(k, fmt::format("has {} operands for {} carries and {} sequences", numOperands,
-                                  *nc, *ns));
+    return opError(
+        k, fmt::format("has {} operands for {} carries and {} sequences", numOperands, *nc, *ns));
   return ScanOperands{static_cast<size_t>(*nc), static_cast<size_t>(*ns), numOperands == used + 1};
 }
 

@@ -6,8 +6,7 @@
 namespace weft::ir {
 
 Op::Op(OpKind kind, std::vector<Value *> operands, Attrs attrs, Loc loc)
-    : kind_(kind), operands_(std::move(operands)), attrs_(std::move(attrs)), loc_(std::move(loc)) {
-}
+    : kind_(kind), operands_(std::move(operands)), attrs_(std::move(attrs)), loc_(std::move(loc)) {}
 
 std::vector<Value *> Op::results() const {
   std::vector<Value *> rs;

@@ -13,8 +13,7 @@ struct OpInfo {
 };
 
 constexpr OpInfo kOpInfo[] = {
-#define OP(Enum, Name, Category, Operands)                                                         \
-  {Name, OpCategory::Category, OperandDTypes::Operands},
+#define OP(Enum, Name, Category, Operands) {Name, OpCategory::Category, OperandDTypes::Operands},
 #include "ir/Ops.def"
 };
 

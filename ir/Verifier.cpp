@@ -25,8 +25,7 @@ public:
 private:
   Diag fail(const Op *op, const std::string &msg) {
     std::string where = op ? fmt::format(" in '{}'", op->name()) : "";
-    return Diag{fmt::format("function @{}{}: {}", f_.name(), where, msg),
-                op ? op->loc() : Loc{}};
+    return Diag{fmt::format("function @{}{}: {}", f_.name(), where, msg), op ? op->loc() : Loc{}};
   }
 
   Status verifyBlock(const Block &block, bool isFunctionBody) {
@@ -49,8 +48,8 @@ private:
         if (!v)
           return fail(&op, fmt::format("operand {} is null", i));
         if (!visible_.count(v))
-          return fail(&op, fmt::format("operand {} ('%{}') does not dominate its use", i,
-                                       v->name()));
+          return fail(&op,
+                      fmt::format("operand {} ('%{}') does not dominate its use", i, v->name()));
       }
       WEFT_TRY(verifyOp(op));
       for (Value *r : op.results())
@@ -74,8 +73,8 @@ private:
         return fail(&op, want.diag().message);
       const Block &body = op.region();
       if (body.numArgs() != want->size())
-        return fail(&op, fmt::format("body has {} arguments but needs {}", body.numArgs(),
-                                     want->size()));
+        return fail(
+            &op, fmt::format("body has {} arguments but needs {}", body.numArgs(), want->size()));
       for (size_t i = 0; i < want->size(); ++i)
         if (body.arg(i)->type() != (*want)[i])
           return fail(&op, fmt::format("body argument {} has type {} but needs {}", i,

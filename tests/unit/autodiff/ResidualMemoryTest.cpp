@@ -11,7 +11,8 @@ using namespace weft;
 namespace {
 
 /// An LSTM over T = 100 steps with a loss on every hidden state.
-const char *kLstm = R"(func @lstm(%xs: tensor<100 x B x 16 x f32>, %W: tensor<48 x 128 x f32>, %r: tensor<100 x B x 32 x f32>) -> (tensor<f32>) {
+const char *kLstm =
+    R"(func @lstm(%xs: tensor<100 x B x 16 x f32>, %W: tensor<48 x 128 x f32>, %r: tensor<100 x B x 32 x f32>) -> (tensor<f32>) {
   %zero = constant {value = [0.0]} : tensor<B x 32 x f32>
   %hT, %cT, %hs = scan carry(%zero, %zero) over(%xs) {
   ^body(%h: tensor<B x 32 x f32>, %c: tensor<B x 32 x f32>, %x: tensor<B x 16 x f32>):
@@ -60,8 +61,7 @@ TEST_CASE("residual stacks: stash > recompute > checkpointing, all above the for
   autodiff::GradOptions stash, recompute, checkpoint;
   recompute.residuals = autodiff::Residuals::Recompute;
   checkpoint.checkpointEvery = 10;
-  int64_t forward = peak(nullptr), s = peak(&stash), r = peak(&recompute),
-          c = peak(&checkpoint);
+  int64_t forward = peak(nullptr), s = peak(&stash), r = peak(&recompute), c = peak(&checkpoint);
   MESSAGE(fmt::format("peak bytes, B = 32: forward {}, stash {}, recompute {}, checkpoint(10) {}",
                       forward, s, r, c));
   CHECK(forward < c);

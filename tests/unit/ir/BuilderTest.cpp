@@ -1,4 +1,5 @@
 #include "ir/Builder.h"
+
 #include "ir/Printer.h"
 #include "ir/Verifier.h"
 
@@ -14,7 +15,8 @@ TEST_CASE("builder type-checks ops and the printer shows them, scan included") {
   Value *w = f.addParam(Type({4, 4}, DType::F32), "W");
   OpBuilder b(f.body());
   Value *h0 = b.splat(Type({B, 4}, DType::F32), 0.0);
-  auto scan = b.beginRegionOp(OpKind::Scan, {h0, xs}, {{"num_carry", int64_t(1)}, {"num_seq", int64_t(1)}});
+  auto scan =
+      b.beginRegionOp(OpKind::Scan, {h0, xs}, {{"num_carry", int64_t(1)}, {"num_seq", int64_t(1)}});
   REQUIRE(scan.isOk());
   OpBuilder in((*scan)->region());
   Block &body = (*scan)->region();
@@ -25,7 +27,9 @@ TEST_CASE("builder type-checks ops and the printer shows them, scan included") {
   REQUIRE(b.finishRegionOp(*scan).isOk());
   REQUIRE(b.create(OpKind::Return, {(*scan)->result(0), (*scan)->result(1)}).isOk());
   REQUIRE(verify(m).isOk());
-  CHECK(print(m) == R"(func @rnn(%xs: tensor<T x B x 4 x f32>, %W: tensor<4 x 4 x f32>) -> (tensor<B x 4 x f32>, tensor<T x B x 4 x f32>) {
+  CHECK(
+      print(m) ==
+      R"(func @rnn(%xs: tensor<T x B x 4 x f32>, %W: tensor<4 x 4 x f32>) -> (tensor<B x 4 x f32>, tensor<T x B x 4 x f32>) {
   %0 = constant {value = [0.0]} : tensor<B x 4 x f32>
   %1, %2 = scan carry(%0) over(%xs) {
   ^body(%3: tensor<B x 4 x f32>, %4: tensor<B x 4 x f32>):
