@@ -439,9 +439,7 @@ Expected<Types> inferScan(std::span<Value *const> ops, const Attrs &attrs, const
     const Type &e = yield->operand(i)->type();
     if (batch)
       WEFT_TRY(checkBatchAxis(k, e, 0, *batch, "emit"));
-    std::vector<Dim> dims{steps};
-    dims.insert(dims.end(), e.dims().begin(), e.dims().end());
-    results.push_back(Type(dims, e.dtype()));
+    results.push_back(e.stacked(steps));
   }
   return results;
 }
@@ -474,9 +472,7 @@ Expected<Types> inferWhile(std::span<Value *const> ops, const Attrs &attrs, cons
   for (size_t i = nc + 1; i < yield->numOperands(); ++i) {
     const Type &e = yield->operand(i)->type();
     WEFT_TRY(checkBatchAxis(k, e, 0, fin.dim(0), "emit"));
-    std::vector<Dim> dims{Dim(maxTrips)};
-    dims.insert(dims.end(), e.dims().begin(), e.dims().end());
-    results.push_back(Type(dims, e.dtype()));
+    results.push_back(e.stacked(Dim(maxTrips)));
   }
   results.push_back(Type({}, DType::I64));
   return results;

@@ -2,16 +2,11 @@
 #include "ir/Signature.h"
 
 #include <fmt/format.h>
-#include <fmt/ranges.h>
 
 #include <map>
 
 namespace weft::ir {
 namespace {
-
-std::string shapeStr(const std::vector<int64_t> &s) {
-  return fmt::format("[{}]", fmt::join(s, ", "));
-}
 
 std::string inputName(const Signature &sig, size_t i) {
   const std::string &n = sig.paramNames[i];
@@ -45,7 +40,7 @@ Expected<DimBindings> bindInputs(const Signature &sig, std::span<const Array> in
                              dtypeName(in.dtype()), dtypeName(t.dtype())));
     if (in.rank() != t.rank())
       return err(fmt::format("{} has shape {} but the function expects {}", inputName(sig, i),
-                             shapeStr(in.shape()), t.shapeStr()));
+                             formatShape(in.shape()), t.shapeStr()));
     for (int64_t a = 0; a < t.rank(); ++a) {
       const Dim &d = t.dim(a);
       if (d.coeff() != 1 || d.symbols().size() != 1)
@@ -68,7 +63,7 @@ Expected<DimBindings> bindInputs(const Signature &sig, std::span<const Array> in
       return err(fmt::format("{}: {}", inputName(sig, i), want.diag().message));
     if (*want != inputs[i].shape())
       return err(fmt::format("{} has shape {} but the function expects {}", inputName(sig, i),
-                             shapeStr(inputs[i].shape()), shapeStr(*want)));
+                             formatShape(inputs[i].shape()), formatShape(*want)));
   }
   return dims;
 }

@@ -83,6 +83,12 @@ Expected<std::vector<int64_t>> Type::evaluateShape(const DimBindings &env) const
   return shape;
 }
 
+Type Type::stacked(const Dim &steps) const {
+  std::vector<Dim> dims{steps};
+  dims.insert(dims.end(), dims_.begin(), dims_.end());
+  return Type(std::move(dims), dtype_);
+}
+
 std::string Type::str() const {
   std::string s = "tensor<";
   for (const Dim &d : dims_)

@@ -84,6 +84,9 @@ public:
   Dim numElements() const;
   /// The same shape with another dtype.
   Type withDType(DType t) const { return Type(dims_, t); }
+  /// This type stacked on a new leading axis of `steps`: what a scan or while makes of a
+  /// per-step value.
+  Type stacked(const Dim &steps) const;
   /// Concrete sizes under `env`, or an error naming an unbound symbol.
   Expected<std::vector<int64_t>> evaluateShape(const DimBindings &env) const;
 

@@ -16,6 +16,7 @@
 //===----------------------------------------------------------------------===//
 #include "ir/Builder.h"
 #include "ir/Infer.h"
+#include "ir/ScanEmit.h"
 #include "ir/Walk.h"
 #include "passes/Passes.h"
 
@@ -103,20 +104,9 @@ private:
   /// The per-step value `v` stacked over the steps: the sequence it is a slice of, or a new
   /// emit of the scan.
   Value *stacked(ir::Op &scan, Value *v, const ir::ScanOperands &g) {
-    ir::Block &body = scan.region();
     if (v->isBlockArg() && v->index() >= g.numCarry && v->index() < g.numCarry + g.numSeq)
       return scan.operand(v->index());
-    ir::Op *yield = body.back();
-    std::vector<Value *> ys = yield->operands();
-    for (size_t k = g.numCarry; k < ys.size(); ++k)
-      if (ys[k] == v)
-        return scan.result(k);
-    ys.push_back(v);
-    yield->setOperands(ys);
-    const ir::Type &t = v->type();
-    std::vector<ir::Dim> dims{scan.operand(g.numCarry)->type().dim(0)};
-    dims.insert(dims.end(), t.dims().begin(), t.dims().end());
-    return scan.addResult(ir::Type(dims, t.dtype()));
+    return ir::stackedEmit(scan, v);
   }
 };
 

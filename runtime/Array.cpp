@@ -91,11 +91,13 @@ void Array::setInt(int64_t i, int64_t v) {
   }
 }
 
-std::string Array::typeStr() const {
-  std::string s = std::string(dtypeName(dtype_)) + "[";
-  for (size_t i = 0; i < shape_.size(); ++i)
-    s += (i ? ", " : "") + std::to_string(shape_[i]);
+std::string formatShape(const std::vector<int64_t> &shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i)
+    s += (i ? ", " : "") + std::to_string(shape[i]);
   return s + "]";
 }
+
+std::string Array::typeStr() const { return std::string(dtypeName(dtype_)) + formatShape(shape_); }
 
 } // namespace weft

@@ -65,6 +65,9 @@ private:
   std::unique_ptr<std::byte[], Free> data_;
 };
 
+/// "[2, 3]": a concrete shape, for messages.
+std::string formatShape(const std::vector<int64_t> &shape);
+
 template <typename T> constexpr DType dtypeOf() {
   if constexpr (std::is_same_v<T, float>)
     return DType::F32;

@@ -18,10 +18,6 @@
 namespace weft::cpu {
 namespace {
 
-std::string shapeStr(const std::vector<int64_t> &s) {
-  return fmt::format("[{}]", fmt::join(s, ", "));
-}
-
 /// Bytes of a buffer of type `t` under `dims`, or an error for an unbound symbol, a negative
 /// size or one that overflows.
 Expected<size_t> slotBytes(const ir::Type &t, const ir::DimBindings &dims) {
@@ -31,7 +27,7 @@ Expected<size_t> slotBytes(const ir::Type &t, const ir::DimBindings &dims) {
   for (int64_t d : *shape) {
     if (d < 0 || (d != 0 && n > std::numeric_limits<int64_t>::max() / 2 / d))
       return err(
-          fmt::format("a buffer of type {} has an invalid size {}", t.str(), shapeStr(*shape)));
+          fmt::format("a buffer of type {} has an invalid size {}", t.str(), formatShape(*shape)));
     n *= d;
   }
   return static_cast<size_t>(n);

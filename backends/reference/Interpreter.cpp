@@ -21,7 +21,6 @@ namespace {
 using detail::makeArray;
 using detail::opError;
 using detail::Shape;
-using detail::shapeStr;
 
 /// Values defined in one block, chained to the enclosing block's scope.
 struct Scope {
@@ -111,7 +110,7 @@ private:
       WEFT_TRY(want.status());
       if (results[i].shape() != *want || results[i].dtype() != t.dtype())
         return opError(op, fmt::format("result {} is {} but its type {} means {}", i,
-                                       results[i].typeStr(), t.str(), shapeStr(*want)));
+                                       results[i].typeStr(), t.str(), formatShape(*want)));
     }
     return results;
   }
@@ -154,7 +153,7 @@ private:
     if (got.shape() == want && got.dtype() == dtype)
       return {};
     return opError(op, fmt::format("body yields {} as value {} but {}{} is needed", got.typeStr(),
-                                   i, dtypeName(dtype), shapeStr(want)));
+                                   i, dtypeName(dtype), formatShape(want)));
   }
 
   /// Stores step `t` of yielded emits into `emits`, for the examples `active` allows (all when

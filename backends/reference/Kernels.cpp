@@ -17,19 +17,18 @@ Expected<Array> makeArray(DType dtype, const Shape &shape) {
   int64_t bytes = dtypeBytes(dtype);
   for (int64_t d : shape) {
     if (d < 0)
-      return err(fmt::format("cannot make an array of shape {}: negative size", shapeStr(shape)));
+      return err(
+          fmt::format("cannot make an array of shape {}: negative size", formatShape(shape)));
     if (d != 0 && bytes > kMaxBytes / d)
-      return err(fmt::format("cannot make an array of shape {}: too large", shapeStr(shape)));
+      return err(fmt::format("cannot make an array of shape {}: too large", formatShape(shape)));
     bytes *= d;
   }
   try {
     return Array(dtype, shape);
   } catch (const std::bad_alloc &) {
-    return err(fmt::format("out of memory allocating an array of shape {}", shapeStr(shape)));
+    return err(fmt::format("out of memory allocating an array of shape {}", formatShape(shape)));
   }
 }
-
-std::string shapeStr(const Shape &shape) { return fmt::format("[{}]", fmt::join(shape, ", ")); }
 
 Shape stridesOf(const Shape &shape) {
   Shape s(shape.size(), 1);

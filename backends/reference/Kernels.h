@@ -22,8 +22,6 @@ using Operands = std::span<const Array *const>;
 
 /// A zero-filled array; an error instead of an exception for negative or huge shapes.
 Expected<Array> makeArray(DType dtype, const Shape &shape);
-/// "[2, 3]".
-std::string shapeStr(const Shape &shape);
 /// Row-major strides of `shape` (in elements).
 Shape stridesOf(const Shape &shape);
 /// An error "<op>: <msg>".

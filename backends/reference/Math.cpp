@@ -187,7 +187,7 @@ Expected<Array> iota(const ir::Op &op, const ir::DimBindings &env) {
   auto axis = intAttr(op, "axis");
   WEFT_TRY(axis.status());
   if (*axis < 0 || *axis >= static_cast<int64_t>(shape->size()))
-    return opError(op, fmt::format("axis {} is out of range for {}", *axis, shapeStr(*shape)));
+    return opError(op, fmt::format("axis {} is out of range for {}", *axis, formatShape(*shape)));
   auto out = makeArray(op.result()->type().dtype(), *shape);
   WEFT_TRY(out.status());
   int64_t inner = stridesOf(*shape)[*axis], n = (*shape)[*axis];

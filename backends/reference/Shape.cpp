@@ -59,8 +59,8 @@ Expected<Array> broadcast(const ir::Op &op, const Array &x, const ir::DimBinding
     if (d < 0 || d >= outRank || (i && d <= (*dims)[i - 1]))
       return opError(op, "dims must be increasing result axes");
     if (x.shape()[i] != 1 && x.shape()[i] != (*outShape)[d])
-      return opError(
-          op, fmt::format("cannot broadcast {} to {}", shapeStr(x.shape()), shapeStr(*outShape)));
+      return opError(op, fmt::format("cannot broadcast {} to {}", formatShape(x.shape()),
+                                     formatShape(*outShape)));
   }
   auto out = makeArray(x.dtype(), *outShape);
   WEFT_TRY(out.status());
@@ -82,7 +82,7 @@ Expected<Array> reshape(const ir::Op &op, const Array &x, const ir::DimBindings 
   WEFT_TRY(out.status());
   if (out->numel() != x.numel())
     return opError(
-        op, fmt::format("cannot reshape {} to {}", shapeStr(x.shape()), shapeStr(*outShape)));
+        op, fmt::format("cannot reshape {} to {}", formatShape(x.shape()), formatShape(*outShape)));
   std::memcpy(out->data(), x.data(), x.nbytes());
   return out;
 }
@@ -230,7 +230,7 @@ struct Gathering {
     if (k < 0 || k >= n)
       return opError(op, fmt::format("index {} at position {} of the indices is out of range "
                                      "[0, {}) for axis {} of {}",
-                                     k, shapeStr(ipos), n, axis, table.typeStr()));
+                                     k, formatShape(ipos), n, axis, table.typeStr()));
     Shape ti(oi.begin(), ib);
     ti.push_back(k);
     ti.insert(ti.end(), ie, oi.end());
@@ -258,7 +258,7 @@ Expected<Array> scatterAdd(const ir::Op &op, const Array &base, const Array &idx
   if (upd.shape() != g->outShape || upd.dtype() != base.dtype())
     return opError(op,
                    fmt::format("updates are {} but base {} and indices {} need {}", upd.typeStr(),
-                               base.typeStr(), idx.typeStr(), shapeStr(g->outShape)));
+                               base.typeStr(), idx.typeStr(), formatShape(g->outShape)));
   Array out = base;
   for (int64_t u = 0; u < upd.numel(); ++u) {
     auto dst = g->source(u);

@@ -35,8 +35,6 @@ namespace {
 
 using ActiveSet = std::unordered_set<const Value *>;
 
-bool differentiable(const Value *v) { return ir::isFloat(v->type().dtype()); }
-
 /// Operands of a region op paired with the body arguments they feed, and the yield operands
 /// that feed those arguments again on the next step (loop-carried).
 struct RegionFlow {

@@ -17,6 +17,7 @@
 //===----------------------------------------------------------------------===//
 #include "ir/Clone.h"
 #include "ir/Infer.h"
+#include "ir/ScanEmit.h"
 #include "ir/Walk.h"
 #include "passes/autodiff/Emit.h"
 #include "passes/autodiff/VJP.h"
@@ -31,8 +32,6 @@ using ir::OpKind;
 using ir::Value;
 
 namespace {
-
-bool differentiable(const Value *v) { return ir::isFloat(v->type().dtype()); }
 
 /// Values used under `body` but defined outside it, in first-use order.
 std::vector<Value *> capturedValues(ir::Block &body) {
@@ -55,12 +54,6 @@ std::vector<Value *> capturedValues(ir::Block &body) {
   return captured;
 }
 
-ir::Type stacked(const ir::Dim &steps, const ir::Type &t) {
-  std::vector<ir::Dim> dims{steps};
-  dims.insert(dims.end(), t.dims().begin(), t.dims().end());
-  return ir::Type(dims, t.dtype());
-}
-
 /// Shape ops, producers and comparisons: recomputing them per step costs less than storing
 /// them per step.
 bool cheapToRecompute(OpKind k) {
@@ -78,7 +71,6 @@ void stashResiduals(ir::Op &scan, ir::Op &rev, const ir::ValueMap &map,
                     const std::unordered_set<const ir::Op *> &recomputed) {
   ir::Block &body = scan.region(), &rbody = rev.region();
   ir::Op *yield = body.back();
-  const ir::Dim steps = scan.operand(static_cast<size_t>(scan.intAttr("num_carry")))->type().dim(0);
 
   std::unordered_set<const Value *> variant; // values that change from step to step
   for (Value *a : body.args())
@@ -112,20 +104,9 @@ void stashResiduals(ir::Op &scan, ir::Op &rev, const ir::ValueMap &map,
       ir::walk(op->region(r), visit);
   }
 
-  size_t numCarry = static_cast<size_t>(scan.intAttr("num_carry"));
   for (Value *u : needed) {
     Value *v = original[u];
-    // A value the scan already emits is already stacked.
-    std::vector<Value *> ys = yield->operands();
-    auto emitted = std::find(ys.begin() + numCarry, ys.end(), v);
-    Value *stack = nullptr;
-    if (emitted != ys.end()) {
-      stack = scan.result(emitted - ys.begin());
-    } else {
-      ys.push_back(v);
-      yield->setOperands(ys);
-      stack = scan.addResult(stacked(steps, v->type()));
-    }
+    Value *stack = ir::stackedEmit(scan, v); // reuses an emit the scan already has
     std::vector<Value *> operands = rev.operands();
     operands.push_back(stack);
     rev.setOperands(operands);
@@ -182,7 +163,7 @@ Expected<std::vector<Value *>> vjpScan(ir::OpBuilder &b, ir::Op &scan,
     std::vector<Value *> ys = yield->operands();
     for (size_t i = 0; i < nc; ++i) {
       ys.push_back(body.arg(i));
-      residuals.push_back(scan.addResult(stacked(steps, body.arg(i)->type())));
+      residuals.push_back(scan.addResult(body.arg(i)->type().stacked(steps)));
     }
     yield->setOperands(ys);
   }

@@ -9,6 +9,9 @@
 
 namespace weft::autodiff {
 
+/// Whether a value can carry a gradient: float values only.
+inline bool differentiable(const ir::Value *v) { return ir::isFloat(v->type().dtype()); }
+
 /// The state of one reverse sweep: which values carry gradient, and the adjoints so far.
 class Adjoints {
 public:
