@@ -17,7 +17,7 @@ Op *OpBuilder::insert(std::unique_ptr<Op> op) { return block_->insert(pos_, std:
 
 Expected<Op *> OpBuilder::create(OpKind kind, std::vector<Value *> operands, Attrs attrs,
                                  std::vector<Type> declared, Loc loc) {
-  WEFT_CHECK(!hasRegion(kind), "use beginRegionOp for scan and while");
+  WEFT_CHECK(!hasRegion(kind), "use beginRegionOp for scan, while and fusion");
   auto types = inferResultTypes(kind, operands, attrs, declared, nullptr);
   if (!types)
     return Diag{types.diag().message, loc};
@@ -38,7 +38,7 @@ Expected<Value *> OpBuilder::create1(OpKind kind, std::vector<Value *> operands,
 
 Expected<Op *> OpBuilder::beginRegionOp(OpKind kind, std::vector<Value *> operands, Attrs attrs,
                                         Loc loc) {
-  WEFT_CHECK(hasRegion(kind), "beginRegionOp needs scan or while");
+  WEFT_CHECK(hasRegion(kind), "beginRegionOp needs scan, while or fusion");
   auto argTypes = regionArgTypes(kind, operands, attrs);
   if (!argTypes)
     return Diag{argTypes.diag().message, loc};

@@ -1,6 +1,8 @@
 //===- ir/Infer.cpp - typing rules of every op ----------------------------===//
 #include "ir/Infer.h"
 
+#include "ir/Fusion.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -478,6 +480,17 @@ Expected<Types> inferWhile(std::span<Value *const> ops, const Attrs &attrs, cons
   return results;
 }
 
+Expected<Types> inferFusion(std::span<Value *const> ops, const Block *body) {
+  if (!body)
+    return opError(OpKind::Fusion, "has no body");
+  auto form = fusionForm(*body);
+  WEFT_TRY(form.status());
+  Types results;
+  for (const Value *v : body->back()->operands())
+    results.push_back(v->type());
+  return results;
+}
+
 } // namespace
 
 Expected<ScanOperands> scanOperands(size_t numOperands, const Attrs &attrs) {
@@ -526,6 +539,11 @@ Expected<std::vector<Type>> regionArgTypes(OpKind kind, std::span<Value *const> 
       if (!rev || (*rev != 0 && *rev != 1))
         return opError(kind, "attribute 'reverse' must be 0 or 1");
     }
+    return args;
+  }
+  if (kind == OpKind::Fusion) {
+    for (const Value *v : ops)
+      args.push_back(v->type());
     return args;
   }
   WEFT_CHECK(kind == OpKind::While, "regionArgTypes of an op without a region");
@@ -597,6 +615,8 @@ Expected<std::vector<Type>> inferResultTypes(OpKind k, std::span<Value *const> o
     return inferScan(ops, attrs, region);
   case OpKind::While:
     return inferWhile(ops, attrs, region);
+  case OpKind::Fusion:
+    return inferFusion(ops, region);
   case OpKind::Yield:
   case OpKind::Return:
     return Types{};

@@ -15,13 +15,13 @@
 namespace weft::ir {
 
 /// The result types of an op of `kind` with these operands and attributes. For ops with a
-/// declared result type (hasDeclaredResultType), `declared` holds it and is checked. For scan
-/// and while, `region` must hold the finished body (ending in yield).
+/// declared result type (hasDeclaredResultType), `declared` holds it and is checked. For scan,
+/// while and fusion, `region` must hold the finished body (ending in yield).
 Expected<std::vector<Type>> inferResultTypes(OpKind kind, std::span<Value *const> operands,
                                              const Attrs &attrs, std::span<const Type> declared,
                                              const Block *region);
 
-/// The argument types the body region of a scan or while must have.
+/// The argument types the body region of a scan, while or fusion must have.
 Expected<std::vector<Type>> regionArgTypes(OpKind kind, std::span<Value *const> operands,
                                            const Attrs &attrs);
 

@@ -39,8 +39,12 @@ inline bool isElementwise(OpKind k) {
 bool hasDeclaredResultType(OpKind k);
 /// yield and return.
 inline bool isTerminator(OpKind k) { return k == OpKind::Yield || k == OpKind::Return; }
-/// Ops with a body region (scan, while).
-inline bool hasRegion(OpKind k) { return k == OpKind::Scan || k == OpKind::While; }
+/// Ops with a body region (scan, while, fusion).
+inline bool hasRegion(OpKind k) {
+  return k == OpKind::Scan || k == OpKind::While || k == OpKind::Fusion;
+}
+/// Region ops whose body runs once per trip (scan, while); a fusion body runs once.
+inline bool isLoop(OpKind k) { return k == OpKind::Scan || k == OpKind::While; }
 /// Ops without side effects whose results depend only on operands and attributes, so that
 /// identical ones may be merged and unused ones removed. (random_* is pure: it is a function
 /// of its seed operand.)

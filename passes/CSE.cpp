@@ -15,6 +15,7 @@
 
 #include <string>
 #include <unordered_map>
+#include <utility>
 
 namespace weft::passes {
 namespace {
@@ -51,8 +52,12 @@ private:
       Op &op = *opPtr;
       remap_.remapOperands(op);
       if (ir::hasRegion(op.kind())) {
+        // A fusion body is isolated: it may not reuse an op from outside.
+        auto outer = op.kind() == ir::OpKind::Fusion ? std::exchange(scopes_, {}) : Scopes{};
         for (size_t r = 0; r < op.numRegions(); ++r)
           block(op.region(r));
+        if (op.kind() == ir::OpKind::Fusion)
+          scopes_ = std::move(outer);
         continue;
       }
       if (!ir::isPure(op.kind()) || op.numResults() == 0)
@@ -74,7 +79,8 @@ private:
     return nullptr;
   }
 
-  std::vector<std::unordered_map<std::string, Op *>> scopes_;
+  using Scopes = std::vector<std::unordered_map<std::string, Op *>>;
+  Scopes scopes_;
   ValueRemap remap_;
 };
 

@@ -52,7 +52,7 @@ public:
     for (auto &f : m.functions()) {
       std::vector<ir::Op *> loops;
       ir::walk(f->body(), [&](ir::Op &op) {
-        if (op.numRegions() > 0)
+        if (ir::isLoop(op.kind()))
           loops.push_back(&op);
       });
       for (auto it = loops.rbegin(); it != loops.rend(); ++it)

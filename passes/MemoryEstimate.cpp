@@ -39,8 +39,8 @@ public:
         frees.push_back({it == lastUse.end() ? index : it->second, *bytes});
       }
       int64_t inner = 0;
-      for (size_t r = 0; r < op->numRegions(); ++r) {
-        auto p = peak(op->region(r));
+      for (size_t r = 0; r < op->numRegions() && ir::isLoop(op->kind()); ++r) {
+        auto p = peak(op->region(r)); // a fusion body is one loop nest: it holds no buffers
         if (!p)
           return p.diag();
         inner = std::max(inner, *p);

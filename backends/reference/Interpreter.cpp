@@ -96,6 +96,13 @@ private:
       auto r = op.kind() == ir::OpKind::Scan ? runScan(op, xs, scope) : runWhile(op, xs, scope);
       WEFT_TRY(r.status());
       results = std::move(*r);
+    } else if (op.kind() == ir::OpKind::Fusion) { // the body, once, like a call
+      std::vector<Array> args;
+      for (const Array *x : xs)
+        args.push_back(*x);
+      auto r = runBody(op, scope, std::move(args));
+      WEFT_TRY(r.status());
+      results = std::move(*r);
     } else {
       auto r = detail::evalOp(op, xs, dims_);
       WEFT_TRY(r.status());

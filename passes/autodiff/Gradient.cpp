@@ -96,7 +96,7 @@ void propagateRegionOp(ir::Op &op, ActiveSet &active) {
 void propagate(ir::Block &block, ActiveSet &active) {
   for (auto &opPtr : block.ops()) {
     ir::Op &op = *opPtr;
-    if (ir::hasRegion(op.kind())) {
+    if (ir::isLoop(op.kind())) {
       propagateRegionOp(op, active);
       continue;
     }

@@ -208,6 +208,10 @@ Expected<Grads> vjpOp(ir::OpBuilder &b, ir::Op &op, const Grads &resultAdjoints,
                "as a scan over a maximum length with per-example lengths (a padded step "
                "contributes nothing), e.g. a teacher-forced decoder",
                op.loc());
+  if (op.kind() == OpKind::Fusion)
+    return err("autodiff: cannot differentiate a fused kernel; run autodiff before "
+               "fuse-elementwise (as the train pipeline does)",
+               op.loc());
   Value *g = resultAdjoints.empty() ? nullptr : resultAdjoints[0];
   Grads none(op.numOperands(), nullptr);
   if (!g)

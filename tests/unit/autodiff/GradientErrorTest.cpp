@@ -59,3 +59,18 @@ TEST_CASE("a while loop on the path to the loss is refused with what to use inst
   CHECK(msg.find("cannot differentiate through 'while'") != std::string::npos);
   CHECK(msg.find("scan over a maximum length") != std::string::npos);
 }
+
+TEST_CASE("a fused kernel on the path to the loss is refused: autodiff runs before fusion") {
+  const char *ir = R"(func @f(%x: tensor<2 x f64>) -> (tensor<f64>) {
+  %l = fusion %x {
+  ^body(%a: tensor<2 x f64>):
+    %t = tanh %a : tensor<2 x f64>
+    %s = reduce_sum %t {axes = [0]} : tensor<f64>
+    yield %s
+  } : tensor<f64>
+  return %l
+}
+)";
+  CHECK(gradError(ir, {"x"}) == "autodiff: cannot differentiate a fused kernel; run autodiff "
+                                "before fuse-elementwise (as the train pipeline does)");
+}

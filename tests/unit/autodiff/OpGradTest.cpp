@@ -188,7 +188,8 @@ TEST_CASE("stop_gradient: the loss is treated as constant in its operand") {
 
 TEST_CASE("every op kind has a gradient check or is not differentiable") {
   // Kinds with no gradient (integer or boolean results, producers, terminators), and kinds
-  // checked elsewhere: scan in ScanGradTest.cpp, while (an error) in GradientErrorTest.cpp.
+  // checked elsewhere: scan in ScanGradTest.cpp, while and fusion (errors) in
+  // GradientErrorTest.cpp.
   const std::set<OpKind> elsewhere = {OpKind::Not,          OpKind::Eq,
                                       OpKind::Ne,           OpKind::Lt,
                                       OpKind::Le,           OpKind::Gt,
@@ -197,8 +198,8 @@ TEST_CASE("every op kind has a gradient check or is not differentiable") {
                                       OpKind::Argmax,       OpKind::Constant,
                                       OpKind::Iota,         OpKind::RandomUniform,
                                       OpKind::RandomNormal, OpKind::Scan,
-                                      OpKind::While,        OpKind::Yield,
-                                      OpKind::Return};
+                                      OpKind::While,        OpKind::Fusion,
+                                      OpKind::Yield,        OpKind::Return};
   for (OpKind k : weft::ir::allOpKinds()) {
     CAPTURE(weft::ir::opName(k));
     CHECK((checkedKinds().count(k) + elsewhere.count(k)) == 1);

@@ -80,6 +80,25 @@ func @f(%xs: tensor<2 x 2 x f64>, %ys: tensor<2 x i32>, %w: tensor<2 x f64>) -> 
 )",
                 {f64({2, 2}, {1, 2, 3, 4}), i32({2}, {7, 8}), f64({2}, {10, 100})},
                 {f64({2, 2}, {10, 200, 30, 400}), i32({2}, {7, 8})}});
+  // x + bias, then sum over axis 1 and the max of (x + bias) * 2 over axis 1.
+  cs.push_back({"fusion: broadcast argument, splat constant, element result and reductions",
+                R"(
+func @f(%x: tensor<2 x 3 x f64>, %bias: tensor<3 x f64>) -> (tensor<2 x 3 x f64>, tensor<2 x f64>, tensor<2 x f64>) {
+  %y, %s, %m = fusion %x, %bias {
+  ^body(%a: tensor<2 x 3 x f64>, %b: tensor<3 x f64>):
+    %bb = broadcast %b {dims = [1]} : tensor<2 x 3 x f64>
+    %two = constant {value = [2.0]} : tensor<2 x 3 x f64>
+    %t = add %a, %bb : tensor<2 x 3 x f64>
+    %u = mul %t, %two : tensor<2 x 3 x f64>
+    %r = reduce_sum %t {axes = [1]} : tensor<2 x f64>
+    %q = reduce_max %u {axes = [1]} : tensor<2 x f64>
+    yield %t, %r, %q
+  } : tensor<2 x 3 x f64>, tensor<2 x f64>, tensor<2 x f64>
+  return %y, %s, %m
+}
+)",
+                {f64({2, 3}, {1, 2, 3, 4, 5, 6}), f64({3}, {10, 20, -30})},
+                {f64({2, 3}, {11, 22, -27, 14, 25, -24}), f64({2}, {6, 15}), f64({2}, {44, 50})}});
   // Limits 1, 3, 2: example 0 finishes after trip 0, example 2 after trip 1, example 1 after
   // trip 2; finished examples keep their carry and emit zeros; rows 3 and 4 never run.
   cs.push_back({"while: examples finish at different trips",
