@@ -27,6 +27,11 @@ std::unique_ptr<Pass> createDCEPass();
 /// elements. Elementwise and shape ops on splats give splats, symbolic shapes included.
 std::unique_ptr<Pass> createFoldConstantsPass();
 
+/// Groups elementwise ops over one shape (with splat constants, broadcasts into that shape
+/// and a trailing reduction) into `fusion` ops in kernel form (ir/Fusion.h), in scan and
+/// while bodies too. Run it after autodiff, which does not differentiate fusions.
+std::unique_ptr<Pass> createFuseElementwisePass();
+
 /// In scans that accumulate acc += p_t^T q_t (BPTT's weight gradients), stacks p and q and
 /// computes the sum after the loop as one GEMM over all time steps.
 std::unique_ptr<Pass> createHoistWeightGradientsPass();

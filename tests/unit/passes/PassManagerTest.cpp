@@ -74,7 +74,8 @@ TEST_CASE("an unknown pass name is an error listing the known passes, and adds n
   Status s = pm.addPipeline("cse,frobnicate");
   REQUIRE_FALSE(s.isOk());
   CHECK(s.message() == "unknown pass 'frobnicate' (known: autodiff, cse, dce, fold-constants, "
-                       "hoist-weight-gradients, licm, simplify, canonicalize, train)");
+                       "fuse-elementwise, hoist-weight-gradients, licm, simplify, canonicalize, "
+                       "train)");
   CHECK(pm.size() == 0);
 }
 

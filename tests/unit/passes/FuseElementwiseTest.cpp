@@ -1,0 +1,260 @@
+// fuse-elementwise: the reference interpreter computes the same bits before and after the
+// pass on seeded random inputs, the result verifies, and a second run changes nothing.
+#include "PassTestUtil.h"
+#include "backends/reference/Interpreter.h"
+#include "ir/Parser.h"
+#include "passes/PassManager.h"
+
+#include <cstring>
+#include <random>
+#include <sstream>
+#include <string>
+
+using namespace weft;
+using namespace weft::ir;
+using namespace weft::passes;
+using namespace weft::passes::test;
+
+namespace {
+
+/// Graphs to fuse, each with the number of fusions the pass must make.
+const char *kGraphs = R"(
+func @bias_tanh_exp(%x: tensor<B x 8 x f32>, %bias: tensor<8 x f32>) -> (tensor<B x 8 x f32>) {
+  %t = tanh %x : tensor<B x 8 x f32>
+  %bb = broadcast %bias {dims = [1]} : tensor<B x 8 x f32>
+  %s = add %t, %bb : tensor<B x 8 x f32>
+  %e = exp %s : tensor<B x 8 x f32>
+  return %e
+}
+
+func @softmax(%x: tensor<B x 8 x f32>) -> (tensor<B x 8 x f32>, tensor<B x f32>) {
+  %m = reduce_max %x {axes = [1]} : tensor<B x f32>
+  %mb = broadcast %m {dims = [0]} : tensor<B x 8 x f32>
+  %d = sub %x, %mb : tensor<B x 8 x f32>
+  %e = exp %d : tensor<B x 8 x f32>
+  %s = reduce_sum %e {axes = [1]} : tensor<B x f32>
+  %sb = broadcast %s {dims = [0]} : tensor<B x 8 x f32>
+  %y = div %e, %sb : tensor<B x 8 x f32>
+  %half = constant {value = [0.5]} : tensor<B x 8 x f32>
+  %h = mul %y, %half : tensor<B x 8 x f32>
+  %l = log %h : tensor<B x 8 x f32>
+  %n = reduce_mean %l {axes = [1]} : tensor<B x f32>
+  return %y, %n
+}
+
+func @second_result(%x: tensor<4 x 4 x f32>) -> (tensor<4 x 4 x f32>) {
+  %t = tanh %x : tensor<4 x 4 x f32>
+  %e = exp %t : tensor<4 x 4 x f32>
+  %m = matmul %e, %t : tensor<4 x 4 x f32>
+  %s = sigmoid %t : tensor<4 x 4 x f32>
+  %r = add %s, %m : tensor<4 x 4 x f32>
+  %q = mul %r, %r : tensor<4 x 4 x f32>
+  return %q
+}
+
+func @int_select(%a: tensor<B x 8 x i32>, %b: tensor<B x 8 x i32>, %k: tensor<8 x i32>) -> (tensor<B x 8 x i32>, tensor<B x 8 x i1>) {
+  %z = constant {value = [0]} : tensor<B x 8 x i32>
+  %lt = lt %a, %z : tensor<B x 8 x i1>
+  %n = neg %a : tensor<B x 8 x i32>
+  %abs = select %lt, %n, %a : tensor<B x 8 x i32>
+  %kb = broadcast %k {dims = [1]} : tensor<B x 8 x i32>
+  %s = add %abs, %kb : tensor<B x 8 x i32>
+  %big = gt %s, %b : tensor<B x 8 x i1>
+  %both = and %big, %lt : tensor<B x 8 x i1>
+  %r = max %s, %b : tensor<B x 8 x i32>
+  return %r, %both
+}
+
+func @mlp(%x: tensor<B x 6 x f32>, %w1: tensor<6 x 8 x f32>, %b1: tensor<8 x f32>, %w2: tensor<8 x 3 x f32>, %b2: tensor<3 x f32>) -> (tensor<B x 3 x f32>, tensor<f32>) {
+  %m1 = matmul %x, %w1 : tensor<B x 8 x f32>
+  %bb1 = broadcast %b1 {dims = [1]} : tensor<B x 8 x f32>
+  %a1 = add %m1, %bb1 : tensor<B x 8 x f32>
+  %h1 = relu %a1 : tensor<B x 8 x f32>
+  %m2 = matmul %h1, %w2 : tensor<B x 3 x f32>
+  %bb2 = broadcast %b2 {dims = [1]} : tensor<B x 3 x f32>
+  %a2 = add %m2, %bb2 : tensor<B x 3 x f32>
+  %y = tanh %a2 : tensor<B x 3 x f32>
+  %sq = mul %y, %y : tensor<B x 3 x f32>
+  %loss = reduce_sum %sq {axes = [0, 1]} : tensor<f32>
+  return %y, %loss
+}
+
+func @lstm(%xs: tensor<T x B x 3 x f32>, %h0: tensor<B x 4 x f32>, %c0: tensor<B x 4 x f32>, %wx: tensor<3 x 16 x f32>, %wh: tensor<4 x 16 x f32>, %bias: tensor<16 x f32>) -> (tensor<B x 4 x f32>, tensor<B x 4 x f32>, tensor<T x B x 4 x f32>) {
+  %hT, %cT, %hs = scan carry(%h0, %c0) over(%xs) {
+  ^body(%h: tensor<B x 4 x f32>, %c: tensor<B x 4 x f32>, %x: tensor<B x 3 x f32>):
+    %mx = matmul %x, %wx : tensor<B x 16 x f32>
+    %mh = matmul %h, %wh : tensor<B x 16 x f32>
+    %pre = add %mx, %mh : tensor<B x 16 x f32>
+    %bb = broadcast %bias {dims = [1]} : tensor<B x 16 x f32>
+    %gates = add %pre, %bb : tensor<B x 16 x f32>
+    %si = slice %gates {axis = 1, limit = 4, start = 0} : tensor<B x 4 x f32>
+    %sf = slice %gates {axis = 1, limit = 8, start = 4} : tensor<B x 4 x f32>
+    %sg = slice %gates {axis = 1, limit = 12, start = 8} : tensor<B x 4 x f32>
+    %so = slice %gates {axis = 1, limit = 16, start = 12} : tensor<B x 4 x f32>
+    %i = sigmoid %si : tensor<B x 4 x f32>
+    %f = sigmoid %sf : tensor<B x 4 x f32>
+    %g = tanh %sg : tensor<B x 4 x f32>
+    %fc = mul %f, %c : tensor<B x 4 x f32>
+    %ig = mul %i, %g : tensor<B x 4 x f32>
+    %c2 = add %fc, %ig : tensor<B x 4 x f32>
+    %o = sigmoid %so : tensor<B x 4 x f32>
+    %tc = tanh %c2 : tensor<B x 4 x f32>
+    %h2 = mul %o, %tc : tensor<B x 4 x f32>
+    yield %h2, %c2, %h2
+  } : tensor<B x 4 x f32>, tensor<B x 4 x f32>, tensor<T x B x 4 x f32>
+  %hsq = mul %hT, %hT : tensor<B x 4 x f32>
+  %out = add %hsq, %cT : tensor<B x 4 x f32>
+  return %out, %cT, %hs
+}
+)";
+
+struct Expect {
+  const char *function;
+  size_t fusions;
+};
+const Expect kExpected[] = {{"bias_tanh_exp", 1}, {"softmax", 2}, {"second_result", 2},
+                            {"int_select", 1},    {"mlp", 2},     {"lstm", 3}};
+
+const DimBindings kDims = {{"B", 3}, {"T", 5}};
+
+std::unique_ptr<Module> parse(const char *text) {
+  auto m = parseModule(text, "fuse.wir");
+  REQUIRE_MESSAGE(m.isOk(), m.diag().str());
+  return std::move(*m);
+}
+
+/// Seeded random inputs for `f`'s parameters: floats in [-2, 2], integers in [-5, 5], bools.
+std::vector<Array> randomInputs(const Function &f, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::vector<Array> inputs;
+  for (size_t p = 0; p < f.numParams(); ++p) {
+    const Type &t = f.param(p)->type();
+    std::vector<int64_t> shape;
+    for (const Dim &d : t.dims())
+      shape.push_back(*d.evaluate(kDims));
+    Array a(t.dtype(), shape);
+    for (int64_t i = 0; i < a.numel(); ++i) {
+      if (isFloat(t.dtype()))
+        a.setDouble(i, std::uniform_real_distribution<double>(-2.0, 2.0)(rng));
+      else if (t.dtype() == DType::I1)
+        a.setInt(i, std::uniform_int_distribution<int64_t>(0, 1)(rng));
+      else
+        a.setInt(i, std::uniform_int_distribution<int64_t>(-5, 5)(rng));
+    }
+    inputs.push_back(std::move(a));
+  }
+  return inputs;
+}
+
+bool sameBits(const Array &a, const Array &b) {
+  return a.dtype() == b.dtype() && a.shape() == b.shape() &&
+         std::memcmp(a.data(), b.data(), a.nbytes()) == 0;
+}
+
+/// Runs `before` and `after` on seeded random inputs and checks every result bit for bit.
+void checkSameResults(const Function &before, const Function &after) {
+  for (unsigned seed : {1u, 2u, 3u}) {
+    CAPTURE(seed);
+    std::vector<Array> inputs = randomInputs(before, seed);
+    auto want = reference::run(before, inputs);
+    auto got = reference::run(after, inputs);
+    REQUIRE_MESSAGE(want.isOk(), want.diag().str());
+    REQUIRE_MESSAGE(got.isOk(), got.diag().str());
+    REQUIRE(want->size() == got->size());
+    for (size_t i = 0; i < want->size(); ++i) {
+      CAPTURE(i);
+      CHECK(sameBits((*want)[i], (*got)[i]));
+    }
+  }
+}
+
+} // namespace
+
+TEST_CASE("fuse-elementwise keeps every result bit for bit on the reference interpreter") {
+  auto before = parse(kGraphs);
+  auto after = parse(kGraphs);
+  auto fuse = createFuseElementwisePass();
+  CHECK(runPass(*fuse, *after));
+  for (const Expect &e : kExpected) {
+    CAPTURE(e.function);
+    Function *f0 = before->function(e.function);
+    Function *f1 = after->function(e.function);
+    REQUIRE(f0);
+    REQUIRE(f1);
+    CHECK(countOps(*f1, OpKind::Fusion) == e.fusions);
+    checkSameResults(*f0, *f1);
+  }
+}
+
+TEST_CASE("fuse-elementwise keeps an LSTM's training gradients bit for bit") {
+  // An LSTM with a scalar loss; the train pipeline adds @lstm_loss_grad, whose backward scan
+  // is long elementwise code.
+  const char *text = R"(
+func @lstm_loss(%xs: tensor<T x B x 3 x f32>, %h0: tensor<B x 4 x f32>, %c0: tensor<B x 4 x f32>, %wx: tensor<3 x 16 x f32>, %wh: tensor<4 x 16 x f32>, %bias: tensor<16 x f32>) -> (tensor<f32>) {
+  %hT, %cT = scan carry(%h0, %c0) over(%xs) {
+  ^body(%h: tensor<B x 4 x f32>, %c: tensor<B x 4 x f32>, %x: tensor<B x 3 x f32>):
+    %mx = matmul %x, %wx : tensor<B x 16 x f32>
+    %mh = matmul %h, %wh : tensor<B x 16 x f32>
+    %pre = add %mx, %mh : tensor<B x 16 x f32>
+    %bb = broadcast %bias {dims = [1]} : tensor<B x 16 x f32>
+    %gates = add %pre, %bb : tensor<B x 16 x f32>
+    %si = slice %gates {axis = 1, limit = 4, start = 0} : tensor<B x 4 x f32>
+    %sf = slice %gates {axis = 1, limit = 8, start = 4} : tensor<B x 4 x f32>
+    %sg = slice %gates {axis = 1, limit = 12, start = 8} : tensor<B x 4 x f32>
+    %so = slice %gates {axis = 1, limit = 16, start = 12} : tensor<B x 4 x f32>
+    %i = sigmoid %si : tensor<B x 4 x f32>
+    %f = sigmoid %sf : tensor<B x 4 x f32>
+    %g = tanh %sg : tensor<B x 4 x f32>
+    %fc = mul %f, %c : tensor<B x 4 x f32>
+    %ig = mul %i, %g : tensor<B x 4 x f32>
+    %c2 = add %fc, %ig : tensor<B x 4 x f32>
+    %o = sigmoid %so : tensor<B x 4 x f32>
+    %tc = tanh %c2 : tensor<B x 4 x f32>
+    %h2 = mul %o, %tc : tensor<B x 4 x f32>
+    yield %h2, %c2
+  } : tensor<B x 4 x f32>, tensor<B x 4 x f32>
+  %sq = mul %hT, %hT : tensor<B x 4 x f32>
+  %loss = reduce_sum %sq {axes = [0, 1]} : tensor<f32>
+  return %loss
+}
+)";
+  auto before = parse(text);
+  std::ostringstream log;
+  PassManager pm(log);
+  REQUIRE(pm.addPipeline("train").isOk());
+  Status trained = pm.run(*before);
+  REQUIRE_MESSAGE(trained.isOk(), trained.message());
+  auto after = parse(print(*before).c_str());
+  auto fuse = createFuseElementwisePass();
+  CHECK(runPass(*fuse, *after));
+  Function *grad = after->function("lstm_loss_grad");
+  REQUIRE(grad);
+  CHECK(countOps(*grad, OpKind::Fusion) >= 4);
+  checkSameResults(*before->function("lstm_loss_grad"), *grad);
+}
+
+TEST_CASE("fuse-elementwise changes nothing the second time") {
+  auto m = parse(kGraphs);
+  auto fuse = createFuseElementwisePass();
+  REQUIRE(runPass(*fuse, *m));
+  std::string once = print(*m);
+  CHECK_FALSE(runPass(*fuse, *m));
+  CHECK(print(*m) == once);
+}
+
+TEST_CASE("fuse-elementwise leaves a lone op and a graph without elementwise chains alone") {
+  auto m = parse(R"(
+func @f(%x: tensor<4 x 4 x f32>, %w: tensor<4 x 4 x f32>) -> (tensor<4 x 4 x f32>, tensor<4 x f32>) {
+  %two = constant {value = [2.0]} : tensor<4 x 4 x f32>
+  %y = mul %x, %two : tensor<4 x 4 x f32>
+  %m = matmul %y, %w : tensor<4 x 4 x f32>
+  %t = transpose %m {perm = [1, 0]} : tensor<4 x 4 x f32>
+  %s = reduce_sum %t {axes = [1]} : tensor<4 x f32>
+  return %m, %s
+}
+)");
+  std::string original = print(*m);
+  auto fuse = createFuseElementwisePass();
+  CHECK_FALSE(runPass(*fuse, *m));
+  CHECK(print(*m) == original);
+}
