@@ -7,6 +7,8 @@
 //===----------------------------------------------------------------------===//
 #include "runtime/Aot.h"
 
+#include "runtime/MemoryPlan.h"
+
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -17,6 +19,10 @@
 #include <vector>
 
 namespace {
+
+using weft::Expected;
+using weft::MemoryPlan;
+using weft::PlanSlot;
 
 constexpr int64_t kUnbound = -1;
 
@@ -32,6 +38,27 @@ const char *dtypeStr(int32_t t) {
 
 int64_t elementBytes(int32_t t) {
   return t == WEFT_AOT_F64 || t == WEFT_AOT_I64 ? 8 : t == WEFT_AOT_I1 ? 1 : 4;
+}
+
+/// The slots the caller provides: parameters and results.
+std::vector<bool> providedSlots(const weft_aot_function &f) {
+  std::vector<bool> provided(f.n_slots, false);
+  for (size_t i = 0; i < f.n_params; ++i)
+    provided[f.param_slots[i]] = true;
+  for (size_t r = 0; r < f.n_results; ++r)
+    provided[f.result_slots[r]] = true;
+  return provided;
+}
+
+/// Where the slots the caller does not provide go in the arena (runtime/MemoryPlan.h).
+Expected<MemoryPlan> arenaPlan(const weft_aot_function &f, const std::vector<int64_t> &slotBytes,
+                               const std::vector<bool> &provided) {
+  std::vector<PlanSlot> slots(f.n_slots);
+  for (size_t s = 0; s < f.n_slots; ++s)
+    slots[s] = {static_cast<size_t>(slotBytes[s]),
+                {f.slots[s].live_first, f.slots[s].live_last},
+                !provided[s]};
+  return weft::planMemory(slots);
 }
 
 class Call {
@@ -221,13 +248,13 @@ public:
       bufs[s] = out[r].data;
       provided[s] = true;
     }
-    size_t total = 0;
-    std::vector<size_t> offsets(f_.n_slots, 0);
-    for (size_t s = 0; s < f_.n_slots; ++s)
-      if (!provided[s]) {
-        offsets[s] = total;
-        total += (static_cast<size_t>(slotBytes[s]) + 63) / 64 * 64;
-      }
+    auto plan = arenaPlan(f_, slotBytes, provided);
+    if (!plan) {
+      fail = bad(plan.diag().message);
+      return fail.code;
+    }
+    size_t total = plan->total;
+    const std::vector<size_t> &offsets = plan->offsets;
     std::byte *arena = nullptr;
     if (total) {
       arena = new (std::align_val_t(64), std::nothrow) std::byte[total];
@@ -338,6 +365,29 @@ extern "C" int64_t weft_aot_slot_bytes(const weft_aot_function *fn, int32_t slot
     return -1;
   try {
     return bare.bytes(slot);
+  } catch (const std::bad_alloc &) {
+    return -1;
+  }
+}
+
+extern "C" int64_t weft_aot_arena_bytes(const weft_aot_function *fn, const int64_t *dims) {
+  if (!fn || (!dims && fn->n_symbols))
+    return -1;
+  try {
+    weft_aot_function noParams = *fn;
+    noParams.n_params = 0;
+    Call bare(noParams);
+    Failure fail{WEFT_AOT_OK, {}};
+    if (!bare.bind(dims, nullptr, 0, fail))
+      return -1;
+    std::vector<int64_t> slotBytes(fn->n_slots);
+    for (size_t s = 0; s < fn->n_slots; ++s)
+      if ((slotBytes[s] = bare.bytes(static_cast<int32_t>(s))) < 0)
+        return -1;
+    auto plan = arenaPlan(*fn, slotBytes, providedSlots(*fn));
+    if (!plan || plan->total > static_cast<size_t>(INT64_MAX))
+      return -1;
+    return static_cast<int64_t>(plan->total);
   } catch (const std::bad_alloc &) {
     return -1;
   }

@@ -8,9 +8,11 @@
 // nothing of LLVM.
 //
 // weft_aot_call binds symbolic dims from the input shapes, checks every input
-// and output (null pointers, dtypes, shapes, buffer sizes), allocates the
-// scratch buffers (64-byte aligned), calls the generated code and turns a
-// run-time fault into a message. It returns 0 on success; otherwise a
+// and output (null pointers, dtypes, shapes, buffer sizes), allocates one
+// scratch arena in which buffers with disjoint live ranges share bytes (the
+// JIT's memory plan, runtime/MemoryPlan.h, computed per call; 64-byte
+// aligned; weft_aot_arena_bytes gives its size), calls the generated code and
+// turns a run-time fault into a message. It returns 0 on success; otherwise a
 // WEFT_AOT_* code and a message in `err` (truncated to err_len, always
 // terminated when err_len > 0).
 //
@@ -59,11 +61,14 @@ typedef struct weft_aot_dim {
   int32_t n_syms;
 } weft_aot_dim;
 
-/* One buffer slot: a tensor of `rank` dims dims[first_dim ..] with elements of `dtype`. */
+/* One buffer slot: a tensor of `rank` dims dims[first_dim ..] with elements of `dtype`,
+   holding a value from program position live_first to live_last (both included). */
 typedef struct weft_aot_slot {
   int32_t dtype;
   int32_t rank;
   int32_t first_dim;
+  int32_t live_first;
+  int32_t live_last;
 } weft_aot_slot;
 
 /* An op that can fault: its name, its source location ("" when unknown), what it indexes. */
@@ -125,6 +130,11 @@ int weft_aot_call_dims(const weft_aot_function *fn, const int64_t *dims, const v
 /* Bytes of slot `slot` of `fn` under `dims` (fn->n_symbols values), or -1 when a size is
    negative or overflows. */
 int64_t weft_aot_slot_bytes(const weft_aot_function *fn, int32_t slot, const int64_t *dims);
+
+/* Bytes of the scratch arena weft_aot_call allocates for `fn` under `dims` (fn->n_symbols
+   values; parameters and results are the caller's, not in it), or -1 when a size is negative
+   or overflows. */
+int64_t weft_aot_arena_bytes(const weft_aot_function *fn, const int64_t *dims);
 
 #ifdef __cplusplus
 }

@@ -1,7 +1,7 @@
 //===- backends/cpu/AotHeader.cpp - the C header of an AOT-compiled module -===//
 //
 // Free of LLVM. Writes, per function, the static tables runtime/Aot.h reads
-// (slots, dims, symbols, fault sites) and a typed wrapper over
+// (slots with their live ranges, dims, symbols, fault sites) and a typed wrapper over
 // weft_aot_call_dims whose comment gives every buffer's size.
 //
 //===----------------------------------------------------------------------===//
@@ -76,9 +76,10 @@ void writeFunction(std::string &h, const ir::Function &f, const FunctionPlan &p)
   std::string pre = "weft_" + id + "_";
   std::vector<std::string> slots, dims, dimSyms, symbols, params, paramNames, results, resultNames,
       sites;
-  for (const ir::Type &t : p.slots) {
-    slots.push_back(
-        fmt::format("{{{}, {}, {}}}", static_cast<int>(t.dtype()), t.rank(), dims.size()));
+  for (size_t s = 0; s < p.slots.size(); ++s) {
+    const ir::Type &t = p.slots[s];
+    slots.push_back(fmt::format("{{{}, {}, {}, {}, {}}}", static_cast<int>(t.dtype()), t.rank(),
+                                dims.size(), p.lives[s].first, p.lives[s].last));
     for (const ir::Dim &d : t.dims()) {
       dims.push_back(fmt::format("{{{}, {}, {}}}", d.coeff(), dimSyms.size(), d.symbols().size()));
       for (const std::string &s : d.symbols()) {
@@ -120,7 +121,9 @@ void writeFunction(std::string &h, const ir::Function &f, const FunctionPlan &p)
   auto ref = [&](const char *table, bool nonEmpty) {
     return nonEmpty ? pre + table : std::string("NULL");
   };
-  h += fmt::format("\n/* Describes @{} to weft_aot_call. */\n", f.name());
+  h += fmt::format("\n/* Describes @{} to weft_aot_call. weft_aot_arena_bytes(&{}fn, dims) gives "
+                   "the bytes of scratch a call allocates. */\n",
+                   f.name(), pre);
   h += fmt::format("static const weft_aot_function {}fn = {{\n", pre);
   h += fmt::format("    {}, {},\n", quote(f.name()), p.symbol);
   h += fmt::format("    {}, {},\n", symbols.size(), ref("symbols", !symbols.empty()));

@@ -13,8 +13,16 @@
 //   record (code, op id, three details) that run() turns into a message.
 // - The C++ side (Executable.cpp, no LLVM) binds symbols from input shapes as
 //   the interpreter does, checks inputs, sizes every slot, and allocates one
-//   64-byte-aligned arena per call (planBuffers() is the seam for a real
-//   memory plan). Returned values are written straight into result Arrays.
+//   arena per call. Returned values are written straight into result Arrays.
+// - Memory plan: codegen numbers the ops in pre-order (a scan/while spans its
+//   body; Liveness.h) and gives every slot a live range: from the op that
+//   makes it to the last use of the values it holds, a use inside a loop of a
+//   value from outside counting at the loop's end; scratch lives through its
+//   op. At call time runtime/MemoryPlan.h packs the slots (greedy by size,
+//   64-byte aligned) so that only slots with disjoint ranges share bytes; the
+//   plan is cached per bound dims. An elementwise op writes in place into an
+//   operand of the same byte size that dies there and owns its slot
+//   (Emitter::resultBuffer). AOT binaries plan the same way (runtime/Aot.h).
 // - Each op lowers to a loop nest over its output, row-major with the
 //   innermost loop contiguous, so LLVM's loop vectorizer can take it. f32
 //   stays f32 (llvm intrinsics, libm for tanh/erf); float sums accumulate in
@@ -32,7 +40,7 @@
 // - The generated code is pure and every buffer belongs to one call, so one
 //   Executable may be run from several threads at once.
 //
-// Not yet: fusion, memory planning, threading outside matmul.
+// Not yet: fusion, threading outside matmul.
 //
 //===----------------------------------------------------------------------===//
 #pragma once
@@ -59,6 +67,13 @@ struct CompileOptions {
 
 struct CompiledFunctions;
 
+/// The scratch arena of one call; parameters and returned values are the caller's, not in it.
+struct MemoryReport {
+  size_t arenaBytes = 0;     ///< as planned: buffers with disjoint live ranges share bytes
+  size_t unplannedBytes = 0; ///< one 64-byte-aligned range per buffer
+  size_t buffers = 0;        ///< buffers in the arena
+};
+
 /// Native code for the functions of one module. Thread-safe: run() is const and pure.
 class Executable {
 public:
@@ -72,6 +87,9 @@ public:
   /// symbol or a run-time fault (index out of range, integer division by zero) is an error.
   Expected<std::vector<Array>> run(std::string_view function, std::span<const Array> inputs,
                                    const ir::DimBindings &dims = {}) const;
+
+  /// The arena run() allocates for `function` when `dims` binds every symbol of its buffers.
+  Expected<MemoryReport> memoryPlan(std::string_view function, const ir::DimBindings &dims) const;
 
   /// Wall time compile() took (codegen, optimization and machine code), in milliseconds.
   double compileMillis() const;

@@ -69,11 +69,48 @@ Value *Emitter::numel(const ir::Type &t) { return dim(t.numElements()); }
 Value *Emitter::newBuffer(const ir::Type &t) {
   int slot = static_cast<int>(plan.slots.size());
   plan.slots.push_back(t);
+  const LiveRange *span = currentOp ? liveness->span(*currentOp) : nullptr;
+  plan.lives.push_back(span ? *span : LiveRange{0, std::max(0, liveness->end() - 1)});
+  slotMaker.push_back(span ? currentOp : nullptr);
   llvm::IRBuilder<> eb(entry->getTerminator());
   Value *p = eb.CreateInBoundsGEP(eb.getPtrTy(), bufsArg, c64(slot));
   Value *data = eb.CreateAlignedLoad(eb.getPtrTy(), p, llvm::Align(8), fmt::format("buf{}", slot));
   slotOfPtr[data] = slot;
   return data;
+}
+
+/// Bytes of a buffer of type `t` as a formula of the symbols.
+static ir::Dim byteSize(const ir::Type &t) {
+  return t.numElements() * ir::Dim(dtypeBytes(t.dtype()));
+}
+
+Value *Emitter::resultBuffer(const ir::Op &op, size_t result,
+                             std::span<const ir::Value *const> sameIndexOperands) {
+  const ir::Value *r = op.result(result);
+  const LiveRange *at = liveness->span(op);
+  // A returned value goes to the caller's array, so its slot must be its own.
+  bool mayReuse = at && at->first == at->last && !returned.count(r);
+  for (const ir::Value *x : mayReuse ? sameIndexOperands : std::span<const ir::Value *const>{}) {
+    // Only an op result that dies here and owns its slot: not a parameter, a loop's carry or
+    // emit (a scan/while result), a body argument or a step of a sequence.
+    const ir::Op *def = x->definingOp();
+    if (!def || ir::isLoop(def->kind()) || returned.count(x) || liveness->lastUse(x) != at->last)
+      continue;
+    auto it = slotOfPtr.find(ptr(x));
+    if (it == slotOfPtr.end())
+      continue;
+    int slot = it->second;
+    auto held = slotHolder.find(slot);
+    if (held != slotHolder.end() ? held->second != x : slotMaker[slot] != def)
+      continue;
+    if (!(byteSize(plan.slots[slot]) == byteSize(r->type())))
+      continue;
+    slotHolder[slot] = r;
+    return ptr(x);
+  }
+  Value *buf = newBuffer(r->type());
+  slotHolder[slotOfPtr.at(buf)] = r;
+  return buf;
 }
 
 Value *Emitter::ptr(const ir::Value *v) {
@@ -316,7 +353,7 @@ Value *Emitter::scalarOp(const ir::Op &op, DType in, Values xs, Value *i, int si
 
 Status Emitter::emitElementwise(const ir::Op &op) {
   const ir::Type &rt = op.result()->type();
-  Value *out = newBuffer(rt);
+  Value *out = resultBuffer(op, 0, op.operands());
   ptrs[op.result()] = out;
   Values ins;
   for (ir::Value *v : op.operands())
@@ -549,7 +586,11 @@ Status Emitter::emitBlockOps(const ir::Block &block) {
   for (const auto &op : block.ops()) {
     if (ir::isTerminator(op->kind()))
       return {};
-    WEFT_TRY(emitOp(*op));
+    // Buffers made while emitting `op` (results, scratch) start as its span.
+    const ir::Op *outer = std::exchange(currentOp, op.get());
+    Status s = emitOp(*op);
+    currentOp = outer;
+    WEFT_TRY(s);
   }
   return err("cpu backend: block does not end with a terminator");
 }
@@ -569,6 +610,7 @@ Status Emitter::emit(const ir::Function &f) {
   b.SetInsertPoint(entry);
   b.CreateBr(start);
   b.SetInsertPoint(start);
+  liveness.emplace(f);
   for (size_t i = 0; i < f.numParams(); ++i) {
     Value *p = newBuffer(f.param(i)->type());
     ptrs[f.param(i)] = p;
@@ -577,11 +619,18 @@ Status Emitter::emit(const ir::Function &f) {
   const ir::Op *ret = f.returnOp();
   if (!ret)
     return err(fmt::format("function @{} has no return", f.name()));
+  returned.insert(ret->operands().begin(), ret->operands().end());
   WEFT_TRY(emitBlockOps(f.body()));
   for (ir::Value *v : ret->operands()) {
     auto it = slotOfPtr.find(ptr(v));
     WEFT_CHECK(it != slotOfPtr.end(), "cpu codegen: returned value has no slot");
     plan.resultSlots.push_back(it->second);
+  }
+  // A slot lives on to the last use of every value it holds.
+  for (const auto &[v, p] : ptrs) {
+    auto it = slotOfPtr.find(p);
+    if (it != slotOfPtr.end())
+      plan.lives[it->second].last = std::max(plan.lives[it->second].last, liveness->lastUse(v));
   }
   b.CreateRetVoid();
   return {};

@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 #pragma once
 
+#include "backends/cpu/Liveness.h"
 #include "backends/cpu/Plan.h"
 
 #include <llvm/IR/IRBuilder.h>
@@ -16,7 +17,10 @@
 
 #include <functional>
 #include <map>
+#include <optional>
+#include <span>
 #include <unordered_map>
+#include <unordered_set>
 
 namespace weft::cpu {
 
@@ -43,8 +47,15 @@ public:
   llvm::Value *dim(const ir::Dim &d);
   Values shape(const ir::Type &t);
   llvm::Value *numel(const ir::Type &t);
-  /// A fresh buffer slot of type `t`; its data pointer.
+  /// A fresh buffer slot of type `t`; its data pointer. Its live range starts as the span of
+  /// the op being emitted (scratch lives through that op); emit() extends it to the last use of
+  /// every value whose pointer it holds.
   llvm::Value *newBuffer(const ir::Type &t);
+  /// Where `op` writes result `result`: the buffer of an operand from `sameIndexOperands` that
+  /// dies at `op` and may be overwritten (in place), else a new buffer. `op` must read element i
+  /// of each such operand only at flat index i of the result, and before writing that element.
+  llvm::Value *resultBuffer(const ir::Op &op, size_t result,
+                            std::span<const ir::Value *const> sameIndexOperands);
   /// The data pointer of `v`.
   llvm::Value *ptr(const ir::Value *v);
   /// A new entry-block stack slot of type `t` (promoted to a register by mem2reg).
@@ -98,6 +109,13 @@ public:
   std::unordered_map<const ir::Value *, llvm::Value *> ptrs;
   std::map<std::string, llvm::Value *, std::less<>> symValues;
   std::unordered_map<const llvm::Value *, int> slotOfPtr;
+  // Memory planning (EmitCore.cpp): program positions, the op being emitted, and per slot the
+  // op that made it and the value it holds after an in-place reuse.
+  std::optional<Liveness> liveness;
+  const ir::Op *currentOp = nullptr;
+  std::vector<const ir::Op *> slotMaker;
+  std::unordered_map<int, const ir::Value *> slotHolder;
+  std::unordered_set<const ir::Value *> returned;
 
 private:
   /// Copies `rows` rows of `rowBytes` from `src` to `dst` where `active(row)` holds.

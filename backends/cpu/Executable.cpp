@@ -1,8 +1,9 @@
 //===- backends/cpu/Executable.cpp - binding inputs and calling native code ===//
 //
 // Free of LLVM. Binds symbols from input shapes (as the interpreter does),
-// sizes every buffer slot, allocates a per-call arena and calls the entry
-// point, then turns a fault in the status record into a message.
+// sizes every buffer slot, places the slots in a per-call arena by the memory
+// plan for those sizes (computed once per shape and cached) and calls the
+// entry point, then turns a fault in the status record into a message.
 //
 //===----------------------------------------------------------------------===//
 #include "backends/cpu/Plan.h"
@@ -12,8 +13,8 @@
 
 #include <cstring>
 #include <limits>
-#include <map>
 #include <new>
+#include <set>
 
 namespace weft::cpu {
 namespace {
@@ -33,34 +34,50 @@ Expected<size_t> slotBytes(const ir::Type &t, const ir::DimBindings &dims) {
   return static_cast<size_t>(n);
 }
 
-/// The arena layout of one call: a byte offset per slot (or none for slots the caller
-/// provides). Every slot gets its own 64-byte-aligned range; this is the seam for a memory plan
-/// that reuses space between buffers whose lifetimes do not overlap.
-struct BufferPlan {
-  std::vector<size_t> offsets;
-  size_t total = 0;
-};
+/// The slots the caller provides: parameters and returned values.
+std::vector<bool> providedSlots(const FunctionPlan &p) {
+  std::vector<bool> provided(p.slots.size(), false);
+  for (int s : p.paramSlots)
+    provided[s] = true;
+  for (int s : p.resultSlots)
+    provided[s] = true;
+  return provided;
+}
 
-constexpr size_t kNoOffset = std::numeric_limits<size_t>::max();
-
-Expected<BufferPlan> planBuffers(const FunctionPlan &p, const std::vector<bool> &provided,
-                                 const ir::DimBindings &dims) {
-  BufferPlan plan;
-  for (size_t s = 0; s < p.slots.size(); ++s) {
-    if (provided[s]) {
-      plan.offsets.push_back(kNoOffset);
-      continue;
-    }
-    auto bytes = slotBytes(p.slots[s], dims);
-    WEFT_TRY(bytes.status());
-    plan.offsets.push_back(plan.total);
-    plan.total += (*bytes + 63) / 64 * 64;
+/// The arena layout of a call under `dims`: slots whose live ranges are disjoint share bytes
+/// (runtime/MemoryPlan.h). Cached per value of the symbols the slot types name.
+Expected<std::shared_ptr<const MemoryPlan>> arenaPlan(const FunctionPlan &p,
+                                                      const ir::DimBindings &dims) {
+  std::vector<int64_t> key;
+  for (const std::string &sym : p.sizeSymbols) {
+    auto it = dims.find(sym);
+    key.push_back(it == dims.end() ? -1 : it->second); // unbound: slotBytes says which
   }
-  return plan;
+  return p.planCache->get(key, [&]() -> Expected<MemoryPlan> {
+    std::vector<bool> provided = providedSlots(p);
+    std::vector<PlanSlot> slots(p.slots.size());
+    for (size_t s = 0; s < p.slots.size(); ++s) {
+      slots[s].live = p.lives[s];
+      slots[s].inArena = !provided[s];
+      if (provided[s])
+        continue;
+      auto bytes = slotBytes(p.slots[s], dims);
+      WEFT_TRY(bytes.status());
+      slots[s].bytes = *bytes;
+    }
+    return planMemory(slots);
+  });
+}
+
+const FunctionPlan *findFunction(const CompiledFunctions &impl, std::string_view name) {
+  for (const FunctionPlan &f : impl.functions)
+    if (f.signature.name == name)
+      return &f;
+  return nullptr;
 }
 
 struct ArenaFree {
-  void operator()(std::byte *p) const { ::operator delete[](p, std::align_val_t(64)); }
+  void operator()(std::byte *p) const { ::operator delete[](p, std::align_val_t(kArenaAlign)); }
 };
 
 Diag faultMessage(const FunctionPlan &p, const int64_t *st) {
@@ -94,18 +111,36 @@ Diag faultMessage(const FunctionPlan &p, const int64_t *st) {
 
 } // namespace
 
-Executable::Executable(std::unique_ptr<CompiledFunctions> impl) : impl_(std::move(impl)) {}
+Executable::Executable(std::unique_ptr<CompiledFunctions> impl) : impl_(std::move(impl)) {
+  for (FunctionPlan &p : impl_->functions) {
+    std::set<std::string> syms;
+    for (const ir::Type &t : p.slots)
+      for (const ir::Dim &d : t.dims())
+        syms.insert(d.symbols().begin(), d.symbols().end());
+    p.sizeSymbols.assign(syms.begin(), syms.end());
+  }
+}
 Executable::~Executable() = default;
 
 double Executable::compileMillis() const { return impl_->compileMillis; }
 
+Expected<MemoryReport> Executable::memoryPlan(std::string_view function,
+                                              const ir::DimBindings &dims) const {
+  const FunctionPlan *p = findFunction(*impl_, function);
+  if (!p)
+    return err(fmt::format("no function @{} in the compiled module", function));
+  auto plan = arenaPlan(*p, dims);
+  WEFT_TRY(plan.status());
+  MemoryReport r{(*plan)->total, (*plan)->unplanned, 0};
+  for (size_t off : (*plan)->offsets)
+    r.buffers += off != kNotInArena;
+  return r;
+}
+
 Expected<std::vector<Array>> Executable::run(std::string_view function,
                                              std::span<const Array> inputs,
                                              const ir::DimBindings &dims) const {
-  const FunctionPlan *p = nullptr;
-  for (const FunctionPlan &f : impl_->functions)
-    if (f.signature.name == function)
-      p = &f;
+  const FunctionPlan *p = findFunction(*impl_, function);
   if (!p)
     return err(fmt::format("no function @{} in the compiled module", function));
   auto bound = ir::bindInputs(p->signature, inputs, dims);
@@ -142,13 +177,14 @@ Expected<std::vector<Array>> Executable::run(std::string_view function,
     bufs[s] = results.back().data();
     provided[s] = true;
   }
-  auto plan = planBuffers(*p, provided, *bound);
+  auto plan = arenaPlan(*p, *bound);
   WEFT_TRY(plan.status());
+  const MemoryPlan &mp = **plan;
   std::unique_ptr<std::byte[], ArenaFree> arena(
-      plan->total ? new (std::align_val_t(64)) std::byte[plan->total] : nullptr);
+      mp.total ? new (std::align_val_t(kArenaAlign)) std::byte[mp.total] : nullptr);
   for (size_t s = 0; s < bufs.size(); ++s)
-    if (plan->offsets[s] != kNoOffset)
-      bufs[s] = arena.get() + plan->offsets[s];
+    if (mp.offsets[s] != kNotInArena)
+      bufs[s] = arena.get() + mp.offsets[s];
 
   int64_t status[kStatusWords] = {};
   p->entry(bufs.data(), dimValues.data(), status);

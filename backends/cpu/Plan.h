@@ -1,14 +1,16 @@
 //===- backends/cpu/Plan.h - what run() needs to call generated code -------===//
 //
 // Internal to the CPU backend and free of LLVM: codegen fills a FunctionPlan
-// (buffer slots, symbols, fault sites); Executable::run sizes the slots under
-// the bound dims, allocates them and calls the entry point.
+// (buffer slots with their live ranges, symbols, fault sites); Executable::run
+// sizes the slots under the bound dims, places them in one arena with the
+// memory planner (runtime/MemoryPlan.h) and calls the entry point.
 //
 //===----------------------------------------------------------------------===//
 #pragma once
 
 #include "backends/cpu/CpuBackend.h"
 #include "ir/Signature.h"
+#include "runtime/MemoryPlan.h"
 
 #include <cstdint>
 #include <memory>
@@ -44,10 +46,15 @@ struct FunctionPlan {
   std::string symbol;               // weft_<name>
   std::vector<std::string> symbols; // dims[i] is the value of symbols[i]
   std::vector<ir::Type> slots;      // one buffer per slot, sized from its type
+  std::vector<LiveRange> lives;     // the program positions over which slot i holds a value
   std::vector<int> paramSlots;      // the slot of parameter i
   std::vector<int> resultSlots;     // the slot holding returned value i
   std::vector<FaultSite> faultSites;
   EntryFn entry = nullptr;
+  /// The symbols slot types name (Executable fills it): the key of the plan cache.
+  std::vector<std::string> sizeSymbols;
+  /// The arena plans of recent calls, by the values of `sizeSymbols`.
+  std::shared_ptr<MemoryPlanCache> planCache = std::make_shared<MemoryPlanCache>();
 };
 
 struct CompiledFunctions {

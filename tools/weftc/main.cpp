@@ -1,18 +1,22 @@
 //===- tools/weftc/main.cpp - ahead-of-time compile a .wir file -----------===//
 //
 //   weftc model.wir -o model.o --header model.h [--cpu=native|x86-64-v3]
+//   weftc model.wir --report-memory --bind T=100 --bind B=32
 //
 // Writes an object file with weft_<name>_entry for every function and a C
 // header that describes them to runtime/Aot.h and declares typed wrappers.
+// --report-memory prints each function's scratch arena under the bound dims.
 // Errors print as `weftc: <message>` and exit 1.
 //
 //===----------------------------------------------------------------------===//
 #include "backends/cpu/Aot.h"
+#include "backends/cpu/CpuBackend.h"
 #include "ir/Parser.h"
 
 #include <fmt/format.h>
 
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 #include <fstream>
 #include <iostream>
@@ -34,12 +38,17 @@ options:
   --cpu=NAME            native (the default: this machine) or an LLVM CPU such as x86-64-v3
   --features=LIST       extra target features, e.g. +avx2,-fma
   --runtime-include=P   the path the header includes runtime/Aot.h by (default runtime/Aot.h)
+  --report-memory       print each function's per-call scratch arena (planned, and one range
+                        per buffer) instead of writing files; needs every dim bound
+  --bind NAME=N         the value of symbolic dim NAME for --report-memory (repeatable)
   --help                show this text
 )";
 
 struct Options {
   std::string input;
   cpu::AotOptions aot;
+  bool reportMemory = false;
+  ir::DimBindings binds;
   bool help = false;
 };
 
@@ -61,6 +70,22 @@ Expected<Options> parseArgs(int argc, char **argv) {
     std::string *target = nullptr;
     if (a == "--help" || a == "-h") {
       o.help = true;
+      continue;
+    }
+    if (a == "--report-memory") {
+      o.reportMemory = true;
+      continue;
+    }
+    if (is("--bind")) {
+      auto v = value("--bind");
+      WEFT_TRY(v.status());
+      size_t eq = v->find('=');
+      int64_t n = 0;
+      const char *end = v->data() + v->size();
+      if (eq == std::string::npos || eq == 0 ||
+          std::from_chars(v->data() + eq + 1, end, n).ptr != end || eq + 1 == v->size() || n < 0)
+        return err(fmt::format("--bind expects NAME=N with N >= 0, got '{}'", *v));
+      o.binds[v->substr(0, eq)] = n;
       continue;
     }
     if (is("-o"))
@@ -90,11 +115,30 @@ Expected<Options> parseArgs(int argc, char **argv) {
     return o;
   if (o.input.empty())
     return err("no input file (see --help)");
+  if (o.reportMemory)
+    return o;
   if (o.aot.objectPath.empty())
     return err("no object file: pass -o FILE");
   if (o.aot.headerPath.empty())
     return err("no header file: pass --header FILE");
   return o;
+}
+
+/// Prints, per function, the scratch arena a call allocates under `dims`.
+Status reportMemory(const ir::Module &m, const ir::DimBindings &dims) {
+  auto exe = cpu::compile(m);
+  WEFT_TRY(exe.status());
+  for (const auto &f : m.functions()) {
+    auto r = (*exe)->memoryPlan(f->name(), dims);
+    if (!r)
+      return err(fmt::format("@{}: {}", f->name(), r.diag().message));
+    double saved =
+        r->unplannedBytes ? 100.0 * (1.0 - double(r->arenaBytes) / r->unplannedBytes) : 0;
+    std::cout << fmt::format("@{}: arena {} bytes for {} buffers (one range each: {} bytes, "
+                             "{:.1f}% saved)\n",
+                             f->name(), r->arenaBytes, r->buffers, r->unplannedBytes, saved);
+  }
+  return {};
 }
 
 Status run(const Options &o) {
@@ -107,6 +151,8 @@ Status run(const Options &o) {
   WEFT_TRY(m.status());
   if ((*m)->functions().empty())
     return err(fmt::format("{} has no functions", o.input));
+  if (o.reportMemory)
+    return reportMemory(**m, o.binds);
   return cpu::compileToObject(**m, o.aot);
 }
 

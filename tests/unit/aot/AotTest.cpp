@@ -34,8 +34,10 @@ void addEntry(void *const *bufs, const int64_t *dims, int64_t *status) {
     out[i] = x[i] + y[i] * scratch[i];
 }
 
-const weft_aot_slot kSlots[] = {
-    {WEFT_AOT_F32, 1, 0}, {WEFT_AOT_F32, 1, 1}, {WEFT_AOT_F32, 1, 2}, {WEFT_AOT_F32, 1, 3}};
+const weft_aot_slot kSlots[] = {{WEFT_AOT_F32, 1, 0, 0, 1},
+                                {WEFT_AOT_F32, 1, 1, 0, 1},
+                                {WEFT_AOT_F32, 1, 2, 0, 1},
+                                {WEFT_AOT_F32, 1, 3, 0, 0}};
 const weft_aot_dim kDims[] = {{1, 0, 1}, {1, 0, 1}, {1, 0, 1}, {2, 0, 1}};
 const int32_t kDimSyms[] = {0};
 const char *const kSymbols[] = {"N"};
