@@ -203,11 +203,14 @@ int Emitter::faultSite(const ir::Op &op, std::string what) {
 
 void Emitter::fault(Value *cond, Fault f, int site, Value *a, Value *b2, Value *c) {
   ifThen(cond, [&] {
-    Value *first = b.CreateICmpEQ(b.CreateLoad(i64Ty(), statusArg), c64(0));
-    ifThen(first, [&] {
-      Value *words[kStatusWords] = {c64(static_cast<int64_t>(f)), c64(site), a ? a : c64(0),
-                                    b2 ? b2 : c64(0), c ? c : c64(0)};
-      for (int w = 0; w < kStatusWords; ++w)
+    // The first fault wins, also between the threads of a parallel kernel: claim word 0.
+    Value *claim = b.CreateAtomicCmpXchg(statusArg, c64(0), c64(static_cast<int64_t>(f)),
+                                         llvm::MaybeAlign(8), llvm::AtomicOrdering::Monotonic,
+                                         llvm::AtomicOrdering::Monotonic);
+    ifThen(b.CreateExtractValue(claim, 1), [&] {
+      Value *words[kStatusWords] = {nullptr, c64(site), a ? a : c64(0), b2 ? b2 : c64(0),
+                                    c ? c : c64(0)};
+      for (int w = 1; w < kStatusWords; ++w)
         b.CreateStore(words[w], b.CreateInBoundsGEP(i64Ty(), statusArg, c64(w)));
     });
   });
@@ -358,24 +361,29 @@ Status Emitter::emitElementwise(const ir::Op &op) {
   Values ins;
   for (ir::Value *v : op.operands())
     ins.push_back(ptr(v));
-  DType in = op.operand(op.kind() == OpKind::Select ? 1 : 0)->type().dtype();
-  int site = -1;
-  if (op.kind() == OpKind::Div && isInteger(in))
-    site = faultSite(op, op.operand(0)->type().str());
+  int site = elementwiseFaultSite(op);
   forLoop(numel(rt), [&](Value *i) {
     Values xs;
     for (size_t j = 0; j < ins.size(); ++j)
       xs.push_back(load(ins[j], op.operand(j)->type().dtype(), i));
-    Value *r;
-    if (op.kind() == OpKind::Select)
-      r = b.CreateSelect(xs[0], xs[1], xs[2]);
-    else if (op.kind() == OpKind::Cast)
-      r = convert(xs[0], in, rt.dtype());
-    else
-      r = scalarOp(op, in, xs, i, site);
-    store(r, out, rt.dtype(), i);
+    store(elementwiseScalar(op, xs, i, site), out, rt.dtype(), i);
   });
   return {};
+}
+
+int Emitter::elementwiseFaultSite(const ir::Op &op) {
+  if (op.kind() == OpKind::Div && isInteger(op.operand(0)->type().dtype()))
+    return faultSite(op, op.operand(0)->type().str());
+  return -1;
+}
+
+Value *Emitter::elementwiseScalar(const ir::Op &op, const Values &xs, Value *i, int site) {
+  DType in = op.operand(op.kind() == OpKind::Select ? 1 : 0)->type().dtype();
+  if (op.kind() == OpKind::Select)
+    return b.CreateSelect(xs[0], xs[1], xs[2]);
+  if (op.kind() == OpKind::Cast)
+    return convert(xs[0], in, op.result()->type().dtype());
+  return scalarOp(op, in, xs, i, site);
 }
 
 // ---------------------------------------------------------------------------
@@ -577,6 +585,8 @@ Status Emitter::emitOp(const ir::Op &op) {
     return emitScan(op);
   case OpKind::While:
     return emitWhile(op);
+  case OpKind::Fusion:
+    return emitFusion(op);
   default:
     return err(fmt::format("cpu backend: op {} is not supported here", op.name()), op.loc());
   }

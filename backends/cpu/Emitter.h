@@ -87,6 +87,11 @@ public:
   Status emitOp(const ir::Op &op);
   // --- op families ---
   Status emitElementwise(const ir::Op &op); // EmitCore.cpp
+  /// One element of an elementwise op on scalars `xs` at flat index `i` (for fault details).
+  llvm::Value *elementwiseScalar(const ir::Op &op, const Values &xs, llvm::Value *i, int site);
+  /// The fault site of an elementwise op that can fault (integer div), else -1.
+  int elementwiseFaultSite(const ir::Op &op);
+  Status emitFusion(const ir::Op &op); // EmitFusion.cpp
   llvm::Value *scalarOp(const ir::Op &op, DType in, Values xs, llvm::Value *i, int site);
   llvm::Value *convert(llvm::Value *x, DType from, DType to);
   Status emitScan(const ir::Op &op);    // EmitCore.cpp

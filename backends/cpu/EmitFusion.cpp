@@ -1,0 +1,378 @@
+//===- backends/cpu/EmitFusion.cpp - a fusion op as one loop nest ----------===//
+//
+// A fusion (ir/Fusion.h) becomes an outlined kernel `void (ptr ctx, i64 begin,
+// i64 end)` over rows of its iteration domain, called directly when the work
+// is small and through weft_parallel_for otherwise:
+//
+//   - without reductions, a row is the last domain axis (a rank-1 domain is
+//     cut into rows of kRowChunk elements), so the inner loop is contiguous and
+//     the loop vectorizer can take it;
+//   - with reductions, a row is one element of the kept axes and the inner
+//     loop nest runs over the reduced axes in row-major order, accumulating as
+//     the standalone reduce ops do (float sums in double), so results are the
+//     interpreter's and do not depend on how rows are split among threads.
+//
+// Body values are scalars in registers: no buffer exists for them. A broadcast
+// reads its argument at the index its `dims` map gives; a splat constant is a
+// constant. Only the yielded values are stored.
+//
+//===----------------------------------------------------------------------===//
+#include "backends/cpu/Emitter.h"
+#include "ir/Fusion.h"
+
+#include <fmt/format.h>
+
+#include <limits>
+#include <unordered_map>
+
+namespace weft::cpu::detail {
+
+using ir::OpKind;
+using llvm::Value;
+
+namespace {
+
+/// Rows of a rank-1 domain without reductions hold this many elements.
+constexpr int64_t kRowChunk = 4096;
+/// Below this much work (domain elements x body ops) a fusion runs on the calling thread.
+constexpr int64_t kParallelWork = int64_t{1} << 17;
+/// A parallel chunk holds about this much work.
+constexpr int64_t kGrainWork = int64_t{1} << 15;
+
+bool isReduction(OpKind k) { return ir::opCategory(k) == ir::OpCategory::Reduce; }
+
+double splatValue(const ir::Op &op) {
+  const ir::Attr &v = op.attrs().at("value");
+  if (const auto *d = std::get_if<std::vector<double>>(&v))
+    return d->front();
+  return static_cast<double>(std::get<std::vector<int64_t>>(v).front());
+}
+
+} // namespace
+
+/// Emits one fusion op; see the file comment.
+class FusionEmitter {
+public:
+  FusionEmitter(Emitter &e, const ir::Op &op, const ir::FusionForm &form)
+      : e(e), b(e.b), op(op), body(op.region()), form(form) {
+    int64_t rank = static_cast<int64_t>(form.domain.size());
+    reduced.assign(static_cast<size_t>(rank), false);
+    for (int64_t a : form.reduceAxes)
+      reduced[static_cast<size_t>(a)] = true;
+    for (int64_t a = 0; a < rank; ++a) {
+      bool inner = form.hasReduction ? reduced[static_cast<size_t>(a)] : a == rank - 1;
+      (inner ? innerAxes : outerAxes).push_back(a);
+    }
+    chunkRows = !form.hasReduction && rank == 1;
+  }
+
+  Status emit() {
+    const ir::Op &yield = *body.back();
+    Values outs;
+    for (size_t i = 0; i < op.numResults(); ++i) {
+      Value *buf = e.newBuffer(op.result(i)->type());
+      e.ptrs[op.result(i)] = buf;
+      outs.push_back(buf);
+    }
+    // Context: operand pointers, result pointers, dims, status.
+    Values fields;
+    for (const ir::Value *v : op.operands())
+      fields.push_back(e.ptr(v));
+    for (Value *o : outs)
+      fields.push_back(o);
+    fields.push_back(e.dimsArg);
+    fields.push_back(e.statusArg);
+    for (const auto &inner : body.ops())
+      if (inner->kind() == OpKind::ReduceMax || inner->kind() == OpKind::ReduceMin)
+        checkNotEmpty(*inner);
+
+    Values dom = domainShape();
+    Value *rows = rowCount(dom);
+    llvm::Function *kernel = emitKernel(yield, fields.size());
+    auto *ctxTy = llvm::ArrayType::get(b.getPtrTy(), fields.size());
+    Value *ctx;
+    {
+      llvm::IRBuilder<> eb(&e.entry->front());
+      ctx = eb.CreateAlloca(ctxTy);
+    }
+    for (size_t f = 0; f < fields.size(); ++f)
+      b.CreateStore(fields[f], b.CreateConstInBoundsGEP2_64(ctxTy, ctx, 0, f));
+
+    int64_t opsPerElement = std::max<int64_t>(1, static_cast<int64_t>(body.ops().size()) - 1);
+    Value *work = b.CreateMul(e.numel(ir::Type(form.domain, DType::F32)), e.c64(opsPerElement));
+    Value *perRow =
+        b.CreateSDiv(work, b.CreateSelect(b.CreateICmpSGT(rows, e.c64(0)), rows, e.c64(1)));
+    Value *grain = b.CreateSDiv(
+        e.c64(kGrainWork), b.CreateSelect(b.CreateICmpSGT(perRow, e.c64(0)), perRow, e.c64(1)));
+    grain = b.CreateSelect(b.CreateICmpSLT(grain, e.c64(1)), e.c64(1), grain);
+    Value *parallel =
+        b.CreateAnd(b.CreateICmpSGE(work, e.c64(kParallelWork)), b.CreateICmpSGT(rows, grain));
+    auto *par = llvm::BasicBlock::Create(e.ctx, "fusion.parallel", e.fn);
+    auto *serial = llvm::BasicBlock::Create(e.ctx, "fusion.serial", e.fn);
+    auto *done = llvm::BasicBlock::Create(e.ctx, "fusion.done", e.fn);
+    b.CreateCondBr(parallel, par, serial);
+    b.SetInsertPoint(par);
+    b.CreateCall(parallelFor(), {kernel, ctx, rows, grain});
+    b.CreateBr(done);
+    b.SetInsertPoint(serial);
+    b.CreateCall(kernel, {ctx, e.c64(0), rows});
+    b.CreateBr(done);
+    b.SetInsertPoint(done);
+    return {};
+  }
+
+private:
+  Values domainShape() {
+    Values s;
+    for (const ir::Dim &d : form.domain)
+      s.push_back(e.dim(d));
+    return s;
+  }
+
+  /// Rows of the domain: the product of the outer axes, or chunks of a rank-1 domain.
+  Value *rowCount(const Values &dom) {
+    if (chunkRows)
+      return b.CreateUDiv(b.CreateAdd(dom[0], e.c64(kRowChunk - 1)), e.c64(kRowChunk));
+    Value *n = e.c64(1);
+    for (int64_t a : outerAxes)
+      n = b.CreateMul(n, dom[static_cast<size_t>(a)]);
+    return n;
+  }
+
+  /// reduce_max/min over an empty axis has no value: the same fault as the standalone op.
+  void checkNotEmpty(const ir::Op &r) {
+    Value *count = e.c64(1), *outN = e.c64(1);
+    for (size_t a = 0; a < form.domain.size(); ++a)
+      (reduced[a] ? count : outN) = b.CreateMul(reduced[a] ? count : outN, e.dim(form.domain[a]));
+    int site = e.faultSite(r, r.operand(0)->type().str());
+    e.fault(b.CreateAnd(b.CreateICmpEQ(count, e.c64(0)), b.CreateICmpSGT(outN, e.c64(0))),
+            Fault::EmptyReduce, site, nullptr, nullptr, nullptr);
+  }
+
+  llvm::FunctionCallee parallelFor() {
+    auto *ptrTy = b.getPtrTy();
+    auto *fty = llvm::FunctionType::get(b.getVoidTy(), {ptrTy, ptrTy, e.i64Ty(), e.i64Ty()}, false);
+    return e.mod.getOrInsertFunction("weft_parallel_for", fty);
+  }
+
+  /// The outlined kernel. The emitter's per-function state (function, entry block, dims and
+  /// status pointers, loaded symbols) is switched to the kernel while it is written.
+  llvm::Function *emitKernel(const ir::Op &yield, size_t numFields) {
+    auto *ptrTy = b.getPtrTy();
+    auto *fty = llvm::FunctionType::get(b.getVoidTy(), {ptrTy, e.i64Ty(), e.i64Ty()}, false);
+    auto *kernel = llvm::Function::Create(fty, llvm::Function::InternalLinkage,
+                                          e.fn->getName() + ".fusion", e.mod);
+    kernel->setDoesNotThrow();
+    kernel->addParamAttr(0, llvm::Attribute::NoAlias);
+    llvm::IRBuilderBase::InsertPointGuard guard(b);
+    auto saved = std::make_tuple(e.fn, e.entry, e.dimsArg, e.statusArg, std::move(e.symValues));
+    e.symValues.clear();
+    e.fn = kernel;
+    e.entry = llvm::BasicBlock::Create(e.ctx, "entry", kernel);
+    auto *start = llvm::BasicBlock::Create(e.ctx, "start", kernel);
+    b.SetInsertPoint(e.entry);
+    b.CreateBr(start);
+    b.SetInsertPoint(e.entry->getTerminator());
+    auto *ctxTy = llvm::ArrayType::get(ptrTy, numFields);
+    Values fields;
+    for (size_t f = 0; f < numFields; ++f)
+      fields.push_back(b.CreateLoad(
+          ptrTy, b.CreateConstInBoundsGEP2_64(ctxTy, kernel->getArg(0), 0, f), "field"));
+    e.dimsArg = fields[numFields - 2];
+    e.statusArg = fields[numFields - 1];
+    b.SetInsertPoint(start);
+    for (size_t i = 0; i < op.numOperands(); ++i)
+      args[body.arg(i)] = fields[i];
+    outPtrs.assign(fields.begin() + static_cast<ptrdiff_t>(op.numOperands()),
+                   fields.begin() + static_cast<ptrdiff_t>(op.numOperands() + op.numResults()));
+
+    Value *begin = kernel->getArg(1), *end = kernel->getArg(2);
+    Values dom = domainShape();
+    e.forLoop(b.CreateSub(end, begin), [&](Value *i) { row(yield, dom, b.CreateAdd(begin, i)); });
+    b.CreateRetVoid();
+    std::tie(e.fn, e.entry, e.dimsArg, e.statusArg, e.symValues) = std::move(saved);
+    return kernel;
+  }
+
+  /// One row: its outer coordinates, the inner loop nest, then the reductions' results.
+  void row(const ir::Op &yield, const Values &dom, Value *r) {
+    Values coord(dom.size(), nullptr);
+    Value *rest = r;
+    for (auto it = outerAxes.rbegin(); it != outerAxes.rend(); ++it) {
+      Value *extent = dom[static_cast<size_t>(*it)];
+      coord[static_cast<size_t>(*it)] = b.CreateURem(rest, extent);
+      rest = b.CreateUDiv(rest, extent);
+    }
+    Values innerExtents;
+    Value *chunkStart = nullptr;
+    if (chunkRows) {
+      chunkStart = b.CreateMul(r, e.c64(kRowChunk));
+      Value *left = b.CreateSub(dom[0], chunkStart);
+      innerExtents.push_back(
+          b.CreateSelect(b.CreateICmpSLT(left, e.c64(kRowChunk)), left, e.c64(kRowChunk)));
+    } else {
+      for (int64_t a : innerAxes)
+        innerExtents.push_back(dom[static_cast<size_t>(a)]);
+    }
+    // Reduction accumulators, fresh for each row.
+    accs.clear();
+    for (const auto &inner : body.ops())
+      if (isReduction(inner->kind()))
+        accs[inner.get()] = e.local(accType(*inner), initValue(*inner));
+    e.loopNest(innerExtents, [&](const Values &idx) {
+      for (size_t j = 0; j < innerAxes.size(); ++j)
+        coord[static_cast<size_t>(innerAxes[j])] =
+            chunkRows ? b.CreateAdd(chunkStart, idx[j]) : idx[j];
+      element(yield, dom, coord);
+    });
+    for (size_t y = 0; y < yield.numOperands(); ++y) {
+      const ir::Op *def = yield.operand(y)->definingOp();
+      if (!isReduction(def->kind()))
+        continue;
+      DType dt = def->result()->type().dtype();
+      Value *a = b.CreateLoad(accType(*def), accs.at(def));
+      if (def->kind() == OpKind::ReduceMean) {
+        Value *count = e.c64(1);
+        for (int64_t ax : innerAxes)
+          count = b.CreateMul(count, dom[static_cast<size_t>(ax)]);
+        a = b.CreateFDiv(a, b.CreateSIToFP(count, b.getDoubleTy()));
+      }
+      if (dt == DType::F32 && a->getType()->isDoubleTy())
+        a = b.CreateFPTrunc(a, b.getFloatTy());
+      e.store(a, outPtrs[y], dt, r);
+    }
+  }
+
+  /// The body at one element of the domain.
+  void element(const ir::Op &yield, const Values &dom, const Values &coord) {
+    Value *flat = e.flatIndex(coord, dom);
+    std::unordered_map<const ir::Value *, Value *> val;
+    for (const auto &innerPtr : body.ops()) {
+      const ir::Op &inner = *innerPtr;
+      if (&inner == &yield)
+        break;
+      OpKind k = inner.kind();
+      DType dt = inner.result()->type().dtype();
+      if (k == OpKind::Constant) {
+        val[inner.result()] = constant(dt, splatValue(inner));
+      } else if (k == OpKind::Broadcast) {
+        val[inner.result()] = broadcastLoad(inner, coord);
+      } else if (isReduction(k)) {
+        accumulate(inner, operand(val, inner.operand(0), flat));
+      } else {
+        Values xs;
+        for (const ir::Value *v : inner.operands())
+          xs.push_back(operand(val, v, flat));
+        auto site = sites.find(&inner);
+        if (site == sites.end())
+          site = sites.emplace(&inner, e.elementwiseFaultSite(inner)).first;
+        val[inner.result()] = e.elementwiseScalar(inner, xs, flat, site->second);
+      }
+    }
+    for (size_t y = 0; y < yield.numOperands(); ++y) {
+      const ir::Value *v = yield.operand(y);
+      if (!isReduction(v->definingOp()->kind()))
+        e.store(val.at(v), outPtrs[y], v->type().dtype(), flat);
+    }
+  }
+
+  /// A value of the body at this element: computed, or loaded from a domain-shaped argument.
+  Value *operand(std::unordered_map<const ir::Value *, Value *> &val, const ir::Value *v,
+                 Value *flat) {
+    if (auto it = val.find(v); it != val.end())
+      return it->second;
+    Value *x = e.load(args.at(v), v->type().dtype(), flat);
+    val[v] = x;
+    return x;
+  }
+
+  /// broadcast {dims}: argument axis i is domain axis dims[i]; a static size-1 axis repeats.
+  Value *broadcastLoad(const ir::Op &bc, const Values &coord) {
+    const ir::Value *src = bc.operand(0);
+    const ir::Type &st = src->type();
+    const auto &dims = bc.attrs().at("dims");
+    const auto &axes = std::get<std::vector<int64_t>>(dims);
+    Value *index = e.c64(0);
+    for (int64_t i = 0; i < st.rank(); ++i) {
+      bool one = st.dim(i).isStatic() && st.dim(i).size() == 1;
+      index =
+          b.CreateAdd(b.CreateMul(index, e.dim(st.dim(i))),
+                      one ? e.c64(0) : coord[static_cast<size_t>(axes[static_cast<size_t>(i)])]);
+    }
+    return e.load(args.at(src), st.dtype(), index);
+  }
+
+  Value *constant(DType dt, double v) {
+    llvm::Type *t = e.scalarTy(dt);
+    if (isFloat(dt))
+      return llvm::ConstantFP::get(t, v);
+    return llvm::ConstantInt::get(t, static_cast<uint64_t>(static_cast<int64_t>(v)), true);
+  }
+
+  /// Float sums accumulate in double, as reduce_sum/reduce_mean do on their own.
+  llvm::Type *accType(const ir::Op &r) {
+    DType dt = r.result()->type().dtype();
+    bool sum = r.kind() == OpKind::ReduceSum || r.kind() == OpKind::ReduceMean;
+    return sum && isFloat(dt) ? b.getDoubleTy() : e.scalarTy(dt);
+  }
+
+  Value *initValue(const ir::Op &r) {
+    DType dt = r.result()->type().dtype();
+    llvm::Type *t = accType(r);
+    OpKind k = r.kind();
+    if (k == OpKind::ReduceSum || k == OpKind::ReduceMean)
+      return isFloat(dt) ? llvm::ConstantFP::get(t, 0.0) : llvm::ConstantInt::get(t, 0);
+    bool isMax = k == OpKind::ReduceMax;
+    if (isFloat(dt))
+      return llvm::ConstantFP::getInfinity(t, /*Negative=*/isMax);
+    if (dt == DType::I32)
+      return b.getInt32(static_cast<uint32_t>(isMax ? std::numeric_limits<int32_t>::min()
+                                                    : std::numeric_limits<int32_t>::max()));
+    return e.c64(isMax ? std::numeric_limits<int64_t>::min() : std::numeric_limits<int64_t>::max());
+  }
+
+  void accumulate(const ir::Op &r, Value *v) {
+    Value *slot = accs.at(&r);
+    llvm::Type *t = accType(r);
+    Value *a = b.CreateLoad(t, slot);
+    OpKind k = r.kind();
+    Value *next;
+    if (k == OpKind::ReduceSum || k == OpKind::ReduceMean) {
+      if (t->isDoubleTy())
+        next = b.CreateFAdd(a, v->getType()->isFloatTy() ? b.CreateFPExt(v, t) : v);
+      else
+        next = b.CreateAdd(a, v);
+    } else if (t->isFloatingPointTy()) { // the first NaN wins; a strictly better value replaces
+      bool isMax = k == OpKind::ReduceMax;
+      next = b.CreateSelect(
+          b.CreateAnd(b.CreateFCmpORD(a, a), isMax ? b.CreateFCmpUGT(v, a) : b.CreateFCmpULT(v, a)),
+          v, a);
+    } else {
+      next = b.CreateSelect(k == OpKind::ReduceMax ? b.CreateICmpSGT(v, a) : b.CreateICmpSLT(v, a),
+                            v, a);
+    }
+    b.CreateStore(next, slot);
+  }
+
+  Emitter &e;
+  llvm::IRBuilder<> &b;
+  const ir::Op &op;
+  const ir::Block &body;
+  const ir::FusionForm &form;
+  std::vector<bool> reduced;
+  std::vector<int64_t> outerAxes, innerAxes;
+  bool chunkRows = false;
+  std::unordered_map<const ir::Value *, Value *> args; // body argument -> its data in the kernel
+  Values outPtrs;
+  std::unordered_map<const ir::Op *, Value *> accs;
+  std::unordered_map<const ir::Op *, int> sites;
+};
+
+Status Emitter::emitFusion(const ir::Op &op) {
+  auto form = ir::fusionForm(op.region());
+  if (!form)
+    return Diag{form.diag().message, op.loc()};
+  return FusionEmitter(*this, op, *form).emit();
+}
+
+} // namespace weft::cpu::detail
