@@ -10,8 +10,9 @@
 //     (domain: that operand's shape);
 //   - the group pulls in, transitively, the producers of its operands that
 //     are elementwise over the domain and whose other users all come after
-//     the root; splat constants and broadcasts into the domain are copied in
-//     (a broadcast's source becomes an operand), whoever else uses them;
+//     the root; splat constants and broadcasts into the domain, of this block
+//     or an enclosing one, are copied in (a broadcast's source becomes an
+//     operand), whoever else uses them;
 //   - a group with fewer than two elementwise or reduction ops is left alone.
 //
 // The fusion reads what its ops read from outside, yields the root and every
@@ -131,12 +132,15 @@ public:
           continue; // a broadcast's source is a fusion argument; constants read nothing
         for (Value *v : m->operands()) {
           Op *p = v->definingOp();
-          if (!p || p->parentBlock() != &block_ || g.contains(p))
+          if (!p || g.contains(p))
             continue;
+          // Copies may come from an enclosing block too: LICM hoists splat constants and
+          // broadcasts out of loop bodies, and a copy reads the small source (or nothing)
+          // instead of a domain-sized buffer on every trip.
           if (isCopyable(*p, g.domain)) {
             g.add(p, /*copy=*/true);
             grew = true;
-          } else if (canMove(*p, g)) {
+          } else if (p->parentBlock() == &block_ && canMove(*p, g)) {
             g.add(p, /*copy=*/false);
             grew = true;
           }
@@ -175,9 +179,14 @@ private:
 /// stands for each member value used outside the group.
 Status emitFusion(const Group &g, const BlockIndex &index,
                   std::unordered_map<Value *, Value *> &replace) {
+  // Program order; copies from an enclosing block (no position here) read nothing of the
+  // group, so they go first.
+  auto position = [&](Op *op) {
+    auto it = index.pos.find(op);
+    return it == index.pos.end() ? -1 : static_cast<ptrdiff_t>(it->second);
+  };
   std::vector<Op *> ops = g.order;
-  std::sort(ops.begin(), ops.end(),
-            [&](Op *a, Op *b) { return index.pos.at(a) < index.pos.at(b); });
+  std::stable_sort(ops.begin(), ops.end(), [&](Op *a, Op *b) { return position(a) < position(b); });
 
   std::vector<Value *> operands, results;
   std::unordered_set<Value *> seen;
@@ -254,6 +263,8 @@ Expected<bool> fuseBlock(Block &block) {
   for (const Group &g : groups)
     copied.insert(g.copies.begin(), g.copies.end());
   for (Op *c : copied) {
+    if (c->parentBlock() != &block)
+      continue; // an enclosing block's op; DCE removes it once nothing uses it
     const auto &users = index.usersOf(c->result());
     if (std::all_of(users.begin(), users.end(), [&](Op *u) { return grouped.count(u) != 0; }))
       dead.push_back(c);
