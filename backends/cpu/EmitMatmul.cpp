@@ -5,7 +5,8 @@
 //   for each batch:
 //     for jc in N by NC:                 B block of KC x NC, packed in NR-wide strips
 //       for pc in K by KC:
-//         pack B[pc:pc+kc, jc:jc+nc] into Bp (strip s: kc rows of NR, zero-padded)
+//         weft_parallel_for over strips s: pack B[pc:pc+kc, jc:jc+nc] into Bp (strip s:
+//           kc rows of NR, zero-padded)
 //         weft_parallel_for over tasks (ic in M by MC) x (column group of nc, NB wide):
 //           pack A[ic:ic+mc, pc:pc+kc] into Ap (panel p: kc columns of MR, zero-padded)
 //           for jr in the group by NR, ir in mc by MR:
@@ -16,7 +17,8 @@
 // W is the host's vector width in elements (from the host CPU features: 512-bit with
 // AVX-512F, else 256-bit with AVX, else 128-bit). Bp is a scratch slot; Ap and the edge tile
 // live on the stack of the outlined task body (one per running task). All are sized at compile
-// time; where M, N or K are static and small the blocks shrink to fit them. Each task writes
+// time; where M, N or K are static and small the blocks shrink to fit them (M into equal blocks,
+// so that tasks are balanced). Each task writes
 // its own tile of C and the k blocks stay serial, so results are bit-identical for any thread
 // count. The sum over k is accumulated in the element type, in a different order than the
 // interpreter's (k ascending per block, fused multiply-adds).
@@ -76,18 +78,23 @@ public:
     NB = NR * 16;
     if (Kd.isStatic())
       KC = std::max<int64_t>(1, std::min(KC, Kd.size()));
-    if (Md.isStatic())
-      MC = std::max<int64_t>(MR, std::min(MC, roundUp(Md.size(), MR)));
+    if (Md.isStatic()) { // equal M blocks, so that parallel tasks are balanced
+      int64_t blocksM = (Md.size() + MC - 1) / MC;
+      MC = std::max<int64_t>(
+          MR, roundUp((Md.size() + blocksM - 1) / std::max<int64_t>(blocksM, 1), MR));
+    }
     if (Nd.isStatic())
       NC = std::max<int64_t>(NR, std::min(NC, roundUp(Nd.size(), NR)));
     if (W * esz == 64)
       e.fn->addFnAttr("min-legal-vector-width", "512");
     Bp = e.newBuffer(ir::Type({KC * NC}, dt));
     llvm::Function *body = emitTileBody();
-    Value *ctx = nullptr;
+    llvm::Function *packBody = emitPackBody();
+    Value *ctx = nullptr, *packCtx = nullptr;
     {
       llvm::IRBuilder<> eb(&e.entry->front());
       ctx = eb.CreateAlloca(ctxTy);
+      packCtx = eb.CreateAlloca(packCtxTy);
     }
 
     e.forLoop(batch, [&](Value *bi) {
@@ -96,12 +103,25 @@ public:
       Value *Cb = at(C, mul(bi, mul(M, N)));
       blocks(N, NC, [&](Value *jc, Value *nc) {
         blocks(K, KC, [&](Value *pc, Value *kc) {
-          packB(Bb, N, pc, kc, jc, nc);
           // Tasks: M blocks x column groups of this B block, each on its own output tile.
           Value *nIc = ceilDiv(M, c64(MC));
           Value *nJg = ceilDiv(nc, c64(NB));
           Value *gw = mul(ceilDiv(ceilDiv(nc, nJg), c64(NR)), c64(NR));
-          Value *fields[] = {Ab, Bp, Cb, M, K, N, pc, kc, jc, nc, nJg, gw};
+          // With one M block every strip of B serves one task, which packs its own strips
+          // (no barrier, and they are hot when used). Otherwise strips are shared: they are
+          // packed first, in parallel too (serial packing would idle the other threads).
+          Value *packInTask = b.CreateICmpEQ(nIc, c64(1));
+          e.ifThen(b.CreateNot(packInTask), [&] {
+            Value *packFields[] = {Bb, Bp, N, pc, kc, jc, nc};
+            for (unsigned f = 0; f < std::size(packFields); ++f)
+              b.CreateStore(packFields[f], b.CreateStructGEP(packCtxTy, packCtx, f));
+            Value *strips = ceilDiv(nc, c64(NR));
+            Value *packGrain = b.CreateSDiv(c64(kGrainPack), mul(kc, c64(NR)));
+            packGrain = b.CreateSelect(b.CreateICmpSLT(packGrain, c64(1)), c64(1), packGrain);
+            b.CreateCall(parallelFor(), {packBody, packCtx, strips, packGrain});
+          });
+          Value *fields[] = {Ab, Bp, Cb, M,   K,  N,  pc,
+                             kc, jc, nc, nJg, gw, Bb, b.CreateZExt(packInTask, e.i64Ty())};
           for (unsigned f = 0; f < std::size(fields); ++f)
             b.CreateStore(fields[f], b.CreateStructGEP(ctxTy, ctx, f));
           Value *work = mul(c64(MC), mul(gw, kc));
@@ -123,6 +143,44 @@ private:
 
   /// Multiply-adds a task should hold at least (chunks of smaller tasks are grouped).
   static constexpr int64_t kGrainWork = int64_t{1} << 18;
+  /// Elements of B a packing task should copy at least.
+  static constexpr int64_t kGrainPack = int64_t{1} << 15;
+
+  /// The outlined packing body `void (ptr ctx, i64 begin, i64 end)`: packs strips
+  /// [begin, end) of the B block (packStrip); each strip is written by one task.
+  llvm::Function *emitPackBody() {
+    auto *ptrTy = b.getPtrTy();
+    packCtxTy = llvm::StructType::get(
+        e.ctx, {ptrTy, ptrTy, e.i64Ty(), e.i64Ty(), e.i64Ty(), e.i64Ty(), e.i64Ty()});
+    auto *fty = llvm::FunctionType::get(b.getVoidTy(), {ptrTy, e.i64Ty(), e.i64Ty()}, false);
+    auto *body = llvm::Function::Create(fty, llvm::Function::InternalLinkage,
+                                        e.fn->getName() + ".packb", e.mod);
+    body->setDoesNotThrow();
+    body->addParamAttr(0, llvm::Attribute::NoAlias);
+    llvm::IRBuilderBase::InsertPointGuard guard(b);
+    llvm::Function *outerFn = e.fn;
+    llvm::BasicBlock *outerEntry = e.entry;
+    Value *outerBp = Bp;
+    e.fn = body;
+    e.entry = llvm::BasicBlock::Create(e.ctx, "entry", body);
+    b.SetInsertPoint(e.entry);
+    Value *ctx = body->getArg(0), *begin = body->getArg(1), *end = body->getArg(2);
+    auto field = [&](unsigned f) {
+      return b.CreateLoad(packCtxTy->getElementType(f), b.CreateStructGEP(packCtxTy, ctx, f));
+    };
+    Value *Bsrc = field(0), *N = field(2), *pc = field(3), *kc = field(4), *jc = field(5),
+          *nc = field(6);
+    Bp = field(1); // the outer function's buffer, as this function sees it
+    e.forLoop(b.CreateSub(end, begin), [&](Value *i) {
+      Value *j0 = mul(add(begin, i), c64(NR));
+      packStrip(Bsrc, N, pc, kc, jc, j0, min(c64(NR), b.CreateSub(nc, j0)));
+    });
+    b.CreateRetVoid();
+    e.fn = outerFn;
+    e.entry = outerEntry;
+    Bp = outerBp;
+    return body;
+  }
 
   /// `void weft_parallel_for(ptr body, ptr ctx, i64 n, i64 grain)` (runtime/Parallel.h).
   llvm::FunctionCallee parallelFor() {
@@ -138,9 +196,9 @@ private:
   /// not depend on how tasks are split among threads.
   llvm::Function *emitTileBody() {
     auto *ptrTy = b.getPtrTy();
-    ctxTy = llvm::StructType::get(e.ctx,
-                                  {ptrTy, ptrTy, ptrTy, e.i64Ty(), e.i64Ty(), e.i64Ty(), e.i64Ty(),
-                                   e.i64Ty(), e.i64Ty(), e.i64Ty(), e.i64Ty(), e.i64Ty()});
+    ctxTy = llvm::StructType::get(e.ctx, {ptrTy, ptrTy, ptrTy, e.i64Ty(), e.i64Ty(), e.i64Ty(),
+                                          e.i64Ty(), e.i64Ty(), e.i64Ty(), e.i64Ty(), e.i64Ty(),
+                                          e.i64Ty(), ptrTy, e.i64Ty()});
     auto *fty = llvm::FunctionType::get(b.getVoidTy(), {ptrTy, e.i64Ty(), e.i64Ty()}, false);
     auto *body = llvm::Function::Create(fty, llvm::Function::InternalLinkage,
                                         e.fn->getName() + ".gemm", e.mod);
@@ -160,7 +218,7 @@ private:
     };
     Value *Ab = field(0), *Bpk = field(1), *Cb = field(2), *M = field(3), *K = field(4),
           *N = field(5), *pc = field(6), *kc = field(7), *jc = field(8), *nc = field(9),
-          *nJg = field(10), *gw = field(11);
+          *nJg = field(10), *gw = field(11), *Bsrc = field(12), *packInTask = field(13);
     auto *scratchTy = llvm::ArrayType::get(elt, static_cast<uint64_t>(MC * KC));
     auto *tileTy = llvm::ArrayType::get(elt, static_cast<uint64_t>(MR * NR));
     Ap = b.CreateAlloca(scratchTy);
@@ -177,6 +235,13 @@ private:
       ncg = b.CreateSelect(b.CreateICmpSLT(ncg, c64(0)), c64(0), ncg);
       e.ifThen(b.CreateOr(b.CreateICmpEQ(i, c64(0)), b.CreateICmpEQ(jg, c64(0))),
                [&] { packA(Ab, K, ic, mc, pc, kc); });
+      e.ifThen(b.CreateICmpNE(packInTask, c64(0)), [&] {
+        Value *outerBp = Bp;
+        Bp = Bpk;
+        blocks(ncg, NR,
+               [&](Value *jl, Value *nr) { packStrip(Bsrc, N, pc, kc, jc, add(j0, jl), nr); });
+        Bp = outerBp;
+      });
       blocks(ncg, NR, [&](Value *jl, Value *nr) {
         Value *jr = add(j0, jl);
         blocks(mc, MR, [&](Value *ir, Value *mr) {
@@ -200,9 +265,9 @@ private:
     });
   }
 
-  /// Bp strip s (columns jc + s*NR ...): kc rows of NR elements, zero past column jc + nc.
-  void packB(Value *Bsrc, Value *N, Value *pc, Value *kc, Value *jc, Value *nc) {
-    blocks(nc, NR, [&](Value *j0, Value *nr) {
+  /// The Bp strip of columns jc + j0 ... jc + j0 + nr: kc rows of NR elements, zero past nr.
+  void packStrip(Value *Bsrc, Value *N, Value *pc, Value *kc, Value *jc, Value *j0, Value *nr) {
+    {
       Value *dst = at(Bp, mul(j0, kc));
       Value *src = at(Bsrc, add(mul(pc, N), add(jc, j0)));
       Value *full = b.CreateICmpEQ(nr, c64(NR));
@@ -218,7 +283,7 @@ private:
           e.memCopy(at(dst, mul(k, c64(NR))), at(src, mul(k, N)), mul(nr, c64(esz)));
         });
       });
-    });
+    }
   }
 
   /// Ap panel p (rows ic + p*MR ...): kc columns of MR elements, zero past row ic + mc.
@@ -309,7 +374,7 @@ private:
   DType dt;
   int esz = 4, W = 8, NV = 2, NR = 16, MR = 6;
   int64_t MC = 0, KC = 0, NC = 0, NB = 0;
-  llvm::StructType *ctxTy = nullptr;
+  llvm::StructType *ctxTy = nullptr, *packCtxTy = nullptr;
   llvm::Type *elt = nullptr;
   llvm::VectorType *vec = nullptr;
   Value *Ap = nullptr, *Bp = nullptr, *tile = nullptr;
