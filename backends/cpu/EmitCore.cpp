@@ -45,8 +45,11 @@ Value *Emitter::dim(const ir::Dim &d) {
     auto it = symValues.find(s);
     if (it == symValues.end()) {
       llvm::IRBuilder<> eb(entry->getTerminator());
-      auto idx = static_cast<int64_t>(plan.symbols.size());
-      plan.symbols.push_back(s);
+      // An outlined kernel loads the symbols again, from the same dims array.
+      auto known = std::find(plan.symbols.begin(), plan.symbols.end(), s);
+      auto idx = static_cast<int64_t>(known - plan.symbols.begin());
+      if (known == plan.symbols.end())
+        plan.symbols.push_back(s);
       Value *p = eb.CreateInBoundsGEP(i64Ty(), dimsArg, c64(idx));
       it = symValues.emplace(s, eb.CreateAlignedLoad(i64Ty(), p, llvm::Align(8), s)).first;
     }
@@ -204,9 +207,9 @@ int Emitter::faultSite(const ir::Op &op, std::string what) {
 void Emitter::fault(Value *cond, Fault f, int site, Value *a, Value *b2, Value *c) {
   ifThen(cond, [&] {
     // The first fault wins, also between the threads of a parallel kernel: claim word 0.
-    Value *claim = b.CreateAtomicCmpXchg(statusArg, c64(0), c64(static_cast<int64_t>(f)),
-                                         llvm::MaybeAlign(8), llvm::AtomicOrdering::Monotonic,
-                                         llvm::AtomicOrdering::Monotonic);
+    Value *claim =
+        b.CreateAtomicCmpXchg(statusArg, c64(0), c64(static_cast<int64_t>(f)), llvm::MaybeAlign(8),
+                              llvm::AtomicOrdering::Monotonic, llvm::AtomicOrdering::Monotonic);
     ifThen(b.CreateExtractValue(claim, 1), [&] {
       Value *words[kStatusWords] = {nullptr, c64(site), a ? a : c64(0), b2 ? b2 : c64(0),
                                     c ? c : c64(0)};

@@ -43,3 +43,8 @@ def tool_subst(name, path):
 config.substitutions.append(tool_subst("weft-opt", find_tool("weft-opt")))
 config.substitutions.append(tool_subst("FileCheck", filecheck))
 config.substitutions.append(tool_subst("not", "/usr/lib/llvm-19/bin/not"))
+# weftc is built only with the cpu backend (LLVM); tests that run it say REQUIRES: weftc.
+weftc = lit_config.params.get("weftc")
+if weftc:
+    config.substitutions.append(tool_subst("weftc", weftc))
+    config.available_features.add("weftc")

@@ -3,8 +3,9 @@
 //   weftc model.wir -o model.o --header model.h [--cpu=native|x86-64-v3]
 //   weftc model.wir --report-memory --bind T=100 --bind B=32
 //
-// Writes an object file with weft_<name>_entry for every function and a C
-// header that describes them to runtime/Aot.h and declares typed wrappers.
+// Runs a pass pipeline first (`optimize` unless --pipeline says otherwise), then writes an object
+// file with weft_<name>_entry for every function and a C header that describes them to
+// runtime/Aot.h and declares typed wrappers.
 // --report-memory prints each function's scratch arena under the bound dims.
 // Errors print as `weftc: <message>` and exit 1.
 //
@@ -12,6 +13,7 @@
 #include "backends/cpu/Aot.h"
 #include "backends/cpu/CpuBackend.h"
 #include "ir/Parser.h"
+#include "passes/PassManager.h"
 
 #include <fmt/format.h>
 
@@ -38,6 +40,8 @@ options:
   --cpu=NAME            native (the default: this machine) or an LLVM CPU such as x86-64-v3
   --features=LIST       extra target features, e.g. +avx2,-fma
   --runtime-include=P   the path the header includes runtime/Aot.h by (default runtime/Aot.h)
+  --pipeline=PASSES     passes to run before code generation (default: optimize, which fuses
+                        elementwise chains into kernels); --pipeline= runs none
   --report-memory       print each function's per-call scratch arena (planned, and one range
                         per buffer) instead of writing files; needs every dim bound
   --bind NAME=N         the value of symbolic dim NAME for --report-memory (repeatable)
@@ -49,6 +53,7 @@ struct Options {
   cpu::AotOptions aot;
   bool reportMemory = false;
   ir::DimBindings binds;
+  std::string pipeline = "optimize";
   bool help = false;
 };
 
@@ -98,8 +103,14 @@ Expected<Options> parseArgs(int argc, char **argv) {
       target = &o.aot.features;
     else if (is("--runtime-include"))
       target = &o.aot.runtimeInclude;
+    else if (is("--pipeline"))
+      target = &o.pipeline;
     if (target) {
       std::string flag(a.substr(0, a.find('=')));
+      if (flag == "--pipeline" && a == "--pipeline=") {
+        o.pipeline.clear();
+        continue;
+      }
       auto v = value(flag);
       WEFT_TRY(v.status());
       *target = *v;
@@ -151,6 +162,11 @@ Status run(const Options &o) {
   WEFT_TRY(m.status());
   if ((*m)->functions().empty())
     return err(fmt::format("{} has no functions", o.input));
+  if (!o.pipeline.empty()) {
+    passes::PassManager pm(std::cerr);
+    WEFT_TRY(pm.addPipeline(o.pipeline));
+    WEFT_TRY(pm.run(**m));
+  }
   if (o.reportMemory)
     return reportMemory(**m, o.binds);
   return cpu::compileToObject(**m, o.aot);
