@@ -32,6 +32,11 @@
 //   weft_parallel_for (runtime/Parallel.h: oneTBB, weft::setNumThreads or
 //   WEFT_NUM_THREADS); results are bit-identical for any thread count. Integer
 //   matmul is an (i, k, j) loop nest.
+// - A fusion op (ir/Fusion.h, made by the fuse-elementwise pass) becomes one
+//   outlined kernel over rows of its iteration domain: body values live in
+//   registers, broadcast arguments are read at their mapped index, trailing
+//   reductions accumulate per row as the standalone ops do. Large kernels run
+//   their rows through weft_parallel_for (EmitFusion.cpp).
 // - scan/while bodies are emitted inline inside a loop over t; carries live in
 //   the loop's result buffers, sequence steps are pointer offsets, emits are
 //   written at row t of zero-filled stacked results. Faults (index out of
@@ -40,7 +45,8 @@
 // - The generated code is pure and every buffer belongs to one call, so one
 //   Executable may be run from several threads at once.
 //
-// Not yet: fusion, threading outside matmul.
+// Not yet: threading for ops outside matmul and fusion kernels (a lone elementwise op, a
+// standalone reduction, shape ops run on the calling thread).
 //
 //===----------------------------------------------------------------------===//
 #pragma once
