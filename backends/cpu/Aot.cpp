@@ -71,23 +71,6 @@ Expected<std::unique_ptr<llvm::TargetMachine>> targetMachine(const AotOptions &o
   return tm;
 }
 
-void optimize(llvm::Module &m, llvm::TargetMachine &tm) {
-  llvm::LoopAnalysisManager lam;
-  llvm::FunctionAnalysisManager fam;
-  llvm::CGSCCAnalysisManager cgam;
-  llvm::ModuleAnalysisManager mam;
-  llvm::PipelineTuningOptions pto;
-  pto.LoopVectorization = true;
-  pto.SLPVectorization = true;
-  llvm::PassBuilder pb(&tm, pto);
-  pb.registerModuleAnalyses(mam);
-  pb.registerCGSCCAnalyses(cgam);
-  pb.registerFunctionAnalyses(fam);
-  pb.registerLoopAnalyses(lam);
-  pb.crossRegisterProxies(lam, fam, cgam, mam);
-  pb.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O3).run(m, mam);
-}
-
 } // namespace
 
 Status compileToObject(const ir::Module &module, const AotOptions &options) {
@@ -125,7 +108,9 @@ Status compileToObject(const ir::Module &module, const AotOptions &options) {
   llvm::raw_string_ostream verifyOs(verifyMsg);
   if (llvm::verifyModule(m, &verifyOs))
     return err("cpu backend: generated invalid LLVM IR (a weft bug): " + verifyMsg);
-  optimize(m, **tm);
+  // Objects call glibc's libmvec from vectorized loops: binaries link weft_runtime, which
+  // links it.
+  optimizeModule(m, **tm, 3, /*vectorMath=*/true);
 
   llvm::SmallVector<char, 0> object;
   llvm::raw_svector_ostream os(object);

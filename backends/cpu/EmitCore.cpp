@@ -260,6 +260,7 @@ Value *Emitter::scalarOp(const ir::Op &op, DType in, Values xs, Value *i, int si
   llvm::Type *t = x->getType();
   bool fl = isFloat(in);
   auto fc = [&](double v) { return llvm::ConstantFP::get(t, v); };
+  auto fd = [&](double v) { return llvm::ConstantFP::get(b.getDoubleTy(), v); };
   auto ic = [&](int64_t v) { return llvm::ConstantInt::get(t, static_cast<uint64_t>(v), true); };
   const char *suffix = in == DType::F32 ? "f" : "";
   switch (k) {
@@ -286,10 +287,24 @@ Value *Emitter::scalarOp(const ir::Op &op, DType in, Values xs, Value *i, int si
   case OpKind::Log:
     return intrinsic(llvm::Intrinsic::log, {x});
   case OpKind::Tanh:
-    return callLibm(fmt::format("tanh{}", suffix).c_str(), x);
+    if (in == DType::F32) { // in double through exp, which the vectorizer can call in libmvec
+      Value *d = b.CreateFPExt(x, b.getDoubleTy());
+      Value *e2 = intrinsic(llvm::Intrinsic::exp, {b.CreateFMul(d, fd(2))});
+      Value *t = b.CreateFSub(fd(1), b.CreateFDiv(fd(2), b.CreateFAdd(e2, fd(1))));
+      // Below 2^-12, tanh x rounds to x in f32 (and the formula would cancel).
+      Value *tiny = b.CreateFCmpOLT(intrinsic(llvm::Intrinsic::fabs, {x}), fc(0x1p-12));
+      return b.CreateSelect(tiny, x, b.CreateFPTrunc(t, b.getFloatTy()));
+    }
+    return callLibm("tanh", x);
   case OpKind::Erf:
     return callLibm(fmt::format("erf{}", suffix).c_str(), x);
   case OpKind::Sigmoid:
+    if (in == DType::F32) { // in double, as the interpreter, rounded once
+      Value *d = b.CreateFPExt(x, b.getDoubleTy());
+      Value *s = b.CreateFDiv(
+          fd(1), b.CreateFAdd(fd(1), intrinsic(llvm::Intrinsic::exp, {b.CreateFNeg(d)})));
+      return b.CreateFPTrunc(s, b.getFloatTy());
+    }
     return b.CreateFDiv(fc(1),
                         b.CreateFAdd(fc(1), intrinsic(llvm::Intrinsic::exp, {b.CreateFNeg(x)})));
   case OpKind::Sqrt:

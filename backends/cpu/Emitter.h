@@ -14,6 +14,7 @@
 
 #include <llvm/IR/IRBuilder.h>
 #include <llvm/IR/Module.h>
+#include <llvm/Target/TargetMachine.h>
 
 #include <functional>
 #include <map>
@@ -26,6 +27,12 @@ namespace weft::cpu {
 
 /// Emits `f` into `m` as `@<plan.symbol>` and records its slots and fault sites in `plan`.
 Status emitFunction(llvm::Module &m, const ir::Function &f, FunctionPlan &plan);
+
+/// LLVM's optimization pipeline at `level` (0-3) for `m`; with `vectorMath`, the vectorizer may
+/// call glibc's libmvec (exp, log, sin, cos, pow over vectors). Jit.cpp.
+void optimizeModule(llvm::Module &m, llvm::TargetMachine &tm, int level, bool vectorMath);
+/// Loads libmvec into the process (once); whether it is there for JIT-compiled code.
+bool vectorMathLibraryLoaded();
 
 namespace detail {
 

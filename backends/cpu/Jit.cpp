@@ -12,11 +12,13 @@
 #include "runtime/Parallel.h"
 
 #include <fmt/format.h>
+#include <llvm/Analysis/TargetLibraryInfo.h>
 #include <llvm/ExecutionEngine/Orc/ExecutionUtils.h>
 #include <llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h>
 #include <llvm/ExecutionEngine/Orc/LLJIT.h>
 #include <llvm/IR/Verifier.h>
 #include <llvm/Passes/PassBuilder.h>
+#include <llvm/Support/DynamicLibrary.h>
 #include <llvm/Support/TargetSelect.h>
 #include <llvm/Support/raw_ostream.h>
 #include <llvm/Target/TargetMachine.h>
@@ -32,7 +34,17 @@ Diag llvmError(const char *what, llvm::Error e) {
   return err(fmt::format("cpu backend: {}: {}", what, llvm::toString(std::move(e))));
 }
 
-void optimize(llvm::Module &m, llvm::TargetMachine &tm, int level) {
+} // namespace
+
+bool vectorMathLibraryLoaded() {
+  // glibc's libmvec: vector exp, log, sin, cos, pow. The loop vectorizer calls it from the
+  // generated loops; the JIT finds its symbols in the process once it is loaded.
+  static const bool loaded =
+      !llvm::sys::DynamicLibrary::LoadLibraryPermanently("libmvec.so.1", nullptr);
+  return loaded;
+}
+
+void optimizeModule(llvm::Module &m, llvm::TargetMachine &tm, int level, bool vectorMath) {
   llvm::LoopAnalysisManager lam;
   llvm::FunctionAnalysisManager fam;
   llvm::CGSCCAnalysisManager cgam;
@@ -41,6 +53,11 @@ void optimize(llvm::Module &m, llvm::TargetMachine &tm, int level) {
   pto.LoopVectorization = level >= 2;
   pto.SLPVectorization = level >= 2;
   llvm::PassBuilder pb(&tm, pto);
+  llvm::Triple triple(m.getTargetTriple());
+  llvm::TargetLibraryInfoImpl tlii(triple);
+  if (vectorMath && triple.isX86())
+    tlii.addVectorizableFunctionsFromVecLib(llvm::TargetLibraryInfoImpl::LIBMVEC_X86, triple);
+  fam.registerPass([&] { return llvm::TargetLibraryAnalysis(tlii); });
   pb.registerModuleAnalyses(mam);
   pb.registerCGSCCAnalyses(cgam);
   pb.registerFunctionAnalyses(fam);
@@ -54,8 +71,6 @@ void optimize(llvm::Module &m, llvm::TargetMachine &tm, int level) {
       level <= 0 ? pb.buildO0DefaultPipeline(ol) : pb.buildPerModuleDefaultPipeline(ol);
   mpm.run(m, mam);
 }
-
-} // namespace
 
 Expected<std::unique_ptr<Executable>> compile(const ir::Module &module,
                                               const CompileOptions &options) {
@@ -95,7 +110,7 @@ Expected<std::unique_ptr<Executable>> compile(const ir::Module &module,
   m->setTargetTriple((*tm)->getTargetTriple().str());
   if (dump)
     llvm::errs() << "; weft cpu: generated LLVM IR\n" << *m;
-  optimize(*m, **tm, options.optLevel);
+  optimizeModule(*m, **tm, options.optLevel, vectorMathLibraryLoaded());
   if (dump)
     llvm::errs() << "; weft cpu: optimized LLVM IR\n" << *m;
 

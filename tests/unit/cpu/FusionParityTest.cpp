@@ -235,3 +235,29 @@ func @f(%x: tensor<N x f32>, %v: tensor<f32>) -> (tensor<N x f32>) {
   for (int64_t n : {1, 1000, 300001})
     checkParity(c, "f", {{"N", n}}, Tol::Reduction, {}, 1e-5);
 }
+
+TEST_CASE("cpu: f32 tanh and sigmoid (through double exp) hold at edge values") {
+  Compiled c = compileText(R"(
+func @f(%x: tensor<N x f32>) -> (tensor<N x f32>, tensor<N x f32>) {
+  %t = tanh %x : tensor<N x f32>
+  %s = sigmoid %x : tensor<N x f32>
+  return %t, %s
+})");
+  std::vector<float> v = {0.0f,   -0.0f,    1e-30f,    -1e-30f, 0x1p-12f, -0x1p-12f, 0x1.1p-12f,
+                          1e-3f,  -1e-3f,   0.25f,     -0.5f,   1.0f,     9.0f,      -9.0f,
+                          20.0f,  -20.0f,   88.0f,     -88.0f,  100.0f,   -104.0f,   1e30f,
+                          -1e30f, INFINITY, -INFINITY, NAN,     3.4e38f,  -3.4e38f,  1.17e-38f};
+  Array x(DType::F32, {static_cast<int64_t>(v.size())});
+  for (size_t i = 0; i < v.size(); ++i)
+    x.setDouble(static_cast<int64_t>(i), v[i]);
+  auto want = reference::run(*c.module->function("f"), std::vector<Array>{x}, {});
+  auto got = c.exe->run("f", std::vector<Array>{x});
+  REQUIRE(want);
+  REQUIRE(got);
+  for (size_t r = 0; r < 2; ++r) {
+    CAPTURE(r);
+    checkClose((*got)[r], (*want)[r], Tol::Ulps, 0);
+    for (int64_t i = 0; i < x.numel(); ++i) // signs of zeros too
+      CHECK(std::signbit((*got)[r].getDouble(i)) == std::signbit((*want)[r].getDouble(i)));
+  }
+}
