@@ -7,11 +7,15 @@
 // threads on both sides (weft::setNumThreads, openblas_set_num_threads), and the 2-thread rows
 // also print each side's speedup over its 1-thread time. The weft time is that of Executable::run:
 // binding inputs, allocating the result and the packing scratch, and the GEMM itself.
+// The last two columns are each side's GFLOP/s as a fraction of the host's f32 peak at the
+// same thread count, measured at start-up by bench/PeakFlops.cpp (independent FMA chains on
+// the widest vectors the CPU has).
 //
 // Usage: weft-bench-matmul [MxNxK ...]   (default: the shapes below)
 //
 //===----------------------------------------------------------------------===//
 #include "backends/cpu/CpuBackend.h"
+#include "bench/PeakFlops.h"
 #include "ir/Parser.h"
 #include "runtime/Parallel.h"
 
@@ -61,8 +65,9 @@ struct Rates {
 };
 
 /// Benchmarks one shape with `threads` threads on both sides; false on an error or a wrong
-/// result. `base`, when set, holds the 1-thread rates the speedups are printed against.
-bool benchShape(const Shape &s, int threads, Rates &rates, const Rates *base) {
+/// result. `base`, when set, holds the 1-thread rates the speedups are printed against; `peak`
+/// is the measured f32 peak GFLOP/s at `threads` threads.
+bool benchShape(const Shape &s, int threads, Rates &rates, const Rates *base, double peak) {
   setNumThreads(threads);
   openblas_set_num_threads(threads);
   std::string text = fmt::format(
@@ -131,8 +136,10 @@ bool benchShape(const Shape &s, int threads, Rates &rates, const Rates *base) {
   rates = {gw, gb};
   std::string speedup = base ? fmt::format("{:>7.2f} {:>7.2f}", gw / base->weft, gb / base->blas)
                              : fmt::format("{:>7} {:>7}", "", "");
-  fmt::print("{:>5} {:>5} {:>5} {:>3} {:>10.1f} {:>10.1f} {:>7.2f} {} {:>5} {:>10.2e}{}\n", s.M,
-             s.N, s.K, threads, gw, gb, gw / gb, speedup, runs, relErr, good ? "" : "  WRONG");
+  fmt::print("{:>5} {:>5} {:>5} {:>3} {:>10.1f} {:>10.1f} {:>7.2f} {} {:>5} {:>10.2e} {:>7.2f} "
+             "{:>7.2f}{}\n",
+             s.M, s.N, s.K, threads, gw, gb, gw / gb, speedup, runs, relErr, gw / peak, gb / peak,
+             good ? "" : "  WRONG");
   return good;
 }
 
@@ -155,14 +162,23 @@ int main(int argc, char **argv) {
   fmt::print("weft f32 matmul (generated packed GEMM, weft::setNumThreads(thr)) vs OpenBLAS "
              "cblas_sgemm (openblas_set_num_threads(thr));\nmedian of `runs` interleaved runs "
              "after a warm-up; ratio = weft / BLAS; x1 = speedup over 1 thread; err = max|weft - "
-             "openblas| / max|openblas|\n");
-  fmt::print("{:>5} {:>5} {:>5} {:>3} {:>10} {:>10} {:>7} {:>7} {:>7} {:>5} {:>10}\n", "M", "N",
-             "K", "thr", "weft GF/s", "BLAS GF/s", "ratio", "weft x1", "BLAS x1", "runs", "err");
+             "openblas| / max|openblas|;\nweft/pk, BLAS/pk = GFLOP/s over the measured f32 "
+             "peak at thr threads\n");
+  bench::PeakFlops peak1 = bench::measurePeakFlops(1), peak2 = bench::measurePeakFlops(2);
+  fmt::print("measured f32 peak ({} FMA chains): {:.1f} GFLOP/s at 1 thread, {:.1f} at 2\n",
+             peak1.isa, peak1.gflops, peak2.gflops);
+  if (peak2.gflops < 1.5 * peak1.gflops)
+    fmt::print("warning: 2 threads reach only {:.2f}x the 1-thread peak: another process holds a "
+               "core, so 2-thread rows are noisy and their /pk overstated\n",
+               peak2.gflops / peak1.gflops);
+  fmt::print("{:>5} {:>5} {:>5} {:>3} {:>10} {:>10} {:>7} {:>7} {:>7} {:>5} {:>10} {:>7} {:>7}\n",
+             "M", "N", "K", "thr", "weft GF/s", "BLAS GF/s", "ratio", "weft x1", "BLAS x1", "runs",
+             "err", "weft/pk", "BLAS/pk");
   bool ok = true;
   for (const Shape &s : shapes) {
     Rates one, two;
-    ok = benchShape(s, 1, one, nullptr) && ok;
-    ok = benchShape(s, 2, two, &one) && ok;
+    ok = benchShape(s, 1, one, nullptr, peak1.gflops) && ok;
+    ok = benchShape(s, 2, two, &one, peak2.gflops) && ok;
   }
   return ok ? 0 : 1;
 }
