@@ -228,6 +228,46 @@ Value *Emitter::callLibm(const char *name, Value *x) {
   return b.CreateCall(f, {x});
 }
 
+llvm::FunctionCallee Emitter::parallelFor() {
+  auto *ptrTy = b.getPtrTy();
+  auto *fty = llvm::FunctionType::get(b.getVoidTy(), {ptrTy, ptrTy, i64Ty(), i64Ty()}, false);
+  return mod.getOrInsertFunction("weft_parallel_for", fty);
+}
+
+OutlinedBody::OutlinedBody(Emitter &e, const char *suffix)
+    : e_(e), savedIp_(e.b.saveIP()), savedFn_(e.fn), savedEntry_(e.entry), savedDims_(e.dimsArg),
+      savedStatus_(e.statusArg), savedSyms_(std::move(e.symValues)) {
+  auto *fty =
+      llvm::FunctionType::get(e.b.getVoidTy(), {e.b.getPtrTy(), e.i64Ty(), e.i64Ty()}, false);
+  function = llvm::Function::Create(fty, llvm::Function::InternalLinkage,
+                                    e.fn->getName() + "." + suffix, e.mod);
+  function->setDoesNotThrow();
+  function->addParamAttr(0, llvm::Attribute::NoAlias);
+  if (e.fn->hasFnAttribute("min-legal-vector-width"))
+    function->addFnAttr(e.fn->getFnAttribute("min-legal-vector-width"));
+  e.symValues.clear();
+  e.dimsArg = e.statusArg = nullptr;
+  e.fn = function;
+  // An entry block (allocas and loads of the context go there) that falls through to the body.
+  e.entry = llvm::BasicBlock::Create(e.ctx, "entry", function);
+  auto *start = llvm::BasicBlock::Create(e.ctx, "start", function);
+  e.b.SetInsertPoint(e.entry);
+  e.b.CreateBr(start);
+  e.b.SetInsertPoint(start);
+  ctx = function->getArg(0);
+  begin = function->getArg(1);
+  end = function->getArg(2);
+}
+
+OutlinedBody::~OutlinedBody() {
+  e_.fn = savedFn_;
+  e_.entry = savedEntry_;
+  e_.dimsArg = savedDims_;
+  e_.statusArg = savedStatus_;
+  e_.symValues = std::move(savedSyms_);
+  e_.b.restoreIP(savedIp_);
+}
+
 Value *Emitter::intrinsic(llvm::Intrinsic::ID id, Values args) {
   return b.CreateIntrinsic(id, {args[0]->getType()}, args);
 }

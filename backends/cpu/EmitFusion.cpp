@@ -125,7 +125,7 @@ public:
     auto *done = llvm::BasicBlock::Create(e.ctx, "fusion.done", e.fn);
     b.CreateCondBr(parallel, par, serial);
     b.SetInsertPoint(par);
-    b.CreateCall(parallelFor(), {kernel, ctx, rows, grain});
+    b.CreateCall(e.parallelFor(), {kernel, ctx, rows, grain});
     b.CreateBr(done);
     b.SetInsertPoint(serial);
     b.CreateCall(kernel, {ctx, e.c64(0), rows});
@@ -162,49 +162,29 @@ private:
             Fault::EmptyReduce, site, nullptr, nullptr, nullptr);
   }
 
-  llvm::FunctionCallee parallelFor() {
-    auto *ptrTy = b.getPtrTy();
-    auto *fty = llvm::FunctionType::get(b.getVoidTy(), {ptrTy, ptrTy, e.i64Ty(), e.i64Ty()}, false);
-    return e.mod.getOrInsertFunction("weft_parallel_for", fty);
-  }
-
-  /// The outlined kernel. The emitter's per-function state (function, entry block, dims and
-  /// status pointers, loaded symbols) is switched to the kernel while it is written.
+  /// The outlined kernel; it reads the operands, results, dims and status from its context.
   llvm::Function *emitKernel(const ir::Op &yield, size_t numFields) {
     auto *ptrTy = b.getPtrTy();
-    auto *fty = llvm::FunctionType::get(b.getVoidTy(), {ptrTy, e.i64Ty(), e.i64Ty()}, false);
-    auto *kernel = llvm::Function::Create(fty, llvm::Function::InternalLinkage,
-                                          e.fn->getName() + ".fusion", e.mod);
-    kernel->setDoesNotThrow();
-    kernel->addParamAttr(0, llvm::Attribute::NoAlias);
-    llvm::IRBuilderBase::InsertPointGuard guard(b);
-    auto saved = std::make_tuple(e.fn, e.entry, e.dimsArg, e.statusArg, std::move(e.symValues));
-    e.symValues.clear();
-    e.fn = kernel;
-    e.entry = llvm::BasicBlock::Create(e.ctx, "entry", kernel);
-    auto *start = llvm::BasicBlock::Create(e.ctx, "start", kernel);
-    b.SetInsertPoint(e.entry);
-    b.CreateBr(start);
-    b.SetInsertPoint(e.entry->getTerminator());
+    OutlinedBody kernel(e, "fusion");
+    b.SetInsertPoint(e.entry->getTerminator()); // the context is read once, in the entry block
     auto *ctxTy = llvm::ArrayType::get(ptrTy, numFields);
     Values fields;
     for (size_t f = 0; f < numFields; ++f)
-      fields.push_back(b.CreateLoad(
-          ptrTy, b.CreateConstInBoundsGEP2_64(ctxTy, kernel->getArg(0), 0, f), "field"));
+      fields.push_back(
+          b.CreateLoad(ptrTy, b.CreateConstInBoundsGEP2_64(ctxTy, kernel.ctx, 0, f), "field"));
     e.dimsArg = fields[numFields - 2];
     e.statusArg = fields[numFields - 1];
-    b.SetInsertPoint(start);
+    b.SetInsertPoint(e.entry->getTerminator()->getSuccessor(0));
     for (size_t i = 0; i < op.numOperands(); ++i)
       args[body.arg(i)] = fields[i];
     outPtrs.assign(fields.begin() + static_cast<ptrdiff_t>(op.numOperands()),
                    fields.begin() + static_cast<ptrdiff_t>(op.numOperands() + op.numResults()));
 
-    Value *begin = kernel->getArg(1), *end = kernel->getArg(2);
     Values dom = domainShape();
-    e.forLoop(b.CreateSub(end, begin), [&](Value *i) { row(yield, dom, b.CreateAdd(begin, i)); });
+    e.forLoop(b.CreateSub(kernel.end, kernel.begin),
+              [&](Value *i) { row(yield, dom, b.CreateAdd(kernel.begin, i)); });
     b.CreateRetVoid();
-    std::tie(e.fn, e.entry, e.dimsArg, e.statusArg, e.symValues) = std::move(saved);
-    return kernel;
+    return kernel.function;
   }
 
   /// One row: its outer coordinates, the inner loop nest, then the reductions' results.

@@ -118,7 +118,7 @@ public:
             Value *strips = ceilDiv(nc, c64(NR));
             Value *packGrain = b.CreateSDiv(c64(kGrainPack), mul(kc, c64(NR)));
             packGrain = b.CreateSelect(b.CreateICmpSLT(packGrain, c64(1)), c64(1), packGrain);
-            b.CreateCall(parallelFor(), {packBody, packCtx, strips, packGrain});
+            b.CreateCall(e.parallelFor(), {packBody, packCtx, strips, packGrain});
           });
           Value *fields[] = {Ab, Bp, Cb, M,   K,  N,  pc,
                              kc, jc, nc, nJg, gw, Bb, b.CreateZExt(packInTask, e.i64Ty())};
@@ -127,7 +127,7 @@ public:
           Value *work = mul(c64(MC), mul(gw, kc));
           Value *grain = b.CreateSDiv(c64(kGrainWork), work);
           grain = b.CreateSelect(b.CreateICmpSLT(grain, c64(1)), c64(1), grain);
-          b.CreateCall(parallelFor(), {body, ctx, mul(nIc, nJg), grain});
+          b.CreateCall(e.parallelFor(), {body, ctx, mul(nIc, nJg), grain});
         });
       });
     });
@@ -152,19 +152,9 @@ private:
     auto *ptrTy = b.getPtrTy();
     packCtxTy = llvm::StructType::get(
         e.ctx, {ptrTy, ptrTy, e.i64Ty(), e.i64Ty(), e.i64Ty(), e.i64Ty(), e.i64Ty()});
-    auto *fty = llvm::FunctionType::get(b.getVoidTy(), {ptrTy, e.i64Ty(), e.i64Ty()}, false);
-    auto *body = llvm::Function::Create(fty, llvm::Function::InternalLinkage,
-                                        e.fn->getName() + ".packb", e.mod);
-    body->setDoesNotThrow();
-    body->addParamAttr(0, llvm::Attribute::NoAlias);
-    llvm::IRBuilderBase::InsertPointGuard guard(b);
-    llvm::Function *outerFn = e.fn;
-    llvm::BasicBlock *outerEntry = e.entry;
+    OutlinedBody body(e, "packb");
     Value *outerBp = Bp;
-    e.fn = body;
-    e.entry = llvm::BasicBlock::Create(e.ctx, "entry", body);
-    b.SetInsertPoint(e.entry);
-    Value *ctx = body->getArg(0), *begin = body->getArg(1), *end = body->getArg(2);
+    Value *ctx = body.ctx, *begin = body.begin, *end = body.end;
     auto field = [&](unsigned f) {
       return b.CreateLoad(packCtxTy->getElementType(f), b.CreateStructGEP(packCtxTy, ctx, f));
     };
@@ -176,17 +166,8 @@ private:
       packStrip(Bsrc, N, pc, kc, jc, j0, min(c64(NR), b.CreateSub(nc, j0)));
     });
     b.CreateRetVoid();
-    e.fn = outerFn;
-    e.entry = outerEntry;
     Bp = outerBp;
-    return body;
-  }
-
-  /// `void weft_parallel_for(ptr body, ptr ctx, i64 n, i64 grain)` (runtime/Parallel.h).
-  llvm::FunctionCallee parallelFor() {
-    auto *ptrTy = b.getPtrTy();
-    auto *fty = llvm::FunctionType::get(b.getVoidTy(), {ptrTy, ptrTy, e.i64Ty(), e.i64Ty()}, false);
-    return e.mod.getOrInsertFunction("weft_parallel_for", fty);
+    return body.function;
   }
 
   /// The outlined body `void (ptr ctx, i64 begin, i64 end)`: for each task t in [begin, end),
@@ -199,20 +180,10 @@ private:
     ctxTy = llvm::StructType::get(e.ctx, {ptrTy, ptrTy, ptrTy, e.i64Ty(), e.i64Ty(), e.i64Ty(),
                                           e.i64Ty(), e.i64Ty(), e.i64Ty(), e.i64Ty(), e.i64Ty(),
                                           e.i64Ty(), ptrTy, e.i64Ty()});
-    auto *fty = llvm::FunctionType::get(b.getVoidTy(), {ptrTy, e.i64Ty(), e.i64Ty()}, false);
-    auto *body = llvm::Function::Create(fty, llvm::Function::InternalLinkage,
-                                        e.fn->getName() + ".gemm", e.mod);
-    body->setDoesNotThrow();
-    body->addParamAttr(0, llvm::Attribute::NoAlias);
+    OutlinedBody body(e, "gemm");
     if (W * esz == 64)
-      body->addFnAttr("min-legal-vector-width", "512");
-    llvm::IRBuilderBase::InsertPointGuard guard(b);
-    llvm::Function *outerFn = e.fn;
-    llvm::BasicBlock *outerEntry = e.entry;
-    e.fn = body;
-    e.entry = llvm::BasicBlock::Create(e.ctx, "entry", body);
-    b.SetInsertPoint(e.entry);
-    Value *ctx = body->getArg(0), *begin = body->getArg(1), *end = body->getArg(2);
+      body.function->addFnAttr("min-legal-vector-width", "512");
+    Value *ctx = body.ctx, *begin = body.begin, *end = body.end;
     auto field = [&](unsigned f) {
       return b.CreateLoad(ctxTy->getElementType(f), b.CreateStructGEP(ctxTy, ctx, f));
     };
@@ -221,9 +192,10 @@ private:
           *nJg = field(10), *gw = field(11), *Bsrc = field(12), *packInTask = field(13);
     auto *scratchTy = llvm::ArrayType::get(elt, static_cast<uint64_t>(MC * KC));
     auto *tileTy = llvm::ArrayType::get(elt, static_cast<uint64_t>(MR * NR));
-    Ap = b.CreateAlloca(scratchTy);
+    llvm::IRBuilder<> eb(&e.entry->front());
+    Ap = eb.CreateAlloca(scratchTy);
     llvm::cast<llvm::AllocaInst>(Ap)->setAlignment(llvm::Align(64));
-    tile = b.CreateAlloca(tileTy);
+    tile = eb.CreateAlloca(tileTy);
     llvm::cast<llvm::AllocaInst>(tile)->setAlignment(llvm::Align(64));
     e.forLoop(b.CreateSub(end, begin), [&](Value *i) {
       Value *t = add(begin, i);
@@ -251,9 +223,7 @@ private:
       });
     });
     b.CreateRetVoid();
-    e.fn = outerFn;
-    e.entry = outerEntry;
-    return body;
+    return body.function;
   }
 
   /// for (start = 0; start < n; start += step) body(start, min(step, n - start)).

@@ -99,6 +99,8 @@ public:
   /// The fault site of an elementwise op that can fault (integer div), else -1.
   int elementwiseFaultSite(const ir::Op &op);
   Status emitFusion(const ir::Op &op); // EmitFusion.cpp
+  /// `void weft_parallel_for(ptr body, ptr ctx, i64 n, i64 grain)` (runtime/Parallel.h).
+  llvm::FunctionCallee parallelFor();
   llvm::Value *scalarOp(const ir::Op &op, DType in, Values xs, llvm::Value *i, int site);
   llvm::Value *convert(llvm::Value *x, DType from, DType to);
   Status emitScan(const ir::Op &op);    // EmitCore.cpp
@@ -140,6 +142,31 @@ private:
   void storeLoopYields(const ir::Op &yield, size_t firstCarry, const Values &carries,
                        size_t firstEmit, const Values &emits, llvm::Value *t, llvm::Value *rows,
                        const std::function<llvm::Value *(llvm::Value *)> &active);
+};
+
+/// While alive, the emitter writes an outlined `void (ptr ctx, i64 begin, i64 end)` named
+/// `<function>.<suffix>` (internal), the body weft_parallel_for runs over chunks [begin, end).
+/// The emitter's per-function state (function, entry block, insertion point, dims and status
+/// pointers, loaded symbols) is the outer function's again when it ends. The body must finish
+/// with a return; outer values reach it only through `ctx`, and `dimsArg`/`statusArg` are null
+/// until the body sets them from its context.
+class OutlinedBody {
+public:
+  OutlinedBody(Emitter &e, const char *suffix);
+  ~OutlinedBody();
+  OutlinedBody(const OutlinedBody &) = delete;
+  OutlinedBody &operator=(const OutlinedBody &) = delete;
+
+  llvm::Function *function = nullptr;
+  llvm::Value *ctx = nullptr, *begin = nullptr, *end = nullptr;
+
+private:
+  Emitter &e_;
+  llvm::IRBuilderBase::InsertPoint savedIp_;
+  llvm::Function *savedFn_;
+  llvm::BasicBlock *savedEntry_;
+  llvm::Value *savedDims_, *savedStatus_;
+  std::map<std::string, llvm::Value *, std::less<>> savedSyms_;
 };
 
 } // namespace detail
