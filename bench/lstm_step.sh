@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # One LSTM step: weft (weft-bench-lstm-step) against PyTorch (lstm_step_torch.py), per shape
 # and thread count, run alternately so that load on the machine falls on both alike.
-# Prints microseconds per step and weft / PyTorch time ratios (< 1: weft is faster).
+# Prints microseconds per step and weft / PyTorch time ratios (< 1: weft is faster): against
+# the explicit ops, against nn.LSTMCell, and against PyTorch's best time at up to `thr`
+# threads (on a small shared machine PyTorch's 2 threads can be slower than its 1).
 #
 # Usage: bench/lstm_step.sh [BUILD_DIR] [BxIxH ...]
 #   BUILD_DIR holds bench/weft-bench-lstm-step (default: build); PYTHON overrides the
@@ -29,14 +31,18 @@ fi
 
 echo "one LSTM step, median microseconds per step; ratio = weft / PyTorch (< 1: weft faster)"
 echo "$(nproc) CPUs; load: $(cut -d' ' -f1-3 /proc/loadavg); torch $("$python" -c 'import torch; print(torch.__version__)')"
-printf '%5s %5s %5s %3s %10s %10s %10s %9s %9s\n' B I H thr weft torch LSTMCell w/torch w/cell
+printf '%5s %5s %5s %3s %10s %10s %10s %9s %9s %9s\n' B I H thr weft torch LSTMCell w/torch \
+  w/cell w/best
 for shape in "${shapes[@]}"; do
+  best=""
   for threads in 1 2; do
     w=$("$weft" --raw --threads "$threads" "$shape")
     p=$("$python" "$here/lstm_step_torch.py" --raw --threads "$threads" "$shape")
     read -r B I H _ wus <<<"$w"
     read -r _ _ _ _ eus cus <<<"$p"
+    best=$(printf '%s\n' $best "$eus" "$cus" | sort -g | head -n1)
     awk -v B="$B" -v I="$I" -v H="$H" -v t="$threads" -v w="$wus" -v e="$eus" -v c="$cus" \
-      'BEGIN { printf "%5d %5d %5d %3d %10.1f %10.1f %10.1f %9.2f %9.2f\n", B, I, H, t, w, e, c, w / e, w / c }'
+      -v p="$best" 'BEGIN { printf "%5d %5d %5d %3d %10.1f %10.1f %10.1f %9.2f %9.2f %9.2f\n",
+                            B, I, H, t, w, e, c, w / e, w / c, w / p }'
   done
 done
