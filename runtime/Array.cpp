@@ -8,19 +8,30 @@
 
 namespace weft {
 
-Array::Array(DType dtype, std::vector<int64_t> shape) : dtype_(dtype), shape_(std::move(shape)) {
+Array::Array(DType dtype, std::vector<int64_t> shape, NoFill)
+    : dtype_(dtype), shape_(std::move(shape)) {
   numel_ = 1;
   for (int64_t d : shape_) {
     if (d < 0)
       throw Error(err(fmt::format("array dimension {} is negative", d)));
     numel_ *= d;
   }
-  size_t n = std::max<size_t>(nbytes(), 1);
-  data_.reset(new (std::align_val_t(64)) std::byte[n]);
-  std::memset(data_.get(), 0, n);
+  data_.reset(new (std::align_val_t(64)) std::byte[std::max<size_t>(nbytes(), 1)]);
 }
 
-Array::Array(const Array &o) : Array(o.dtype_, o.shape_) {
+Array::Array(DType dtype, std::vector<int64_t> shape) : Array(dtype, std::move(shape), NoFill{}) {
+  std::memset(data_.get(), 0, std::max<size_t>(nbytes(), 1));
+}
+
+Array Array::uninitialized(DType dtype, std::vector<int64_t> shape) {
+  Array a(dtype, std::move(shape), NoFill{});
+#ifndef NDEBUG
+  std::memset(a.data_.get(), 0xFF, std::max<size_t>(a.nbytes(), 1));
+#endif
+  return a;
+}
+
+Array::Array(const Array &o) : Array(o.dtype_, o.shape_, NoFill{}) {
   std::memcpy(data_.get(), o.data_.get(), nbytes());
 }
 

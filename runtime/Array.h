@@ -24,6 +24,10 @@ public:
   Array() = default;
   /// A zero-filled array.
   Array(DType dtype, std::vector<int64_t> shape);
+  /// An array whose elements the caller writes before reading (generated code writes every
+  /// element of a result): no zero-fill pass. Debug builds fill it with 0xFF bytes (NaN, -1), so
+  /// that a test reading an element nobody wrote sees it.
+  static Array uninitialized(DType dtype, std::vector<int64_t> shape);
   Array(const Array &o);
   Array &operator=(const Array &o);
   Array(Array &&) noexcept = default;
@@ -56,6 +60,8 @@ public:
   std::string typeStr() const;
 
 private:
+  struct NoFill {};
+  Array(DType dtype, std::vector<int64_t> shape, NoFill);
   struct Free {
     void operator()(std::byte *p) const { ::operator delete[](p, std::align_val_t(64)); }
   };

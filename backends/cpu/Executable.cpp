@@ -169,7 +169,8 @@ Expected<std::vector<Array>> Executable::run(std::string_view function,
     auto shape = p->slots[s].evaluateShape(*bound);
     WEFT_TRY(shape.status());
     WEFT_TRY(slotBytes(p->slots[s], *bound).status());
-    results.emplace_back(p->slots[s].dtype(), *shape);
+    // Generated code writes every element of a result, as of every arena buffer.
+    results.push_back(Array::uninitialized(p->slots[s].dtype(), *shape));
     if (provided[s]) {
       copyFrom[r] = s;
       continue;
