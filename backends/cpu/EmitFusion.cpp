@@ -22,7 +22,6 @@
 
 #include <fmt/format.h>
 
-#include <limits>
 #include <unordered_map>
 
 namespace weft::cpu::detail {
@@ -96,7 +95,7 @@ public:
     fields.push_back(e.dimsArg);
     fields.push_back(e.statusArg);
     for (const auto &inner : body.ops())
-      if (inner->kind() == OpKind::ReduceMax || inner->kind() == OpKind::ReduceMin)
+      if (isReduction(inner->kind()))
         checkNotEmpty(*inner);
 
     Values dom = domainShape();
@@ -157,9 +156,7 @@ private:
     Value *count = e.c64(1), *outN = e.c64(1);
     for (size_t a = 0; a < form.domain.size(); ++a)
       (reduced[a] ? count : outN) = b.CreateMul(reduced[a] ? count : outN, e.dim(form.domain[a]));
-    int site = e.faultSite(r, r.operand(0)->type().str());
-    e.fault(b.CreateAnd(b.CreateICmpEQ(count, e.c64(0)), b.CreateICmpSGT(outN, e.c64(0))),
-            Fault::EmptyReduce, site, nullptr, nullptr, nullptr);
+    e.checkReduceNotEmpty(r, count, outN);
   }
 
   /// The outlined kernel; it reads the operands, results, dims and status from its context.
@@ -211,7 +208,7 @@ private:
     accs.clear();
     for (const auto &inner : body.ops())
       if (isReduction(inner->kind()))
-        accs[inner.get()] = e.local(accType(*inner), initValue(*inner));
+        accs[inner.get()] = e.local(e.scalarTy(e.reduceAccType(*inner)), e.reduceInit(*inner));
     e.loopNest(innerExtents, [&](const Values &idx) {
       for (size_t j = 0; j < innerAxes.size(); ++j)
         coord[static_cast<size_t>(innerAxes[j])] =
@@ -222,17 +219,11 @@ private:
       const ir::Op *def = yield.operand(y)->definingOp();
       if (!isReduction(def->kind()))
         continue;
-      DType dt = def->result()->type().dtype();
-      Value *a = b.CreateLoad(accType(*def), accs.at(def));
-      if (def->kind() == OpKind::ReduceMean) {
-        Value *count = e.c64(1);
-        for (int64_t ax : innerAxes)
-          count = b.CreateMul(count, dom[static_cast<size_t>(ax)]);
-        a = b.CreateFDiv(a, b.CreateSIToFP(count, b.getDoubleTy()));
-      }
-      if (dt == DType::F32 && a->getType()->isDoubleTy())
-        a = b.CreateFPTrunc(a, b.getFloatTy());
-      e.store(a, outPtrs[y], dt, r);
+      Value *count = e.c64(1);
+      for (int64_t ax : innerAxes)
+        count = b.CreateMul(count, dom[static_cast<size_t>(ax)]);
+      Value *a = b.CreateLoad(e.scalarTy(e.reduceAccType(*def)), accs.at(def));
+      e.store(e.reduceResult(*def, a, count), outPtrs[y], def->result()->type().dtype(), r);
     }
   }
 
@@ -302,49 +293,10 @@ private:
     return llvm::ConstantInt::get(t, static_cast<uint64_t>(static_cast<int64_t>(v)), true);
   }
 
-  /// Float sums accumulate in double, as reduce_sum/reduce_mean do on their own.
-  llvm::Type *accType(const ir::Op &r) {
-    DType dt = r.result()->type().dtype();
-    bool sum = r.kind() == OpKind::ReduceSum || r.kind() == OpKind::ReduceMean;
-    return sum && isFloat(dt) ? b.getDoubleTy() : e.scalarTy(dt);
-  }
-
-  Value *initValue(const ir::Op &r) {
-    DType dt = r.result()->type().dtype();
-    llvm::Type *t = accType(r);
-    OpKind k = r.kind();
-    if (k == OpKind::ReduceSum || k == OpKind::ReduceMean)
-      return isFloat(dt) ? llvm::ConstantFP::get(t, 0.0) : llvm::ConstantInt::get(t, 0);
-    bool isMax = k == OpKind::ReduceMax;
-    if (isFloat(dt))
-      return llvm::ConstantFP::getInfinity(t, /*Negative=*/isMax);
-    if (dt == DType::I32)
-      return b.getInt32(static_cast<uint32_t>(isMax ? std::numeric_limits<int32_t>::min()
-                                                    : std::numeric_limits<int32_t>::max()));
-    return e.c64(isMax ? std::numeric_limits<int64_t>::min() : std::numeric_limits<int64_t>::max());
-  }
-
   void accumulate(const ir::Op &r, Value *v) {
     Value *slot = accs.at(&r);
-    llvm::Type *t = accType(r);
-    Value *a = b.CreateLoad(t, slot);
-    OpKind k = r.kind();
-    Value *next;
-    if (k == OpKind::ReduceSum || k == OpKind::ReduceMean) {
-      if (t->isDoubleTy())
-        next = b.CreateFAdd(a, v->getType()->isFloatTy() ? b.CreateFPExt(v, t) : v);
-      else
-        next = b.CreateAdd(a, v);
-    } else if (t->isFloatingPointTy()) { // the first NaN wins; a strictly better value replaces
-      bool isMax = k == OpKind::ReduceMax;
-      next = b.CreateSelect(
-          b.CreateAnd(b.CreateFCmpORD(a, a), isMax ? b.CreateFCmpUGT(v, a) : b.CreateFCmpULT(v, a)),
-          v, a);
-    } else {
-      next = b.CreateSelect(k == OpKind::ReduceMax ? b.CreateICmpSGT(v, a) : b.CreateICmpSLT(v, a),
-                            v, a);
-    }
-    b.CreateStore(next, slot);
+    Value *acc = b.CreateLoad(e.scalarTy(e.reduceAccType(r)), slot);
+    b.CreateStore(e.reduceStep(r, acc, v), slot);
   }
 
   Emitter &e;

@@ -162,6 +162,58 @@ Status Emitter::emitShapeOp(const ir::Op &op) {
   }
 }
 
+DType Emitter::reduceAccType(const ir::Op &r) {
+  DType dt = r.result()->type().dtype();
+  bool sum = r.kind() == OpKind::ReduceSum || r.kind() == OpKind::ReduceMean;
+  return sum && isFloat(dt) ? DType::F64 : dt; // float sums accumulate in double
+}
+
+Value *Emitter::reduceInit(const ir::Op &r) {
+  DType dt = r.result()->type().dtype();
+  llvm::Type *t = scalarTy(reduceAccType(r));
+  OpKind k = r.kind();
+  if (k == OpKind::ReduceSum || k == OpKind::ReduceMean)
+    return isFloat(dt) ? llvm::ConstantFP::get(t, 0.0) : llvm::ConstantInt::get(t, 0);
+  bool isMax = k == OpKind::ReduceMax;
+  if (isFloat(dt))
+    return llvm::ConstantFP::getInfinity(t, /*Negative=*/isMax);
+  if (dt == DType::I32)
+    return b.getInt32(static_cast<uint32_t>(isMax ? std::numeric_limits<int32_t>::min()
+                                                  : std::numeric_limits<int32_t>::max()));
+  return c64(isMax ? std::numeric_limits<int64_t>::min() : std::numeric_limits<int64_t>::max());
+}
+
+Value *Emitter::reduceStep(const ir::Op &r, Value *acc, Value *v) {
+  OpKind k = r.kind();
+  if (k == OpKind::ReduceSum || k == OpKind::ReduceMean) {
+    if (acc->getType()->isDoubleTy())
+      return b.CreateFAdd(acc, v->getType()->isFloatTy() ? b.CreateFPExt(v, acc->getType()) : v);
+    return acc->getType()->isFloatingPointTy() ? b.CreateFAdd(acc, v) : b.CreateAdd(acc, v);
+  }
+  bool isMax = k == OpKind::ReduceMax;
+  if (acc->getType()->isFloatingPointTy()) // the first NaN wins; a strictly better value replaces
+    return b.CreateSelect(b.CreateAnd(b.CreateFCmpORD(acc, acc),
+                                      isMax ? b.CreateFCmpUGT(v, acc) : b.CreateFCmpULT(v, acc)),
+                          v, acc);
+  return b.CreateSelect(isMax ? b.CreateICmpSGT(v, acc) : b.CreateICmpSLT(v, acc), v, acc);
+}
+
+Value *Emitter::reduceResult(const ir::Op &r, Value *acc, Value *count) {
+  if (r.kind() == OpKind::ReduceMean)
+    acc = b.CreateFDiv(acc, b.CreateSIToFP(count, b.getDoubleTy()));
+  if (r.result()->type().dtype() == DType::F32 && acc->getType()->isDoubleTy())
+    acc = b.CreateFPTrunc(acc, b.getFloatTy());
+  return acc;
+}
+
+void Emitter::checkReduceNotEmpty(const ir::Op &r, Value *count, Value *outN) {
+  if (r.kind() != OpKind::ReduceMax && r.kind() != OpKind::ReduceMin)
+    return; // a sum or mean over nothing is 0 (or NaN), not an error
+  int site = faultSite(r, r.operand(0)->type().str());
+  fault(b.CreateAnd(b.CreateICmpEQ(count, c64(0)), b.CreateICmpSGT(outN, c64(0))),
+        Fault::EmptyReduce, site, nullptr, nullptr, nullptr);
+}
+
 Status Emitter::emitReduce(const ir::Op &op) {
   const ir::Type &xt = op.operand(0)->type(), &rt = op.result()->type();
   DType dt = rt.dtype();
@@ -171,8 +223,6 @@ Status Emitter::emitReduce(const ir::Op &op) {
   std::vector<bool> reduced(xt.rank(), false);
   for (int64_t a : *axes)
     reduced.at(a) = true;
-  OpKind k = op.kind();
-  bool isMax = k == OpKind::ReduceMax, isMin = k == OpKind::ReduceMin, fl = isFloat(dt);
   Value *out = newBuffer(rt);
   ptrs[op.result()] = out;
   Value *x = ptr(op.operand(0));
@@ -182,26 +232,11 @@ Status Emitter::emitReduce(const ir::Op &op) {
     if (reduced[a])
       count = b.CreateMul(count, xShape[a]);
   // Float sums accumulate in double: in the output for f64, in scratch for f32.
-  bool sum = !isMax && !isMin;
-  DType accType = fl && sum ? DType::F64 : dt;
+  DType accType = reduceAccType(op);
   Value *acc = accType == dt ? out : newBuffer(rt.withDType(DType::F64));
-  Value *init;
-  if (sum)
-    init = fl ? llvm::ConstantFP::get(scalarTy(accType), 0.0)
-              : llvm::ConstantInt::get(scalarTy(dt), 0);
-  else if (fl)
-    init = llvm::ConstantFP::getInfinity(scalarTy(dt), /*Negative=*/isMax);
-  else if (dt == DType::I32)
-    init = b.getInt32(static_cast<uint32_t>(isMax ? std::numeric_limits<int32_t>::min()
-                                                  : std::numeric_limits<int32_t>::max()));
-  else
-    init = c64(isMax ? std::numeric_limits<int64_t>::min() : std::numeric_limits<int64_t>::max());
   Value *outN = numel(rt);
-  if (!sum) {
-    int site = faultSite(op, xt.str());
-    fault(b.CreateAnd(b.CreateICmpEQ(count, c64(0)), b.CreateICmpSGT(outN, c64(0))),
-          Fault::EmptyReduce, site, nullptr, nullptr, nullptr);
-  }
+  checkReduceNotEmpty(op, count, outN);
+  Value *init = reduceInit(op);
   forLoop(outN, [&](Value *o) { store(init, acc, accType, o); });
   loopNest(xShape, [&](const Values &idx) {
     Values oi;
@@ -209,29 +244,12 @@ Status Emitter::emitReduce(const ir::Op &op) {
       if (!reduced[a])
         oi.push_back(idx[a]);
     Value *o = flatIndex(oi, oShape);
-    Value *v = load(x, dt, flatIndex(idx, xShape)), *a = load(acc, accType, o), *r;
-    if (sum && fl)
-      r = b.CreateFAdd(a, dt == DType::F32 ? b.CreateFPExt(v, b.getDoubleTy()) : v);
-    else if (sum)
-      r = b.CreateAdd(a, v);
-    else if (fl) // the first NaN wins; otherwise a strictly better value replaces
-      r = b.CreateSelect(
-          b.CreateAnd(b.CreateFCmpORD(a, a), isMax ? b.CreateFCmpUGT(v, a) : b.CreateFCmpULT(v, a)),
-          v, a);
-    else
-      r = b.CreateSelect(isMax ? b.CreateICmpSGT(v, a) : b.CreateICmpSLT(v, a), v, a);
-    store(r, acc, accType, o);
+    Value *v = load(x, dt, flatIndex(idx, xShape));
+    store(reduceStep(op, load(acc, accType, o), v), acc, accType, o);
   });
-  bool mean = k == OpKind::ReduceMean;
-  if (acc != out || mean) {
-    Value *cnt = b.CreateSIToFP(count, b.getDoubleTy());
-    forLoop(outN, [&](Value *o) {
-      Value *a = load(acc, accType, o);
-      if (mean)
-        a = b.CreateFDiv(a, cnt);
-      store(dt == DType::F32 ? b.CreateFPTrunc(a, b.getFloatTy()) : a, out, dt, o);
-    });
-  }
+  if (acc != out || op.kind() == OpKind::ReduceMean)
+    forLoop(outN,
+            [&](Value *o) { store(reduceResult(op, load(acc, accType, o), count), out, dt, o); });
   return {};
 }
 

@@ -107,8 +107,16 @@ public:
   Status emitWhile(const ir::Op &op);   // EmitCore.cpp
   Status emitShapeOp(const ir::Op &op); // EmitOps.cpp
   Status emitReduce(const ir::Op &op);  // EmitOps.cpp
-  Status emitArgmax(const ir::Op &op);  // EmitOps.cpp
-  Status emitMatmul(const ir::Op &op);  // EmitOps.cpp
+  // One reduction's arithmetic, shared by reduce ops and fused kernels (EmitOps.cpp): the
+  // accumulator's dtype (double for float sums), its start, one step, and the final value
+  // (mean divided by `count`, rounded to f32); reduce_max/min over no elements is a fault.
+  DType reduceAccType(const ir::Op &r);
+  llvm::Value *reduceInit(const ir::Op &r);
+  llvm::Value *reduceStep(const ir::Op &r, llvm::Value *acc, llvm::Value *v);
+  llvm::Value *reduceResult(const ir::Op &r, llvm::Value *acc, llvm::Value *count);
+  void checkReduceNotEmpty(const ir::Op &r, llvm::Value *count, llvm::Value *outN);
+  Status emitArgmax(const ir::Op &op); // EmitOps.cpp
+  Status emitMatmul(const ir::Op &op); // EmitOps.cpp
   /// A float matmul as a packed, cache-blocked GEMM into `out` (zero on entry); EmitMatmul.cpp.
   void emitPackedMatmul(const ir::Op &op, llvm::Value *out);
   Status emitProducer(const ir::Op &op); // EmitOps.cpp
