@@ -9,6 +9,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <thread>
+#include <utility>
 #include <vector>
 
 namespace weft::bench {
@@ -30,6 +32,29 @@ template <typename F> double timeOnce(F &&f) {
 inline double median(std::vector<double> xs) {
   std::sort(xs.begin(), xs.end());
   return xs[xs.size() / 2];
+}
+
+/// The median wall times of `runs` calls each of `f` and `g`, for two libraries that each run
+/// their own thread pool. The calls come in blocks, f's then g's, over several rounds, with a
+/// pause before each block: a pool's workers spin for a while after a call (OpenBLAS's for up to
+/// about 0.1 s), and calls interleaved one by one would run each side against the other's
+/// spinning threads on a machine with as many cores as threads. Rounds spread slow drift in the
+/// machine's load over both sides alike.
+template <typename F, typename G>
+std::pair<double, double> medianSecondsInRounds(int runs, F &&f, G &&g) {
+  constexpr int kRounds = 3;
+  auto pause = [] { std::this_thread::sleep_for(std::chrono::milliseconds(150)); };
+  std::vector<double> tf, tg;
+  for (int r = 0; r < kRounds; ++r) {
+    int n = (runs + kRounds - 1) / kRounds;
+    pause();
+    for (int i = 0; i < n; ++i)
+      tf.push_back(timeOnce(f));
+    pause();
+    for (int i = 0; i < n; ++i)
+      tg.push_back(timeOnce(g));
+  }
+  return {median(std::move(tf)), median(std::move(tg))};
 }
 
 } // namespace weft::bench

@@ -2,12 +2,12 @@
 //
 // For each shape, compiles one weft function `@mm(a: M x K, b: K x N) -> M x N` (f32) with
 // cpu::compile, runs it and OpenBLAS's cblas_sgemm on the same inputs in the same process
-// (after a warm-up, the median of several interleaved runs each), checks weft's result against
-// OpenBLAS's and prints GFLOP/s for both and their ratio. Each shape runs with 1 and with 2
-// threads on both sides (weft::setNumThreads, openblas_set_num_threads), and the 2-thread rows
-// also print each side's speedup over its 1-thread time. The weft time is that of Executable::run:
-// binding inputs, allocating the result and the packing scratch, and the GEMM itself.
-// The last two columns are each side's GFLOP/s as a fraction of the host's f32 peak at the
+// (after a warm-up, the median of several runs each, in alternating blocks: BenchTiming.h),
+// checks weft's result against OpenBLAS's and prints GFLOP/s for both and their ratio. Each shape
+// runs with 1 and with 2 threads on both sides (weft::setNumThreads, openblas_set_num_threads), and
+// the 2-thread rows also print each side's speedup over its 1-thread time. The weft time is that of
+// Executable::run: binding inputs, allocating the result and the packing scratch, and the GEMM
+// itself. The last two columns are each side's GFLOP/s as a fraction of the host's f32 peak at the
 // same thread count, measured at start-up by bench/PeakFlops.cpp (independent FMA chains on
 // the widest vectors the CPU has).
 //
@@ -15,6 +15,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "backends/cpu/CpuBackend.h"
+#include "bench/BenchTiming.h"
 #include "bench/PeakFlops.h"
 #include "ir/Parser.h"
 #include "runtime/Parallel.h"
@@ -32,32 +33,12 @@
 namespace {
 
 using namespace weft;
-using Clock = std::chrono::steady_clock;
+using bench::Clock;
+using bench::seconds;
 
 struct Shape {
   int64_t M, N, K;
 };
-
-double seconds(Clock::time_point a, Clock::time_point b) {
-  return std::chrono::duration<double>(b - a).count();
-}
-
-/// The median wall times of `runs` calls each of `f` and `g`, interleaved so that load from
-/// other processes falls on both alike.
-template <typename F, typename G> std::pair<double, double> medianSeconds(int runs, F &&f, G &&g) {
-  std::vector<double> tf, tg;
-  for (int r = 0; r < runs; ++r) {
-    auto a = Clock::now();
-    f();
-    auto b = Clock::now();
-    g();
-    tf.push_back(seconds(a, b));
-    tg.push_back(seconds(b, Clock::now()));
-  }
-  std::sort(tf.begin(), tf.end());
-  std::sort(tg.begin(), tg.end());
-  return {tf[tf.size() / 2], tg[tg.size() / 2]};
-}
 
 /// GFLOP/s of weft and OpenBLAS at one thread count.
 struct Rates {
@@ -119,7 +100,7 @@ bool benchShape(const Shape &s, int threads, Rates &rates, const Rates *base, do
     return false;
   double est = std::max(seconds(t0, t1), seconds(t1, t2));
   int runs = static_cast<int>(std::clamp(0.3 / std::max(est, 1e-6), 5.0, 200.0));
-  auto [tw, tb] = medianSeconds(runs, weftRun, sgemm);
+  auto [tw, tb] = bench::medianSecondsInRounds(runs, weftRun, sgemm);
   if (!ok)
     return false;
 
@@ -159,11 +140,12 @@ int main(int argc, char **argv) {
   if (shapes.empty())
     shapes = {{256, 256, 256},    {512, 512, 512}, {1024, 1024, 1024},
               {2048, 2048, 2048}, {64, 1024, 256}, {32, 2048, 512}};
-  fmt::print("weft f32 matmul (generated packed GEMM, weft::setNumThreads(thr)) vs OpenBLAS "
-             "cblas_sgemm (openblas_set_num_threads(thr));\nmedian of `runs` interleaved runs "
-             "after a warm-up; ratio = weft / BLAS; x1 = speedup over 1 thread; err = max|weft - "
-             "openblas| / max|openblas|;\nweft/pk, BLAS/pk = GFLOP/s over the measured f32 "
-             "peak at thr threads\n");
+  fmt::print(
+      "weft f32 matmul (generated packed GEMM, weft::setNumThreads(thr)) vs OpenBLAS "
+      "cblas_sgemm (openblas_set_num_threads(thr));\nmedian of `runs` runs in alternating "
+      "blocks after a warm-up; ratio = weft / BLAS; x1 = speedup over 1 thread; err = max|weft - "
+      "openblas| / max|openblas|;\nweft/pk, BLAS/pk = GFLOP/s over the measured f32 "
+      "peak at thr threads\n");
   bench::PeakFlops peak1 = bench::measurePeakFlops(1), peak2 = bench::measurePeakFlops(2);
   fmt::print("measured f32 peak ({} FMA chains): {:.1f} GFLOP/s at 1 thread, {:.1f} at 2\n",
              peak1.isa, peak1.gflops, peak2.gflops);

@@ -280,8 +280,25 @@ private:
     });
   }
 
+  /// Asks for the C tile's rows to be brought into cache for writing, so that the update after
+  /// the k loop does not wait on memory: with a large C (2048 x 2048 is 16 MB) the tile has left
+  /// the caches since the previous k block, and its rows, one per page, each miss.
+  void prefetchTile(Value *c, Value *ldc, Value *mr) {
+    int64_t lines = (NR * esz + 63) / 64;
+    Value *last = b.CreateSub(mr, c64(1));
+    for (int i = 0; i < MR; ++i) {
+      Value *row = b.CreateSelect(b.CreateICmpSLT(c64(i), mr), c64(i), last);
+      Value *p = b.CreateGEP(elt, c, mul(row, ldc));
+      for (int64_t l = 0; l < lines; ++l)
+        b.CreateIntrinsic(llvm::Intrinsic::prefetch, {b.getPtrTy()},
+                          {b.CreateGEP(b.getInt8Ty(), p, c64(l * 64)), b.getInt32(1), b.getInt32(3),
+                           b.getInt32(1)});
+    }
+  }
+
   /// C[0:mr, 0:nr] (row stride ldc) += a (kc x MR, packed) x bs (kc x NR, packed); kc >= 1.
   void microKernel(Value *kc, Value *a, Value *bs, Value *c, Value *ldc, Value *mr, Value *nr) {
+    prefetchTile(c, ldc, mr);
     llvm::BasicBlock *pre = b.GetInsertBlock();
     auto *loop = llvm::BasicBlock::Create(e.ctx, "gemm.k", e.fn);
     auto *exit = llvm::BasicBlock::Create(e.ctx, "gemm.k.exit", e.fn);
