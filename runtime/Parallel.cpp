@@ -86,6 +86,8 @@ int numThreads() { return pool()->threads; }
 
 } // namespace weft
 
+extern "C" int64_t weft_num_threads(void) { return weft::numThreads(); }
+
 extern "C" void weft_parallel_for(void (*body)(void *ctx, int64_t begin, int64_t end), void *ctx,
                                   int64_t n, int64_t grain) {
   if (n <= 0)

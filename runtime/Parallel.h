@@ -23,6 +23,10 @@
 extern "C" void weft_parallel_for(void (*body)(void *ctx, int64_t begin, int64_t end), void *ctx,
                                   int64_t n, int64_t grain);
 
+/// The number of threads weft_parallel_for uses now (at least 1), for generated code that
+/// sizes its tasks to the pool. Results must not depend on it.
+extern "C" int64_t weft_num_threads(void);
+
 namespace weft {
 
 /// Sets the number of threads weft_parallel_for uses from now on (in calls that start later);

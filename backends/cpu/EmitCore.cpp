@@ -234,6 +234,11 @@ llvm::FunctionCallee Emitter::parallelFor() {
   return mod.getOrInsertFunction("weft_parallel_for", fty);
 }
 
+llvm::Value *Emitter::numThreads() {
+  auto *fty = llvm::FunctionType::get(i64Ty(), {}, false);
+  return b.CreateCall(mod.getOrInsertFunction("weft_num_threads", fty));
+}
+
 OutlinedBody::OutlinedBody(Emitter &e, const char *suffix)
     : e_(e), savedIp_(e.b.saveIP()), savedFn_(e.fn), savedEntry_(e.entry), savedDims_(e.dimsArg),
       savedStatus_(e.statusArg), savedSyms_(std::move(e.symValues)) {

@@ -7,21 +7,23 @@
 //       for pc in K by KC:
 //         weft_parallel_for over strips s: pack B[pc:pc+kc, jc:jc+nc] into Bp (strip s:
 //           kc rows of NR, zero-padded)
-//         weft_parallel_for over tasks (ic in M by MC) x (column group of nc, NB wide):
+//         weft_parallel_for over tasks (ic in M by MC) x (column group of whole strips, NB wide
+//         or narrower where that leaves a thread fewer than 2 tasks, weft_num_threads):
 //           pack A[ic:ic+mc, pc:pc+kc] into Ap (panel p: kc columns of MR, zero-padded)
 //           for jr in the group by NR, ir in mc by MR:
-//             MR x NR micro-tile: MR * NR/W vector accumulators, one llvm.fma per
-//             (row, vector) per k; then C += tile (straight to C for a full tile,
-//             through a small scratch tile and scalar adds at the edges of M and N).
+//             MR x NR micro-tile: prefetch the C tile; MR * NR/W vector accumulators, one
+//             llvm.fma per (row, vector) per k; then C += tile (straight to C for a full
+//             tile, through a small scratch tile and scalar adds at the edges of M and N).
 //
 // W is the host's vector width in elements (from the host CPU features: 512-bit with
 // AVX-512F, else 256-bit with AVX, else 128-bit). Bp is a scratch slot; Ap and the edge tile
 // live on the stack of the outlined task body (one per running task). All are sized at compile
 // time; where M, N or K are static and small the blocks shrink to fit them (M into equal blocks,
-// so that tasks are balanced). Each task writes
-// its own tile of C and the k blocks stay serial, so results are bit-identical for any thread
-// count. The sum over k is accumulated in the element type, in a different order than the
-// interpreter's (k ascending per block, fused multiply-adds).
+// so that tasks are balanced). How a block is cut into tasks depends on the thread count, but
+// each task writes its own tile of C and the k blocks stay serial, so every element of C is
+// the same sum in the same order, and results are bit-identical for any thread count. The sum over
+// k is accumulated in the element type, in a different order than the interpreter's (k ascending
+// per block, fused multiply-adds).
 //
 //===----------------------------------------------------------------------===//
 #include "backends/cpu/Emitter.h"
@@ -63,7 +65,7 @@ public:
     W = vbytes / esz;
     NV = 2;
     NR = W * NV;
-    MR = vbytes == 64 ? 12 : 6; // 24 of 32 or 12 of 16 vector registers hold the tile
+    MR = vbytes == 64 ? 8 : 6; // 16 of 32 or 12 of 16 vector registers hold the tile
     elt = e.storageTy(dt);
     vec = llvm::FixedVectorType::get(elt, static_cast<unsigned>(W));
   }
@@ -97,6 +99,7 @@ public:
       packCtx = eb.CreateAlloca(packCtxTy);
     }
 
+    Value *threads = e.numThreads();
     e.forLoop(batch, [&](Value *bi) {
       Value *Ab = at(A, mul(bi, mul(M, K)));
       Value *Bb = at(B, mul(bi, mul(K, N)));
@@ -104,9 +107,16 @@ public:
       blocks(N, NC, [&](Value *jc, Value *nc) {
         blocks(K, KC, [&](Value *pc, Value *kc) {
           // Tasks: M blocks x column groups of this B block, each on its own output tile.
+          // Column groups of whole strips, NB columns wide, or narrower where that leaves fewer
+          // than kTasksPerThread tasks per thread (load balance); each task packs its A block,
+          // so narrower groups cost more packing.
           Value *nIc = ceilDiv(M, c64(MC));
-          Value *nJg = ceilDiv(nc, c64(NB));
-          Value *gw = mul(ceilDiv(ceilDiv(nc, nJg), c64(NR)), c64(NR));
+          Value *strips = ceilDiv(nc, c64(NR));
+          Value *want = ceilDiv(mul(threads, c64(kTasksPerThread)), max(nIc, c64(1))); // M may be 0
+          Value *wide = ceilDiv(nc, c64(NB));
+          Value *groups = min(max(want, wide), strips);
+          Value *gw = mul(ceilDiv(strips, groups), c64(NR));
+          Value *nJg = ceilDiv(nc, gw);
           // With one M block every strip of B serves one task, which packs its own strips
           // (no barrier, and they are hot when used). Otherwise strips are shared: they are
           // packed first, in parallel too (serial packing would idle the other threads).
@@ -115,7 +125,6 @@ public:
             Value *packFields[] = {Bb, Bp, N, pc, kc, jc, nc};
             for (unsigned f = 0; f < std::size(packFields); ++f)
               b.CreateStore(packFields[f], b.CreateStructGEP(packCtxTy, packCtx, f));
-            Value *strips = ceilDiv(nc, c64(NR));
             Value *packGrain = b.CreateSDiv(c64(kGrainPack), mul(kc, c64(NR)));
             packGrain = b.CreateSelect(b.CreateICmpSLT(packGrain, c64(1)), c64(1), packGrain);
             b.CreateCall(e.parallelFor(), {packBody, packCtx, strips, packGrain});
@@ -138,9 +147,15 @@ private:
   Value *add(Value *x, Value *y) { return b.CreateAdd(x, y, "", true, true); }
   Value *mul(Value *x, Value *y) { return b.CreateMul(x, y, "", true, true); }
   Value *min(Value *x, Value *y) { return b.CreateSelect(b.CreateICmpSLT(x, y), x, y); }
+  Value *max(Value *x, Value *y) { return b.CreateSelect(b.CreateICmpSLT(x, y), y, x); }
   Value *at(Value *p, Value *i) { return b.CreateInBoundsGEP(elt, p, i); }
   Value *ceilDiv(Value *x, Value *y) { return b.CreateSDiv(add(x, b.CreateSub(y, c64(1))), y); }
 
+  /// Tasks per thread a B block is cut into, where it is large enough: enough that threads
+  /// finish together, few enough that repacking A per task stays cheap.
+  static constexpr int64_t kTasksPerThread = 2;
+  /// The widest column group, in elements.
+  int64_t NB = 0;
   /// Multiply-adds a task should hold at least (chunks of smaller tasks are grouped).
   static constexpr int64_t kGrainWork = int64_t{1} << 18;
   /// Elements of B a packing task should copy at least.
@@ -360,7 +375,7 @@ private:
   llvm::IRBuilder<> &b;
   DType dt;
   int esz = 4, W = 8, NV = 2, NR = 16, MR = 6;
-  int64_t MC = 0, KC = 0, NC = 0, NB = 0;
+  int64_t MC = 0, KC = 0, NC = 0;
   llvm::StructType *ctxTy = nullptr, *packCtxTy = nullptr;
   llvm::Type *elt = nullptr;
   llvm::VectorType *vec = nullptr;

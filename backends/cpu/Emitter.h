@@ -101,6 +101,8 @@ public:
   Status emitFusion(const ir::Op &op); // EmitFusion.cpp
   /// `void weft_parallel_for(ptr body, ptr ctx, i64 n, i64 grain)` (runtime/Parallel.h).
   llvm::FunctionCallee parallelFor();
+  /// A call of `i64 weft_num_threads()` (runtime/Parallel.h): the pool's size now.
+  llvm::Value *numThreads();
   llvm::Value *scalarOp(const ir::Op &op, DType in, Values xs, llvm::Value *i, int site);
   llvm::Value *convert(llvm::Value *x, DType from, DType to);
   Status emitScan(const ir::Op &op);    // EmitCore.cpp

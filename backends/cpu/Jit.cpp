@@ -126,6 +126,8 @@ Expected<std::unique_ptr<Executable>> compile(const ir::Module &module,
   llvm::orc::SymbolMap runtimeSymbols;
   runtimeSymbols[(*jit)->mangleAndIntern("weft_parallel_for")] = {
       llvm::orc::ExecutorAddr::fromPtr(&weft_parallel_for), llvm::JITSymbolFlags::Exported};
+  runtimeSymbols[(*jit)->mangleAndIntern("weft_num_threads")] = {
+      llvm::orc::ExecutorAddr::fromPtr(&weft_num_threads), llvm::JITSymbolFlags::Exported};
   if (auto e =
           (*jit)->getMainJITDylib().define(llvm::orc::absoluteSymbols(std::move(runtimeSymbols))))
     return llvmError("cannot define the runtime's symbols", std::move(e));

@@ -120,6 +120,8 @@ func @f(%a: tensor<B x M x K x f32>, %b: tensor<B x K x N x f32>, %x: tensor<B x
   %z = matmul %x, %y : tensor<B x M x N x f64>
   return %c, %z
 })");
+  // The GEMM cuts a block into tasks by the pool's size (weft_num_threads): 150 x 300 is two
+  // tasks (M blocks) on 1 thread and four (two column groups each) on 2; results must not move.
   for (auto [B, M, N, K] : std::vector<std::array<int64_t, 4>>{
            {3, 150, 300, 70}, {2, 33, 1100, 300}, {1, 400, 17, 9}}) {
     CAPTURE(B);
