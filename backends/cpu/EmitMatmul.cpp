@@ -37,9 +37,8 @@ namespace weft::cpu::detail {
 
 using llvm::Value;
 
-namespace {
+namespace {} // namespace
 
-/// The host's widest usable vector register, in bytes.
 int hostVectorBytes() {
   static const int bytes = [] {
     auto features = llvm::sys::getHostCPUFeatures();
@@ -53,6 +52,8 @@ int hostVectorBytes() {
   }();
   return bytes;
 }
+
+namespace {
 
 int64_t roundUp(int64_t n, int64_t m) { return (n + m - 1) / m * m; }
 
@@ -391,9 +392,25 @@ void Emitter::emitPackedMatmul(const ir::Op &op, Value *out) {
   Value *batch = c64(1);
   for (int64_t i = 0; i + 2 < r; ++i)
     batch = b.CreateMul(batch, dim(rt.dim(i)));
-  GemmEmitter(*this, rt.dtype())
-      .emit(at.dim(r - 2), at.dim(r - 1), bt.dim(r - 1), ptr(op.operand(0)), ptr(op.operand(1)),
-            out, batch, dim(at.dim(r - 2)), dim(at.dim(r - 1)), dim(bt.dim(r - 1)));
+  const ir::Dim &Md = at.dim(r - 2);
+  Value *A = ptr(op.operand(0)), *B = ptr(op.operand(1)), *M = dim(Md), *K = dim(at.dim(r - 1)),
+        *N = dim(bt.dim(r - 1));
+  auto gemm = [&] {
+    GemmEmitter(*this, rt.dtype())
+        .emit(Md, at.dim(r - 1), bt.dim(r - 1), A, B, out, batch, M, K, N);
+  };
+  // A few rows (a batch-1 step): read B in place. A static M picks one kernel; a symbolic M
+  // tests for the commonest case, one row, and leaves the rest to the GEMM.
+  if (Md.isStatic()) {
+    if (Md.size() >= 1 && Md.size() <= kSmallMatmulRows)
+      emitSmallMatmul(static_cast<int>(Md.size()), rt.dtype(), A, B, out, batch, K, N);
+    else
+      gemm();
+    return;
+  }
+  Value *one = b.CreateICmpEQ(M, c64(1));
+  ifThen(one, [&] { emitSmallMatmul(1, rt.dtype(), A, B, out, batch, K, N); });
+  ifThen(b.CreateNot(one), gemm);
 }
 
 } // namespace weft::cpu::detail

@@ -4,7 +4,8 @@
 // files). An Emitter writes one `void @weft_<name>(ptr bufs, ptr dims, ptr
 // status)` and fills its FunctionPlan. EmitCore.cpp holds the function
 // skeleton, loops, elementwise ops and scan/while; EmitOps.cpp the shape ops,
-// reductions, matmul and producers; EmitMatmul.cpp the packed GEMM for float matmul.
+// reductions, matmul and producers; EmitMatmul.cpp the packed GEMM for float matmul and
+// EmitSmallMatmul.cpp its kernel for a few rows.
 //
 //===----------------------------------------------------------------------===//
 #pragma once
@@ -37,6 +38,9 @@ bool vectorMathLibraryLoaded();
 namespace detail {
 
 using Values = std::vector<llvm::Value *>;
+
+/// The host's widest usable vector register, in bytes (64 with AVX-512F, 32 with AVX, else 16).
+int hostVectorBytes();
 
 class Emitter {
 public:
@@ -119,8 +123,14 @@ public:
   void checkReduceNotEmpty(const ir::Op &r, llvm::Value *count, llvm::Value *outN);
   Status emitArgmax(const ir::Op &op); // EmitOps.cpp
   Status emitMatmul(const ir::Op &op); // EmitOps.cpp
-  /// A float matmul as a packed, cache-blocked GEMM into `out` (zero on entry); EmitMatmul.cpp.
+  /// A float matmul into `out` (zero on entry): a packed, cache-blocked GEMM, or the small-M
+  /// kernel where A has at most kSmallMatmulRows rows; EmitMatmul.cpp.
   void emitPackedMatmul(const ir::Op &op, llvm::Value *out);
+  static constexpr int64_t kSmallMatmulRows = 4;
+  /// C[batch] = A[batch] (rows x K) x B[batch] (K x N), reading B in place (rows at most
+  /// kSmallMatmulRows); EmitSmallMatmul.cpp.
+  void emitSmallMatmul(int rows, DType dt, llvm::Value *A, llvm::Value *B, llvm::Value *C,
+                       llvm::Value *batch, llvm::Value *K, llvm::Value *N);
   Status emitProducer(const ir::Op &op); // EmitOps.cpp
 
   llvm::LLVMContext &ctx;

@@ -4,8 +4,9 @@
 // by NR columns, blocks of MC rows, KC of the reduction and NC columns. These cases put M, N
 // and K at 1, at odd sizes that leave edge tiles (7, 33, 65, 129, 257), past one K block
 // (257 > 256) and one N block (2049 > 2048), at 0, batched, and symbolic (one compiled
-// function, many sizes). f32 sums differ in order from the interpreter's: each element is
-// within the gamma_K bound K * 2^-23 * K * max|a| * max|b| of Parity.h (inputs in [-2, 2]).
+// function, many sizes); 1 to 4 rows take the unpacked small-M kernel. f32 sums differ in order
+// from the interpreter's: each element is within the gamma_K bound K * 2^-23 * K * max|a| * max|b|
+// of Parity.h (inputs in [-2, 2]).
 //
 //===----------------------------------------------------------------------===//
 #include "Parity.h"
@@ -86,6 +87,41 @@ func @f(%a: tensor<B x M x K x f32>, %b: tensor<B x K x N x f32>, %x: tensor<2 x
     CAPTURE(s.K);
     checkParity(c, "f", {{"B", B}, {"M", s.M}, {"N", s.N}, {"K", s.K}}, Tol::Reduction, {},
                 bound(s.K));
+  }
+}
+
+TEST_CASE("cpu: f32 matmul with 1 to 4 rows (the unpacked small-M kernel) matches the "
+          "interpreter") {
+  // Static M of 1-4 and a symbolic M bound to 1 read B in place (EmitSmallMatmul.cpp): N
+  // leaves masked tails of every length (1, 7, 33, 1023, 129 with chunks of 16-128 columns),
+  // K = 0 writes zeros, and a batch steps through B and C.
+  for (Mnk s : std::vector<Mnk>{{1, 1, 1},
+                                {1, 1023, 257},
+                                {2, 33, 65},
+                                {3, 7, 300},
+                                {4, 129, 33},
+                                {4, 1024, 256},
+                                {2, 7, 0}}) {
+    CAPTURE(s.M);
+    CAPTURE(s.N);
+    CAPTURE(s.K);
+    Compiled c = compileText(fmt::format(R"(
+func @f(%a: tensor<3 x {0} x {2} x f32>, %b: tensor<3 x {2} x {1} x f32>) -> (tensor<3 x {0} x {1} x f32>) {{
+  %c = matmul %a, %b : tensor<3 x {0} x {1} x f32>
+  return %c
+}})",
+                                         s.M, s.N, s.K));
+    checkParity(c, "f", {}, Tol::Reduction, {}, bound(s.K));
+  }
+  Compiled c = compileText(R"(
+func @f(%a: tensor<M x K x f32>, %b: tensor<K x N x f32>) -> (tensor<M x N x f32>) {
+  %c = matmul %a, %b : tensor<M x N x f32>
+  return %c
+})");
+  for (Mnk s : std::vector<Mnk>{{1, 17, 300}, {1, 1, 0}, {1, 4099, 3}}) {
+    CAPTURE(s.N);
+    CAPTURE(s.K);
+    checkParity(c, "f", {{"M", s.M}, {"N", s.N}, {"K", s.K}}, Tol::Reduction, {}, bound(s.K));
   }
 }
 
