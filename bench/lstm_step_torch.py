@@ -5,7 +5,9 @@ The same step as bench/lstm_step_bench.cpp (x: [B, I], h, c: [B, H], Wx: [I, 4H]
 Wh: [H, 4H], b: [4H]; gates = x Wx + h Wh + b split into i, f, g, o), float32, under
 torch.no_grad(), timed two ways: the explicit ops, and torch.nn.LSTMCell holding the same
 weights (its gate order is also i, f, g, o). Each is the median of many calls after a
-warm-up, at torch.set_num_threads(threads). Before timing, the two are checked against
+warm-up, at torch.set_num_threads(threads) and, as Debian's torch does its matrix products in
+OpenBLAS's own pthread pool, which torch.set_num_threads does not reach, at
+openblas_set_num_threads(threads) too (without it, "1 thread" ran on 2). Before timing, the two are checked against
 each other (max abs difference at most 1e-6 * sqrt(I + H)).
 
 Run it with Debian's python3-torch: /usr/bin/python3 bench/lstm_step_torch.py.
@@ -14,6 +16,8 @@ Run it with Debian's python3-torch: /usr/bin/python3 bench/lstm_step_torch.py.
 Usage: lstm_step_torch.py [--raw] [--threads N] [BxIxH ...]
 """
 import argparse
+import ctypes
+import ctypes.util
 import math
 import statistics
 import sys
@@ -27,6 +31,29 @@ except ImportError:
              "and run this with /usr/bin/python3")
 
 DEFAULT_SHAPES = ["64x256x256", "32x512x512", "64x128x1024", "1x256x256", "128x512x512"]
+
+
+def openblas_thread_setter():
+    """openblas_set_num_threads from the OpenBLAS that torch loaded, or None without one."""
+    for name in ("libopenblas.so.0", ctypes.util.find_library("openblas"), "libblas.so.3"):
+        if not name:
+            continue
+        try:
+            fn = ctypes.CDLL(name).openblas_set_num_threads
+        except (OSError, AttributeError):
+            continue
+        fn.argtypes = [ctypes.c_int]
+        return fn
+    return None
+
+
+SET_BLAS_THREADS = openblas_thread_setter()
+
+
+def set_threads(threads):
+    torch.set_num_threads(threads)
+    if SET_BLAS_THREADS:
+        SET_BLAS_THREADS(threads)
 
 
 def explicit_step(x, h, c, wx, wh, b):
@@ -55,7 +82,7 @@ def micros_per_call(fn, seconds=0.5):
 
 def bench_shape(shape, threads):
     B, I, H = shape
-    torch.set_num_threads(threads)
+    set_threads(threads)
     g = torch.Generator().manual_seed(7)
 
     def uniform(*dims, bound=1.0):
@@ -98,6 +125,9 @@ def main():
     args = ap.parse_args()
     shapes = args.shapes or [parse_shape(s) for s in DEFAULT_SHAPES]
     thread_counts = [args.threads] if args.threads else [1, 2]
+    if not SET_BLAS_THREADS:
+        print("lstm_step_torch.py: warning: no OpenBLAS found to set the thread count of; "
+              "torch's BLAS may use more threads than asked", file=sys.stderr)
     if not args.raw:
         print(f"PyTorch {torch.__version__} LSTM step, float32, no grad: median microseconds")
         print(f"{'B':>5} {'I':>5} {'H':>5} {'thr':>3} {'explicit':>10} {'LSTMCell':>10}")

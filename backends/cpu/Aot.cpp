@@ -86,7 +86,7 @@ Status compileToObject(const ir::Module &module, const AotOptions &options) {
   std::set<std::string> entries;
   for (const auto &f : module.functions()) {
     FunctionPlan plan;
-    WEFT_TRY(emitFunction(m, *f, plan));
+    WEFT_TRY(emitFunction(m, *f, plan, **tm));
     std::string entry = "weft_" + aotIdentifier(f->name()) + "_entry";
     if (entries.count(entry))
       return err(

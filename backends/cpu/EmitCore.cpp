@@ -711,10 +711,13 @@ Status Emitter::emit(const ir::Function &f) {
 
 } // namespace detail
 
-Status emitFunction(llvm::Module &m, const ir::Function &f, FunctionPlan &plan) {
+Status emitFunction(llvm::Module &m, const ir::Function &f, FunctionPlan &plan,
+                    const llvm::TargetMachine &tm) {
   plan.signature = ir::Signature::of(f);
   plan.symbol = "weft_" + f.name();
-  return detail::Emitter(m, plan).emit(f);
+  detail::Emitter e(m, plan);
+  e.vectorBytes = targetVectorBytes(tm);
+  return e.emit(f);
 }
 
 } // namespace weft::cpu

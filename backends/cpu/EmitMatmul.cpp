@@ -15,43 +15,36 @@
 //             llvm.fma per (row, vector) per k; then C += tile (straight to C for a full
 //             tile, through a small scratch tile and scalar adds at the edges of M and N).
 //
-// W is the host's vector width in elements (from the host CPU features: 512-bit with
-// AVX-512F, else 256-bit with AVX, else 128-bit). Bp is a scratch slot; Ap and the edge tile
-// live on the stack of the outlined task body (one per running task). All are sized at compile
-// time; where M, N or K are static and small the blocks shrink to fit them (M into equal blocks,
-// so that tasks are balanced). How a block is cut into tasks depends on the thread count, but
-// each task writes its own tile of C and the k blocks stay serial, so every element of C is
-// the same sum in the same order, and results are bit-identical for any thread count. The sum over
-// k is accumulated in the element type, in a different order than the interpreter's (k ascending
-// per block, fused multiply-adds).
+// W is the target's vector width in elements (targetVectorBytes: 512-bit with AVX-512F, else
+// 256-bit with AVX, else 128-bit; the host's for the JIT, the --cpu's for AOT). Bp is a scratch
+// slot; Ap and the edge tile live on the stack of the outlined task body (one per running task).
+// All are sized at compile time; where M, N or K are static and small the blocks shrink to fit them
+// (M into equal blocks, so that tasks are balanced). How a block is cut into tasks depends on the
+// thread count, but each task writes its own tile of C and the k blocks stay serial, so every
+// element of C is the same sum in the same order, and results are bit-identical for any thread
+// count. The sum over k is accumulated in the element type, in a different order than the
+// interpreter's (k ascending per block, fused multiply-adds).
 //
 //===----------------------------------------------------------------------===//
 #include "backends/cpu/Emitter.h"
 
 #include <llvm/IR/Intrinsics.h>
-#include <llvm/TargetParser/Host.h>
+#include <llvm/MC/MCSubtargetInfo.h>
 
 #include <algorithm>
 
-namespace weft::cpu::detail {
+namespace weft::cpu {
+
+int targetVectorBytes(const llvm::TargetMachine &tm) {
+  const llvm::MCSubtargetInfo *sti = tm.getMCSubtargetInfo();
+  if (sti->checkFeatures("+avx512f"))
+    return 64;
+  return sti->checkFeatures("+avx") ? 32 : 16;
+}
+
+namespace detail {
 
 using llvm::Value;
-
-namespace {} // namespace
-
-int hostVectorBytes() {
-  static const int bytes = [] {
-    auto features = llvm::sys::getHostCPUFeatures();
-    auto has = [&](const char *f) {
-      auto it = features.find(f);
-      return it != features.end() && it->second;
-    };
-    if (has("avx512f"))
-      return 64;
-    return has("avx") ? 32 : 16;
-  }();
-  return bytes;
-}
 
 namespace {
 
@@ -62,7 +55,7 @@ class GemmEmitter {
 public:
   GemmEmitter(Emitter &e, DType dt) : e(e), b(e.b), dt(dt) {
     esz = dtypeBytes(dt);
-    int vbytes = hostVectorBytes();
+    int vbytes = e.vectorBytes;
     W = vbytes / esz;
     NV = 2;
     NR = W * NV;
@@ -413,4 +406,5 @@ void Emitter::emitPackedMatmul(const ir::Op &op, Value *out) {
   ifThen(b.CreateNot(one), gemm);
 }
 
-} // namespace weft::cpu::detail
+} // namespace detail
+} // namespace weft::cpu

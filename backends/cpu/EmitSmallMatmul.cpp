@@ -30,7 +30,7 @@ class SmallMatmulEmitter {
 public:
   SmallMatmulEmitter(Emitter &e, DType dt, int rows) : e(e), b(e.b), R(rows) {
     esz = dtypeBytes(dt);
-    int vbytes = hostVectorBytes();
+    int vbytes = e.vectorBytes;
     W = vbytes / esz;
     // Accumulators: up to 16 of 32 (AVX-512) or 8 of 16 vector registers; at most 8 vectors
     // per row, as more columns per task add nothing to a load-bound loop.

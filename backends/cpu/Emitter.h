@@ -26,8 +26,13 @@
 
 namespace weft::cpu {
 
-/// Emits `f` into `m` as `@<plan.symbol>` and records its slots and fault sites in `plan`.
-Status emitFunction(llvm::Module &m, const ir::Function &f, FunctionPlan &plan);
+/// Emits `f` into `m` as `@<plan.symbol>` for `tm` and records its slots and fault sites in
+/// `plan`.
+Status emitFunction(llvm::Module &m, const ir::Function &f, FunctionPlan &plan,
+                    const llvm::TargetMachine &tm);
+/// The target's widest usable vector register, in bytes (64 with AVX-512F, 32 with AVX, else
+/// 16), which sizes the matmul kernels' tiles. EmitMatmul.cpp.
+int targetVectorBytes(const llvm::TargetMachine &tm);
 
 /// LLVM's optimization pipeline at `level` (0-3) for `m`; with `vectorMath`, the vectorizer may
 /// call glibc's libmvec (exp, log, sin, cos, pow over vectors). Jit.cpp.
@@ -38,9 +43,6 @@ bool vectorMathLibraryLoaded();
 namespace detail {
 
 using Values = std::vector<llvm::Value *>;
-
-/// The host's widest usable vector register, in bytes (64 with AVX-512F, 32 with AVX, else 16).
-int hostVectorBytes();
 
 class Emitter {
 public:
@@ -105,6 +107,8 @@ public:
   Status emitFusion(const ir::Op &op); // EmitFusion.cpp
   /// `void weft_parallel_for(ptr body, ptr ctx, i64 n, i64 grain)` (runtime/Parallel.h).
   llvm::FunctionCallee parallelFor();
+  /// The target's vector register width in bytes (targetVectorBytes).
+  int vectorBytes = 32;
   /// A call of `i64 weft_num_threads()` (runtime/Parallel.h): the pool's size now.
   llvm::Value *numThreads();
   llvm::Value *scalarOp(const ir::Op &op, DType in, Values xs, llvm::Value *i, int site);

@@ -87,17 +87,6 @@ Expected<std::unique_ptr<Executable>> compile(const ir::Module &module,
   bool dump = options.dumpLLVM || (debugEnv && std::atoi(debugEnv) >= 4);
   auto ctx = std::make_unique<llvm::LLVMContext>();
   auto m = std::make_unique<llvm::Module>("weft", *ctx);
-  auto impl = std::make_unique<CompiledFunctions>();
-  for (const auto &f : module.functions()) {
-    FunctionPlan plan;
-    WEFT_TRY(emitFunction(*m, *f, plan));
-    impl->functions.push_back(std::move(plan));
-  }
-  std::string verifyMsg;
-  llvm::raw_string_ostream verifyOs(verifyMsg);
-  if (llvm::verifyModule(*m, &verifyOs))
-    return err("cpu backend: generated invalid LLVM IR (a weft bug): " + verifyMsg);
-
   auto jtmb = llvm::orc::JITTargetMachineBuilder::detectHost();
   if (!jtmb)
     return llvmError("cannot target the host", jtmb.takeError());
@@ -106,6 +95,17 @@ Expected<std::unique_ptr<Executable>> compile(const ir::Module &module,
   auto tm = jtmb->createTargetMachine();
   if (!tm)
     return llvmError("cannot create a target machine", tm.takeError());
+  auto impl = std::make_unique<CompiledFunctions>();
+  for (const auto &f : module.functions()) {
+    FunctionPlan plan;
+    WEFT_TRY(emitFunction(*m, *f, plan, **tm));
+    impl->functions.push_back(std::move(plan));
+  }
+  std::string verifyMsg;
+  llvm::raw_string_ostream verifyOs(verifyMsg);
+  if (llvm::verifyModule(*m, &verifyOs))
+    return err("cpu backend: generated invalid LLVM IR (a weft bug): " + verifyMsg);
+
   m->setDataLayout((*tm)->createDataLayout());
   m->setTargetTriple((*tm)->getTargetTriple().str());
   if (dump)
