@@ -69,6 +69,12 @@ struct CompileOptions {
   /// hidden 128) O3 compiled 3x slower than O2 (2.6-3.2 s vs 0.85-0.92 s) for the same run
   /// time (74-77 ms), since the loops are vectorized and the GEMM is written with vectors.
   int optLevel = 2;
+  /// The CPU to generate code for: "native" (this machine, with all its features) or an LLVM
+  /// CPU name such as "x86-64-v3" that this machine can run (an older one, to try the code
+  /// another machine would get; a CPU with features this one lacks makes code that faults).
+  std::string cpu = "native";
+  /// Extra target features, LLVM syntax ("+avx2,-fma").
+  std::string features;
 };
 
 struct CompiledFunctions;

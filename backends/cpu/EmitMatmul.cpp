@@ -12,18 +12,19 @@
 //           pack A[ic:ic+mc, pc:pc+kc] into Ap (panel p: kc columns of MR, zero-padded)
 //           for jr in the group by NR, ir in mc by MR:
 //             MR x NR micro-tile: prefetch the C tile; MR * NR/W vector accumulators, one
-//             llvm.fma per (row, vector) per k; then C += tile (straight to C for a full
-//             tile, through a small scratch tile and scalar adds at the edges of M and N).
+//             llvm.fmuladd (an FMA where the target has one) per (row, vector) per k; then
+//             C += tile (straight to C for a full tile, through a small scratch tile and
+//             scalar adds at the edges of M and N).
 //
 // W is the target's vector width in elements (targetVectorBytes: 512-bit with AVX-512F, else
-// 256-bit with AVX, else 128-bit; the host's for the JIT, the --cpu's for AOT). Bp is a scratch
-// slot; Ap and the edge tile live on the stack of the outlined task body (one per running task).
-// All are sized at compile time; where M, N or K are static and small the blocks shrink to fit them
-// (M into equal blocks, so that tasks are balanced). How a block is cut into tasks depends on the
-// thread count, but each task writes its own tile of C and the k blocks stay serial, so every
-// element of C is the same sum in the same order, and results are bit-identical for any thread
-// count. The sum over k is accumulated in the element type, in a different order than the
-// interpreter's (k ascending per block, fused multiply-adds).
+// 256-bit with AVX, else 128-bit; CompileOptions::cpu's for the JIT, --cpu's for AOT). Bp is a
+// scratch slot; Ap and the edge tile live on the stack of the outlined task body (one per running
+// task). All are sized at compile time; where M, N or K are static and small the blocks shrink to
+// fit them (M into equal blocks, so that tasks are balanced). How a block is cut into tasks depends
+// on the thread count, but each task writes its own tile of C and the k blocks stay serial, so
+// every element of C is the same sum in the same order, and results are bit-identical for any
+// thread count. The sum over k is accumulated in the element type, in a different order than the
+// interpreter's (k ascending per block, multiply-adds, fused where the target has FMA).
 //
 //===----------------------------------------------------------------------===//
 #include "backends/cpu/Emitter.h"
@@ -332,7 +333,7 @@ private:
       Value *splat = b.CreateVectorSplat(static_cast<unsigned>(W), s);
       for (int v = 0; v < NV; ++v)
         next[i * NV + v] =
-            b.CreateIntrinsic(llvm::Intrinsic::fma, {vec}, {splat, bv[v], acc[i * NV + v]});
+            b.CreateIntrinsic(llvm::Intrinsic::fmuladd, {vec}, {splat, bv[v], acc[i * NV + v]});
     }
     Value *k1 = add(k, c64(1));
     b.CreateCondBr(b.CreateICmpSLT(k1, kc), loop, exit);

@@ -10,8 +10,8 @@
 //     C[r, chunk] = acc
 //
 // The last chunk of a row of B uses masked loads and stores. Each C element is one chain of
-// fused multiply-adds, k ascending, written by one task: results do not depend on the thread
-// count (and differ from the GEMM's only by where rounding falls).
+// multiply-adds (fused where the target has FMA), k ascending, written by one task: results do
+// not depend on the thread count (and differ from the GEMM's only by where rounding falls).
 //
 //===----------------------------------------------------------------------===//
 #include "backends/cpu/Emitter.h"
@@ -137,7 +137,7 @@ private:
       Value *splat = b.CreateVectorSplat(static_cast<unsigned>(W), s);
       for (int v = 0; v < CV; ++v)
         next[r * CV + v] =
-            b.CreateIntrinsic(llvm::Intrinsic::fma, {vec}, {splat, bv[v], acc[r * CV + v]});
+            b.CreateIntrinsic(llvm::Intrinsic::fmuladd, {vec}, {splat, bv[v], acc[r * CV + v]});
     }
     Value *k1 = add(k, c64(1));
     b.CreateCondBr(b.CreateICmpSLT(k1, K), loop, exit);

@@ -17,6 +17,8 @@
 #include <llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h>
 #include <llvm/ExecutionEngine/Orc/LLJIT.h>
 #include <llvm/IR/Verifier.h>
+#include <llvm/MC/MCSubtargetInfo.h>
+#include <llvm/MC/TargetRegistry.h>
 #include <llvm/Passes/PassBuilder.h>
 #include <llvm/Support/DynamicLibrary.h>
 #include <llvm/Support/TargetSelect.h>
@@ -90,6 +92,23 @@ Expected<std::unique_ptr<Executable>> compile(const ir::Module &module,
   auto jtmb = llvm::orc::JITTargetMachineBuilder::detectHost();
   if (!jtmb)
     return llvmError("cannot target the host", jtmb.takeError());
+  if (options.cpu != "native") {
+    std::string error;
+    const llvm::Target *target =
+        llvm::TargetRegistry::lookupTarget(jtmb->getTargetTriple().str(), error);
+    std::unique_ptr<llvm::MCSubtargetInfo> sti(
+        target ? target->createMCSubtargetInfo(jtmb->getTargetTriple().str(), "", "") : nullptr);
+    if (!sti || !sti->isCPUStringValid(options.cpu))
+      return err(fmt::format("cpu backend: unknown cpu '{}' for {}", options.cpu,
+                             jtmb->getTargetTriple().str()));
+    jtmb->setCPU(options.cpu);
+    jtmb->getFeatures() = llvm::SubtargetFeatures(); // the named CPU's features, not the host's
+  }
+  if (!options.features.empty()) {
+    llvm::SmallVector<llvm::StringRef> features;
+    llvm::StringRef(options.features).split(features, ',', -1, false);
+    jtmb->addFeatures(std::vector<std::string>(features.begin(), features.end()));
+  }
   jtmb->setCodeGenOptLevel(options.optLevel >= 3 ? llvm::CodeGenOptLevel::Aggressive
                                                  : llvm::CodeGenOptLevel::Default);
   auto tm = jtmb->createTargetMachine();
