@@ -65,7 +65,7 @@ public:
     vec = llvm::FixedVectorType::get(elt, static_cast<unsigned>(W));
   }
 
-  /// C[batch] = A[batch] x B[batch]; C is zero on entry.
+  /// C[batch] = A[batch] x B[batch].
   void emit(const ir::Dim &Md, const ir::Dim &Kd, const ir::Dim &Nd, Value *A, Value *B, Value *C,
             Value *batch, Value *M, Value *K, Value *N) {
     // Block sizes in elements; shrunk where a dim is static and smaller.
@@ -95,6 +95,9 @@ public:
     }
 
     Value *threads = e.numThreads();
+    // The first k block stores C; with no k blocks (K = 0) C is zero.
+    e.ifThen(b.CreateICmpEQ(K, c64(0)),
+             [&] { e.memZero(C, mul(batch, mul(M, mul(N, c64(esz))))); });
     e.forLoop(batch, [&](Value *bi) {
       Value *Ab = at(A, mul(bi, mul(M, K)));
       Value *Bb = at(B, mul(bi, mul(K, N)));
@@ -200,6 +203,7 @@ private:
     Value *Ab = field(0), *Bpk = field(1), *Cb = field(2), *M = field(3), *K = field(4),
           *N = field(5), *pc = field(6), *kc = field(7), *jc = field(8), *nc = field(9),
           *nJg = field(10), *gw = field(11), *Bsrc = field(12), *packInTask = field(13);
+    Value *firstK = b.CreateICmpEQ(pc, c64(0));
     auto *scratchTy = llvm::ArrayType::get(elt, static_cast<uint64_t>(MC * KC));
     auto *tileTy = llvm::ArrayType::get(elt, static_cast<uint64_t>(MR * NR));
     llvm::IRBuilder<> eb(&e.entry->front());
@@ -228,7 +232,7 @@ private:
         Value *jr = add(j0, jl);
         blocks(mc, MR, [&](Value *ir, Value *mr) {
           Value *c = at(Cb, add(mul(add(ic, ir), N), add(jc, jr)));
-          microKernel(kc, at(Ap, mul(ir, kc)), at(Bpk, mul(jr, kc)), c, N, mr, nr);
+          microKernel(kc, at(Ap, mul(ir, kc)), at(Bpk, mul(jr, kc)), c, N, mr, nr, firstK);
         });
       });
     });
@@ -306,8 +310,10 @@ private:
     }
   }
 
-  /// C[0:mr, 0:nr] (row stride ldc) += a (kc x MR, packed) x bs (kc x NR, packed); kc >= 1.
-  void microKernel(Value *kc, Value *a, Value *bs, Value *c, Value *ldc, Value *mr, Value *nr) {
+  /// C[0:mr, 0:nr] (row stride ldc) += a (kc x MR, packed) x bs (kc x NR, packed), or = where
+  /// `first` (the first k block); kc >= 1.
+  void microKernel(Value *kc, Value *a, Value *bs, Value *c, Value *ldc, Value *mr, Value *nr,
+                   Value *first) {
     prefetchTile(c, ldc, mr);
     llvm::BasicBlock *pre = b.GetInsertBlock();
     auto *loop = llvm::BasicBlock::Create(e.ctx, "gemm.k", e.fn);
@@ -342,8 +348,15 @@ private:
       acc[t]->addIncoming(next[t], loop);
     b.SetInsertPoint(exit);
 
+    // The first k block stores the tile (C is not zeroed beforehand); later ones add to it.
     Value *full = b.CreateAnd(b.CreateICmpEQ(mr, c64(MR)), b.CreateICmpEQ(nr, c64(NR)));
-    e.ifThen(full, [&] {
+    e.ifThen(b.CreateAnd(full, first), [&] {
+      for (int i = 0; i < MR; ++i)
+        for (int v = 0; v < NV; ++v)
+          b.CreateAlignedStore(next[i * NV + v], at(c, add(mul(c64(i), ldc), c64(v * W))),
+                               llvm::Align(esz));
+    });
+    e.ifThen(b.CreateAnd(full, b.CreateNot(first)), [&] {
       for (int i = 0; i < MR; ++i)
         for (int v = 0; v < NV; ++v) {
           Value *p = at(c, add(mul(c64(i), ldc), c64(v * W)));
@@ -359,8 +372,8 @@ private:
         e.forLoop(nr, [&](Value *j) {
           Value *p = at(c, add(mul(i, ldc), j));
           Value *t = b.CreateAlignedLoad(elt, at(tile, add(mul(i, c64(NR)), j)), llvm::Align(esz));
-          Value *old = b.CreateAlignedLoad(elt, p, llvm::Align(esz));
-          b.CreateAlignedStore(b.CreateFAdd(old, t), p, llvm::Align(esz));
+          Value *old = b.CreateAlignedLoad(elt, p, llvm::Align(esz)); // unused when first
+          b.CreateAlignedStore(b.CreateSelect(first, t, b.CreateFAdd(old, t)), p, llvm::Align(esz));
         });
       });
     });

@@ -303,11 +303,11 @@ Status Emitter::emitMatmul(const ir::Op &op) {
   Value *batch = c64(1);
   for (int64_t i = 0; i + 2 < r; ++i)
     batch = b.CreateMul(batch, dim(rt.dim(i)));
-  memZero(out, bytes(rt));
   if (isFloat(dt)) {
-    emitPackedMatmul(op, out);
+    emitPackedMatmul(op, out); // writes every element
     return {};
   }
+  memZero(out, bytes(rt));
   // Integers: (i, k, j): the innermost loop runs along contiguous rows of B and of the output.
   loopNest({batch, M}, [&](const Values &bm) {
     Value *row = b.CreateAdd(b.CreateMul(bm[0], M), bm[1]);

@@ -127,8 +127,8 @@ public:
   void checkReduceNotEmpty(const ir::Op &r, llvm::Value *count, llvm::Value *outN);
   Status emitArgmax(const ir::Op &op); // EmitOps.cpp
   Status emitMatmul(const ir::Op &op); // EmitOps.cpp
-  /// A float matmul into `out` (zero on entry): a packed, cache-blocked GEMM, or the small-M
-  /// kernel where A has at most kSmallMatmulRows rows; EmitMatmul.cpp.
+  /// A float matmul into `out` (every element written): a packed, cache-blocked GEMM, or the
+  /// small-M kernel where A has at most kSmallMatmulRows rows; EmitMatmul.cpp.
   void emitPackedMatmul(const ir::Op &op, llvm::Value *out);
   static constexpr int64_t kSmallMatmulRows = 4;
   /// C[batch] = A[batch] (rows x K) x B[batch] (K x N), reading B in place (rows at most
