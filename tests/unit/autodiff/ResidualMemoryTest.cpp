@@ -2,6 +2,7 @@
 #include "ir/Parser.h"
 #include "passes/MemoryEstimate.h"
 #include "passes/autodiff/Autodiff.h"
+#include "tests/unit/LstmIr.h"
 
 #include <doctest/doctest.h>
 #include <fmt/format.h>
@@ -11,27 +12,13 @@ using namespace weft;
 namespace {
 
 /// An LSTM over T = 100 steps with a loss on every hidden state.
-const char *kLstm =
+const std::string kLstm =
     R"(func @lstm(%xs: tensor<100 x B x 16 x f32>, %W: tensor<48 x 128 x f32>, %r: tensor<100 x B x 32 x f32>) -> (tensor<f32>) {
   %zero = constant {value = [0.0]} : tensor<B x 32 x f32>
   %hT, %cT, %hs = scan carry(%zero, %zero) over(%xs) {
   ^body(%h: tensor<B x 32 x f32>, %c: tensor<B x 32 x f32>, %x: tensor<B x 16 x f32>):
-    %xh = concat %x, %h {axis = 1} : tensor<B x 48 x f32>
-    %z = matmul %xh, %W : tensor<B x 128 x f32>
-    %zi = slice %z {axis = 1, limit = 32, start = 0} : tensor<B x 32 x f32>
-    %zf = slice %z {axis = 1, limit = 64, start = 32} : tensor<B x 32 x f32>
-    %zg = slice %z {axis = 1, limit = 96, start = 64} : tensor<B x 32 x f32>
-    %zo = slice %z {axis = 1, limit = 128, start = 96} : tensor<B x 32 x f32>
-    %i = sigmoid %zi : tensor<B x 32 x f32>
-    %f = sigmoid %zf : tensor<B x 32 x f32>
-    %g = tanh %zg : tensor<B x 32 x f32>
-    %o = sigmoid %zo : tensor<B x 32 x f32>
-    %fc = mul %f, %c : tensor<B x 32 x f32>
-    %ig = mul %i, %g : tensor<B x 32 x f32>
-    %c2 = add %fc, %ig : tensor<B x 32 x f32>
-    %tc = tanh %c2 : tensor<B x 32 x f32>
-    %h2 = mul %o, %tc : tensor<B x 32 x f32>
-    yield %h2, %c2, %h2
+)" + testing::lstmStep({.input = 16, .hidden = 32, .gates = testing::LstmGates::Concat}) +
+    R"(    yield %h2, %c2, %h2
   } : tensor<B x 32 x f32>, tensor<B x 32 x f32>, tensor<100 x B x 32 x f32>
   %w = mul %hs, %r : tensor<100 x B x 32 x f32>
   %l = reduce_sum %w {axes = [0, 1, 2]} : tensor<f32>

@@ -5,6 +5,7 @@
 #include "ir/Parser.h"
 #include "passes/PassManager.h"
 #include "runtime/Random.h"
+#include "tests/unit/LstmIr.h"
 
 #include <doctest/doctest.h>
 
@@ -17,7 +18,7 @@ namespace {
 
 /// A tanh RNN, an LSTM and a GRU over padded sequences, f64, symbolic B and T; the loss reads
 /// every hidden state.
-const char *kModels =
+const std::string kModels =
     R"(func @rnn(%xs: tensor<T x B x 4 x f64>, %len: tensor<B x i32>, %W: tensor<4 x 5 x f64>, %U: tensor<5 x 5 x f64>, %r: tensor<T x B x 5 x f64>) -> (tensor<f64>) {
   %h0 = constant {value = [0.0]} : tensor<B x 5 x f64>
   %hT, %hs = scan carry(%h0) over(%xs) lengths(%len) {
@@ -37,24 +38,10 @@ func @lstm(%xs: tensor<T x B x 4 x f64>, %len: tensor<B x i32>, %W: tensor<9 x 2
   %zero = constant {value = [0.0]} : tensor<B x 5 x f64>
   %hT, %cT, %hs = scan carry(%zero, %zero) over(%xs) lengths(%len) {
   ^body(%h: tensor<B x 5 x f64>, %c: tensor<B x 5 x f64>, %x: tensor<B x 4 x f64>):
-    %xh = concat %x, %h {axis = 1} : tensor<B x 9 x f64>
-    %zw = matmul %xh, %W : tensor<B x 20 x f64>
-    %bb = broadcast %bias {dims = [1]} : tensor<B x 20 x f64>
-    %z = add %zw, %bb : tensor<B x 20 x f64>
-    %zi = slice %z {axis = 1, limit = 5, start = 0} : tensor<B x 5 x f64>
-    %zf = slice %z {axis = 1, limit = 10, start = 5} : tensor<B x 5 x f64>
-    %zg = slice %z {axis = 1, limit = 15, start = 10} : tensor<B x 5 x f64>
-    %zo = slice %z {axis = 1, limit = 20, start = 15} : tensor<B x 5 x f64>
-    %i = sigmoid %zi : tensor<B x 5 x f64>
-    %f = sigmoid %zf : tensor<B x 5 x f64>
-    %g = tanh %zg : tensor<B x 5 x f64>
-    %o = sigmoid %zo : tensor<B x 5 x f64>
-    %fc = mul %f, %c : tensor<B x 5 x f64>
-    %ig = mul %i, %g : tensor<B x 5 x f64>
-    %c2 = add %fc, %ig : tensor<B x 5 x f64>
-    %tc = tanh %c2 : tensor<B x 5 x f64>
-    %h2 = mul %o, %tc : tensor<B x 5 x f64>
-    yield %h2, %c2, %h2
+)" +
+    testing::lstmStep(
+        {.input = 4, .hidden = 5, .gates = testing::LstmGates::ConcatBias, .dtype = "f64"}) +
+    R"(    yield %h2, %c2, %h2
   } : tensor<B x 5 x f64>, tensor<B x 5 x f64>, tensor<T x B x 5 x f64>
   %w = mul %hs, %r : tensor<T x B x 5 x f64>
   %l = reduce_sum %w {axes = [0, 1, 2]} : tensor<f64>

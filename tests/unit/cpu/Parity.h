@@ -10,6 +10,7 @@
 #include "backends/cpu/CpuBackend.h"
 #include "backends/reference/Interpreter.h"
 #include "ir/Parser.h"
+#include "tests/unit/LstmIr.h"
 
 #include <doctest/doctest.h>
 
@@ -132,29 +133,13 @@ inline void checkParity(const Compiled &c, const std::string &fn, const ir::DimB
 }
 
 /// An LSTM layer over a time-major sequence: the scan the JIT exists for (T, B symbolic).
-inline const char *kLstm = R"(
+inline const std::string kLstm =
+    R"(
 func @lstm(%xs: tensor<T x B x 16 x f32>, %W: tensor<16 x 128 x f32>, %U: tensor<32 x 128 x f32>, %bias: tensor<128 x f32>, %h0: tensor<B x 32 x f32>, %c0: tensor<B x 32 x f32>) -> (tensor<B x 32 x f32>, tensor<T x B x 32 x f32>) {
   %hT, %cT, %hs = scan carry(%h0, %c0) over(%xs) {
   ^body(%h: tensor<B x 32 x f32>, %c: tensor<B x 32 x f32>, %x: tensor<B x 16 x f32>):
-    %xw = matmul %x, %W : tensor<B x 128 x f32>
-    %hu = matmul %h, %U : tensor<B x 128 x f32>
-    %z0 = add %xw, %hu : tensor<B x 128 x f32>
-    %bb = broadcast %bias {dims = [1]} : tensor<B x 128 x f32>
-    %z = add %z0, %bb : tensor<B x 128 x f32>
-    %zi = slice %z {axis = 1, limit = 32, start = 0} : tensor<B x 32 x f32>
-    %zf = slice %z {axis = 1, limit = 64, start = 32} : tensor<B x 32 x f32>
-    %zg = slice %z {axis = 1, limit = 96, start = 64} : tensor<B x 32 x f32>
-    %zo = slice %z {axis = 1, limit = 128, start = 96} : tensor<B x 32 x f32>
-    %i = sigmoid %zi : tensor<B x 32 x f32>
-    %f = sigmoid %zf : tensor<B x 32 x f32>
-    %g = tanh %zg : tensor<B x 32 x f32>
-    %o = sigmoid %zo : tensor<B x 32 x f32>
-    %fc = mul %f, %c : tensor<B x 32 x f32>
-    %ig = mul %i, %g : tensor<B x 32 x f32>
-    %c2 = add %fc, %ig : tensor<B x 32 x f32>
-    %tc = tanh %c2 : tensor<B x 32 x f32>
-    %h2 = mul %o, %tc : tensor<B x 32 x f32>
-    yield %h2, %c2, %h2
+)" + testing::lstmStep({.input = 16, .hidden = 32, .gates = testing::LstmGates::Separate}) +
+    R"(    yield %h2, %c2, %h2
   } : tensor<B x 32 x f32>, tensor<B x 32 x f32>, tensor<T x B x 32 x f32>
   return %hT, %hs
 }

@@ -4,6 +4,7 @@
 #include "backends/reference/Interpreter.h"
 #include "ir/Parser.h"
 #include "passes/PassManager.h"
+#include "tests/unit/LstmIr.h"
 
 #include <cstring>
 #include <random>
@@ -17,26 +18,9 @@ using namespace weft::passes::test;
 
 namespace {
 
-/// One LSTM step over B x 4 (input 3): the gate math in a scan body, as @lstm and @lstm_loss use.
-const char *kLstmCell = R"(    %mx = matmul %x, %wx : tensor<B x 16 x f32>
-    %mh = matmul %h, %wh : tensor<B x 16 x f32>
-    %pre = add %mx, %mh : tensor<B x 16 x f32>
-    %bb = broadcast %bias {dims = [1]} : tensor<B x 16 x f32>
-    %gates = add %pre, %bb : tensor<B x 16 x f32>
-    %si = slice %gates {axis = 1, limit = 4, start = 0} : tensor<B x 4 x f32>
-    %sf = slice %gates {axis = 1, limit = 8, start = 4} : tensor<B x 4 x f32>
-    %sg = slice %gates {axis = 1, limit = 12, start = 8} : tensor<B x 4 x f32>
-    %so = slice %gates {axis = 1, limit = 16, start = 12} : tensor<B x 4 x f32>
-    %i = sigmoid %si : tensor<B x 4 x f32>
-    %f = sigmoid %sf : tensor<B x 4 x f32>
-    %g = tanh %sg : tensor<B x 4 x f32>
-    %fc = mul %f, %c : tensor<B x 4 x f32>
-    %ig = mul %i, %g : tensor<B x 4 x f32>
-    %c2 = add %fc, %ig : tensor<B x 4 x f32>
-    %o = sigmoid %so : tensor<B x 4 x f32>
-    %tc = tanh %c2 : tensor<B x 4 x f32>
-    %h2 = mul %o, %tc : tensor<B x 4 x f32>
-)";
+/// One LSTM step over B x 4 (input 3), as @lstm and @lstm_loss use.
+const std::string kLstmStep =
+    testing::lstmStep({.input = 3, .hidden = 4, .gates = testing::LstmGates::Separate});
 
 /// Graphs to fuse, each with the number of fusions the pass must make.
 const std::string kGraphs = R"(
@@ -100,10 +84,10 @@ func @mlp(%x: tensor<B x 6 x f32>, %w1: tensor<6 x 8 x f32>, %b1: tensor<8 x f32
   return %y, %loss
 }
 
-func @lstm(%xs: tensor<T x B x 3 x f32>, %h0: tensor<B x 4 x f32>, %c0: tensor<B x 4 x f32>, %wx: tensor<3 x 16 x f32>, %wh: tensor<4 x 16 x f32>, %bias: tensor<16 x f32>) -> (tensor<B x 4 x f32>, tensor<B x 4 x f32>, tensor<T x B x 4 x f32>) {
+func @lstm(%xs: tensor<T x B x 3 x f32>, %h0: tensor<B x 4 x f32>, %c0: tensor<B x 4 x f32>, %W: tensor<3 x 16 x f32>, %U: tensor<4 x 16 x f32>, %bias: tensor<16 x f32>) -> (tensor<B x 4 x f32>, tensor<B x 4 x f32>, tensor<T x B x 4 x f32>) {
   %hT, %cT, %hs = scan carry(%h0, %c0) over(%xs) {
   ^body(%h: tensor<B x 4 x f32>, %c: tensor<B x 4 x f32>, %x: tensor<B x 3 x f32>):
-)" + std::string(kLstmCell) +
+)" + kLstmStep +
                             R"(    yield %h2, %c2, %h2
   } : tensor<B x 4 x f32>, tensor<B x 4 x f32>, tensor<T x B x 4 x f32>
   %hsq = mul %hT, %hT : tensor<B x 4 x f32>
@@ -194,10 +178,10 @@ TEST_CASE("fuse-elementwise keeps an LSTM's training gradients bit for bit") {
   // An LSTM with a scalar loss; the train pipeline without its fusion adds @lstm_loss_grad,
   // whose backward scan is long elementwise code.
   const std::string text = R"(
-func @lstm_loss(%xs: tensor<T x B x 3 x f32>, %h0: tensor<B x 4 x f32>, %c0: tensor<B x 4 x f32>, %wx: tensor<3 x 16 x f32>, %wh: tensor<4 x 16 x f32>, %bias: tensor<16 x f32>) -> (tensor<f32>) {
+func @lstm_loss(%xs: tensor<T x B x 3 x f32>, %h0: tensor<B x 4 x f32>, %c0: tensor<B x 4 x f32>, %W: tensor<3 x 16 x f32>, %U: tensor<4 x 16 x f32>, %bias: tensor<16 x f32>) -> (tensor<f32>) {
   %hT, %cT = scan carry(%h0, %c0) over(%xs) {
   ^body(%h: tensor<B x 4 x f32>, %c: tensor<B x 4 x f32>, %x: tensor<B x 3 x f32>):
-)" + std::string(kLstmCell) +
+)" + kLstmStep +
                            R"(    yield %h2, %c2
   } : tensor<B x 4 x f32>, tensor<B x 4 x f32>
   %sq = mul %hT, %hT : tensor<B x 4 x f32>
