@@ -127,6 +127,13 @@ public:
     return {WEFT_AOT_BAD_ARGUMENT, fmt::format("@{}: {}", f_.name, msg)};
   }
 
+  /// Binds the symbols from `dims` alone, for callers that pass no inputs: afterwards
+  /// shape() and bytes() answer for every slot.
+  bool bindDims(const int64_t *dims, Failure &fail) {
+    std::vector<std::string> boundBy(f_.n_symbols);
+    return bindSymbols(dims, boundBy, fail) && allBound(fail);
+  }
+
   /// Binds the symbols from `dims` and the inputs and checks every input.
   bool bind(const int64_t *dims, const weft_aot_input *in, size_t n, Failure &fail) {
     if (n != f_.n_params) {
@@ -138,16 +145,8 @@ public:
       return false;
     }
     std::vector<std::string> boundBy(f_.n_symbols);
-    for (size_t s = 0; dims && s < f_.n_symbols; ++s)
-      if (dims[s] != kUnbound) {
-        if (dims[s] < 0) {
-          fail = bad(
-              fmt::format("symbol {} is {}, a size must be non-negative", f_.symbols[s], dims[s]));
-          return false;
-        }
-        values_[s] = dims[s];
-        boundBy[s] = "the dims argument";
-      }
+    if (!bindSymbols(dims, boundBy, fail))
+      return false;
     for (size_t i = 0; i < n; ++i) {
       int32_t slot = f_.param_slots[i];
       if (in[i].rank != f_.slots[slot].rank || (in[i].rank && !in[i].shape)) {
@@ -170,11 +169,8 @@ public:
         }
       }
     }
-    for (size_t s = 0; s < f_.n_symbols; ++s)
-      if (values_[s] == kUnbound) {
-        fail = bad(fmt::format("symbolic dim {} is not bound", f_.symbols[s]));
-        return false;
-      }
+    if (!allBound(fail))
+      return false;
     std::vector<int64_t> want;
     for (size_t i = 0; i < n; ++i) {
       int32_t slot = f_.param_slots[i];
@@ -318,6 +314,32 @@ public:
   const std::vector<int64_t> &values() const { return values_; }
 
 private:
+  /// Binds the symbols that `dims` (may be null) gives a value, noting in `boundBy` where
+  /// each came from; kUnbound entries are left for the inputs.
+  bool bindSymbols(const int64_t *dims, std::vector<std::string> &boundBy, Failure &fail) {
+    for (size_t s = 0; dims && s < f_.n_symbols; ++s)
+      if (dims[s] != kUnbound) {
+        if (dims[s] < 0) {
+          fail = bad(
+              fmt::format("symbol {} is {}, a size must be non-negative", f_.symbols[s], dims[s]));
+          return false;
+        }
+        values_[s] = dims[s];
+        boundBy[s] = "the dims argument";
+      }
+    return true;
+  }
+
+  /// Fails naming the first symbol that is still unbound.
+  bool allBound(Failure &fail) const {
+    for (size_t s = 0; s < f_.n_symbols; ++s)
+      if (values_[s] == kUnbound) {
+        fail = bad(fmt::format("symbolic dim {} is not bound", f_.symbols[s]));
+        return false;
+      }
+    return true;
+  }
+
   const weft_aot_function &f_;
   std::vector<int64_t> values_;
 };
@@ -329,6 +351,21 @@ int report(const Failure &f, char *err, size_t len) {
     err[n] = '\0';
   }
   return f.code;
+}
+
+/// `size` of a call of `f` with its symbols bound from `dims` alone, or -1 when they do not
+/// bind or memory runs out (the size queries return no message).
+template <typename Size>
+int64_t sizeFromDims(const weft_aot_function &f, const int64_t *dims, Size size) {
+  try {
+    Call call(f);
+    Failure fail{WEFT_AOT_OK, {}};
+    if (!call.bindDims(dims, fail))
+      return -1;
+    return size(call);
+  } catch (const std::bad_alloc &) {
+    return -1;
+  }
 }
 
 } // namespace
@@ -356,41 +393,22 @@ extern "C" int64_t weft_aot_slot_bytes(const weft_aot_function *fn, int32_t slot
                                        const int64_t *dims) {
   if (!fn || !dims || slot < 0 || static_cast<size_t>(slot) >= fn->n_slots)
     return -1;
-  Failure fail{WEFT_AOT_OK, {}};
-  // Binding with no inputs sets the symbols from `dims` alone.
-  weft_aot_function noParams = *fn;
-  noParams.n_params = 0;
-  Call bare(noParams);
-  if (!bare.bind(dims, nullptr, 0, fail))
-    return -1;
-  try {
-    return bare.bytes(slot);
-  } catch (const std::bad_alloc &) {
-    return -1;
-  }
+  return sizeFromDims(*fn, dims, [&](const Call &call) { return call.bytes(slot); });
 }
 
 extern "C" int64_t weft_aot_arena_bytes(const weft_aot_function *fn, const int64_t *dims) {
   if (!fn || (!dims && fn->n_symbols))
     return -1;
-  try {
-    weft_aot_function noParams = *fn;
-    noParams.n_params = 0;
-    Call bare(noParams);
-    Failure fail{WEFT_AOT_OK, {}};
-    if (!bare.bind(dims, nullptr, 0, fail))
-      return -1;
+  return sizeFromDims(*fn, dims, [&](const Call &call) -> int64_t {
     std::vector<int64_t> slotBytes(fn->n_slots);
     for (size_t s = 0; s < fn->n_slots; ++s)
-      if ((slotBytes[s] = bare.bytes(static_cast<int32_t>(s))) < 0)
+      if ((slotBytes[s] = call.bytes(static_cast<int32_t>(s))) < 0)
         return -1;
     auto plan = arenaPlan(*fn, slotBytes, providedSlots(*fn));
     if (!plan || plan->total > static_cast<size_t>(INT64_MAX))
       return -1;
     return static_cast<int64_t>(plan->total);
-  } catch (const std::bad_alloc &) {
-    return -1;
-  }
+  });
 }
 
 extern "C" int weft_aot_call_dims(const weft_aot_function *fn, const int64_t *dims,
@@ -407,25 +425,23 @@ extern "C" int weft_aot_call_dims(const weft_aot_function *fn, const int64_t *di
                                             !inputs && fn->n_params ? "inputs" : "outputs")},
         err, err_len);
   try {
-    weft_aot_function noParams = *fn;
-    noParams.n_params = 0;
-    Call bare(noParams);
+    Call call(*fn);
     Failure fail{WEFT_AOT_OK, {}};
-    if (!bare.bind(dims, nullptr, 0, fail))
+    if (!call.bindDims(dims, fail))
       return report(fail, err, err_len);
     std::vector<std::vector<int64_t>> shapes(fn->n_params);
     std::vector<weft_aot_input> in(fn->n_params);
     for (size_t i = 0; i < fn->n_params; ++i) {
       int32_t slot = fn->param_slots[i];
-      if (!bare.shape(slot, shapes[i]))
-        return report(bare.bad(fmt::format("input {} (%{}) has an invalid size ({})", i,
-                                           fn->param_names[i], bare.typeStr(slot))),
+      if (!call.shape(slot, shapes[i]))
+        return report(call.bad(fmt::format("{} has an invalid size ({})", call.inputName(i),
+                                           call.typeStr(slot))),
                       err, err_len);
       in[i] = {inputs[i], fn->slots[slot].dtype, fn->slots[slot].rank, shapes[i].data()};
     }
     std::vector<weft_aot_output> out(fn->n_results);
     for (size_t r = 0; r < fn->n_results; ++r) {
-      int64_t n = bare.bytes(fn->result_slots[r]);
+      int64_t n = call.bytes(fn->result_slots[r]);
       out[r] = {outputs[r], n < 0 ? 0 : static_cast<size_t>(n), nullptr};
     }
     return weft_aot_call(fn, dims, in.data(), in.size(), out.data(), out.size(), err, err_len);

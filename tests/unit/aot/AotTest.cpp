@@ -159,6 +159,27 @@ TEST_CASE("weft_aot_call_dims sizes inputs and outputs from the symbols") {
   CHECK(weft_aot_slot_bytes(&kAdd, 9, dims) == -1);
 }
 
+TEST_CASE("weft_aot_call_dims and the size queries reject an unbound or negative symbol") {
+  Call c;
+  const void *in[] = {c.x, c.y};
+  void *out[] = {c.out};
+  int64_t unbound[] = {-1};
+  CHECK(weft_aot_call_dims(&kAdd, unbound, in, out, c.err, sizeof c.err) ==
+        WEFT_AOT_BAD_ARGUMENT);
+  CHECK(std::string(c.err) == "@add: symbolic dim N is not bound");
+  CHECK(weft_aot_slot_bytes(&kAdd, 2, unbound) == -1);
+  CHECK(weft_aot_arena_bytes(&kAdd, unbound) == -1);
+  int64_t negative[] = {-5};
+  CHECK(weft_aot_call_dims(&kAdd, negative, in, out, c.err, sizeof c.err) ==
+        WEFT_AOT_BAD_ARGUMENT);
+  CHECK(std::string(c.err) == "@add: symbol N is -5, a size must be non-negative");
+  CHECK(weft_aot_slot_bytes(&kAdd, 2, negative) == -1);
+  CHECK(weft_aot_arena_bytes(&kAdd, negative) == -1);
+  int64_t three[] = {3};
+  CHECK(weft_aot_slot_bytes(&kAdd, 2, three) == 12);
+  CHECK(weft_aot_arena_bytes(&kAdd, three) == 64); // the scratch slot, 24 bytes, aligned
+}
+
 TEST_CASE("compileToObject writes an object file and a header with typed wrappers") {
   auto m = ir::parseModule(R"(func @scale.by2(%x: tensor<B x 4 x f32>) -> (tensor<B x 4 x f32>) {
   %y = add %x, %x : tensor<B x 4 x f32>
