@@ -138,8 +138,8 @@ int main(int argc, char **argv) {
     shapes.push_back(s);
   }
   if (shapes.empty())
-    shapes = {{256, 256, 256},    {512, 512, 512}, {1024, 1024, 1024},
-              {2048, 2048, 2048}, {64, 1024, 256}, {32, 2048, 512}};
+    shapes = {{256, 256, 256}, {512, 512, 512}, {1024, 1024, 1024}, {2048, 2048, 2048},
+              {64, 1024, 256}, {32, 2048, 512}, {1, 1024, 256}};
   fmt::print(
       "weft f32 matmul (generated packed GEMM, weft::setNumThreads(thr)) vs OpenBLAS "
       "cblas_sgemm (openblas_set_num_threads(thr));\nmedian of `runs` runs in alternating "
