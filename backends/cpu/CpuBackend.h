@@ -71,7 +71,7 @@ struct CompileOptions {
   int optLevel = 2;
   /// The CPU to generate code for: "native" (this machine, with all its features) or an LLVM
   /// CPU name such as "x86-64-v3" that this machine can run (an older one, to try the code
-  /// another machine would get; a CPU with features this one lacks makes code that faults).
+  /// another machine would get); compile() refuses one with instructions this machine lacks.
   std::string cpu = "native";
   /// Extra target features, LLVM syntax ("+avx2,-fma").
   std::string features;

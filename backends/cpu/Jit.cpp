@@ -24,6 +24,7 @@
 #include <llvm/Support/TargetSelect.h>
 #include <llvm/Support/raw_ostream.h>
 #include <llvm/Target/TargetMachine.h>
+#include <llvm/TargetParser/Host.h>
 
 #include <chrono>
 #include <cstdlib>
@@ -34,6 +35,30 @@ namespace {
 
 Diag llvmError(const char *what, llvm::Error e) {
   return err(fmt::format("cpu backend: {}: {}", what, llvm::toString(std::move(e))));
+}
+
+/// Refuses a target whose instruction set this machine lacks (CompileOptions::cpu or
+/// ::features naming a newer CPU): the JIT would run code that dies of an illegal instruction.
+Status checkHostCanRun(const llvm::TargetMachine &tm) {
+  static const char *const kIsaFeatures[] = {
+      "sse3",       "ssse3",      "sse4.1",     "sse4.2",   "popcnt",   "avx",
+      "avx2",       "fma",        "f16c",       "bmi",      "bmi2",     "lzcnt",
+      "movbe",      "avx512f",    "avx512bw",   "avx512dq", "avx512vl", "avx512cd",
+      "avx512vnni", "avx512bf16", "avx512fp16", "amx-tile", "avxvnni"};
+  llvm::StringMap<bool> host = llvm::sys::getHostCPUFeatures();
+  const llvm::MCSubtargetInfo *sti = tm.getMCSubtargetInfo();
+  std::string missing;
+  for (const char *f : kIsaFeatures) {
+    auto it = host.find(f);
+    bool hostHas = it != host.end() && it->second;
+    if (!hostHas && sti->checkFeatures(std::string("+") + f))
+      missing += (missing.empty() ? "" : ", ") + std::string(f);
+  }
+  if (!missing.empty())
+    return err(fmt::format("cpu backend: cpu '{}' needs {}, which this machine lacks; the JIT "
+                           "runs code here (compile for that cpu ahead of time with weftc)",
+                           tm.getTargetCPU().str(), missing));
+  return {};
 }
 
 } // namespace
@@ -114,6 +139,7 @@ Expected<std::unique_ptr<Executable>> compile(const ir::Module &module,
   auto tm = jtmb->createTargetMachine();
   if (!tm)
     return llvmError("cannot create a target machine", tm.takeError());
+  WEFT_TRY(checkHostCanRun(**tm));
   auto impl = std::make_unique<CompiledFunctions>();
   for (const auto &f : module.functions()) {
     FunctionPlan plan;

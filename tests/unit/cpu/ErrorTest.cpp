@@ -119,3 +119,27 @@ TEST_CASE("cpu: a module that does not verify is an error from compile") {
   REQUIRE_FALSE(exe);
   CHECK_FALSE(exe.diag().str().empty());
 }
+
+TEST_CASE("cpu: the JIT refuses a cpu or features with instructions this machine lacks") {
+  // AVX-512 FP16 (Sapphire Rapids) is on no machine this runs on in CI; if it is here, the
+  // refusal cannot be shown with it.
+  if (__builtin_cpu_supports("avx512fp16"))
+    return;
+  auto m = ir::parseModule(R"(
+func @f(%a: tensor<4 x f32>) -> (tensor<4 x f32>) {
+  %b = tanh %a : tensor<4 x f32>
+  return %b
+})");
+  REQUIRE(m);
+  cpu::CompileOptions newer;
+  newer.cpu = "sapphirerapids";
+  auto exe = cpu::compile(**m, newer);
+  REQUIRE_FALSE(exe);
+  CHECK(exe.diag().str().find("cpu 'sapphirerapids' needs") != std::string::npos);
+  CHECK(exe.diag().str().find("avx512fp16") != std::string::npos);
+  cpu::CompileOptions extra;
+  extra.features = "+avx512fp16";
+  auto exe2 = cpu::compile(**m, extra);
+  REQUIRE_FALSE(exe2);
+  CHECK(exe2.diag().str().find("avx512fp16, which this machine lacks") != std::string::npos);
+}
