@@ -32,6 +32,11 @@ std::unique_ptr<Pass> createFoldConstantsPass();
 /// while bodies too. Run it after autodiff, which does not differentiate fusions.
 std::unique_ptr<Pass> createFuseElementwisePass();
 
+/// In scans whose body multiplies a step of a [T, b, I] sequence by a matrix defined outside
+/// the body, computes all steps before the loop as one GEMM over T*b rows and passes the
+/// product to the scan as a new sequence.
+std::unique_ptr<Pass> createHoistInputProjectionsPass();
+
 /// In scans that accumulate acc += p_t^T q_t (BPTT's weight gradients), stacks p and q and
 /// computes the sum after the loop as one GEMM over all time steps.
 std::unique_ptr<Pass> createHoistWeightGradientsPass();

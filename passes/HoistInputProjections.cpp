@@ -1,0 +1,160 @@
+//===- passes/HoistInputProjections.cpp - one GEMM over all input steps ---===//
+//
+// A recurrent cell projects its input at every step:
+//
+//   p_t = matmul(s_t, W)        s_t: [b, I], a step of sequence S: [T, b, I]; W: [I, N]
+//
+// one small GEMM per step although neither operand depends on the carries. This
+// pass computes all steps before the loop as one GEMM with T times the rows,
+//
+//   P = reshape(matmul(reshape(S, [T*b, I]), W), [T, b, N])
+//
+// passes P to the scan as a new sequence and uses its step instead of p_t. The
+// per-step matmul becomes dead and dce removes it. Sequences are indexed by t
+// in reverse scans and scans with lengths too, so P[t] is s_t's product there
+// as well; padded steps compute a product that the mask then ignores.
+//
+// The forward twin of hoist-weight-gradients.
+//
+//===----------------------------------------------------------------------===//
+#include "ir/Builder.h"
+#include "ir/Infer.h"
+#include "ir/Walk.h"
+#include "passes/Passes.h"
+
+#include <cstddef>
+#include <map>
+#include <utility>
+
+namespace weft::passes {
+namespace {
+
+using ir::OpKind;
+using ir::Value;
+
+/// Whether `v` is defined in `body` or in a region nested in it (so it may vary per step).
+bool definedUnder(Value *v, const ir::Block &body) {
+  ir::Block *block = v->isBlockArg() ? v->ownerBlock() : v->definingOp()->parentBlock();
+  while (block) {
+    if (block == &body)
+      return true;
+    ir::Op *parent = block->parentOp();
+    block = parent ? parent->parentBlock() : nullptr;
+  }
+  return false;
+}
+
+class Hoister {
+public:
+  /// Hoists every qualifying step matmul directly in `scan`'s body; returns whether anything
+  /// changed.
+  Expected<bool> run(ir::Op &scan) {
+    auto groups = ir::scanOperands(scan.numOperands(), scan.attrs());
+    WEFT_TRY(groups.status());
+    ir::Block &body = scan.region();
+    auto uses = ir::useCounts(body);
+    std::vector<ir::Op *> steps;
+    for (auto &op : body.ops())
+      if (qualifies(*op, scan, *groups, uses))
+        steps.push_back(op.get());
+
+    // One new sequence per (sequence, weight) pair.
+    std::map<std::pair<Value *, Value *>, Value *> hoisted;
+    for (ir::Op *mm : steps) {
+      Value *seq = scan.operand(mm->operand(0)->index());
+      Value *w = mm->operand(1);
+      Value *&step = hoisted[{seq, w}];
+      if (!step) {
+        auto s = addProjection(scan, mm, seq, w);
+        WEFT_TRY(s.status());
+        step = *s;
+      }
+      ir::replaceAllUses(body, mm->result(), step);
+      mm->result()->setName({}); // the step argument took the name
+    }
+    return !steps.empty();
+  }
+
+private:
+  /// Whether `op` is a live matmul(s_t, W): s_t a body argument of a rank-3 sequence, W a
+  /// matrix defined outside the body.
+  static bool qualifies(const ir::Op &op, const ir::Op &scan, const ir::ScanOperands &g,
+                        const std::unordered_map<const Value *, size_t> &uses) {
+    if (op.kind() != OpKind::Matmul || op.result()->type().rank() != 2)
+      return false;
+    auto used = uses.find(op.result());
+    if (used == uses.end() || used->second == 0) // dead: already hoisted, awaiting dce
+      return false;
+    const ir::Block &body = scan.region();
+    Value *s = op.operand(0), *w = op.operand(1);
+    if (!s->isBlockArg() || s->ownerBlock() != &body)
+      return false;
+    if (s->index() < g.numCarry || s->index() >= g.numCarry + g.numSeq)
+      return false;
+    if (scan.operand(s->index())->type().rank() != 3 || w->type().rank() != 2)
+      return false;
+    return !definedUnder(w, body);
+  }
+
+  /// Builds P = reshape(matmul(reshape(seq, [T*b, I]), w), [T, b, N]) before `scan`, adds it
+  /// as the scan's last sequence and returns its body argument.
+  Expected<Value *> addProjection(ir::Op &scan, ir::Op *mm, Value *seq, Value *w) {
+    ir::OpBuilder b(*scan.parentBlock());
+    b.setInsertionPointBefore(&scan);
+    Loc loc = mm->loc();
+    const ir::Type &st = seq->type();
+    ir::Type flatType({st.dim(0) * st.dim(1), st.dim(2)}, st.dtype());
+    auto flat = b.create1(OpKind::Reshape, {seq}, {}, {flatType}, loc);
+    WEFT_TRY(flat.status());
+    auto gemm = b.create1(OpKind::Matmul, {*flat, w}, {}, {}, loc);
+    WEFT_TRY(gemm.status());
+    const ir::Type &stepType = mm->result()->type();
+    auto all = b.create1(OpKind::Reshape, {*gemm}, {}, {stepType.stacked(st.dim(0))}, loc);
+    WEFT_TRY(all.status());
+    const std::string &name = mm->result()->name();
+    if (!name.empty())
+      (*all)->setName(name + "_all");
+
+    auto groups = ir::scanOperands(scan.numOperands(), scan.attrs());
+    WEFT_TRY(groups.status());
+    std::vector<Value *> operands = scan.operands();
+    size_t numSeq = groups->numSeq;
+    operands.insert(operands.begin() + static_cast<std::ptrdiff_t>(groups->numCarry + numSeq),
+                    *all);
+    scan.setOperands(std::move(operands));
+    scan.setAttr("num_seq", static_cast<int64_t>(numSeq + 1));
+    return scan.region().addArg(stepType, name);
+  }
+};
+
+class HoistInputProjectionsPass : public Pass {
+public:
+  std::string_view name() const override { return "hoist-input-projections"; }
+
+  Expected<bool> run(ir::Module &m) override {
+    bool changed = false;
+    for (auto &f : m.functions()) {
+      std::vector<ir::Op *> scans;
+      ir::walk(f->body(), [&](ir::Op &op) {
+        if (op.kind() == OpKind::Scan)
+          scans.push_back(&op);
+      });
+      Hoister h;
+      for (ir::Op *scan : scans) {
+        auto r = h.run(*scan);
+        if (!r)
+          return r.diag();
+        changed |= *r;
+      }
+    }
+    return changed;
+  }
+};
+
+} // namespace
+
+std::unique_ptr<Pass> createHoistInputProjectionsPass() {
+  return std::make_unique<HoistInputProjectionsPass>();
+}
+
+} // namespace weft::passes
