@@ -83,7 +83,9 @@ typedef struct weft_aot_function {
   const char *name;
   weft_aot_entry entry;
   size_t n_symbols;
-  const char *const *symbols; /* the entry's dims[i] is the value of symbols[i] */
+  /* The entry's dims[i] is the value of symbols[i]; symbols come in the order the parameter
+     types (then the result types) first name them, left to right. */
+  const char *const *symbols;
   size_t n_slots;
   const weft_aot_slot *slots;
   const weft_aot_dim *dims;

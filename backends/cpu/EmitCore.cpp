@@ -168,6 +168,39 @@ void Emitter::forLoop(Value *n, const std::function<void(Value *)> &body) {
   b.SetInsertPoint(exit);
 }
 
+Values Emitter::accumulate(Value *n, const Values &init,
+                           const std::function<Values(Value *, const Values &)> &step) {
+  llvm::BasicBlock *pre = b.GetInsertBlock();
+  auto *loop = llvm::BasicBlock::Create(ctx, "acc.loop", fn);
+  auto *exit = llvm::BasicBlock::Create(ctx, "acc.exit", fn);
+  b.CreateCondBr(b.CreateICmpSGT(n, c64(0)), loop, exit);
+  b.SetInsertPoint(loop);
+  llvm::PHINode *k = b.CreatePHI(i64Ty(), 2, "k");
+  k->addIncoming(c64(0), pre);
+  Values acc;
+  for (Value *v : init) {
+    llvm::PHINode *phi = b.CreatePHI(v->getType(), 2);
+    phi->addIncoming(v, pre);
+    acc.push_back(phi);
+  }
+  Values next = step(k, acc);
+  Value *k1 = b.CreateAdd(k, c64(1), "", /*HasNUW=*/true, /*HasNSW=*/true);
+  llvm::BasicBlock *latch = b.GetInsertBlock();
+  b.CreateCondBr(b.CreateICmpSLT(k1, n), loop, exit);
+  k->addIncoming(k1, latch);
+  for (size_t i = 0; i < acc.size(); ++i)
+    llvm::cast<llvm::PHINode>(acc[i])->addIncoming(next[i], latch);
+  b.SetInsertPoint(exit);
+  Values out;
+  for (size_t i = 0; i < init.size(); ++i) {
+    llvm::PHINode *phi = b.CreatePHI(init[i]->getType(), 2);
+    phi->addIncoming(init[i], pre);
+    phi->addIncoming(next[i], latch);
+    out.push_back(phi);
+  }
+  return out;
+}
+
 void Emitter::loopNest(const Values &extents, const std::function<void(const Values &)> &body) {
   Values idx;
   std::function<void(size_t)> level = [&](size_t d) {
@@ -684,6 +717,19 @@ Status Emitter::emit(const ir::Function &f) {
   b.CreateBr(start);
   b.SetInsertPoint(start);
   liveness.emplace(f);
+  // dims[] follows the order in which symbols first appear in the parameter types, left to
+  // right (then the result types): the AOT entry's symbol arguments must not move when the
+  // function's body changes.
+  auto noteSymbols = [&](const ir::Type &t) {
+    for (int64_t d = 0; d < t.rank(); ++d)
+      for (const std::string &s : t.dim(d).symbols())
+        if (std::find(plan.symbols.begin(), plan.symbols.end(), s) == plan.symbols.end())
+          plan.symbols.push_back(s);
+  };
+  for (size_t i = 0; i < f.numParams(); ++i)
+    noteSymbols(f.param(i)->type());
+  for (const ir::Type &t : f.resultTypes())
+    noteSymbols(t);
   for (size_t i = 0; i < f.numParams(); ++i) {
     Value *p = newBuffer(f.param(i)->type());
     ptrs[f.param(i)] = p;

@@ -311,42 +311,28 @@ private:
   }
 
   /// C[0:mr, 0:nr] (row stride ldc) += a (kc x MR, packed) x bs (kc x NR, packed), or = where
-  /// `first` (the first k block); kc >= 1.
+  /// `first` (the first k block).
   void microKernel(Value *kc, Value *a, Value *bs, Value *c, Value *ldc, Value *mr, Value *nr,
                    Value *first) {
     prefetchTile(c, ldc, mr);
-    llvm::BasicBlock *pre = b.GetInsertBlock();
-    auto *loop = llvm::BasicBlock::Create(e.ctx, "gemm.k", e.fn);
-    auto *exit = llvm::BasicBlock::Create(e.ctx, "gemm.k.exit", e.fn);
-    b.CreateBr(loop);
-    b.SetInsertPoint(loop);
-    llvm::PHINode *k = b.CreatePHI(e.i64Ty(), 2, "k");
-    k->addIncoming(c64(0), pre);
-    std::vector<llvm::PHINode *> acc;
-    for (int t = 0; t < MR * NV; ++t) {
-      acc.push_back(b.CreatePHI(vec, 2));
-      acc.back()->addIncoming(llvm::Constant::getNullValue(vec), pre);
-    }
     auto vAlign = llvm::Align(static_cast<uint64_t>(W * esz));
-    std::vector<Value *> bv;
-    Value *bRow = at(bs, mul(k, c64(NR)));
-    for (int v = 0; v < NV; ++v)
-      bv.push_back(b.CreateAlignedLoad(vec, at(bRow, c64(v * W)), vAlign));
-    Value *aCol = at(a, mul(k, c64(MR)));
-    std::vector<Value *> next(acc.size());
-    for (int i = 0; i < MR; ++i) {
-      Value *s = b.CreateAlignedLoad(elt, at(aCol, c64(i)), llvm::Align(esz));
-      Value *splat = b.CreateVectorSplat(static_cast<unsigned>(W), s);
+    Values zero(static_cast<size_t>(MR * NV), llvm::Constant::getNullValue(vec));
+    Values next = e.accumulate(kc, zero, [&](Value *k, const Values &acc) {
+      Values bv;
+      Value *bRow = at(bs, mul(k, c64(NR)));
       for (int v = 0; v < NV; ++v)
-        next[i * NV + v] =
-            b.CreateIntrinsic(llvm::Intrinsic::fmuladd, {vec}, {splat, bv[v], acc[i * NV + v]});
-    }
-    Value *k1 = add(k, c64(1));
-    b.CreateCondBr(b.CreateICmpSLT(k1, kc), loop, exit);
-    k->addIncoming(k1, loop);
-    for (size_t t = 0; t < acc.size(); ++t)
-      acc[t]->addIncoming(next[t], loop);
-    b.SetInsertPoint(exit);
+        bv.push_back(b.CreateAlignedLoad(vec, at(bRow, c64(v * W)), vAlign));
+      Value *aCol = at(a, mul(k, c64(MR)));
+      Values out(acc.size());
+      for (int i = 0; i < MR; ++i) {
+        Value *s = b.CreateAlignedLoad(elt, at(aCol, c64(i)), llvm::Align(esz));
+        Value *splat = b.CreateVectorSplat(static_cast<unsigned>(W), s);
+        for (int v = 0; v < NV; ++v)
+          out[i * NV + v] =
+              b.CreateIntrinsic(llvm::Intrinsic::fmuladd, {vec}, {splat, bv[v], acc[i * NV + v]});
+      }
+      return out;
+    });
 
     // The first k block stores the tile (C is not zeroed beforehand); later ones add to it.
     Value *full = b.CreateAnd(b.CreateICmpEQ(mr, c64(MR)), b.CreateICmpEQ(nr, c64(NR)));

@@ -112,46 +112,26 @@ private:
       for (int v = 0; v < CV; ++v)
         masks.push_back(laneMask(left, v));
     auto *zero = llvm::Constant::getNullValue(vec);
-    llvm::BasicBlock *pre = b.GetInsertBlock();
-    auto *loop = llvm::BasicBlock::Create(e.ctx, "gemv.k", e.fn);
-    auto *exit = llvm::BasicBlock::Create(e.ctx, "gemv.k.exit", e.fn);
-    b.CreateCondBr(b.CreateICmpSGT(K, c64(0)), loop, exit);
-    b.SetInsertPoint(loop);
-    llvm::PHINode *k = b.CreatePHI(e.i64Ty(), 2, "k");
-    k->addIncoming(c64(0), pre);
-    std::vector<llvm::PHINode *> acc;
-    for (int t = 0; t < R * CV; ++t) {
-      acc.push_back(b.CreatePHI(vec, 2));
-      acc.back()->addIncoming(zero, pre);
-    }
-    Value *bRow = at(B, mul(k, N));
-    std::vector<Value *> bv;
-    for (int v = 0; v < CV; ++v) {
-      Value *p = at(bRow, c64(v * W));
-      bv.push_back(left ? static_cast<Value *>(b.CreateMaskedLoad(vec, p, align, masks[v], zero))
-                        : b.CreateAlignedLoad(vec, p, align));
-    }
-    std::vector<Value *> next(acc.size());
-    for (int r = 0; r < R; ++r) {
-      Value *s = b.CreateAlignedLoad(elt, at(A, add(mul(c64(r), K), k)), align);
-      Value *splat = b.CreateVectorSplat(static_cast<unsigned>(W), s);
-      for (int v = 0; v < CV; ++v)
-        next[r * CV + v] =
-            b.CreateIntrinsic(llvm::Intrinsic::fmuladd, {vec}, {splat, bv[v], acc[r * CV + v]});
-    }
-    Value *k1 = add(k, c64(1));
-    b.CreateCondBr(b.CreateICmpSLT(k1, K), loop, exit);
-    k->addIncoming(k1, loop);
-    for (size_t t = 0; t < acc.size(); ++t)
-      acc[t]->addIncoming(next[t], loop);
-    b.SetInsertPoint(exit);
-    std::vector<Value *> out;
-    for (Value *n : next) { // zero where K = 0 skipped the loop
-      llvm::PHINode *phi = b.CreatePHI(vec, 2);
-      phi->addIncoming(zero, pre);
-      phi->addIncoming(n, loop);
-      out.push_back(phi);
-    }
+    Values out = e.accumulate(
+        K, Values(static_cast<size_t>(R * CV), zero), [&](Value *k, const Values &acc) {
+          Value *bRow = at(B, mul(k, N));
+          Values bv;
+          for (int v = 0; v < CV; ++v) {
+            Value *p = at(bRow, c64(v * W));
+            bv.push_back(
+                left ? static_cast<Value *>(b.CreateMaskedLoad(vec, p, align, masks[v], zero))
+                     : b.CreateAlignedLoad(vec, p, align));
+          }
+          Values next(acc.size());
+          for (int r = 0; r < R; ++r) {
+            Value *s = b.CreateAlignedLoad(elt, at(A, add(mul(c64(r), K), k)), align);
+            Value *splat = b.CreateVectorSplat(static_cast<unsigned>(W), s);
+            for (int v = 0; v < CV; ++v)
+              next[r * CV + v] = b.CreateIntrinsic(llvm::Intrinsic::fmuladd, {vec},
+                                                   {splat, bv[v], acc[r * CV + v]});
+          }
+          return next;
+        });
     for (int r = 0; r < R; ++r)
       for (int v = 0; v < CV; ++v) {
         Value *p = at(C, add(mul(c64(r), N), c64(v * W)));

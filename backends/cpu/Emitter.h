@@ -83,6 +83,11 @@ public:
   }
   /// for (i = 0; i < n; ++i) body(i).
   void forLoop(llvm::Value *n, const std::function<void(llvm::Value *)> &body);
+  /// A loop k = 0 .. n-1 carrying values in registers: acc starts as `init`, each trip sets it to
+  /// step(k, acc); returns its final value (`init` when n <= 0). The k loops of the matmul
+  /// kernels.
+  Values accumulate(llvm::Value *n, const Values &init,
+                    const std::function<Values(llvm::Value *, const Values &)> &step);
   /// Nested loops over `extents`, the last innermost.
   void loopNest(const Values &extents, const std::function<void(const Values &)> &body);
   /// if (cond) then().

@@ -90,7 +90,7 @@ int badInputs(Model &m) {
     std::printf("%s: %s -> %s\n", what, ok ? "rejected" : "NOT REJECTED AS EXPECTED", err);
     failures += !ok;
   };
-  int code = weft_rnn(nullptr, m.W.data(), m.U.data(), m.h0.data(), m.V.data(), B, T, m.hT.data(),
+  int code = weft_rnn(nullptr, m.W.data(), m.U.data(), m.h0.data(), m.V.data(), T, B, m.hT.data(),
                       m.hs.data(), m.logits.data(), err, sizeof err);
   expect("null input", code, "input 0 (%xs) is a null pointer");
 
@@ -131,7 +131,7 @@ int main(int argc, char **argv) {
   if (mode == "--bad-inputs")
     return badInputs(m);
   char err[512];
-  if (weft_rnn(m.xs.data(), m.W.data(), m.U.data(), m.h0.data(), m.V.data(), B, T, m.hT.data(),
+  if (weft_rnn(m.xs.data(), m.W.data(), m.U.data(), m.h0.data(), m.V.data(), T, B, m.hT.data(),
                m.hs.data(), m.logits.data(), err, sizeof err) != 0) {
     std::fprintf(stderr, "weft-example-aot: %s\n", err);
     return 1;

@@ -164,14 +164,12 @@ TEST_CASE("weft_aot_call_dims and the size queries reject an unbound or negative
   const void *in[] = {c.x, c.y};
   void *out[] = {c.out};
   int64_t unbound[] = {-1};
-  CHECK(weft_aot_call_dims(&kAdd, unbound, in, out, c.err, sizeof c.err) ==
-        WEFT_AOT_BAD_ARGUMENT);
+  CHECK(weft_aot_call_dims(&kAdd, unbound, in, out, c.err, sizeof c.err) == WEFT_AOT_BAD_ARGUMENT);
   CHECK(std::string(c.err) == "@add: symbolic dim N is not bound");
   CHECK(weft_aot_slot_bytes(&kAdd, 2, unbound) == -1);
   CHECK(weft_aot_arena_bytes(&kAdd, unbound) == -1);
   int64_t negative[] = {-5};
-  CHECK(weft_aot_call_dims(&kAdd, negative, in, out, c.err, sizeof c.err) ==
-        WEFT_AOT_BAD_ARGUMENT);
+  CHECK(weft_aot_call_dims(&kAdd, negative, in, out, c.err, sizeof c.err) == WEFT_AOT_BAD_ARGUMENT);
   CHECK(std::string(c.err) == "@add: symbol N is -5, a size must be non-negative");
   CHECK(weft_aot_slot_bytes(&kAdd, 2, negative) == -1);
   CHECK(weft_aot_arena_bytes(&kAdd, negative) == -1);
@@ -203,6 +201,25 @@ TEST_CASE("compileToObject writes an object file and a header with typed wrapper
                     "char *err, size_t err_len)") != std::string::npos);
   CHECK(header.find("x: B x 4 x f32, 16*B bytes (input)") != std::string::npos);
   CHECK(header.find("#include \"runtime/Aot.h\"") != std::string::npos);
+
+  // Symbol arguments come in the order the parameter types name them (T, then B), whatever
+  // order the body first uses them in (the scan's carry, B, is touched before T).
+  auto scan = ir::parseModule(
+      R"(func @sum(%xs: tensor<T x B x f32>, %c0: tensor<B x f32>) -> (tensor<B x f32>) {
+  %c = scan carry(%c0) over(%xs) {
+  ^body(%c1: tensor<B x f32>, %x: tensor<B x f32>):
+    %c2 = add %c1, %x : tensor<B x f32>
+    yield %c2
+  } : tensor<B x f32>
+  return %c
+}
+)",
+      "s.wir");
+  REQUIRE(scan);
+  REQUIRE(cpu::compileToObject(**scan, o));
+  CHECK(readText(o.headerPath)
+            .find("static inline int weft_sum(const float *xs, const float *c0, int64_t T, "
+                  "int64_t B, float *c, char *err, size_t err_len)") != std::string::npos);
 
   o.cpu = "not-a-cpu";
   Status bad = cpu::compileToObject(**m, o);
