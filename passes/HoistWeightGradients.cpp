@@ -19,6 +19,7 @@
 #include "ir/ScanEmit.h"
 #include "ir/Walk.h"
 #include "passes/Passes.h"
+#include "passes/Rewrite.h"
 
 namespace weft::passes {
 namespace {
@@ -115,22 +116,8 @@ public:
   std::string_view name() const override { return "hoist-weight-gradients"; }
 
   Expected<bool> run(ir::Module &m) override {
-    bool changed = false;
-    for (auto &f : m.functions()) {
-      std::vector<ir::Op *> scans;
-      ir::walk(f->body(), [&](ir::Op &op) {
-        if (op.kind() == OpKind::Scan)
-          scans.push_back(&op);
-      });
-      Hoister h;
-      for (ir::Op *scan : scans) {
-        auto r = h.run(*scan);
-        if (!r)
-          return r.diag();
-        changed |= *r;
-      }
-    }
-    return changed;
+    Hoister h;
+    return rewriteEachScan(m, [&](ir::Op &scan) { return h.run(scan); });
   }
 };
 

@@ -1,6 +1,8 @@
 //===- passes/Rewrite.cpp -------------------------------------------------===//
 #include "passes/Rewrite.h"
 
+#include "ir/Walk.h"
+
 #include <algorithm>
 #include <cstring>
 
@@ -94,6 +96,25 @@ ir::Attr valueAttrOf(const Array &a) {
   if (!vs.empty() && std::all_of(vs.begin(), vs.end(), [&](int64_t v) { return v == vs[0]; }))
     return std::vector<int64_t>{vs[0]};
   return vs;
+}
+
+Expected<bool> rewriteEachScan(ir::Module &m,
+                               const std::function<Expected<bool>(ir::Op &scan)> &rewrite) {
+  bool changed = false;
+  for (auto &f : m.functions()) {
+    std::vector<ir::Op *> scans;
+    ir::walk(f->body(), [&](ir::Op &op) {
+      if (op.kind() == ir::OpKind::Scan)
+        scans.push_back(&op);
+    });
+    for (ir::Op *scan : scans) {
+      auto r = rewrite(*scan);
+      if (!r)
+        return r.diag();
+      changed |= *r;
+    }
+  }
+  return changed;
 }
 
 } // namespace weft::passes

@@ -11,6 +11,7 @@
 #include "ir/Module.h"
 #include "runtime/Array.h"
 
+#include <functional>
 #include <optional>
 #include <unordered_map>
 #include <vector>
@@ -36,6 +37,11 @@ private:
   std::unordered_map<ir::Value *, ir::Value *> map_;
   std::vector<ir::Op *> dead_;
 };
+
+/// Calls `rewrite` on every scan of `m` (outer scans before the scans in their bodies, collected
+/// before the first call, so a rewrite may add ops); whether any call changed something.
+Expected<bool> rewriteEachScan(ir::Module &m,
+                               const std::function<Expected<bool>(ir::Op &scan)> &rewrite);
 
 /// The `constant` op defining `v`, or nullptr.
 const ir::Op *constantOp(const ir::Value *v);
