@@ -14,6 +14,11 @@
 // in reverse scans and scans with lengths too, so P[t] is s_t's product there
 // as well; padded steps compute a product that the mask then ignores.
 //
+// A cell that multiplies the joined input and state, matmul(concat(s_t, h), W) (or
+// concat(h, s_t)), is split first: W's rows for s_t go to the hoisted GEMM, and the step
+// keeps add(matmul(h, W_h), P_t), with both row slices of W taken before the loop. The sum
+// over the joined row is then two sums added, rounded differently than one.
+//
 // The forward twin of hoist-weight-gradients.
 //
 //===----------------------------------------------------------------------===//
@@ -53,6 +58,16 @@ public:
     auto groups = ir::scanOperands(scan.numOperands(), scan.attrs());
     WEFT_TRY(groups.status());
     ir::Block &body = scan.region();
+    std::vector<ir::Op *> joined;
+    {
+      auto uses = ir::useCounts(body);
+      for (auto &op : body.ops())
+        if (joinedStep(*op, scan, *groups, uses))
+          joined.push_back(op.get());
+    }
+    for (ir::Op *mm : joined)
+      WEFT_TRY(splitJoined(scan, mm, *groups));
+
     auto uses = ir::useCounts(body);
     std::vector<ir::Op *> steps;
     for (auto &op : body.ops())
@@ -73,10 +88,70 @@ public:
       ir::replaceAllUses(body, mm->result(), step);
       mm->result()->setName({}); // the step argument took the name
     }
-    return !steps.empty();
+    return !steps.empty() || !joined.empty();
   }
 
 private:
+  /// Whether `v` is the body argument of one of `scan`'s rank-3 sequences.
+  static bool isSequenceStep(const Value *v, const ir::Op &scan, const ir::ScanOperands &g) {
+    return v->isBlockArg() && v->ownerBlock() == &scan.region() && v->index() >= g.numCarry &&
+           v->index() < g.numCarry + g.numSeq && scan.operand(v->index())->type().rank() == 3;
+  }
+
+  /// Whether `op` is a live matmul(concat(a, b) {axis = 1}, W) with exactly one of a, b a
+  /// sequence step, W a matrix with static rows defined outside the body.
+  static bool joinedStep(const ir::Op &op, const ir::Op &scan, const ir::ScanOperands &g,
+                         const std::unordered_map<const Value *, size_t> &uses) {
+    if (op.kind() != OpKind::Matmul || op.result()->type().rank() != 2)
+      return false;
+    auto used = uses.find(op.result());
+    if (used == uses.end() || used->second == 0)
+      return false;
+    const ir::Op *cat = op.operand(0)->isBlockArg() ? nullptr : op.operand(0)->definingOp();
+    Value *w = op.operand(1);
+    if (!cat || cat->kind() != OpKind::Concat || cat->numOperands() != 2 ||
+        cat->intAttr("axis") != 1 || w->type().rank() != 2 || !w->type().dim(0).isStatic() ||
+        definedUnder(w, scan.region()))
+      return false;
+    bool first = isSequenceStep(cat->operand(0), scan, g);
+    bool second = isSequenceStep(cat->operand(1), scan, g);
+    return first != second && cat->operand(0)->type().dim(1).isStatic();
+  }
+
+  /// Rewrites matmul(concat(a, b), W) into add(matmul(a, W[0:Ia]), matmul(b, W[Ia:])), the row
+  /// slices of W taken before `scan`; the step's half is then a plain step matmul.
+  Status splitJoined(ir::Op &scan, ir::Op *mm, const ir::ScanOperands &g) {
+    const ir::Op *cat = mm->operand(0)->definingOp();
+    Value *w = mm->operand(1);
+    Loc loc = mm->loc();
+    int64_t split = cat->operand(0)->type().dim(1).size(), rows = w->type().dim(0).size();
+    ir::OpBuilder outer(*scan.parentBlock());
+    outer.setInsertionPointBefore(&scan);
+    auto rowsOf = [&](int64_t start, int64_t limit) {
+      return outer.create1(OpKind::Slice, {w},
+                           {{"axis", int64_t{0}}, {"start", start}, {"limit", limit}}, {}, loc);
+    };
+    auto w0 = rowsOf(0, split);
+    WEFT_TRY(w0.status());
+    auto w1 = rowsOf(split, rows);
+    WEFT_TRY(w1.status());
+    ir::OpBuilder inner(scan.region());
+    inner.setInsertionPointBefore(mm);
+    // The step's product first, so that it is the matmul the hoisting below finds.
+    bool stepFirst = isSequenceStep(cat->operand(0), scan, g);
+    Value *step = cat->operand(stepFirst ? 0 : 1), *other = cat->operand(stepFirst ? 1 : 0);
+    auto ps = inner.create1(OpKind::Matmul, {step, stepFirst ? *w0 : *w1}, {}, {}, loc);
+    WEFT_TRY(ps.status());
+    auto po = inner.create1(OpKind::Matmul, {other, stepFirst ? *w1 : *w0}, {}, {}, loc);
+    WEFT_TRY(po.status());
+    auto sum = inner.create1(OpKind::Add, {*po, *ps}, {}, {}, loc);
+    WEFT_TRY(sum.status());
+    (*sum)->setName(mm->result()->name());
+    mm->result()->setName({});
+    ir::replaceAllUses(scan.region(), mm->result(), *sum);
+    return {};
+  }
+
   /// Whether `op` is a live matmul(s_t, W): s_t a body argument of a rank-3 sequence, W a
   /// matrix defined outside the body.
   static bool qualifies(const ir::Op &op, const ir::Op &scan, const ir::ScanOperands &g,

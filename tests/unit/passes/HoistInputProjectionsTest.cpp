@@ -9,6 +9,7 @@
 #include "passes/PassManager.h"
 #include "tests/unit/LstmIr.h"
 
+#include <cmath>
 #include <cstring>
 #include <random>
 #include <sstream>
@@ -213,4 +214,49 @@ func @lstm_loss(%xs: tensor<T x B x 3 x f32>, %h0: tensor<B x 4 x f32>, %c0: ten
   REQUIRE(f1);
   CHECK(stepMatmuls(*f1) + 1 == stepMatmuls(*f0)); // the forward x_t . W
   checkSameResults(*f0, *f1);
+}
+
+TEST_CASE("hoist-input-projections splits a joined [x, h] . W and keeps f64 LSTM results") {
+  // Splitting the sum over the joined row into x's and h's parts rounds differently, so this
+  // runs in f64: each pre-activation (at most 7 products of values in [-2, 2], below 28) moves
+  // by a few roundings, about 1e-14, and five steps of the recurrence keep the outputs within
+  // 1e-10. Slicing W at the wrong row moves them by O(1).
+  const std::string step = testing::lstmStep(
+      {.input = 3, .hidden = 4, .gates = testing::LstmGates::ConcatBias, .dtype = "f64"});
+  const std::string text =
+      "func @joined(%xs: tensor<T x B x 3 x f64>, %h0: tensor<B x 4 x f64>, %c0: tensor<B x 4 x "
+      "f64>, %W: tensor<7 x 16 x f64>, %bias: tensor<16 x f64>, %len: tensor<B x i32>) -> "
+      "(tensor<B x 4 x f64>, tensor<T x B x 4 x f64>) {\n"
+      "  %hT, %cT, %hs = scan carry(%h0, %c0) over(%xs) lengths(%len) {\n"
+      "  ^body(%h: tensor<B x 4 x f64>, %c: tensor<B x 4 x f64>, %x: tensor<B x 3 x f64>):\n" +
+      step +
+      "    yield %h2, %c2, %h2\n"
+      "  } : tensor<B x 4 x f64>, tensor<B x 4 x f64>, tensor<T x B x 4 x f64>\n"
+      "  return %hT, %hs\n}\n";
+  auto before = parse(text);
+  auto after = parse(text);
+  auto hoist = createHoistInputProjectionsPass();
+  auto dce = createDCEPass();
+  CHECK(runPass(*hoist, *after));
+  CHECK(runPass(*dce, *after));
+  Function *f0 = before->function("joined");
+  Function *f1 = after->function("joined");
+  size_t concats = 0, hoisted = 0;
+  walk(f1->body(), [&](Op &op) {
+    concats += op.kind() == OpKind::Concat;
+    hoisted += op.kind() == OpKind::Matmul && op.parentOp() == nullptr;
+  });
+  CHECK(concats == 0);
+  CHECK(hoisted == 1);
+  for (unsigned seed : {1u, 2u}) {
+    CAPTURE(seed);
+    std::vector<Array> inputs = randomInputs(*f0, seed);
+    auto want = reference::run(*f0, inputs, kDims);
+    auto got = reference::run(*f1, inputs, kDims);
+    REQUIRE_MESSAGE(want.isOk(), want.diag().str());
+    REQUIRE_MESSAGE(got.isOk(), got.diag().str());
+    for (size_t r = 0; r < want->size(); ++r)
+      for (int64_t i = 0; i < (*want)[r].numel(); ++i)
+        CHECK(std::abs((*want)[r].getDouble(i) - (*got)[r].getDouble(i)) <= 1e-10);
+  }
 }
