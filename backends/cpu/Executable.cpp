@@ -11,8 +11,10 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
 #include <cstring>
 #include <limits>
+#include <mutex>
 #include <new>
 #include <set>
 
@@ -79,6 +81,55 @@ const FunctionPlan *findFunction(const CompiledFunctions &impl, std::string_view
 struct ArenaFree {
   void operator()(std::byte *p) const { ::operator delete[](p, std::align_val_t(kArenaAlign)); }
 };
+
+struct Arena {
+  std::unique_ptr<std::byte[], ArenaFree> data;
+  size_t bytes = 0;
+};
+
+/// Arenas of finished calls, kept for later calls of any function: an arena above malloc's
+/// mmap threshold would otherwise be a fresh mapping whose every page faults in (zeroed by the
+/// kernel) on every call; a 26 MB arena cost about 10 ms a call that way. Keeps kKept at most.
+class ArenaPool {
+public:
+  /// The smallest kept arena of at least `bytes`, or a new one.
+  Arena take(size_t bytes) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      auto best = kept_.end();
+      for (auto it = kept_.begin(); it != kept_.end(); ++it)
+        if (it->bytes >= bytes && (best == kept_.end() || it->bytes < best->bytes))
+          best = it;
+      if (best != kept_.end()) {
+        Arena a = std::move(*best);
+        kept_.erase(best);
+        return a;
+      }
+    }
+    return {std::unique_ptr<std::byte[], ArenaFree>(new (std::align_val_t(kArenaAlign))
+                                                        std::byte[bytes]),
+            bytes};
+  }
+  /// Keeps `a` for a later call; with kKept kept already, the smallest goes.
+  void give(Arena a) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    kept_.push_back(std::move(a));
+    if (kept_.size() > kKept)
+      kept_.erase(std::min_element(kept_.begin(), kept_.end(), [](const Arena &x, const Arena &y) {
+        return x.bytes < y.bytes;
+      }));
+  }
+
+private:
+  static constexpr size_t kKept = 4;
+  std::mutex mutex_;
+  std::vector<Arena> kept_;
+};
+
+ArenaPool &arenaPool() {
+  static ArenaPool pool;
+  return pool;
+}
 
 Diag faultMessage(const FunctionPlan &p, const int64_t *st) {
   auto id = static_cast<size_t>(st[1]);
@@ -181,14 +232,15 @@ Expected<std::vector<Array>> Executable::run(std::string_view function,
   auto plan = arenaPlan(*p, *bound);
   WEFT_TRY(plan.status());
   const MemoryPlan &mp = **plan;
-  std::unique_ptr<std::byte[], ArenaFree> arena(
-      mp.total ? new (std::align_val_t(kArenaAlign)) std::byte[mp.total] : nullptr);
+  Arena arena = mp.total ? arenaPool().take(mp.total) : Arena{};
   for (size_t s = 0; s < bufs.size(); ++s)
     if (mp.offsets[s] != kNotInArena)
-      bufs[s] = arena.get() + mp.offsets[s];
+      bufs[s] = arena.data.get() + mp.offsets[s];
 
   int64_t status[kStatusWords] = {};
   p->entry(bufs.data(), dimValues.data(), status);
+  if (arena.data)
+    arenaPool().give(std::move(arena));
   if (status[0] != 0)
     return faultMessage(*p, status);
   for (size_t r = 0; r < results.size(); ++r)
