@@ -332,6 +332,30 @@ Value *Emitter::convert(Value *x, DType from, DType to) {
   return b.CreateIntrinsic(llvm::Intrinsic::fptosi_sat, {t, x->getType()}, {x});
 }
 
+Value *Emitter::expDouble(Value *x) {
+  // exp(x) = 2^n e^r, n = rint(x / ln 2), r = x - n ln 2 (ln 2 in two parts, so r is exact to
+  // about 2^-60), |r| <= ln 2 / 2; e^r by its Taylor series to r^13 / 13!, whose first omitted
+  // term is below 2^-53 relative. x is clamped to [-708, 709], where 2^n is a normal double:
+  // f32 tanh and sigmoid are exactly +-1, 0 or 1 beyond. NaN stays NaN (n = 0 for it).
+  auto fd = [&](double v) { return llvm::ConstantFP::get(b.getDoubleTy(), v); };
+  Value *c = b.CreateSelect(b.CreateFCmpOGT(x, fd(709)), fd(709), x);
+  c = b.CreateSelect(b.CreateFCmpOLT(c, fd(-708)), fd(-708), c);
+  Value *n = intrinsic(llvm::Intrinsic::rint, {b.CreateFMul(c, fd(1.4426950408889634))});
+  Value *nan = b.CreateFCmpUNO(c, c);
+  n = b.CreateSelect(nan, fd(0), n);
+  Value *r = b.CreateFSub(c, b.CreateFMul(n, fd(6.93147180369123816490e-01)));
+  r = b.CreateFSub(r, b.CreateFMul(n, fd(1.90821492927058770002e-10)));
+  Value *p = fd(1.0 / 6227020800.0); // 1/13!
+  double fact = 6227020800.0;
+  for (int k = 12; k >= 0; --k) {
+    fact /= (k + 1);
+    p = intrinsic(llvm::Intrinsic::fmuladd, {p, r, fd(1.0 / fact)});
+  }
+  Value *ni = b.CreateFPToSI(n, i64Ty());
+  Value *scale = b.CreateBitCast(b.CreateShl(b.CreateAdd(ni, c64(1023)), c64(52)), b.getDoubleTy());
+  return b.CreateFMul(p, scale);
+}
+
 Value *Emitter::scalarOp(const ir::Op &op, DType in, Values xs, Value *i, int site) {
   OpKind k = op.kind();
   Value *x = xs[0];
@@ -365,9 +389,9 @@ Value *Emitter::scalarOp(const ir::Op &op, DType in, Values xs, Value *i, int si
   case OpKind::Log:
     return intrinsic(llvm::Intrinsic::log, {x});
   case OpKind::Tanh:
-    if (in == DType::F32) { // in double through exp, which the vectorizer can call in libmvec
+    if (in == DType::F32) { // in double, through an exp the vectorizer can widen (expDouble)
       Value *d = b.CreateFPExt(x, b.getDoubleTy());
-      Value *e2 = intrinsic(llvm::Intrinsic::exp, {b.CreateFMul(d, fd(2))});
+      Value *e2 = expDouble(b.CreateFMul(d, fd(2)));
       Value *t = b.CreateFSub(fd(1), b.CreateFDiv(fd(2), b.CreateFAdd(e2, fd(1))));
       // Below 2^-12, tanh x rounds to x in f32 (and the formula would cancel).
       Value *tiny = b.CreateFCmpOLT(intrinsic(llvm::Intrinsic::fabs, {x}), fc(0x1p-12));
@@ -379,8 +403,7 @@ Value *Emitter::scalarOp(const ir::Op &op, DType in, Values xs, Value *i, int si
   case OpKind::Sigmoid:
     if (in == DType::F32) { // in double, as the interpreter, rounded once
       Value *d = b.CreateFPExt(x, b.getDoubleTy());
-      Value *s = b.CreateFDiv(
-          fd(1), b.CreateFAdd(fd(1), intrinsic(llvm::Intrinsic::exp, {b.CreateFNeg(d)})));
+      Value *s = b.CreateFDiv(fd(1), b.CreateFAdd(fd(1), expDouble(b.CreateFNeg(d))));
       return b.CreateFPTrunc(s, b.getFloatTy());
     }
     return b.CreateFDiv(fc(1),
