@@ -16,8 +16,6 @@ Run it with Debian's python3-torch: /usr/bin/python3 bench/lstm_step_torch.py.
 Usage: lstm_step_torch.py [--raw] [--threads N] [BxIxH ...]
 """
 import argparse
-import ctypes
-import ctypes.util
 import math
 import statistics
 import sys
@@ -25,35 +23,13 @@ import time
 
 try:
     import torch
+    import torch_threads
 except ImportError:
     sys.exit("lstm_step_torch.py: cannot import torch with " + sys.executable +
              "; install Debian's python3-torch (apt-get install python3-torch) "
              "and run this with /usr/bin/python3")
 
 DEFAULT_SHAPES = ["64x256x256", "32x512x512", "64x128x1024", "1x256x256", "128x512x512"]
-
-
-def openblas_thread_setter():
-    """openblas_set_num_threads from the OpenBLAS that torch loaded, or None without one."""
-    for name in ("libopenblas.so.0", ctypes.util.find_library("openblas"), "libblas.so.3"):
-        if not name:
-            continue
-        try:
-            fn = ctypes.CDLL(name).openblas_set_num_threads
-        except (OSError, AttributeError):
-            continue
-        fn.argtypes = [ctypes.c_int]
-        return fn
-    return None
-
-
-SET_BLAS_THREADS = openblas_thread_setter()
-
-
-def set_threads(threads):
-    torch.set_num_threads(threads)
-    if SET_BLAS_THREADS:
-        SET_BLAS_THREADS(threads)
 
 
 def explicit_step(x, h, c, wx, wh, b):
@@ -82,7 +58,7 @@ def micros_per_call(fn, seconds=0.5):
 
 def bench_shape(shape, threads):
     B, I, H = shape
-    set_threads(threads)
+    torch_threads.set_threads(threads)
     g = torch.Generator().manual_seed(7)
 
     def uniform(*dims, bound=1.0):
@@ -125,9 +101,7 @@ def main():
     args = ap.parse_args()
     shapes = args.shapes or [parse_shape(s) for s in DEFAULT_SHAPES]
     thread_counts = [args.threads] if args.threads else [1, 2]
-    if not SET_BLAS_THREADS:
-        print("lstm_step_torch.py: warning: no OpenBLAS found to set the thread count of; "
-              "torch's BLAS may use more threads than asked", file=sys.stderr)
+    torch_threads.warn_if_uncontrolled("lstm_step_torch.py")
     if not args.raw:
         print(f"PyTorch {torch.__version__} LSTM step, float32, no grad: median microseconds")
         print(f"{'B':>5} {'I':>5} {'H':>5} {'thr':>3} {'explicit':>10} {'LSTMCell':>10}")
