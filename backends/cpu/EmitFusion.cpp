@@ -209,12 +209,15 @@ private:
     for (const auto &inner : body.ops())
       if (isReduction(inner->kind()))
         accs[inner.get()] = e.local(e.scalarTy(e.reduceAccType(*inner)), e.reduceInit(*inner));
+    llvm::BasicBlock *before = &e.fn->back();
     e.loopNest(innerExtents, [&](const Values &idx) {
       for (size_t j = 0; j < innerAxes.size(); ++j)
         coord[static_cast<size_t>(innerAxes[j])] =
             chunkRows ? b.CreateAdd(chunkStart, idx[j]) : idx[j];
       element(yield, dom, coord);
     });
+    if (accs.empty() && innerExtents.size() == 1)
+      markParallel(before);
     for (size_t y = 0; y < yield.numOperands(); ++y) {
       const ir::Op *def = yield.operand(y)->definingOp();
       if (!isReduction(def->kind()))
@@ -225,6 +228,32 @@ private:
       Value *a = b.CreateLoad(e.scalarTy(e.reduceAccType(*def)), accs.at(def));
       e.store(e.reduceResult(*def, a, count), outPtrs[y], def->result()->type().dtype(), r);
     }
+  }
+
+  /// Marks the one loop emitted after block `before` (the row's elements, no reductions) as free
+  /// of loop-carried memory dependences: element i reads its operands at i (or broadcast
+  /// sources, never written here) and writes its results at i, also when a result reuses an
+  /// operand's buffer in place. Without this the vectorizer's runtime overlap check sends every
+  /// in-place kernel (an LSTM cell's in a scan) down its scalar loop.
+  void markParallel(llvm::BasicBlock *before) {
+    llvm::MDNode *group = llvm::MDNode::getDistinct(e.ctx, {});
+    llvm::BasicBlock *header = before->getNextNode();
+    llvm::BranchInst *latch = nullptr;
+    for (llvm::BasicBlock *bb = header; bb; bb = bb->getNextNode()) {
+      for (llvm::Instruction &inst : *bb)
+        if (llvm::isa<llvm::LoadInst>(inst) || llvm::isa<llvm::StoreInst>(inst))
+          inst.setMetadata(llvm::LLVMContext::MD_access_group, group);
+      auto *br = llvm::dyn_cast_or_null<llvm::BranchInst>(bb->getTerminator());
+      if (br && br->isUnconditional() && br->getSuccessor(0) == header)
+        latch = br;
+    }
+    if (!latch)
+      return;
+    llvm::Metadata *parallel[] = {llvm::MDString::get(e.ctx, "llvm.loop.parallel_accesses"), group};
+    llvm::Metadata *ops[] = {nullptr, llvm::MDNode::get(e.ctx, parallel)};
+    llvm::MDNode *loopId = llvm::MDNode::getDistinct(e.ctx, ops);
+    loopId->replaceOperandWith(0, loopId);
+    latch->setMetadata(llvm::LLVMContext::MD_loop, loopId);
   }
 
   /// The body at one element of the domain.
