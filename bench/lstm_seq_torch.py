@@ -3,7 +3,7 @@
 
 torch.nn.LSTM(I, H) (one layer, float32, time-major input [T, B, I], initial h0, c0 given)
 under torch.no_grad(), timed per forward call: the median of the calls in about 0.5 s after a
-warm-up, at the thread count given (torch_threads.set_threads: torch's own ops and its
+warm-up, at the thread count given (torch_peer.set_threads: torch's own ops and its
 OpenBLAS). Its gates are W x_t + b_ih + U h + b_hh, the same work as weft's [x_t, h] W + b.
 
 Run it with Debian's python3-torch: /usr/bin/python3 bench/lstm_seq_torch.py.
@@ -11,14 +11,11 @@ Run it with Debian's python3-torch: /usr/bin/python3 bench/lstm_seq_torch.py.
 
 Usage: lstm_seq_torch.py [--raw] [--threads N] [TxBxIxH ...]
 """
-import argparse
-import statistics
 import sys
-import time
 
 try:
     import torch
-    import torch_threads
+    import torch_peer
 except ImportError:
     sys.exit("lstm_seq_torch.py: cannot import torch with " + sys.executable +
              "; install Debian's python3-torch (apt-get install python3-torch) "
@@ -27,49 +24,25 @@ except ImportError:
 DEFAULT_SHAPES = ["100x64x256x256", "100x32x512x512", "100x1x256x256"]
 
 
-def micros_per_call(fn, seconds=0.5):
-    for _ in range(2):
-        fn()
-    t0 = time.perf_counter()
-    fn()
-    est = time.perf_counter() - t0
-    runs = int(min(max(seconds / max(est, 1e-7), 5), 2000))
-    times = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times) * 1e6
-
-
 def bench_shape(shape, threads):
     T, B, I, H = shape
-    torch_threads.set_threads(threads)
+    torch_peer.set_threads(threads)
     torch.manual_seed(11)
     lstm = torch.nn.LSTM(I, H)
     xs = torch.rand(T, B, I) * 2 - 1
     h0 = torch.rand(1, B, H) * 2 - 1
     c0 = torch.rand(1, B, H) * 2 - 1
     with torch.no_grad():
-        return micros_per_call(lambda: lstm(xs, (h0, c0)))
-
-
-def parse_shape(text):
-    parts = text.split("x")
-    if len(parts) != 4 or not all(p.isdigit() and int(p) > 0 for p in parts):
-        raise argparse.ArgumentTypeError(f"expected TxBxIxH, got '{text}'")
-    return tuple(int(p) for p in parts)
+        return torch_peer.micros_per_call(lambda: lstm(xs, (h0, c0)), min_runs=5,
+                                          max_runs=2000)
 
 
 def main():
-    ap = argparse.ArgumentParser(description="An LSTM layer in PyTorch (peer of weft).")
-    ap.add_argument("--raw", action="store_true", help="machine-readable lines")
-    ap.add_argument("--threads", type=int, default=None, help="one thread count (default 1 and 2)")
-    ap.add_argument("shapes", nargs="*", type=parse_shape)
+    ap = torch_peer.arguments("An LSTM layer in PyTorch (peer of weft).", "TxBxIxH")
     args = ap.parse_args()
-    shapes = args.shapes or [parse_shape(s) for s in DEFAULT_SHAPES]
+    shapes = args.shapes or [ap.shape(s) for s in DEFAULT_SHAPES]
     thread_counts = [args.threads] if args.threads else [1, 2]
-    torch_threads.warn_if_uncontrolled("lstm_seq_torch.py")
+    torch_peer.warn_if_uncontrolled("lstm_seq_torch.py")
     if not args.raw:
         print(f"PyTorch {torch.__version__} nn.LSTM forward, float32, no grad: median microseconds")
     for shape in shapes:

@@ -15,15 +15,12 @@ Run it with Debian's python3-torch: /usr/bin/python3 bench/lstm_step_torch.py.
 
 Usage: lstm_step_torch.py [--raw] [--threads N] [BxIxH ...]
 """
-import argparse
 import math
-import statistics
 import sys
-import time
 
 try:
     import torch
-    import torch_threads
+    import torch_peer
 except ImportError:
     sys.exit("lstm_step_torch.py: cannot import torch with " + sys.executable +
              "; install Debian's python3-torch (apt-get install python3-torch) "
@@ -40,25 +37,9 @@ def explicit_step(x, h, c, wx, wh, b):
     return h2, c2
 
 
-def micros_per_call(fn, seconds=0.5):
-    """Median microseconds of fn() over about `seconds` of calls, after a warm-up."""
-    for _ in range(3):
-        fn()
-    t0 = time.perf_counter()
-    fn()
-    est = time.perf_counter() - t0
-    runs = int(min(max(seconds / max(est, 1e-7), 20), 5000))
-    times = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times) * 1e6
-
-
 def bench_shape(shape, threads):
     B, I, H = shape
-    torch_threads.set_threads(threads)
+    torch_peer.set_threads(threads)
     g = torch.Generator().manual_seed(7)
 
     def uniform(*dims, bound=1.0):
@@ -81,27 +62,17 @@ def bench_shape(shape, threads):
         if err > tol:
             sys.exit(f"lstm_step_torch.py: explicit ops and LSTMCell differ by {err:.2e} "
                      f"(tolerance {tol:.2e}) at B={B} I={I} H={H}")
-        explicit_us = micros_per_call(lambda: explicit_step(x, h, c, wx, wh, b))
-        cell_us = micros_per_call(lambda: cell(x, (h, c)))
+        explicit_us = torch_peer.micros_per_call(lambda: explicit_step(x, h, c, wx, wh, b))
+        cell_us = torch_peer.micros_per_call(lambda: cell(x, (h, c)))
     return explicit_us, cell_us
 
 
-def parse_shape(text):
-    parts = text.split("x")
-    if len(parts) != 3 or not all(p.isdigit() and int(p) > 0 for p in parts):
-        raise argparse.ArgumentTypeError(f"expected BxIxH, got '{text}'")
-    return tuple(int(p) for p in parts)
-
-
 def main():
-    ap = argparse.ArgumentParser(description="One LSTM step in PyTorch (peer of weft).")
-    ap.add_argument("--raw", action="store_true", help="machine-readable lines")
-    ap.add_argument("--threads", type=int, default=None, help="one thread count (default 1 and 2)")
-    ap.add_argument("shapes", nargs="*", type=parse_shape)
+    ap = torch_peer.arguments("One LSTM step in PyTorch (peer of weft).", "BxIxH")
     args = ap.parse_args()
-    shapes = args.shapes or [parse_shape(s) for s in DEFAULT_SHAPES]
+    shapes = args.shapes or [ap.shape(s) for s in DEFAULT_SHAPES]
     thread_counts = [args.threads] if args.threads else [1, 2]
-    torch_threads.warn_if_uncontrolled("lstm_step_torch.py")
+    torch_peer.warn_if_uncontrolled("lstm_step_torch.py")
     if not args.raw:
         print(f"PyTorch {torch.__version__} LSTM step, float32, no grad: median microseconds")
         print(f"{'B':>5} {'I':>5} {'H':>5} {'thr':>3} {'explicit':>10} {'LSTMCell':>10}")
