@@ -140,6 +140,10 @@ private:
     // The step's product first, so that it is the matmul the hoisting below finds.
     bool stepFirst = isSequenceStep(cat->operand(0), scan, g);
     Value *step = cat->operand(stepFirst ? 0 : 1), *other = cat->operand(stepFirst ? 1 : 0);
+    if (!w->name().empty()) { // W_in multiplies the input step, W_rec the other operand
+      (stepFirst ? *w0 : *w1)->setName(w->name() + "_in");
+      (stepFirst ? *w1 : *w0)->setName(w->name() + "_rec");
+    }
     auto ps = inner.create1(OpKind::Matmul, {step, stepFirst ? *w0 : *w1}, {}, {}, loc);
     WEFT_TRY(ps.status());
     auto po = inner.create1(OpKind::Matmul, {other, stepFirst ? *w1 : *w0}, {}, {}, loc);

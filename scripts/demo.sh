@@ -15,7 +15,8 @@ echo "== 1. an LSTM written in the DSL (examples/lstm_by_hand.cpp), as IR, run o
 "$bin/examples/weft-example-lstm" build/demo/lstm.wir
 
 echo
-echo "== 2. weft-opt --pipeline=optimize --print-after-all (canonicalize, licm, fuse-elementwise, dce)"
+echo "== 2. weft-opt --pipeline=optimize --print-after-all (canonicalize, licm, hoist-input-projections,"
+echo "      fuse-elementwise, dce)"
 "$bin/tools/weft-opt/weft-opt" build/demo/lstm.wir --pipeline=optimize --print-after-all \
   -o build/demo/lstm.opt.wir
 echo "(optimized IR in build/demo/lstm.opt.wir)"
