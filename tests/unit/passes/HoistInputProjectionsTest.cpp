@@ -93,48 +93,16 @@ std::unique_ptr<Module> parse(const std::string &text) {
   return std::move(*m);
 }
 
-/// Seeded random inputs for `f`'s parameters: floats in [-2, 2], lengths in [0, T].
+/// Integer inputs are lengths, in [0, T].
+IntRange lengthRange() { return {0, *Dim::symbol("T").evaluate(kDims)}; }
+
 std::vector<Array> randomInputs(const Function &f, unsigned seed) {
-  std::mt19937 rng(seed);
-  const int64_t steps = *Dim::symbol("T").evaluate(kDims);
-  std::vector<Array> inputs;
-  for (size_t p = 0; p < f.numParams(); ++p) {
-    const Type &t = f.param(p)->type();
-    std::vector<int64_t> shape;
-    for (const Dim &d : t.dims())
-      shape.push_back(*d.evaluate(kDims));
-    Array a(t.dtype(), shape);
-    for (int64_t i = 0; i < a.numel(); ++i) {
-      if (isFloat(t.dtype()))
-        a.setDouble(i, std::uniform_real_distribution<double>(-2.0, 2.0)(rng));
-      else
-        a.setInt(i, std::uniform_int_distribution<int64_t>(0, steps)(rng));
-    }
-    inputs.push_back(std::move(a));
-  }
-  return inputs;
+  return test::randomInputs(f, kDims, seed, lengthRange());
 }
 
-bool sameBits(const Array &a, const Array &b) {
-  return a.dtype() == b.dtype() && a.shape() == b.shape() &&
-         std::memcmp(a.data(), b.data(), a.nbytes()) == 0;
-}
-
-/// Runs `before` and `after` on seeded random inputs and checks every result bit for bit.
+/// Same results before and after, bit for bit.
 void checkSameResults(const Function &before, const Function &after) {
-  for (unsigned seed : {1u, 2u, 3u}) {
-    CAPTURE(seed);
-    std::vector<Array> inputs = randomInputs(before, seed);
-    auto want = reference::run(before, inputs, kDims);
-    auto got = reference::run(after, inputs, kDims);
-    REQUIRE_MESSAGE(want.isOk(), want.diag().str());
-    REQUIRE_MESSAGE(got.isOk(), got.diag().str());
-    REQUIRE(want->size() == got->size());
-    for (size_t i = 0; i < want->size(); ++i) {
-      CAPTURE(i);
-      CHECK(sameBits((*want)[i], (*got)[i]));
-    }
-  }
+  test::checkSameResults(before, after, kDims, lengthRange());
 }
 
 /// How many matmuls in `f` multiply a block argument (a carry or a step) from the left.

@@ -1,6 +1,7 @@
 //===- tests/unit/passes/PassTestUtil.h - helpers for pass tests ----------===//
 #pragma once
 
+#include "backends/reference/Interpreter.h"
 #include "ir/Builder.h"
 #include "ir/Printer.h"
 #include "ir/Verifier.h"
@@ -8,6 +9,9 @@
 #include "passes/Passes.h"
 
 #include <doctest/doctest.h>
+
+#include <cstring>
+#include <random>
 
 namespace weft::passes::test {
 
@@ -37,6 +41,60 @@ inline ir::Value *make(ir::OpBuilder &b, ir::OpKind k, std::vector<ir::Value *> 
   auto v = b.create1(k, std::move(operands), std::move(attrs), std::move(declared));
   REQUIRE_MESSAGE(v.isOk(), v.diag().str());
   return *v;
+}
+
+/// The integers random inputs are drawn from (bools are 0 or 1).
+struct IntRange {
+  int64_t lo, hi;
+};
+
+/// Seeded random inputs for `f`'s parameters under `dims`: floats in [-2, 2], bools, integers
+/// in `ints`.
+inline std::vector<Array> randomInputs(const ir::Function &f, const ir::DimBindings &dims,
+                                       unsigned seed, IntRange ints) {
+  std::mt19937 rng(seed);
+  std::vector<Array> inputs;
+  for (size_t p = 0; p < f.numParams(); ++p) {
+    const ir::Type &t = f.param(p)->type();
+    std::vector<int64_t> shape;
+    for (const ir::Dim &d : t.dims())
+      shape.push_back(*d.evaluate(dims));
+    Array a(t.dtype(), shape);
+    for (int64_t i = 0; i < a.numel(); ++i) {
+      if (isFloat(t.dtype()))
+        a.setDouble(i, std::uniform_real_distribution<double>(-2.0, 2.0)(rng));
+      else if (t.dtype() == DType::I1)
+        a.setInt(i, std::uniform_int_distribution<int64_t>(0, 1)(rng));
+      else
+        a.setInt(i, std::uniform_int_distribution<int64_t>(ints.lo, ints.hi)(rng));
+    }
+    inputs.push_back(std::move(a));
+  }
+  return inputs;
+}
+
+inline bool sameBits(const Array &a, const Array &b) {
+  return a.dtype() == b.dtype() && a.shape() == b.shape() &&
+         std::memcmp(a.data(), b.data(), a.nbytes()) == 0;
+}
+
+/// Runs `before` and `after` on the reference interpreter with the same seeded random inputs
+/// (seeds 1-3) and checks every result bit for bit.
+inline void checkSameResults(const ir::Function &before, const ir::Function &after,
+                             const ir::DimBindings &dims, IntRange ints) {
+  for (unsigned seed : {1u, 2u, 3u}) {
+    CAPTURE(seed);
+    std::vector<Array> inputs = randomInputs(before, dims, seed, ints);
+    auto want = reference::run(before, inputs, dims);
+    auto got = reference::run(after, inputs, dims);
+    REQUIRE_MESSAGE(want.isOk(), want.diag().str());
+    REQUIRE_MESSAGE(got.isOk(), got.diag().str());
+    REQUIRE(want->size() == got->size());
+    for (size_t i = 0; i < want->size(); ++i) {
+      CAPTURE(i);
+      CHECK(sameBits((*want)[i], (*got)[i]));
+    }
+  }
 }
 
 } // namespace weft::passes::test
