@@ -152,7 +152,7 @@ TEST_CASE("hoist-input-projections changes nothing the second time, before or af
 }
 
 TEST_CASE("hoist-input-projections after autodiff keeps an LSTM's gradients bit for bit") {
-  // Where the train pipeline runs it. The forward scan projects x_t by W; the backward scan
+  // After autodiff, where a training pipeline would run it. The forward scan projects x_t by W; the backward scan
   // reads stored residuals and multiplies only computed values (dz . W^T), which stay.
   const std::string text = R"(
 func @lstm_loss(%xs: tensor<T x B x 3 x f32>, %h0: tensor<B x 4 x f32>, %c0: tensor<B x 4 x f32>, %W: tensor<3 x 16 x f32>, %U: tensor<4 x 16 x f32>, %bias: tensor<16 x f32>, %len: tensor<B x i32>) -> (tensor<f32>) {
