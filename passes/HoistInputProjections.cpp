@@ -92,6 +92,16 @@ public:
   }
 
 private:
+  /// Whether `op` is a rank-2 matmul whose result is used (a dead one was already rewritten and
+  /// awaits dce, so a second run changes nothing).
+  static bool liveMatrixProduct(const ir::Op &op,
+                                const std::unordered_map<const Value *, size_t> &uses) {
+    if (op.kind() != OpKind::Matmul || op.result()->type().rank() != 2)
+      return false;
+    auto used = uses.find(op.result());
+    return used != uses.end() && used->second > 0;
+  }
+
   /// Whether `v` is the body argument of one of `scan`'s rank-3 sequences.
   static bool isSequenceStep(const Value *v, const ir::Op &scan, const ir::ScanOperands &g) {
     return v->isBlockArg() && v->ownerBlock() == &scan.region() && v->index() >= g.numCarry &&
@@ -102,10 +112,7 @@ private:
   /// sequence step, W a matrix with static rows defined outside the body.
   static bool joinedStep(const ir::Op &op, const ir::Op &scan, const ir::ScanOperands &g,
                          const std::unordered_map<const Value *, size_t> &uses) {
-    if (op.kind() != OpKind::Matmul || op.result()->type().rank() != 2)
-      return false;
-    auto used = uses.find(op.result());
-    if (used == uses.end() || used->second == 0)
+    if (!liveMatrixProduct(op, uses))
       return false;
     const ir::Op *cat = op.operand(0)->isBlockArg() ? nullptr : op.operand(0)->definingOp();
     Value *w = op.operand(1);
@@ -160,20 +167,11 @@ private:
   /// matrix defined outside the body.
   static bool qualifies(const ir::Op &op, const ir::Op &scan, const ir::ScanOperands &g,
                         const std::unordered_map<const Value *, size_t> &uses) {
-    if (op.kind() != OpKind::Matmul || op.result()->type().rank() != 2)
+    if (!liveMatrixProduct(op, uses))
       return false;
-    auto used = uses.find(op.result());
-    if (used == uses.end() || used->second == 0) // dead: already hoisted, awaiting dce
-      return false;
-    const ir::Block &body = scan.region();
-    Value *s = op.operand(0), *w = op.operand(1);
-    if (!s->isBlockArg() || s->ownerBlock() != &body)
-      return false;
-    if (s->index() < g.numCarry || s->index() >= g.numCarry + g.numSeq)
-      return false;
-    if (scan.operand(s->index())->type().rank() != 3 || w->type().rank() != 2)
-      return false;
-    return !definedUnder(w, body);
+    Value *w = op.operand(1);
+    return isSequenceStep(op.operand(0), scan, g) && w->type().rank() == 2 &&
+           !definedUnder(w, scan.region());
   }
 
   /// Builds P = reshape(matmul(reshape(seq, [T*b, I]), w), [T, b, N]) before `scan`, adds it

@@ -17,7 +17,6 @@
 #include <llvm/ADT/SmallVector.h>
 #include <llvm/IR/LegacyPassManager.h>
 #include <llvm/IR/Verifier.h>
-#include <llvm/MC/MCSubtargetInfo.h>
 #include <llvm/MC/TargetRegistry.h>
 #include <llvm/Passes/PassBuilder.h>
 #include <llvm/Support/TargetSelect.h>
@@ -50,8 +49,7 @@ Expected<std::unique_ptr<llvm::TargetMachine>> targetMachine(const AotOptions &o
   if (!target)
     return err(fmt::format("cannot target {}: {}", triple, error));
   std::string cpu = o.cpu.empty() || o.cpu == "native" ? llvm::sys::getHostCPUName().str() : o.cpu;
-  std::unique_ptr<llvm::MCSubtargetInfo> sti(target->createMCSubtargetInfo(triple, "", ""));
-  if (!sti || !sti->isCPUStringValid(cpu))
+  if (!isKnownCpu(*target, triple, cpu))
     return err(fmt::format("unknown cpu '{}' for {}", cpu, triple));
   std::vector<std::string> features;
   if (o.cpu.empty() || o.cpu == "native")

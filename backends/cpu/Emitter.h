@@ -39,6 +39,8 @@ int targetVectorBytes(const llvm::TargetMachine &tm);
 void optimizeModule(llvm::Module &m, llvm::TargetMachine &tm, int level, bool vectorMath);
 /// Loads libmvec into the process (once); whether it is there for JIT-compiled code.
 bool vectorMathLibraryLoaded();
+/// Whether LLVM knows `cpu` for `target` and `triple` (CompileOptions::cpu, weftc --cpu). Jit.cpp.
+bool isKnownCpu(const llvm::Target &target, const std::string &triple, const std::string &cpu);
 
 namespace detail {
 

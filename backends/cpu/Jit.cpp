@@ -99,6 +99,11 @@ void optimizeModule(llvm::Module &m, llvm::TargetMachine &tm, int level, bool ve
   mpm.run(m, mam);
 }
 
+bool isKnownCpu(const llvm::Target &target, const std::string &triple, const std::string &cpu) {
+  std::unique_ptr<llvm::MCSubtargetInfo> sti(target.createMCSubtargetInfo(triple, "", ""));
+  return sti && sti->isCPUStringValid(cpu);
+}
+
 Expected<std::unique_ptr<Executable>> compile(const ir::Module &module,
                                               const CompileOptions &options) {
   auto start = std::chrono::steady_clock::now();
@@ -118,14 +123,10 @@ Expected<std::unique_ptr<Executable>> compile(const ir::Module &module,
   if (!jtmb)
     return llvmError("cannot target the host", jtmb.takeError());
   if (options.cpu != "native") {
-    std::string error;
-    const llvm::Target *target =
-        llvm::TargetRegistry::lookupTarget(jtmb->getTargetTriple().str(), error);
-    std::unique_ptr<llvm::MCSubtargetInfo> sti(
-        target ? target->createMCSubtargetInfo(jtmb->getTargetTriple().str(), "", "") : nullptr);
-    if (!sti || !sti->isCPUStringValid(options.cpu))
-      return err(fmt::format("cpu backend: unknown cpu '{}' for {}", options.cpu,
-                             jtmb->getTargetTriple().str()));
+    std::string triple = jtmb->getTargetTriple().str(), error;
+    const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple, error);
+    if (!target || !isKnownCpu(*target, triple, options.cpu))
+      return err(fmt::format("cpu backend: unknown cpu '{}' for {}", options.cpu, triple));
     jtmb->setCPU(options.cpu);
     jtmb->getFeatures() = llvm::SubtargetFeatures(); // the named CPU's features, not the host's
   }
