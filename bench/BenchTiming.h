@@ -34,6 +34,20 @@ inline double median(std::vector<double> xs) {
   return xs[xs.size() / 2];
 }
 
+/// The median seconds of a call of `f` over about `budget` seconds of calls (at least `minRuns`,
+/// at most `maxRuns`, the count stored in `runs`), after one warm-up call and three to estimate.
+template <typename F>
+double medianOverBudget(F &&f, double budget, int minRuns, int maxRuns, int &runs) {
+  f();
+  double est = median({timeOnce(f), timeOnce(f), timeOnce(f)});
+  runs = static_cast<int>(std::clamp(budget / std::max(est, 1e-7), static_cast<double>(minRuns),
+                                     static_cast<double>(maxRuns)));
+  std::vector<double> times;
+  for (int r = 0; r < runs; ++r)
+    times.push_back(timeOnce(f));
+  return median(times);
+}
+
 /// The median wall times of `runs` calls each of `f` and `g`, for two libraries that each run
 /// their own thread pool. The calls come in blocks, f's then g's, over several rounds, with a
 /// pause before each block: a pool's workers spin for a while after a call (OpenBLAS's for up to

@@ -121,14 +121,8 @@ bool checkSmall() {
 /// Median microseconds per call of `exe` at `threads` threads; about 0.5 s of runs.
 double microsPerCall(const cpu::Executable &exe, const std::vector<Array> &in, int threads) {
   setNumThreads(threads);
-  auto call = [&] { run(exe, in); };
-  call();
-  double est = median({timeOnce(call), timeOnce(call), timeOnce(call)});
-  int runs = static_cast<int>(std::clamp(0.5 / std::max(est, 1e-7), 5.0, 2000.0));
-  std::vector<double> times;
-  for (int r = 0; r < runs; ++r)
-    times.push_back(timeOnce(call));
-  return median(times) * 1e6;
+  int runs = 0;
+  return medianOverBudget([&] { run(exe, in); }, 0.5, 5, 2000, runs) * 1e6;
 }
 
 } // namespace

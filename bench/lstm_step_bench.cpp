@@ -109,15 +109,10 @@ double microsPerStep(const cpu::Executable &exe, const std::vector<Array> &in, i
   setNumThreads(threads);
   bool ok = true;
   auto step = [&] { ok = exe.run("lstm_step", in).isOk() && ok; };
-  step();
-  double est = median({timeOnce(step), timeOnce(step), timeOnce(step)});
-  runs = static_cast<int>(std::clamp(0.5 / std::max(est, 1e-7), 20.0, 5000.0));
-  std::vector<double> times;
-  for (int r = 0; r < runs; ++r)
-    times.push_back(timeOnce(step));
+  double seconds = medianOverBudget(step, 0.5, 20, 5000, runs);
   if (!ok)
     throw Error(err("lstm_step: a timed run failed"));
-  return median(times) * 1e6;
+  return seconds * 1e6;
 }
 
 } // namespace
