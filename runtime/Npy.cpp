@@ -3,7 +3,8 @@
 // Format: "\x93NUMPY", major, minor, header length (u16 for 1.0, u32 for 2.0
 // and 3.0), then a Python dict literal such as
 //   {'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }
-// padded with spaces and a final '\n' so the data starts 64-byte aligned.
+// padded with spaces and a final '\n' so the data starts 64-byte aligned,
+// byte for byte as NumPy's np.save writes it.
 //
 //===----------------------------------------------------------------------===//
 #include "runtime/Npy.h"
@@ -184,8 +185,13 @@ std::string encodeNpy(const Array &a) {
   shape += a.shape().size() == 1 ? ",)" : ")";
   std::string dict = fmt::format("{{'descr': '{}', 'fortran_order': False, 'shape': {}, }}",
                                  descrOf(a.dtype()), shape);
-  // Pad with spaces so that magic + version + length + dict + '\n' is a multiple of 64.
-  auto paddedTotal = [&](size_t prefix) { return (prefix + dict.size() + 1 + 63) / 64 * 64; };
+  // As NumPy's writer does (numpy/lib/format.py, _write_array_header): first room for the
+  // first dim to grow in place, 21 (the digits of 8 * 2^64 - 1) minus its own digits...
+  if (!a.shape().empty())
+    dict.append(21 - std::to_string(a.shape()[0]).size(), ' ');
+  // ...then 1 to 64 spaces (64 when already aligned) and '\n', so the data starts on a
+  // multiple of 64: magic + version + length + dict + spaces + '\n'.
+  auto paddedTotal = [&](size_t prefix) { return (prefix + dict.size() + 1) / 64 * 64 + 64; };
   size_t lenBytes = 2, prefix = kMagicLen + 2 + lenBytes;
   if (paddedTotal(prefix) - prefix > 65535) // version 1.0 has a 16-bit header length
     lenBytes = 4, prefix = kMagicLen + 2 + lenBytes;

@@ -1,39 +1,65 @@
 #!/usr/bin/env python3
-"""Writes the golden .npy files for tests/unit/runtime/NpyTest.cpp (run once; committed).
+"""Writes the golden .npy files for tests/unit/runtime/NpyTest.cpp with NumPy itself.
 
-NumPy is not installed on the machine these were made on, so the bytes are assembled by hand
-following the .npy format spec (numpy/lib/format.py, NEP 1) exactly as `np.save` writes them:
-magic, version, little-endian header length, the dict literal with keys in sorted order and a
-trailing ', ', padded with spaces and one '\\n' so that the data starts on a 64-byte boundary.
+Run from any directory: `python3 tests/data/npy/make_golden.py` (needs `pip install numpy`);
+the files land next to this script and are committed. Every file is what NumPy's own writer
+(np.save, or np.lib.format.write_array for an explicit format version) produced, so the
+byte-for-byte test in NpyTest.cpp compares weft's writer with NumPy's, not with a copy of
+weft's reading of the spec. The bad_* files start from NumPy's bytes too, then are edited to
+be wrong in one named way.
 """
-import struct
+import io
+import os
 
-def npy(descr, shape, data, version=(1, 0), fortran=False):
-    shape_s = "(" + ", ".join(str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
-    d = "{'descr': '%s', 'fortran_order': %s, 'shape': %s, }" % (descr, fortran, shape_s)
-    lenfmt = "<H" if version[0] == 1 else "<I"
-    prefix = 6 + 2 + struct.calcsize(lenfmt)
-    total = (prefix + len(d) + 1 + 63) // 64 * 64
-    d = d + " " * (total - prefix - len(d) - 1) + "\n"
-    return b"\x93NUMPY" + bytes(version) + struct.pack(lenfmt, len(d)) + d.encode("latin1") + data
+import numpy as np
 
-files = {
-    # np.arange(6, dtype=np.float32).reshape(2, 3) / 4
-    "f4_2x3.npy": npy("<f4", (2, 3), struct.pack("<6f", 0, .25, .5, .75, 1, 1.25)),
-    # np.float64(-1.5) as a 0-d array
-    "f8_scalar.npy": npy("<f8", (), struct.pack("<d", -1.5)),
-    "i4_4.npy": npy("<i4", (4,), struct.pack("<4i", 1, -2, 2147483647, -2147483648)),
-    "i8_2x2.npy": npy("<i8", (2, 2), struct.pack("<4q", 1, -1, 2**40, -(2**62))),
-    "b1_3.npy": npy("|b1", (3,), bytes([1, 0, 1])),
-    "f4_empty_0x3.npy": npy("<f4", (0, 3), b""),
-    "v2_i4_2.npy": npy("<i4", (2,), struct.pack("<2i", 7, 8), version=(2, 0)),
-    "v3_f8_2.npy": npy("<f8", (2,), struct.pack("<2d", 0.5, 2.0), version=(3, 0)),
-    "bad_fortran.npy": npy("<f4", (2, 2), struct.pack("<4f", 1, 2, 3, 4), fortran=True),
-    "bad_bigendian.npy": npy(">f4", (2,), struct.pack(">2f", 1, 2)),
-    "bad_u1.npy": npy("|u1", (2,), bytes([1, 2])),
-    "bad_truncated.npy": npy("<f8", (4,), struct.pack("<3d", 1, 2, 3)),
-    "bad_magic.npy": b"\x93NUMPX\x01\x00" + npy("<f4", (1,), b"\0\0\0\0")[8:],
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def saved(a, version=None):
+    buf = io.BytesIO()
+    if version is None:
+        np.save(buf, a, allow_pickle=False)
+    else:
+        np.lib.format.write_array(buf, a, version=version, allow_pickle=False)
+    return buf.getvalue()
+
+
+# Arrays weft reads, and writes back byte for byte: every supported dtype (<f4 <f8 <i4 <i8 |b1),
+# a scalar, a 0-size array, rank 3, all C order (fortran_order False).
+good = {
+    "f4_2x3.npy": np.arange(6, dtype=np.float32).reshape(2, 3) / np.float32(4),
+    "f8_scalar.npy": np.array(-1.5, dtype=np.float64),
+    "i4_4.npy": np.array([1, -2, 2**31 - 1, -(2**31)], dtype=np.int32),
+    "i8_2x2.npy": np.array([[1, -1], [2**40, -(2**62)]], dtype=np.int64),
+    "b1_3.npy": np.array([True, False, True]),
+    "f4_empty_0x3.npy": np.zeros((0, 3), dtype=np.float32),
+    # rank 3: element [i, j, k] = (12 i + 4 j + k) / 8 - 1
+    "f8_2x3x4.npy": np.arange(24, dtype=np.float64).reshape(2, 3, 4) / 8 - 1,
+    "i8_scalar.npy": np.array(-(2**63), dtype=np.int64),
+    "b1_2x0x2.npy": np.zeros((2, 0, 2), dtype=np.bool_),
+    # Headers past one 64-byte block: NumPy adds 21 - len(repr(shape[0])) spaces of room for
+    # the first dim to grow before padding, and pads a header that is already aligned by a
+    # further 64 bytes. Rank 15: the growth room alone carries it into the third block.
+    "i4_rank15.npy": np.arange(6, dtype=np.int32).reshape((2,) + (1,) * 13 + (3,)),
+    # Rank 14 with a last dim of 100: magic + length + dict + growth room + '\n' is exactly
+    # 128 bytes, so NumPy pads a full extra block.
+    "f4_rank14_aligned.npy": np.arange(100, dtype=np.float32).reshape((1,) * 13 + (100,)),
 }
+files = {name: saved(a) for name, a in good.items()}
+
+# Format versions weft reads but does not write.
+files["v2_i4_2.npy"] = saved(np.array([7, 8], dtype=np.int32), version=(2, 0))
+files["v3_f8_2.npy"] = saved(np.array([0.5, 2.0], dtype=np.float64), version=(3, 0))
+
+# Files weft rejects with a message naming the problem.
+files["bad_fortran.npy"] = saved(np.asfortranarray(np.arange(1, 5, dtype=np.float32).reshape(2, 2)))
+files["bad_bigendian.npy"] = saved(np.array([1, 2], dtype=">f4"))
+files["bad_u1.npy"] = saved(np.array([1, 2], dtype=np.uint8))
+files["bad_truncated.npy"] = saved(np.array([1, 2, 3, 4], dtype=np.float64))[:-8]
+files["bad_magic.npy"] = saved(np.zeros(1, dtype=np.float32)).replace(b"NUMPY", b"NUMPX", 1)
+
+assert b"'fortran_order': True" in files["bad_fortran.npy"]
 for name, data in files.items():
-    with open(name, "wb") as f:
+    with open(os.path.join(HERE, name), "wb") as f:
         f.write(data)

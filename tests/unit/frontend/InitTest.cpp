@@ -1,4 +1,5 @@
 #include "frontend/Weft.h"
+#include "tests/unit/RandomVectors.h"
 
 #include <doctest/doctest.h>
 
@@ -67,6 +68,25 @@ TEST_CASE("constant, zeros and uniform initializers") {
   Moments m = moments(ps[2]);
   CHECK(m.lo >= 2.0);
   CHECK(m.hi < 3.0);
+}
+
+TEST_CASE("initializers scale the independently computed random vectors, element i on counter i") {
+  // [100, 100]: fan_in = fan_out = 100, and counters up to 9999.
+  const double glorot = std::sqrt(6.0 / 200), heStd = std::sqrt(2.0 / 100);
+  for (const testing::RandomVector &v : testing::kRandomVectors) {
+    CAPTURE(v.seed);
+    CAPTURE(v.counter);
+    auto i = static_cast<int64_t>(v.counter);
+    auto draw = [&](Init init) {
+      auto a = drawInit(init, DType::F64, {100, 100}, v.seed);
+      REQUIRE(a.isOk());
+      return a->getDouble(i);
+    };
+    CHECK(draw(init::uniform(-3.0, 5.0)) == -3.0 + 8.0 * v.uniformF64);
+    CHECK(draw(init::xavier()) == -glorot + 2 * glorot * v.uniformF64);
+    CHECK(testing::sameNormal(draw(init::normal(0.5)), 0.5 * v.normalF64, /*isF32=*/false));
+    CHECK(testing::sameNormal(draw(init::he()), heStd * v.normalF64, /*isF32=*/false));
+  }
 }
 
 TEST_CASE("initParams is deterministic per seed and differs across seeds and params") {

@@ -1,7 +1,6 @@
 //===- tests/unit/reference/RandomTest.cpp - random_uniform / random_normal ===//
-#include "runtime/Random.h"
-
 #include "Helpers.h"
+#include "tests/unit/RandomVectors.h"
 
 #include <doctest/doctest.h>
 
@@ -28,15 +27,20 @@ std::vector<Array> draw(int64_t seed) {
 
 } // namespace
 
-TEST_CASE("random ops use runtime/Random.h with element i on counter i") {
-  std::vector<Array> r = draw(42);
-  for (int64_t i : {0, 1, 57, 9999}) {
-    CAPTURE(i);
-    auto u = static_cast<uint64_t>(i);
-    CHECK(r[0].data<float>()[i] == random::uniformF32(42, u));
-    CHECK(r[1].data<double>()[i] == random::uniformF64(42, u));
-    CHECK(r[2].data<float>()[i] == static_cast<float>(random::normalF64(42, u)));
-    CHECK(r[3].data<double>()[i] == random::normalF64(42, u));
+TEST_CASE("random ops draw the independently computed vectors, element i on counter i") {
+  for (int64_t seed : testing::kRandomVectorSeeds) {
+    CAPTURE(seed);
+    std::vector<Array> r = draw(seed);
+    for (const testing::RandomVector &v : testing::kRandomVectors) {
+      if (v.seed != seed)
+        continue;
+      CAPTURE(v.counter);
+      auto i = static_cast<int64_t>(v.counter);
+      CHECK(r[0].data<float>()[i] == v.uniformF32);
+      CHECK(r[1].data<double>()[i] == v.uniformF64);
+      CHECK(testing::sameNormal(r[2].data<float>()[i], v.normalF64, /*isF32=*/true));
+      CHECK(testing::sameNormal(r[3].data<double>()[i], v.normalF64, /*isF32=*/false));
+    }
   }
 }
 
