@@ -15,6 +15,31 @@ std::vector<Value *> Op::results() const {
   return rs;
 }
 
+bool mayFault(const Op &op) {
+  switch (opFault(op.kind())) {
+  case OpFault::None:
+    return false;
+  case OpFault::DivisionByZero:
+    return !isFloat(op.operand(0)->type().dtype());
+  case OpFault::IndexOutOfRange:
+    return true;
+  case OpFault::EmptyReduce: {
+    const Type &x = op.operand(0)->type();
+    std::vector<int64_t> axes;
+    if (const auto *list = op.tryAttr<std::vector<int64_t>>("axes"))
+      axes = *list;
+    else if (const auto *one = op.tryAttr<int64_t>("axis"))
+      axes = {*one};
+    else
+      return true;
+    return std::any_of(axes.begin(), axes.end(), [&](int64_t a) {
+      return a < 0 || a >= x.rank() || !x.dim(a).isStatic() || x.dim(a).size() == 0;
+    });
+  }
+  }
+  WEFT_UNREACHABLE("unhandled OpFault");
+}
+
 Value *Op::addResult(Type t) {
   results_.push_back(
       std::make_unique<Value>(std::move(t), this, nullptr, static_cast<unsigned>(results_.size())));

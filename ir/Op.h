@@ -124,6 +124,11 @@ private:
   Loc loc_;
 };
 
+/// Whether `op` can stop a run with its kind's fault (opFault) on some inputs, given its
+/// types and attributes: an integer div, any gather or scatter_add, a reduce_max/min or argmax
+/// over an axis that is not statically nonempty.
+bool mayFault(const Op &op);
+
 /// A straight-line list of ops with typed arguments: a function body or an op's region.
 class Block {
 public:

@@ -22,6 +22,14 @@ constexpr OpKind kAllKinds[] = {
 #include "ir/Ops.def"
 };
 
+constexpr auto kOpFaults = [] {
+  std::array<OpFault, std::size(kAllKinds)> faults{};
+#define OP(Enum, Name, Category, Operands)
+#define FAULT(Enum, Fault) faults[static_cast<size_t>(OpKind::Enum)] = OpFault::Fault;
+#include "ir/Ops.def"
+  return faults;
+}();
+
 static_assert(std::size(kOpInfo) == std::size(kAllKinds), "update ir/Ops.def tables");
 
 } // namespace
@@ -29,6 +37,7 @@ static_assert(std::size(kOpInfo) == std::size(kAllKinds), "update ir/Ops.def tab
 std::string_view opName(OpKind k) { return kOpInfo[static_cast<size_t>(k)].name; }
 OpCategory opCategory(OpKind k) { return kOpInfo[static_cast<size_t>(k)].category; }
 OperandDTypes opOperandDTypes(OpKind k) { return kOpInfo[static_cast<size_t>(k)].operands; }
+OpFault opFault(OpKind k) { return kOpFaults[static_cast<size_t>(k)]; }
 std::span<const OpKind> allOpKinds() { return kAllKinds; }
 
 std::optional<OpKind> parseOpKind(std::string_view name) {

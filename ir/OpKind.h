@@ -21,11 +21,21 @@ enum class OpCategory : uint8_t { Unary, Binary, Compare, Logical, Structural, R
 /// Which dtypes an op's (data) operands may have.
 enum class OperandDTypes : uint8_t { Float, Numeric, Bool, Any };
 
+/// A run-time error an op can stop a run with on some inputs (verifier errors aside).
+enum class OpFault : uint8_t {
+  None,
+  DivisionByZero,  // integer div by 0
+  IndexOutOfRange, // gather / scatter_add index outside the axis
+  EmptyReduce,     // reduce_max/min or argmax over an axis of size 0
+};
+
 /// The text name of an op kind ("add", "scan", ...).
 std::string_view opName(OpKind k);
 std::optional<OpKind> parseOpKind(std::string_view name);
 OpCategory opCategory(OpKind k);
 OperandDTypes opOperandDTypes(OpKind k);
+/// The fault ops of kind `k` can raise (FAULT in Ops.def); ir::mayFault refines it per op.
+OpFault opFault(OpKind k);
 /// Every op kind, in Ops.def order.
 std::span<const OpKind> allOpKinds();
 
@@ -47,7 +57,7 @@ inline bool hasRegion(OpKind k) {
 inline bool isLoop(OpKind k) { return k == OpKind::Scan || k == OpKind::While; }
 /// Ops without side effects whose results depend only on operands and attributes, so that
 /// identical ones may be merged and unused ones removed. (random_* is pure: it is a function
-/// of its seed operand.)
+/// of its seed operand.) A pure op may still fault on some inputs (ir::mayFault).
 inline bool isPure(OpKind k) { return !isTerminator(k); }
 
 } // namespace weft::ir

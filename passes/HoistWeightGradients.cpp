@@ -13,6 +13,15 @@
 // one GEMM with T times the inner dimension. The per-step ops become dead and
 // dce removes them.
 //
+// It keeps the meaning only when every step adds to the sum and nothing but the
+// carry reads it:
+// - no `lengths`: a padded step (t >= len[b]) leaves row b of the carry alone,
+//   and row b of acc is row b of p_t^T, not the GEMM's contraction axis. Such a
+//   carry only type-checks when a column count of p happens to equal B, and
+//   autodiff lowers lengths to selects before BPTT, so the mask is not worth it;
+// - the sum acc' has one use, the yield into its own carry: an emit or another
+//   op reading it needs the running sum at every step.
+//
 //===----------------------------------------------------------------------===//
 #include "ir/Builder.h"
 #include "ir/Infer.h"
@@ -44,6 +53,8 @@ public:
   Expected<bool> run(ir::Op &scan) {
     auto groups = ir::scanOperands(scan.numOperands(), scan.attrs());
     WEFT_TRY(groups.status());
+    if (groups->hasLengths)
+      return false;
     bool changed = false;
     for (size_t i = 0; i < groups->numCarry; ++i) {
       auto r = hoistCarry(scan, i, *groups);
@@ -75,6 +86,8 @@ private:
       return false;
     auto uses = ir::useCounts(body);
     if (uses[acc] != 1) // the accumulator feeds nothing but its own update
+      return false;
+    if (uses[add->result()] != 1) // and the update nothing but the carry's yield
       return false;
 
     Value *ps = stacked(scan, p, g), *qs = stacked(scan, q, g);

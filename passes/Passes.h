@@ -38,11 +38,13 @@ std::unique_ptr<Pass> createFuseElementwisePass();
 std::unique_ptr<Pass> createHoistInputProjectionsPass();
 
 /// In scans that accumulate acc += p_t^T q_t (BPTT's weight gradients), stacks p and q and
-/// computes the sum after the loop as one GEMM over all time steps.
+/// computes the sum after the loop as one GEMM over all time steps. Only in scans without
+/// lengths, and only when nothing but the carry reads the running sum.
 std::unique_ptr<Pass> createHoistWeightGradientsPass();
 
 /// Moves pure ops whose operands are all defined outside a scan or while body to before the
-/// loop, innermost loops first.
+/// loop, innermost loops first. An op that may fault (ir::mayFault) moves only out of a scan
+/// over a static, nonempty time axis, whose body surely runs.
 std::unique_ptr<Pass> createLICMPass();
 
 /// Algebraic identities: x*1, x+0, x-0, x/1 -> x; integer x*0 -> 0; neg(neg x) -> x;
