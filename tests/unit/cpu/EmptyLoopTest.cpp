@@ -84,10 +84,10 @@ Compiled compileAfter(const std::string &pipeline) {
   return {std::move(*m), std::move(*exe)};
 }
 
-/// Runs `fn` compiled after `pipeline` and the unoptimized `fn` on the interpreter with the
-/// same inputs (lengths in [0, T]) and compares every result exactly.
-void checkEmpty(const std::string &pipeline, const std::string &fn, int64_t T, int64_t B,
-                size_t lenParam) {
+/// Runs `fn` compiled after `pipeline` (in `c`) and the unoptimized `fn` on the interpreter
+/// with the same inputs (lengths in [0, T]) and compares every result exactly.
+void checkEmpty(const Compiled &c, const std::string &pipeline, const std::string &fn, int64_t T,
+                int64_t B, size_t lenParam) {
   CAPTURE(pipeline);
   CAPTURE(fn);
   CAPTURE(T);
@@ -105,7 +105,6 @@ void checkEmpty(const std::string &pipeline, const std::string &fn, int64_t T, i
   std::vector<Array> in = randomInputs(*f, dims, gens, 7);
   auto want = reference::run(*f, in, dims);
   REQUIRE_MESSAGE(want, want.diag().str());
-  Compiled c = compileAfter(pipeline);
   auto got = c.exe->run(fn, in, dims);
   REQUIRE_MESSAGE(got, got.diag().str());
   REQUIRE(got->size() == want->size());
@@ -117,24 +116,32 @@ void checkEmpty(const std::string &pipeline, const std::string &fn, int64_t T, i
 
 constexpr size_t kNoLengths = 99;
 
+const char *const kPipelines[] = {"", "optimize"};
+
 } // namespace
 
 TEST_CASE("cpu: a masked scan over an empty batch returns the empty result (issue 14)") {
-  for (std::string pipeline : {"", "optimize"})
+  for (const char *pipeline : kPipelines) {
+    Compiled c = compileAfter(pipeline);
     for (int64_t B : {0, 1, 5}) {
-      checkEmpty(pipeline, "masked", 3, B, 2);
-      checkEmpty(pipeline, "masked_nested", 3, B, 2);
+      checkEmpty(c, pipeline, "masked", 3, B, 2);
+      checkEmpty(c, pipeline, "masked_nested", 3, B, 2);
     }
+  }
 }
 
 TEST_CASE("cpu: scans with T = 0 or B = 0 keep their initial carries and emit nothing") {
-  for (std::string pipeline : {"", "optimize"})
+  for (const char *pipeline : kPipelines) {
+    Compiled c = compileAfter(pipeline);
     for (auto [T, B] : {std::pair<int64_t, int64_t>{0, 3}, {4, 0}, {0, 0}, {4, 3}})
-      checkEmpty(pipeline, "masked_steps", T, B, 2);
+      checkEmpty(c, pipeline, "masked_steps", T, B, 2);
+  }
 }
 
 TEST_CASE("cpu: a while inside a scan, with T = 0 or B = 0 too") {
-  for (std::string pipeline : {"", "optimize"})
+  for (const char *pipeline : kPipelines) {
+    Compiled c = compileAfter(pipeline);
     for (auto [T, B] : {std::pair<int64_t, int64_t>{0, 3}, {4, 0}, {0, 0}, {5, 6}})
-      checkEmpty(pipeline, "while_in_scan", T, B, kNoLengths);
+      checkEmpty(c, pipeline, "while_in_scan", T, B, kNoLengths);
+  }
 }
