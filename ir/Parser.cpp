@@ -41,6 +41,19 @@ bool sizeFits(const Type &t) {
   return true;
 }
 
+/// `[]` names no element type, so the attribute parser reads it as a list of integers; the
+/// empty value of a float constant (what folding an empty tensor prints) is an empty list of
+/// floats, as the result type says.
+void typeEmptyConstantValue(OpKind kind, const std::vector<Type> &declared, Attrs &attrs) {
+  if (kind != OpKind::Constant || declared.size() != 1 || !isFloat(declared[0].dtype()))
+    return;
+  auto it = attrs.find("value");
+  if (it == attrs.end())
+    return;
+  if (auto *ints = std::get_if<std::vector<int64_t>>(&it->second); ints && ints->empty())
+    it->second = std::vector<double>{};
+}
+
 class Parser {
 public:
   Parser(std::string_view text, std::string_view filename)
@@ -400,6 +413,7 @@ private:
       std::vector<Type> declared;
       if (hasDeclaredResultType(*kind))
         declared = written;
+      typeEmptyConstantValue(*kind, declared, attrs);
       auto created = b.create(*kind, std::move(operands), std::move(attrs), declared, loc);
       if (!created)
         return created.diag();

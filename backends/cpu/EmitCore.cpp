@@ -523,10 +523,12 @@ void Emitter::storeLoopYields(const ir::Op &yield, size_t firstCarry, const Valu
                               size_t firstEmit, const Values &emits, Value *t, Value *rows,
                               const std::function<Value *(Value *)> &active) {
   auto copy = [&](Value *dst, Value *src, const ir::Type &type) {
-    Value *n = bytes(type);
     if (!active)
-      return memCopy(dst, src, n);
-    maskedCopy(dst, src, b.CreateUDiv(n, rows), rows, active);
+      return memCopy(dst, src, bytes(type));
+    // Axis 0 is the batch: an example's row is the bytes of the other axes (the total divided
+    // by B would divide by zero for an empty batch).
+    ir::Type row({type.dims().begin() + 1, type.dims().end()}, type.dtype());
+    maskedCopy(dst, src, bytes(row), rows, active);
   };
   for (size_t j = 0; j < emits.size(); ++j) {
     const ir::Value *y = yield.operand(firstEmit + j);

@@ -41,10 +41,12 @@ struct GradOptions {
   /// Truncated BPTT: no gradient flows from step t of a scan into the steps before it when t
   /// is a multiple of `truncate` (the initial carry included). 0 means full BPTT.
   int64_t truncate = 0;
-  /// Checkpointing: a function-level scan over a static T divisible by k runs as T/k segments
-  /// of k steps. Its reverse scan keeps only the carries entering each segment and recomputes
-  /// a segment's steps when it reaches it, so residual memory grows with T/k + k, not T.
-  /// 0 means off.
+  /// Checkpointing: a function-level scan over a static T > k runs as T/k segments of k steps,
+  /// then (when k does not divide T) one of the T mod k steps left. Its reverse scan keeps only
+  /// the carries entering each segment and recomputes a segment's steps when it reaches it, so
+  /// residual memory grows with T/k + k, not T. Scans with lengths are checkpointed too: their
+  /// mask is segmented with their sequences. A function-level scan over a symbolic T is an
+  /// error; scans nested in a scan body are recomputed with it. 0 means off.
   int64_t checkpointEvery = 0;
   /// Return every result of the function, then the gradients (instead of the loss, then the
   /// gradients): e.g. the final state that truncated BPTT carries into the next call.

@@ -207,6 +207,8 @@ Expected<ir::Function *> buildGradient(ir::Module &m, const ir::Function &f,
       ir::cloneOp(b, *op, map);
   Value *loss = map.lookup(ret->operand(options.lossIndex));
 
+  // Lengths become mask sequences before checkpointing, which segments them with the
+  // sequences they mask.
   std::vector<ir::Op *> masked;
   collectScansWithLengths(g.body(), masked);
   for (ir::Op *scan : masked)

@@ -62,9 +62,10 @@ Expected<std::vector<ir::Value *>> vjpScan(ir::OpBuilder &b, ir::Op &scan,
 /// Returns the scan, changed in place.
 Expected<ir::Op *> lowerScanLengths(ir::Op *scan);
 
-/// Rewrites a scan over a static T divisible by k (with T > k) into a scan over T/k segments
-/// whose body scans the k steps of a segment; other scans are left alone. Returns whether it
-/// rewrote the scan (then erased).
+/// Rewrites a scan without lengths (lowerScanLengths first) over a static T > k into a scan
+/// over T/k segments whose body scans the k steps of a segment, and a scan over the T mod k
+/// steps left, if any; a scan with T <= k is left alone. Returns whether it rewrote the scan
+/// (then erased); fails, naming the scan, for a symbolic T.
 Expected<bool> segmentScan(ir::Op *scan, int64_t k);
 
 } // namespace weft::autodiff

@@ -1,9 +1,11 @@
 #include "GradCheck.h"
 
 #include "backends/reference/Interpreter.h"
+#include "ir/Infer.h"
 #include "ir/Parser.h"
 #include "ir/Printer.h"
 #include "ir/Verifier.h"
+#include "ir/Walk.h"
 #include "passes/PassManager.h"
 #include "passes/autodiff/Autodiff.h"
 #include "runtime/Random.h"
@@ -15,6 +17,38 @@
 #include <sstream>
 
 namespace weft::testing {
+namespace {
+
+/// The function-level scans of `f`.
+std::vector<ir::Op *> topLevelScans(const ir::Function &f) {
+  std::vector<ir::Op *> scans;
+  for (const auto &op : f.body().ops())
+    if (op->kind() == ir::OpKind::Scan)
+      scans.push_back(op.get());
+  return scans;
+}
+
+/// Scans inside the bodies of the function-level scans of `f`: checkpointing adds one to the
+/// forward and one to the reverse sweep of every scan it segments.
+size_t scansInScans(const ir::Function &f) {
+  size_t n = 0;
+  for (ir::Op *scan : topLevelScans(f))
+    ir::walk(scan->region(), [&](ir::Op &op) { n += op.kind() == ir::OpKind::Scan; });
+  return n;
+}
+
+/// Whether checkpointing every k steps segments a scan of `f`: one over a static T > k.
+bool hasSegmentableScan(const ir::Function &f, int64_t k) {
+  for (ir::Op *scan : topLevelScans(f)) {
+    auto g = ir::scanOperands(scan->numOperands(), scan->attrs());
+    const ir::Dim &steps = scan->operand(g->numCarry)->type().dim(0);
+    if (steps.isStatic() && steps.size() > k)
+      return true;
+  }
+  return false;
+}
+
+} // namespace
 
 void checkGradients(const GradCase &c) {
   auto parsed = ir::parseModule(c.ir, "gradcase.wir");
@@ -23,7 +57,7 @@ void checkGradients(const GradCase &c) {
   ir::Function &f = *m.functions().front();
   CAPTURE(f.name());
   std::vector<ir::Function *> grads;
-  // Stash, recompute, and checkpoints every 2 steps (scans over an even T become segments).
+  // Stash, recompute, and checkpoints every 2 steps (scans over T > 2 become segments).
   struct Variant {
     autodiff::Residuals residuals;
     int64_t checkpointEvery;
@@ -44,6 +78,11 @@ void checkGradients(const GradCase &c) {
   }
   Status ok = ir::verify(m);
   REQUIRE_MESSAGE(ok.isOk(), std::string(ok.message() + "\n" + ir::print(m)));
+  // The checkpointed gradient must not be the stashed one again: its scans run as segments.
+  if (hasSegmentableScan(f, 2))
+    CHECK_MESSAGE(
+        scansInScans(*grads[2]) > scansInScans(*grads[0]),
+        (std::string("checkpoint=2 left the scans unsegmented\n") + ir::print(*grads[2])));
 
   // And the stashed gradient after the training passes (weight gradients hoisted out of the
   // reverse scans as one GEMM, loop invariants moved out), in a module of its own.

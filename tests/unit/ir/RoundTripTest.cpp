@@ -1,5 +1,6 @@
 // Round trip of the corpus in tests/data/corpus: every file is printer output (after a
 // leading block of `//` comment lines), so parse -> verify -> print must give it back.
+#include "ir/Builder.h"
 #include "ir/Parser.h"
 #include "ir/Printer.h"
 #include "ir/Verifier.h"
@@ -118,4 +119,29 @@ TEST_CASE("dims are parsed as monomials in canonical order and floats keep their
   const Op &c = *f.body().ops().front();
   REQUIRE(c.tryAttr<std::vector<double>>("value"));
   CHECK(c.floatsAttr("value")[0] == doctest::Approx(1e-05));
+}
+
+TEST_CASE("empty constants of every dtype print and parse back, floats as float lists") {
+  for (weft::DType t :
+       {weft::DType::F32, weft::DType::F64, weft::DType::I32, weft::DType::I64, weft::DType::I1}) {
+    CAPTURE(weft::dtypeName(t));
+    // What fold-constants builds for an empty tensor: an empty list of the result's kind.
+    Module built;
+    Function &f = built.addFunction("f");
+    OpBuilder b(f.body());
+    Type type({Dim(2), Dim(0)}, t);
+    Attr empty = weft::isFloat(t) ? Attr(std::vector<double>{}) : Attr(std::vector<int64_t>{});
+    auto c = b.create1(OpKind::Constant, {}, {{"value", empty}}, {type});
+    REQUIRE(c.isOk());
+    REQUIRE(b.create(OpKind::Return, {*c}).isOk());
+    std::string text = print(built);
+    CHECK(text.find("constant {value = []}") != std::string::npos);
+
+    auto m = parseModule(text, "empty.wir");
+    REQUIRE_MESSAGE(m.isOk(), why(m));
+    CHECK(verify(**m).isOk());
+    CHECK(print(**m) == text);
+    const Op &parsed = *(*m)->functions()[0]->body().ops().front();
+    CHECK(parsed.attrs().at("value").index() == empty.index());
+  }
 }
