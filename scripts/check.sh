@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds weft and runs every test:
 #   1. an ASan+UBSan debug build and all its tests,
-#   2. the IR parser fuzzer (clang-19, libFuzzer) for a short run,
-#   3. a release build with warnings as errors and all its tests (the closing summary).
+#   2. a ThreadSanitizer build of the threads tests alone (label threads) and their run,
+#   3. the IR parser fuzzer (clang-19, libFuzzer) for a short run,
+#   4. a release build with warnings as errors and all its tests (the closing summary).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -10,6 +11,10 @@ scripts/install-deps.sh
 echo "== ASan+UBSan build and tests"
 scripts/build.sh asan
 ctest --test-dir build/asan --output-on-failure -j 2 -LE fuzz
+
+echo "== ThreadSanitizer build and the threads tests"
+scripts/build.sh tsan weft-threads-tests
+ctest --test-dir build/tsan --output-on-failure -L threads
 
 echo "== parser fuzzer"
 scripts/build.sh fuzz weft-parser-fuzzer

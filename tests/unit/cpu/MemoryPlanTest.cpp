@@ -92,7 +92,7 @@ TEST_CASE("memory plan: an LSTM forward and training graph share arena bytes; re
   MESSAGE("LSTM forward T=100 B=32 H=32: arena " << f.arenaBytes << " bytes (" << f.buffers
                                                  << " buffers), unplanned " << f.unplannedBytes);
   CHECK(f.arenaBytes < f.unplannedBytes);
-  // As ThreadsTest: f32 drifts from the interpreter's sums over 100 steps; B = 32 drifts past
+  // As LstmTest: f32 drifts from the interpreter's sums over 100 steps; B = 32 drifts past
   // this bound with or without the memory plan, so parity runs at B = 8.
   checkParity(fwd, "lstm", {{"T", 100}, {"B", 8}}, Tol::Reduction, {}, 1e-4, 4);
 

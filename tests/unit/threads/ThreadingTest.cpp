@@ -1,4 +1,4 @@
-//===- tests/unit/cpu/ThreadingTest.cpp - results do not depend on the thread count -===//
+//===- tests/unit/threads/ThreadingTest.cpp - results do not depend on the thread count -===//
 //
 // The packed GEMM runs its output tiles through weft_parallel_for (runtime/Parallel.h). These
 // cases check that the chunks it makes depend only on n and grain, and that matmuls (plain,
@@ -6,8 +6,8 @@
 // several caller threads run them at once, and still match the interpreter.
 //
 //===----------------------------------------------------------------------===//
-#include "Parity.h"
-#include "runtime/Parallel.h"
+#include "tests/unit/cpu/Parity.h"
+#include "tests/unit/threads/ThreadsUtil.h"
 
 #include <algorithm>
 #include <array>
@@ -18,13 +18,7 @@
 namespace weft::cputest {
 namespace {
 
-/// Sets the thread count for one scope; restores the default after.
-struct ThreadCount {
-  explicit ThreadCount(int n) { setNumThreads(n); }
-  ~ThreadCount() { setNumThreads(0); }
-  ThreadCount(const ThreadCount &) = delete;
-  ThreadCount &operator=(const ThreadCount &) = delete;
-};
+using threadstest::ThreadCount;
 
 struct Chunks {
   std::mutex mutex;
