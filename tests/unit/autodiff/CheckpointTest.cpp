@@ -6,6 +6,7 @@
 #include "ir/Verifier.h"
 #include "passes/autodiff/Autodiff.h"
 #include "runtime/Random.h"
+#include "tests/unit/RequireOk.h"
 
 #include <doctest/doctest.h>
 #include <fmt/format.h>
@@ -45,12 +46,12 @@ struct Gradient {
 /// interpreter; lengths {T, 2, 0}: a full example, a short one and an empty one.
 Gradient gradient(const std::string &text, int64_t T, int64_t checkpoint) {
   auto m = ir::parseModule(text, "checkpoint.wir");
-  REQUIRE_MESSAGE(m.isOk(), (m.isOk() ? "" : m.diag().str()));
+  REQUIRE_OK(m);
   autodiff::GradOptions options;
   options.wrt = {"W", "xs", "h0"};
   options.checkpointEvery = checkpoint;
   auto g = autodiff::buildGradient(**m, *(*m)->functions().front(), options);
-  REQUIRE_MESSAGE(g.isOk(), (g.isOk() ? "" : g.diag().str()));
+  REQUIRE_OK(g);
   Status ok = ir::verify(**m);
   REQUIRE_MESSAGE(ok.isOk(), std::string(ok.message() + "\n" + ir::print(**m)));
   std::vector<Array> in{Array(DType::F64, {T, 3, 2}), Array(DType::F64, {2, 2}),
@@ -60,7 +61,7 @@ Gradient gradient(const std::string &text, int64_t T, int64_t checkpoint) {
       in[i].setDouble(k, 2.0 * random::uniformF64(static_cast<int64_t>(i) + 5, k) - 1.0);
   in.push_back(Array::of<int64_t>({3}, {T, 2, 0}));
   auto out = reference::run(**g, in);
-  REQUIRE_MESSAGE(out.isOk(), (out.isOk() ? "" : out.diag().str()));
+  REQUIRE_OK(out);
   return {ir::print(**g), std::move(*out)};
 }
 

@@ -9,6 +9,7 @@
 #include "passes/PassManager.h"
 #include "passes/autodiff/Autodiff.h"
 #include "runtime/Random.h"
+#include "tests/unit/RequireOk.h"
 
 #include <doctest/doctest.h>
 
@@ -52,7 +53,7 @@ bool hasSegmentableScan(const ir::Function &f, int64_t k) {
 
 void checkGradients(const GradCase &c) {
   auto parsed = ir::parseModule(c.ir, "gradcase.wir");
-  REQUIRE_MESSAGE(parsed.isOk(), (parsed.isOk() ? "" : parsed.diag().str()));
+  REQUIRE_OK(parsed);
   ir::Module &m = **parsed;
   ir::Function &f = *m.functions().front();
   CAPTURE(f.name());
@@ -73,7 +74,7 @@ void checkGradients(const GradCase &c) {
     options.checkpointEvery = every;
     options.name = f.name() + suffix;
     auto grad = autodiff::buildGradient(m, f, options);
-    REQUIRE_MESSAGE(grad.isOk(), (grad.isOk() ? "" : grad.diag().str()));
+    REQUIRE_OK(grad);
     grads.push_back(*grad);
   }
   Status ok = ir::verify(m);
@@ -92,7 +93,7 @@ void checkGradients(const GradCase &c) {
     autodiff::GradOptions options;
     options.wrt = c.wrt;
     auto grad = autodiff::buildGradient(**trained, *(*trained)->functions().front(), options);
-    REQUIRE_MESSAGE(grad.isOk(), (grad.isOk() ? "" : grad.diag().str()));
+    REQUIRE_OK(grad);
     std::ostringstream log;
     passes::PassManager pm(log);
     REQUIRE(pm.addPipeline("hoist-weight-gradients,licm,canonicalize").isOk());
@@ -121,13 +122,13 @@ void checkGradients(const GradCase &c) {
 
   auto loss = [&](const std::vector<Array> &in) {
     auto r = reference::run(f, in);
-    REQUIRE_MESSAGE(r.isOk(), (r.isOk() ? "" : r.diag().str()));
+    REQUIRE_OK(r);
     return (*r)[0].getDouble(0);
   };
   std::vector<std::vector<Array>> outs;
   for (ir::Function *g : grads) {
     auto out = reference::run(*g, inputs);
-    REQUIRE_MESSAGE(out.isOk(), (out.isOk() ? "" : out.diag().str()));
+    REQUIRE_OK(out);
     CHECK((*out)[0].getDouble(0) == doctest::Approx(loss(inputs)).epsilon(1e-12));
     outs.push_back(std::move(*out));
   }

@@ -1,6 +1,7 @@
 // autodiff refuses what it cannot differentiate, and says why.
 #include "ir/Parser.h"
 #include "passes/autodiff/Autodiff.h"
+#include "tests/unit/RequireOk.h"
 
 #include <doctest/doctest.h>
 
@@ -13,7 +14,7 @@ std::string gradError(const char *ir, std::vector<std::string> wrt = {}) {
   weft::autodiff::GradOptions options;
   options.wrt = std::move(wrt);
   auto m = weft::ir::parseModule(ir, "err.wir");
-  REQUIRE_MESSAGE(m.isOk(), (m.isOk() ? "" : m.diag().str()));
+  REQUIRE_OK(m);
   auto g = weft::autodiff::buildGradient(**m, *(*m)->functions().front(), options);
   return g.isOk() ? "ok" : g.diag().message;
 }

@@ -3,6 +3,7 @@
 #include "passes/MemoryEstimate.h"
 #include "passes/autodiff/Autodiff.h"
 #include "tests/unit/LstmIr.h"
+#include "tests/unit/RequireOk.h"
 
 #include <doctest/doctest.h>
 #include <fmt/format.h>
@@ -34,11 +35,11 @@ int64_t peak(const autodiff::GradOptions *options) {
     autodiff::GradOptions o = *options;
     o.wrt = {"W"};
     auto g = autodiff::buildGradient(**m, *f, o);
-    REQUIRE_MESSAGE(g.isOk(), (g.isOk() ? "" : g.diag().str()));
+    REQUIRE_OK(g);
     f = *g;
   }
   auto est = passes::estimateMemory(*f, {{"B", 32}});
-  REQUIRE_MESSAGE(est.isOk(), (est.isOk() ? "" : est.diag().str()));
+  REQUIRE_OK(est);
   return est->peakBytes;
 }
 

@@ -5,6 +5,7 @@
 #include "ir/Verifier.h"
 #include "passes/autodiff/Autodiff.h"
 #include "runtime/Random.h"
+#include "tests/unit/RequireOk.h"
 
 #include <doctest/doctest.h>
 
@@ -69,14 +70,14 @@ std::vector<Array> inputs() {
 
 std::vector<Array> gradient(const char *ir, autodiff::GradOptions options) {
   auto m = ir::parseModule(ir, "tbptt.wir");
-  REQUIRE_MESSAGE(m.isOk(), (m.isOk() ? "" : m.diag().str()));
+  REQUIRE_OK(m);
   options.wrt = {"W", "xs", "h0"};
   auto g = autodiff::buildGradient(**m, *(*m)->functions().front(), options);
-  REQUIRE_MESSAGE(g.isOk(), (g.isOk() ? "" : g.diag().str()));
+  REQUIRE_OK(g);
   Status ok = ir::verify(**m);
   REQUIRE_MESSAGE(ok.isOk(), std::string(ok.message() + "\n" + ir::print(**m)));
   auto out = reference::run(**g, inputs());
-  REQUIRE_MESSAGE(out.isOk(), (out.isOk() ? "" : out.diag().str()));
+  REQUIRE_OK(out);
   return std::move(*out);
 }
 

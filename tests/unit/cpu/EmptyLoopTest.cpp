@@ -71,7 +71,7 @@ func @while_in_scan(%a0: tensor<B x i32>, %xs: tensor<T x B x i32>, %f0: tensor<
 /// The module compiled for the JIT after `pipeline` ("" for none).
 Compiled compileAfter(const std::string &pipeline) {
   auto m = ir::parseModule(kEmptyLoops, "empty_loops.wir");
-  REQUIRE_MESSAGE(m, m.diag().str());
+  REQUIRE_OK(m);
   if (!pipeline.empty()) {
     std::ostringstream log;
     passes::PassManager pm(log);
@@ -80,7 +80,7 @@ Compiled compileAfter(const std::string &pipeline) {
     REQUIRE_MESSAGE(ran.isOk(), ran.message());
   }
   auto exe = cpu::compile(**m);
-  REQUIRE_MESSAGE(exe, exe.diag().str());
+  REQUIRE_OK(exe);
   return {std::move(*m), std::move(*exe)};
 }
 
@@ -104,13 +104,13 @@ void checkEmpty(const Compiled &c, const std::string &pipeline, const std::strin
     gens[1] = {Gen::Index, 6};
   std::vector<Array> in = randomInputs(*f, dims, gens, 7);
   auto want = reference::run(*f, in, dims);
-  REQUIRE_MESSAGE(want, want.diag().str());
+  REQUIRE_OK(want);
   auto got = c.exe->run(fn, in, dims);
-  REQUIRE_MESSAGE(got, got.diag().str());
+  REQUIRE_OK(got);
   REQUIRE(got->size() == want->size());
   for (size_t r = 0; r < got->size(); ++r) {
     CAPTURE(r);
-    checkClose((*got)[r], (*want)[r], Tol::Exact, 0);
+    checkClose((*got)[r], (*want)[r], Tolerance::exact());
   }
 }
 

@@ -69,7 +69,7 @@ func @gru(%xs: tensor<T x B x 4 x DT>, %Wi: tensor<4 x 24 x DT>, %Wh: tensor<8 x
 /// `text` after the train pipeline, which adds @<name>_grad for each model.
 std::unique_ptr<ir::Module> trainingModule(const std::string &text) {
   auto m = ir::parseModule(text, "model.wir");
-  REQUIRE_MESSAGE(m, m.diag().str());
+  REQUIRE_OK(m);
   std::ostringstream log;
   passes::PassManager pm(log);
   REQUIRE(pm.addPipeline("train").isOk());
@@ -117,7 +117,7 @@ void checkF32AgainstF64(std::string (*model)(const char *), const char *function
   CAPTURE(std::string(function));
   auto m32 = trainingModule(model("f32")), m64 = trainingModule(model("f64"));
   auto exe = cpu::compile(*m32);
-  REQUIRE_MESSAGE(exe, exe.diag().str());
+  REQUIRE_OK(exe);
   const ir::Function *f32 = m32->function(function), *f64 = m64->function(function);
   REQUIRE(f32);
   REQUIRE(f64);
@@ -132,11 +132,11 @@ void checkF32AgainstF64(std::string (*model)(const char *), const char *function
     in64.push_back(as(DType::F64, in32[p]));
   }
   auto want = reference::run(*f64, in64, dims);
-  REQUIRE_MESSAGE(want, want.diag().str());
+  REQUIRE_OK(want);
   auto interp = reference::run(*f32, in32, dims);
-  REQUIRE_MESSAGE(interp, interp.diag().str());
+  REQUIRE_OK(interp);
   auto jit = (*exe)->run(function, in32, dims);
-  REQUIRE_MESSAGE(jit, jit.diag().str());
+  REQUIRE_OK(jit);
   REQUIRE(want->size() == in64.size() + 1); // the loss, then one gradient per parameter
   for (const auto &[backend, got] : {std::pair{"interpreter", &*interp}, std::pair{"jit", &*jit}}) {
     CAPTURE(std::string(backend));

@@ -6,6 +6,7 @@
 #include "passes/PassManager.h"
 #include "runtime/Random.h"
 #include "tests/unit/LstmIr.h"
+#include "tests/unit/RequireOk.h"
 
 #include <doctest/doctest.h>
 
@@ -90,11 +91,11 @@ Array uniform(DType dt, std::vector<int64_t> shape, int64_t seed) {
 void checkParity(const ir::Module &m, const char *function, const std::vector<Array> &inputs) {
   CAPTURE(function);
   auto exe = cpu::compile(m);
-  REQUIRE_MESSAGE(exe.isOk(), (exe.isOk() ? "" : exe.diag().str()));
+  REQUIRE_OK(exe);
   auto got = (*exe)->run(function, inputs);
-  REQUIRE_MESSAGE(got.isOk(), (got.isOk() ? "" : got.diag().str()));
+  REQUIRE_OK(got);
   auto want = reference::run(*m.function(function), inputs);
-  REQUIRE_MESSAGE(want.isOk(), (want.isOk() ? "" : want.diag().str()));
+  REQUIRE_OK(want);
   REQUIRE(got->size() == want->size());
   for (size_t i = 0; i < want->size(); ++i) {
     REQUIRE((*got)[i].shape() == (*want)[i].shape());

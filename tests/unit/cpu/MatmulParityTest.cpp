@@ -5,8 +5,8 @@
 // and K at 1, at odd sizes that leave edge tiles (7, 33, 65, 129, 257), past one K block
 // (257 > 256) and one N block (2049 > 2048), at 0, batched, and symbolic (one compiled
 // function, many sizes); 1 to 4 rows take the unpacked small-M kernel. f32 sums differ in order
-// from the interpreter's: each element is within the gamma_K bound K * 2^-23 * K * max|a| * max|b|
-// of Parity.h (inputs in [-2, 2]).
+// from the interpreter's: each element is within the gamma_K bound of a sum of K terms of size at
+// most 4 (matmulTolerance in Parity.h; inputs in [-2, 2]).
 //
 //===----------------------------------------------------------------------===//
 #include "Parity.h"
@@ -19,8 +19,6 @@ namespace {
 struct Mnk {
   int64_t M, N, K;
 };
-
-double bound(int64_t K) { return static_cast<double>(K * K) * 0x1p-23 * 4; }
 
 TEST_CASE("cpu: f32 matmul at static odd sizes matches the interpreter") {
   for (Mnk s : std::vector<Mnk>{{1, 1, 1},
@@ -42,7 +40,7 @@ func @f(%a: tensor<{0} x {2} x f32>, %b: tensor<{2} x {1} x f32>) -> (tensor<{0}
   return %c
 }})",
                                          s.M, s.N, s.K));
-    checkParity(c, "f", {}, Tol::Reduction, {}, bound(s.K));
+    checkParity(c, "f", {}, matmulTolerance(s.K));
   }
 }
 
@@ -65,7 +63,7 @@ func @f(%a: tensor<M x K x f32>, %b: tensor<K x N x f32>) -> (tensor<M x N x f32
     CAPTURE(s.M);
     CAPTURE(s.N);
     CAPTURE(s.K);
-    checkParity(c, "f", {{"M", s.M}, {"N", s.N}, {"K", s.K}}, Tol::Reduction, {}, bound(s.K));
+    checkParity(c, "f", {{"M", s.M}, {"N", s.N}, {"K", s.K}}, matmulTolerance(s.K));
   }
 }
 
@@ -85,8 +83,7 @@ func @f(%a: tensor<B x M x K x f32>, %b: tensor<B x K x N x f32>, %x: tensor<2 x
     CAPTURE(s.M);
     CAPTURE(s.N);
     CAPTURE(s.K);
-    checkParity(c, "f", {{"B", B}, {"M", s.M}, {"N", s.N}, {"K", s.K}}, Tol::Reduction, {},
-                bound(s.K));
+    checkParity(c, "f", {{"B", B}, {"M", s.M}, {"N", s.N}, {"K", s.K}}, matmulTolerance(s.K));
   }
 }
 
@@ -111,7 +108,7 @@ func @f(%a: tensor<3 x {0} x {2} x f32>, %b: tensor<3 x {2} x {1} x f32>) -> (te
   return %c
 }})",
                                          s.M, s.N, s.K));
-    checkParity(c, "f", {}, Tol::Reduction, {}, bound(s.K));
+    checkParity(c, "f", {}, matmulTolerance(s.K));
   }
   Compiled c = compileText(R"(
 func @f(%a: tensor<M x K x f32>, %b: tensor<K x N x f32>) -> (tensor<M x N x f32>) {
@@ -121,7 +118,7 @@ func @f(%a: tensor<M x K x f32>, %b: tensor<K x N x f32>) -> (tensor<M x N x f32
   for (Mnk s : std::vector<Mnk>{{1, 17, 300}, {1, 1, 0}, {1, 4099, 3}}) {
     CAPTURE(s.N);
     CAPTURE(s.K);
-    checkParity(c, "f", {{"M", s.M}, {"N", s.N}, {"K", s.K}}, Tol::Reduction, {}, bound(s.K));
+    checkParity(c, "f", {{"M", s.M}, {"N", s.N}, {"K", s.K}}, matmulTolerance(s.K));
   }
 }
 
@@ -141,14 +138,13 @@ func @f(%a: tensor<B x M x K x f32>, %b: tensor<B x K x N x f32>) -> (tensor<B x
     cpu::CompileOptions o;
     o.cpu = cpuName;
     auto exe = cpu::compile(**m, o);
-    REQUIRE_MESSAGE(exe, exe.diag().str());
+    REQUIRE_OK(exe);
     Compiled c{std::move(*m), std::move(*exe)};
     for (Mnk s : std::vector<Mnk>{{1, 33, 65}, {7, 33, 257}, {13, 65, 300}, {64, 1024, 256}}) {
       CAPTURE(s.M);
       CAPTURE(s.N);
       CAPTURE(s.K);
-      checkParity(c, "f", {{"B", 2}, {"M", s.M}, {"N", s.N}, {"K", s.K}}, Tol::Reduction, {},
-                  bound(s.K));
+      checkParity(c, "f", {{"B", 2}, {"M", s.M}, {"N", s.N}, {"K", s.K}}, matmulTolerance(s.K));
     }
   }
   cpu::CompileOptions bad;
@@ -171,9 +167,7 @@ func @f(%a: tensor<B x M x K x f64>, %b: tensor<B x K x N x f64>) -> (tensor<B x
     CAPTURE(s.M);
     CAPTURE(s.N);
     CAPTURE(s.K);
-    double k = static_cast<double>(s.K);
-    checkParity(c, "f", {{"B", 2}, {"M", s.M}, {"N", s.N}, {"K", s.K}}, Tol::Reduction, {},
-                k * k * 0x1p-52 * 4);
+    checkParity(c, "f", {{"B", 2}, {"M", s.M}, {"N", s.N}, {"K", s.K}}, matmulTolerance(s.K));
   }
 }
 
@@ -191,7 +185,7 @@ func @f(%a: tensor<M x K x i32>, %b: tensor<K x N x i32>) -> (tensor<M x N x f32
     CAPTURE(s.M);
     CAPTURE(s.N);
     CAPTURE(s.K);
-    checkParity(c, "f", {{"M", s.M}, {"N", s.N}, {"K", s.K}}, Tol::Exact);
+    checkParity(c, "f", {{"M", s.M}, {"N", s.N}, {"K", s.K}}, Tolerance::exact());
   }
 }
 

@@ -5,11 +5,10 @@
 // nowhere else, and plans per shape are safe to share between threads.
 //
 //===----------------------------------------------------------------------===//
+#include "Corpus.h"
 #include "Parity.h"
 #include "passes/PassManager.h"
 
-#include <filesystem>
-#include <fstream>
 #include <sstream>
 #include <thread>
 
@@ -22,7 +21,7 @@ size_t aligned(size_t n) { return (n + 63) / 64 * 64; }
 
 cpu::MemoryReport report(const Compiled &c, const std::string &fn, const ir::DimBindings &dims) {
   auto r = c.exe->memoryPlan(fn, dims);
-  REQUIRE_MESSAGE(r, r.diag().str());
+  REQUIRE_OK(r);
   return *r;
 }
 
@@ -61,7 +60,7 @@ std::string lstmLoss(const std::string &dtype) {
 
 Compiled compileTrained(const std::string &text) {
   auto m = ir::parseModule(text);
-  REQUIRE_MESSAGE(m, m.diag().str());
+  REQUIRE_OK(m);
   std::ostringstream log;
   passes::PassManager pm(log);
   REQUIRE(pm.addPipeline("train").isOk());
@@ -69,7 +68,7 @@ Compiled compileTrained(const std::string &text) {
   REQUIRE_MESSAGE(ran.isOk(), ran.message());
   REQUIRE((*m)->function("lstm_grad"));
   auto exe = cpu::compile(**m);
-  REQUIRE_MESSAGE(exe, exe.diag().str());
+  REQUIRE_OK(exe);
   return {std::move(*m), std::move(*exe)};
 }
 
@@ -81,8 +80,8 @@ TEST_CASE("memory plan: an MLP's arena is smaller than one range per buffer; res
   MESSAGE("MLP B=64: arena " << r.arenaBytes << " bytes, unplanned " << r.unplannedBytes);
   CHECK(r.arenaBytes < r.unplannedBytes);
   // f64 sums of at most 128 products of numbers below 2 in magnitude, tanh in between.
-  checkParity(c, "mlp", {{"B", 64}}, Tol::Reduction, {}, 1e-9, 3);
-  checkParity(c, "mlp", {{"B", 5}}, Tol::Reduction, {}, 1e-9, 4);
+  checkParity(c, "mlp", {{"B", 64}}, Tolerance::sum(128, 4 * 128), {}, 3);
+  checkParity(c, "mlp", {{"B", 5}}, Tolerance::sum(128, 4 * 128), {}, 4);
 }
 
 TEST_CASE("memory plan: an LSTM forward and training graph share arena bytes; results match") {
@@ -94,7 +93,7 @@ TEST_CASE("memory plan: an LSTM forward and training graph share arena bytes; re
   CHECK(f.arenaBytes < f.unplannedBytes);
   // As LstmTest: f32 drifts from the interpreter's sums over 100 steps; B = 32 drifts past
   // this bound with or without the memory plan, so parity runs at B = 8.
-  checkParity(fwd, "lstm", {{"T", 100}, {"B", 8}}, Tol::Reduction, {}, 1e-4, 4);
+  checkParity(fwd, "lstm", {{"T", 100}, {"B", 8}}, kLstmTolerance, {}, 4);
 
   Compiled train = compileTrained(lstmLoss("f32"));
   cpu::MemoryReport t = report(train, "lstm_grad", dims);
@@ -110,9 +109,9 @@ TEST_CASE("memory plan: an LSTM forward and training graph share arena bytes; re
   const ir::Function *g = train64.module->function("lstm_grad");
   auto in64 = randomInputs(*g, small, {}, 6);
   auto want = reference::run(*g, in64, small);
-  REQUIRE_MESSAGE(want, want.diag().str());
+  REQUIRE_OK(want);
   auto got = train64.exe->run("lstm_grad", in64, small);
-  REQUIRE_MESSAGE(got, got.diag().str());
+  REQUIRE_OK(got);
   REQUIRE(got->size() == want->size());
   for (size_t k = 0; k < got->size(); ++k)
     for (int64_t i = 0; i < (*got)[k].numel(); ++i) {
@@ -140,8 +139,8 @@ func @chain(%x: tensor<N x f32>) -> (tensor<N x f32>) {
   CHECK(r.buffers == 2);
   CHECK(r.arenaBytes == 2 * aligned(4000));
   CHECK(r.unplannedBytes == 2 * aligned(4000));
-  checkParity(c, "chain", {{"N", 1000}}, Tol::Ulps);
-  checkParity(c, "chain", {{"N", 3}}, Tol::Ulps);
+  checkParity(c, "chain", {{"N", 1000}}, Tolerance::ulp(4));
+  checkParity(c, "chain", {{"N", 3}}, Tolerance::ulp(4));
 }
 
 TEST_CASE("memory plan: values read again later are not overwritten in place") {
@@ -163,7 +162,7 @@ func @reuse(%x: tensor<N x i32>, %y: tensor<N x i32>) -> (tensor<N x f32>, tenso
 )");
   for (int64_t n : {1, 17, 1000, 4099}) {
     CAPTURE(n);
-    checkParity(c, "reuse", {{"N", n}}, Tol::Exact, {}, 0, static_cast<uint64_t>(n));
+    checkParity(c, "reuse", {{"N", n}}, Tolerance::exact(), {}, static_cast<uint64_t>(n));
   }
 }
 
@@ -186,8 +185,8 @@ func @loop(%p: tensor<B x 8 x i64>, %xs: tensor<T x B x 8 x i64>, %h0: tensor<B 
   return %hT, %hs, %z
 }
 )");
-  checkParity(c, "loop", {{"T", 7}, {"B", 3}}, Tol::Exact, {}, 0, 2);
-  checkParity(c, "loop", {{"T", 1}, {"B", 50}}, Tol::Exact, {}, 0, 3);
+  checkParity(c, "loop", {{"T", 7}, {"B", 3}}, Tolerance::exact(), {}, 2);
+  checkParity(c, "loop", {{"T", 1}, {"B", 50}}, Tolerance::exact(), {}, 3);
 }
 
 TEST_CASE("memory plan: one Executable run from 4 threads at 4 shapes matches single runs") {
@@ -199,7 +198,7 @@ TEST_CASE("memory plan: one Executable run from 4 threads at 4 shapes matches si
   for (size_t s = 0; s < shapes.size(); ++s) {
     inputs.push_back(randomInputs(f, shapes[s], {}, s + 10));
     auto r = c.exe->run("lstm", inputs[s], shapes[s]);
-    REQUIRE_MESSAGE(r, r.diag().str());
+    REQUIRE_OK(r);
     want.push_back(std::move(*r));
   }
   std::vector<std::vector<std::vector<Array>>> got(4);
@@ -221,41 +220,12 @@ TEST_CASE("memory plan: one Executable run from 4 threads at 4 shapes matches si
       size_t s = (t + rep) % shapes.size();
       REQUIRE(got[t][rep].size() == want[s].size());
       for (size_t r = 0; r < want[s].size(); ++r)
-        checkClose(got[t][rep][r], want[s][r], Tol::Exact, 0);
+        checkClose(got[t][rep][r], want[s][r], Tolerance::exact());
     }
 }
 
 TEST_CASE("memory plan: corpus functions match the interpreter at two shapes in a row") {
-  std::vector<ir::DimBindings> shapes = {
-      {{"B", 3}, {"T", 4}, {"S", 2}, {"N", 5}, {"M", 3}, {"K", 6}},
-      {{"B", 2}, {"T", 7}, {"S", 3}, {"N", 1}, {"M", 4}, {"K", 2}}};
-  for (const auto &entry : std::filesystem::directory_iterator(WEFT_TEST_DATA_DIR "/corpus")) {
-    CAPTURE(entry.path().string());
-    std::ifstream file(entry.path());
-    std::stringstream text;
-    text << file.rdbuf();
-    auto m = ir::parseModule(text.str());
-    REQUIRE_MESSAGE(m, m.diag().str());
-    auto exe = cpu::compile(**m);
-    if (!exe) { // an op the backend does not lower yet; ControlFlowTest reports it
-      MESSAGE(exe.diag().str());
-      continue;
-    }
-    for (const auto &f : (*m)->functions())
-      for (const ir::DimBindings &dims : shapes) {
-        CAPTURE(f->name());
-        std::map<size_t, ParamGen> gens;
-        for (size_t i = 0; i < f->numParams(); ++i)
-          if (isInteger(f->param(i)->type().dtype()))
-            gens[i] = {Gen::Index, 1};
-        std::vector<Array> in = randomInputs(*f, dims, gens, 21);
-        auto want = reference::run(*f, in, dims);
-        auto got = (*exe)->run(f->name(), in, dims);
-        REQUIRE(got.isOk() == want.isOk());
-        if (!want)
-          continue;
-        for (size_t r = 0; r < got->size(); ++r)
-          checkClose((*got)[r], (*want)[r], Tol::Reduction, 1e-5);
-      }
-  }
+  std::vector<CorpusFile> files = compileCorpus();
+  CHECK(checkCorpusParity(files, {{"B", 3}, {"T", 4}, {"S", 2}, {"N", 5}}, 21) == kCorpusFunctions);
+  CHECK(checkCorpusParity(files, {{"B", 2}, {"T", 7}, {"S", 3}, {"N", 1}}, 22) == kCorpusFunctions);
 }

@@ -22,7 +22,7 @@ func @f(%seed: tensor<i64>) -> (tensor<N x f32>, tensor<N x f64>, tensor<N x f32
     CAPTURE(seed);
     std::vector<Array> in{Array::of<int64_t>({}, {seed})};
     auto r = c.exe->run("f", in, {{"N", 10000}});
-    REQUIRE_MESSAGE(r, r.diag().str());
+    REQUIRE_OK(r);
     for (const testing::RandomVector &v : testing::kRandomVectors) {
       if (v.seed != seed)
         continue;

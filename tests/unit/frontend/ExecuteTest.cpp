@@ -9,6 +9,7 @@
 #include "backends/reference/Interpreter.h"
 #include "frontend/Weft.h"
 #include "runtime/Npy.h"
+#include "tests/unit/RequireOk.h"
 
 #include <doctest/doctest.h>
 
@@ -20,7 +21,7 @@ namespace {
 
 Array golden(const std::string &name) {
   auto a = readNpy(std::string(WEFT_TEST_DATA_DIR) + "/dsl/" + name);
-  REQUIRE_MESSAGE(a.isOk(), a.diag().str());
+  REQUIRE_OK(a);
   return std::move(*a);
 }
 
@@ -48,11 +49,11 @@ void checkBothBackends(const Graph &g, DType dt, const std::vector<Array> &input
   for (const Array &a : inputs)
     in.push_back(as(dt, a));
   auto exe = cpu::compile(*m);
-  REQUIRE_MESSAGE(exe.isOk(), exe.diag().str());
+  REQUIRE_OK(exe);
   auto jit = (*exe)->run(f.name(), in, dims);
-  REQUIRE_MESSAGE(jit.isOk(), jit.diag().str());
+  REQUIRE_OK(jit);
   auto ref = reference::run(f, in, dims);
-  REQUIRE_MESSAGE(ref.isOk(), ref.diag().str());
+  REQUIRE_OK(ref);
   double bound = dt == DType::F32 ? tol.f32 : tol.f64;
   for (const auto &[backend, got] : {std::pair{"interpreter", &*ref}, std::pair{"jit", &*jit}}) {
     CAPTURE(std::string(backend));

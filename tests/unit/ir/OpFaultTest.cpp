@@ -3,6 +3,7 @@
 // loop that may not run.
 #include "ir/Parser.h"
 #include "ir/Walk.h"
+#include "tests/unit/RequireOk.h"
 
 #include <doctest/doctest.h>
 
@@ -43,7 +44,7 @@ func @f(%i: tensor<2 x i32>, %x: tensor<2 x f32>, %t: tensor<3 x f32>, %v: tenso
 }
 )";
   auto m = parseModule(text, "faults.wir");
-  REQUIRE_MESSAGE(m.isOk(), m.diag().str());
+  REQUIRE_OK(m);
   const std::map<std::string, bool> want = {{"idiv", true},
                                             {"fdiv", false},
                                             {"g", true},

@@ -5,6 +5,7 @@
 #include "ir/Parser.h"
 #include "passes/PassManager.h"
 #include "tests/unit/LstmIr.h"
+#include "tests/unit/RequireOk.h"
 
 #include <cstring>
 #include <random>
@@ -107,7 +108,7 @@ const DimBindings kDims = {{"B", 3}, {"T", 5}};
 
 std::unique_ptr<Module> parse(const char *text) {
   auto m = parseModule(text, "fuse.wir");
-  REQUIRE_MESSAGE(m.isOk(), m.diag().str());
+  REQUIRE_OK(m);
   return std::move(*m);
 }
 

@@ -8,6 +8,7 @@
 #include "ir/Parser.h"
 #include "passes/PassManager.h"
 #include "tests/unit/LstmIr.h"
+#include "tests/unit/RequireOk.h"
 
 #include <cmath>
 #include <cstring>
@@ -89,7 +90,7 @@ const DimBindings kDims = {{"B", 3}, {"T", 5}, {"S", 2}};
 
 std::unique_ptr<Module> parse(const std::string &text) {
   auto m = parseModule(text, "hoist.wir");
-  REQUIRE_MESSAGE(m.isOk(), m.diag().str());
+  REQUIRE_OK(m);
   return std::move(*m);
 }
 
@@ -220,8 +221,8 @@ TEST_CASE("hoist-input-projections splits a joined [x, h] . W and keeps f64 LSTM
     std::vector<Array> inputs = randomInputs(*f0, seed);
     auto want = reference::run(*f0, inputs, kDims);
     auto got = reference::run(*f1, inputs, kDims);
-    REQUIRE_MESSAGE(want.isOk(), want.diag().str());
-    REQUIRE_MESSAGE(got.isOk(), got.diag().str());
+    REQUIRE_OK(want);
+    REQUIRE_OK(got);
     for (size_t r = 0; r < want->size(); ++r)
       for (int64_t i = 0; i < (*want)[r].numel(); ++i)
         CHECK(std::abs((*want)[r].getDouble(i) - (*got)[r].getDouble(i)) <= 1e-10);

@@ -75,7 +75,7 @@ func @only_carry(%xs: tensor<4 x 3 x 2 x f64>, %ys: tensor<4 x 3 x 5 x f64>, %a0
 
 std::unique_ptr<Module> parse(const std::string &text) {
   auto m = parseModule(text, "hoist_weight_gradients.wir");
-  REQUIRE_MESSAGE(m.isOk(), m.diag().str());
+  REQUIRE_OK(m);
   return std::move(*m);
 }
 
@@ -92,8 +92,8 @@ void checkResults(const Function &before, const Function &after, const std::vect
                   double tol) {
   auto want = reference::run(before, inputs, {});
   auto got = reference::run(after, inputs, {});
-  REQUIRE_MESSAGE(want.isOk(), want.diag().str());
-  REQUIRE_MESSAGE(got.isOk(), got.diag().str());
+  REQUIRE_OK(want);
+  REQUIRE_OK(got);
   REQUIRE(want->size() == got->size());
   for (size_t r = 0; r < want->size(); ++r) {
     CAPTURE(r);

@@ -85,7 +85,7 @@ const DimBindings kZeroSteps = {{"T", 0}, {"N", 0}};
 
 std::unique_ptr<Module> parse(const std::string &text) {
   auto m = parseModule(text, "licm.wir");
-  REQUIRE_MESSAGE(m.isOk(), m.diag().str());
+  REQUIRE_OK(m);
   return std::move(*m);
 }
 
@@ -125,8 +125,8 @@ TEST_CASE("licm leaves ops that may fault in loops that run zero times, and the 
     std::vector<Array> inputs = faultingInputs(*f0);
     auto want = reference::run(*f0, inputs, kZeroSteps);
     auto got = reference::run(*f1, inputs, kZeroSteps);
-    REQUIRE_MESSAGE(want.isOk(), want.diag().str());
-    CHECK_MESSAGE(got.isOk(), got.diag().str()); // each function on its own
+    REQUIRE_OK(want);
+    CHECK_OK(got); // each function on its own
     if (!got.isOk() || want->size() != got->size())
       continue;
     for (size_t i = 0; i < want->size(); ++i)

@@ -7,6 +7,7 @@
 #include "ir/Verifier.h"
 #include "ir/Walk.h"
 #include "passes/Passes.h"
+#include "tests/unit/RequireOk.h"
 
 #include <doctest/doctest.h>
 
@@ -19,7 +20,7 @@ namespace weft::passes::test {
 inline bool runPass(Pass &pass, ir::Module &m) {
   REQUIRE(ir::verify(m).isOk());
   auto changed = pass.run(m);
-  REQUIRE_MESSAGE(changed.isOk(), changed.diag().str());
+  REQUIRE_OK(changed);
   Status ok = ir::verify(m);
   REQUIRE_MESSAGE(ok.isOk(), std::string(ok.message() + "\n" + ir::print(m)));
   return *changed;
@@ -39,7 +40,7 @@ inline ir::Value *returned(ir::Function &f, size_t i = 0) { return f.returnOp()-
 inline ir::Value *make(ir::OpBuilder &b, ir::OpKind k, std::vector<ir::Value *> operands,
                        ir::Attrs attrs = {}, std::vector<ir::Type> declared = {}) {
   auto v = b.create1(k, std::move(operands), std::move(attrs), std::move(declared));
-  REQUIRE_MESSAGE(v.isOk(), v.diag().str());
+  REQUIRE_OK(v);
   return *v;
 }
 
@@ -87,8 +88,8 @@ inline void checkSameResults(const ir::Function &before, const ir::Function &aft
     std::vector<Array> inputs = randomInputs(before, dims, seed, ints);
     auto want = reference::run(before, inputs, dims);
     auto got = reference::run(after, inputs, dims);
-    REQUIRE_MESSAGE(want.isOk(), want.diag().str());
-    REQUIRE_MESSAGE(got.isOk(), got.diag().str());
+    REQUIRE_OK(want);
+    REQUIRE_OK(got);
     REQUIRE(want->size() == got->size());
     for (size_t i = 0; i < want->size(); ++i) {
       CAPTURE(i);

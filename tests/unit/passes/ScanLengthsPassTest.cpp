@@ -91,7 +91,7 @@ const Case kCases[] = {
 
 std::unique_ptr<Module> parse(const std::string &text) {
   auto m = parseModule(text, "scan_lengths.wir");
-  REQUIRE_MESSAGE(m.isOk(), m.diag().str());
+  REQUIRE_OK(m);
   return std::move(*m);
 }
 
@@ -137,8 +137,8 @@ void compare(const Function &want, const Function &got, bool reordered) {
     std::vector<Array> inputs = inputsFor(want, c, dims);
     auto w = reference::run(want, inputs, dims);
     auto g = reference::run(got, inputs, dims);
-    REQUIRE_MESSAGE(w.isOk(), w.diag().str());
-    CHECK_MESSAGE(g.isOk(), g.diag().str());
+    REQUIRE_OK(w);
+    CHECK_OK(g);
     if (!g.isOk() || w->size() != g->size())
       continue;
     for (size_t r = 0; r < w->size(); ++r) {

@@ -140,15 +140,22 @@ func @f(%a: tensor<3 x f32>, %b: tensor<3 x f32>, %i: tensor<3 x i64>, %j: tenso
 }
 
 TEST_CASE("f32 results are rounded to f32 after every op") {
+  // Evaluated in double and rounded once at the end, (a + b) - b would be 1 and c * c / c
+  // would be 1e30; rounded to f32 after each op, a + b = 2^24 + 1 rounds to 2^24 (ties to
+  // even) and c * c overflows to infinity.
   auto out = runText(R"(
-func @f(%a: tensor<f32>, %b: tensor<f32>) -> (tensor<f32>) {
-  %d = div %a, %b : tensor<f32>
-  return %d
+func @f(%a: tensor<f32>, %b: tensor<f32>, %c: tensor<f32>) -> (tensor<f32>, tensor<f32>) {
+  %s = add %a, %b : tensor<f32>
+  %d = sub %s, %b : tensor<f32>
+  %m = mul %c, %c : tensor<f32>
+  %q = div %m, %c : tensor<f32>
+  return %d, %q
 }
 )",
-                     {f32({}, {1}), f32({}, {3})});
+                     {f32({}, {1}), f32({}, {0x1p24f}), f32({}, {1e30f})});
   REQUIRE(out.isOk());
-  CHECK((*out)[0].data<float>()[0] == 1.0f / 3.0f);
+  CHECK((*out)[0].data<float>()[0] == 0.0f);
+  CHECK((*out)[1].data<float>()[0] == std::numeric_limits<float>::infinity());
 }
 
 TEST_CASE("i32 arithmetic wraps around") {

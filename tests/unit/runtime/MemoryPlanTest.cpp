@@ -1,6 +1,8 @@
 //===- tests/unit/runtime/MemoryPlanTest.cpp - the arena planner -----------===//
 #include "runtime/MemoryPlan.h"
 
+#include "tests/unit/RequireOk.h"
+
 #include <doctest/doctest.h>
 
 #include <atomic>
@@ -13,7 +15,7 @@ namespace {
 
 MemoryPlan plan(const std::vector<PlanSlot> &slots) {
   auto p = planMemory(slots);
-  REQUIRE_MESSAGE(p, p.diag().str());
+  REQUIRE_OK(p);
   return *p;
 }
 

@@ -16,9 +16,9 @@ RnnModel::RnnModel() {
   std::stringstream text;
   text << file.rdbuf();
   auto m = ir::parseModule(text.str(), WEFT_THREADS_MODEL);
-  REQUIRE_MESSAGE(m, m.diag().str());
+  REQUIRE_OK(m);
   auto exe = cpu::compile(**m);
-  REQUIRE_MESSAGE(exe, exe.diag().str());
+  REQUIRE_OK(exe);
   module_ = std::move(*m);
   exe_ = std::move(*exe);
 }
@@ -56,16 +56,16 @@ std::vector<Case> RnnModel::makeCases(Path path, size_t n) const {
     c.dims = {{"T", 2 + static_cast<int64_t>(i % 3)}, {"B", 64 + 32 * static_cast<int64_t>(i)}};
     c.in = cputest::randomInputs(f, c.dims, {}, 100 + i);
     auto got = call(path, c.in, c.dims);
-    REQUIRE_MESSAGE(got, got.diag().str());
+    REQUIRE_OK(got);
     c.want = std::move(*got);
     cases.push_back(std::move(c));
   }
   for (const Case *c : {&cases.front(), &cases.back()}) {
     auto ref = reference::run(f, c->in, c->dims);
-    REQUIRE_MESSAGE(ref, ref.diag().str());
+    REQUIRE_OK(ref);
     REQUIRE(ref->size() == c->want.size());
     for (size_t r = 0; r < ref->size(); ++r)
-      cputest::checkClose(c->want[r], (*ref)[r], cputest::Tol::Reduction, 1e-3);
+      cputest::checkClose(c->want[r], (*ref)[r], cputest::matmulTolerance(128 + 32));
   }
   return cases;
 }

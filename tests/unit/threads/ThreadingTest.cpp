@@ -11,7 +11,6 @@
 
 #include <algorithm>
 #include <array>
-#include <atomic>
 #include <mutex>
 #include <thread>
 
@@ -45,28 +44,26 @@ std::vector<Array> runWith(const Compiled &c, const char *fn, const std::vector<
   ThreadCount tc(threads);
   REQUIRE(numThreads() == threads);
   auto r = c.exe->run(fn, in, dims);
-  REQUIRE_MESSAGE(r, r.diag().str());
+  REQUIRE_OK(r);
   return std::move(*r);
 }
 
 /// `fn` gives bit-identical results with 1 and 2 threads, within `bound` of the interpreter.
 void checkThreadInvariant(const Compiled &c, const char *fn, const ir::DimBindings &dims,
-                          double bound) {
+                          const Tolerance &tol) {
   std::vector<Array> in = randomInputs(*c.module->function(fn), dims, {}, 7);
   std::vector<Array> one = runWith(c, fn, in, dims, 1);
   std::vector<Array> two = runWith(c, fn, in, dims, 2);
   auto want = reference::run(*c.module->function(fn), in, dims);
-  REQUIRE_MESSAGE(want, want.diag().str());
+  REQUIRE_OK(want);
   REQUIRE(one.size() == want->size());
   REQUIRE(two.size() == want->size());
   for (size_t r = 0; r < one.size(); ++r) {
     CAPTURE(r);
-    checkClose(two[r], one[r], Tol::Exact, 0);
-    checkClose(one[r], (*want)[r], Tol::Reduction, bound);
+    checkClose(two[r], one[r], Tolerance::exact());
+    checkClose(one[r], (*want)[r], tol);
   }
 }
-
-double bound(int64_t K) { return static_cast<double>(K * K) * 0x1p-23 * 4; }
 
 } // namespace
 
@@ -104,7 +101,7 @@ func @f(%a: tensor<257 x 129 x f32>, %b: tensor<129 x 513 x f32>) -> (tensor<257
   %c = matmul %a, %b : tensor<257 x 513 x f32>
   return %c
 })");
-  checkThreadInvariant(c, "f", {}, bound(129));
+  checkThreadInvariant(c, "f", {}, matmulTolerance(129));
 }
 
 TEST_CASE("cpu: batched symbolic f32 and f64 matmuls are bit-identical with 1 and 2 threads") {
@@ -122,14 +119,14 @@ func @f(%a: tensor<B x M x K x f32>, %b: tensor<B x K x N x f32>, %x: tensor<B x
     CAPTURE(M);
     CAPTURE(N);
     CAPTURE(K);
-    checkThreadInvariant(c, "f", {{"B", B}, {"M", M}, {"N", N}, {"K", K}}, bound(K));
+    checkThreadInvariant(c, "f", {{"B", B}, {"M", M}, {"N", N}, {"K", K}}, matmulTolerance(K));
   }
 }
 
 TEST_CASE("cpu: an LSTM scan is bit-identical with 1 and 2 threads") {
   Compiled c = compileText(kLstm);
   // B = 256 gives several M blocks per step, so the step's matmuls do run in parallel.
-  checkThreadInvariant(c, "lstm", {{"T", 20}, {"B", 256}}, 1e-4);
+  checkThreadInvariant(c, "lstm", {{"T", 20}, {"B", 256}}, kLstmTolerance);
 }
 
 TEST_CASE("cpu: with 2 threads, 4 caller threads running one Executable get identical results") {
@@ -138,28 +135,32 @@ TEST_CASE("cpu: with 2 threads, 4 caller threads running one Executable get iden
   std::vector<Array> in = randomInputs(*c.module->function("lstm"), dims, {}, 5);
   std::vector<Array> first = runWith(c, "lstm", in, dims, 1);
   ThreadCount tc(2);
-  std::vector<std::vector<Array>> outs(4);
-  std::atomic<int> failures{0};
+  // Every repetition's results (or error) are kept and compared, not only the last one.
+  const int reps = 3;
+  std::vector<std::vector<std::vector<Array>>> outs(4);
+  std::vector<std::vector<std::string>> errors(outs.size());
   std::vector<std::thread> threads;
   for (size_t t = 0; t < outs.size(); ++t)
     threads.emplace_back([&, t] {
-      for (int rep = 0; rep < 3; ++rep) {
+      for (int rep = 0; rep < reps; ++rep) {
         auto r = c.exe->run("lstm", in, dims);
-        if (!r)
-          ++failures;
-        else
-          outs[t] = std::move(*r);
+        errors[t].push_back(testing::errorText(r));
+        outs[t].push_back(r ? std::move(*r) : std::vector<Array>{});
       }
     });
   for (std::thread &t : threads)
     t.join();
-  CHECK(failures == 0);
-  for (size_t t = 0; t < outs.size(); ++t) {
-    CAPTURE(t);
-    REQUIRE(outs[t].size() == first.size());
-    for (size_t r = 0; r < first.size(); ++r)
-      checkClose(outs[t][r], first[r], Tol::Exact, 0);
-  }
+  int64_t compared = 0;
+  for (size_t t = 0; t < outs.size(); ++t)
+    for (size_t rep = 0; rep < outs[t].size(); ++rep) {
+      CAPTURE(t);
+      CAPTURE(rep);
+      CHECK(errors[t][rep] == "");
+      REQUIRE(outs[t][rep].size() == first.size());
+      for (size_t r = 0; r < first.size(); ++r, ++compared)
+        checkClose(outs[t][rep][r], first[r], Tolerance::exact());
+    }
+  CHECK(compared == static_cast<int64_t>(outs.size()) * reps * 2);
 }
 
 } // namespace weft::cputest
