@@ -1,9 +1,12 @@
 //===- tests/diff/DiffMain.cpp - weft-difftest: run any number of seeds ---===//
 //
 // weft-difftest [--seeds N] [--first S] [--known-bugs] [--corpus-dir DIR] [--print SEED]
+//               [--minimize FILE]
 // Generates the programs of seeds S .. S+N-1, runs each differentially
 // (DiffRunner.h), minimizes every failure and prints it; with --corpus-dir
-// also writes it to DIR/seed-<S>.wir. Exits 1 when anything failed.
+// also writes it to DIR/seed-<S>.wir. --minimize reduces a corpus file again
+// (after the minimizer learned new tricks) and prints it. Exits 1 when
+// anything failed.
 // scripts/difftest.sh wraps it (and survives a crashing seed).
 //
 //===----------------------------------------------------------------------===//
@@ -18,6 +21,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <sstream>
 #include <string>
 
 using namespace weft;
@@ -30,12 +34,13 @@ struct Args {
   bool knownBugs = false;
   std::string corpusDir;
   std::optional<uint64_t> printSeed;
+  std::string minimizeFile;
 };
 
 [[noreturn]] void usage(const char *why) {
   std::fprintf(stderr,
                "weft-difftest: %s\nusage: weft-difftest [--seeds N] [--first S] [--known-bugs] "
-               "[--corpus-dir DIR] [--print SEED]\n",
+               "[--corpus-dir DIR] [--print SEED] [--minimize FILE]\n",
                why);
   std::exit(2);
 }
@@ -65,14 +70,18 @@ Args parseArgs(int argc, char **argv) {
       a.knownBugs = true;
     else if (s == "--corpus-dir" && next)
       a.corpusDir = next, ++i;
+    else if (s == "--minimize" && next)
+      a.minimizeFile = next, ++i;
     else
       usage(fmt::format("unknown argument '{}'", s).c_str());
   }
   return a;
 }
 
-/// Minimizes the failing program of `seed` and reports it; writes it to the corpus when asked.
-void reportFailure(const Args &a, uint64_t seed, const Program &p, const Failure &failure) {
+/// Minimizes the failing program `m` (inputs of `seed`) and reports it; writes it to the corpus
+/// when asked.
+void reportFailure(const Args &a, uint64_t seed, const ir::Module &m, const ir::DimBindings &dims,
+                   const Failure &failure) {
   std::printf("seed %llu: FAIL %s\n", static_cast<unsigned long long>(seed), failure.str().c_str());
   std::fflush(stdout);
   std::vector<Variant> only;
@@ -83,7 +92,7 @@ void reportFailure(const Args &a, uint64_t seed, const Program &p, const Failure
     auto f = runDifferential(m, dims, seed, only);
     return f && f->variant == failure.variant && f->kind == failure.kind;
   };
-  Reduced r = minimize(*p.module, p.dims, stillFails, {.knownBugs = a.knownBugs});
+  Reduced r = minimize(m, dims, stillFails, {.knownBugs = a.knownBugs});
   auto last = runDifferential(*r.module, r.dims, seed, only);
   CorpusCase c{std::move(r.module), r.dims, seed, seed, last ? last->str() : failure.str(), {}};
   std::string text = formatCorpusCase(c);
@@ -110,6 +119,23 @@ int main(int argc, char **argv) {
     return 0;
   }
   std::vector<Variant> variants = defaultVariants(a.knownBugs);
+  if (!a.minimizeFile.empty()) {
+    std::ifstream in(a.minimizeFile);
+    std::stringstream text;
+    text << in.rdbuf();
+    auto c = parseCorpusCase(text.str(), a.minimizeFile);
+    if (!c) {
+      std::fprintf(stderr, "weft-difftest: %s\n", c.diag().str().c_str());
+      return 2;
+    }
+    auto failure = runDifferential(*c->module, c->dims, c->inputSeed, variants);
+    if (!failure) {
+      std::printf("%s: passes\n", a.minimizeFile.c_str());
+      return 0;
+    }
+    reportFailure(a, c->inputSeed, *c->module, c->dims, *failure);
+    return 1;
+  }
   uint64_t failed = 0;
   for (uint64_t seed = a.first; seed < a.first + a.seeds; ++seed) {
     // A crash (a bug, too) loses the process: say which seed was running.
@@ -117,7 +143,7 @@ int main(int argc, char **argv) {
     Program p = generateProgram(seed, gen);
     if (auto failure = runDifferential(*p.module, p.dims, seed, variants)) {
       ++failed;
-      reportFailure(a, seed, p, *failure);
+      reportFailure(a, seed, *p.module, p.dims, *failure);
     }
   }
   std::printf("%llu seeds from %llu: %llu failed\n", static_cast<unsigned long long>(a.seeds),

@@ -34,6 +34,14 @@ std::optional<int64_t> lengthBound(const std::string &name, const ir::DimBinding
   return std::nullopt;
 }
 
+/// FNV-1a: a hash of a name that is the same on every platform.
+uint64_t nameHash(const std::string &name) {
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (unsigned char c : name)
+    h = (h ^ c) * 0x100000001b3ull;
+  return h;
+}
+
 /// A fresh copy of `m` through its text, which must print back identically.
 Expected<std::unique_ptr<ir::Module>> reparse(const ir::Module &m) {
   std::string text = ir::print(m);
@@ -72,10 +80,12 @@ std::optional<Failure> judge(const Variant &variant, const Expected<std::vector<
 
 Expected<std::vector<Array>> makeInputs(const ir::Function &f, const ir::DimBindings &dims,
                                         uint64_t seed) {
-  std::mt19937_64 rng(seed);
   std::vector<Array> inputs;
   for (size_t p = 0; p < f.numParams(); ++p) {
     const ir::Value *param = f.param(p);
+    // Each parameter draws from its own stream, named by the parameter, so the minimizer can
+    // drop one parameter without changing the others' values.
+    std::mt19937_64 rng(seed ^ nameHash(param->name()));
     const ir::Type &t = param->type();
     auto shape = t.evaluateShape(dims);
     WEFT_TRY(shape.status());

@@ -23,7 +23,8 @@ namespace weft::difftest {
 
 /// Seeded inputs for the parameters of `f` under `dims`: floats in [-2, 2], integers in
 /// [-20, 20], i1 fair coins. A parameter named len<k>_<bound> holds scan lengths, drawn in
-/// [0, bound] (a number or a symbol of `dims`), so a third of them are 0 or the full length.
+/// [0, bound] (a number or a symbol of `dims`). Each parameter's values depend only on the seed
+/// and its name.
 Expected<std::vector<Array>> makeInputs(const ir::Function &f, const ir::DimBindings &dims,
                                         uint64_t seed);
 

@@ -252,6 +252,10 @@ private:
   }
 
   // ---- shared by the op generators below --------------------------------------------------
+  /// Whether an op that may fault (a division by 0, an index out of range, the max of an empty
+  /// axis) may be made here: at function level, where every pass must keep the fault, and in
+  /// loops only with known bugs (LICM hoists such ops out of zero-trip loops).
+  bool mayFaultHere() const { return loopDepth_ == 0 || opts_.knownBugs; }
   Value *unary(OpKind k, Value *x, Info inf) { return make(k, {x}, {}, {}, inf); }
   /// Runs `body` with the builder inside `block` and a new scope of visible values.
   template <typename F> void inBody(Block &block, F body) {
@@ -281,8 +285,10 @@ private:
   Value *genRandom(const Type &t);
 
   // shape ops, reductions, matmul (GenerateShapeOps.cpp)
-  /// t with `count` random axes inserted; their positions in the result, increasing.
-  std::pair<Type, std::vector<int64_t>> withInsertedAxes(const Type &t, int64_t count);
+  /// t with `count` random axes inserted (static ones only when `staticOnly`); their positions
+  /// in the result, increasing.
+  std::pair<Type, std::vector<int64_t>> withInsertedAxes(const Type &t, int64_t count,
+                                                         bool staticOnly);
   Value *passThrough(OpKind k, Value *x, Attrs attrs, std::vector<Type> declared = {});
   Value *genBroadcast(const Type &t, bool exact, int d);
   Value *genReshape(const Type &t, bool exact, int d);

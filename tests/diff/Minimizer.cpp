@@ -168,19 +168,21 @@ std::vector<Mutation> mutations(Module &m, const DimBindings &dims, bool knownBu
   // Ops, the latest first: by an operand of the same type, by parameters, by zeros.
   size_t n = opsOf(m).size();
   for (size_t k = n; k-- > 0;) {
-    out.push_back([k](Module &c, DimBindings &) {
-      // Each result by an operand of its type (DCE drops the op once nothing uses it).
-      Op *op = opsOf(c)[k];
-      bool changed = false;
-      for (Value *r : op->results())
-        for (Value *v : op->operands())
-          if (v->type() == r->type()) {
-            replaceAllUses(c.function("f")->body(), r, v);
+    for (size_t o = 0; o < 3; ++o)
+      out.push_back([k, o](Module &c, DimBindings &) {
+        // Each result by operand o when it has the result's type (DCE drops the op once
+        // nothing uses it).
+        Op *op = opsOf(c)[k];
+        if (o >= op->numOperands())
+          return false;
+        bool changed = false;
+        for (Value *r : op->results())
+          if (op->operand(o)->type() == r->type()) {
+            replaceAllUses(c.function("f")->body(), r, op->operand(o));
             changed = true;
-            break;
           }
-      return changed;
-    });
+        return changed;
+      });
     out.push_back([k](Module &c, DimBindings &) {
       Function &g = *c.function("f");
       Op *op = opsOf(c)[k];

@@ -23,7 +23,7 @@ struct MinimizeOptions {
   /// Allow B = 0 with scans with lengths (a known bug being fixed crashes there).
   bool knownBugs = false;
   /// At most this many candidates are tried.
-  size_t maxTries = 3000;
+  size_t maxTries = 1500;
 };
 
 struct Reduced {
