@@ -43,6 +43,7 @@ constexpr int kMaxLoopDepth = 2;       // scan in scan, while in scan
 constexpr size_t kMaxParams = 10;      // then leaves are constants
 constexpr int kMaxOps = 40;            // then only leaves: compile time grows with program size
 constexpr int64_t kMaxElements = 1500; // per random type, under the bound dims
+constexpr int64_t kMaxBigElements = int64_t{1} << 19; // in a big program
 
 struct Info {
   double mag = 1;
@@ -84,10 +85,13 @@ public:
     b_.emplace(f_->body());
     dims_["B"] = chance(0.1) ? 0 : uniform(1, 4);
     dims_["T"] = chance(0.1) ? 0 : uniform(1, 5);
+    // One program in 20 returns a value of over 2^17 elements first, so that fusion kernels
+    // take their parallel path and matmuls their larger blocks.
+    big_ = chance(0.05);
     scopes_.emplace_back();
     std::vector<Value *> results;
     for (int64_t i = 0, n = uniform(1, 3); i < n; ++i)
-      results.push_back(gen(randomType(3), chance(0.5), 0));
+      results.push_back(gen(i == 0 && big_ ? bigType() : randomType(3), chance(0.5), 0));
     auto ret = b_->create(OpKind::Return, results);
     check(ret.status(), "return");
     check(verify(*p.module), "verify");
@@ -144,9 +148,16 @@ private:
       for (int64_t i = 0, r = uniform(0, maxRank); i < r; ++i)
         dims.push_back(randomDim());
       Type t(dims, dt ? *dt : randomDType());
-      if (numel(t) <= kMaxElements)
+      if (numel(t) <= (big_ ? kMaxBigElements : kMaxElements))
         return t;
     }
+  }
+  /// 300 x (129 or 300) x (4 or 2), in some order: 155k or 180k elements.
+  Type bigType() {
+    int64_t n = pick<int64_t>({129, 300});
+    std::vector<Dim> dims = {Dim(300), Dim(n), Dim(n == 129 ? 4 : 2)};
+    std::shuffle(dims.begin(), dims.end(), rng_);
+    return Type(dims, randomDType());
   }
   /// `t` with `d` inserted as axis 0.
   static Type prepend(const Dim &d, const Type &t) {
@@ -319,6 +330,7 @@ private:
   std::unordered_map<const Value *, Info> info_;
   int loopDepth_ = 0;
   int opsMade_ = 0;
+  bool big_ = false;
 };
 
 } // namespace weft::difftest::detail
