@@ -11,6 +11,8 @@
 
 #include <fmt/format.h>
 
+#include <unordered_set>
+
 namespace weft::difftest {
 namespace {
 
@@ -165,8 +167,17 @@ std::vector<Mutation> mutations(Module &m, const DimBindings &dims, bool knownBu
       ret->setOperands(ops);
       return true;
     });
-  // Ops, the latest first: by an operand of the same type, by parameters, by zeros.
+  // Return one value of a function-level op instead (what follows it then dies).
   size_t n = opsOf(m).size();
+  for (size_t k = 0; k < n; ++k)
+    out.push_back([k](Module &c, DimBindings &) {
+      Op *op = opsOf(c)[k];
+      if (op->parentOp() || op->numResults() == 0)
+        return false;
+      c.function("f")->returnOp()->setOperands({op->result(0)});
+      return true;
+    });
+  // Ops, the latest first: by an operand of the same type, by parameters, by zeros.
   for (size_t k = n; k-- > 0;) {
     for (size_t o = 0; o < 3; ++o)
       out.push_back([k, o](Module &c, DimBindings &) {
@@ -250,6 +261,8 @@ std::vector<Mutation> mutations(Module &m, const DimBindings &dims, bool knownBu
 Reduced minimize(const Module &m, const DimBindings &dims, const StillFails &fails,
                  const MinimizeOptions &options) {
   Reduced best{copyOf(m), dims, 0};
+  std::unordered_set<std::string> passed;
+  std::string bestKey;
   bool progress = true;
   while (progress && best.tries < options.maxTries) {
     progress = false;
@@ -265,11 +278,21 @@ Reduced minimize(const Module &m, const DimBindings &dims, const StillFails &fai
       candidate = dropUnusedParams(*candidate);
       if (!verify(*candidate).isOk())
         continue;
-      ++best.tries;
-      if (!fails(*candidate, d))
+      // The predicate is deterministic: a candidate that passed once is never run again (the
+      // same change is offered again in every round).
+      std::string key = print(*candidate);
+      for (const auto &[sym, size] : d)
+        key += fmt::format(" {}={}", sym, size);
+      if (key == bestKey || passed.count(key)) // no change, or known to pass
         continue;
+      ++best.tries;
+      if (!fails(*candidate, d)) {
+        passed.insert(std::move(key));
+        continue;
+      }
       best.module = std::move(candidate);
       best.dims = d;
+      bestKey = std::move(key);
       progress = true;
       // The list was made for the old program; make it again and go on from about here.
       todo = mutations(*best.module, best.dims, options.knownBugs);
