@@ -157,6 +157,8 @@ std::optional<Failure> runDifferential(const ir::Module &m, const ir::DimBinding
   auto original = reparse(m);
   if (!original)
     return Failure{"roundtrip", "roundtrip", original.diag().str()};
+  if (Status ok = ir::verify(**original); !ok.isOk())
+    return Failure{"oracle", "verify", ok.message()};
   const ir::Function *f = (*original)->function("f");
   if (!f)
     return Failure{"oracle", "pipeline", "the module has no function @f"};

@@ -42,7 +42,7 @@ std::vector<Variant> defaultVariants(bool knownBugs = false);
 /// How a variant disagreed with the oracle.
 struct Failure {
   std::string variant;
-  /// roundtrip | pipeline | compile | fault (one side failed) | value
+  /// verify | roundtrip | pipeline | compile | fault (one side failed) | value
   std::string kind;
   std::string message;
   std::string str() const { return variant + ": " + kind + ": " + message; }
