@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds weft and runs every test:
 #   1. an ASan+UBSan debug build and all its tests,
-#   2. the IR parser fuzzer (clang-19, libFuzzer) for a short run,
+#   2. the IR parser and .npy reader fuzzers (clang-19, libFuzzer) for short runs,
 #   3. a release build with warnings as errors and all its tests (the closing summary).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,8 +11,8 @@ echo "== ASan+UBSan build and tests"
 scripts/build.sh asan
 ctest --test-dir build/asan --output-on-failure -j 2 -LE fuzz
 
-echo "== parser fuzzer"
-scripts/build.sh fuzz weft-parser-fuzzer
+echo "== fuzzers (short runs)"
+scripts/build.sh fuzz weft-parser-fuzzer weft-npy-fuzzer
 ctest --test-dir build/fuzz --output-on-failure -L fuzz
 
 echo "== release build and tests"
