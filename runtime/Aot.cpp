@@ -14,7 +14,9 @@
 
 #include <algorithm>
 #include <cstring>
+#include <mutex>
 #include <new>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -59,6 +61,39 @@ Expected<MemoryPlan> arenaPlan(const weft_aot_function &f, const std::vector<int
                 {f.slots[s].live_first, f.slots[s].live_last},
                 !provided[s]};
   return weft::planMemory(slots);
+}
+
+/// The scratch allocator weft_aot_set_allocator installs (null functions: the default).
+struct Allocator {
+  weft_aot_alloc_fn alloc = nullptr;
+  weft_aot_release_fn release = nullptr;
+  void *ctx = nullptr;
+
+  void *allocate(size_t bytes) const {
+    if (alloc)
+      return alloc(bytes, ctx);
+    return new (std::align_val_t(64), std::nothrow) std::byte[bytes];
+  }
+  void free(void *p) const {
+    if (release)
+      release(p, ctx);
+    else
+      ::operator delete[](p, std::align_val_t(64), std::nothrow);
+  }
+};
+
+std::mutex allocatorMutex;
+Allocator installedAllocator;
+
+Allocator currentAllocator() {
+  std::lock_guard<std::mutex> lock(allocatorMutex);
+  return installedAllocator;
+}
+
+/// Whether [a, a + na) and [b, b + nb) share a byte; empty ranges share none.
+bool overlaps(const void *a, uint64_t na, const void *b, uint64_t nb) {
+  auto pa = reinterpret_cast<uintptr_t>(a), pb = reinterpret_cast<uintptr_t>(b);
+  return na && nb && pa < pb + nb && pb < pa + na;
 }
 
 class Call {
@@ -237,6 +272,8 @@ public:
                             out[r].capacity, fmt::join(sh, ", "), typeStr(s), need));
         return fail.code;
       }
+      if (!checkNoOverlap(in, nIn, out, r, slotBytes, fail))
+        return fail.code;
       if (provided[s]) {
         copyFrom[r] = s;
         continue;
@@ -251,9 +288,10 @@ public:
     }
     size_t total = plan->total;
     const std::vector<size_t> &offsets = plan->offsets;
+    Allocator allocator = currentAllocator();
     std::byte *arena = nullptr;
     if (total) {
-      arena = new (std::align_val_t(64), std::nothrow) std::byte[total];
+      arena = static_cast<std::byte *>(allocator.allocate(total));
       if (!arena) {
         fail = {WEFT_AOT_NO_MEMORY,
                 fmt::format("@{}: cannot allocate {} bytes of scratch", f_.name, total)};
@@ -268,7 +306,8 @@ public:
     for (size_t r = 0; r < nOut && status[0] == 0; ++r)
       if (copyFrom[r] >= 0 && slotBytes[copyFrom[r]] > 0)
         std::memcpy(out[r].data, bufs[copyFrom[r]], static_cast<size_t>(slotBytes[copyFrom[r]]));
-    ::operator delete[](arena, std::align_val_t(64), std::nothrow);
+    if (arena)
+      allocator.free(arena);
     if (status[0] != 0) {
       fail = {WEFT_AOT_FAULT, faultMessage(status)};
       return fail.code;
@@ -278,6 +317,26 @@ public:
       if (out[r].shape && shape(f_.result_slots[r], sh))
         std::copy(sh.begin(), sh.end(), out[r].shape);
     return WEFT_AOT_OK;
+  }
+
+  /// Fails when output `r` shares a byte with an input or an earlier output.
+  bool checkNoOverlap(const weft_aot_input *in, size_t nIn, const weft_aot_output *out, size_t r,
+                      const std::vector<int64_t> &slotBytes, Failure &fail) const {
+    auto need = [&](int32_t slot) { return static_cast<uint64_t>(slotBytes[slot]); };
+    uint64_t n = need(f_.result_slots[r]);
+    for (size_t i = 0; i < nIn; ++i)
+      if (overlaps(out[r].data, n, in[i].data, need(f_.param_slots[i]))) {
+        fail = bad(fmt::format("{} overlaps {}: outputs must not share memory with inputs",
+                               outputName(r), inputName(i)));
+        return false;
+      }
+    for (size_t q = 0; q < r; ++q)
+      if (overlaps(out[r].data, n, out[q].data, need(f_.result_slots[q]))) {
+        fail = bad(fmt::format("{} overlaps {}: outputs must not share memory", outputName(r),
+                               outputName(q)));
+        return false;
+      }
+    return true;
   }
 
   std::string faultMessage(const int64_t *st) const {
@@ -353,6 +412,10 @@ int report(const Failure &f, char *err, size_t len) {
   return f.code;
 }
 
+int outOfMemory(char *err, size_t len) {
+  return report({WEFT_AOT_NO_MEMORY, "out of memory"}, err, len);
+}
+
 /// `size` of a call of `f` with its symbols bound from `dims` alone, or -1 when they do not
 /// bind or memory runs out (the size queries return no message).
 template <typename Size>
@@ -364,6 +427,8 @@ int64_t sizeFromDims(const weft_aot_function &f, const int64_t *dims, Size size)
       return -1;
     return size(call);
   } catch (const std::bad_alloc &) {
+    return -1;
+  } catch (const std::length_error &) {
     return -1;
   }
 }
@@ -385,8 +450,19 @@ extern "C" int weft_aot_call(const weft_aot_function *fn, const int64_t *dims,
       err[0] = '\0';
     return WEFT_AOT_OK;
   } catch (const std::bad_alloc &) {
-    return report({WEFT_AOT_NO_MEMORY, "out of memory"}, err, err_len);
+    return outOfMemory(err, err_len);
+  } catch (const std::length_error &) { // a table too large for a std::vector
+    return outOfMemory(err, err_len);
   }
+}
+
+extern "C" int weft_aot_set_allocator(weft_aot_alloc_fn alloc, weft_aot_release_fn release,
+                                      void *ctx) {
+  if (!alloc != !release)
+    return WEFT_AOT_BAD_ARGUMENT;
+  std::lock_guard<std::mutex> lock(allocatorMutex);
+  installedAllocator = {alloc, release, alloc ? ctx : nullptr};
+  return WEFT_AOT_OK;
 }
 
 extern "C" int64_t weft_aot_slot_bytes(const weft_aot_function *fn, int32_t slot,
@@ -446,6 +522,8 @@ extern "C" int weft_aot_call_dims(const weft_aot_function *fn, const int64_t *di
     }
     return weft_aot_call(fn, dims, in.data(), in.size(), out.data(), out.size(), err, err_len);
   } catch (const std::bad_alloc &) {
-    return report({WEFT_AOT_NO_MEMORY, "out of memory"}, err, err_len);
+    return outOfMemory(err, err_len);
+  } catch (const std::length_error &) { // a table too large for a std::vector
+    return outOfMemory(err, err_len);
   }
 }

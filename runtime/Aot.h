@@ -119,7 +119,12 @@ typedef struct weft_aot_output {
 /* Runs `fn`. `dims` (may be null) holds a value per fn->symbols entry, or -1 for a symbol
    to bind from the input shapes; every other symbol that a parameter dim names on its own
    is bound from the inputs, and inputs that disagree are an error. A null data pointer is
-   accepted only for an empty tensor. */
+   accepted only for an empty tensor.
+   Aliasing: no output may share a byte with an input or another output (the generated code
+   may write an output before it has read every input); such a call fails with
+   WEFT_AOT_BAD_ARGUMENT and runs nothing. Results are always distinct arrays: a function that
+   returns one of its parameters, or one value twice, has that value copied into each of those
+   output buffers. Inputs may alias one another (they are only read). */
 int weft_aot_call(const weft_aot_function *fn, const int64_t *dims, const weft_aot_input *inputs,
                   size_t n_in, weft_aot_output *outputs, size_t n_out, char *err, size_t err_len);
 
@@ -128,6 +133,16 @@ int weft_aot_call(const weft_aot_function *fn, const int64_t *dims, const weft_a
    as their results need. */
 int weft_aot_call_dims(const weft_aot_function *fn, const int64_t *dims, const void *const *inputs,
                        void *const *outputs, char *err, size_t err_len);
+
+/* Where weft_aot_call gets each call's scratch arena: `alloc` returns `bytes` bytes aligned to
+   64, or NULL when it cannot (the call then fails with WEFT_AOT_NO_MEMORY, "cannot allocate N
+   bytes of scratch"), and `release` takes back what `alloc` returned. `ctx` is passed to both.
+   Both null restores the default (the C++ runtime's aligned operator new). A call uses the pair
+   that was set when it started, so this may be called at any time from any thread. Returns
+   WEFT_AOT_OK, or WEFT_AOT_BAD_ARGUMENT (and changes nothing) when only one of them is null. */
+typedef void *(*weft_aot_alloc_fn)(size_t bytes, void *ctx);
+typedef void (*weft_aot_release_fn)(void *ptr, void *ctx);
+int weft_aot_set_allocator(weft_aot_alloc_fn alloc, weft_aot_release_fn release, void *ctx);
 
 /* Bytes of slot `slot` of `fn` under `dims` (fn->n_symbols values), or -1 when a size is
    negative or overflows. */

@@ -2,7 +2,7 @@
 # Installs what is missing, builds weft and runs every test:
 #   1. an ASan+UBSan debug build and all its tests,
 #   2. a ThreadSanitizer build of the threads tests alone (label threads) and their run,
-#   3. the IR parser fuzzer (clang-19, libFuzzer) for a short run,
+#   3. the IR parser and .npy reader fuzzers (clang-19, libFuzzer) for short runs,
 #   4. a release build with warnings as errors and all its tests (the closing summary).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,9 +16,9 @@ echo "== ThreadSanitizer build and the threads tests"
 scripts/build.sh tsan weft-threads-tests
 ctest --test-dir build/tsan --output-on-failure -L threads
 
-echo "== parser fuzzer"
-scripts/build.sh fuzz weft-parser-fuzzer
-ctest --test-dir build/fuzz --output-on-failure -L fuzz
+echo "== fuzzers (short runs, one per core)"
+scripts/build.sh fuzz weft-parser-fuzzer weft-npy-fuzzer
+ctest --test-dir build/fuzz --output-on-failure -j 2 -L fuzz
 
 echo "== release build and tests"
 scripts/build.sh release

@@ -43,8 +43,19 @@ def tool_subst(name, path):
 config.substitutions.append(tool_subst("weft-opt", find_tool("weft-opt")))
 config.substitutions.append(tool_subst("FileCheck", filecheck))
 config.substitutions.append(tool_subst("not", "/usr/lib/llvm-19/bin/not"))
+config.substitutions.append(tool_subst("count", "/usr/lib/llvm-19/bin/count"))
 # weftc is built only with the cpu backend (LLVM); tests that run it say REQUIRES: weftc.
 weftc = lit_config.params.get("weftc")
 if weftc:
     config.substitutions.append(tool_subst("weftc", weftc))
     config.available_features.add("weftc")
+# weft-run (the reference interpreter) lives in its own build directory; tests that run it say
+# REQUIRES: weft-run.
+weft_run = lit_config.params.get("weft_run")
+if weft_run:
+    config.substitutions.append(tool_subst("weft-run", weft_run))
+    config.available_features.add("weft-run")
+# The .npy files and IR corpus of the unit tests.
+config.substitutions.append(
+    ("%weft_data", os.path.join(os.path.dirname(config.test_source_root), "data"))
+)
