@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Differential random testing (docs/Testing.md): scripts/difftest.sh N [first_seed] [--known-bugs]
+# Differential random testing (docs/Testing.md): scripts/difftest.sh N [first_seed]
 # Runs the generated programs of seeds first .. first+N-1 on the reference interpreter and on the
 # CPU JIT with and without pipelines, and writes every failure, minimized, to
 # tests/data/diff-corpus/seed-<S>.wir. A seed that crashes the process is written unminimized
@@ -7,7 +7,7 @@
 # DIFF_CORPUS_DIR=DIR writes the failures there instead.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-n=${1:?usage: scripts/difftest.sh N [first_seed] [--known-bugs]}
+n=${1:?usage: scripts/difftest.sh N [first_seed]}
 first=${2:-1}
 extra=("${@:3}")
 bin=build/release/tests/weft-difftest

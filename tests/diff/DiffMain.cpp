@@ -1,6 +1,6 @@
 //===- tests/diff/DiffMain.cpp - weft-difftest: run any number of seeds ---===//
 //
-// weft-difftest [--seeds N] [--first S] [--known-bugs] [--corpus-dir DIR] [--print SEED]
+// weft-difftest [--seeds N] [--first S] [--corpus-dir DIR] [--print SEED]
 //               [--minimize FILE]
 // Generates the programs of seeds S .. S+N-1, runs each differentially
 // (DiffRunner.h), minimizes every failure and prints it; with --corpus-dir
@@ -31,7 +31,6 @@ namespace {
 
 struct Args {
   uint64_t seeds = 100, first = 1;
-  bool knownBugs = false;
   std::string corpusDir;
   std::optional<uint64_t> printSeed;
   std::string minimizeFile;
@@ -39,7 +38,7 @@ struct Args {
 
 [[noreturn]] void usage(const char *why) {
   std::fprintf(stderr,
-               "weft-difftest: %s\nusage: weft-difftest [--seeds N] [--first S] [--known-bugs] "
+               "weft-difftest: %s\nusage: weft-difftest [--seeds N] [--first S] "
                "[--corpus-dir DIR] [--print SEED] [--minimize FILE]\n",
                why);
   std::exit(2);
@@ -66,8 +65,6 @@ Args parseArgs(int argc, char **argv) {
       a.first = number("--first", next), ++i;
     else if (s == "--print")
       a.printSeed = number("--print", next), ++i;
-    else if (s == "--known-bugs")
-      a.knownBugs = true;
     else if (s == "--corpus-dir" && next)
       a.corpusDir = next, ++i;
     else if (s == "--minimize" && next)
@@ -85,14 +82,14 @@ void reportFailure(const Args &a, uint64_t seed, const ir::Module &m, const ir::
   std::printf("seed %llu: FAIL %s\n", static_cast<unsigned long long>(seed), failure.str().c_str());
   std::fflush(stdout);
   std::vector<Variant> only;
-  for (const Variant &v : defaultVariants(a.knownBugs))
+  for (const Variant &v : defaultVariants())
     if (v.name == failure.variant)
       only.push_back(v);
   auto stillFails = [&](const ir::Module &m, const ir::DimBindings &dims) {
     auto f = runDifferential(m, dims, seed, only);
     return f && f->variant == failure.variant && f->kind == failure.kind;
   };
-  Reduced r = minimize(m, dims, stillFails, {.knownBugs = a.knownBugs});
+  Reduced r = minimize(m, dims, stillFails);
   auto last = runDifferential(*r.module, r.dims, seed, only);
   CorpusCase c{std::move(r.module), r.dims, seed, seed, last ? last->str() : failure.str(), {}};
   std::string text = formatCorpusCase(c);
@@ -109,16 +106,15 @@ void reportFailure(const Args &a, uint64_t seed, const ir::Module &m, const ir::
 
 int main(int argc, char **argv) {
   Args a = parseArgs(argc, argv);
-  GenOptions gen{.knownBugs = a.knownBugs};
   if (a.printSeed) {
-    Program p = generateProgram(*a.printSeed, gen);
+    Program p = generateProgram(*a.printSeed);
     std::string dims;
     for (const auto &[sym, n] : p.dims)
       dims += fmt::format(" {}={}", sym, n);
     std::printf("// dims:%s\n%s", dims.c_str(), ir::print(*p.module).c_str());
     return 0;
   }
-  std::vector<Variant> variants = defaultVariants(a.knownBugs);
+  std::vector<Variant> variants = defaultVariants();
   if (!a.minimizeFile.empty()) {
     std::ifstream in(a.minimizeFile);
     std::stringstream text;
@@ -140,7 +136,7 @@ int main(int argc, char **argv) {
   for (uint64_t seed = a.first; seed < a.first + a.seeds; ++seed) {
     // A crash (a bug, too) loses the process: say which seed was running.
     std::fprintf(stderr, "running seed %llu\n", static_cast<unsigned long long>(seed));
-    Program p = generateProgram(seed, gen);
+    Program p = generateProgram(seed);
     if (auto failure = runDifferential(*p.module, p.dims, seed, variants)) {
       ++failed;
       reportFailure(a, seed, *p.module, p.dims, *failure);

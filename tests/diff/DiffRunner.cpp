@@ -106,10 +106,9 @@ Expected<std::vector<Array>> makeInputs(const ir::Function &f, const ir::DimBind
   return inputs;
 }
 
-std::vector<Variant> defaultVariants(bool knownBugs) {
-  std::string train = knownBugs ? "canonicalize,hoist-weight-gradients,licm,canonicalize,"
-                                  "fuse-elementwise,dce"
-                                : "canonicalize,licm,canonicalize,fuse-elementwise,dce";
+std::vector<Variant> defaultVariants() {
+  std::string train = "canonicalize,hoist-weight-gradients,licm,canonicalize,"
+                      "fuse-elementwise,dce";
   return {{"jit", "", true},
           {"interp+optimize", "optimize", false},
           {"jit+optimize", "optimize", true},

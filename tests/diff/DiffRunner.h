@@ -35,9 +35,8 @@ struct Variant {
   bool compiled;        ///< the CPU JIT, else the interpreter
 };
 
-/// jit, interp+optimize, jit+optimize, jit+train-passes. `knownBugs` adds
-/// hoist-weight-gradients to the train passes (it ignores lengths: being fixed).
-std::vector<Variant> defaultVariants(bool knownBugs = false);
+/// jit, interp+optimize, jit+optimize, jit+train-passes (the train pipeline without autodiff).
+std::vector<Variant> defaultVariants();
 
 /// How a variant disagreed with the oracle.
 struct Failure {

@@ -44,7 +44,7 @@ Value *Generator::genScan(const Type &t, bool exact, int d) {
                 (t.dim(0).isStatic() || t.dim(0).symbols().size() == 1) && t.dim(0).coeff() == 1;
   Dim time = asEmit ? t.dim(0) : pick<Dim>({Dim::symbol("T"), Dim::symbol("T"), Dim(1), Dim(3)});
   Type elem = asEmit ? dropFirst(t) : t;
-  bool lengthsOk = (size(B) > 0 || opts_.knownBugs) && elem.rank() >= 1 && elem.dim(0) == B;
+  bool lengthsOk = elem.rank() >= 1 && elem.dim(0) == B;
   bool useLen = lengthsOk && chance(0.5);
   std::optional<Dim> batch = useLen ? std::optional<Dim>(B) : std::nullopt;
 

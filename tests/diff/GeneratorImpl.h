@@ -76,7 +76,7 @@ inline bool isNumeric(DType d) { return d != DType::I1; }
 
 class Generator {
 public:
-  Generator(uint64_t seed, const GenOptions &o) : rng_(seed), opts_(o) {}
+  explicit Generator(uint64_t seed) : rng_(seed) {}
 
   Program run() {
     Program p;
@@ -124,9 +124,9 @@ private:
       n *= std::max<int64_t>(size(d), 1);
     return n;
   }
-  /// A static size; zero only when known bugs are allowed (empty float constants).
+  /// A static size, now and then 0 (empty tensors, empty float constants).
   int64_t staticSize() {
-    if (opts_.knownBugs && chance(0.03))
+    if (chance(0.03))
       return 0;
     return chance(0.05) ? pick<int64_t>({17, 33}) : uniform(1, 5);
   }
@@ -263,10 +263,6 @@ private:
   }
 
   // ---- shared by the op generators below --------------------------------------------------
-  /// Whether an op that may fault (a division by 0, an index out of range, the max of an empty
-  /// axis) may be made here: at function level, where every pass must keep the fault, and in
-  /// loops only with known bugs (LICM hoists such ops out of zero-trip loops).
-  bool mayFaultHere() const { return loopDepth_ == 0 || opts_.knownBugs; }
   Value *unary(OpKind k, Value *x, Info inf) { return make(k, {x}, {}, {}, inf); }
   /// Runs `body` with the builder inside `block` and a new scope of visible values.
   template <typename F> void inBody(Block &block, F body) {
@@ -296,10 +292,9 @@ private:
   Value *genRandom(const Type &t);
 
   // shape ops, reductions, matmul (GenerateShapeOps.cpp)
-  /// t with `count` random axes inserted (static ones only when `staticOnly`); their positions
+  /// t with `count` random axes inserted, static or symbolic (either may be 0); their positions
   /// in the result, increasing.
-  std::pair<Type, std::vector<int64_t>> withInsertedAxes(const Type &t, int64_t count,
-                                                         bool staticOnly);
+  std::pair<Type, std::vector<int64_t>> withInsertedAxes(const Type &t, int64_t count);
   Value *passThrough(OpKind k, Value *x, Attrs attrs, std::vector<Type> declared = {});
   Value *genBroadcast(const Type &t, bool exact, int d);
   Value *genReshape(const Type &t, bool exact, int d);
@@ -322,7 +317,6 @@ private:
   Value *genWhile(const Type &t, bool exact, int d);
 
   std::mt19937_64 rng_;
-  GenOptions opts_;
   Function *f_ = nullptr;
   std::optional<OpBuilder> b_;
   DimBindings dims_;

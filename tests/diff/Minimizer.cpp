@@ -155,7 +155,7 @@ bool dropLoopPart(Function &f, Op *loop, LoopPart part, size_t i) {
 }
 
 /// Every change worth trying on `m`, largest cuts first.
-std::vector<Mutation> mutations(Module &m, const DimBindings &dims, bool knownBugs) {
+std::vector<Mutation> mutations(Module &m, const DimBindings &dims) {
   std::vector<Mutation> out;
   Function &f = *m.function("f");
   // Fewer returned values.
@@ -240,15 +240,10 @@ std::vector<Mutation> mutations(Module &m, const DimBindings &dims, bool knownBu
       }
       return changed;
     });
-  // Smaller dims. B = 0 with lengths is a known crash (scripts/difftest.sh --known-bugs).
-  bool hasLengths = false;
-  walk(f.body(), [&](Op &op) {
-    hasLengths |= op.kind() == OpKind::Scan && static_cast<int64_t>(op.numOperands()) >
-                                                   op.intAttr("num_carry") + op.intAttr("num_seq");
-  });
+  // Smaller dims.
   for (const auto &[sym, size] : dims)
     for (int64_t smaller : {int64_t(0), int64_t(1), size - 1})
-      if (smaller >= 0 && smaller < size && (smaller > 0 || knownBugs || !hasLengths))
+      if (smaller >= 0 && smaller < size)
         out.push_back([sym = sym, smaller](Module &, DimBindings &d) {
           d[sym] = smaller;
           return true;
@@ -266,7 +261,7 @@ Reduced minimize(const Module &m, const DimBindings &dims, const StillFails &fai
   bool progress = true;
   while (progress && best.tries < options.maxTries) {
     progress = false;
-    std::vector<Mutation> todo = mutations(*best.module, best.dims, options.knownBugs);
+    std::vector<Mutation> todo = mutations(*best.module, best.dims);
     for (size_t i = 0; i < todo.size() && best.tries < options.maxTries; ++i) {
       auto candidate = copyOf(*best.module);
       DimBindings d = best.dims;
@@ -295,7 +290,7 @@ Reduced minimize(const Module &m, const DimBindings &dims, const StillFails &fai
       bestKey = std::move(key);
       progress = true;
       // The list was made for the old program; make it again and go on from about here.
-      todo = mutations(*best.module, best.dims, options.knownBugs);
+      todo = mutations(*best.module, best.dims);
       i = std::min(i, todo.size()) - 1;
       if (todo.empty())
         break;

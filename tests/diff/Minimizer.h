@@ -20,8 +20,6 @@ namespace weft::difftest {
 using StillFails = std::function<bool(const ir::Module &, const ir::DimBindings &)>;
 
 struct MinimizeOptions {
-  /// Allow B = 0 with scans with lengths (a known bug being fixed crashes there).
-  bool knownBugs = false;
   /// At most this many candidates are tried.
   size_t maxTries = 1500;
 };

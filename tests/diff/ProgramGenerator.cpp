@@ -193,7 +193,7 @@ Value *Generator::binary(OpKind k, Value *a, Value *b) {
   case OpKind::Div: {
     b = bounded(b);
     // A divisor that may be 0 only where a fault is well defined for every pass (see indices).
-    bool mayFault = !isF && mayFaultHere() && chance(0.05);
+    bool mayFault = !isF && chance(0.05);
     if (!mayFault) {
       Value *ab = unary(OpKind::Abs, b, info(b));
       b = isF ? make(OpKind::Add, {ab, splat(t, 0.5)}, {}, {}, {info(b).mag + 0.5, info(b).exact})
@@ -281,8 +281,6 @@ Value *Generator::genRandom(const Type &t) {
 
 namespace weft::difftest {
 
-Program generateProgram(uint64_t seed, const GenOptions &options) {
-  return detail::Generator(seed, options).run();
-}
+Program generateProgram(uint64_t seed) { return detail::Generator(seed).run(); }
 
 } // namespace weft::difftest

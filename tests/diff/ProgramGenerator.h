@@ -26,13 +26,6 @@
 
 namespace weft::difftest {
 
-struct GenOptions {
-  /// Also generate what triggers bugs that colleagues are fixing (docs/Testing.md lists them):
-  /// scans with lengths at B = 0, static zero-sized dims (empty constants), and ops that may
-  /// fault (int div by 0, out-of-range gather) inside loops. Off by default so CI stays green.
-  bool knownBugs = false;
-};
-
 /// One generated program: a module with one function @f and the sizes of its symbols.
 struct Program {
   std::unique_ptr<ir::Module> module;
@@ -40,6 +33,6 @@ struct Program {
 };
 
 /// The program of `seed`; the same seed always gives the same program.
-Program generateProgram(uint64_t seed, const GenOptions &options = {});
+Program generateProgram(uint64_t seed);
 
 } // namespace weft::difftest

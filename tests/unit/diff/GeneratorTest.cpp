@@ -22,10 +22,10 @@ TEST_CASE("generator: a seed always gives the same program, and programs verify"
   CHECK(ir::print(*generateProgram(1).module) != ir::print(*generateProgram(2).module));
 }
 
-TEST_CASE("generator: the first 300 seeds use every op kind and every scan/while feature") {
+TEST_CASE("generator: the first 500 seeds use every op kind and every scan/while feature") {
   std::set<ir::OpKind> seen;
   bool lengths = false, reverse = false, nestedLoop = false, batchZero = false;
-  for (uint64_t seed = 1; seed <= 300; ++seed) {
+  for (uint64_t seed = 1; seed <= 500; ++seed) {
     Program p = generateProgram(seed);
     batchZero |= p.dims.at("B") == 0;
     ir::walk(p.module->function("f")->body(), [&](ir::Op &op) {
