@@ -3,8 +3,9 @@
 // Local rewrites, each an early-exit function that returns the value the op
 // should become (or nullptr). Constants must be splats of exactly the
 // identity value and of the op's type. Float x*0 is kept (NaN and Inf times 0
-// are NaN); x+0 -> x does not preserve the sign of a -0.0 x. stop_gradient is
-// never removed: autodiff needs it.
+// are NaN). For floats the additive identity is -0.0: x + +0.0 is +0.0 when x
+// is -0.0, so only x + -0.0 and x - +0.0 become x. stop_gradient is never
+// removed: autodiff needs it.
 //
 //===----------------------------------------------------------------------===//
 #include "ir/Builder.h"
@@ -12,6 +13,7 @@
 #include "passes/Passes.h"
 #include "passes/Rewrite.h"
 
+#include <cmath>
 #include <numeric>
 
 namespace weft::passes {
@@ -21,9 +23,12 @@ using ir::Op;
 using ir::OpKind;
 using ir::Value;
 
+/// Whether `v` is a splat constant of `want`; a float zero must also have `want`'s sign.
 bool isSplat(const Value *v, double want) {
   std::optional<double> s = splatValue(v);
-  return s && *s == want;
+  if (!s || *s != want)
+    return false;
+  return !ir::isFloat(v->type().dtype()) || std::signbit(*s) == std::signbit(want);
 }
 
 /// The op defining `v` when it is of kind `k`, or nullptr.
@@ -40,7 +45,7 @@ public:
   Value *simplify(Op &op) {
     switch (op.kind()) {
     case OpKind::Add:
-      return binaryIdentity(op, 0.0, /*commutative=*/true);
+      return binaryIdentity(op, -0.0, /*commutative=*/true);
     case OpKind::Sub:
       return binaryIdentity(op, 0.0, /*commutative=*/false);
     case OpKind::Mul:

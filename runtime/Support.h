@@ -18,6 +18,11 @@
 
 namespace weft {
 
+[[noreturn]] inline void unreachable(const char *what, const char *file, int line) {
+  std::fprintf(stderr, "weft internal error: %s (%s:%d)\n", what, file, line);
+  std::abort();
+}
+
 /// Where something came from: a file and line (DSL code, IR text) or nowhere.
 struct Loc {
   std::string file;
@@ -57,7 +62,12 @@ public:
 
   bool isOk() const { return !diag_; }
   explicit operator bool() const { return isOk(); }
-  const Diag &diag() const { return *diag_; }
+  /// The error; only for a Status that holds one (a bug in weft, not user error, otherwise).
+  const Diag &diag() const {
+    if (!diag_)
+      unreachable("Status::diag() of a success: test isOk() first", __FILE__, __LINE__);
+    return *diag_;
+  }
   std::string message() const { return diag_ ? diag_->str() : std::string(); }
   /// Throws weft::Error if this is an error.
   void check() const {
@@ -82,7 +92,12 @@ public:
   const T &operator*() const { return std::get<0>(v_); }
   T *operator->() { return &std::get<0>(v_); }
   const T *operator->() const { return &std::get<0>(v_); }
-  const Diag &diag() const { return std::get<1>(v_); }
+  /// The error; only for an Expected that holds one (a bug in weft, not user error, otherwise).
+  const Diag &diag() const {
+    if (isOk())
+      unreachable("Expected::diag() of a value: test isOk() first", __FILE__, __LINE__);
+    return std::get<1>(v_);
+  }
   Status status() const { return isOk() ? Status() : Status(diag()); }
   /// Returns the value or throws weft::Error.
   T take() {
@@ -98,11 +113,6 @@ private:
 /// Makes an error with an unknown location.
 inline Diag err(std::string message) { return Diag{std::move(message), {}}; }
 inline Diag err(std::string message, Loc loc) { return Diag{std::move(message), std::move(loc)}; }
-
-[[noreturn]] inline void unreachable(const char *what, const char *file, int line) {
-  std::fprintf(stderr, "weft internal error: %s (%s:%d)\n", what, file, line);
-  std::abort();
-}
 
 } // namespace weft
 

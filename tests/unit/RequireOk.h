@@ -2,9 +2,8 @@
 //
 // REQUIRE_MESSAGE(r, r.diag().str()) reads the error of a result that may hold a value:
 // doctest builds the message of every assertion it reports, and with -s (--success) it
-// reports passing ones too, where Expected::diag() throws std::bad_variant_access and
-// Status::diag() dereferences an empty optional. These assertions read the error only from
-// a result that holds one.
+// reports passing ones too, where diag() of a success stops the process as a bug
+// (runtime/Support.h). These assertions read the error only from a result that holds one.
 //
 //===----------------------------------------------------------------------===//
 #pragma once

@@ -33,8 +33,10 @@ TEST_CASE("simplify removes binary ops with an identity splat operand") {
     double c;
     bool constantFirst;
   };
-  const Case cases[] = {{OpKind::Mul, 1, false}, {OpKind::Mul, 1, true},  {OpKind::Add, 0, false},
-                        {OpKind::Add, 0, true},  {OpKind::Sub, 0, false}, {OpKind::Div, 1, false}};
+  // -0.0 is the float additive identity (and 0 for integers); x - +0.0 is x.
+  const Case cases[] = {{OpKind::Mul, 1, false},    {OpKind::Mul, 1, true},
+                        {OpKind::Add, -0.0, false}, {OpKind::Add, -0.0, true},
+                        {OpKind::Sub, 0, false},    {OpKind::Div, 1, false}};
   for (const Case &c : cases) {
     for (DType dt : {DType::F32, DType::I64}) {
       CAPTURE(opName(c.kind));
@@ -57,10 +59,10 @@ TEST_CASE("simplify keeps ops whose constant is not the identity or is on the wr
     double c;
     bool constantFirst;
   };
-  const Case cases[] = {{OpKind::Mul, 1.5, false},
-                        {OpKind::Sub, 0, true},
-                        {OpKind::Div, 1, true},
-                        {OpKind::Add, 1, false}};
+  // x + +0.0 and x - -0.0 are +0.0 for x = -0.0, not x.
+  const Case cases[] = {{OpKind::Mul, 1.5, false}, {OpKind::Sub, 0, true},  {OpKind::Div, 1, true},
+                        {OpKind::Add, 1, false},   {OpKind::Add, 0, false}, {OpKind::Add, 0, true},
+                        {OpKind::Sub, -0.0, false}};
   for (const Case &c : cases) {
     CAPTURE(opName(c.kind));
     CAPTURE(c.c);
