@@ -7,11 +7,13 @@
 #include "passes/autodiff/Autodiff.h"
 #include "runtime/Random.h"
 #include "tests/unit/RequireOk.h"
+#include "tests/unit/autodiff/SameValues.h"
 
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
 using namespace weft;
+using weft::autodifftest::checkSame;
 
 namespace {
 
@@ -63,18 +65,6 @@ Gradient gradient(const std::string &text, int64_t T, int64_t checkpoint) {
   auto out = reference::run(**g, in);
   REQUIRE_OK(out);
   return {ir::print(**g), std::move(*out)};
-}
-
-void checkSame(const std::vector<Array> &a, const std::vector<Array> &b) {
-  REQUIRE(a.size() == b.size());
-  for (size_t i = 0; i < a.size(); ++i) {
-    REQUIRE(a[i].shape() == b[i].shape());
-    for (int64_t k = 0; k < a[i].numel(); ++k) {
-      CAPTURE(i);
-      CAPTURE(k);
-      CHECK(a[i].getDouble(k) == doctest::Approx(b[i].getDouble(k)).epsilon(1e-12));
-    }
-  }
 }
 
 bool has(const std::string &text, const std::string &part) {

@@ -6,10 +6,12 @@
 #include "passes/autodiff/Autodiff.h"
 #include "runtime/Random.h"
 #include "tests/unit/RequireOk.h"
+#include "tests/unit/autodiff/SameValues.h"
 
 #include <doctest/doctest.h>
 
 using namespace weft;
+using weft::autodifftest::checkSame;
 
 namespace {
 
@@ -79,18 +81,6 @@ std::vector<Array> gradient(const char *ir, autodiff::GradOptions options) {
   auto out = reference::run(**g, inputs());
   REQUIRE_OK(out);
   return std::move(*out);
-}
-
-void checkSame(const std::vector<Array> &a, const std::vector<Array> &b) {
-  REQUIRE(a.size() == b.size());
-  for (size_t i = 0; i < a.size(); ++i) {
-    REQUIRE(a[i].shape() == b[i].shape());
-    for (int64_t k = 0; k < a[i].numel(); ++k) {
-      CAPTURE(i);
-      CAPTURE(k);
-      CHECK(a[i].getDouble(k) == doctest::Approx(b[i].getDouble(k)).epsilon(1e-12));
-    }
-  }
 }
 
 } // namespace

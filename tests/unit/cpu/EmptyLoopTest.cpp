@@ -6,9 +6,6 @@
 //
 //===----------------------------------------------------------------------===//
 #include "Parity.h"
-#include "passes/PassManager.h"
-
-#include <sstream>
 
 using namespace weft;
 using namespace weft::cputest;
@@ -72,13 +69,8 @@ func @while_in_scan(%a0: tensor<B x i32>, %xs: tensor<T x B x i32>, %f0: tensor<
 Compiled compileAfter(const std::string &pipeline) {
   auto m = ir::parseModule(kEmptyLoops, "empty_loops.wir");
   REQUIRE_OK(m);
-  if (!pipeline.empty()) {
-    std::ostringstream log;
-    passes::PassManager pm(log);
-    REQUIRE(pm.addPipeline(pipeline).isOk());
-    Status ran = pm.run(**m);
-    REQUIRE_MESSAGE(ran.isOk(), ran.message());
-  }
+  if (!pipeline.empty())
+    runPipeline(**m, pipeline);
   auto exe = cpu::compile(**m);
   REQUIRE_OK(exe);
   return {std::move(*m), std::move(*exe)};
@@ -103,15 +95,7 @@ void checkEmpty(const Compiled &c, const std::string &pipeline, const std::strin
   else // while_in_scan: each example counts down from x in [0, 5], so some hit max_trips
     gens[1] = {Gen::Index, 6};
   std::vector<Array> in = randomInputs(*f, dims, gens, 7);
-  auto want = reference::run(*f, in, dims);
-  REQUIRE_OK(want);
-  auto got = c.exe->run(fn, in, dims);
-  REQUIRE_OK(got);
-  REQUIRE(got->size() == want->size());
-  for (size_t r = 0; r < got->size(); ++r) {
-    CAPTURE(r);
-    checkClose((*got)[r], (*want)[r], Tolerance::exact());
-  }
+  checkAgainstInterpreter(c, fn, *f, in, dims, Tolerance::exact());
 }
 
 constexpr size_t kNoLengths = 99;

@@ -9,10 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "Parity.h"
-#include "passes/PassManager.h"
 #include "tests/unit/GruIr.h"
-
-#include <sstream>
 
 namespace weft::cputest {
 namespace {
@@ -70,11 +67,7 @@ func @gru(%xs: tensor<T x B x 4 x DT>, %Wi: tensor<4 x 24 x DT>, %Wh: tensor<8 x
 std::unique_ptr<ir::Module> trainingModule(const std::string &text) {
   auto m = ir::parseModule(text, "model.wir");
   REQUIRE_OK(m);
-  std::ostringstream log;
-  passes::PassManager pm(log);
-  REQUIRE(pm.addPipeline("train").isOk());
-  Status ran = pm.run(**m);
-  REQUIRE_MESSAGE(ran.isOk(), ran.message());
+  runPipeline(**m, "train");
   return std::move(*m);
 }
 

@@ -7,9 +7,7 @@
 //===----------------------------------------------------------------------===//
 #include "Corpus.h"
 #include "Parity.h"
-#include "passes/PassManager.h"
 
-#include <sstream>
 #include <thread>
 
 using namespace weft;
@@ -61,11 +59,7 @@ std::string lstmLoss(const std::string &dtype) {
 Compiled compileTrained(const std::string &text) {
   auto m = ir::parseModule(text);
   REQUIRE_OK(m);
-  std::ostringstream log;
-  passes::PassManager pm(log);
-  REQUIRE(pm.addPipeline("train").isOk());
-  Status ran = pm.run(**m);
-  REQUIRE_MESSAGE(ran.isOk(), ran.message());
+  runPipeline(**m, "train");
   REQUIRE((*m)->function("lstm_grad"));
   auto exe = cpu::compile(**m);
   REQUIRE_OK(exe);

@@ -11,6 +11,7 @@
 #include "backends/cpu/CpuBackend.h"
 #include "backends/reference/Interpreter.h"
 #include "ir/Parser.h"
+#include "passes/PassManager.h"
 #include "tests/unit/LstmIr.h"
 #include "tests/unit/RequireOk.h"
 
@@ -21,6 +22,7 @@
 #include <limits>
 #include <map>
 #include <random>
+#include <sstream>
 #include <string>
 
 namespace weft::cputest {
@@ -174,14 +176,21 @@ inline Compiled compileText(const std::string &text) {
   return {std::move(*m), std::move(*exe)};
 }
 
-/// Runs `fn` of `c` on both backends with the same seeded inputs and compares every result.
-inline void checkParity(const Compiled &c, const std::string &fn, const ir::DimBindings &dims,
-                        const Tolerance &tol = Tolerance::exact(),
-                        const std::map<size_t, ParamGen> &gens = {}, uint64_t seed = 1) {
-  const ir::Function *f = c.module->function(fn);
-  REQUIRE(f);
-  std::vector<Array> in = randomInputs(*f, dims, gens, seed);
-  auto want = reference::run(*f, in, dims);
+/// Runs the pass pipeline `pipeline` (weft-opt's syntax) on `m` and requires success.
+inline void runPipeline(ir::Module &m, const std::string &pipeline) {
+  std::ostringstream log;
+  passes::PassManager pm(log);
+  REQUIRE(pm.addPipeline(pipeline).isOk());
+  Status ran = pm.run(m);
+  REQUIRE_MESSAGE(ran.isOk(), ran.message());
+}
+
+/// Runs `fn` of `c` on the JIT and `f` on the interpreter with inputs `in` and compares every
+/// result.
+inline void checkAgainstInterpreter(const Compiled &c, const std::string &fn, const ir::Function &f,
+                                    const std::vector<Array> &in, const ir::DimBindings &dims,
+                                    const Tolerance &tol) {
+  auto want = reference::run(f, in, dims);
   REQUIRE_OK(want);
   auto got = c.exe->run(fn, in, dims);
   REQUIRE_OK(got);
@@ -190,6 +199,16 @@ inline void checkParity(const Compiled &c, const std::string &fn, const ir::DimB
     CAPTURE(r);
     checkClose((*got)[r], (*want)[r], tol);
   }
+}
+
+/// Runs `fn` of `c` on both backends with the same seeded inputs and compares every result.
+inline void checkParity(const Compiled &c, const std::string &fn, const ir::DimBindings &dims,
+                        const Tolerance &tol = Tolerance::exact(),
+                        const std::map<size_t, ParamGen> &gens = {}, uint64_t seed = 1) {
+  const ir::Function *f = c.module->function(fn);
+  REQUIRE(f);
+  std::vector<Array> in = randomInputs(*f, dims, gens, seed);
+  checkAgainstInterpreter(c, fn, *f, in, dims, tol);
 }
 
 /// An LSTM layer over a time-major sequence: the scan the JIT exists for (T, B symbolic).

@@ -5,7 +5,6 @@
 // (sums of at most 12 products of values in [-2, 2], below 60, move by a few roundings,
 // about 1e-14; a wrong sum moves them by O(1)).
 #include "PassTestUtil.h"
-#include "ir/Parser.h"
 
 #include <cmath>
 #include <string>
@@ -73,12 +72,6 @@ func @only_carry(%xs: tensor<4 x 3 x 2 x f64>, %ys: tensor<4 x 3 x 5 x f64>, %a0
 }
 )";
 
-std::unique_ptr<Module> parse(const std::string &text) {
-  auto m = parseModule(text, "hoist_weight_gradients.wir");
-  REQUIRE_OK(m);
-  return std::move(*m);
-}
-
 /// Matmuls inside scan bodies.
 size_t loopMatmuls(Function &f) {
   size_t n = 0;
@@ -114,8 +107,8 @@ TEST_CASE("hoist-weight-gradients leaves a scan with lengths alone: the same res
   // column i of x_t at t >= len[i], and 0 * inf in the GEMM would still differ from a step the
   // scan skips. Such a carry only type-checks when a weight dimension happens to equal B, and
   // autodiff lowers lengths to selects before BPTT, so the rewrite is not worth its mask.
-  auto before = parse(kLengths);
-  auto after = parse(kLengths);
+  auto before = parse(kLengths, "hoist_weight_gradients.wir");
+  auto after = parse(kLengths, "hoist_weight_gradients.wir");
   auto hoist = createHoistWeightGradientsPass();
   CHECK_FALSE(runPass(*hoist, *after));
   Function *f0 = before->function("lengths");
@@ -134,8 +127,8 @@ TEST_CASE("hoist-weight-gradients leaves a scan with lengths alone: the same res
 }
 
 TEST_CASE("hoist-weight-gradients leaves a running sum that is emitted or read by another op") {
-  auto before = parse(kOtherUses);
-  auto after = parse(kOtherUses);
+  auto before = parse(kOtherUses, "hoist_weight_gradients.wir");
+  auto after = parse(kOtherUses, "hoist_weight_gradients.wir");
   auto hoist = createHoistWeightGradientsPass();
   CHECK_FALSE(runPass(*hoist, *after));
   for (std::string name : {"emitted", "read"}) {
@@ -151,8 +144,8 @@ TEST_CASE("hoist-weight-gradients leaves a running sum that is emitted or read b
 
 TEST_CASE("hoist-weight-gradients moves a sum only its carry reads out of the loop, within an "
           "f64 tolerance") {
-  auto before = parse(kOnlyCarry);
-  auto after = parse(kOnlyCarry);
+  auto before = parse(kOnlyCarry, "hoist_weight_gradients.wir");
+  auto after = parse(kOnlyCarry, "hoist_weight_gradients.wir");
   auto hoist = createHoistWeightGradientsPass();
   auto dce = createDCEPass();
   CHECK(runPass(*hoist, *after));

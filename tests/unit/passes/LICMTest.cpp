@@ -3,7 +3,6 @@
 // zero times, checked on the reference interpreter with zero-trip scans and whiles. Invariant
 // ops that cannot fault, and faulting ops of a scan that surely runs, still move.
 #include "PassTestUtil.h"
-#include "ir/Parser.h"
 
 #include <string>
 
@@ -83,12 +82,6 @@ func @while_gather(%f0: tensor<2 x i1>, %c0: tensor<2 x f32>, %table: tensor<3 x
 
 const DimBindings kZeroSteps = {{"T", 0}, {"N", 0}};
 
-std::unique_ptr<Module> parse(const std::string &text) {
-  auto m = parseModule(text, "licm.wir");
-  REQUIRE_OK(m);
-  return std::move(*m);
-}
-
 /// Inputs on which the invariant op of `f` faults: divisors 0, indices 5 (out of range), an
 /// empty axis for reduce_max; the while's examples have all finished.
 std::vector<Array> faultingInputs(const Function &f) {
@@ -113,8 +106,8 @@ size_t loopOps(Function &f) {
 } // namespace
 
 TEST_CASE("licm leaves ops that may fault in loops that run zero times, and the run succeeds") {
-  auto before = parse(kZeroTrip);
-  auto after = parse(kZeroTrip);
+  auto before = parse(kZeroTrip, "licm.wir");
+  auto after = parse(kZeroTrip, "licm.wir");
   auto licm = createLICMPass();
   runPass(*licm, *after);
   for (const auto &f0 : before->functions()) {
@@ -160,8 +153,8 @@ func @static_steps(%xs: tensor<3 x 2 x i32>, %h0: tensor<2 x i32>, %a: tensor<2 
   return %hT
 }
 )";
-  auto before = parse(text);
-  auto after = parse(text);
+  auto before = parse(text, "licm.wir");
+  auto after = parse(text, "licm.wir");
   auto licm = createLICMPass();
   CHECK(runPass(*licm, *after));
   for (const auto &f0 : before->functions()) {

@@ -3,6 +3,7 @@
 
 #include "backends/reference/Interpreter.h"
 #include "ir/Builder.h"
+#include "ir/Parser.h"
 #include "ir/Printer.h"
 #include "ir/Verifier.h"
 #include "ir/Walk.h"
@@ -12,9 +13,18 @@
 #include <doctest/doctest.h>
 
 #include <cstring>
+#include <memory>
 #include <random>
+#include <string>
 
 namespace weft::passes::test {
+
+/// Parses `text`, named `file` in diagnostics, and requires success.
+inline std::unique_ptr<ir::Module> parse(const std::string &text, const std::string &file) {
+  auto m = ir::parseModule(text, file);
+  REQUIRE_OK(m);
+  return std::move(*m);
+}
 
 /// Runs `pass` on `m`, requires success and valid IR, and returns whether it changed the IR.
 inline bool runPass(Pass &pass, ir::Module &m) {

@@ -7,12 +7,12 @@
 //
 //===----------------------------------------------------------------------===//
 #include "tests/unit/cpu/Parity.h"
+#include "tests/unit/threads/RepeatedRuns.h"
 #include "tests/unit/threads/ThreadsUtil.h"
 
 #include <algorithm>
 #include <array>
 #include <mutex>
-#include <thread>
 
 namespace weft::cputest {
 namespace {
@@ -137,30 +137,9 @@ TEST_CASE("cpu: with 2 threads, 4 caller threads running one Executable get iden
   ThreadCount tc(2);
   // Every repetition's results (or error) are kept and compared, not only the last one.
   const int reps = 3;
-  std::vector<std::vector<std::vector<Array>>> outs(4);
-  std::vector<std::vector<std::string>> errors(outs.size());
-  std::vector<std::thread> threads;
-  for (size_t t = 0; t < outs.size(); ++t)
-    threads.emplace_back([&, t] {
-      for (int rep = 0; rep < reps; ++rep) {
-        auto r = c.exe->run("lstm", in, dims);
-        errors[t].push_back(testing::errorText(r));
-        outs[t].push_back(r ? std::move(*r) : std::vector<Array>{});
-      }
-    });
-  for (std::thread &t : threads)
-    t.join();
-  int64_t compared = 0;
-  for (size_t t = 0; t < outs.size(); ++t)
-    for (size_t rep = 0; rep < outs[t].size(); ++rep) {
-      CAPTURE(t);
-      CAPTURE(rep);
-      CHECK(errors[t][rep] == "");
-      REQUIRE(outs[t][rep].size() == first.size());
-      for (size_t r = 0; r < first.size(); ++r, ++compared)
-        checkClose(outs[t][rep][r], first[r], Tolerance::exact());
-    }
-  CHECK(compared == static_cast<int64_t>(outs.size()) * reps * 2);
+  int64_t compared = threadstest::compareRepeatedRuns(
+      4, reps, [&] { return c.exe->run("lstm", in, dims); }, first);
+  CHECK(compared == int64_t{4} * reps * 2);
 }
 
 } // namespace weft::cputest
