@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "Parity.h"
+#include "tests/unit/ConvertArray.h"
 #include "tests/unit/GruIr.h"
 
 namespace weft::cputest {
@@ -71,14 +72,6 @@ std::unique_ptr<ir::Module> trainingModule(const std::string &text) {
   return std::move(*m);
 }
 
-/// `a` with every element converted to `dt` (exactly: the values are f32 numbers).
-Array as(DType dt, const Array &a) {
-  Array out(dt, a.shape());
-  for (int64_t i = 0; i < a.numel(); ++i)
-    out.setDouble(i, a.getDouble(i));
-  return out;
-}
-
 double norm(const Array &a) {
   double s = 0;
   for (int64_t i = 0; i < a.numel(); ++i)
@@ -122,7 +115,7 @@ void checkF32AgainstF64(std::string (*model)(const char *), const char *function
     bool weight = p != 0 && p + 1 != in32.size(); // not xs, not wl
     for (int64_t i = 0; i < in32[p].numel(); ++i)
       in32[p].setDouble(i, in32[p].getDouble(i) / (weight ? 2.0 * std::sqrt(kH) : 2.0));
-    in64.push_back(as(DType::F64, in32[p]));
+    in64.push_back(testing::convertedTo(DType::F64, in32[p]));
   }
   auto want = reference::run(*f64, in64, dims);
   REQUIRE_OK(want);

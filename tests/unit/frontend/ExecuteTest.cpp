@@ -9,6 +9,7 @@
 #include "backends/reference/Interpreter.h"
 #include "frontend/Weft.h"
 #include "runtime/Npy.h"
+#include "tests/unit/ConvertArray.h"
 #include "tests/unit/RequireOk.h"
 
 #include <doctest/doctest.h>
@@ -25,14 +26,6 @@ Array golden(const std::string &name) {
   return std::move(*a);
 }
 
-/// `a` (f32 from NumPy) converted exactly to `dt`.
-Array as(DType dt, const Array &a) {
-  Array out(dt, a.shape());
-  for (int64_t i = 0; i < a.numel(); ++i)
-    out.setDouble(i, a.getDouble(i));
-  return out;
-}
-
 /// Bounds on |got - want| / (1 + |want|), per dtype.
 struct Tolerance {
   double f32, f64;
@@ -47,7 +40,7 @@ void checkBothBackends(const Graph &g, DType dt, const std::vector<Array> &input
   const ir::Function &f = *m->functions()[0];
   std::vector<Array> in;
   for (const Array &a : inputs)
-    in.push_back(as(dt, a));
+    in.push_back(testing::convertedTo(dt, a));
   auto exe = cpu::compile(*m);
   REQUIRE_OK(exe);
   auto jit = (*exe)->run(f.name(), in, dims);

@@ -1,4 +1,4 @@
-//===- tests/unit/threads/ThreadsTest.cpp - one Executable, several threads ---===//
+//===- tests/unit/threads/ThreadsTest.cpp - one Executable, many threads -===//
 #include "tests/unit/cpu/Parity.h"
 #include "tests/unit/threads/RepeatedRuns.h"
 
