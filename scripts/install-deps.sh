@@ -8,6 +8,8 @@ packages=(
   clang-19 libclang-rt-19-dev                  # libFuzzer for the parser fuzzer
   libfmt-dev doctest-dev libtbb-dev            # fmt, doctest, oneTBB
   libopenblas-dev                              # OpenBLAS: the peer of bench/matmul_bench
+  nlohmann-json3-dev                           # JSON: safetensors checkpoint headers
+  libcli11-dev                                 # CLI11: the tools' command lines
 )
 
 missing=()
