@@ -3,7 +3,8 @@
 #   1. an ASan+UBSan debug build and all its tests,
 #   2. a ThreadSanitizer build of the threads tests alone (label threads) and their run,
 #   3. the IR parser and .npy reader fuzzers (clang-19, libFuzzer) for short runs,
-#   4. a release build with warnings as errors and all its tests (the closing summary).
+#   4. a release build with warnings as errors and all its tests,
+#   5. cmake --install of that build, and a project outside the tree built against it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -23,3 +24,6 @@ ctest --test-dir build/fuzz --output-on-failure -j 2 -L fuzz
 echo "== release build and tests"
 scripts/build.sh release
 ctest --test-dir build/release --output-on-failure -j 2 -LE fuzz
+
+echo "== install, and an outside project against it (find_package(weft), weft_add_model)"
+scripts/check_install.sh build/release

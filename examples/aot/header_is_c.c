@@ -1,5 +1,5 @@
 /* Compiles the generated header as C: its ABI must be plain C. */
-#include "model.h"
+#include "rnn_model.h"
 
 /* The typed entry point, as a C program would take its address. */
 int (*const weft_example_rnn_from_c)(const float *, const float *, const float *, const float *,

@@ -1,6 +1,6 @@
 //===- examples/aot/main.cpp - running an ahead-of-time compiled model ----===//
 //
-// model.wir was compiled by weftc at build time into model.o and model.h;
+// model.wir was compiled by weftc at build time into an object and rnn_model.h;
 // this program links them and weft_runtime only (no LLVM, no compiler).
 //
 //   weft-example-aot                   runs the RNN on fixed inputs, prints the logits
@@ -9,7 +9,7 @@
 //   weft-example-aot --bad-inputs      shows that bad calls fail with a message
 //
 //===----------------------------------------------------------------------===//
-#include "model.h"
+#include "rnn_model.h"
 #include "runtime/Npy.h"
 
 #include <cmath>
