@@ -20,6 +20,7 @@ function(weft_install_library target export_name set)
 endfunction()
 
 weft_install_library(weft_runtime runtime weftRuntimeTargets)
+weft_install_library(weft_train train weftRuntimeTargets)
 foreach(lib ir frontend passes autodiff reference cpu)
   weft_install_library(weft_${lib} ${lib} weftCompilerTargets)
 endforeach()

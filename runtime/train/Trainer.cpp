@@ -1,0 +1,289 @@
+//===- runtime/train/Trainer.cpp ------------------------------------------===//
+#include "runtime/train/Trainer.h"
+
+#include "runtime/train/Progress.h"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cmath>
+
+namespace weft::train {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
+
+/// Checks that argument positions are below `numArgs` and each is used once.
+Status checkArgs(size_t numArgs, const std::vector<std::pair<std::string, size_t>> &uses) {
+  std::vector<std::string> owner(numArgs);
+  for (const auto &[name, arg] : uses) {
+    if (arg >= numArgs)
+      return err(
+          fmt::format("'{}' is argument {} of a function that takes {}", name, arg, numArgs));
+    if (!owner[arg].empty())
+      return err(fmt::format("'{}' and '{}' are both argument {}", owner[arg], name, arg));
+    owner[arg] = name;
+  }
+  for (size_t a = 0; a < numArgs; ++a)
+    if (owner[a].empty())
+      return err(fmt::format("argument {} of the function is neither a parameter, state, batch "
+                             "input nor the step number",
+                             a));
+  return Status::ok();
+}
+
+Status checkValues(const char *what, const std::vector<Carried> &slots,
+                   const std::vector<Array> &values) {
+  if (slots.size() != values.size())
+    return err(fmt::format("the step carries {} {}, but {} initial values were given", slots.size(),
+                           what, values.size()));
+  return Status::ok();
+}
+
+Expected<std::vector<size_t>> columnsOf(const Dataset &data, const std::vector<Fed> &fed) {
+  std::vector<size_t> cols;
+  for (const Fed &f : fed) {
+    auto cOr = data.find(f.name);
+    if (!cOr)
+      return cOr.diag();
+    size_t c = std::move(*cOr);
+    cols.push_back(c);
+  }
+  return cols;
+}
+
+bool allFinite(const Array &a) {
+  if (!isFloat(a.dtype()))
+    return true;
+  for (int64_t i = 0; i < a.numel(); ++i)
+    if (!std::isfinite(a.getDouble(i)))
+      return false;
+  return true;
+}
+
+} // namespace
+
+Expected<Trainer> Trainer::make(Function step, StepLayout layout, std::vector<Array> params,
+                                std::vector<Array> state, TrainOptions options) {
+  std::vector<std::pair<std::string, size_t>> uses;
+  for (const Carried &c : layout.params)
+    uses.emplace_back(c.name, c.arg);
+  for (const Carried &c : layout.state)
+    uses.emplace_back(c.name, c.arg);
+  for (const Fed &f : layout.batch)
+    uses.emplace_back(f.name, f.arg);
+  if (layout.stepArg)
+    uses.emplace_back("the step number", *layout.stepArg);
+  WEFT_TRY(checkArgs(layout.numArgs, uses));
+  WEFT_TRY(checkValues("parameters", layout.params, params));
+  WEFT_TRY(checkValues("optimizer state values", layout.state, state));
+  if (options.epochs < 0)
+    return err(fmt::format("epochs must not be negative, got {}", options.epochs));
+  return Trainer(std::move(step), std::move(layout), std::move(params), std::move(state),
+                 std::move(options));
+}
+
+Status Trainer::resume(std::vector<Array> params, std::vector<Array> state, Position at) {
+  WEFT_TRY(checkValues("parameters", layout_.params, params));
+  WEFT_TRY(checkValues("optimizer state values", layout_.state, state));
+  params_ = std::move(params);
+  state_ = std::move(state);
+  pos_ = at;
+  return Status::ok();
+}
+
+std::string Trainer::nonFiniteCulprit(const std::vector<Array> &results) const {
+  bool haveGradients = false;
+  for (const Carried &p : layout_.params) {
+    if (!p.gradResult)
+      continue;
+    haveGradients = true;
+    if (!allFinite(results[*p.gradResult]))
+      return fmt::format("the first parameter whose gradient is not finite is '{}'", p.name);
+  }
+  if (haveGradients)
+    return "every parameter's gradient is finite";
+  for (const Carried &p : layout_.params)
+    if (!allFinite(results[p.result]))
+      return fmt::format("the step returns no gradients; the first parameter whose new value "
+                         "is not finite is '{}'",
+                         p.name);
+  return "the step returns no gradients, and every new parameter value is finite";
+}
+
+Expected<double> Trainer::runStep(std::vector<Array> batch, const std::vector<size_t> &columns,
+                                  int64_t *skipped) {
+  std::vector<Array> args(layout_.numArgs);
+  for (size_t i = 0; i < layout_.params.size(); ++i)
+    args[layout_.params[i].arg] = std::move(params_[i]);
+  for (size_t i = 0; i < layout_.state.size(); ++i)
+    args[layout_.state[i].arg] = std::move(state_[i]);
+  for (size_t i = 0; i < layout_.batch.size(); ++i)
+    args[layout_.batch[i].arg] = std::move(batch[columns[i]]);
+  if (layout_.stepArg)
+    args[*layout_.stepArg] = Array::of<int64_t>({}, {pos_.step});
+  auto giveBack = [&] {
+    for (size_t i = 0; i < layout_.params.size(); ++i)
+      params_[i] = std::move(args[layout_.params[i].arg]);
+    for (size_t i = 0; i < layout_.state.size(); ++i)
+      state_[i] = std::move(args[layout_.state[i].arg]);
+  };
+
+  auto results = step_(args);
+  if (!results) {
+    giveBack();
+    return err(fmt::format("step {}: {}", pos_.step, results.diag().str()));
+  }
+  const Array &lossArray = (*results)[layout_.lossResult];
+  if (lossArray.numel() != 1 || !isFloat(lossArray.dtype())) {
+    giveBack();
+    return err(fmt::format("step {}: the loss (result {}) is a {}, not a float scalar", pos_.step,
+                           layout_.lossResult, lossArray.typeStr()));
+  }
+  const double loss = lossArray.getDouble(0);
+  if (!std::isfinite(loss)) {
+    std::string culprit = nonFiniteCulprit(*results);
+    giveBack();
+    if (options_.onNonFinite == OnNonFinite::Stop)
+      return err(fmt::format("step {}: the loss is {}; {} (OnNonFinite::Skip skips such steps)",
+                             pos_.step, loss, culprit));
+    ++*skipped;
+    return loss;
+  }
+  for (size_t i = 0; i < layout_.params.size(); ++i)
+    params_[i] = std::move((*results)[layout_.params[i].result]);
+  for (size_t i = 0; i < layout_.state.size(); ++i)
+    state_[i] = std::move((*results)[layout_.state[i].result]);
+  return loss;
+}
+
+Expected<History> Trainer::fit(const Dataset &data, const Dataset *heldOut) {
+  auto batcherOr = Batcher::make(data.size(), options_.batching);
+  if (!batcherOr)
+    return batcherOr.diag();
+  Batcher batcher = std::move(*batcherOr);
+  auto columnsOr = columnsOf(data, layout_.batch);
+  if (!columnsOr)
+    return columnsOr.diag();
+  std::vector<size_t> columns = std::move(*columnsOr);
+  if (heldOut && !eval_)
+    return err("fit() got held-out data but no evaluation function (call evaluateWith first)");
+  auto style = options_.progress == Progress::Bar     ? ProgressReporter::Style::Bar
+               : options_.progress == Progress::Lines ? ProgressReporter::Style::Lines
+               : options_.progress == Progress::Off   ? ProgressReporter::Style::Off
+                                                      : ProgressReporter::autoStyle(options_.out);
+  ProgressReporter progress(options_.out, style, options_.epochs, options_.lineEvery);
+  const int64_t batches = batcher.batchesPerEpoch();
+  if (pos_.batchInEpoch > batches)
+    return err(fmt::format("cannot resume at batch {} of an epoch of {} batches", pos_.batchInEpoch,
+                           batches));
+
+  History h;
+  double totalSeconds = 0;
+  int64_t totalExamples = 0;
+  for (; pos_.epoch < options_.epochs; ++pos_.epoch, pos_.batchInEpoch = 0) {
+    const std::vector<int64_t> order = batcher.order(pos_.epoch);
+    double lossSum = 0, epochSeconds = 0;
+    int64_t taken = 0, examples = 0;
+    for (; pos_.batchInEpoch < batches; ++pos_.batchInEpoch) {
+      if (options_.maxSteps > 0 && pos_.step >= options_.maxSteps)
+        break;
+      auto begin = Clock::now();
+      std::vector<int64_t> rows = batcher.batch(order, pos_.batchInEpoch);
+      auto lossOr = runStep(data.gather(rows), columns, &h.skippedSteps);
+      if (!lossOr)
+        return lossOr.diag();
+      double loss = std::move(*lossOr);
+      epochSeconds += seconds(Clock::now() - begin);
+      if (std::isfinite(loss)) {
+        h.losses.push_back(loss);
+        curve_.push_back(loss);
+        metrics_.add(pos_.step, pos_.epoch, "train", "loss", loss);
+        lossSum += loss;
+        ++taken;
+      }
+      examples += static_cast<int64_t>(rows.size());
+      ++pos_.step;
+      const int64_t stepsLeft =
+          (options_.epochs - pos_.epoch - 1) * batches + (batches - pos_.batchInEpoch - 1);
+      progress.step(pos_.step - 1, pos_.epoch, pos_.batchInEpoch, batches,
+                    taken ? lossSum / double(taken) : NAN, double(examples) / epochSeconds,
+                    epochSeconds / double(pos_.batchInEpoch + 1), stepsLeft);
+    }
+    totalSeconds += epochSeconds;
+    totalExamples += examples;
+    if (pos_.batchInEpoch < batches)
+      break; // stopped by maxSteps mid-epoch
+    const double meanLoss = taken ? lossSum / double(taken) : NAN;
+    metrics_.add(pos_.step, pos_.epoch, "train", "examples_per_second",
+                 double(examples) / epochSeconds);
+    std::string extra;
+    if (heldOut) {
+      auto mOr = evaluate(*heldOut);
+      if (!mOr)
+        return mOr.diag();
+      std::vector<double> m = std::move(*mOr);
+      for (size_t k = 0; k < m.size(); ++k) {
+        metrics_.add(pos_.step, pos_.epoch, "heldout", eval_->metrics[k], m[k]);
+        extra += fmt::format(", held-out {} {:.6g}", eval_->metrics[k], m[k]);
+      }
+      h.eval.push_back(std::move(m));
+    }
+    progress.epochEnd(pos_.epoch, batches, meanLoss, double(examples) / epochSeconds, extra);
+    if (!options_.metricsCsv.empty())
+      WEFT_TRY(metrics_.write(options_.metricsCsv));
+    if (!options_.lossSvg.empty())
+      WEFT_TRY(writeLinePlot(options_.lossSvg, "training loss", "step", {{"loss", curve_}},
+                             /*logY=*/true));
+  }
+  h.examplesPerSecond = totalSeconds > 0 ? double(totalExamples) / totalSeconds : 0;
+  return h;
+}
+
+Expected<std::vector<double>> Trainer::evaluate(const Dataset &data) {
+  if (!eval_)
+    return err("no evaluation function (call evaluateWith first)");
+  const Evaluation &e = *eval_;
+  if (e.paramArgs.size() != params_.size())
+    return err(fmt::format("the evaluation function takes {} parameters, the step {}",
+                           e.paramArgs.size(), params_.size()));
+  auto columnsOr = columnsOf(data, e.batch);
+  if (!columnsOr)
+    return columnsOr.diag();
+  std::vector<size_t> columns = std::move(*columnsOr);
+  BatchOptions o = options_.batching;
+  o.shuffle = false;
+  o.dropLast = false;
+  auto batcherOr = Batcher::make(data.size(), o);
+  if (!batcherOr)
+    return batcherOr.diag();
+  Batcher batcher = std::move(*batcherOr);
+  const std::vector<int64_t> order = batcher.order(0);
+  std::vector<double> sums(e.metrics.size(), 0.0);
+  for (int64_t b = 0; b < batcher.batchesPerEpoch(); ++b) {
+    std::vector<int64_t> rows = batcher.batch(order, b);
+    std::vector<Array> batch = data.gather(rows);
+    std::vector<Array> args(e.numArgs);
+    for (size_t i = 0; i < params_.size(); ++i)
+      args[e.paramArgs[i]] = std::move(params_[i]);
+    for (size_t i = 0; i < e.batch.size(); ++i)
+      args[e.batch[i].arg] = std::move(batch[columns[i]]);
+    auto out = e.function(args);
+    for (size_t i = 0; i < params_.size(); ++i)
+      params_[i] = std::move(args[e.paramArgs[i]]);
+    if (!out)
+      return err(fmt::format("evaluation: {}", out.diag().str()));
+    if (out->size() != e.metrics.size())
+      return err(fmt::format("the evaluation function returns {} results for {} metrics",
+                             out->size(), e.metrics.size()));
+    for (size_t k = 0; k < sums.size(); ++k)
+      sums[k] += (*out)[k].getDouble(0) * double(rows.size());
+  }
+  for (double &s : sums)
+    s /= double(data.size());
+  return sums;
+}
+
+} // namespace weft::train

@@ -1,0 +1,153 @@
+//===- runtime/train/Trainer.h - the loop around a compiled training step --===//
+//
+// A training step is one compiled function: it takes the parameters, the
+// optimizer state, a batch and the step number, and returns the loss, the new
+// parameters and the new state (passes/optim builds it; it may be JIT-compiled
+// or loaded from an object weftc wrote, so this library links only weft's
+// runtime). The Trainer feeds it batches from host memory epoch by epoch,
+// keeps the parameters and state between calls, evaluates on held-out data
+// between epochs, shows progress, writes metrics as CSV and the loss curve as
+// an SVG. Its own work is batching (a gather of rows) and bookkeeping; the
+// same seed, data and step function give a bit-identical loss curve.
+//
+//   train::Trainer t(step, layout, params, state, options);
+//   auto history = t.fit(trainSet, &heldOut);
+//
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include "runtime/Array.h"
+#include "runtime/Support.h"
+#include "runtime/train/Dataset.h"
+#include "runtime/train/Metrics.h"
+
+#include <cstdio>
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace weft::train {
+
+/// Runs a compiled function on arrays (a JIT executable's function, an AOT entry point).
+using Function = std::function<Expected<std::vector<Array>>(std::span<const Array>)>;
+
+/// A value the step carries from call to call: where it enters and where its new value leaves.
+struct Carried {
+  std::string name;
+  size_t arg = 0;
+  size_t result = 0;
+  /// For a parameter: a result that is finite exactly when its gradient is (the gradient, or
+  /// its norm), used to name the parameter when the loss stops being finite.
+  std::optional<size_t> gradResult;
+};
+
+/// A batch input: the dataset array `name` is passed as argument `arg`.
+struct Fed {
+  std::string name;
+  size_t arg = 0;
+};
+
+/// How a training step's arguments and results are arranged.
+struct StepLayout {
+  size_t numArgs = 0;
+  std::vector<Carried> params, state;
+  std::vector<Fed> batch;
+  /// The step number (an i64 scalar, counting from 0), when the step takes one.
+  std::optional<size_t> stepArg;
+  size_t lossResult = 0;
+};
+
+/// An evaluation function: parameters and a batch in, named scalar metrics out (each a mean
+/// over the batch; the Trainer weighs batches by their size).
+struct Evaluation {
+  Function function;
+  size_t numArgs = 0;
+  /// Argument position of each parameter, in StepLayout::params order.
+  std::vector<size_t> paramArgs;
+  std::vector<Fed> batch;
+  /// Names of the results, in order ("loss", "accuracy", ...).
+  std::vector<std::string> metrics;
+};
+
+enum class Progress { Auto, Bar, Lines, Off };
+enum class OnNonFinite { Stop, Skip };
+
+struct TrainOptions {
+  int64_t epochs = 1;
+  /// Stop once the step number reaches this, even mid-epoch (0: no limit). A later fit()
+  /// or a resumed Trainer continues from there.
+  int64_t maxSteps = 0;
+  BatchOptions batching;
+  /// Auto: a bar redrawn in place on a terminal, plain lines otherwise.
+  Progress progress = Progress::Auto;
+  std::FILE *out = stderr;
+  /// Lines mode: a line every this many steps besides each epoch's end (0: only epoch ends).
+  int64_t lineEvery = 0;
+  /// Written atomically at each epoch's end when not empty.
+  std::string metricsCsv, lossSvg;
+  /// A step whose loss is NaN or infinite stops training with an error naming the step and
+  /// the first parameter whose gradient is not finite, or (Skip) leaves parameters and state
+  /// as they were and goes on.
+  OnNonFinite onNonFinite = OnNonFinite::Stop;
+};
+
+/// Where training stands: the next step's number and its place in the epochs.
+struct Position {
+  int64_t step = 0, epoch = 0, batchInEpoch = 0;
+};
+
+struct History {
+  /// The loss of every step taken, in order (skipped steps are absent).
+  std::vector<double> losses;
+  /// Per epoch evaluated: the metrics of the held-out set, named as Evaluation::metrics.
+  std::vector<std::vector<double>> eval;
+  int64_t skippedSteps = 0;
+  double examplesPerSecond = 0;
+};
+
+class Trainer {
+public:
+  /// Errors when the layout's positions or the initial values do not fit together.
+  static Expected<Trainer> make(Function step, StepLayout layout, std::vector<Array> params,
+                                std::vector<Array> state, TrainOptions options);
+
+  /// Adds a held-out evaluation run after every epoch.
+  void evaluateWith(Evaluation e) { eval_ = std::move(e); }
+
+  /// Trains until options.epochs epochs are done (counting those done before a resume).
+  Expected<History> fit(const Dataset &data, const Dataset *heldOut = nullptr);
+  /// Runs the evaluation function over `data`; the metrics, weighted by batch size.
+  Expected<std::vector<double>> evaluate(const Dataset &data);
+
+  const std::vector<Array> &params() const { return params_; }
+  const std::vector<Array> &state() const { return state_; }
+  const StepLayout &layout() const { return layout_; }
+  const Position &position() const { return pos_; }
+  /// Continues from a checkpoint: the values and the position it was written at.
+  Status resume(std::vector<Array> params, std::vector<Array> state, Position at);
+
+private:
+  Trainer(Function step, StepLayout layout, std::vector<Array> params, std::vector<Array> state,
+          TrainOptions options)
+      : step_(std::move(step)), layout_(std::move(layout)), params_(std::move(params)),
+        state_(std::move(state)), options_(std::move(options)) {}
+
+  /// One call of the step on a batch (dataset columns by index); the loss. Parameters and
+  /// state are moved into the call and their new values moved out: nothing is copied.
+  Expected<double> runStep(std::vector<Array> batch, const std::vector<size_t> &columns,
+                           int64_t *skipped);
+  std::string nonFiniteCulprit(const std::vector<Array> &results) const;
+
+  Function step_;
+  StepLayout layout_;
+  std::vector<Array> params_, state_;
+  TrainOptions options_;
+  std::optional<Evaluation> eval_;
+  Position pos_;
+  std::vector<double> curve_; ///< every loss this Trainer computed, for the SVG
+  MetricsLog metrics_;
+};
+
+} // namespace weft::train
