@@ -160,7 +160,7 @@ Expected<double> Trainer::runStep(std::vector<Array> batch, const std::vector<si
 }
 
 Expected<History> Trainer::fit(const Dataset &data, const Dataset *heldOut) {
-  auto batcherOr = Batcher::make(data.size(), options_.batching);
+  auto batcherOr = Batcher::make(data.size(), options_.batching, data.lengths());
   if (!batcherOr)
     return batcherOr.diag();
   Batcher batcher = std::move(*batcherOr);
@@ -256,6 +256,7 @@ Expected<std::vector<double>> Trainer::evaluate(const Dataset &data) {
   BatchOptions o = options_.batching;
   o.shuffle = false;
   o.dropLast = false;
+  o.bucketByLength = false;
   auto batcherOr = Batcher::make(data.size(), o);
   if (!batcherOr)
     return batcherOr.diag();
