@@ -1,0 +1,34 @@
+//===- backends/cuda/Kernels.h - weft ops as CUDA kernels in LLVM IR -------===//
+//
+// Each function adds one kernel (an LLVM function with the ptx_kernel calling
+// convention) to a module made by newKernelModule, for compileToPtx. Buffers
+// are device pointers in the layout of weft's Arrays; i1 is one byte.
+//
+// So far: elementwise ops (unary, binary, comparisons, logic, select, cast)
+// over n elements, one thread per element in a grid-stride loop. Not yet: sin,
+// cos, erf and pow (their math is not written for the GPU yet) and integer
+// division (its division-by-zero fault needs the status word of a call);
+// asking for them is an error that names the op.
+//
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include "ir/Op.h"
+#include "runtime/Support.h"
+
+#include <string>
+
+namespace llvm {
+class Function;
+class Module;
+} // namespace llvm
+
+namespace weft::cuda {
+
+/// Adds `void name(ptr result, ptr operand0, ..., i64 n)` computing `op` (an elementwise op
+/// whose operands and result have one shape) on n elements. The launch needs no particular
+/// grid: threads stride over the elements.
+Expected<llvm::Function *> emitElementwiseKernel(llvm::Module &m, const ir::Op &op,
+                                                 const std::string &name);
+
+} // namespace weft::cuda
