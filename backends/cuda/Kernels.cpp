@@ -219,18 +219,23 @@ std::pair<Value *, Value *> gridIndex(llvm::IRBuilder<> &b) {
 } // namespace
 
 Expected<llvm::Function *> emitElementwiseKernel(llvm::Module &m, const ir::Op &op,
-                                                 const std::string &name) {
+                                                 const std::string &name, KernelTarget target) {
+  const bool gpu = target == KernelTarget::Nvptx;
   if (!ir::isElementwise(op.kind()))
     return err(fmt::format("'{}' is not an elementwise op", op.name()), op.loc());
   llvm::LLVMContext &ctx = m.getContext();
   llvm::IRBuilder<> b(ctx);
-  auto *ptr = llvm::PointerType::get(ctx, /*global address space*/ 1);
-  std::vector<llvm::Type *> params(op.numOperands() + 1, ptr);
+  auto *ptr = llvm::PointerType::get(ctx, gpu ? /*global*/ 1 : 0);
+  const unsigned numBuffers = static_cast<unsigned>(op.numOperands() + 1);
+  std::vector<llvm::Type *> params(numBuffers, ptr);
   params.push_back(b.getInt64Ty());
+  if (!gpu)
+    params.insert(params.end(), {b.getInt64Ty(), b.getInt64Ty()}); // first, stride
   auto *f = llvm::Function::Create(llvm::FunctionType::get(b.getVoidTy(), params, false),
                                    llvm::Function::ExternalLinkage, name, m);
-  f->setCallingConv(llvm::CallingConv::PTX_Kernel);
-  for (unsigned i = 0; i + 1 < f->arg_size(); ++i)
+  if (gpu)
+    f->setCallingConv(llvm::CallingConv::PTX_Kernel);
+  for (unsigned i = 0; i < numBuffers; ++i)
     f->addParamAttr(i, llvm::Attribute::NoAlias);
 
   auto *entry = llvm::BasicBlock::Create(ctx, "entry", f);
@@ -238,8 +243,10 @@ Expected<llvm::Function *> emitElementwiseKernel(llvm::Module &m, const ir::Op &
   auto *body = llvm::BasicBlock::Create(ctx, "body", f);
   auto *exit = llvm::BasicBlock::Create(ctx, "exit", f);
   b.SetInsertPoint(entry);
-  auto [first, stride] = gridIndex(b);
-  Value *n = f->getArg(f->arg_size() - 1);
+  auto [first, stride] =
+      gpu ? gridIndex(b)
+          : std::pair<Value *, Value *>{f->getArg(numBuffers + 1), f->getArg(numBuffers + 2)};
+  Value *n = f->getArg(numBuffers);
   b.CreateBr(loop);
 
   b.SetInsertPoint(loop);

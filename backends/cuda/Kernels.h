@@ -25,10 +25,16 @@ class Module;
 
 namespace weft::cuda {
 
+/// Where a kernel runs. Host builds the same kernel body as an ordinary function that takes
+/// its thread's first index and the grid's stride as two more i64 arguments, so that tests
+/// run it on the CPU (a functional simulator of the launch) against the interpreter.
+enum class KernelTarget { Nvptx, Host };
+
 /// Adds `void name(ptr result, ptr operand0, ..., i64 n)` computing `op` (an elementwise op
 /// whose operands and result have one shape) on n elements. The launch needs no particular
 /// grid: threads stride over the elements.
 Expected<llvm::Function *> emitElementwiseKernel(llvm::Module &m, const ir::Op &op,
-                                                 const std::string &name);
+                                                 const std::string &name,
+                                                 KernelTarget target = KernelTarget::Nvptx);
 
 } // namespace weft::cuda

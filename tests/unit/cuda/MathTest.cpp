@@ -2,11 +2,11 @@
 // checked here on the host, JIT-compiled, against the C library over many inputs.
 #include "backends/cuda/Math.h"
 
+#include "tests/unit/cuda/HostJit.h"
+
 #include <doctest/doctest.h>
-#include <llvm/ExecutionEngine/Orc/LLJIT.h>
 #include <llvm/IR/IRBuilder.h>
 #include <llvm/IR/Module.h>
-#include <llvm/Support/TargetSelect.h>
 
 #include <bit>
 #include <cmath>
@@ -23,14 +23,7 @@ using Fn = double (*)(double);
 class HostMath {
 public:
   HostMath() {
-    llvm::InitializeNativeTarget();
-    llvm::InitializeNativeTargetAsmPrinter();
-    auto jit = llvm::orc::LLJITBuilder().create();
-    REQUIRE(bool(jit));
-    jit_ = std::move(*jit);
-    auto ctx = std::make_unique<llvm::LLVMContext>();
-    auto m = std::make_unique<llvm::Module>("math", *ctx);
-    m->setDataLayout(jit_->getDataLayout());
+    auto [ctx, m] = jit_.newModule();
     for (MathFn fn : kAll) {
       llvm::Function *inner = mathFunction(*m, fn);
       auto *wrapper =
@@ -39,19 +32,14 @@ public:
       llvm::IRBuilder<> b(llvm::BasicBlock::Create(*ctx, "entry", wrapper));
       b.CreateRet(b.CreateCall(inner, {wrapper->getArg(0)}));
     }
-    auto added = jit_->addIRModule(llvm::orc::ThreadSafeModule(std::move(m), std::move(ctx)));
-    REQUIRE_FALSE(bool(added));
+    jit_.add(std::move(ctx), std::move(m));
   }
-  Fn get(MathFn fn) {
-    auto sym = jit_->lookup(std::string("host_") + mathFnName(fn));
-    REQUIRE(bool(sym));
-    return sym->toPtr<Fn>();
-  }
+  Fn get(MathFn fn) { return jit_.lookup<Fn>(std::string("host_") + mathFnName(fn)); }
   static constexpr MathFn kAll[] = {MathFn::Exp, MathFn::Expm1, MathFn::Log, MathFn::Tanh,
                                     MathFn::Sigmoid};
 
 private:
-  std::unique_ptr<llvm::orc::LLJIT> jit_;
+  weft::testing::HostJit jit_;
 };
 
 HostMath &hostMath() {
