@@ -21,6 +21,7 @@
 #include "ir/Walk.h"
 #include "passes/autodiff/Emit.h"
 #include "passes/autodiff/VJP.h"
+#include "transforms/DeadCode.h"
 
 #include <fmt/format.h>
 
@@ -116,20 +117,7 @@ void stashResiduals(ir::Op &scan, ir::Op &rev, const ir::ValueMap &map,
   }
 
   // Drop the recomputation nothing reads any more.
-  for (bool changed = true; changed;) {
-    changed = false;
-    auto uses = ir::useCounts(rbody);
-    std::vector<ir::Op *> dead;
-    for (auto &op : rbody.ops()) {
-      std::vector<Value *> results = op->results();
-      if (recomputed.count(op.get()) && std::none_of(results.begin(), results.end(),
-                                                     [&](Value *r) { return uses.count(r) != 0; }))
-        dead.push_back(op.get());
-    }
-    for (ir::Op *op : dead)
-      rbody.erase(op);
-    changed = !dead.empty();
-  }
+  transforms::eraseDeadOps(rbody, [&](const ir::Op &op) { return recomputed.count(&op) != 0; });
 }
 
 /// flows[t] = (t mod k != 0), a tensor<T x i1> built at `b`.
