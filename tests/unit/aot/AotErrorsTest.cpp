@@ -123,7 +123,7 @@ std::vector<Case> cases() {
       {"rank", bad, "@f: input 0 (%x) has rank 0, expected tensor<N x f32>",
        viaCall([](Call &c) { c.in[0].rank = 0; })},
       {"symbol bound twice", bad,
-       "@f: input 0 (%x): axis 0 binds N = 4, but the dims argument bound it to 3",
+       "@f: input 0 (%x): axis 0 binds N = 4, but the caller's dims bound it to 3",
        viaCall([](Call &c) {
          static const int64_t three[] = {3};
          c.dims = three;
@@ -133,7 +133,7 @@ std::vector<Case> cases() {
          static const int64_t negative[] = {-2};
          c.dims = negative;
        })},
-      {"unbound symbol", bad, "@f: symbolic dim N is not bound",
+      {"unbound symbol", bad, "@f: symbolic dim 'N' is not bound",
        viaCall([](Call &c) { c.shape[0] = -1; })},
       {"shape", bad, "@f: input 0 (%x) has shape [-1], expected [4] (tensor<N x f32>)",
        viaCall([](Call &c) {

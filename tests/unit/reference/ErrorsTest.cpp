@@ -46,7 +46,7 @@ func @f(%xs: tensor<T x f32>, %ys: tensor<T x f32>) -> (tensor<T x f32>) {
 }
 )",
                    {f32({5}, std::vector<float>(5)), f32({7}, std::vector<float>(7))});
-  CHECK(message(r) == "input 1 (%ys): dim T is bound to 5 by input 0 but input 1 has 7 on axis 0");
+  CHECK(message(r) == "input 1 (%ys): axis 0 binds T = 7, but input 0 (%xs) bound it to 5");
 }
 
 TEST_CASE("an unbound symbol is an error naming it") {
