@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 #include "runtime/Aot.h"
 
+#include "runtime/DType.h"
 #include "runtime/MemoryPlan.h"
 #include "runtime/SymbolBinder.h"
 
@@ -35,13 +36,19 @@ struct Failure {
   std::string message;
 };
 
-const char *dtypeStr(int32_t t) {
-  static const char *const names[] = {"f32", "f64", "i32", "i64", "i1"};
-  return t >= 0 && t <= WEFT_AOT_I1 ? names[t] : "?";
+// The C ABI's dtype codes are the rows of runtime/DTypes.def (else update runtime/Aot.h).
+#define DTYPE(Id, Name, Bytes, Npy, Element, CType, Llvm, Kind)                                    \
+  static_assert(static_cast<int>(weft::DType::Id) == WEFT_AOT_##Id);
+#include "runtime/DTypes.def"
+
+bool isDType(int32_t t) { return t >= 0 && static_cast<size_t>(t) < weft::kAllDTypes.size(); }
+
+std::string_view dtypeStr(int32_t t) {
+  return isDType(t) ? weft::dtypeName(static_cast<weft::DType>(t)) : "?";
 }
 
 int64_t elementBytes(int32_t t) {
-  return t == WEFT_AOT_F64 || t == WEFT_AOT_I64 ? 8 : t == WEFT_AOT_I1 ? 1 : 4;
+  return isDType(t) ? weft::dtypeBytes(static_cast<weft::DType>(t)) : 4;
 }
 
 /// The slots the caller provides: parameters and results.
@@ -128,7 +135,7 @@ public:
     std::string s = "tensor<";
     for (int i = 0; i < f_.slots[slot].rank; ++i)
       s += dimStr(dimOf(slot, i)) + " x ";
-    return s + dtypeStr(f_.slots[slot].dtype) + ">";
+    return s + std::string(dtypeStr(f_.slots[slot].dtype)) + ">";
   }
   /// The value of `d`, or -1 when a symbol is unbound or the product overflows.
   int64_t eval(const weft_aot_dim &d) const {
