@@ -1,7 +1,7 @@
 // Every message the AOT runtime (runtime/Aot.cpp) can return, each from a call that provokes it,
-// and a coverage check: each message string in Aot.cpp must match one of the messages these
-// calls produced, so a new message without a test fails here. The entry points are written by
-// hand; tests/aot runs the same checks on code that weftc compiled.
+// and a coverage check: each message string in Aot.cpp (and SymbolBinder.cpp) must match one of the
+// messages these calls produced, so a new message without a test fails here. The entry points are
+// written by hand; tests/aot runs the same checks on code that weftc compiled.
 #include "runtime/Aot.h"
 
 #include <doctest/doctest.h>
@@ -294,13 +294,17 @@ TEST_CASE("every AOT runtime error returns its code and a message naming the pro
   }
 }
 
-TEST_CASE("every message string in runtime/Aot.cpp is produced by a case above") {
+TEST_CASE("every message string in runtime/Aot.cpp and the symbol binder it calls is produced "
+          "by a case above") {
   std::vector<std::string> produced;
   for (const Case &c : cases())
     produced.push_back(c.message);
-  std::string source = slurp(std::string(WEFT_TEST_DATA_DIR) + "/../../runtime/Aot.cpp");
-  std::vector<std::string> literals = messageLiterals(source);
+  std::string runtime = std::string(WEFT_TEST_DATA_DIR) + "/../../runtime/";
+  std::vector<std::string> literals = messageLiterals(slurp(runtime + "Aot.cpp"));
   REQUIRE(literals.size() > 20);
+  std::vector<std::string> binder = messageLiterals(slurp(runtime + "SymbolBinder.cpp"));
+  REQUIRE(binder.size() >= 4);
+  literals.insert(literals.end(), binder.begin(), binder.end());
   for (const std::string &lit : literals) {
     CAPTURE(lit);
     std::regex re = formatRegex(lit);
