@@ -11,14 +11,11 @@
 namespace weft::passes {
 namespace {
 
-class DCEPass final : public Pass {
+class DCEPass final : public FunctionPass {
 public:
   std::string_view name() const override { return "dce"; }
-  Expected<bool> run(ir::Module &m) override {
-    bool changed = false;
-    for (auto &f : m.functions())
-      changed |= transforms::eraseDeadOps(f->body());
-    return changed;
+  Expected<bool> runOnFunction(ir::Function &f) override {
+    return transforms::eraseDeadOps(f.body());
   }
 };
 

@@ -137,15 +137,10 @@ bool foldFunction(ir::Function &f) {
   return changed;
 }
 
-class FoldConstantsPass final : public Pass {
+class FoldConstantsPass final : public FunctionPass {
 public:
   std::string_view name() const override { return "fold-constants"; }
-  Expected<bool> run(ir::Module &m) override {
-    bool changed = false;
-    for (auto &f : m.functions())
-      changed |= foldFunction(*f);
-    return changed;
-  }
+  Expected<bool> runOnFunction(ir::Function &f) override { return foldFunction(f); }
 };
 
 } // namespace
