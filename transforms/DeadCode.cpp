@@ -1,15 +1,15 @@
 //===- transforms/DeadCode.cpp - dead code removal as a utility -----------===//
 //
 // Blocks are swept last op first, so a chain of dead ops goes in one sweep;
-// removing an op releases the uses made by its operands and by the ops of its
-// regions. Sweeps repeat until nothing changes.
+// removing an op through ir::Uses releases the uses made by its operands and by
+// the ops of its regions. Sweeps repeat until nothing changes.
 //
 //===----------------------------------------------------------------------===//
 #include "transforms/DeadCode.h"
 
-#include "ir/Walk.h"
+#include "ir/Uses.h"
 
-#include <unordered_map>
+#include <iterator>
 
 namespace weft::transforms {
 namespace {
@@ -20,7 +20,7 @@ using ir::Op;
 class DeadCode {
 public:
   DeadCode(Block &block, const ErasablePredicate &mayErase)
-      : block_(block), mayErase_(mayErase), uses_(ir::useCounts(block)) {}
+      : block_(block), mayErase_(mayErase), uses_(block) {}
 
   bool run() {
     bool changed = false;
@@ -34,17 +34,9 @@ private:
     if (!mayErase_(op))
       return false;
     for (const ir::Value *r : op.results())
-      if (auto it = uses_.find(r); it != uses_.end() && it->second > 0)
+      if (uses_.used(r))
         return false;
     return true;
-  }
-
-  void release(Op &op) {
-    for (ir::Value *v : op.operands())
-      --uses_[v];
-    for (size_t r = 0; r < op.numRegions(); ++r)
-      for (auto &inner : op.region(r).ops())
-        release(*inner);
   }
 
   bool sweep(Block &b) {
@@ -53,10 +45,8 @@ private:
       --it;
       Op *op = it->get();
       if (isDead(*op)) {
-        release(*op);
-        auto next = it;
-        ++next;
-        b.erase(op);
+        auto next = std::next(it);
+        uses_.erase(*op);
         it = next;
         changed = true;
         continue;
@@ -69,7 +59,7 @@ private:
 
   Block &block_;
   const ErasablePredicate &mayErase_;
-  std::unordered_map<const ir::Value *, size_t> uses_;
+  ir::Uses uses_;
 };
 
 } // namespace

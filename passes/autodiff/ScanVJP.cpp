@@ -18,6 +18,7 @@
 #include "ir/Clone.h"
 #include "ir/Infer.h"
 #include "ir/ScanEmit.h"
+#include "ir/Uses.h"
 #include "ir/Walk.h"
 #include "passes/autodiff/Emit.h"
 #include "passes/autodiff/VJP.h"
@@ -105,6 +106,7 @@ void stashResiduals(ir::Op &scan, ir::Op &rev, const ir::ValueMap &map,
       ir::walk(op->region(r), visit);
   }
 
+  ir::Uses uses(rbody);
   for (Value *u : needed) {
     Value *v = original[u];
     Value *stack = ir::stackedEmit(scan, v); // reuses an emit the scan already has
@@ -113,7 +115,7 @@ void stashResiduals(ir::Op &scan, ir::Op &rev, const ir::ValueMap &map,
     rev.setOperands(operands);
     rev.setAttr("num_seq", rev.intAttr("num_seq") + 1);
     Value *arg = rbody.addArg(v->type(), v->name().empty() ? "" : v->name() + "_res");
-    ir::replaceAllUses(rbody, u, arg);
+    uses.replaceAllUsesWith(u, arg);
   }
 
   // Drop the recomputation nothing reads any more.
