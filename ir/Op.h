@@ -5,7 +5,7 @@
 // are the loop's per-step values and which ends in `yield`. Region bodies may
 // use values defined outside them (weights, say); they are loop-invariant.
 // Ownership is a tree: Module -> Function -> Block -> Op -> (results, Blocks).
-// Use lists are not stored; passes that need them compute them (ir/Walk.h).
+// Use lists are not stored; passes that need them build an ir::Uses (ir/Uses.h).
 //
 //===----------------------------------------------------------------------===//
 #pragma once

@@ -1,16 +1,28 @@
 //===- ir/Signature.cpp ---------------------------------------------------===//
 #include "ir/Signature.h"
 
+#include "runtime/SymbolBinder.h"
+
 #include <fmt/format.h>
 
-#include <map>
+#include <algorithm>
 
 namespace weft::ir {
 namespace {
 
-std::string inputName(const Signature &sig, size_t i) {
-  const std::string &n = sig.paramNames[i];
-  return n.empty() ? fmt::format("input {}", i) : fmt::format("input {} (%{})", i, n);
+std::string inputName(const Signature &sig, size_t i) { return inputLabel(i, sig.paramNames[i]); }
+
+/// The symbols the caller gave, then those the parameter types name, each once.
+std::vector<std::string> symbolNames(const Signature &sig, const DimBindings &dims) {
+  std::vector<std::string> names;
+  for (const auto &[sym, n] : dims)
+    names.push_back(sym);
+  for (const Type &t : sig.paramTypes)
+    for (const Dim &d : t.dims())
+      for (const std::string &sym : d.symbols())
+        if (std::find(names.begin(), names.end(), sym) == names.end())
+          names.push_back(sym);
+  return names;
 }
 
 } // namespace
@@ -29,9 +41,9 @@ Expected<DimBindings> bindInputs(const Signature &sig, std::span<const Array> in
   if (inputs.size() != sig.paramTypes.size())
     return err(fmt::format("function @{} expected {} inputs, got {}", sig.name,
                            sig.paramTypes.size(), inputs.size()));
-  std::map<std::string, std::string, std::less<>> boundBy;
+  SymbolBinder binder(symbolNames(sig, dims));
   for (const auto &[sym, n] : dims)
-    boundBy[sym] = "the caller";
+    WEFT_TRY(binder.bindGiven(binder.find(sym), n));
   for (size_t i = 0; i < inputs.size(); ++i) {
     const Type &t = sig.paramTypes[i];
     const Array &in = inputs[i];
@@ -45,18 +57,13 @@ Expected<DimBindings> bindInputs(const Signature &sig, std::span<const Array> in
       const Dim &d = t.dim(a);
       if (d.coeff() != 1 || d.symbols().size() != 1)
         continue;
-      const std::string &sym = d.symbols()[0];
-      int64_t n = in.shape()[a];
-      auto it = dims.find(sym);
-      if (it == dims.end()) {
-        dims[sym] = n;
-        boundBy[sym] = fmt::format("input {}", i);
-      } else if (it->second != n) {
-        return err(fmt::format("{}: dim {} is bound to {} by {} but input {} has {} on axis {}",
-                               inputName(sig, i), sym, it->second, boundBy[sym], i, n, a));
-      }
+      WEFT_TRY(
+          binder.bindFromInput(binder.find(d.symbols()[0]), in.shape()[a], inputName(sig, i), a));
     }
   }
+  for (size_t s = 0; s < binder.size(); ++s)
+    if (binder.isBound(s))
+      dims[binder.name(s)] = binder.values()[s];
   for (size_t i = 0; i < inputs.size(); ++i) {
     auto want = sig.paramTypes[i].evaluateShape(dims);
     if (!want)

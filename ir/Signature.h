@@ -22,7 +22,8 @@ struct Signature {
 /// Binds every parameter dim that is a plain symbol (B, T) from the input shapes, on top of
 /// `dims`, then checks every input's dtype and shape against its parameter type. Errors name
 /// the input ("input 1 (%W)"), both shapes, and who bound a conflicting symbol. Every backend
-/// binds inputs through this, so they all accept and reject the same calls.
+/// binds inputs through this, and symbols through runtime/SymbolBinder.h as AOT calls do, so
+/// they all accept and reject the same calls with the same words.
 Expected<DimBindings> bindInputs(const Signature &sig, std::span<const Array> inputs,
                                  DimBindings dims = {});
 

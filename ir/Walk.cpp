@@ -11,15 +11,6 @@ void walk(Block &block, const std::function<void(Op &)> &fn) {
   }
 }
 
-std::unordered_map<const Value *, size_t> useCounts(Block &block) {
-  std::unordered_map<const Value *, size_t> counts;
-  walk(block, [&](Op &op) {
-    for (Value *v : op.operands())
-      ++counts[v];
-  });
-  return counts;
-}
-
 void replaceUses(Block &block, const std::unordered_map<Value *, Value *> &map) {
   if (map.empty())
     return;
@@ -29,7 +20,5 @@ void replaceUses(Block &block, const std::unordered_map<Value *, Value *> &map) 
         op.setOperand(i, it->second);
   });
 }
-
-void replaceAllUses(Block &block, Value *from, Value *to) { replaceUses(block, {{from, to}}); }
 
 } // namespace weft::ir

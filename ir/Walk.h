@@ -1,4 +1,4 @@
-//===- ir/Walk.h - traversal and use queries ------------------------------===//
+//===- ir/Walk.h - traversal and batch replacement ------------------------===//
 #pragma once
 
 #include "ir/Module.h"
@@ -12,14 +12,8 @@ namespace weft::ir {
 /// pre-order, in program order.
 void walk(Block &block, const std::function<void(Op &)> &fn);
 
-/// How many operands (nested regions included) use each value defined in or under `block`.
-std::unordered_map<const Value *, size_t> useCounts(Block &block);
-
 /// Replaces every use of a key of `map` under `block` by its value (applied once, not
-/// transitively).
+/// transitively). For one value at a time, or to ask who uses a value, see ir/Uses.h.
 void replaceUses(Block &block, const std::unordered_map<Value *, Value *> &map);
-
-/// Replaces every use of `from` under `block` by `to`.
-void replaceAllUses(Block &block, Value *from, Value *to);
 
 } // namespace weft::ir

@@ -84,15 +84,10 @@ private:
   ValueRemap remap_;
 };
 
-class CSEPass final : public Pass {
+class CSEPass final : public FunctionPass {
 public:
   std::string_view name() const override { return "cse"; }
-  Expected<bool> run(ir::Module &m) override {
-    bool changed = false;
-    for (auto &f : m.functions())
-      changed |= CSE().run(*f);
-    return changed;
-  }
+  Expected<bool> runOnFunction(ir::Function &f) override { return CSE().run(f); }
 };
 
 } // namespace

@@ -1,22 +1,20 @@
 //===- passes/FoldConstants.cpp - constant folding ------------------------===//
 //
 // An op whose operands are all `constant` is replaced by the constant it
-// computes. The reference interpreter does the arithmetic, so folding agrees
-// with execution by construction. Splats stay splats whatever their shape:
-// an elementwise op on splats is evaluated once on scalars, and a shape op on
-// a splat only changes the type. Other ops fold when every type is static and
-// the result has at most kMaxFoldedElements elements. An op the interpreter
-// rejects (integer division by zero, say) is left for run time to report.
+// computes. The reference interpreter's kernels (eval/Evaluate.h) do the
+// arithmetic, so folding agrees with execution by construction. Splats stay
+// splats whatever their shape: an elementwise op on splats is evaluated once
+// on scalars, and a shape op on a splat only changes the type. Other ops fold
+// when every type is static and the result has at most kMaxFoldedElements
+// elements. An op the kernels reject (integer division by zero, say) is left
+// for run time to report.
 //
 //===----------------------------------------------------------------------===//
+#include "eval/Evaluate.h"
 #include "ir/Builder.h"
 #include "ir/Walk.h"
 #include "passes/Passes.h"
 #include "passes/Rewrite.h"
-
-#ifdef WEFT_HAVE_REFERENCE
-#include "backends/reference/Interpreter.h"
-#endif
 
 #include <algorithm>
 #include <cstring>
@@ -28,16 +26,6 @@ using ir::Op;
 using ir::OpKind;
 using ir::Type;
 using ir::Value;
-
-Expected<std::vector<Array>> evaluate(const Op &op, std::span<const Array> operands) {
-#ifdef WEFT_HAVE_REFERENCE
-  return reference::evaluateOp(op, operands);
-#else
-  (void)op;
-  (void)operands;
-  return err("fold-constants: built without the reference interpreter");
-#endif
-}
 
 /// A rank-0 array holding the value of a splat constant.
 Array scalarOf(const Op &constant) {
@@ -101,7 +89,7 @@ std::optional<ir::Attr> fold(const Op &op) {
     auto scalarOp = b.create(op.kind(), params, op.attrs(), declared);
     if (!scalarOp)
       return std::nullopt;
-    auto out = evaluate(**scalarOp, args);
+    auto out = eval::evaluateOp(**scalarOp, args);
     if (!out)
       return std::nullopt;
     return valueAttrOf((*out)[0]);
@@ -114,7 +102,7 @@ std::optional<ir::Attr> fold(const Op &op) {
       return std::nullopt;
     args.push_back(constantToArray(*constantOp(v)));
   }
-  auto out = evaluate(op, args);
+  auto out = eval::evaluateOp(op, args);
   if (!out)
     return std::nullopt;
   return valueAttrOf((*out)[0]);
@@ -149,15 +137,10 @@ bool foldFunction(ir::Function &f) {
   return changed;
 }
 
-class FoldConstantsPass final : public Pass {
+class FoldConstantsPass final : public FunctionPass {
 public:
   std::string_view name() const override { return "fold-constants"; }
-  Expected<bool> run(ir::Module &m) override {
-    bool changed = false;
-    for (auto &f : m.functions())
-      changed |= foldFunction(*f);
-    return changed;
-  }
+  Expected<bool> runOnFunction(ir::Function &f) override { return foldFunction(f); }
 };
 
 } // namespace

@@ -293,19 +293,11 @@ Expected<bool> fuseRecursively(Block &block) {
   return changed || *here;
 }
 
-class FuseElementwisePass : public Pass {
+class FuseElementwisePass : public FunctionPass {
 public:
   std::string_view name() const override { return "fuse-elementwise"; }
 
-  Expected<bool> run(ir::Module &m) override {
-    bool changed = false;
-    for (auto &f : m.functions()) {
-      auto c = fuseRecursively(f->body());
-      WEFT_TRY(c.status());
-      changed |= *c;
-    }
-    return changed;
-  }
+  Expected<bool> runOnFunction(ir::Function &f) override { return fuseRecursively(f.body()); }
 };
 
 } // namespace

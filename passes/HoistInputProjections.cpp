@@ -24,7 +24,7 @@
 //===----------------------------------------------------------------------===//
 #include "ir/Builder.h"
 #include "ir/Infer.h"
-#include "ir/Walk.h"
+#include "ir/Uses.h"
 #include "passes/Passes.h"
 #include "passes/Rewrite.h"
 
@@ -60,7 +60,7 @@ public:
     ir::Block &body = scan.region();
     std::vector<ir::Op *> joined;
     {
-      auto uses = ir::useCounts(body);
+      ir::Uses uses(body);
       for (auto &op : body.ops())
         if (joinedStep(*op, scan, *groups, uses))
           joined.push_back(op.get());
@@ -68,7 +68,7 @@ public:
     for (ir::Op *mm : joined)
       WEFT_TRY(splitJoined(scan, mm, *groups));
 
-    auto uses = ir::useCounts(body);
+    ir::Uses uses(body);
     std::vector<ir::Op *> steps;
     for (auto &op : body.ops())
       if (qualifies(*op, scan, *groups, uses))
@@ -85,7 +85,7 @@ public:
         WEFT_TRY(s.status());
         step = *s;
       }
-      ir::replaceAllUses(body, mm->result(), step);
+      uses.replaceAllUsesWith(mm->result(), step);
       mm->result()->setName({}); // the step argument took the name
     }
     return !steps.empty() || !joined.empty();
@@ -94,12 +94,8 @@ public:
 private:
   /// Whether `op` is a rank-2 matmul whose result is used (a dead one was already rewritten and
   /// awaits dce, so a second run changes nothing).
-  static bool liveMatrixProduct(const ir::Op &op,
-                                const std::unordered_map<const Value *, size_t> &uses) {
-    if (op.kind() != OpKind::Matmul || op.result()->type().rank() != 2)
-      return false;
-    auto used = uses.find(op.result());
-    return used != uses.end() && used->second > 0;
+  static bool liveMatrixProduct(const ir::Op &op, const ir::Uses &uses) {
+    return op.kind() == OpKind::Matmul && op.result()->type().rank() == 2 && uses.used(op.result());
   }
 
   /// Whether `v` is the body argument of one of `scan`'s rank-3 sequences.
@@ -111,7 +107,7 @@ private:
   /// Whether `op` is a live matmul(concat(a, b) {axis = 1}, W) with exactly one of a, b a
   /// sequence step, W a matrix with static rows defined outside the body.
   static bool joinedStep(const ir::Op &op, const ir::Op &scan, const ir::ScanOperands &g,
-                         const std::unordered_map<const Value *, size_t> &uses) {
+                         const ir::Uses &uses) {
     if (!liveMatrixProduct(op, uses))
       return false;
     const ir::Op *cat = op.operand(0)->isBlockArg() ? nullptr : op.operand(0)->definingOp();
@@ -159,14 +155,14 @@ private:
     WEFT_TRY(sum.status());
     (*sum)->setName(mm->result()->name());
     mm->result()->setName({});
-    ir::replaceAllUses(scan.region(), mm->result(), *sum);
+    ir::Uses(scan.region()).replaceAllUsesWith(mm->result(), *sum);
     return {};
   }
 
   /// Whether `op` is a live matmul(s_t, W): s_t a body argument of a rank-3 sequence, W a
   /// matrix defined outside the body.
   static bool qualifies(const ir::Op &op, const ir::Op &scan, const ir::ScanOperands &g,
-                        const std::unordered_map<const Value *, size_t> &uses) {
+                        const ir::Uses &uses) {
     if (!liveMatrixProduct(op, uses))
       return false;
     Value *w = op.operand(1);

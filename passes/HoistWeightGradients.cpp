@@ -26,7 +26,7 @@
 #include "ir/Builder.h"
 #include "ir/Infer.h"
 #include "ir/ScanEmit.h"
-#include "ir/Walk.h"
+#include "ir/Uses.h"
 #include "passes/Passes.h"
 #include "passes/Rewrite.h"
 
@@ -84,10 +84,10 @@ private:
     Value *p = tp->operand(0), *q = mm->operand(1);
     if (!perStep(p, body) || !perStep(q, body))
       return false;
-    auto uses = ir::useCounts(body);
-    if (uses[acc] != 1) // the accumulator feeds nothing but its own update
+    ir::Uses uses(body);
+    if (uses.count(acc) != 1) // the accumulator feeds nothing but its own update
       return false;
-    if (uses[add->result()] != 1) // and the update nothing but the carry's yield
+    if (uses.count(add->result()) != 1) // and the update nothing but the carry's yield
       return false;
 
     Value *ps = stacked(scan, p, g), *qs = stacked(scan, q, g);
@@ -111,7 +111,7 @@ private:
     auto total = b.create1(OpKind::Add, {scan.operand(i), *gemm}, {}, {}, loc);
     WEFT_TRY(total.status());
     (*total)->setName(scan.result(i)->name());
-    ir::replaceAllUses(*scan.parentBlock(), scan.result(i), *total);
+    ir::Uses(*scan.parentBlock()).replaceAllUsesWith(scan.result(i), *total);
     return true;
   }
 

@@ -64,21 +64,19 @@ bool hoistInvariants(ir::Op &loop) {
   return changed;
 }
 
-class LICMPass : public Pass {
+class LICMPass : public FunctionPass {
 public:
   std::string_view name() const override { return "licm"; }
 
-  Expected<bool> run(ir::Module &m) override {
+  Expected<bool> runOnFunction(ir::Function &f) override {
     bool changed = false;
-    for (auto &f : m.functions()) {
-      std::vector<ir::Op *> loops;
-      ir::walk(f->body(), [&](ir::Op &op) {
-        if (ir::isLoop(op.kind()))
-          loops.push_back(&op);
-      });
-      for (auto it = loops.rbegin(); it != loops.rend(); ++it)
-        changed |= hoistInvariants(**it);
-    }
+    std::vector<ir::Op *> loops;
+    ir::walk(f.body(), [&](ir::Op &op) {
+      if (ir::isLoop(op.kind()))
+        loops.push_back(&op);
+    });
+    for (auto it = loops.rbegin(); it != loops.rend(); ++it)
+      changed |= hoistInvariants(**it);
     return changed;
   }
 };

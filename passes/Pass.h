@@ -30,4 +30,22 @@ public:
   }
 };
 
+/// A pass that transforms each function on its own, in module order; the module changed when
+/// any function did. The first error stops the run.
+class FunctionPass : public Pass {
+public:
+  /// Transforms `f` in place. Returns whether it changed, or an error naming the problem.
+  virtual Expected<bool> runOnFunction(ir::Function &f) = 0;
+
+  Expected<bool> run(ir::Module &m) final {
+    bool changed = false;
+    for (auto &f : m.functions()) {
+      auto c = runOnFunction(*f);
+      WEFT_TRY(c.status());
+      changed |= *c;
+    }
+    return changed;
+  }
+};
+
 } // namespace weft::passes

@@ -191,15 +191,14 @@ bool simplifyFunction(ir::Function &f) {
   return changed;
 }
 
-class SimplifyPass final : public Pass {
+class SimplifyPass final : public FunctionPass {
 public:
   std::string_view name() const override { return "simplify"; }
-  Expected<bool> run(ir::Module &m) override {
+  Expected<bool> runOnFunction(ir::Function &f) override {
     bool changed = false;
     // A rewrite can expose another (reshape(reshape(reshape x))); a few sweeps reach the end.
-    for (auto &f : m.functions())
-      for (int sweep = 0; sweep < 8 && simplifyFunction(*f); ++sweep)
-        changed = true;
+    for (int sweep = 0; sweep < 8 && simplifyFunction(f); ++sweep)
+      changed = true;
     return changed;
   }
 };

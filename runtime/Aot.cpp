@@ -7,7 +7,9 @@
 //===----------------------------------------------------------------------===//
 #include "runtime/Aot.h"
 
+#include "runtime/DType.h"
 #include "runtime/MemoryPlan.h"
+#include "runtime/SymbolBinder.h"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -25,21 +27,28 @@ namespace {
 using weft::Expected;
 using weft::MemoryPlan;
 using weft::PlanSlot;
+using weft::SymbolBinder;
 
-constexpr int64_t kUnbound = -1;
+constexpr int64_t kUnbound = SymbolBinder::kUnbound;
 
 struct Failure {
   int code;
   std::string message;
 };
 
-const char *dtypeStr(int32_t t) {
-  static const char *const names[] = {"f32", "f64", "i32", "i64", "i1"};
-  return t >= 0 && t <= WEFT_AOT_I1 ? names[t] : "?";
+// The C ABI's dtype codes are the rows of runtime/DTypes.def (else update runtime/Aot.h).
+#define DTYPE(Id, Name, Bytes, Npy, Element, CType, Llvm, Kind)                                    \
+  static_assert(static_cast<int>(weft::DType::Id) == WEFT_AOT_##Id);
+#include "runtime/DTypes.def"
+
+bool isDType(int32_t t) { return t >= 0 && static_cast<size_t>(t) < weft::kAllDTypes.size(); }
+
+std::string_view dtypeStr(int32_t t) {
+  return isDType(t) ? weft::dtypeName(static_cast<weft::DType>(t)) : "?";
 }
 
 int64_t elementBytes(int32_t t) {
-  return t == WEFT_AOT_F64 || t == WEFT_AOT_I64 ? 8 : t == WEFT_AOT_I1 ? 1 : 4;
+  return isDType(t) ? weft::dtypeBytes(static_cast<weft::DType>(t)) : 4;
 }
 
 /// The slots the caller provides: parameters and results.
@@ -90,6 +99,15 @@ Allocator currentAllocator() {
   return installedAllocator;
 }
 
+/// Whether `dims` is null where `f` needs one value per symbol. A function without symbols
+/// needs none, so every entry point accepts a null `dims` for it.
+bool dimsMissing(const weft_aot_function &f, const int64_t *dims) { return !dims && f.n_symbols; }
+
+/// The names of `f`'s symbols, in the order of its dims arrays.
+std::vector<std::string> symbolNames(const weft_aot_function &f) {
+  return std::vector<std::string>(f.symbols, f.symbols + f.n_symbols);
+}
+
 /// Whether [a, a + na) and [b, b + nb) share a byte; empty ranges share none.
 bool overlaps(const void *a, uint64_t na, const void *b, uint64_t nb) {
   auto pa = reinterpret_cast<uintptr_t>(a), pb = reinterpret_cast<uintptr_t>(b);
@@ -98,7 +116,7 @@ bool overlaps(const void *a, uint64_t na, const void *b, uint64_t nb) {
 
 class Call {
 public:
-  explicit Call(const weft_aot_function &f) : f_(f), values_(f.n_symbols, kUnbound) {}
+  explicit Call(const weft_aot_function &f) : f_(f), binder_(symbolNames(f)) {}
 
   const weft_aot_dim &dimOf(int32_t slot, int i) const {
     return f_.dims[f_.slots[slot].first_dim + i];
@@ -117,13 +135,13 @@ public:
     std::string s = "tensor<";
     for (int i = 0; i < f_.slots[slot].rank; ++i)
       s += dimStr(dimOf(slot, i)) + " x ";
-    return s + dtypeStr(f_.slots[slot].dtype) + ">";
+    return s + std::string(dtypeStr(f_.slots[slot].dtype)) + ">";
   }
   /// The value of `d`, or -1 when a symbol is unbound or the product overflows.
   int64_t eval(const weft_aot_dim &d) const {
     int64_t v = d.coeff;
     for (int32_t s = 0; s < d.n_syms; ++s) {
-      int64_t x = values_[f_.dim_syms[d.first_sym + s]];
+      int64_t x = binder_.values()[f_.dim_syms[d.first_sym + s]];
       if (x < 0 || __builtin_mul_overflow(v, x, &v))
         return -1;
     }
@@ -151,9 +169,7 @@ public:
     return n;
   }
 
-  std::string inputName(size_t i) const {
-    return fmt::format("input {} (%{})", i, f_.param_names[i]);
-  }
+  std::string inputName(size_t i) const { return weft::inputLabel(i, f_.param_names[i]); }
   std::string outputName(size_t i) const {
     return fmt::format("output {} (%{})", i, f_.result_names[i]);
   }
@@ -165,8 +181,7 @@ public:
   /// Binds the symbols from `dims` alone, for callers that pass no inputs: afterwards
   /// shape() and bytes() answer for every slot.
   bool bindDims(const int64_t *dims, Failure &fail) {
-    std::vector<std::string> boundBy(f_.n_symbols);
-    return bindSymbols(dims, boundBy, fail) && allBound(fail);
+    return bindSymbols(dims, fail) && check(binder_.checkAllBound(), fail);
   }
 
   /// Binds the symbols from `dims` and the inputs and checks every input.
@@ -179,8 +194,7 @@ public:
       fail = bad("the inputs array is null");
       return false;
     }
-    std::vector<std::string> boundBy(f_.n_symbols);
-    if (!bindSymbols(dims, boundBy, fail))
+    if (!bindSymbols(dims, fail))
       return false;
     for (size_t i = 0; i < n; ++i) {
       int32_t slot = f_.param_slots[i];
@@ -193,18 +207,12 @@ public:
         const weft_aot_dim &d = dimOf(slot, a);
         if (d.coeff != 1 || d.n_syms != 1 || in[i].shape[a] < 0)
           continue;
-        int32_t sym = f_.dim_syms[d.first_sym];
-        if (values_[sym] == kUnbound) {
-          values_[sym] = in[i].shape[a];
-          boundBy[sym] = inputName(i);
-        } else if (values_[sym] != in[i].shape[a]) {
-          fail = bad(fmt::format("{}: axis {} binds {} = {}, but {} bound it to {}", inputName(i),
-                                 a, f_.symbols[sym], in[i].shape[a], boundBy[sym], values_[sym]));
+        if (!check(binder_.bindFromInput(f_.dim_syms[d.first_sym], in[i].shape[a], inputName(i), a),
+                   fail))
           return false;
-        }
       }
     }
-    if (!allBound(fail))
+    if (!check(binder_.checkAllBound(), fail))
       return false;
     std::vector<int64_t> want;
     for (size_t i = 0; i < n; ++i) {
@@ -302,7 +310,7 @@ public:
       if (!provided[s])
         bufs[s] = arena + offsets[s];
     int64_t status[5] = {};
-    f_.entry(bufs.data(), values_.data(), status);
+    f_.entry(bufs.data(), binder_.values().data(), status);
     for (size_t r = 0; r < nOut && status[0] == 0; ++r)
       if (copyFrom[r] >= 0 && slotBytes[copyFrom[r]] > 0)
         std::memcpy(out[r].data, bufs[copyFrom[r]], static_cast<size_t>(slotBytes[copyFrom[r]]));
@@ -370,37 +378,25 @@ public:
     return fmt::format("{}@{}: {}: {}", loc, f_.name, site.op, msg);
   }
 
-  const std::vector<int64_t> &values() const { return values_; }
-
 private:
-  /// Binds the symbols that `dims` (may be null) gives a value, noting in `boundBy` where
-  /// each came from; kUnbound entries are left for the inputs.
-  bool bindSymbols(const int64_t *dims, std::vector<std::string> &boundBy, Failure &fail) {
+  /// Binds the symbols that `dims` (may be null) gives a value; kUnbound entries are left for
+  /// the inputs.
+  bool bindSymbols(const int64_t *dims, Failure &fail) {
     for (size_t s = 0; dims && s < f_.n_symbols; ++s)
-      if (dims[s] != kUnbound) {
-        if (dims[s] < 0) {
-          fail = bad(
-              fmt::format("symbol {} is {}, a size must be non-negative", f_.symbols[s], dims[s]));
-          return false;
-        }
-        values_[s] = dims[s];
-        boundBy[s] = "the dims argument";
-      }
+      if (dims[s] != kUnbound && !check(binder_.bindGiven(s, dims[s]), fail))
+        return false;
     return true;
   }
 
-  /// Fails naming the first symbol that is still unbound.
-  bool allBound(Failure &fail) const {
-    for (size_t s = 0; s < f_.n_symbols; ++s)
-      if (values_[s] == kUnbound) {
-        fail = bad(fmt::format("symbolic dim {} is not bound", f_.symbols[s]));
-        return false;
-      }
-    return true;
+  /// Whether `s` succeeded; otherwise `fail` says why.
+  bool check(const weft::Status &s, Failure &fail) const {
+    if (!s)
+      fail = bad(s.diag().message);
+    return s.isOk();
   }
 
   const weft_aot_function &f_;
-  std::vector<int64_t> values_;
+  SymbolBinder binder_;
 };
 
 int report(const Failure &f, char *err, size_t len) {
@@ -467,13 +463,13 @@ extern "C" int weft_aot_set_allocator(weft_aot_alloc_fn alloc, weft_aot_release_
 
 extern "C" int64_t weft_aot_slot_bytes(const weft_aot_function *fn, int32_t slot,
                                        const int64_t *dims) {
-  if (!fn || !dims || slot < 0 || static_cast<size_t>(slot) >= fn->n_slots)
+  if (!fn || dimsMissing(*fn, dims) || slot < 0 || static_cast<size_t>(slot) >= fn->n_slots)
     return -1;
   return sizeFromDims(*fn, dims, [&](const Call &call) { return call.bytes(slot); });
 }
 
 extern "C" int64_t weft_aot_arena_bytes(const weft_aot_function *fn, const int64_t *dims) {
-  if (!fn || (!dims && fn->n_symbols))
+  if (!fn || dimsMissing(*fn, dims))
     return -1;
   return sizeFromDims(*fn, dims, [&](const Call &call) -> int64_t {
     std::vector<int64_t> slotBytes(fn->n_slots);
@@ -492,7 +488,7 @@ extern "C" int weft_aot_call_dims(const weft_aot_function *fn, const int64_t *di
                                   size_t err_len) {
   if (!fn)
     return report({WEFT_AOT_BAD_ARGUMENT, "the function is null"}, err, err_len);
-  if (!dims && fn->n_symbols)
+  if (dimsMissing(*fn, dims))
     return report({WEFT_AOT_BAD_ARGUMENT, fmt::format("@{}: the dims array is null", fn->name)},
                   err, err_len);
   if ((!inputs && fn->n_params) || (!outputs && fn->n_results))

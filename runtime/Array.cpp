@@ -43,16 +43,10 @@ Array &Array::operator=(const Array &o) {
 
 double Array::getDouble(int64_t i) const {
   switch (dtype_) {
-  case DType::F32:
-    return data<float>()[i];
-  case DType::F64:
-    return data<double>()[i];
-  case DType::I32:
-    return data<int32_t>()[i];
-  case DType::I64:
-    return static_cast<double>(data<int64_t>()[i]);
-  case DType::I1:
-    return data<bool>()[i] ? 1.0 : 0.0;
+#define DTYPE(Id, Name, Bytes, Npy, Element, CType, Llvm, Kind)                                    \
+  case DType::Id:                                                                                  \
+    return static_cast<double>(data<Element>()[i]);
+#include "runtime/DTypes.def"
   }
   WEFT_UNREACHABLE("unhandled DType");
 }

@@ -74,21 +74,6 @@ private:
 /// "[2, 3]": a concrete shape, for messages.
 std::string formatShape(const std::vector<int64_t> &shape);
 
-template <typename T> constexpr DType dtypeOf() {
-  if constexpr (std::is_same_v<T, float>)
-    return DType::F32;
-  else if constexpr (std::is_same_v<T, double>)
-    return DType::F64;
-  else if constexpr (std::is_same_v<T, int32_t>)
-    return DType::I32;
-  else if constexpr (std::is_same_v<T, int64_t>)
-    return DType::I64;
-  else {
-    static_assert(std::is_same_v<T, bool>, "unsupported element type");
-    return DType::I1;
-  }
-}
-
 template <typename T> T *Array::data() {
   WEFT_CHECK(dtypeOf<T>() == dtype_, "Array::data<T>() with the wrong element type");
   return reinterpret_cast<T *>(data_.get());

@@ -34,22 +34,6 @@ static_assert(std::endian::native == std::endian::little, "npy I/O assumes a lit
 constexpr char kMagic[] = "\x93NUMPY";
 constexpr size_t kMagicLen = 6;
 
-const char *descrOf(DType t) {
-  switch (t) {
-  case DType::F32:
-    return "<f4";
-  case DType::F64:
-    return "<f8";
-  case DType::I32:
-    return "<i4";
-  case DType::I64:
-    return "<i8";
-  case DType::I1:
-    return "|b1";
-  }
-  WEFT_UNREACHABLE("unhandled DType");
-}
-
 /// One value of the header dict: a string, a bool, or a tuple of integers.
 struct HeaderValue {
   enum Kind { String, Bool, Tuple } kind = String;
@@ -159,14 +143,17 @@ private:
 };
 
 Expected<DType> dtypeOfDescr(const std::string &descr) {
-  for (DType t : {DType::F32, DType::F64, DType::I32, DType::I64, DType::I1})
-    if (descr == descrOf(t))
+  std::string supported;
+  for (DType t : kAllDTypes) {
+    if (descr == dtypeNpyDescr(t))
       return t;
+    supported += fmt::format(" {}", dtypeNpyDescr(t));
+  }
   if (descr == "<b1")
     return DType::I1;
   if (!descr.empty() && descr[0] == '>')
     return err(fmt::format("big-endian dtype '{}' is not supported", descr));
-  return err(fmt::format("unsupported dtype '{}' (supported: <f4 <f8 <i4 <i8 |b1)", descr));
+  return err(fmt::format("unsupported dtype '{}' (supported:{})", descr, supported));
 }
 
 uint32_t readLE(const std::string &b, size_t at, size_t n) {
@@ -184,7 +171,7 @@ std::string encodeNpy(const Array &a) {
     shape += (i ? ", " : "") + std::to_string(a.shape()[i]);
   shape += a.shape().size() == 1 ? ",)" : ")";
   std::string dict = fmt::format("{{'descr': '{}', 'fortran_order': False, 'shape': {}, }}",
-                                 descrOf(a.dtype()), shape);
+                                 dtypeNpyDescr(a.dtype()), shape);
   // As NumPy's writer does (numpy/lib/format.py, _write_array_header): first room for the
   // first dim to grow in place, 21 (the digits of 8 * 2^64 - 1) minus its own digits...
   if (!a.shape().empty())

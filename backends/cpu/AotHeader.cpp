@@ -28,22 +28,6 @@ std::string quote(std::string_view s) {
   return out + "\"";
 }
 
-const char *cType(DType t) {
-  switch (t) {
-  case DType::F32:
-    return "float";
-  case DType::F64:
-    return "double";
-  case DType::I32:
-    return "int32_t";
-  case DType::I64:
-    return "int64_t";
-  case DType::I1:
-    return "uint8_t";
-  }
-  return "void";
-}
-
 /// "B x 32 f32, 128*B bytes".
 std::string sizeDoc(const ir::Type &t) {
   std::string dims;
@@ -144,7 +128,7 @@ void writeFunction(std::string &h, const ir::Function &f, const FunctionPlan &p)
   for (size_t i = 0; i < p.paramSlots.size(); ++i) {
     const ir::Type &t = p.slots[p.paramSlots[i]];
     std::string n = fresh(aotIdentifier(p.signature.paramNames[i]), used);
-    args.push_back(fmt::format("const {} *{}", cType(t.dtype()), n));
+    args.push_back(fmt::format("const {} *{}", dtypeCType(t.dtype()), n));
     inNames.push_back(n);
     doc += fmt::format("     {}: {} (input)\n", n, sizeDoc(t));
   }
@@ -158,7 +142,7 @@ void writeFunction(std::string &h, const ir::Function &f, const FunctionPlan &p)
     const ir::Type &t = p.slots[p.resultSlots[r]];
     std::string base = ret ? ret->operand(r)->name() : std::string();
     std::string n = fresh(base.empty() ? fmt::format("result{}", r) : aotIdentifier(base), used);
-    args.push_back(fmt::format("{} *{}", cType(t.dtype()), n));
+    args.push_back(fmt::format("{} *{}", dtypeCType(t.dtype()), n));
     outNames.push_back(n);
     doc += fmt::format("     {}: {} (output)\n", n, sizeDoc(t));
   }

@@ -23,16 +23,10 @@ Emitter::Emitter(llvm::Module &m, FunctionPlan &plan)
 
 llvm::Type *Emitter::storageTy(DType t) {
   switch (t) {
-  case DType::F32:
-    return b.getFloatTy();
-  case DType::F64:
-    return b.getDoubleTy();
-  case DType::I32:
-    return b.getInt32Ty();
-  case DType::I64:
-    return b.getInt64Ty();
-  case DType::I1:
-    return b.getInt8Ty();
+#define DTYPE(Id, Name, Bytes, Npy, Element, CType, Llvm, Kind)                                    \
+  case DType::Id:                                                                                  \
+    return b.get##Llvm##Ty();
+#include "runtime/DTypes.def"
   }
   WEFT_UNREACHABLE("unhandled dtype");
 }

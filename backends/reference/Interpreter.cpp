@@ -2,12 +2,12 @@
 //
 // Values live in scopes: a function body is one scope, and each trip of a
 // scan or while body gets a fresh child scope, so bodies see captured values
-// of enclosing scopes and leave nothing behind. Kernels are in Kernels.cpp.
+// of enclosing scopes and leave nothing behind. Kernels are in eval/.
 //
 //===----------------------------------------------------------------------===//
 #include "backends/reference/Interpreter.h"
 
-#include "backends/reference/Kernels.h"
+#include "eval/Kernels.h"
 #include "ir/Infer.h"
 #include "ir/Signature.h"
 
@@ -18,6 +18,7 @@
 namespace weft::reference {
 namespace {
 
+namespace detail = eval::detail;
 using detail::makeArray;
 using detail::opError;
 using detail::Shape;

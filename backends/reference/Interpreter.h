@@ -23,9 +23,4 @@ namespace weft::reference {
 Expected<std::vector<Array>> run(const ir::Function &f, std::span<const Array> inputs,
                                  const ir::DimBindings &dims = {});
 
-/// Evaluates one op without regions on concrete operand values, with `dims` binding any
-/// symbols in its result types (constant folding uses this).
-Expected<std::vector<Array>> evaluateOp(const ir::Op &op, std::span<const Array> operands,
-                                        const ir::DimBindings &dims = {});
-
 } // namespace weft::reference

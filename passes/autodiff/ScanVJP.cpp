@@ -18,9 +18,11 @@
 #include "ir/Clone.h"
 #include "ir/Infer.h"
 #include "ir/ScanEmit.h"
+#include "ir/Uses.h"
 #include "ir/Walk.h"
 #include "passes/autodiff/Emit.h"
 #include "passes/autodiff/VJP.h"
+#include "transforms/DeadCode.h"
 
 #include <fmt/format.h>
 
@@ -104,6 +106,7 @@ void stashResiduals(ir::Op &scan, ir::Op &rev, const ir::ValueMap &map,
       ir::walk(op->region(r), visit);
   }
 
+  ir::Uses uses(rbody);
   for (Value *u : needed) {
     Value *v = original[u];
     Value *stack = ir::stackedEmit(scan, v); // reuses an emit the scan already has
@@ -112,24 +115,11 @@ void stashResiduals(ir::Op &scan, ir::Op &rev, const ir::ValueMap &map,
     rev.setOperands(operands);
     rev.setAttr("num_seq", rev.intAttr("num_seq") + 1);
     Value *arg = rbody.addArg(v->type(), v->name().empty() ? "" : v->name() + "_res");
-    ir::replaceAllUses(rbody, u, arg);
+    uses.replaceAllUsesWith(u, arg);
   }
 
   // Drop the recomputation nothing reads any more.
-  for (bool changed = true; changed;) {
-    changed = false;
-    auto uses = ir::useCounts(rbody);
-    std::vector<ir::Op *> dead;
-    for (auto &op : rbody.ops()) {
-      std::vector<Value *> results = op->results();
-      if (recomputed.count(op.get()) && std::none_of(results.begin(), results.end(),
-                                                     [&](Value *r) { return uses.count(r) != 0; }))
-        dead.push_back(op.get());
-    }
-    for (ir::Op *op : dead)
-      rbody.erase(op);
-    changed = !dead.empty();
-  }
+  transforms::eraseDeadOps(rbody, [&](const ir::Op &op) { return recomputed.count(&op) != 0; });
 }
 
 /// flows[t] = (t mod k != 0), a tensor<T x i1> built at `b`.

@@ -5,6 +5,7 @@
 #include "ir/Clone.h"
 #include "ir/Parser.h"
 #include "ir/Printer.h"
+#include "ir/Uses.h"
 #include "ir/Verifier.h"
 #include "ir/Walk.h"
 #include "passes/Passes.h"
@@ -51,20 +52,21 @@ std::string freshParamName(const Function &f) {
 
 /// Replaces every result of `op` by `with[i]` and erases it.
 void replaceOp(Function &f, Op *op, const std::vector<Value *> &with) {
+  Uses uses(f.body());
   for (size_t r = 0; r < op->numResults(); ++r)
-    replaceAllUses(f.body(), op->result(r), with[r]);
+    uses.replaceAllUsesWith(op->result(r), with[r]);
   op->parentBlock()->erase(op);
 }
 
 /// @f without its unused parameters (names kept: len<k>_<bound> matters to the inputs).
 std::unique_ptr<Module> dropUnusedParams(Module &m) {
   Function &f = *m.function("f");
-  auto uses = useCounts(f.body());
+  Uses uses(f.body());
   auto out = std::make_unique<Module>();
   Function &g = out->addFunction("f");
   ValueMap map;
   for (size_t p = 0; p < f.numParams(); ++p)
-    if (uses[f.param(p)] > 0)
+    if (uses.count(f.param(p)) > 0)
       map.map(f.param(p), g.addParam(f.param(p)->type(), f.param(p)->name()));
   OpBuilder b(g.body());
   for (auto &op : f.body().ops())
@@ -86,22 +88,22 @@ bool dropLoopPart(Function &f, Op *loop, LoopPart part, size_t i) {
   size_t nc = isScan ? static_cast<size_t>(loop->intAttr("num_carry")) : loop->numOperands() - 1;
   size_t ns = isScan ? static_cast<size_t>(loop->intAttr("num_seq")) : 0;
   size_t ne = yield->numOperands() - lead - nc;
-  auto uses = useCounts(f.body());
+  Uses uses(f.body());
   size_t argUses = 0;
   switch (part) {
   case LoopPart::Carry:
-    if (i >= nc || uses[loop->result(lead + i)] > 0)
+    if (i >= nc || uses.count(loop->result(lead + i)) > 0)
       return false;
-    argUses = uses[body.arg(i)] - (yield->operand(lead + i) == body.arg(i) ? 1 : 0);
+    argUses = uses.count(body.arg(i)) - (yield->operand(lead + i) == body.arg(i) ? 1 : 0);
     if (argUses > 0)
       return false;
     break;
   case LoopPart::Seq:
-    if (i >= ns || ns == 1 || uses[body.arg(nc + i)] > 0)
+    if (i >= ns || ns == 1 || uses.count(body.arg(nc + i)) > 0)
       return false;
     break;
   case LoopPart::Emit:
-    if (i >= ne || uses[loop->result(lead + nc + i)] > 0)
+    if (i >= ne || uses.count(loop->result(lead + nc + i)) > 0)
       return false;
     break;
   }
@@ -148,8 +150,9 @@ bool dropLoopPart(Function &f, Op *loop, LoopPart part, size_t i) {
     v = map.lookup(v);
   if (!in.create(OpKind::Yield, yields).isOk() || !b.finishRegionOp(now).isOk())
     return false;
+  Uses current(f.body()); // the uses above predate `now`
   for (size_t r = 0; r < keptResults.size(); ++r)
-    replaceAllUses(f.body(), loop->result(keptResults[r]), now->result(r));
+    current.replaceAllUsesWith(loop->result(keptResults[r]), now->result(r));
   loop->parentBlock()->erase(loop);
   return true;
 }
@@ -189,7 +192,7 @@ std::vector<Mutation> mutations(Module &m, const DimBindings &dims) {
         bool changed = false;
         for (Value *r : op->results())
           if (op->operand(o)->type() == r->type()) {
-            replaceAllUses(c.function("f")->body(), r, op->operand(o));
+            Uses(c.function("f")->body()).replaceAllUsesWith(r, op->operand(o));
             changed = true;
           }
         return changed;

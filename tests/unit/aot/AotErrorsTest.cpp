@@ -1,7 +1,7 @@
 // Every message the AOT runtime (runtime/Aot.cpp) can return, each from a call that provokes it,
-// and a coverage check: each message string in Aot.cpp must match one of the messages these
-// calls produced, so a new message without a test fails here. The entry points are written by
-// hand; tests/aot runs the same checks on code that weftc compiled.
+// and a coverage check: each message string in Aot.cpp (and SymbolBinder.cpp) must match one of the
+// messages these calls produced, so a new message without a test fails here. The entry points are
+// written by hand; tests/aot runs the same checks on code that weftc compiled.
 #include "runtime/Aot.h"
 
 #include <doctest/doctest.h>
@@ -123,7 +123,7 @@ std::vector<Case> cases() {
       {"rank", bad, "@f: input 0 (%x) has rank 0, expected tensor<N x f32>",
        viaCall([](Call &c) { c.in[0].rank = 0; })},
       {"symbol bound twice", bad,
-       "@f: input 0 (%x): axis 0 binds N = 4, but the dims argument bound it to 3",
+       "@f: input 0 (%x): axis 0 binds N = 4, but the caller's dims bound it to 3",
        viaCall([](Call &c) {
          static const int64_t three[] = {3};
          c.dims = three;
@@ -133,7 +133,7 @@ std::vector<Case> cases() {
          static const int64_t negative[] = {-2};
          c.dims = negative;
        })},
-      {"unbound symbol", bad, "@f: symbolic dim N is not bound",
+      {"unbound symbol", bad, "@f: symbolic dim 'N' is not bound",
        viaCall([](Call &c) { c.shape[0] = -1; })},
       {"shape", bad, "@f: input 0 (%x) has shape [-1], expected [4] (tensor<N x f32>)",
        viaCall([](Call &c) {
@@ -294,13 +294,17 @@ TEST_CASE("every AOT runtime error returns its code and a message naming the pro
   }
 }
 
-TEST_CASE("every message string in runtime/Aot.cpp is produced by a case above") {
+TEST_CASE("every message string in runtime/Aot.cpp and the symbol binder it calls is produced "
+          "by a case above") {
   std::vector<std::string> produced;
   for (const Case &c : cases())
     produced.push_back(c.message);
-  std::string source = slurp(std::string(WEFT_TEST_DATA_DIR) + "/../../runtime/Aot.cpp");
-  std::vector<std::string> literals = messageLiterals(source);
+  std::string runtime = std::string(WEFT_TEST_DATA_DIR) + "/../../runtime/";
+  std::vector<std::string> literals = messageLiterals(slurp(runtime + "Aot.cpp"));
   REQUIRE(literals.size() > 20);
+  std::vector<std::string> binder = messageLiterals(slurp(runtime + "SymbolBinder.cpp"));
+  REQUIRE(binder.size() >= 4);
+  literals.insert(literals.end(), binder.begin(), binder.end());
   for (const std::string &lit : literals) {
     CAPTURE(lit);
     std::regex re = formatRegex(lit);

@@ -50,6 +50,30 @@ const weft_aot_function kAdd = {"add",    addEntry,     1, kSymbols, 4,         
                                 kDims,    kDimSyms,     2, kParams,  kParamNames, 1,
                                 kResults, kResultNames, 1, kSites};
 
+// @flip(%x: tensor<3 x f32>) -> tensor<3 x f32>, by hand and without symbols: slot 0 the
+// parameter, 1 the result, 2 a scratch of 2 f32.
+void flipEntry(void *const *bufs, const int64_t *, int64_t *) {
+  const float *x = static_cast<const float *>(bufs[0]);
+  float *out = static_cast<float *>(bufs[1]), *scratch = static_cast<float *>(bufs[2]);
+  scratch[0] = x[0];
+  scratch[1] = x[2];
+  out[0] = scratch[1];
+  out[1] = x[1];
+  out[2] = scratch[0];
+}
+
+const weft_aot_slot kFlipSlots[] = {
+    {WEFT_AOT_F32, 1, 0, 0, 1}, {WEFT_AOT_F32, 1, 0, 0, 1}, {WEFT_AOT_F32, 1, 1, 0, 0}};
+const weft_aot_dim kFlipDims[] = {{3, 0, 0}, {2, 0, 0}};
+const int32_t kFlipParams[] = {0};
+const char *const kFlipParamNames[] = {"x"};
+const int32_t kFlipResults[] = {1};
+const char *const kFlipResultNames[] = {"y"};
+const weft_aot_function kFlip = {
+    "flip",  flipEntry, 0,           nullptr,         3, kFlipSlots,   kFlipDims,
+    nullptr, 1,         kFlipParams, kFlipParamNames, 1, kFlipResults, kFlipResultNames,
+    0,       nullptr};
+
 struct Call {
   float x[3] = {1, 2, 3}, y[3] = {10, 20, 30}, out[3] = {};
   int64_t xShape[1] = {3}, yShape[1] = {3}, outShape[1] = {-1};
@@ -124,7 +148,7 @@ TEST_CASE("weft_aot_call checks explicit dims against the inputs") {
   int64_t dims[] = {4};
   CHECK(weft_aot_call(&kAdd, dims, c.in, 2, c.outs, 1, c.err, sizeof c.err) ==
         WEFT_AOT_BAD_ARGUMENT);
-  CHECK(std::string(c.err) == "@add: input 0 (%x): axis 0 binds N = 3, but the dims argument "
+  CHECK(std::string(c.err) == "@add: input 0 (%x): axis 0 binds N = 3, but the caller's dims "
                               "bound it to 4");
   int64_t negative[] = {-5};
   CHECK(weft_aot_call(&kAdd, negative, c.in, 2, c.outs, 1, c.err, sizeof c.err) ==
@@ -159,13 +183,27 @@ TEST_CASE("weft_aot_call_dims sizes inputs and outputs from the symbols") {
   CHECK(weft_aot_slot_bytes(&kAdd, 9, dims) == -1);
 }
 
+TEST_CASE("weft_aot_call_dims and the size queries accept null dims for a function without "
+          "symbols") {
+  CHECK(weft_aot_slot_bytes(&kFlip, 0, nullptr) == 12);
+  CHECK(weft_aot_slot_bytes(&kFlip, 2, nullptr) == 8);
+  CHECK(weft_aot_arena_bytes(&kFlip, nullptr) == 64); // the 8-byte scratch, 64-byte aligned
+  float x[3] = {1, 2, 3}, y[3] = {};
+  const void *in[] = {x};
+  void *out[] = {y};
+  char err[128] = "untouched";
+  REQUIRE(weft_aot_call_dims(&kFlip, nullptr, in, out, err, sizeof err) == WEFT_AOT_OK);
+  CHECK(y[0] == 3);
+  CHECK(y[2] == 1);
+}
+
 TEST_CASE("weft_aot_call_dims and the size queries reject an unbound or negative symbol") {
   Call c;
   const void *in[] = {c.x, c.y};
   void *out[] = {c.out};
   int64_t unbound[] = {-1};
   CHECK(weft_aot_call_dims(&kAdd, unbound, in, out, c.err, sizeof c.err) == WEFT_AOT_BAD_ARGUMENT);
-  CHECK(std::string(c.err) == "@add: symbolic dim N is not bound");
+  CHECK(std::string(c.err) == "@add: symbolic dim 'N' is not bound");
   CHECK(weft_aot_slot_bytes(&kAdd, 2, unbound) == -1);
   CHECK(weft_aot_arena_bytes(&kAdd, unbound) == -1);
   int64_t negative[] = {-5};

@@ -1,5 +1,6 @@
 //===- tests/unit/reference/ErrorsTest.cpp - bad inputs and run-time faults ===//
 #include "Helpers.h"
+#include "eval/Evaluate.h"
 #include "ir/Builder.h"
 
 #include <doctest/doctest.h>
@@ -45,7 +46,7 @@ func @f(%xs: tensor<T x f32>, %ys: tensor<T x f32>) -> (tensor<T x f32>) {
 }
 )",
                    {f32({5}, std::vector<float>(5)), f32({7}, std::vector<float>(7))});
-  CHECK(message(r) == "input 1 (%ys): dim T is bound to 5 by input 0 but input 1 has 7 on axis 0");
+  CHECK(message(r) == "input 1 (%ys): axis 0 binds T = 7, but input 0 (%xs) bound it to 5");
 }
 
 TEST_CASE("an unbound symbol is an error naming it") {
@@ -104,15 +105,15 @@ TEST_CASE("evaluateOp checks operands against the op") {
   ir::OpBuilder b(f.body());
   ir::Op *add = *b.create(ir::OpKind::Add, {a, a});
   std::vector<Array> good{f32({2}, {1, 2}), f32({2}, {3, 4})};
-  auto r = reference::evaluateOp(*add, good);
+  auto r = eval::evaluateOp(*add, good);
   REQUIRE(r.isOk());
   CHECK((*r)[0].getDouble(1) == 6);
   std::vector<Array> bad{f32({2}, {1, 2}), f32({3}, {3, 4, 5})};
-  auto e = reference::evaluateOp(*add, bad);
+  auto e = eval::evaluateOp(*add, bad);
   REQUIRE_FALSE(e.isOk());
   CHECK(e.diag().message == "add: operands differ: f32[2] vs f32[3]");
   std::vector<Array> few{f32({2}, {1, 2})};
-  CHECK_FALSE(reference::evaluateOp(*add, few).isOk());
+  CHECK_FALSE(eval::evaluateOp(*add, few).isOk());
 }
 
 } // namespace weft::test

@@ -1,4 +1,4 @@
-//===- backends/reference/Elementwise.cpp - one output per input element --===//
+//===- eval/Elementwise.cpp - one output per input element ----------------===//
 //
 // Floats are computed in double and stored with Array::setDouble, which rounds
 // to f32 for f32 results. Integers are computed in int64 with wrap-around
@@ -6,14 +6,14 @@
 // wraps to i32 for i32 results.
 //
 //===----------------------------------------------------------------------===//
-#include "backends/reference/Kernels.h"
+#include "eval/Kernels.h"
 
 #include <fmt/format.h>
 
 #include <cmath>
 #include <limits>
 
-namespace weft::reference::detail {
+namespace weft::eval::detail {
 namespace {
 
 using ir::OpKind;
@@ -255,4 +255,4 @@ Expected<Array> evalElementwise(const ir::Op &op, Operands xs, const ir::DimBind
   return outOr;
 }
 
-} // namespace weft::reference::detail
+} // namespace weft::eval::detail

@@ -1,9 +1,10 @@
-//===- backends/reference/Kernels.h - per-op kernels of the interpreter ---===//
+//===- eval/Kernels.h - per-op kernels ------------------------------------===//
 //
-// Internal to the reference backend. Every kernel takes the op (for its kind,
-// attributes and declared result type), concrete operand arrays and the dim
-// bindings, checks everything it relies on (so a mismatched array is an error,
-// never an out-of-bounds access) and returns the op's single result.
+// Shared by the reference interpreter (backends/reference) and eval/Evaluate.h,
+// nobody else. Every kernel takes the op (for its kind, attributes and declared
+// result type), concrete operand arrays and the dim bindings, checks everything
+// it relies on (so a mismatched array is an error, never an out-of-bounds
+// access) and returns the op's single result.
 //
 //===----------------------------------------------------------------------===//
 #pragma once
@@ -15,7 +16,7 @@
 #include <string>
 #include <vector>
 
-namespace weft::reference::detail {
+namespace weft::eval::detail {
 
 using Shape = std::vector<int64_t>;
 using Operands = std::span<const Array *const>;
@@ -43,4 +44,4 @@ Expected<Array> evalMathOp(const ir::Op &op, Operands xs, const ir::DimBindings 
 /// the op, then dispatches to the kernels above.
 Expected<Array> evalOp(const ir::Op &op, Operands xs, const ir::DimBindings &dims);
 
-} // namespace weft::reference::detail
+} // namespace weft::eval::detail

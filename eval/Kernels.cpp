@@ -1,13 +1,13 @@
-//===- backends/reference/Kernels.cpp - helpers and op dispatch -----------===//
-#include "backends/reference/Kernels.h"
+//===- eval/Kernels.cpp - helpers and op dispatch -------------------------===//
+#include "eval/Kernels.h"
 
-#include "backends/reference/Interpreter.h"
+#include "eval/Evaluate.h"
 
 #include <fmt/format.h>
 
 #include <new>
 
-namespace weft::reference {
+namespace weft::eval {
 namespace detail {
 
 Expected<Array> makeArray(DType dtype, const Shape &shape) {
@@ -109,4 +109,4 @@ Expected<std::vector<Array>> evaluateOp(const ir::Op &op, std::span<const Array>
   return out;
 }
 
-} // namespace weft::reference
+} // namespace weft::eval

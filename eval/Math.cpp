@@ -1,10 +1,10 @@
-//===- backends/reference/Math.cpp - reductions, matmul and producers -----===//
+//===- eval/Math.cpp - reductions, matmul and producers -------------------===//
 //
 // Float reductions and matmul accumulate in double and round once at the end;
 // integer ones accumulate in int64 with wrap-around.
 //
 //===----------------------------------------------------------------------===//
-#include "backends/reference/Kernels.h"
+#include "eval/Kernels.h"
 #include "runtime/Random.h"
 
 #include <fmt/format.h>
@@ -12,7 +12,7 @@
 #include <cmath>
 #include <limits>
 
-namespace weft::reference::detail {
+namespace weft::eval::detail {
 namespace {
 
 using ir::OpKind;
@@ -241,4 +241,4 @@ Expected<Array> evalMathOp(const ir::Op &op, Operands xs, const ir::DimBindings 
   }
 }
 
-} // namespace weft::reference::detail
+} // namespace weft::eval::detail

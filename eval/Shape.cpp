@@ -1,17 +1,17 @@
-//===- backends/reference/Shape.cpp - data movement ops -------------------===//
+//===- eval/Shape.cpp - data movement ops ---------------------------------===//
 //
 // Every kernel walks the output (or the updates) in row-major order, turns the
 // flat position into a multi-index, and computes the source position from it.
 // Elements are moved as raw bytes, so every dtype is handled alike.
 //
 //===----------------------------------------------------------------------===//
-#include "backends/reference/Kernels.h"
+#include "eval/Kernels.h"
 
 #include <fmt/format.h>
 
 #include <algorithm>
 
-namespace weft::reference::detail {
+namespace weft::eval::detail {
 namespace {
 
 using ir::OpKind;
@@ -297,4 +297,4 @@ Expected<Array> evalShapeOp(const ir::Op &op, Operands xs, const ir::DimBindings
   }
 }
 
-} // namespace weft::reference::detail
+} // namespace weft::eval::detail
