@@ -557,8 +557,7 @@ Status Emitter::emitScan(const ir::Op &op) {
   WEFT_TRY(g.status());
   size_t nc = g->numCarry, ns = g->numSeq;
   const ir::Block &body = op.region();
-  const int64_t *rev = op.tryAttr<int64_t>("reverse");
-  bool reverse = rev && *rev == 1;
+  bool reverse = op.reverse();
   Values carries, emits;
   for (size_t i = 0; i < op.numResults(); ++i) {
     Value *buf = newBuffer(op.result(i)->type());
@@ -608,9 +607,7 @@ Status Emitter::emitScan(const ir::Op &op) {
 }
 
 Status Emitter::emitWhile(const ir::Op &op) {
-  const int64_t *maxTripsAttr = op.tryAttr<int64_t>("max_trips");
-  if (!maxTripsAttr)
-    return err(fmt::format("while: needs an integer attribute 'max_trips'"), op.loc());
+  int64_t maxTrips = op.maxTrips();
   const ir::Block &body = op.region();
   size_t nc = op.numOperands() - 1, ne = op.numResults() - nc - 2;
   Value *fin = newBuffer(op.result(0)->type());
@@ -648,8 +645,8 @@ Status Emitter::emitWhile(const ir::Op &op) {
   });
   Value *t = b.CreateLoad(i64Ty(), trip);
   b.CreateCondBr(
-      b.CreateAnd(b.CreateICmpSLT(t, c64(*maxTripsAttr)), b.CreateLoad(b.getInt1Ty(), anyLeft)),
-      bodyBB, exit);
+      b.CreateAnd(b.CreateICmpSLT(t, c64(maxTrips)), b.CreateLoad(b.getInt1Ty(), anyLeft)), bodyBB,
+      exit);
   b.SetInsertPoint(bodyBB);
   WEFT_TRY(emitBlockOps(body));
   const ir::Op &yield = *body.back();

@@ -50,18 +50,6 @@ Expected<Shape> declaredShape(const ir::Op &op, const ir::DimBindings &dims) {
   return *shape;
 }
 
-Expected<int64_t> intAttr(const ir::Op &op, const char *key) {
-  if (const int64_t *v = op.tryAttr<int64_t>(key))
-    return *v;
-  return opError(op, fmt::format("needs an integer attribute '{}'", key));
-}
-
-Expected<std::vector<int64_t>> intsAttr(const ir::Op &op, const char *key) {
-  if (const auto *v = op.tryAttr<std::vector<int64_t>>(key))
-    return *v;
-  return opError(op, fmt::format("needs an integer list attribute '{}'", key));
-}
-
 Expected<Array> evalOp(const ir::Op &op, Operands xs, const ir::DimBindings &dims) {
   if (ir::hasRegion(op.kind()))
     return opError(op, "has a region; run it as part of a function");
