@@ -675,30 +675,17 @@ Status Emitter::emitOp(const ir::Op &op) {
   OpKind k = op.kind();
   if (ir::isElementwise(k))
     return emitElementwise(op);
-  switch (k) {
-  case OpKind::Broadcast:
-  case OpKind::Reshape:
-  case OpKind::Transpose:
-  case OpKind::Slice:
-  case OpKind::Concat:
-  case OpKind::Pad:
-  case OpKind::Gather:
-  case OpKind::ScatterAdd:
+  if (ir::hasTrait(k, ir::trait::Shape))
     return emitShapeOp(op);
-  case OpKind::ReduceSum:
-  case OpKind::ReduceMax:
-  case OpKind::ReduceMin:
-  case OpKind::ReduceMean:
+  if (ir::hasTrait(k, ir::trait::Reduction))
     return emitReduce(op);
+  if (ir::hasTrait(k, ir::trait::Producer))
+    return emitProducer(op);
+  switch (k) {
   case OpKind::Argmax:
     return emitArgmax(op);
   case OpKind::Matmul:
     return emitMatmul(op);
-  case OpKind::Constant:
-  case OpKind::Iota:
-  case OpKind::RandomUniform:
-  case OpKind::RandomNormal:
-    return emitProducer(op);
   case OpKind::Scan:
     return emitScan(op);
   case OpKind::While:

@@ -2,6 +2,7 @@
 #include "backends/reference/Kernels.h"
 
 #include "backends/reference/Interpreter.h"
+#include "ir/Infer.h"
 
 #include <fmt/format.h>
 
@@ -65,21 +66,13 @@ Expected<Array> evalOp(const ir::Op &op, Operands xs, const ir::DimBindings &dim
   }
   if (op.numResults() != 1)
     return opError(op, fmt::format("has {} results, expected 1", op.numResults()));
+  // The kernels read attributes through the typed accessors, which need them well formed.
+  WEFT_TRY(ir::checkAttrs(op.kind(), op.attrs()));
   if (ir::isElementwise(op.kind()))
     return evalElementwise(op, xs, dims);
-  switch (op.kind()) {
-  case ir::OpKind::Broadcast:
-  case ir::OpKind::Reshape:
-  case ir::OpKind::Transpose:
-  case ir::OpKind::Slice:
-  case ir::OpKind::Concat:
-  case ir::OpKind::Pad:
-  case ir::OpKind::Gather:
-  case ir::OpKind::ScatterAdd:
+  if (ir::hasTrait(op.kind(), ir::trait::Shape))
     return evalShapeOp(op, xs, dims);
-  default:
-    return evalMathOp(op, xs, dims);
-  }
+  return evalMathOp(op, xs, dims);
 }
 
 } // namespace detail

@@ -216,12 +216,9 @@ Expected<Array> random(const ir::Op &op, const Array &seedArr, const ir::DimBind
 } // namespace
 
 Expected<Array> evalMathOp(const ir::Op &op, Operands xs, const ir::DimBindings &dims) {
-  switch (op.kind()) {
-  case OpKind::ReduceSum:
-  case OpKind::ReduceMax:
-  case OpKind::ReduceMin:
-  case OpKind::ReduceMean:
+  if (ir::hasTrait(op.kind(), ir::trait::Reduction))
     return reduce(op, *xs[0]);
+  switch (op.kind()) {
   case OpKind::Argmax:
     return argmax(op, *xs[0]);
   case OpKind::Matmul:
