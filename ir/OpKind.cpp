@@ -21,7 +21,7 @@ struct OpInfo {
 using namespace trait;
 constexpr OpInfo kOpInfo[] = {
 #define OP(Enum, Name, Category, Operands, Arity, Traits)                                          \
-  {Name, OpCategory::Category, OperandDTypes::Operands, Arity, Traits},
+  {#Name, OpCategory::Category, OperandDTypes::Operands, Arity, Traits},
 #include "ir/Ops.def"
 };
 
