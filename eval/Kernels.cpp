@@ -2,6 +2,7 @@
 #include "eval/Kernels.h"
 
 #include "eval/Evaluate.h"
+#include "ir/Infer.h"
 
 #include <fmt/format.h>
 
@@ -50,18 +51,6 @@ Expected<Shape> declaredShape(const ir::Op &op, const ir::DimBindings &dims) {
   return *shape;
 }
 
-Expected<int64_t> intAttr(const ir::Op &op, const char *key) {
-  if (const int64_t *v = op.tryAttr<int64_t>(key))
-    return *v;
-  return opError(op, fmt::format("needs an integer attribute '{}'", key));
-}
-
-Expected<std::vector<int64_t>> intsAttr(const ir::Op &op, const char *key) {
-  if (const auto *v = op.tryAttr<std::vector<int64_t>>(key))
-    return *v;
-  return opError(op, fmt::format("needs an integer list attribute '{}'", key));
-}
-
 Expected<Array> evalOp(const ir::Op &op, Operands xs, const ir::DimBindings &dims) {
   if (ir::hasRegion(op.kind()))
     return opError(op, "has a region; run it as part of a function");
@@ -77,21 +66,13 @@ Expected<Array> evalOp(const ir::Op &op, Operands xs, const ir::DimBindings &dim
   }
   if (op.numResults() != 1)
     return opError(op, fmt::format("has {} results, expected 1", op.numResults()));
+  // The kernels read attributes through the typed accessors, which need them well formed.
+  WEFT_TRY(ir::checkAttrs(op.kind(), op.attrs()));
   if (ir::isElementwise(op.kind()))
     return evalElementwise(op, xs, dims);
-  switch (op.kind()) {
-  case ir::OpKind::Broadcast:
-  case ir::OpKind::Reshape:
-  case ir::OpKind::Transpose:
-  case ir::OpKind::Slice:
-  case ir::OpKind::Concat:
-  case ir::OpKind::Pad:
-  case ir::OpKind::Gather:
-  case ir::OpKind::ScatterAdd:
+  if (ir::hasTrait(op.kind(), ir::trait::Shape))
     return evalShapeOp(op, xs, dims);
-  default:
-    return evalMathOp(op, xs, dims);
-  }
+  return evalMathOp(op, xs, dims);
 }
 
 } // namespace detail

@@ -29,13 +29,11 @@ Shape stridesOf(const Shape &shape);
 Diag opError(const ir::Op &op, const std::string &msg);
 /// The declared (first) result type of `op` evaluated under `dims`.
 Expected<Shape> declaredShape(const ir::Op &op, const ir::DimBindings &dims);
-/// Integer attribute(s), or an error naming the op and the key.
-Expected<int64_t> intAttr(const ir::Op &op, const char *key);
-Expected<std::vector<int64_t>> intsAttr(const ir::Op &op, const char *key);
 
 /// Unary, binary, compare, logical, select and cast (Elementwise.cpp).
 Expected<Array> evalElementwise(const ir::Op &op, Operands xs, const ir::DimBindings &dims);
-/// broadcast reshape transpose slice concat pad gather scatter_add (Shape.cpp).
+/// Ops with the Shape trait: broadcast reshape transpose slice concat pad gather scatter_add
+/// (Shape.cpp).
 Expected<Array> evalShapeOp(const ir::Op &op, Operands xs, const ir::DimBindings &dims);
 /// Reductions, argmax, matmul, constant, iota, random_* (Math.cpp).
 Expected<Array> evalMathOp(const ir::Op &op, Operands xs, const ir::DimBindings &dims);

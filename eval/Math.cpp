@@ -28,12 +28,11 @@ int64_t wrapMul(int64_t a, int64_t b) {
 bool beats(double a, double best) { return !std::isnan(best) && (std::isnan(a) || a > best); }
 
 Expected<Array> reduce(const ir::Op &op, const Array &x) {
-  auto axes = intsAttr(op, "axes");
-  WEFT_TRY(axes.status());
+  const std::vector<int64_t> &axes = op.axes();
   std::vector<bool> reduced(x.rank(), false);
-  for (size_t i = 0; i < axes->size(); ++i) {
-    int64_t a = (*axes)[i];
-    if (a < 0 || a >= x.rank() || (i && a <= (*axes)[i - 1]))
+  for (size_t i = 0; i < axes.size(); ++i) {
+    int64_t a = axes[i];
+    if (a < 0 || a >= x.rank() || (i && a <= axes[i - 1]))
       return opError(op, fmt::format("axes must be increasing axes of {}", x.typeStr()));
     reduced[a] = true;
   }
@@ -95,18 +94,17 @@ Expected<Array> reduce(const ir::Op &op, const Array &x) {
 }
 
 Expected<Array> argmax(const ir::Op &op, const Array &x) {
-  auto axis = intAttr(op, "axis");
-  WEFT_TRY(axis.status());
-  if (*axis < 0 || *axis >= x.rank())
-    return opError(op, fmt::format("axis {} is out of range for {}", *axis, x.typeStr()));
+  int64_t axis = op.axis();
+  if (axis < 0 || axis >= x.rank())
+    return opError(op, fmt::format("axis {} is out of range for {}", axis, x.typeStr()));
   Shape outShape = x.shape();
-  int64_t n = outShape[*axis];
-  outShape.erase(outShape.begin() + *axis);
+  int64_t n = outShape[axis];
+  outShape.erase(outShape.begin() + axis);
   auto out = makeArray(DType::I64, outShape);
   WEFT_TRY(out.status());
   if (n == 0 && out->numel() > 0)
     return opError(op, fmt::format("argmax of {} over an empty axis", x.typeStr()));
-  int64_t inner = stridesOf(x.shape())[*axis];
+  int64_t inner = stridesOf(x.shape())[axis];
   bool fl = isFloat(x.dtype());
   for (int64_t o = 0; o < out->numel(); ++o) {
     int64_t base = (o / inner) * n * inner + o % inner, best = 0;
@@ -162,8 +160,8 @@ Expected<Array> constant(const ir::Op &op, const ir::DimBindings &env) {
   WEFT_TRY(shape.status());
   auto out = makeArray(op.result()->type().dtype(), *shape);
   WEFT_TRY(out.status());
-  const auto *fs = op.tryAttr<std::vector<double>>("value");
-  const auto *is = op.tryAttr<std::vector<int64_t>>("value");
+  const auto *fs = std::get_if<std::vector<double>>(&op.value());
+  const auto *is = std::get_if<std::vector<int64_t>>(&op.value());
   bool fl = isFloat(out->dtype());
   if ((fl && !fs) || (!fl && !is))
     return opError(op, fmt::format("needs a list of {} in 'value'", fl ? "floats" : "integers"));
@@ -184,13 +182,12 @@ Expected<Array> constant(const ir::Op &op, const ir::DimBindings &env) {
 Expected<Array> iota(const ir::Op &op, const ir::DimBindings &env) {
   auto shape = declaredShape(op, env);
   WEFT_TRY(shape.status());
-  auto axis = intAttr(op, "axis");
-  WEFT_TRY(axis.status());
-  if (*axis < 0 || *axis >= static_cast<int64_t>(shape->size()))
-    return opError(op, fmt::format("axis {} is out of range for {}", *axis, formatShape(*shape)));
+  int64_t axis = op.axis();
+  if (axis < 0 || axis >= static_cast<int64_t>(shape->size()))
+    return opError(op, fmt::format("axis {} is out of range for {}", axis, formatShape(*shape)));
   auto out = makeArray(op.result()->type().dtype(), *shape);
   WEFT_TRY(out.status());
-  int64_t inner = stridesOf(*shape)[*axis], n = (*shape)[*axis];
+  int64_t inner = stridesOf(*shape)[axis], n = (*shape)[axis];
   for (int64_t i = 0; i < out->numel(); ++i)
     out->setInt(i, (i / inner) % n);
   return out;
@@ -219,12 +216,9 @@ Expected<Array> random(const ir::Op &op, const Array &seedArr, const ir::DimBind
 } // namespace
 
 Expected<Array> evalMathOp(const ir::Op &op, Operands xs, const ir::DimBindings &dims) {
-  switch (op.kind()) {
-  case OpKind::ReduceSum:
-  case OpKind::ReduceMax:
-  case OpKind::ReduceMin:
-  case OpKind::ReduceMean:
+  if (ir::hasTrait(op.kind(), ir::trait::Reduction))
     return reduce(op, *xs[0]);
+  switch (op.kind()) {
   case OpKind::Argmax:
     return argmax(op, *xs[0]);
   case OpKind::Matmul:

@@ -48,15 +48,13 @@ Status checkAxis(const ir::Op &op, int64_t axis, int64_t rank) {
 Expected<Array> broadcast(const ir::Op &op, const Array &x, const ir::DimBindings &env) {
   auto outShape = declaredShape(op, env);
   WEFT_TRY(outShape.status());
-  auto dims = intsAttr(op, "dims");
-  WEFT_TRY(dims.status());
+  const std::vector<int64_t> &dims = op.dims();
   int64_t outRank = static_cast<int64_t>(outShape->size());
-  if (static_cast<int64_t>(dims->size()) != x.rank())
-    return opError(op,
-                   fmt::format("dims has {} entries for operand {}", dims->size(), x.typeStr()));
+  if (static_cast<int64_t>(dims.size()) != x.rank())
+    return opError(op, fmt::format("dims has {} entries for operand {}", dims.size(), x.typeStr()));
   for (int64_t i = 0; i < x.rank(); ++i) {
-    int64_t d = (*dims)[i];
-    if (d < 0 || d >= outRank || (i && d <= (*dims)[i - 1]))
+    int64_t d = dims[i];
+    if (d < 0 || d >= outRank || (i && d <= dims[i - 1]))
       return opError(op, "dims must be increasing result axes");
     if (x.shape()[i] != 1 && x.shape()[i] != (*outShape)[d])
       return opError(op, fmt::format("cannot broadcast {} to {}", formatShape(x.shape()),
@@ -69,7 +67,7 @@ Expected<Array> broadcast(const ir::Op &op, const Array &x, const ir::DimBinding
     Shape oi = unravel(o, *outShape);
     int64_t src = 0;
     for (int64_t i = 0; i < x.rank(); ++i)
-      src += (x.shape()[i] == 1 ? 0 : oi[(*dims)[i]]) * xs[i];
+      src += (x.shape()[i] == 1 ? 0 : oi[dims[i]]) * xs[i];
     copyElem(*out, o, x, src);
   }
   return out;
@@ -88,9 +86,8 @@ Expected<Array> reshape(const ir::Op &op, const Array &x, const ir::DimBindings 
 }
 
 Expected<Array> transpose(const ir::Op &op, const Array &x) {
-  auto perm = intsAttr(op, "perm");
-  WEFT_TRY(perm.status());
-  Shape sorted = *perm;
+  const std::vector<int64_t> &perm = op.perm();
+  Shape sorted = perm;
   std::sort(sorted.begin(), sorted.end());
   bool isPerm = static_cast<int64_t>(sorted.size()) == x.rank();
   for (int64_t i = 0; isPerm && i < x.rank(); ++i)
@@ -98,7 +95,7 @@ Expected<Array> transpose(const ir::Op &op, const Array &x) {
   if (!isPerm)
     return opError(op, fmt::format("perm is not a permutation of the axes of {}", x.typeStr()));
   Shape outShape;
-  for (int64_t p : *perm)
+  for (int64_t p : perm)
     outShape.push_back(x.shape()[p]);
   auto out = makeArray(x.dtype(), outShape);
   WEFT_TRY(out.status());
@@ -107,53 +104,49 @@ Expected<Array> transpose(const ir::Op &op, const Array &x) {
     Shape oi = unravel(o, outShape);
     int64_t src = 0;
     for (size_t i = 0; i < oi.size(); ++i)
-      src += oi[i] * xs[(*perm)[i]];
+      src += oi[i] * xs[perm[i]];
     copyElem(*out, o, x, src);
   }
   return out;
 }
 
 Expected<Array> slice(const ir::Op &op, const Array &x) {
-  auto axis = intAttr(op, "axis");
-  auto start = intAttr(op, "start");
-  auto limit = intAttr(op, "limit");
-  WEFT_TRY(axis.status());
-  WEFT_TRY(start.status());
-  WEFT_TRY(limit.status());
-  WEFT_TRY(checkAxis(op, *axis, x.rank()));
-  if (*start < 0 || *start > *limit || *limit > x.shape()[*axis])
-    return opError(op, fmt::format("range [{}, {}) is not within axis {} of {}", *start, *limit,
-                                   *axis, x.typeStr()));
+  int64_t axis = op.axis();
+  int64_t start = op.start();
+  int64_t limit = op.limit();
+  WEFT_TRY(checkAxis(op, axis, x.rank()));
+  if (start < 0 || start > limit || limit > x.shape()[axis])
+    return opError(op, fmt::format("range [{}, {}) is not within axis {} of {}", start, limit, axis,
+                                   x.typeStr()));
   Shape outShape = x.shape();
-  outShape[*axis] = *limit - *start;
+  outShape[axis] = limit - start;
   auto out = makeArray(x.dtype(), outShape);
   WEFT_TRY(out.status());
   Shape xs = stridesOf(x.shape());
   for (int64_t o = 0; o < out->numel(); ++o) {
     Shape oi = unravel(o, outShape);
-    oi[*axis] += *start;
+    oi[axis] += start;
     copyElem(*out, o, x, ravel(oi, xs));
   }
   return out;
 }
 
 Expected<Array> concat(const ir::Op &op, Operands xs) {
-  auto axis = intAttr(op, "axis");
-  WEFT_TRY(axis.status());
+  int64_t axis = op.axis();
   const Array &first = *xs[0];
-  WEFT_TRY(checkAxis(op, *axis, first.rank()));
+  WEFT_TRY(checkAxis(op, axis, first.rank()));
   Shape outShape = first.shape();
-  outShape[*axis] = 0;
+  outShape[axis] = 0;
   for (const Array *x : xs) {
     Shape s = x->shape();
     if (x->rank() == first.rank())
-      s[*axis] = 0;
+      s[axis] = 0;
     if (s != outShape || x->dtype() != first.dtype())
       return opError(op, fmt::format("operand {} does not match {} outside axis {}", x->typeStr(),
-                                     first.typeStr(), *axis));
+                                     first.typeStr(), axis));
   }
   for (const Array *x : xs)
-    outShape[*axis] += x->shape()[*axis];
+    outShape[axis] += x->shape()[axis];
   auto out = makeArray(first.dtype(), outShape);
   WEFT_TRY(out.status());
   Shape os = stridesOf(outShape);
@@ -161,40 +154,35 @@ Expected<Array> concat(const ir::Op &op, Operands xs) {
   for (const Array *x : xs) {
     for (int64_t i = 0; i < x->numel(); ++i) {
       Shape xi = unravel(i, x->shape());
-      xi[*axis] += offset;
+      xi[axis] += offset;
       copyElem(*out, ravel(xi, os), *x, i);
     }
-    offset += x->shape()[*axis];
+    offset += x->shape()[axis];
   }
   return out;
 }
 
 Expected<Array> pad(const ir::Op &op, const Array &x) {
-  auto low = intsAttr(op, "low");
-  auto high = intsAttr(op, "high");
-  WEFT_TRY(low.status());
-  WEFT_TRY(high.status());
-  const double *value = op.tryAttr<double>("value");
-  if (!value)
-    return opError(op, "needs a float attribute 'value'");
-  if (static_cast<int64_t>(low->size()) != x.rank() ||
-      static_cast<int64_t>(high->size()) != x.rank())
+  const std::vector<int64_t> &low = op.low();
+  const std::vector<int64_t> &high = op.high();
+  double value = op.padValue();
+  if (static_cast<int64_t>(low.size()) != x.rank() || static_cast<int64_t>(high.size()) != x.rank())
     return opError(op, fmt::format("low and high need {} entries, one per axis", x.rank()));
   Shape outShape = x.shape();
   for (int64_t a = 0; a < x.rank(); ++a) {
-    if ((*low)[a] < 0 || (*high)[a] < 0)
+    if (low[a] < 0 || high[a] < 0)
       return opError(op, "padding amounts must not be negative");
-    outShape[a] += (*low)[a] + (*high)[a];
+    outShape[a] += low[a] + high[a];
   }
   auto out = makeArray(x.dtype(), outShape);
   WEFT_TRY(out.status());
   for (int64_t o = 0; o < out->numel(); ++o)
-    out->setDouble(o, *value);
+    out->setDouble(o, value);
   Shape os = stridesOf(outShape);
   for (int64_t i = 0; i < x.numel(); ++i) {
     Shape xi = unravel(i, x.shape());
     for (int64_t a = 0; a < x.rank(); ++a)
-      xi[a] += (*low)[a];
+      xi[a] += low[a];
     copyElem(*out, ravel(xi, os), x, i);
   }
   return out;
@@ -209,15 +197,14 @@ struct Gathering {
   Shape outShape, tableStrides;
 
   static Expected<Gathering> make(const ir::Op &op, const Array &table, const Array &idx) {
-    auto axis = intAttr(op, "axis");
-    WEFT_TRY(axis.status());
-    WEFT_TRY(checkAxis(op, *axis, table.rank()));
+    int64_t axis = op.axis();
+    WEFT_TRY(checkAxis(op, axis, table.rank()));
     if (!isInteger(idx.dtype()))
       return opError(op, fmt::format("indices must be i32 or i64, got {}", idx.typeStr()));
-    Shape s(table.shape().begin(), table.shape().begin() + *axis);
+    Shape s(table.shape().begin(), table.shape().begin() + axis);
     s.insert(s.end(), idx.shape().begin(), idx.shape().end());
-    s.insert(s.end(), table.shape().begin() + *axis + 1, table.shape().end());
-    return Gathering{op, table, idx, *axis, s, stridesOf(table.shape())};
+    s.insert(s.end(), table.shape().begin() + axis + 1, table.shape().end());
+    return Gathering{op, table, idx, axis, s, stridesOf(table.shape())};
   }
 
   /// The table position of gathered position `o`, or an error for an out-of-range index.

@@ -116,24 +116,19 @@ Tensor random(OpKind k, Shape shape, const Tensor &seed, DType dtype, SrcLoc loc
 
 #define WEFT_UNARY(fn, Kind)                                                                       \
   Tensor fn(const Tensor &x, SrcLoc loc) { return unary(OpKind::Kind, x, loc); }
-WEFT_UNARY(neg, Neg)
-WEFT_UNARY(abs, Abs)
-WEFT_UNARY(sign, Sign)
-WEFT_UNARY(relu, Relu)
-WEFT_UNARY(exp, Exp)
-WEFT_UNARY(log, Log)
-WEFT_UNARY(tanh, Tanh)
-WEFT_UNARY(sigmoid, Sigmoid)
-WEFT_UNARY(sqrt, Sqrt)
-WEFT_UNARY(rsqrt, Rsqrt)
-WEFT_UNARY(sin, Sin)
-WEFT_UNARY(cos, Cos)
-WEFT_UNARY(erf, Erf)
-WEFT_UNARY(floor, Floor)
-WEFT_UNARY(ceil, Ceil)
+// One per UNARY op of ir/Ops.def, as declared in Ops.h.
+#define WEFT_UNARY_Numeric(fn, Kind) WEFT_UNARY(fn, Kind)
+#define WEFT_UNARY_Float(fn, Kind) WEFT_UNARY(fn, Kind)
+#define WEFT_UNARY_Any(fn, Kind) WEFT_UNARY(fn, Kind)
+#define WEFT_UNARY_Bool(fn, Kind)
+#define UNARY(Enum, Name, Operands) WEFT_UNARY_##Operands(Name, Enum)
+#include "ir/Ops.def"
 WEFT_UNARY(logical_not, Not)
-WEFT_UNARY(stop_gradient, StopGradient)
 #undef WEFT_UNARY
+#undef WEFT_UNARY_Numeric
+#undef WEFT_UNARY_Float
+#undef WEFT_UNARY_Any
+#undef WEFT_UNARY_Bool
 
 #define WEFT_BINARY(fn, Kind)                                                                      \
   Tensor fn(const Tensor &a, const Tensor &b, SrcLoc loc) {                                        \

@@ -24,28 +24,23 @@ namespace weft {
 
 using Axes = std::vector<int64_t>;
 
-// --- Elementwise unary. ---
+// --- Elementwise unary: one function per UNARY op of ir/Ops.def, named as in the IR text
+// (exp(x), tanh(x), ...; stop_gradient(x) is the identity whose result autodiff treats as a
+// constant). ---
 #define WEFT_UNARY(fn) Tensor fn(const Tensor &x, SrcLoc loc = SrcLoc::current());
-WEFT_UNARY(neg)
-WEFT_UNARY(abs)
-WEFT_UNARY(sign)
-WEFT_UNARY(relu)
-WEFT_UNARY(exp)
-WEFT_UNARY(log)
-WEFT_UNARY(tanh)
-WEFT_UNARY(sigmoid)
-WEFT_UNARY(sqrt)
-WEFT_UNARY(rsqrt)
-WEFT_UNARY(sin)
-WEFT_UNARY(cos)
-WEFT_UNARY(erf)
-WEFT_UNARY(floor)
-WEFT_UNARY(ceil)
+#define WEFT_UNARY_Numeric(fn) WEFT_UNARY(fn)
+#define WEFT_UNARY_Float(fn) WEFT_UNARY(fn)
+#define WEFT_UNARY_Any(fn) WEFT_UNARY(fn)
+#define WEFT_UNARY_Bool(fn) // `not` is a C++ keyword: logical_not, below
+#define UNARY(Enum, Name, Operands) WEFT_UNARY_##Operands(Name)
+#include "ir/Ops.def"
 /// Logical not of an i1 tensor.
 WEFT_UNARY(logical_not)
-/// The identity, whose result autodiff treats as a constant.
-WEFT_UNARY(stop_gradient)
 #undef WEFT_UNARY
+#undef WEFT_UNARY_Numeric
+#undef WEFT_UNARY_Float
+#undef WEFT_UNARY_Any
+#undef WEFT_UNARY_Bool
 
 // --- Elementwise binary, broadcasting. Comparisons return i1 tensors. ---
 #define WEFT_BINARY(fn) Tensor fn(const Tensor &a, const Tensor &b, SrcLoc loc = SrcLoc::current());

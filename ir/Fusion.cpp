@@ -13,15 +13,15 @@ Diag fusionError(const Op *op, const std::string &msg) {
              op ? op->loc() : Loc{});
 }
 
-bool isReduction(OpKind k) { return opCategory(k) == OpCategory::Reduce; }
+bool isReduction(OpKind k) { return hasTrait(k, trait::Reduction); }
 
 bool isSplat(const Op &op) {
-  auto it = op.attrs().find("value");
-  if (it == op.attrs().end())
+  const Attr *value = op.findAttr(AttrId::Value);
+  if (!value)
     return false;
-  if (auto *d = std::get_if<std::vector<double>>(&it->second))
+  if (auto *d = std::get_if<std::vector<double>>(value))
     return d->size() == 1;
-  if (auto *i = std::get_if<std::vector<int64_t>>(&it->second))
+  if (auto *i = std::get_if<std::vector<int64_t>>(value))
     return i->size() == 1;
   return false;
 }
@@ -77,7 +77,7 @@ Expected<FusionForm> fusionForm(const Block &body) {
       WEFT_TRY(inDomain(op, op.result()->type(), "result"));
     } else if (isReduction(op.kind())) {
       WEFT_TRY(inDomain(op, op.operand(0)->type(), "operand"));
-      const auto *a = op.tryAttr<std::vector<int64_t>>("axes");
+      const auto *a = std::get_if<std::vector<int64_t>>(op.findAttr(AttrId::Axes));
       if (!a)
         return fusionError(&op, "a reduction needs its axes");
       if (axes && *axes != *a)

@@ -58,7 +58,8 @@ Status checkArity(OpKind k, size_t n, size_t want) {
   return opError(k, fmt::format("expects {} operand{}, got {}", want, want == 1 ? "" : "s", n));
 }
 
-template <typename T> Expected<T> attr(OpKind k, const Attrs &attrs, const char *key) {
+template <typename T> Expected<T> attr(OpKind k, const Attrs &attrs, AttrId id) {
+  std::string_view key = attrKey(id);
   auto it = attrs.find(key);
   if (it == attrs.end())
     return opError(k, fmt::format("missing attribute '{}'", key));
@@ -92,18 +93,15 @@ Expected<Types> one(Type t) { return Types{std::move(t)}; }
 
 Expected<Types> inferElementwise(OpKind k, std::span<Value *const> ops) {
   OpCategory c = opCategory(k);
-  size_t arity = c == OpCategory::Unary ? 1 : 2;
-  WEFT_TRY(checkArity(k, ops.size(), arity));
   const Type &a = ops[0]->type();
   WEFT_TRY(checkDType(k, a, "operand"));
-  if (arity == 2 && ops[1]->type() != a)
+  if (ops.size() == 2 && ops[1]->type() != a)
     return opError(k, fmt::format("operand types differ: {} vs {}", a.str(), ops[1]->type().str()));
   return one(c == OpCategory::Compare ? a.withDType(DType::I1) : a);
 }
 
 Expected<Types> inferSelect(std::span<Value *const> ops) {
   OpKind k = OpKind::Select;
-  WEFT_TRY(checkArity(k, ops.size(), 3));
   const Type &c = ops[0]->type(), &a = ops[1]->type(), &b = ops[2]->type();
   if (c.dtype() != DType::I1)
     return opError(k, fmt::format("condition must be i1, got {}", dtypeName(c.dtype())));
@@ -117,9 +115,8 @@ Expected<Types> inferSelect(std::span<Value *const> ops) {
 
 Expected<Types> inferBroadcast(std::span<Value *const> ops, const Attrs &attrs, const Type &out) {
   OpKind k = OpKind::Broadcast;
-  WEFT_TRY(checkArity(k, ops.size(), 1));
   const Type &x = ops[0]->type();
-  auto dims = attr<std::vector<int64_t>>(k, attrs, "dims");
+  auto dims = attr<std::vector<int64_t>>(k, attrs, AttrId::Dims);
   WEFT_TRY(dims.status());
   if (static_cast<int64_t>(dims->size()) != x.rank())
     return opError(
@@ -139,7 +136,6 @@ Expected<Types> inferBroadcast(std::span<Value *const> ops, const Attrs &attrs, 
 
 Expected<Types> inferReshape(std::span<Value *const> ops, const Type &out) {
   OpKind k = OpKind::Reshape;
-  WEFT_TRY(checkArity(k, ops.size(), 1));
   const Type &x = ops[0]->type();
   if (out.dtype() != x.dtype())
     return opError(k, "result dtype must equal the operand dtype");
@@ -152,9 +148,8 @@ Expected<Types> inferReshape(std::span<Value *const> ops, const Type &out) {
 
 Expected<Types> inferTranspose(std::span<Value *const> ops, const Attrs &attrs) {
   OpKind k = OpKind::Transpose;
-  WEFT_TRY(checkArity(k, ops.size(), 1));
   const Type &x = ops[0]->type();
-  auto perm = attr<std::vector<int64_t>>(k, attrs, "perm");
+  auto perm = attr<std::vector<int64_t>>(k, attrs, AttrId::Perm);
   WEFT_TRY(perm.status());
   std::vector<int64_t> sorted = *perm;
   std::sort(sorted.begin(), sorted.end());
@@ -172,11 +167,10 @@ Expected<Types> inferTranspose(std::span<Value *const> ops, const Attrs &attrs) 
 
 Expected<Types> inferSlice(std::span<Value *const> ops, const Attrs &attrs) {
   OpKind k = OpKind::Slice;
-  WEFT_TRY(checkArity(k, ops.size(), 1));
   const Type &x = ops[0]->type();
-  auto axis = attr<int64_t>(k, attrs, "axis");
-  auto start = attr<int64_t>(k, attrs, "start");
-  auto limit = attr<int64_t>(k, attrs, "limit");
+  auto axis = attr<int64_t>(k, attrs, AttrId::Axis);
+  auto start = attr<int64_t>(k, attrs, AttrId::Start);
+  auto limit = attr<int64_t>(k, attrs, AttrId::Limit);
   WEFT_TRY(axis.status());
   WEFT_TRY(start.status());
   WEFT_TRY(limit.status());
@@ -199,7 +193,7 @@ Expected<Types> inferConcat(std::span<Value *const> ops, const Attrs &attrs) {
   if (ops.empty())
     return opError(k, "expects at least one operand");
   const Type &x = ops[0]->type();
-  auto axis = attr<int64_t>(k, attrs, "axis");
+  auto axis = attr<int64_t>(k, attrs, AttrId::Axis);
   WEFT_TRY(axis.status());
   WEFT_TRY(checkAxis(k, *axis, x.rank()));
   std::vector<Dim> dims = x.dims();
@@ -225,11 +219,10 @@ Expected<Types> inferConcat(std::span<Value *const> ops, const Attrs &attrs) {
 
 Expected<Types> inferPad(std::span<Value *const> ops, const Attrs &attrs) {
   OpKind k = OpKind::Pad;
-  WEFT_TRY(checkArity(k, ops.size(), 1));
   const Type &x = ops[0]->type();
-  auto low = attr<std::vector<int64_t>>(k, attrs, "low");
-  auto high = attr<std::vector<int64_t>>(k, attrs, "high");
-  auto value = attr<double>(k, attrs, "value");
+  auto low = attr<std::vector<int64_t>>(k, attrs, AttrId::Low);
+  auto high = attr<std::vector<int64_t>>(k, attrs, AttrId::High);
+  auto value = attr<double>(k, attrs, AttrId::PadValue);
   WEFT_TRY(low.status());
   WEFT_TRY(high.status());
   WEFT_TRY(value.status());
@@ -271,8 +264,7 @@ Expected<Type> gatherShape(OpKind k, const Type &table, const Type &idx, int64_t
 
 Expected<Types> inferGather(std::span<Value *const> ops, const Attrs &attrs) {
   OpKind k = OpKind::Gather;
-  WEFT_TRY(checkArity(k, ops.size(), 2));
-  auto axis = attr<int64_t>(k, attrs, "axis");
+  auto axis = attr<int64_t>(k, attrs, AttrId::Axis);
   WEFT_TRY(axis.status());
   auto t = gatherShape(k, ops[0]->type(), ops[1]->type(), *axis);
   WEFT_TRY(t.status());
@@ -281,10 +273,9 @@ Expected<Types> inferGather(std::span<Value *const> ops, const Attrs &attrs) {
 
 Expected<Types> inferScatterAdd(std::span<Value *const> ops, const Attrs &attrs) {
   OpKind k = OpKind::ScatterAdd;
-  WEFT_TRY(checkArity(k, ops.size(), 3));
   const Type &base = ops[0]->type();
   WEFT_TRY(checkDType(k, base, "base"));
-  auto axis = attr<int64_t>(k, attrs, "axis");
+  auto axis = attr<int64_t>(k, attrs, AttrId::Axis);
   WEFT_TRY(axis.status());
   auto want = gatherShape(k, base, ops[1]->type(), *axis);
   WEFT_TRY(want.status());
@@ -296,10 +287,9 @@ Expected<Types> inferScatterAdd(std::span<Value *const> ops, const Attrs &attrs)
 }
 
 Expected<Types> inferReduce(OpKind k, std::span<Value *const> ops, const Attrs &attrs) {
-  WEFT_TRY(checkArity(k, ops.size(), 1));
   const Type &x = ops[0]->type();
   WEFT_TRY(checkDType(k, x, "operand"));
-  auto axes = attr<std::vector<int64_t>>(k, attrs, "axes");
+  auto axes = attr<std::vector<int64_t>>(k, attrs, AttrId::Axes);
   WEFT_TRY(axes.status());
   WEFT_TRY(checkIncreasingAxes(k, *axes, x.rank(), "axes"));
   std::vector<Dim> dims;
@@ -311,10 +301,9 @@ Expected<Types> inferReduce(OpKind k, std::span<Value *const> ops, const Attrs &
 
 Expected<Types> inferArgmax(std::span<Value *const> ops, const Attrs &attrs) {
   OpKind k = OpKind::Argmax;
-  WEFT_TRY(checkArity(k, ops.size(), 1));
   const Type &x = ops[0]->type();
   WEFT_TRY(checkDType(k, x, "operand"));
-  auto axis = attr<int64_t>(k, attrs, "axis");
+  auto axis = attr<int64_t>(k, attrs, AttrId::Axis);
   WEFT_TRY(axis.status());
   WEFT_TRY(checkAxis(k, *axis, x.rank()));
   std::vector<Dim> dims = x.dims();
@@ -324,7 +313,6 @@ Expected<Types> inferArgmax(std::span<Value *const> ops, const Attrs &attrs) {
 
 Expected<Types> inferMatmul(std::span<Value *const> ops) {
   OpKind k = OpKind::Matmul;
-  WEFT_TRY(checkArity(k, ops.size(), 2));
   const Type &a = ops[0]->type(), &b = ops[1]->type();
   WEFT_TRY(checkDType(k, a, "lhs"));
   if (a.dtype() != b.dtype())
@@ -347,8 +335,7 @@ Expected<Types> inferMatmul(std::span<Value *const> ops) {
 
 Expected<Types> inferConstant(std::span<Value *const> ops, const Attrs &attrs, const Type &out) {
   OpKind k = OpKind::Constant;
-  WEFT_TRY(checkArity(k, ops.size(), 0));
-  auto it = attrs.find("value");
+  auto it = attrs.find(attrKey(AttrId::Value));
   if (it == attrs.end())
     return opError(k, "missing attribute 'value'");
   size_t n = 0;
@@ -379,9 +366,8 @@ Expected<Types> inferConstant(std::span<Value *const> ops, const Attrs &attrs, c
 
 Expected<Types> inferIota(std::span<Value *const> ops, const Attrs &attrs, const Type &out) {
   OpKind k = OpKind::Iota;
-  WEFT_TRY(checkArity(k, ops.size(), 0));
   WEFT_TRY(checkDType(k, out, "result"));
-  auto axis = attr<int64_t>(k, attrs, "axis");
+  auto axis = attr<int64_t>(k, attrs, AttrId::Axis);
   WEFT_TRY(axis.status());
   WEFT_TRY(checkAxis(k, *axis, out.rank()));
   return one(out);
@@ -389,7 +375,6 @@ Expected<Types> inferIota(std::span<Value *const> ops, const Attrs &attrs, const
 
 Expected<Types> inferCast(std::span<Value *const> ops, const Type &out) {
   OpKind k = OpKind::Cast;
-  WEFT_TRY(checkArity(k, ops.size(), 1));
   if (ops[0]->type().dims() != out.dims())
     return opError(k, fmt::format("cast keeps the shape: {} vs {}", ops[0]->type().shapeStr(),
                                   out.shapeStr()));
@@ -397,7 +382,6 @@ Expected<Types> inferCast(std::span<Value *const> ops, const Type &out) {
 }
 
 Expected<Types> inferRandom(OpKind k, std::span<Value *const> ops, const Type &out) {
-  WEFT_TRY(checkArity(k, ops.size(), 1));
   if (ops[0]->type() != Type({}, DType::I64))
     return opError(k, fmt::format("seed must be tensor<i64>, got {}", ops[0]->type().str()));
   WEFT_TRY(checkDType(k, out, "result"));
@@ -450,7 +434,7 @@ Expected<Types> inferWhile(std::span<Value *const> ops, const Attrs &attrs, cons
   OpKind k = OpKind::While;
   auto argTypes = regionArgTypes(k, ops, attrs);
   WEFT_TRY(argTypes.status());
-  int64_t maxTrips = *attr<int64_t>(k, attrs, "max_trips");
+  int64_t maxTrips = *attr<int64_t>(k, attrs, AttrId::MaxTrips);
   if (!body)
     return opError(k, "has no body");
   const Op *yield = body->back();
@@ -495,8 +479,8 @@ Expected<Types> inferFusion(std::span<Value *const> ops, const Block *body) {
 
 Expected<ScanOperands> scanOperands(size_t numOperands, const Attrs &attrs) {
   OpKind k = OpKind::Scan;
-  auto nc = attr<int64_t>(k, attrs, "num_carry");
-  auto ns = attr<int64_t>(k, attrs, "num_seq");
+  auto nc = attr<int64_t>(k, attrs, AttrId::NumCarry);
+  auto ns = attr<int64_t>(k, attrs, AttrId::NumSeq);
   WEFT_TRY(nc.status());
   WEFT_TRY(ns.status());
   if (*nc < 0 || *ns < 1)
@@ -510,6 +494,7 @@ Expected<ScanOperands> scanOperands(size_t numOperands, const Attrs &attrs) {
 
 Expected<std::vector<Type>> regionArgTypes(OpKind kind, std::span<Value *const> ops,
                                            const Attrs &attrs) {
+  WEFT_TRY(checkAttrs(kind, attrs));
   Types args;
   if (kind == OpKind::Scan) {
     auto g = scanOperands(ops.size(), attrs);
@@ -534,11 +519,6 @@ Expected<std::vector<Type>> regionArgTypes(OpKind kind, std::span<Value *const> 
       for (size_t i = g->numCarry; i < g->numCarry + g->numSeq; ++i)
         WEFT_TRY(checkBatchAxis(kind, ops[i]->type(), 1, len.dim(0), "sequence"));
     }
-    if (auto it = attrs.find("reverse"); it != attrs.end()) {
-      const int64_t *rev = std::get_if<int64_t>(&it->second);
-      if (!rev || (*rev != 0 && *rev != 1))
-        return opError(kind, "attribute 'reverse' must be 0 or 1");
-    }
     return args;
   }
   if (kind == OpKind::Fusion) {
@@ -552,7 +532,7 @@ Expected<std::vector<Type>> regionArgTypes(OpKind kind, std::span<Value *const> 
   const Type &fin = ops[0]->type();
   if (fin.rank() != 1 || fin.dtype() != DType::I1)
     return opError(kind, fmt::format("finished must be tensor<B x i1>, got {}", fin.str()));
-  auto maxTrips = attr<int64_t>(kind, attrs, "max_trips");
+  auto maxTrips = attr<int64_t>(kind, attrs, AttrId::MaxTrips);
   WEFT_TRY(maxTrips.status());
   if (*maxTrips < 0)
     return opError(kind, "max_trips must not be negative");
@@ -566,6 +546,9 @@ Expected<std::vector<Type>> regionArgTypes(OpKind kind, std::span<Value *const> 
 Expected<std::vector<Type>> inferResultTypes(OpKind k, std::span<Value *const> ops,
                                              const Attrs &attrs, std::span<const Type> declared,
                                              const Block *region) {
+  WEFT_TRY(checkAttrs(k, attrs));
+  if (auto arity = opArity(k))
+    WEFT_TRY(checkArity(k, ops.size(), *arity));
   if (hasDeclaredResultType(k) && declared.size() != 1)
     return opError(k, "needs exactly one declared result type");
   switch (opCategory(k)) {

@@ -14,6 +14,10 @@
 
 namespace weft::ir {
 
+/// Whether `attrs` match the attribute schema of `kind` (ATTR in ir/Ops.def): every required
+/// attribute present, no other, each of its kind. inferResultTypes and regionArgTypes check it.
+Status checkAttrs(OpKind kind, const Attrs &attrs);
+
 /// The result types of an op of `kind` with these operands and attributes. For ops with a
 /// declared result type (hasDeclaredResultType), `declared` holds it and is checked. For scan,
 /// while and fusion, `region` must hold the finished body (ending in yield).

@@ -26,9 +26,10 @@ bool mayFault(const Op &op) {
   case OpFault::EmptyReduce: {
     const Type &x = op.operand(0)->type();
     std::vector<int64_t> axes;
-    if (const auto *list = op.tryAttr<std::vector<int64_t>>("axes"))
+    const Attr *given = op.findAttr(op.kind() == OpKind::Argmax ? AttrId::Axis : AttrId::Axes);
+    if (const auto *list = given ? std::get_if<std::vector<int64_t>>(given) : nullptr)
       axes = *list;
-    else if (const auto *one = op.tryAttr<int64_t>("axis"))
+    else if (const auto *one = given ? std::get_if<int64_t>(given) : nullptr)
       axes = {*one};
     else
       return true;
@@ -55,6 +56,26 @@ void Op::setResultTypes(const std::vector<Type> &types) {
   }
   for (size_t i = 0; i < types.size(); ++i)
     results_[i]->setType(types[i]);
+}
+
+namespace {
+bool kindHas(OpKind k, AttrId a) {
+  auto spec = findOpAttr(k, attrKey(a));
+  return spec && spec->id == a;
+}
+} // namespace
+
+const Attr *Op::findAttr(AttrId a) const {
+  WEFT_CHECK(kindHas(kind_, a),
+             "asking an op for an attribute its kind does not have (see ir/Ops.def)");
+  auto it = attrs_.find(attrKey(a));
+  return it == attrs_.end() ? nullptr : &it->second;
+}
+
+void Op::setAttr(AttrId a, Attr v) {
+  WEFT_CHECK(kindHas(kind_, a),
+             "setting an attribute the op's kind does not have (see ir/Ops.def)");
+  attrs_[std::string(attrKey(a))] = std::move(v);
 }
 
 namespace {

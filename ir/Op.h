@@ -31,6 +31,29 @@ using Attr = std::variant<int64_t, double, std::vector<int64_t>, std::vector<dou
 /// Attributes by name; printed in name order.
 using Attrs = std::map<std::string, Attr, std::less<>>;
 
+/// How a typed accessor (Op::axis(), ...) stores and returns an attribute of each AttrKind.
+template <AttrKind K> struct AttrTypes;
+template <> struct AttrTypes<AttrKind::Int> {
+  using Stored = int64_t;
+  using Ref = int64_t;
+};
+template <> struct AttrTypes<AttrKind::Ints> {
+  using Stored = std::vector<int64_t>;
+  using Ref = const std::vector<int64_t> &;
+};
+template <> struct AttrTypes<AttrKind::Float> {
+  using Stored = double;
+  using Ref = double;
+};
+template <> struct AttrTypes<AttrKind::Numbers> {
+  using Stored = Attr; // a list of floats or of integers
+  using Ref = const Attr &;
+};
+template <> struct AttrTypes<AttrKind::Flag> {
+  using Stored = int64_t;
+  using Ref = bool;
+};
+
 /// An SSA value: an op result or a block argument.
 class Value {
 public:
@@ -88,8 +111,9 @@ public:
   const Attrs &attrs() const { return attrs_; }
   Attrs &attrs() { return attrs_; }
   bool hasAttr(std::string_view key) const { return attrs_.find(key) != attrs_.end(); }
-  /// Typed attribute access; these abort on a missing or mistyped attribute, which the
-  /// verifier rules out for verified IR. Use tryAttr for unverified IR.
+  /// Attribute access by key; these abort on a missing or mistyped attribute, which the
+  /// verifier rules out for verified IR. Use tryAttr for unverified IR. Compiler code uses
+  /// the typed accessors below instead (op.axis()), which name no string.
   int64_t intAttr(std::string_view key) const;
   double floatAttr(std::string_view key) const;
   const std::vector<int64_t> &intsAttr(std::string_view key) const;
@@ -102,6 +126,20 @@ public:
   }
   void setAttr(std::string key, Attr a) { attrs_[std::move(key)] = std::move(a); }
 
+  // Typed attributes, one accessor per ATTRIBUTE in ir/Ops.def: op.axis(), op.perm(),
+  // op.numSeq(), ... Asking an op for an attribute its kind does not have is our bug and
+  // aborts; so does a missing or mistyped one, which the verifier rules out. An absent Flag
+  // reads as false.
+#define ATTRIBUTE(Enum, Accessor, Key, Kind)                                                       \
+  AttrTypes<AttrKind::Kind>::Ref Accessor() const {                                                \
+    return typedAttr<AttrKind::Kind>(AttrId::Enum);                                                \
+  }
+#include "ir/Ops.def"
+  /// The attribute if present (its kind must have it), for IR not yet verified.
+  const Attr *findAttr(AttrId a) const;
+  /// Sets attribute `a` (its kind must have it) under its key.
+  void setAttr(AttrId a, Attr v);
+
   size_t numRegions() const { return regions_.size(); }
   Block &region(size_t i = 0) const { return *regions_.at(i); }
   /// Adds an empty region (a block with no arguments) and returns it.
@@ -113,6 +151,23 @@ public:
   Op *parentOp() const;
 
 private:
+  template <AttrKind K> typename AttrTypes<K>::Ref typedAttr(AttrId a) const {
+    const Attr *v = findAttr(a);
+    if constexpr (K == AttrKind::Flag) {
+      const int64_t *flag = v ? std::get_if<int64_t>(v) : nullptr;
+      WEFT_CHECK(!v || flag, "flag attribute is not an integer (IR not verified?)");
+      return flag && *flag == 1;
+    } else if constexpr (K == AttrKind::Numbers) {
+      WEFT_CHECK(v != nullptr, "missing attribute (IR not verified?)");
+      return *v;
+    } else {
+      WEFT_CHECK(v != nullptr, "missing attribute (IR not verified?)");
+      const auto *typed = std::get_if<typename AttrTypes<K>::Stored>(v);
+      WEFT_CHECK(typed != nullptr, "attribute of the wrong kind (IR not verified?)");
+      return *typed;
+    }
+  }
+
   friend class Block;
   OpKind kind_;
   std::vector<Value *> operands_;

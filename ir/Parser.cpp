@@ -47,7 +47,7 @@ bool sizeFits(const Type &t) {
 void typeEmptyConstantValue(OpKind kind, const std::vector<Type> &declared, Attrs &attrs) {
   if (kind != OpKind::Constant || declared.size() != 1 || !isFloat(declared[0].dtype()))
     return;
-  auto it = attrs.find("value");
+  auto it = attrs.find(attrKey(AttrId::Value));
   if (it == attrs.end())
     return;
   if (auto *ints = std::get_if<std::vector<int64_t>>(&it->second); ints && ints->empty())
@@ -371,8 +371,8 @@ private:
         if (nl != 1)
           return error(start, fmt::format("scan: lengths takes one operand, got {}", nl));
       }
-      attrs["num_carry"] = static_cast<int64_t>(nc);
-      attrs["num_seq"] = static_cast<int64_t>(ns);
+      attrs[std::string(attrKey(AttrId::NumCarry))] = static_cast<int64_t>(nc);
+      attrs[std::string(attrKey(AttrId::NumSeq))] = static_cast<int64_t>(ns);
     } else if (*kind == OpKind::While) {
       size_t nf = 0, nc = 0;
       WEFT_TRY(groupedOperands("finished", operands, nf));
@@ -386,7 +386,8 @@ private:
       Attrs written;
       WEFT_TRY(attrDict(written));
       for (auto &[key, value] : written) {
-        if (*kind == OpKind::Scan && (key == "num_carry" || key == "num_seq"))
+        if (*kind == OpKind::Scan &&
+            (key == attrKey(AttrId::NumCarry) || key == attrKey(AttrId::NumSeq)))
           return error(start, fmt::format("scan: '{}' is spelled by carry(...) and over(...), "
                                           "not as an attribute",
                                           key));

@@ -97,7 +97,8 @@ private:
     bool first = true;
     for (const auto &[key, value] : op.attrs()) {
       // scan's operand grouping is spelled by its keywords, not by attributes.
-      if (op.kind() == OpKind::Scan && (key == "num_carry" || key == "num_seq"))
+      if (op.kind() == OpKind::Scan &&
+          (key == attrKey(AttrId::NumCarry) || key == attrKey(AttrId::NumSeq)))
         continue;
       out_ += fmt::format("{}{} = {}", first ? " {" : ", ", key, formatAttr(value));
       first = false;

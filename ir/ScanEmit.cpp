@@ -7,7 +7,7 @@ namespace weft::ir {
 
 Value *stackedEmit(Op &scan, Value *v) {
   WEFT_CHECK(scan.kind() == OpKind::Scan, "stackedEmit needs a scan");
-  size_t numCarry = static_cast<size_t>(scan.intAttr("num_carry"));
+  size_t numCarry = static_cast<size_t>(scan.numCarry());
   Op *yield = scan.region().back();
   std::vector<Value *> ys = yield->operands();
   auto emitted = std::find(ys.begin() + numCarry, ys.end(), v);

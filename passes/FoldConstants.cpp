@@ -31,10 +31,10 @@ using ir::Value;
 Array scalarOf(const Op &constant) {
   DType dt = constant.result()->type().dtype();
   Array a(dt, {});
-  if (auto *fs = constant.tryAttr<std::vector<double>>("value"))
+  if (auto *fs = std::get_if<std::vector<double>>(&constant.value()))
     a.setDouble(0, (*fs)[0]);
   else
-    a.setInt(0, constant.intsAttr("value")[0]);
+    a.setInt(0, std::get<std::vector<int64_t>>(constant.value())[0]);
   return a;
 }
 
@@ -42,8 +42,8 @@ bool isSplatConstant(const Value *v) {
   const Op *c = constantOp(v);
   if (!c)
     return false;
-  auto *fs = c->tryAttr<std::vector<double>>("value");
-  auto *is = c->tryAttr<std::vector<int64_t>>("value");
+  auto *fs = std::get_if<std::vector<double>>(&c->value());
+  auto *is = std::get_if<std::vector<int64_t>>(&c->value());
   return (fs && fs->size() == 1) || (is && is->size() == 1);
 }
 
@@ -67,9 +67,9 @@ std::optional<ir::Attr> fold(const Op &op) {
   const Type &resultType = op.result()->type();
   bool allSplat = std::all_of(op.operands().begin(), op.operands().end(), isSplatConstant);
   if (allSplat && preservesSplat(op.kind())) {
-    const ir::Attr &first = constantOp(op.operand(0))->attrs().at("value");
+    const ir::Attr &first = constantOp(op.operand(0))->value();
     for (const Value *v : op.operands())
-      if (!sameBits(constantOp(v)->attrs().at("value"), first))
+      if (!sameBits(constantOp(v)->value(), first))
         return std::nullopt;
     return first;
   }

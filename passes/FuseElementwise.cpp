@@ -39,7 +39,7 @@ using ir::Op;
 using ir::OpKind;
 using ir::Value;
 
-bool isReduction(OpKind k) { return ir::opCategory(k) == ir::OpCategory::Reduce; }
+bool isReduction(OpKind k) { return ir::hasTrait(k, ir::trait::Reduction); }
 
 const std::vector<ir::Dim> &dimsOf(const Value *v) { return v->type().dims(); }
 

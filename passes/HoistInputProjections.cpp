@@ -112,9 +112,8 @@ private:
       return false;
     const ir::Op *cat = op.operand(0)->isBlockArg() ? nullptr : op.operand(0)->definingOp();
     Value *w = op.operand(1);
-    if (!cat || cat->kind() != OpKind::Concat || cat->numOperands() != 2 ||
-        cat->intAttr("axis") != 1 || w->type().rank() != 2 || !w->type().dim(0).isStatic() ||
-        definedUnder(w, scan.region()))
+    if (!cat || cat->kind() != OpKind::Concat || cat->numOperands() != 2 || cat->axis() != 1 ||
+        w->type().rank() != 2 || !w->type().dim(0).isStatic() || definedUnder(w, scan.region()))
       return false;
     bool first = isSequenceStep(cat->operand(0), scan, g);
     bool second = isSequenceStep(cat->operand(1), scan, g);
@@ -196,7 +195,7 @@ private:
     operands.insert(operands.begin() + static_cast<std::ptrdiff_t>(groups->numCarry + numSeq),
                     *all);
     scan.setOperands(std::move(operands));
-    scan.setAttr("num_seq", static_cast<int64_t>(numSeq + 1));
+    scan.setAttr(ir::AttrId::NumSeq, static_cast<int64_t>(numSeq + 1));
     return scan.region().addArg(stepType, name);
   }
 };

@@ -79,7 +79,7 @@ private:
     if (!mm || mm->result()->type().rank() != 2)
       return false;
     ir::Op *tp = definedIn(mm->operand(0), OpKind::Transpose, body);
-    if (!tp || tp->intsAttr("perm") != std::vector<int64_t>{1, 0})
+    if (!tp || tp->perm() != std::vector<int64_t>{1, 0})
       return false;
     Value *p = tp->operand(0), *q = mm->operand(1);
     if (!perStep(p, body) || !perStep(q, body))

@@ -53,9 +53,9 @@ std::optional<double> splatValue(const Value *v) {
   const Op *c = constantOp(v);
   if (!c)
     return std::nullopt;
-  if (auto *fs = c->tryAttr<std::vector<double>>("value"); fs && fs->size() == 1)
+  if (auto *fs = std::get_if<std::vector<double>>(&c->value()); fs && fs->size() == 1)
     return (*fs)[0];
-  if (auto *is = c->tryAttr<std::vector<int64_t>>("value"); is && is->size() == 1)
+  if (auto *is = std::get_if<std::vector<int64_t>>(&c->value()); is && is->size() == 1)
     return static_cast<double>((*is)[0]);
   return std::nullopt;
 }
@@ -68,12 +68,12 @@ Array constantToArray(const Op &constant) {
     shape.push_back(d.size());
   }
   Array a(t.dtype(), shape);
-  if (auto *fs = constant.tryAttr<std::vector<double>>("value")) {
+  if (auto *fs = std::get_if<std::vector<double>>(&constant.value())) {
     for (int64_t i = 0; i < a.numel(); ++i)
       a.setDouble(i, (*fs)[fs->size() == 1 ? 0 : i]);
     return a;
   }
-  const auto &is = constant.intsAttr("value");
+  const auto &is = std::get<std::vector<int64_t>>(constant.value());
   for (int64_t i = 0; i < a.numel(); ++i)
     a.setInt(i, is[is.size() == 1 ? 0 : i]);
   return a;

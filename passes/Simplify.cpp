@@ -112,13 +112,13 @@ private:
 
   /// transpose(x, identity) -> x; transpose(transpose(x, p1), p2) -> transpose(x, p1[p2[i]]).
   Value *transpose(Op &op) {
-    const auto &perm = op.intsAttr("perm");
+    const auto &perm = op.perm();
     if (isIdentityPerm(perm))
       return op.operand(0);
     Op *inner = definedBy(op.operand(0), OpKind::Transpose);
     if (!inner)
       return nullptr;
-    const auto &innerPerm = inner->intsAttr("perm");
+    const auto &innerPerm = inner->perm();
     std::vector<int64_t> composed;
     for (int64_t p : perm)
       composed.push_back(innerPerm[p]);
@@ -147,14 +147,13 @@ private:
     const Op *c = constantOp(op.operand(0));
     if (!c || !splatValue(op.operand(0)))
       return nullptr;
-    return build(op, OpKind::Constant, {}, {{"value", c->attrs().at("value")}},
-                 {op.result()->type()});
+    return build(op, OpKind::Constant, {}, {{"value", c->value()}}, {op.result()->type()});
   }
 
   static Value *fullSlice(Op &op) {
-    int64_t axis = op.intAttr("axis");
+    int64_t axis = op.axis();
     const ir::Dim &d = op.operand(0)->type().dim(static_cast<size_t>(axis));
-    bool full = op.intAttr("start") == 0 && d.isStatic() && op.intAttr("limit") == d.size();
+    bool full = op.start() == 0 && d.isStatic() && op.limit() == d.size();
     return full ? op.operand(0) : nullptr;
   }
 

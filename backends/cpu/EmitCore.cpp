@@ -551,8 +551,7 @@ Status Emitter::emitScan(const ir::Op &op) {
   WEFT_TRY(g.status());
   size_t nc = g->numCarry, ns = g->numSeq;
   const ir::Block &body = op.region();
-  const int64_t *rev = op.tryAttr<int64_t>("reverse");
-  bool reverse = rev && *rev == 1;
+  bool reverse = op.reverse();
   Values carries, emits;
   for (size_t i = 0; i < op.numResults(); ++i) {
     Value *buf = newBuffer(op.result(i)->type());
@@ -602,9 +601,7 @@ Status Emitter::emitScan(const ir::Op &op) {
 }
 
 Status Emitter::emitWhile(const ir::Op &op) {
-  const int64_t *maxTripsAttr = op.tryAttr<int64_t>("max_trips");
-  if (!maxTripsAttr)
-    return err(fmt::format("while: needs an integer attribute 'max_trips'"), op.loc());
+  int64_t maxTrips = op.maxTrips();
   const ir::Block &body = op.region();
   size_t nc = op.numOperands() - 1, ne = op.numResults() - nc - 2;
   Value *fin = newBuffer(op.result(0)->type());
@@ -642,8 +639,8 @@ Status Emitter::emitWhile(const ir::Op &op) {
   });
   Value *t = b.CreateLoad(i64Ty(), trip);
   b.CreateCondBr(
-      b.CreateAnd(b.CreateICmpSLT(t, c64(*maxTripsAttr)), b.CreateLoad(b.getInt1Ty(), anyLeft)),
-      bodyBB, exit);
+      b.CreateAnd(b.CreateICmpSLT(t, c64(maxTrips)), b.CreateLoad(b.getInt1Ty(), anyLeft)), bodyBB,
+      exit);
   b.SetInsertPoint(bodyBB);
   WEFT_TRY(emitBlockOps(body));
   const ir::Op &yield = *body.back();
@@ -672,30 +669,17 @@ Status Emitter::emitOp(const ir::Op &op) {
   OpKind k = op.kind();
   if (ir::isElementwise(k))
     return emitElementwise(op);
-  switch (k) {
-  case OpKind::Broadcast:
-  case OpKind::Reshape:
-  case OpKind::Transpose:
-  case OpKind::Slice:
-  case OpKind::Concat:
-  case OpKind::Pad:
-  case OpKind::Gather:
-  case OpKind::ScatterAdd:
+  if (ir::hasTrait(k, ir::trait::Shape))
     return emitShapeOp(op);
-  case OpKind::ReduceSum:
-  case OpKind::ReduceMax:
-  case OpKind::ReduceMin:
-  case OpKind::ReduceMean:
+  if (ir::hasTrait(k, ir::trait::Reduction))
     return emitReduce(op);
+  if (ir::hasTrait(k, ir::trait::Producer))
+    return emitProducer(op);
+  switch (k) {
   case OpKind::Argmax:
     return emitArgmax(op);
   case OpKind::Matmul:
     return emitMatmul(op);
-  case OpKind::Constant:
-  case OpKind::Iota:
-  case OpKind::RandomUniform:
-  case OpKind::RandomNormal:
-    return emitProducer(op);
   case OpKind::Scan:
     return emitScan(op);
   case OpKind::While:

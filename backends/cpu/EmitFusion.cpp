@@ -38,10 +38,10 @@ constexpr int64_t kParallelWork = int64_t{1} << 17;
 /// A parallel chunk holds about this much work.
 constexpr int64_t kGrainWork = int64_t{1} << 15;
 
-bool isReduction(OpKind k) { return ir::opCategory(k) == ir::OpCategory::Reduce; }
+bool isReduction(OpKind k) { return ir::hasTrait(k, ir::trait::Reduction); }
 
 double splatValue(const ir::Op &op) {
-  const ir::Attr &v = op.attrs().at("value");
+  const ir::Attr &v = op.value();
   if (const auto *d = std::get_if<std::vector<double>>(&v))
     return d->front();
   return static_cast<double>(std::get<std::vector<int64_t>>(v).front());
@@ -303,8 +303,7 @@ private:
   Value *broadcastLoad(const ir::Op &bc, const Values &coord) {
     const ir::Value *src = bc.operand(0);
     const ir::Type &st = src->type();
-    const auto &dims = bc.attrs().at("dims");
-    const auto &axes = std::get<std::vector<int64_t>>(dims);
+    const std::vector<int64_t> &axes = bc.dims();
     Value *index = e.c64(0);
     for (int64_t i = 0; i < st.rank(); ++i) {
       bool one = st.dim(i).isStatic() && st.dim(i).size() == 1;

@@ -19,19 +19,6 @@ namespace weft::cpu::detail {
 using ir::OpKind;
 using llvm::Value;
 
-namespace {
-
-/// The value attribute `key` as ints, or nullptr.
-const std::vector<int64_t> *ints(const ir::Op &op, const char *key) {
-  return op.tryAttr<std::vector<int64_t>>(key);
-}
-
-Diag attrError(const ir::Op &op, const char *key) {
-  return err(fmt::format("{}: needs attribute '{}'", op.name(), key), op.loc());
-}
-
-} // namespace
-
 Status Emitter::emitShapeOp(const ir::Op &op) {
   const ir::Type &rt = op.result()->type();
   const ir::Type &xt = op.operand(0)->type();
@@ -45,87 +32,74 @@ Status Emitter::emitShapeOp(const ir::Op &op) {
     memCopy(out, x, bytes(rt));
     return {};
   case OpKind::Broadcast: {
-    const auto *dims = ints(op, "dims");
-    if (!dims || static_cast<int64_t>(dims->size()) != xt.rank())
-      return attrError(op, "dims");
+    const std::vector<int64_t> &dims = op.dims();
     loopNest(oShape, [&](const Values &idx) {
       Value *src = c64(0);
       for (int64_t i = 0; i < xt.rank(); ++i) {
         bool one = xt.dim(i).isStatic() && xt.dim(i).size() == 1;
-        src = b.CreateAdd(b.CreateMul(src, xShape[i]), one ? c64(0) : idx[(*dims)[i]]);
+        src = b.CreateAdd(b.CreateMul(src, xShape[i]), one ? c64(0) : idx[dims[i]]);
       }
       store(load(x, dt, src), out, dt, flatIndex(idx, oShape));
     });
     return {};
   }
   case OpKind::Transpose: {
-    const auto *perm = ints(op, "perm");
-    if (!perm || static_cast<int64_t>(perm->size()) != xt.rank())
-      return attrError(op, "perm");
+    const std::vector<int64_t> &perm = op.perm();
     loopNest(oShape, [&](const Values &idx) {
       Values src(idx.size());
       for (size_t i = 0; i < idx.size(); ++i)
-        src[(*perm)[i]] = idx[i];
+        src[perm[i]] = idx[i];
       store(load(x, dt, flatIndex(src, xShape)), out, dt, flatIndex(idx, oShape));
     });
     return {};
   }
   case OpKind::Slice: {
-    const int64_t *axis = op.tryAttr<int64_t>("axis"), *start = op.tryAttr<int64_t>("start");
-    if (!axis || !start)
-      return attrError(op, "axis");
+    int64_t axis = op.axis(), start = op.start();
     loopNest(oShape, [&](const Values &idx) {
       Values src = idx;
-      src[*axis] = b.CreateAdd(src[*axis], c64(*start));
+      src[axis] = b.CreateAdd(src[axis], c64(start));
       store(load(x, dt, flatIndex(src, xShape)), out, dt, flatIndex(idx, oShape));
     });
     return {};
   }
   case OpKind::Concat: {
-    const int64_t *axis = op.tryAttr<int64_t>("axis");
-    if (!axis)
-      return attrError(op, "axis");
+    int64_t axis = op.axis();
     Value *offset = c64(0);
     for (ir::Value *v : op.operands()) {
       Values vShape = shape(v->type());
       Value *src = ptr(v);
       loopNest(vShape, [&](const Values &idx) {
         Values dst = idx;
-        dst[*axis] = b.CreateAdd(dst[*axis], offset);
+        dst[axis] = b.CreateAdd(dst[axis], offset);
         store(load(src, dt, flatIndex(idx, vShape)), out, dt, flatIndex(dst, oShape));
       });
-      offset = b.CreateAdd(offset, vShape[*axis]);
+      offset = b.CreateAdd(offset, vShape[axis]);
     }
     return {};
   }
   case OpKind::Pad: {
-    const auto *low = ints(op, "low");
-    const double *value = op.tryAttr<double>("value");
-    if (!low || !value || static_cast<int64_t>(low->size()) != xt.rank())
-      return attrError(op, "low");
+    const std::vector<int64_t> &low = op.low();
+    double value = op.padValue();
     Value *fill;
     if (isFloat(dt))
-      fill = llvm::ConstantFP::get(scalarTy(dt), *value);
+      fill = llvm::ConstantFP::get(scalarTy(dt), value);
     else if (dt == DType::I1)
-      fill = b.getInt1(*value != 0.0);
+      fill = b.getInt1(value != 0.0);
     else
       fill = llvm::ConstantInt::get(
-          scalarTy(dt), static_cast<uint64_t>(std::isnan(*value) ? 0 : std::trunc(*value)), true);
+          scalarTy(dt), static_cast<uint64_t>(std::isnan(value) ? 0 : std::trunc(value)), true);
     forLoop(numel(rt), [&](Value *i) { store(fill, out, dt, i); });
     loopNest(xShape, [&](const Values &idx) {
       Values dst = idx;
       for (size_t a = 0; a < dst.size(); ++a)
-        dst[a] = b.CreateAdd(dst[a], c64((*low)[a]));
+        dst[a] = b.CreateAdd(dst[a], c64(low[a]));
       store(load(x, dt, flatIndex(idx, xShape)), out, dt, flatIndex(dst, oShape));
     });
     return {};
   }
   case OpKind::Gather:
   case OpKind::ScatterAdd: {
-    const int64_t *axisAttr = op.tryAttr<int64_t>("axis");
-    if (!axisAttr)
-      return attrError(op, "axis");
-    auto axis = static_cast<size_t>(*axisAttr);
+    auto axis = static_cast<size_t>(op.axis());
     bool gather = op.kind() == OpKind::Gather;
     const ir::Type &it = op.operand(1)->type();
     Value *indices = ptr(op.operand(1));
@@ -217,11 +191,8 @@ void Emitter::checkReduceNotEmpty(const ir::Op &r, Value *count, Value *outN) {
 Status Emitter::emitReduce(const ir::Op &op) {
   const ir::Type &xt = op.operand(0)->type(), &rt = op.result()->type();
   DType dt = rt.dtype();
-  const auto *axes = ints(op, "axes");
-  if (!axes)
-    return attrError(op, "axes");
   std::vector<bool> reduced(xt.rank(), false);
-  for (int64_t a : *axes)
+  for (int64_t a : op.axes())
     reduced.at(a) = true;
   Value *out = newBuffer(rt);
   ptrs[op.result()] = out;
@@ -255,10 +226,7 @@ Status Emitter::emitReduce(const ir::Op &op) {
 
 Status Emitter::emitArgmax(const ir::Op &op) {
   const ir::Type &xt = op.operand(0)->type(), &rt = op.result()->type();
-  const int64_t *axisAttr = op.tryAttr<int64_t>("axis");
-  if (!axisAttr)
-    return attrError(op, "axis");
-  int64_t axis = *axisAttr;
+  int64_t axis = op.axis();
   DType dt = xt.dtype();
   Value *out = newBuffer(rt);
   ptrs[op.result()] = out;
@@ -346,8 +314,8 @@ Status Emitter::emitProducer(const ir::Op &op) {
   Value *n = numel(rt);
   switch (op.kind()) {
   case OpKind::Constant: {
-    const auto *fs = op.tryAttr<std::vector<double>>("value");
-    const auto *is = ints(op, "value");
+    const auto *fs = std::get_if<std::vector<double>>(&op.value());
+    const auto *is = std::get_if<std::vector<int64_t>>(&op.value());
     bool fl = isFloat(dt);
     if ((fl && !fs) || (!fl && !is))
       return err(fmt::format("constant: needs a list of {} in 'value'", fl ? "floats" : "integers"),
@@ -383,12 +351,10 @@ Status Emitter::emitProducer(const ir::Op &op) {
     return {};
   }
   case OpKind::Iota: {
-    const int64_t *axis = op.tryAttr<int64_t>("axis");
-    if (!axis)
-      return attrError(op, "axis");
+    int64_t axis = op.axis();
     Values s = shape(rt);
     loopNest(s, [&](const Values &idx) {
-      store(convert(idx[*axis], DType::I64, dt), out, dt, flatIndex(idx, s));
+      store(convert(idx[axis], DType::I64, dt), out, dt, flatIndex(idx, s));
     });
     return {};
   }

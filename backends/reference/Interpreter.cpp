@@ -92,6 +92,8 @@ private:
   }
 
   Expected<std::vector<Array>> runOp(const ir::Op &op, detail::Operands xs, const Scope &scope) {
+    // The kernels read attributes through the typed accessors, which need them well formed.
+    WEFT_TRY(ir::checkAttrs(op.kind(), op.attrs()));
     std::vector<Array> results;
     if (op.kind() == ir::OpKind::Scan || op.kind() == ir::OpKind::While) {
       auto r = op.kind() == ir::OpKind::Scan ? runScan(op, xs, scope) : runWhile(op, xs, scope);
@@ -234,8 +236,7 @@ private:
         lengths.push_back(n);
       }
     }
-    const int64_t *rev = op.tryAttr<int64_t>("reverse");
-    bool reverse = rev && *rev == 1;
+    bool reverse = op.reverse();
     size_t numEmits = op.numResults() - nc;
     auto emits = stackedEmits(op, nc, numEmits, steps);
     WEFT_TRY(emits.status());
@@ -268,8 +269,7 @@ private:
   }
 
   Expected<std::vector<Array>> runWhile(const ir::Op &op, detail::Operands xs, const Scope &scope) {
-    auto maxTrips = detail::intAttr(op, "max_trips");
-    WEFT_TRY(maxTrips.status());
+    int64_t maxTrips = op.maxTrips();
     Array finished = *xs[0];
     if (finished.dtype() != DType::I1 || finished.rank() != 1)
       return opError(op, fmt::format("finished flags are {}, expected i1[B]", finished.typeStr()));
@@ -281,7 +281,7 @@ private:
     if (op.numResults() < nc + 2)
       return opError(op, "has too few results");
     size_t numEmits = op.numResults() - nc - 2;
-    auto emits = stackedEmits(op, 1 + nc, numEmits, *maxTrips);
+    auto emits = stackedEmits(op, 1 + nc, numEmits, maxTrips);
     WEFT_TRY(emits.status());
     auto allDone = [&] {
       for (int64_t b = 0; b < batch; ++b)
@@ -290,7 +290,7 @@ private:
       return true;
     };
     int64_t trips = 0;
-    for (; trips < *maxTrips && !allDone(); ++trips) {
+    for (; trips < maxTrips && !allDone(); ++trips) {
       auto yielded = runBody(op, scope, carries);
       WEFT_TRY(yielded.status());
       if (yielded->size() != 1 + nc + numEmits)

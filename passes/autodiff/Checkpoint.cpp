@@ -86,7 +86,7 @@ Expected<bool> segmentScan(ir::Op *scan, int64_t k) {
     return false; // one segment: the same residuals as without checkpointing
   const int64_t segments = steps.size() / k, headSteps = segments * k,
                 tailSteps = steps.size() - headSteps;
-  const bool reverse = scan->hasAttr("reverse") && scan->intAttr("reverse") == 1;
+  const bool reverse = scan->reverse();
   size_t nc = g->numCarry, ns = g->numSeq;
   ir::Block &parent = *scan->parentBlock();
   ir::OpBuilder b(parent);

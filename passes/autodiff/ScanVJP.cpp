@@ -113,7 +113,7 @@ void stashResiduals(ir::Op &scan, ir::Op &rev, const ir::ValueMap &map,
     std::vector<Value *> operands = rev.operands();
     operands.push_back(stack);
     rev.setOperands(operands);
-    rev.setAttr("num_seq", rev.intAttr("num_seq") + 1);
+    rev.setAttr(ir::AttrId::NumSeq, rev.numSeq() + 1);
     Value *arg = rbody.addArg(v->type(), v->name().empty() ? "" : v->name() + "_res");
     uses.replaceAllUsesWith(u, arg);
   }
@@ -144,7 +144,7 @@ Expected<std::vector<Value *>> vjpScan(ir::OpBuilder &b, ir::Op &scan,
   ir::Op *yield = body.back();
   size_t ne = yield->numOperands() - nc;
   const ir::Dim steps = scan.operand(nc)->type().dim(0);
-  bool reverse = scan.hasAttr("reverse") && scan.intAttr("reverse") == 1;
+  bool reverse = scan.reverse();
   Emit e(b, scan.loc());
 
   // Residuals: the forward scan also emits the carries entering each step.
@@ -256,7 +256,7 @@ Expected<std::vector<Value *>> vjpScan(ir::OpBuilder &b, ir::Op &scan,
     std::vector<Value *> operands = (*rev)->operands();
     operands.push_back(flowing);
     (*rev)->setOperands(operands);
-    (*rev)->setAttr("num_seq", (*rev)->intAttr("num_seq") + 1);
+    (*rev)->setAttr(ir::AttrId::NumSeq, (*rev)->numSeq() + 1);
     Value *flows = rbody.addArg(ir::Type({}, ir::DType::I1), "flows");
     for (size_t n = 0; n < diffCarries.size(); ++n) {
       const ir::Type &t = ys[n]->type();
@@ -310,7 +310,7 @@ Expected<ir::Op *> lowerScanLengths(ir::Op *scan) {
   std::vector<Value *> operands(scan->operands().begin(), scan->operands().end() - 1);
   operands.push_back(mask);
   scan->setOperands(operands);
-  scan->setAttr("num_seq", int64_t(ns + 1));
+  scan->setAttr(ir::AttrId::NumSeq, int64_t(ns + 1));
   ir::Block &body = scan->region();
   Value *m = body.addArg(ir::Type({batch}, ir::DType::I1), "mask");
 

@@ -95,7 +95,7 @@ Grads binaryVJP(Emit &e, OpKind k, Value *a, Value *b, Value *y, Value *g,
 /// Sums g (the broadcast result's shape) back to the operand's shape.
 Value *unbroadcast(Emit &e, ir::Op &op, Value *g) {
   const ir::Type &x = op.operand(0)->type(), &y = op.result()->type();
-  const auto &dims = op.intsAttr("dims");
+  const auto &dims = op.dims();
   std::vector<int64_t> axes;
   for (int64_t r = 0; r < y.rank(); ++r) {
     auto it = std::find(dims.begin(), dims.end(), r);
@@ -116,7 +116,7 @@ Value *rebroadcast(Emit &e, Value *v, const ir::Type &to, const std::vector<int6
 
 Expected<Grads> reduceVJP(Emit &e, ir::Op &op, Value *g) {
   Value *x = op.operand(0), *y = op.result();
-  const auto &axes = op.intsAttr("axes");
+  const auto &axes = op.axes();
   Value *gb = rebroadcast(e, g, x->type(), axes);
   switch (op.kind()) {
   case OpKind::ReduceSum:
@@ -155,29 +155,29 @@ Expected<Grads> structuralVJP(Emit &e, ir::Op &op, Value *g) {
   case OpKind::Reshape:
     return Grads{e.reshape(g, x->type())};
   case OpKind::Transpose: {
-    const auto &perm = op.intsAttr("perm");
+    const auto &perm = op.perm();
     std::vector<int64_t> inv(perm.size());
     for (size_t i = 0; i < perm.size(); ++i)
       inv[perm[i]] = static_cast<int64_t>(i);
     return Grads{e.transpose(g, inv)};
   }
   case OpKind::Slice: {
-    int64_t axis = op.intAttr("axis"), size = x->type().dim(axis).size();
+    int64_t axis = op.axis(), size = x->type().dim(axis).size();
     std::vector<int64_t> low(x->type().rank(), 0), high(x->type().rank(), 0);
-    low[axis] = op.intAttr("start");
-    high[axis] = size - op.intAttr("limit");
+    low[axis] = op.start();
+    high[axis] = size - op.limit();
     return Grads{e.op(OpKind::Pad, {g}, {{"low", low}, {"high", high}, {"value", 0.0}})};
   }
   case OpKind::Pad: {
     Value *r = g;
-    const auto &low = op.intsAttr("low");
+    const auto &low = op.low();
     for (int64_t a = 0; a < x->type().rank(); ++a)
       if (x->type().dim(a) != r->type().dim(a))
         r = e.slice(r, a, low[a], low[a] + x->type().dim(a).size());
     return Grads{r};
   }
   case OpKind::Concat: {
-    int64_t axis = op.intAttr("axis"), offset = 0;
+    int64_t axis = op.axis(), offset = 0;
     Grads gs;
     for (Value *part : op.operands()) {
       const ir::Dim &d = part->type().dim(axis);
@@ -239,13 +239,11 @@ Expected<Grads> vjpOp(ir::OpBuilder &b, ir::Op &op, const Grads &resultAdjoints,
   }
   case OpKind::Gather: {
     Value *table = op.operand(0), *idx = op.operand(1);
-    Value *dt =
-        e.op(OpKind::ScatterAdd, {e.zerosLike(table), idx, g}, {{"axis", op.intAttr("axis")}});
+    Value *dt = e.op(OpKind::ScatterAdd, {e.zerosLike(table), idx, g}, {{"axis", op.axis()}});
     return Grads{dt, nullptr};
   }
   case OpKind::ScatterAdd: {
-    Value *du = want[2] ? e.op(OpKind::Gather, {g, op.operand(1)}, {{"axis", op.intAttr("axis")}})
-                        : nullptr;
+    Value *du = want[2] ? e.op(OpKind::Gather, {g, op.operand(1)}, {{"axis", op.axis()}}) : nullptr;
     return Grads{g, nullptr, du};
   }
   case OpKind::Matmul: { // dA = g B^T, dB = A^T g

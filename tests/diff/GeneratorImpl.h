@@ -200,6 +200,14 @@ private:
   Value *bounded(Value *v, double bound = kMaxMag) {
     return info(v).mag > bound ? clamp(v, bound) : v;
   }
+  /// lo + (hi - lo) * sigmoid(v): a float value mapped into [lo, hi].
+  Value *intoDomain(Value *v, double lo, double hi) {
+    const Type &t = v->type();
+    Value *s = make(OpKind::Sigmoid, {v}, {}, {}, {1, false});
+    Value *scaled = make(OpKind::Mul, {s, splat(t, hi - lo)}, {}, {}, {hi - lo, false});
+    return make(OpKind::Add, {scaled, splat(t, lo)}, {}, {},
+                {std::max(std::fabs(lo), std::fabs(hi)), false});
+  }
   Value *newParam(const Type &t, std::string name = {}) {
     if (name.empty())
       name = "p" + std::to_string(f_->numParams());

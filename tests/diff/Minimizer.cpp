@@ -85,8 +85,8 @@ bool dropLoopPart(Function &f, Op *loop, LoopPart part, size_t i) {
   Block &body = loop->region();
   Op *yield = body.back();
   size_t lead = isScan ? 0 : 1; // while: finished flags first, and `done` first in the yield
-  size_t nc = isScan ? static_cast<size_t>(loop->intAttr("num_carry")) : loop->numOperands() - 1;
-  size_t ns = isScan ? static_cast<size_t>(loop->intAttr("num_seq")) : 0;
+  size_t nc = isScan ? static_cast<size_t>(loop->numCarry()) : loop->numOperands() - 1;
+  size_t ns = isScan ? static_cast<size_t>(loop->numSeq()) : 0;
   size_t ne = yield->numOperands() - lead - nc;
   Uses uses(f.body());
   size_t argUses = 0;
@@ -233,8 +233,8 @@ std::vector<Mutation> mutations(Module &m, const DimBindings &dims) {
       Op *op = opsOf(c)[k];
       if (op->kind() != OpKind::Scan)
         return false;
-      bool changed = op->attrs().erase("reverse") > 0;
-      int64_t used = op->intAttr("num_carry") + op->intAttr("num_seq");
+      bool changed = op->attrs().erase(std::string(ir::attrKey(ir::AttrId::Reverse))) > 0;
+      int64_t used = op->numCarry() + op->numSeq();
       if (static_cast<int64_t>(op->numOperands()) > used) {
         std::vector<Value *> ops = op->operands();
         ops.pop_back();

@@ -13,6 +13,7 @@
 //===----------------------------------------------------------------------===//
 #include "Parity.h"
 #include "ir/Walk.h"
+#include "tests/unit/UnaryOpTests.h"
 
 #include <fmt/format.h>
 
@@ -57,14 +58,11 @@ std::vector<Case> elementwiseCases() {
   for (const char *op : {"neg", "abs", "sign", "relu"})
     for (const char *t : kNumeric)
       cs.emplace_back(Case{unary(op, t, t, "N"), n1023});
-  for (const char *op :
-       {"exp", "log", "tanh", "sigmoid", "sqrt", "rsqrt", "sin", "cos", "erf", "floor", "ceil"})
+  for (const test::UnaryOpTest &u : test::unaryOpTests())
     for (const char *t : kFloats) {
-      std::string o = op;
-      bool positive = o == "log" || o == "sqrt" || o == "rsqrt";
-      bool exact = o == "floor" || o == "ceil" || o == "sqrt";
-      Case c{unary(op, t, t, "B x 33"), b7, exact ? Tolerance::exact() : Tolerance::ulp(4)};
-      if (positive)
+      std::string op(ir::opName(u.kind));
+      Case c{unary(op, t, t, "B x 33"), b7, u.exact ? Tolerance::exact() : Tolerance::ulp(4)};
+      if (u.lo > 0) // a domain of positive numbers: log, sqrt, rsqrt
         c.gens[0] = {Gen::Positive};
       cs.push_back(c);
     }

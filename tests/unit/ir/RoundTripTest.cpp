@@ -4,8 +4,10 @@
 #include "ir/Parser.h"
 #include "ir/Printer.h"
 #include "ir/Verifier.h"
+#include "tests/unit/UnaryOpTests.h"
 
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -73,8 +75,35 @@ TEST_CASE("every corpus file parses, verifies and prints back to its own text") 
   }
 }
 
-TEST_CASE("every op kind appears in the round-trip corpus") {
+namespace {
+
+/// A function applying the float unary op `k` to a symbolic-shaped f32 tensor, as printed.
+std::string unaryFunction(OpKind k) {
+  return fmt::format("func @f(%x: tensor<B x 3 x f32>) -> (tensor<B x 3 x f32>) {{\n"
+                     "  %y = {} %x : tensor<B x 3 x f32>\n"
+                     "  return %y\n"
+                     "}}\n",
+                     opName(k));
+}
+
+} // namespace
+
+TEST_CASE("every float unary op of the test table prints back to its own text") {
+  for (const weft::test::UnaryOpTest &u : weft::test::unaryOpTests()) {
+    CAPTURE(opName(u.kind));
+    std::string text = unaryFunction(u.kind);
+    auto m = parseModule(text);
+    INFO(why(m));
+    REQUIRE(m.isOk());
+    CHECK(verify(**m).isOk());
+    CHECK(print(**m) == text);
+  }
+}
+
+TEST_CASE("every op kind appears in the round-trip corpus or the unary test table") {
   std::set<OpKind> seen;
+  for (const weft::test::UnaryOpTest &u : weft::test::unaryOpTests())
+    seen.insert(u.kind);
   for (const fs::path &p : corpusFiles()) {
     auto m = parseModule(readFile(p), p.string());
     REQUIRE(m.isOk());

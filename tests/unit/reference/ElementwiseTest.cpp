@@ -5,8 +5,10 @@
 //
 //===----------------------------------------------------------------------===//
 #include "Helpers.h"
+#include "tests/unit/UnaryOpTests.h"
 
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 #include <cmath>
 #include <limits>
@@ -51,6 +53,20 @@ func @f(%x: tensor<4 x DT>, %y: tensor<4 x DT>) -> (tensor<4 x DT>, tensor<4 x D
            v({-2.0, -0.5, 0.5, 3.0}),
            v({-1.3862943611198906, 0.0, 1.3862943611198906, 2.1972245773362196}), v({0.5, 1, 2, 3}),
            v({2, 1, 0.5, 1.0 / 3.0})},
+          dt == DType::F32 ? 1e-7 : 1e-15};
+}
+
+/// The hand values of one float unary op of tests/unit/UnaryOpTests.h.
+OpCase unaryTable(const UnaryOpTest &u, DType dt) {
+  std::string op(ir::opName(u.kind));
+  auto n = static_cast<int64_t>(u.x.size());
+  std::string t = fmt::format("tensor<{} x DT>", n);
+  std::string text =
+      fmt::format("func @f(%x: {0}) -> ({0}) {{\n  %y = {1} %x : {0}\n  return %y\n}}\n", t, op);
+  return {op + " " + std::string(dtypeName(dt)),
+          withDType(text, dt),
+          {floats(dt, {n}, u.x)},
+          {floats(dt, {n}, u.y)},
           dt == DType::F32 ? 1e-7 : 1e-15};
 }
 
@@ -219,15 +235,19 @@ func @f(%x: tensor<6 x f32>, %i: tensor<2 x i64>, %d: tensor<f64>) -> (tensor<6 
               {i32({6}, {-1, 2, 0, 2147483647, -2147483647 - 1, 0}), i1({6}, {1, 1, 1, 1, 1, 0}),
                i64({6}, {-1, 2, 0, 30000001024, -30000001024, 0}), f32({2}, {5, 0}),
                i1({2}, {1, 0}), f32({}, {0.1f})}};
-  return {unaryFloat(DType::F32),
-          unaryFloat(DType::F64),
-          binaryFloat(DType::F32),
-          binaryFloat(DType::F64),
-          integerOps(DType::I32),
-          integerOps(DType::I64),
-          compareAndLogic(),
-          sel,
-          cast};
+  std::vector<OpCase> cases = {unaryFloat(DType::F32),
+                               unaryFloat(DType::F64),
+                               binaryFloat(DType::F32),
+                               binaryFloat(DType::F64),
+                               integerOps(DType::I32),
+                               integerOps(DType::I64),
+                               compareAndLogic(),
+                               sel,
+                               cast};
+  for (const UnaryOpTest &u : unaryOpTests())
+    for (DType dt : {DType::F32, DType::F64})
+      cases.push_back(unaryTable(u, dt));
+  return cases;
 }
 
 TEST_CASE("elementwise ops match hand-computed values") {
