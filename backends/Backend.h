@@ -92,8 +92,8 @@ public:
   virtual std::string_view description() const = 0;
   /// Compiles every function of `module`, which must verify. The Executable does not refer to
   /// `module` afterwards.
-  virtual Expected<std::unique_ptr<Executable>> compile(const ir::Module &module,
-                                                        const CompileOptions &options = {}) const = 0;
+  virtual Expected<std::unique_ptr<Executable>>
+  compile(const ir::Module &module, const CompileOptions &options = {}) const = 0;
 };
 
 /// The signatures of the functions of `module`, in module order.

@@ -232,7 +232,8 @@ std::optional<Failure> runDifferential(const ir::Module &m, const ir::DimBinding
     return Failure{name, "compile", exe.diag().str()};
   }
   for (size_t v = 0; v < variants.size(); ++v) {
-    auto got = perBackend.at(variants[v].backend).exe->run(compiledName[v], *inputs, {.dims = dims});
+    auto got =
+        perBackend.at(variants[v].backend).exe->run(compiledName[v], *inputs, {.dims = dims});
     if (auto failure = judge(variants[v], got, want))
       return failure;
   }

@@ -1,4 +1,5 @@
 #include "backends/Registry.h"
+
 #include "tests/unit/RequireOk.h"
 
 #include <doctest/doctest.h>

@@ -90,8 +90,8 @@ inline std::map<size_t, ParamGen> corpusGens(const ir::Function &f, const ir::Di
 /// adding up to 32); its longest chain of libm functions, @unary's, stays within 8 ulps.
 inline const Tolerance kCorpusTolerance{.ulps = 8, .roundings = 12, .magnitude = 32};
 
-/// Runs every function of every corpus file on every backend and the interpreter under `dims` with seeded inputs
-/// and compares all their results. Returns the number of functions compared.
+/// Runs every function of every corpus file on every backend and the interpreter under `dims` with
+/// seeded inputs and compares all their results. Returns the number of functions compared.
 inline int64_t checkCorpusParity(const std::vector<CorpusFile> &files, const ir::DimBindings &dims,
                                  uint64_t seed) {
   int64_t compared = 0, lengths = 0, partial = 0;

@@ -1,8 +1,8 @@
 //===- tests/unit/frontend/ExecuteTest.cpp - DSL graphs run, not printed --===//
 //
 // softmax, log_softmax and rank-3 matmul built in the DSL, run on the reference
-// interpreter and the CPU JIT (every registered backend), in f32 and f64, against results NumPy computed
-// (tests/data/dsl/make_golden.py) from the same inputs.
+// interpreter and the CPU JIT (every registered backend), in f32 and f64, against results NumPy
+// computed (tests/data/dsl/make_golden.py) from the same inputs.
 //
 //===----------------------------------------------------------------------===//
 #include "backends/Registry.h"
