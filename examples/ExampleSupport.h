@@ -1,7 +1,7 @@
 //===- examples/ExampleSupport.h - what the examples share ----------------===//
 //
-// Writing the IR for weft-opt, and running a built function on the reference
-// interpreter when this build has one (WEFT_HAVE_REFERENCE).
+// Writing the IR for weft-opt, and running a built function on every backend
+// this build has (backends/Registry.h; WEFT_HAVE_BACKENDS).
 //
 //===----------------------------------------------------------------------===//
 #pragma once
@@ -14,8 +14,8 @@
 
 #include <cstdio>
 
-#ifdef WEFT_HAVE_REFERENCE
-#include "backends/reference/Interpreter.h"
+#ifdef WEFT_HAVE_BACKENDS
+#include "backends/Registry.h"
 #endif
 
 namespace weft::examples {
@@ -49,21 +49,27 @@ inline void printHead(const char *name, const Array &a, int64_t n = 6) {
               a.numel() > n ? ", ..." : "");
 }
 
-/// Runs function 0 of `m` on the reference interpreter and prints the head of each result;
-/// says so when this build has no interpreter.
-inline void runOnReference(const ir::Module &m, const std::vector<Array> &args,
-                           const std::vector<const char *> &names) {
-#ifdef WEFT_HAVE_REFERENCE
-  auto results = reference::run(*m.functions()[0], args);
-  if (!results) {
-    std::printf("// reference run failed: %s\n", results.diag().str().c_str());
-    return;
+/// Runs function 0 of `m` on every registered backend (the reference interpreter first) and
+/// prints the head of each result; says so when this build has no backend.
+inline void runOnEveryBackend(const ir::Module &m, const std::vector<Array> &args,
+                              const std::vector<const char *> &names) {
+#ifdef WEFT_HAVE_BACKENDS
+  for (const backends::Backend *b : backends::registeredBackends()) {
+    std::string name(b->name());
+    auto exe = b->compile(m);
+    auto results = exe ? (*exe)->run(m.functions()[0]->name(), args)
+                       : Expected<std::vector<Array>>(exe.diag());
+    if (!results) {
+      std::printf("// %s run failed: %s\n", name.c_str(), results.diag().str().c_str());
+      continue;
+    }
+    std::printf("// on %s:\n", name.c_str());
+    for (size_t i = 0; i < results->size(); ++i)
+      printHead(i < names.size() ? names[i] : "result", (*results)[i]);
   }
-  for (size_t i = 0; i < results->size(); ++i)
-    printHead(i < names.size() ? names[i] : "result", (*results)[i]);
 #else
   (void)m, (void)args, (void)names;
-  std::printf("// (built without the reference interpreter: printing the IR only)\n");
+  std::printf("// (built without backends: printing the IR only)\n");
 #endif
 }
 

@@ -40,8 +40,8 @@ int main(int argc, char **argv) try {
 
   std::vector<Array> inputs{examples::uniformArray({5, 3, kIn}, -1.0, 1.0, /*seed=*/7),
                             Array::of<int32_t>({3}, {5, 3, 1})};
-  examples::runOnReference(*module, g.arguments(std::move(inputs), g.initParams(42)),
-                           {"hT", "cT", "hs"});
+  examples::runOnEveryBackend(*module, g.arguments(std::move(inputs), g.initParams(42)),
+                              {"hT", "cT", "hs"});
   return 0;
 } catch (const Error &e) {
   std::fprintf(stderr, "%s\n", e.what());

@@ -27,7 +27,7 @@ int main(int argc, char **argv) try {
 
   std::vector<Array> args =
       g.arguments({examples::uniformArray({2, 784}, 0.0, 1.0, /*seed=*/7)}, g.initParams(42));
-  examples::runOnReference(*module, args, {"probs"});
+  examples::runOnEveryBackend(*module, args, {"probs"});
   return 0;
 } catch (const Error &e) {
   std::fprintf(stderr, "%s\n", e.what());

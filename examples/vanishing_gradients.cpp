@@ -11,6 +11,7 @@
 //   weft-example-vanishing [out.svg]     (default: vanishing_gradients.svg)
 //
 //===----------------------------------------------------------------------===//
+#include "backends/reference/Interpreter.h"
 #include "examples/ExampleSupport.h"
 #include "passes/autodiff/Autodiff.h"
 

@@ -51,6 +51,7 @@
 //===----------------------------------------------------------------------===//
 #pragma once
 
+#include "backends/Backend.h"
 #include "ir/Module.h"
 #include "runtime/Array.h"
 
@@ -113,5 +114,12 @@ private:
 /// Compiles every function of `module` (which must verify) for the host CPU.
 Expected<std::unique_ptr<Executable>> compile(const ir::Module &module,
                                               const CompileOptions &options = {});
+
+/// compile() behind the backend interface (backends/Backend.h), registered as "cpu".
+const backends::Backend &backend();
+
+/// The Executable inside `exe` when backend() compiled it, else nullptr: for what only the cpu
+/// backend reports (memoryPlan, compileMillis).
+const Executable *nativeExecutable(const backends::Executable &exe);
 
 } // namespace weft::cpu

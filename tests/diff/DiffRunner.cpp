@@ -1,7 +1,7 @@
 //===- tests/diff/DiffRunner.cpp - oracle vs compiled, per dtype ----------===//
 #include "tests/diff/DiffRunner.h"
 
-#include "backends/cpu/CpuBackend.h"
+#include "backends/Registry.h"
 #include "backends/reference/Interpreter.h"
 #include "ir/Parser.h"
 #include "ir/Printer.h"
@@ -109,10 +109,16 @@ Expected<std::vector<Array>> makeInputs(const ir::Function &f, const ir::DimBind
 std::vector<Variant> defaultVariants() {
   std::string train = "canonicalize,hoist-weight-gradients,licm,canonicalize,"
                       "fuse-elementwise,dce";
-  return {{"jit", "", true},
-          {"interp+optimize", "optimize", false},
-          {"jit+optimize", "optimize", true},
-          {"jit+train-passes", train, true}};
+  std::vector<Variant> variants;
+  for (const backends::Backend *b : backends::registeredBackends()) {
+    std::string name(b->name());
+    if (b != &backends::referenceBackend()) // the reference as it is is the oracle
+      variants.push_back({name, "", name});
+    variants.push_back({name + "+optimize", "optimize", name});
+    if (b != &backends::referenceBackend())
+      variants.push_back({name + "+train-passes", train, name});
+  }
+  return variants;
 }
 
 // The float bound: |got - want| <= rtol * (|want| + scale), scale = max(1, max |want| of the
@@ -166,13 +172,22 @@ std::optional<Failure> runDifferential(const ir::Module &m, const ir::DimBinding
     return Failure{"oracle", "pipeline", inputs.diag().str()};
   auto want = reference::run(*f, *inputs, dims);
 
-  // Every variant's function goes into one module as f_<i>, compiled once; a variant whose
-  // function prints the same as an earlier one's (a pipeline that changed nothing) reuses it.
-  ir::Module compiledModule;
+  // Every variant's function goes into one module per backend as f_<i>, compiled once; a
+  // variant whose function prints the same as an earlier one's on that backend (a pipeline
+  // that changed nothing) reuses it.
+  struct ForBackend {
+    const backends::Backend *backend = nullptr;
+    ir::Module module;
+    std::map<std::string, std::string> nameOfText;
+    std::unique_ptr<backends::Executable> exe;
+  };
+  std::map<std::string, ForBackend> perBackend;
   std::vector<std::string> compiledName(variants.size());
-  std::map<std::string, std::string> nameOfText;
   for (size_t v = 0; v < variants.size(); ++v) {
     const Variant &var = variants[v];
+    auto backend = backends::findBackend(var.backend);
+    if (!backend)
+      return Failure{var.name, "compile", backend.diag().str()};
     auto copy = reparse(m);
     if (!copy)
       return Failure{var.name, "roundtrip", copy.diag().str()};
@@ -187,41 +202,38 @@ std::optional<Failure> runDifferential(const ir::Module &m, const ir::DimBinding
       if (auto again = reparse(**copy); !again)
         return Failure{var.name, "roundtrip", "after " + var.pipeline + ": " + again.diag().str()};
     }
-    if (!var.compiled) {
-      auto got = reference::run(*(*copy)->function("f"), *inputs, dims);
-      if (auto failure = judge(var, got, want))
-        return failure;
-      continue;
-    }
+    ForBackend &fb = perBackend[var.backend];
+    fb.backend = *backend;
     auto &fns = (*copy)->functions();
     std::string text = ir::print(*fns[0]);
-    if (auto it = nameOfText.find(text); it != nameOfText.end()) {
+    if (auto it = fb.nameOfText.find(text); it != fb.nameOfText.end()) {
       compiledName[v] = it->second;
       continue;
     }
-    compiledName[v] = nameOfText[text] = fmt::format("f_{}", v);
+    compiledName[v] = fb.nameOfText[text] = fmt::format("f_{}", v);
     fns[0]->setName(compiledName[v]);
-    compiledModule.functions().push_back(std::move(fns[0]));
+    fb.module.functions().push_back(std::move(fns[0]));
   }
-  if (compiledModule.functions().empty())
-    return std::nullopt;
-  auto exe = cpu::compile(compiledModule);
-  if (!exe) {
+  for (auto &[name, fb] : perBackend) {
+    auto exe = fb.backend->compile(fb.module);
+    if (exe) {
+      fb.exe = std::move(*exe);
+      continue;
+    }
     // Name the variant that does not compile.
-    for (auto &fn : compiledModule.functions()) {
+    for (auto &fn : fb.module.functions()) {
       ir::Module one;
-      std::string name = fn->name();
+      std::string fnName = fn->name();
       one.functions().push_back(std::move(fn));
-      size_t v = std::stoul(name.substr(2));
-      if (auto e = cpu::compile(one); !e)
+      size_t v = std::stoul(fnName.substr(2));
+      if (auto e = fb.backend->compile(one); !e)
         return Failure{variants[v].name, "compile", e.diag().str()};
     }
-    return Failure{"jit", "compile", exe.diag().str()};
+    return Failure{name, "compile", exe.diag().str()};
   }
   for (size_t v = 0; v < variants.size(); ++v) {
-    if (!variants[v].compiled)
-      continue;
-    auto got = (*exe)->run(compiledName[v], *inputs, dims);
+    auto got =
+        perBackend.at(variants[v].backend).exe->run(compiledName[v], *inputs, {.dims = dims});
     if (auto failure = judge(variants[v], got, want))
       return failure;
   }

@@ -1,8 +1,8 @@
 //===- tests/diff/DiffRunner.h - one program, every backend and pipeline ---===//
 //
 // Runs @f of a module on the reference interpreter (the oracle) and in each
-// variant: the CPU JIT on the module as it is, the interpreter and the JIT
-// after `optimize`, and the JIT after the train pipeline's passes that apply
+// variant, on every registered backend (backends/Registry.h): the module as
+// it is, after `optimize`, and after the train pipeline's passes that apply
 // to a program without gradients. Results are compared per dtype
 // (compareArrays); an error on both sides (a fault) is agreement, an error on
 // one side only is a failure, except that a pipeline may remove a fault (DCE
@@ -32,10 +32,12 @@ Expected<std::vector<Array>> makeInputs(const ir::Function &f, const ir::DimBind
 struct Variant {
   std::string name;
   std::string pipeline; ///< passes run first ("" for none)
-  bool compiled;        ///< the CPU JIT, else the interpreter
+  std::string backend;  ///< a registered backend (backends/Registry.h)
 };
 
-/// jit, interp+optimize, jit+optimize, jit+train-passes (the train pipeline without autodiff).
+/// For every registered backend: the module as it is (except on the reference, the oracle),
+/// after `optimize`, and after the train pipeline's passes without autodiff (except on the
+/// reference): cpu, reference+optimize, cpu+optimize, cpu+train-passes.
 std::vector<Variant> defaultVariants();
 
 /// How a variant disagreed with the oracle.

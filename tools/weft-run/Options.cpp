@@ -9,10 +9,12 @@ namespace weft::tool {
 
 const char *const kUsage = R"(usage: weft-run FILE.wir [options]
 
-Runs a function of an IR file on the reference interpreter.
+Runs a function of an IR file on the reference interpreter or another backend.
 
 options:
   --func NAME           the function to run (default: the first one)
+  --backend NAME        the backend to run it on: reference (the default) or cpu, as this
+                        build has them
   --input NAME=FILE     read parameter %NAME from a .npy file (repeatable)
   --seed N              seed for the inputs not given: floats uniform in [-1, 1),
                         integers uniform in {0, 1, 2, 3}, i1 uniform (default 0)
@@ -57,12 +59,14 @@ Expected<RunOptions> parseArgs(int argc, const char *const *argv) {
       o.help = true;
     } else if (a == "--print") {
       o.print = true;
-    } else if (a == "--func" || a == "--save-dir" || a == "--seed" || a == "--input" ||
-               a == "--bind") {
+    } else if (a == "--func" || a == "--backend" || a == "--save-dir" || a == "--seed" ||
+               a == "--input" || a == "--bind") {
       auto v = value();
       WEFT_TRY(v.status());
       if (a == "--func") {
         o.func = *v;
+      } else if (a == "--backend") {
+        o.backend = *v;
       } else if (a == "--save-dir") {
         o.saveDir = *v;
       } else if (a == "--seed") {

@@ -12,6 +12,7 @@ namespace weft::tool {
 struct RunOptions {
   std::string file;
   std::string func;                          ///< empty: the module's first function
+  std::string backend = "reference";         ///< a registered backend (backends/Registry.h)
   std::map<std::string, std::string> inputs; ///< parameter name (without %) -> .npy path
   int64_t seed = 0;
   ir::DimBindings binds;

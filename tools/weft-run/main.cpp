@@ -1,6 +1,6 @@
-//===- tools/weft-run/main.cpp - run IR on the reference interpreter ------===//
+//===- tools/weft-run/main.cpp - run IR on a backend ----------------------===//
 //
-//   weft-run model.wir --input xs=xs.npy --bind B=4 --print --save-dir out/
+//   weft-run model.wir --input xs=xs.npy --bind B=4 --print --save-dir out/ --backend cpu
 //
 // Parameters without --input get seeded random values; errors print
 // "weft-run: <message>" and exit 1.
@@ -8,7 +8,7 @@
 //===----------------------------------------------------------------------===//
 #include "Format.h"
 #include "Options.h"
-#include "backends/reference/Interpreter.h"
+#include "backends/Registry.h"
 #include "ir/Parser.h"
 #include "ir/Printer.h"
 #include "ir/Verifier.h"
@@ -105,6 +105,8 @@ std::vector<std::string> resultNames(const ir::Function &f) {
 }
 
 Status runTool(const RunOptions &o) {
+  auto backend = backends::findBackend(o.backend);
+  WEFT_TRY(backend.status());
   auto text = readFile(o.file);
   WEFT_TRY(text.status());
   auto m = ir::parseModule(*text, o.file);
@@ -118,7 +120,9 @@ Status runTool(const RunOptions &o) {
   ir::DimBindings dims = o.binds;
   auto inputs = makeInputs(*f, o, dims);
   WEFT_TRY(inputs.status());
-  auto results = reference::run(*f, *inputs, o.binds);
+  auto exe = (*backend)->compile(**m);
+  WEFT_TRY(exe.status());
+  auto results = (*exe)->run(f->name(), *inputs, {.dims = o.binds});
   WEFT_TRY(results.status());
   std::vector<std::string> names = resultNames(*f);
   std::vector<ir::Type> types = f->resultTypes();

@@ -1,6 +1,6 @@
 //===- tests/unit/cpu/Corpus.h - the IR corpus as parity cases ------------===//
 //
-// The files of tests/data/corpus, each compiled by the cpu backend, and inputs that are
+// The files of tests/data/corpus, each compiled by every backend, and inputs that are
 // valid for every function in them, so that every function runs on both backends and its
 // results are compared: none is skipped because its inputs made the interpreter fail.
 //
@@ -90,8 +90,8 @@ inline std::map<size_t, ParamGen> corpusGens(const ir::Function &f, const ir::Di
 /// adding up to 32); its longest chain of libm functions, @unary's, stays within 8 ulps.
 inline const Tolerance kCorpusTolerance{.ulps = 8, .roundings = 12, .magnitude = 32};
 
-/// Runs every function of every corpus file on both backends under `dims` with seeded inputs
-/// and compares all their results. Returns the number of functions compared.
+/// Runs every function of every corpus file on every backend and the interpreter under `dims` with
+/// seeded inputs and compares all their results. Returns the number of functions compared.
 inline int64_t checkCorpusParity(const std::vector<CorpusFile> &files, const ir::DimBindings &dims,
                                  uint64_t seed) {
   int64_t compared = 0, lengths = 0, partial = 0;
@@ -109,15 +109,7 @@ inline int64_t checkCorpusParity(const std::vector<CorpusFile> &files, const ir:
           partial += len > 0 && len < dims.at("T") ? 1 : 0;
         }
       }
-      auto want = reference::run(*f, in, dims);
-      REQUIRE_OK(want);
-      auto got = file.compiled.exe->run(f->name(), in, dims);
-      REQUIRE_OK(got);
-      REQUIRE(got->size() == want->size());
-      for (size_t r = 0; r < got->size(); ++r) {
-        CAPTURE(r);
-        checkClose((*got)[r], (*want)[r], kCorpusTolerance);
-      }
+      checkAgainstInterpreter(file.compiled, f->name(), *f, in, dims, kCorpusTolerance);
       ++compared;
     }
   }

@@ -71,9 +71,7 @@ Compiled compileAfter(const std::string &pipeline) {
   REQUIRE_OK(m);
   if (!pipeline.empty())
     runPipeline(**m, pipeline);
-  auto exe = cpu::compile(**m);
-  REQUIRE_OK(exe);
-  return {std::move(*m), std::move(*exe)};
+  return compileModule(std::move(*m));
 }
 
 /// Runs `fn` compiled after `pipeline` (in `c`) and the unoptimized `fn` on the interpreter

@@ -35,7 +35,7 @@ func @lengths(%xs: tensor<T x B x f32>, %len: tensor<B x i32>, %c0: tensor<B x f
 )";
 
 std::string runError(const Compiled &c, const char *fn, const std::vector<Array> &in) {
-  auto r = c.exe->run(fn, in);
+  auto r = c.cpu->run(fn, in);
   REQUIRE_FALSE(r);
   return r.diag().str();
 }
@@ -51,7 +51,7 @@ TEST_CASE("cpu: a gather index out of range is an error naming the index, not a 
     CHECK(msg.find(fmt::format("gather: index {} at flat position 1", bad)) != std::string::npos);
     CHECK(msg.find("out of range [0, 3)") != std::string::npos);
   }
-  CHECK(c.exe->run("gather", std::vector<Array>{table, Array::of<int32_t>({2}, {2, 0})}));
+  CHECK(c.cpu->run("gather", std::vector<Array>{table, Array::of<int32_t>({2}, {2, 0})}));
 }
 
 TEST_CASE("cpu: a scatter_add index out of range is an error") {
@@ -89,7 +89,7 @@ TEST_CASE("cpu: wrong inputs are errors naming the input and both shapes") {
   CHECK(msg == "input 1 (%b): axis 0 binds N = 4, but input 0 (%a) bound it to 3");
   msg = runError(c, "div", {Array(DType::I64, {3})});
   CHECK(msg == "function @div expected 2 inputs, got 1");
-  auto r = c.exe->run("nope", std::vector<Array>{});
+  auto r = c.cpu->run("nope", std::vector<Array>{});
   REQUIRE_FALSE(r);
   CHECK(r.diag().str() == "no function @nope in the compiled module");
 }
@@ -100,10 +100,10 @@ func @f() -> (tensor<K x f32>) {
   %z = constant {value = [1.5]} : tensor<K x f32>
   return %z
 })");
-  auto r = c.exe->run("f", std::vector<Array>{});
+  auto r = c.cpu->run("f", std::vector<Array>{});
   REQUIRE_FALSE(r);
   CHECK(r.diag().str().find("'K' is not bound") != std::string::npos);
-  auto ok = c.exe->run("f", std::vector<Array>{}, {{"K", 7}});
+  auto ok = c.cpu->run("f", std::vector<Array>{}, {{"K", 7}});
   REQUIRE(ok);
   CHECK((*ok)[0].shape() == std::vector<int64_t>{7});
   CHECK((*ok)[0].data<float>()[6] == 1.5f);

@@ -117,9 +117,9 @@ func @g(%x: tensor<N x f32>, %y: tensor<N x f32>) -> (tensor<N x f32>) {
   }
   std::vector<Array> in = randomInputs(*c.module->function("g"), {{"N", 300001}}, {}, 3);
   setNumThreads(1);
-  auto one = c.exe->run("g", in);
+  auto one = c.cpu->run("g", in);
   setNumThreads(2);
-  auto two = c.exe->run("g", in);
+  auto two = c.cpu->run("g", in);
   setNumThreads(0);
   REQUIRE(one);
   REQUIRE(two);
@@ -200,10 +200,10 @@ func @empty(%x: tensor<B x K x f32>) -> (tensor<B x f32>) {
     x.setInt(i, i);
     y.setInt(i, i == 123456 ? 0 : 3);
   }
-  auto r = c.exe->run("div", std::vector<Array>{x, y});
+  auto r = c.cpu->run("div", std::vector<Array>{x, y});
   REQUIRE_FALSE(r);
   CHECK(r.diag().message == "div: integer division by zero at element 123456 of tensor<N x i32>");
-  auto e = c.exe->run("empty", std::vector<Array>{Array(DType::F32, {4, 0})});
+  auto e = c.cpu->run("empty", std::vector<Array>{Array(DType::F32, {4, 0})});
   REQUIRE_FALSE(e);
   CHECK(e.diag().message == "reduce_max: cannot reduce tensor<B x K x f32> over an empty axis");
 }
@@ -228,7 +228,7 @@ func @f(%x: tensor<N x f32>, %v: tensor<f32>) -> (tensor<N x f32>) {
   return %z
 })");
   // %t's buffer holds %y too (the broadcast scalar is not read per element): one arena buffer.
-  auto r = c.exe->memoryPlan("f", {{"N", 1000}});
+  auto r = c.cpu->memoryPlan("f", {{"N", 1000}});
   REQUIRE(r);
   CHECK(r->buffers == 1);
   // exp is within 4 ulps (8 roundings) of the interpreter's, the mul and add round once each;
@@ -252,13 +252,16 @@ func @f(%x: tensor<N x f32>) -> (tensor<N x f32>, tensor<N x f32>) {
   for (size_t i = 0; i < v.size(); ++i)
     x.setDouble(static_cast<int64_t>(i), v[i]);
   auto want = reference::run(*c.module->function("f"), std::vector<Array>{x}, {});
-  auto got = c.exe->run("f", std::vector<Array>{x});
   REQUIRE(want);
-  REQUIRE(got);
-  for (size_t r = 0; r < 2; ++r) {
-    CAPTURE(r);
-    checkClose((*got)[r], (*want)[r], Tolerance::ulp(4));
-    for (int64_t i = 0; i < x.numel(); ++i) // signs of zeros too
-      CHECK(std::signbit((*got)[r].getDouble(i)) == std::signbit((*want)[r].getDouble(i)));
+  checkTargets(c, "f", {x}, {}, *want, Tolerance::ulp(4));
+  for (const Target &t : c.targets) {
+    CAPTURE(t.backend);
+    auto got = t.exe->run("f", std::vector<Array>{x});
+    REQUIRE(got);
+    for (size_t r = 0; r < 2; ++r) {
+      CAPTURE(r);
+      for (int64_t i = 0; i < x.numel(); ++i) // signs of zeros too
+        CHECK(std::signbit((*got)[r].getDouble(i)) == std::signbit((*want)[r].getDouble(i)));
+    }
   }
 }

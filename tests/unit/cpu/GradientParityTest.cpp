@@ -1,6 +1,6 @@
 // Training graphs (autodiff + BPTT + the train pipeline) give the same gradients on the CPU
 // backend as on the reference interpreter.
-#include "backends/cpu/CpuBackend.h"
+#include "backends/Registry.h"
 #include "backends/reference/Interpreter.h"
 #include "ir/Parser.h"
 #include "passes/PassManager.h"
@@ -88,24 +88,30 @@ Array uniform(DType dt, std::vector<int64_t> shape, int64_t seed) {
   return a;
 }
 
+/// Runs `function` of `m` on every registered backend and on the interpreter and compares.
 void checkParity(const ir::Module &m, const char *function, const std::vector<Array> &inputs) {
   CAPTURE(function);
-  auto exe = cpu::compile(m);
-  REQUIRE_OK(exe);
-  auto got = (*exe)->run(function, inputs);
-  REQUIRE_OK(got);
   auto want = reference::run(*m.function(function), inputs);
   REQUIRE_OK(want);
-  REQUIRE(got->size() == want->size());
-  for (size_t i = 0; i < want->size(); ++i) {
-    REQUIRE((*got)[i].shape() == (*want)[i].shape());
-    for (int64_t k = 0; k < (*want)[i].numel(); ++k) {
-      double g = (*got)[i].getDouble(k), w = (*want)[i].getDouble(k);
-      CAPTURE(i);
-      CAPTURE(k);
-      // f64 throughout: only summation order (matmul accumulates in f64 on both sides, in
-      // another order here) and libm's tanh/exp separate the two.
-      CHECK(std::abs(g - w) <= 1e-12 * (1.0 + std::abs(w)));
+  for (const backends::Backend *b : backends::registeredBackends()) {
+    if (b == &backends::referenceBackend())
+      continue;
+    CAPTURE(b->name());
+    auto exe = b->compile(m);
+    REQUIRE_OK(exe);
+    auto got = (*exe)->run(function, inputs);
+    REQUIRE_OK(got);
+    REQUIRE(got->size() == want->size());
+    for (size_t i = 0; i < want->size(); ++i) {
+      REQUIRE((*got)[i].shape() == (*want)[i].shape());
+      for (int64_t k = 0; k < (*want)[i].numel(); ++k) {
+        double g = (*got)[i].getDouble(k), w = (*want)[i].getDouble(k);
+        CAPTURE(i);
+        CAPTURE(k);
+        // f64 throughout: only summation order (matmul accumulates in f64 on both sides, in
+        // another order here) and libm's tanh/exp separate the two.
+        CHECK(std::abs(g - w) <= 1e-12 * (1.0 + std::abs(w)));
+      }
     }
   }
 }

@@ -135,11 +135,9 @@ func @f(%a: tensor<B x M x K x f32>, %b: tensor<B x K x N x f32>) -> (tensor<B x
     CAPTURE(cpuName);
     auto m = ir::parseModule(text);
     REQUIRE(m);
-    cpu::CompileOptions o;
-    o.cpu = cpuName;
-    auto exe = cpu::compile(**m, o);
-    REQUIRE_OK(exe);
-    Compiled c{std::move(*m), std::move(*exe)};
+    backends::CompileOptions o;
+    o.target = cpuName;
+    Compiled c = compileModule(std::move(*m), o);
     for (Mnk s : std::vector<Mnk>{{1, 33, 65}, {7, 33, 257}, {13, 65, 300}, {64, 1024, 256}}) {
       CAPTURE(s.M);
       CAPTURE(s.N);

@@ -18,7 +18,7 @@ namespace {
 size_t aligned(size_t n) { return (n + 63) / 64 * 64; }
 
 cpu::MemoryReport report(const Compiled &c, const std::string &fn, const ir::DimBindings &dims) {
-  auto r = c.exe->memoryPlan(fn, dims);
+  auto r = c.cpu->memoryPlan(fn, dims);
   REQUIRE_OK(r);
   return *r;
 }
@@ -61,9 +61,7 @@ Compiled compileTrained(const std::string &text) {
   REQUIRE_OK(m);
   runPipeline(**m, "train");
   REQUIRE((*m)->function("lstm_grad"));
-  auto exe = cpu::compile(**m);
-  REQUIRE_OK(exe);
-  return {std::move(*m), std::move(*exe)};
+  return compileModule(std::move(*m));
 }
 
 } // namespace
@@ -95,7 +93,7 @@ TEST_CASE("memory plan: an LSTM forward and training graph share arena bytes; re
                                                   << " buffers), unplanned " << t.unplannedBytes);
   CHECK(t.arenaBytes < t.unplannedBytes);
   auto in = randomInputs(*train.module->function("lstm_grad"), dims, {}, 5);
-  CHECK(train.exe->run("lstm_grad", in, dims));
+  CHECK(train.cpu->run("lstm_grad", in, dims));
 
   // The training graph in f64 against the interpreter (sums in another order: 1e-12).
   Compiled train64 = compileTrained(lstmLoss("f64"));
@@ -104,7 +102,7 @@ TEST_CASE("memory plan: an LSTM forward and training graph share arena bytes; re
   auto in64 = randomInputs(*g, small, {}, 6);
   auto want = reference::run(*g, in64, small);
   REQUIRE_OK(want);
-  auto got = train64.exe->run("lstm_grad", in64, small);
+  auto got = train64.cpu->run("lstm_grad", in64, small);
   REQUIRE_OK(got);
   REQUIRE(got->size() == want->size());
   for (size_t k = 0; k < got->size(); ++k)
@@ -191,7 +189,7 @@ TEST_CASE("memory plan: one Executable run from 4 threads at 4 shapes matches si
   std::vector<std::vector<Array>> inputs, want;
   for (size_t s = 0; s < shapes.size(); ++s) {
     inputs.push_back(randomInputs(f, shapes[s], {}, s + 10));
-    auto r = c.exe->run("lstm", inputs[s], shapes[s]);
+    auto r = c.cpu->run("lstm", inputs[s], shapes[s]);
     REQUIRE_OK(r);
     want.push_back(std::move(*r));
   }
@@ -201,7 +199,7 @@ TEST_CASE("memory plan: one Executable run from 4 threads at 4 shapes matches si
     threads.emplace_back([&, t] {
       for (int rep = 0; rep < 12; ++rep) {
         size_t s = (t + static_cast<size_t>(rep)) % shapes.size();
-        auto r = c.exe->run("lstm", inputs[s], shapes[s]);
+        auto r = c.cpu->run("lstm", inputs[s], shapes[s]);
         got[t].push_back(r ? std::move(*r) : std::vector<Array>{});
       }
     });

@@ -1,13 +1,15 @@
-//===- tests/unit/cpu/Parity.h - run IR on the interpreter and the JIT ----===//
+//===- tests/unit/cpu/Parity.h - run IR on every backend and the interpreter ===//
 //
 // Helpers shared by the cpu backend tests: seeded random inputs for a
-// function's parameters and a comparison of the JIT's results with the
-// reference interpreter's under a stated tolerance.
+// function's parameters, a module compiled by every registered backend
+// (backends/Registry.h) and a comparison of their results with the reference
+// interpreter's under a stated tolerance.
 //
 //===----------------------------------------------------------------------===//
 #pragma once
 
 #include "Tolerance.h"
+#include "backends/Registry.h"
 #include "backends/cpu/CpuBackend.h"
 #include "backends/reference/Interpreter.h"
 #include "ir/Parser.h"
@@ -158,22 +160,50 @@ inline void checkClose(const Array &got, const Array &want, const Tolerance &tol
     CAPTURE(g);
     CAPTURE(w);
     CAPTURE(allowed);
-    CHECK_MESSAGE(false, "cpu result differs from the interpreter");
+    CHECK_MESSAGE(false, "result differs from the interpreter");
     ++bad;
   }
 }
 
+/// One backend under test and its compilation of a module.
+struct Target {
+  std::string backend;
+  std::unique_ptr<backends::Executable> exe;
+};
+
+/// A module compiled by every registered backend but the reference interpreter, which is the
+/// oracle they are checked against.
 struct Compiled {
   std::unique_ptr<ir::Module> module;
-  std::unique_ptr<cpu::Executable> exe;
+  /// The backends under test, in registry order.
+  std::vector<Target> targets;
+  /// The cpu backend's own Executable (in targets), for what only it reports (memory plans,
+  /// compile time) and for runs of the cpu backend alone.
+  const cpu::Executable *cpu = nullptr;
 };
+
+/// `m` compiled by every registered backend but the reference, with `options`.
+inline Compiled compileModule(std::unique_ptr<ir::Module> m,
+                              const backends::CompileOptions &options = {}) {
+  Compiled c{std::move(m), {}, nullptr};
+  for (const backends::Backend *b : backends::registeredBackends()) {
+    if (b == &backends::referenceBackend())
+      continue;
+    CAPTURE(b->name());
+    auto exe = b->compile(*c.module, options);
+    REQUIRE_OK(exe);
+    if (const cpu::Executable *native = cpu::nativeExecutable(**exe))
+      c.cpu = native;
+    c.targets.push_back({std::string(b->name()), std::move(*exe)});
+  }
+  REQUIRE_MESSAGE(c.cpu, "the cpu backend is not registered");
+  return c;
+}
 
 inline Compiled compileText(const std::string &text) {
   auto m = ir::parseModule(text);
   REQUIRE_OK(m);
-  auto exe = cpu::compile(**m);
-  REQUIRE_OK(exe);
-  return {std::move(*m), std::move(*exe)};
+  return compileModule(std::move(*m));
 }
 
 /// Runs the pass pipeline `pipeline` (weft-opt's syntax) on `m` and requires success.
@@ -185,23 +215,35 @@ inline void runPipeline(ir::Module &m, const std::string &pipeline) {
   REQUIRE_MESSAGE(ran.isOk(), ran.message());
 }
 
-/// Runs `fn` of `c` on the JIT and `f` on the interpreter with inputs `in` and compares every
-/// result.
+/// Runs `fn` of `c` on every backend under test with inputs `in` and compares every result
+/// with `want` under `tol`.
+inline void checkTargets(const Compiled &c, const std::string &fn, const std::vector<Array> &in,
+                         const ir::DimBindings &dims, const std::vector<Array> &want,
+                         const Tolerance &tol) {
+  for (const Target &t : c.targets) {
+    CAPTURE(t.backend);
+    auto got = t.exe->run(fn, in, {.dims = dims});
+    REQUIRE_OK(got);
+    REQUIRE(got->size() == want.size());
+    for (size_t r = 0; r < got->size(); ++r) {
+      CAPTURE(r);
+      checkClose((*got)[r], want[r], tol);
+    }
+  }
+}
+
+/// Runs `fn` of `c` on every backend under test and `f` on the interpreter with inputs `in` and
+/// compares every result.
 inline void checkAgainstInterpreter(const Compiled &c, const std::string &fn, const ir::Function &f,
                                     const std::vector<Array> &in, const ir::DimBindings &dims,
                                     const Tolerance &tol) {
   auto want = reference::run(f, in, dims);
   REQUIRE_OK(want);
-  auto got = c.exe->run(fn, in, dims);
-  REQUIRE_OK(got);
-  REQUIRE(got->size() == want->size());
-  for (size_t r = 0; r < got->size(); ++r) {
-    CAPTURE(r);
-    checkClose((*got)[r], (*want)[r], tol);
-  }
+  checkTargets(c, fn, in, dims, *want, tol);
 }
 
-/// Runs `fn` of `c` on both backends with the same seeded inputs and compares every result.
+/// Runs `fn` of `c` on every backend and the interpreter with the same seeded inputs and
+/// compares every result.
 inline void checkParity(const Compiled &c, const std::string &fn, const ir::DimBindings &dims,
                         const Tolerance &tol = Tolerance::exact(),
                         const std::map<size_t, ParamGen> &gens = {}, uint64_t seed = 1) {

@@ -21,7 +21,7 @@ func @f(%seed: tensor<i64>) -> (tensor<N x f32>, tensor<N x f64>, tensor<N x f32
   for (int64_t seed : testing::kRandomVectorSeeds) {
     CAPTURE(seed);
     std::vector<Array> in{Array::of<int64_t>({}, {seed})};
-    auto r = c.exe->run("f", in, {{"N", 10000}});
+    auto r = c.cpu->run("f", in, {{"N", 10000}});
     REQUIRE_OK(r);
     for (const testing::RandomVector &v : testing::kRandomVectors) {
       if (v.seed != seed)

@@ -1,7 +1,11 @@
+#include "backends/Registry.h"
 #include "ir/Parser.h"
 #include "tests/diff/DiffRunner.h"
 
 #include <doctest/doctest.h>
+
+#include <set>
+#include <string>
 
 using namespace weft;
 using namespace weft::difftest;
@@ -38,7 +42,7 @@ func @f(%a: tensor<3 x i32>, %len0_0: tensor<3 x i32>) -> (tensor<3 x i32>) {
 )");
   CHECK_FALSE(runDifferential(*m, {}, 1, defaultVariants()));
   // Without passes the JIT must fault like the interpreter does.
-  auto f = runDifferential(*m, {}, 1, {{"jit", "", true}});
+  auto f = runDifferential(*m, {}, 1, {{"cpu", "", "cpu"}});
   CHECK_FALSE(f);
 }
 
@@ -76,7 +80,7 @@ TEST_CASE("runner: a parameter's inputs depend on its name, not on its position"
 
 TEST_CASE("runner: an unknown pass or a module without @f is a failure that says so") {
   auto m = parse(kDivByZero);
-  auto f = runDifferential(*m, {}, 1, {{"x", "no-such-pass", false}});
+  auto f = runDifferential(*m, {}, 1, {{"x", "no-such-pass", "reference"}});
   REQUIRE(f);
   CHECK(f->variant == "x");
   CHECK(f->kind == "pipeline");
@@ -84,4 +88,20 @@ TEST_CASE("runner: an unknown pass or a module without @f is a failure that says
   auto h = runDifferential(*g, {}, 1, defaultVariants());
   REQUIRE(h);
   CHECK(h->str() == "oracle: pipeline: the module has no function @f");
+}
+
+TEST_CASE("runner: every registered backend runs, and an unknown one is a failure that says so") {
+  std::set<std::string> backendsRun;
+  for (const Variant &v : defaultVariants())
+    backendsRun.insert(v.backend);
+  std::set<std::string> registered;
+  for (const backends::Backend *b : backends::registeredBackends())
+    registered.insert(std::string(b->name()));
+  CHECK(backendsRun == registered);
+  auto m = parse(kDivByZero);
+  auto f = runDifferential(*m, {}, 1, {{"y", "", "no-such-backend"}});
+  REQUIRE(f);
+  CHECK(f->variant == "y");
+  CHECK(f->kind == "compile");
+  CHECK(f->message.find("unknown backend 'no-such-backend'") != std::string::npos);
 }

@@ -38,30 +38,34 @@ std::vector<std::pair<int64_t, int64_t>> chunksOf(int threads, int64_t n, int64_
   return c.seen;
 }
 
-/// Runs `fn` on `in` with `threads` threads.
-std::vector<Array> runWith(const Compiled &c, const char *fn, const std::vector<Array> &in,
-                           const ir::DimBindings &dims, int threads) {
+/// Runs `fn` of `exe` on `in` with `threads` threads.
+std::vector<Array> runWith(const backends::Executable &exe, const char *fn,
+                           const std::vector<Array> &in, const ir::DimBindings &dims, int threads) {
   ThreadCount tc(threads);
   REQUIRE(numThreads() == threads);
-  auto r = c.exe->run(fn, in, dims);
+  auto r = exe.run(fn, in, {.dims = dims});
   REQUIRE_OK(r);
   return std::move(*r);
 }
 
-/// `fn` gives bit-identical results with 1 and 2 threads, within `bound` of the interpreter.
+/// `fn` gives bit-identical results with 1 and 2 threads on every backend, within `tol` of the
+/// interpreter.
 void checkThreadInvariant(const Compiled &c, const char *fn, const ir::DimBindings &dims,
                           const Tolerance &tol) {
   std::vector<Array> in = randomInputs(*c.module->function(fn), dims, {}, 7);
-  std::vector<Array> one = runWith(c, fn, in, dims, 1);
-  std::vector<Array> two = runWith(c, fn, in, dims, 2);
   auto want = reference::run(*c.module->function(fn), in, dims);
   REQUIRE_OK(want);
-  REQUIRE(one.size() == want->size());
-  REQUIRE(two.size() == want->size());
-  for (size_t r = 0; r < one.size(); ++r) {
-    CAPTURE(r);
-    checkClose(two[r], one[r], Tolerance::exact());
-    checkClose(one[r], (*want)[r], tol);
+  for (const Target &t : c.targets) {
+    CAPTURE(t.backend);
+    std::vector<Array> one = runWith(*t.exe, fn, in, dims, 1);
+    std::vector<Array> two = runWith(*t.exe, fn, in, dims, 2);
+    REQUIRE(one.size() == want->size());
+    REQUIRE(two.size() == want->size());
+    for (size_t r = 0; r < one.size(); ++r) {
+      CAPTURE(r);
+      checkClose(two[r], one[r], Tolerance::exact());
+      checkClose(one[r], (*want)[r], tol);
+    }
   }
 }
 
@@ -133,13 +137,16 @@ TEST_CASE("cpu: with 2 threads, 4 caller threads running one Executable get iden
   Compiled c = compileText(kLstm);
   ir::DimBindings dims{{"T", 10}, {"B", 256}};
   std::vector<Array> in = randomInputs(*c.module->function("lstm"), dims, {}, 5);
-  std::vector<Array> first = runWith(c, "lstm", in, dims, 1);
-  ThreadCount tc(2);
-  // Every repetition's results (or error) are kept and compared, not only the last one.
-  const int reps = 3;
-  int64_t compared = threadstest::compareRepeatedRuns(
-      4, reps, [&] { return c.exe->run("lstm", in, dims); }, first);
-  CHECK(compared == int64_t{4} * reps * 2);
+  for (const Target &t : c.targets) {
+    CAPTURE(t.backend);
+    std::vector<Array> first = runWith(*t.exe, "lstm", in, dims, 1);
+    ThreadCount tc(2);
+    // Every repetition's results (or error) are kept and compared, not only the last one.
+    const int reps = 3;
+    int64_t compared = threadstest::compareRepeatedRuns(
+        4, reps, [&] { return t.exe->run("lstm", in, {.dims = dims}); }, first);
+    CHECK(compared == int64_t{4} * reps * 2);
+  }
 }
 
 } // namespace weft::cputest

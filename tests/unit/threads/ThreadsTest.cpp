@@ -9,11 +9,11 @@ TEST_CASE("cpu: one Executable run from 4 threads at once gives identical result
   Compiled c = compileText(kLstm);
   ir::DimBindings dims{{"T", 100}, {"B", 8}};
   std::vector<Array> in = randomInputs(*c.module->function("lstm"), dims, {}, 4);
-  auto first = c.exe->run("lstm", in);
+  auto first = c.cpu->run("lstm", in);
   REQUIRE_OK(first);
   // Every repetition's results (or error) are kept and compared, not only the last good one.
   const int reps = 5;
   int64_t compared =
-      threadstest::compareRepeatedRuns(4, reps, [&] { return c.exe->run("lstm", in); }, *first);
+      threadstest::compareRepeatedRuns(4, reps, [&] { return c.cpu->run("lstm", in); }, *first);
   CHECK(compared == int64_t{4} * reps * 2);
 }
