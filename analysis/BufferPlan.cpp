@@ -46,17 +46,31 @@ BufferPlan::BufferPlan(const ir::Function &f, const ScratchModel &scratch)
     paramSlots_.push_back(newSlot(f.param(i)->type(), nullptr, SlotRole::Param, f.param(i)));
     assign(f.param(i), paramSlots_.back());
   }
+  const ir::Op *ret = f.returnOp();
+  for (const ir::OutputAlias &a : f.aliases())
+    if (ret && a.result < ret->numOperands() && a.param < f.numParams())
+      aliasParam_[ret->operand(a.result)] = f.param(a.param);
   planBlock(f.body());
-  provided_.assign(slots_.size(), false);
-  for (int s : paramSlots_)
-    provided_[s] = true;
-  if (const ir::Op *ret = f.returnOp())
+  if (ret)
     for (const ir::Value *v : ret->operands()) {
       int s = slotOf(v);
       WEFT_CHECK(s >= 0, "buffer plan: a returned value has no slot");
       resultSlots_.push_back(s);
-      provided_[s] = true;
     }
+  // A declared update's result is its parameter's buffer; copied there unless computed there.
+  for (const ir::OutputAlias &a : f.aliases()) {
+    if (!ret || a.result >= resultSlots_.size() || a.param >= paramSlots_.size())
+      continue;
+    int from = resultSlots_[a.result], to = paramSlots_[a.param];
+    if (from != to)
+      aliasCopies_.push_back({from, to});
+    resultSlots_[a.result] = to;
+  }
+  provided_.assign(slots_.size(), false);
+  for (int s : paramSlots_)
+    provided_[s] = true;
+  for (int s : resultSlots_)
+    provided_[s] = true;
   // A slot lives on to the last use of every value it holds.
   for (const auto &[v, s] : slotOf_)
     slots_[s].live.last = std::max(slots_[s].live.last, liveness_.lastUse(v));
@@ -79,6 +93,11 @@ void BufferPlan::planOp(const ir::Op &op) {
   for (size_t i = 0; i < op.numResults(); ++i) {
     const ir::Value *r = op.result(i);
     bool element = !yield || !isReduction(yield->operand(i)->definingOp());
+    auto param = aliasParam_.find(r);
+    if (param != aliasParam_.end() && writableInto(r, param->second, element, candidates)) {
+      assign(r, slotOf(param->second));
+      continue;
+    }
     const ir::Value *over = element ? reusable(op, r, candidates) : nullptr;
     if (over) {
       inPlace_[r] = over;
@@ -115,6 +134,26 @@ int BufferPlan::newSlot(const ir::Type &t, const ir::Op *maker, SlotRole role, c
 void BufferPlan::assign(const ir::Value *v, int slot) {
   slotOf_[v] = slot;
   holder_[slot] = v;
+}
+
+bool BufferPlan::writableInto(const ir::Value *v, const ir::Value *param, bool element,
+                              const std::vector<const ir::Value *> &sameIndex) const {
+  // Only a value of the function body made by a leaf op: a loop writes its result slots before
+  // its body reads the parameter. Not a value returned twice, nor into a parameter also
+  // returned as itself: the other result would see the update.
+  const ir::Op *def = v->definingOp();
+  if (!def || ir::isLoop(def->kind()) || def->parentBlock()->parentOp() || returned_.count(param))
+    return false;
+  const ir::Op *ret = def->parentBlock()->back();
+  if (std::count(ret->operands().begin(), ret->operands().end(), v) != 1)
+    return false;
+  const LiveRange *at = liveness_.span(*def);
+  int32_t last = liveness_.lastUse(param);
+  if (!at || last < at->first)
+    return at != nullptr;
+  // Read by `def` itself only at the element it writes, as an in-place write is.
+  return element && last == at->first &&
+         std::find(sameIndex.begin(), sameIndex.end(), param) != sameIndex.end();
 }
 
 const ir::Value *BufferPlan::reusable(const ir::Op &op, const ir::Value *result,

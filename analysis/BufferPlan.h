@@ -14,6 +14,10 @@
 //   over an operand read only at the same flat index, when that operand is an
 //   op result (not a loop's, not a parameter) that dies at this op, still
 //   holds its slot, has the same byte size, and neither value is returned.
+// - A declared in-place update (ir::OutputAlias: result i into parameter p)
+//   makes p's slot the result's: the value is computed straight into it when
+//   nothing reads p from that op on (or only that op, at the same element),
+//   and copied into it at the end of the call otherwise (aliasCopies).
 // - A scan's carries and a while's carries and `finished` flags live in the
 //   loop's result slots (its body arguments share them); a scan's sequence
 //   steps are views into the sequence and have no slot.
@@ -61,6 +65,9 @@ public:
   const std::vector<int> &scratchOf(const ir::Op &op) const;
   /// Whether slot `s` is the caller's (a parameter or a returned value): not in the arena.
   bool callerProvided(int s) const;
+  /// Copies (from slot, to slot) to make after the function's body: declared in-place updates
+  /// whose value could not be computed straight into the parameter's buffer.
+  const std::vector<std::pair<int, int>> &aliasCopies() const { return aliasCopies_; }
 
 private:
   void planBlock(const ir::Block &block);
@@ -68,6 +75,11 @@ private:
   int newSlot(const ir::Type &t, const ir::Op *maker, SlotRole role, const ir::Value *v);
   void assign(const ir::Value *v, int slot);
   /// The operand `result` of `op` may overwrite, among `candidates`; nullptr if none.
+  /// Whether `v`, returned into parameter `param`'s buffer, may be computed straight into it.
+  /// `element`: `v` is written element by element, reading `sameIndex` operands only at the
+  /// element it writes.
+  bool writableInto(const ir::Value *v, const ir::Value *param, bool element,
+                    const std::vector<const ir::Value *> &sameIndex) const;
   const ir::Value *reusable(const ir::Op &op, const ir::Value *result,
                             const std::vector<const ir::Value *> &candidates) const;
 
@@ -81,6 +93,8 @@ private:
   std::unordered_map<const ir::Value *, const ir::Value *> inPlace_;
   std::unordered_map<const ir::Op *, std::vector<int>> scratchOf_;
   std::unordered_set<const ir::Value *> returned_;
+  std::unordered_map<const ir::Value *, const ir::Value *> aliasParam_; // returned value -> param
+  std::vector<std::pair<int, int>> aliasCopies_;
 };
 
 } // namespace weft::analysis

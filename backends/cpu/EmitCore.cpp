@@ -741,6 +741,11 @@ Status Emitter::emit(const ir::Function &f) {
   for (size_t i = 0; i < f.numParams(); ++i)
     ptrs[f.param(i)] = bufferOf(f.param(i));
   WEFT_TRY(emitBlockOps(f.body()));
+  // Declared in-place updates not computed straight into their parameter's buffer.
+  for (const auto &[from, to] : buffers->aliasCopies())
+    memCopy(slotPtrs[static_cast<size_t>(to)], slotPtrs[static_cast<size_t>(from)],
+            bytes(buffers->slots()[static_cast<size_t>(to)].type));
+  plan.aliases = f.aliases();
   b.CreateRetVoid();
   return {};
 }

@@ -161,3 +161,42 @@ TEST_CASE("buffer plan: the report names a symbol that is not bound") {
   REQUIRE_FALSE(r.isOk());
   CHECK(r.diag().message == "symbolic dim 'N' is not bound");
 }
+
+TEST_CASE("buffer plan: a declared update is computed straight into its parameter's buffer") {
+  auto m = parse(R"(
+func @sgd(%w: tensor<N x f32>, %g: tensor<N x f32>) -> (tensor<N x f32>) aliases(0 = %w) {
+  %lr = constant {value = [0.1]} : tensor<N x f32>
+  %d = mul %g, %lr : tensor<N x f32>
+  %w2 = sub %w, %d : tensor<N x f32>
+  return %w2
+}
+)");
+  const ir::Function &f = *m->functions().front();
+  BufferPlan plan(f);
+  int w = plan.paramSlots()[0];
+  CHECK(plan.slotOf(named(f.body(), "w2")) == w);
+  CHECK(plan.resultSlots() == std::vector<int>{w});
+  CHECK(plan.aliasCopies().empty());
+  // Only %lr and %d are in the arena; the caller provides no result buffer.
+  auto r = analysis::reportMemory(plan, {{"N", 16}});
+  REQUIRE_OK(r);
+  CHECK(r->resultBytes == 0);
+}
+
+TEST_CASE("buffer plan: a declared update whose parameter is read later is copied at the end") {
+  auto m = parse(R"(
+func @sgd(%w: tensor<N x f32>, %g: tensor<N x f32>) -> (tensor<N x f32>, tensor<N x f32>) aliases(0 = %w) {
+  %w2 = sub %w, %g : tensor<N x f32>
+  %n = mul %w, %w2 : tensor<N x f32>
+  return %w2, %n
+}
+)");
+  const ir::Function &f = *m->functions().front();
+  BufferPlan plan(f);
+  int w = plan.paramSlots()[0], w2 = plan.slotOf(named(f.body(), "w2"));
+  CHECK(w2 != w);
+  CHECK(plan.resultSlots()[0] == w);
+  REQUIRE(plan.aliasCopies().size() == 1);
+  CHECK(plan.aliasCopies().front() == std::pair{w2, w});
+  CHECK_FALSE(plan.callerProvided(w2)); // an arena buffer now: the caller gets %w's
+}
