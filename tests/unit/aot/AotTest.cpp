@@ -46,9 +46,9 @@ const char *const kParamNames[] = {"x", "y"};
 const int32_t kResults[] = {2};
 const char *const kResultNames[] = {"sum"};
 const weft_aot_fault_site kSites[] = {{"div", "m.wir:3:5", "tensor<N x i32>"}};
-const weft_aot_function kAdd = {"add",    addEntry,     1, kSymbols, 4,           kSlots,
-                                kDims,    kDimSyms,     2, kParams,  kParamNames, 1,
-                                kResults, kResultNames, 1, kSites};
+const weft_aot_function kAdd = {
+    "add",       addEntry, 1,        kSymbols,     4, kSlots, kDims, kDimSyms, 2,      kParams,
+    kParamNames, 1,        kResults, kResultNames, 1, kSites, 0,     nullptr,  nullptr};
 
 struct Call {
   float x[3] = {1, 2, 3}, y[3] = {10, 20, 30}, out[3] = {};
