@@ -9,6 +9,16 @@
 
 namespace weft::ir {
 
+/// A declared in-place update: returned value `result` is written into the buffer of parameter
+/// `param`, which the call updates (an optimizer step updating a weight). Same type, each result
+/// and parameter at most once (the verifier checks). Text: `aliases(0 = %w)` after the result
+/// types, printed only when there is one.
+struct OutputAlias {
+  size_t result = 0;
+  size_t param = 0;
+  bool operator==(const OutputAlias &) const = default;
+};
+
 /// A named function: typed parameters (the body block's arguments), a body that ends in
 /// `return`, and the result types that return gives.
 class Function {
@@ -28,10 +38,14 @@ public:
   std::vector<Type> resultTypes() const;
   /// The symbols used by parameter types, in first-use order: what a caller must bind.
   std::vector<std::string> symbols() const;
+  /// The declared in-place updates, in the order given.
+  const std::vector<OutputAlias> &aliases() const { return aliases_; }
+  void addAlias(OutputAlias a) { aliases_.push_back(a); }
 
 private:
   std::string name_;
   Block body_;
+  std::vector<OutputAlias> aliases_;
 };
 
 class Module {

@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <optional>
 #include <unordered_map>
@@ -478,6 +479,38 @@ private:
   }
 
   // --- functions -----------------------------------------------------------
+  /// `aliases(RESULT = %param, ...)` after the result types (ir/Module.h, OutputAlias).
+  Status aliases(Function &f) {
+    take(); // 'aliases'
+    WEFT_TRY(expect(TokKind::LParen, "'(' after 'aliases'"));
+    for (;;) {
+      if (!is(TokKind::Int))
+        return expected("a result index");
+      const Token &index = take();
+      size_t result = 0;
+      auto [end, ec] =
+          std::from_chars(index.text.data(), index.text.data() + index.text.size(), result);
+      if (ec != std::errc() || end != index.text.data() + index.text.size())
+        return error(index, fmt::format("bad result index {}", index.text));
+      WEFT_TRY(expect(TokKind::Equal, "'=' after the result index"));
+      if (!is(TokKind::ValueName))
+        return expected("a parameter name (%name)");
+      const Token &name = take();
+      size_t param = f.numParams();
+      for (size_t i = 0; i < f.numParams(); ++i)
+        if (f.param(i)->name() == name.text)
+          param = i;
+      if (param == f.numParams())
+        return error(name,
+                     fmt::format("aliases: %{} is not a parameter of @{}", name.text, f.name()));
+      f.addAlias({result, param});
+      if (!is(TokKind::Comma))
+        break;
+      take();
+    }
+    return expect(TokKind::RParen, "',' or ')' after an alias");
+  }
+
   Status function(Module &m) {
     take(); // 'func'
     if (!is(TokKind::FuncName))
@@ -501,6 +534,8 @@ private:
     if (!is(TokKind::RParen))
       WEFT_TRY(typeList(results));
     WEFT_TRY(expect(TokKind::RParen, "',' or ')' after result type"));
+    if (isIdent("aliases"))
+      WEFT_TRY(aliases(f));
     WEFT_TRY(expect(TokKind::LBrace, "'{' to open the function body"));
     WEFT_TRY(blockBody(f.body(), OpKind::Return, 0));
     std::vector<Type> returned = f.resultTypes();

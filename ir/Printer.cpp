@@ -76,7 +76,13 @@ public:
     std::vector<Type> rts = f.resultTypes();
     for (size_t i = 0; i < rts.size(); ++i)
       out_ += (i ? ", " : "") + rts[i].str();
-    out_ += ") {\n";
+    out_ += ")";
+    for (size_t i = 0; i < f.aliases().size(); ++i) {
+      const OutputAlias &a = f.aliases()[i];
+      out_ += fmt::format("{}{} = {}", i ? ", " : " aliases(", a.result,
+                          a.param < f.numParams() ? name_(f.param(a.param)) : "%?");
+    }
+    out_ += f.aliases().empty() ? " {\n" : ") {\n";
     block(f.body(), 1);
     out_ += "}\n";
     return std::move(out_);

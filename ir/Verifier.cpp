@@ -19,7 +19,39 @@ public:
     const Block &body = f_.body();
     if (!f_.returnOp())
       return fail(nullptr, "body must end with return");
+    WEFT_TRY(verifyAliases());
     return verifyBlock(body, /*isFunctionBody=*/true);
+  }
+
+  /// Each declared in-place update names a result and a parameter of the same type, and no
+  /// result or parameter twice.
+  Status verifyAliases() {
+    std::vector<Type> results = f_.resultTypes();
+    std::unordered_set<size_t> seenResults, seenParams;
+    for (const OutputAlias &a : f_.aliases()) {
+      if (a.result >= results.size())
+        return fail(nullptr, fmt::format("aliases: result {} does not exist ({} results)", a.result,
+                                         results.size()));
+      if (a.param >= f_.numParams())
+        return fail(nullptr, fmt::format("aliases: parameter {} does not exist", a.param));
+      const Value *p = f_.param(a.param);
+      if (results[a.result] != p->type())
+        return fail(nullptr,
+                    fmt::format("aliases: result {} ({}) and %{} ({}) differ in type", a.result,
+                                results[a.result].str(), p->name(), p->type().str()));
+      if (!seenResults.insert(a.result).second)
+        return fail(nullptr, fmt::format("aliases: result {} is aliased twice", a.result));
+      if (!seenParams.insert(a.param).second)
+        return fail(nullptr, fmt::format("aliases: %{} is aliased twice", p->name()));
+      // Returned as itself it would show the update, not the value it was called with.
+      const Op *ret = f_.returnOp();
+      for (size_t r = 0; r < ret->numOperands(); ++r)
+        if (ret->operand(r) == p && r != a.result)
+          return fail(nullptr, fmt::format("aliases: %{} is updated by result {} and also "
+                                           "returned as result {}",
+                                           p->name(), a.result, r));
+    }
+    return {};
   }
 
 private:

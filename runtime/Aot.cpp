@@ -280,8 +280,19 @@ public:
                             out[r].capacity, fmt::join(sh, ", "), typeStr(s), need));
         return fail.code;
       }
+      int32_t alias = aliasedInput(r);
+      if (alias >= 0 && out[r].data == in[alias].data) { // updated in place, as declared
+        bufs[s] = out[r].data;
+        continue;
+      }
       if (!checkNoOverlap(in, nIn, out, r, slotBytes, fail))
         return fail.code;
+      if (alias >= 0) { // the code updates the output, a copy of the input
+        if (need > 0)
+          std::memcpy(out[r].data, in[alias].data, static_cast<size_t>(need));
+        bufs[s] = out[r].data;
+        continue;
+      }
       if (provided[s]) {
         copyFrom[r] = s;
         continue;
@@ -325,6 +336,14 @@ public:
       if (out[r].shape && shape(f_.result_slots[r], sh))
         std::copy(sh.begin(), sh.end(), out[r].shape);
     return WEFT_AOT_OK;
+  }
+
+  /// The input that output `r` updates in place (a declared alias), or -1.
+  int32_t aliasedInput(size_t r) const {
+    for (size_t a = 0; a < f_.n_aliases; ++a)
+      if (f_.alias_results[a] == static_cast<int32_t>(r))
+        return f_.alias_params[a];
+    return -1;
   }
 
   /// Fails when output `r` shares a byte with an input or an earlier output.

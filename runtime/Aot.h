@@ -98,6 +98,11 @@ typedef struct weft_aot_function {
   const char *const *result_names;
   size_t n_fault_sites;
   const weft_aot_fault_site *fault_sites;
+  /* Declared in-place updates (IR `aliases(RESULT = %param)`): output alias_results[i] may be
+     the very buffer of input alias_params[i], which the call then updates. */
+  size_t n_aliases;
+  const int32_t *alias_results;
+  const int32_t *alias_params;
 } weft_aot_function;
 
 /* A caller's input: data of `dtype` with `rank` sizes in `shape`, row-major. */
@@ -122,7 +127,10 @@ typedef struct weft_aot_output {
    accepted only for an empty tensor.
    Aliasing: no output may share a byte with an input or another output (the generated code
    may write an output before it has read every input); such a call fails with
-   WEFT_AOT_BAD_ARGUMENT and runs nothing. Results are always distinct arrays: a function that
+   WEFT_AOT_BAD_ARGUMENT and runs nothing. The one exception is a declared in-place update
+   (fn->alias_results/alias_params): that output may be exactly its parameter's input buffer
+   (the same pointer), which the call then updates; given another buffer, the input is copied
+   there first and the input is left as it was. Results are always distinct arrays: a function that
    returns one of its parameters, or one value twice, has that value copied into each of those
    output buffers. Inputs may alias one another (they are only read). */
 int weft_aot_call(const weft_aot_function *fn, const int64_t *dims, const weft_aot_input *inputs,

@@ -71,6 +71,15 @@ Expected<std::unique_ptr<llvm::TargetMachine>> targetMachine(const AotOptions &o
 
 } // namespace
 
+Expected<int> targetVectorBytes(const std::string &cpu, const std::string &features) {
+  AotOptions o;
+  o.cpu = cpu;
+  o.features = features;
+  auto tm = targetMachine(o);
+  WEFT_TRY(tm.status());
+  return targetVectorBytes(**tm);
+}
+
 Status compileToObject(const ir::Module &module, const AotOptions &options) {
   WEFT_TRY(ir::verify(module));
   auto tm = targetMachine(options);

@@ -37,6 +37,10 @@ struct AotOptions {
 /// writes the header to `options.headerPath`; both files are written atomically.
 Status compileToObject(const ir::Module &module, const AotOptions &options);
 
+/// The vector width in bytes of code for `cpu` with `features` (as AotOptions): what the
+/// matmul kernels' tiles, and so their scratch (Scratch.h), are sized by.
+Expected<int> targetVectorBytes(const std::string &cpu, const std::string &features);
+
 /// The C identifier for function `name`: letters, digits and '_' kept, others as '_'.
 std::string aotIdentifier(const std::string &name);
 

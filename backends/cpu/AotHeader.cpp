@@ -59,7 +59,7 @@ void writeFunction(std::string &h, const ir::Function &f, const FunctionPlan &p)
   std::string id = aotIdentifier(f.name());
   std::string pre = "weft_" + id + "_";
   std::vector<std::string> slots, dims, dimSyms, symbols, params, paramNames, results, resultNames,
-      sites;
+      sites, aliasResults, aliasParams;
   for (size_t s = 0; s < p.slots.size(); ++s) {
     const ir::Type &t = p.slots[s];
     slots.push_back(fmt::format("{{{}, {}, {}, {}, {}}}", static_cast<int>(t.dtype()), t.rank(),
@@ -86,6 +86,10 @@ void writeFunction(std::string &h, const ir::Function &f, const FunctionPlan &p)
     std::string n = ret ? ret->operand(r)->name() : std::string();
     resultNames.push_back(quote(n.empty() ? fmt::format("result{}", r) : n));
   }
+  for (const ir::OutputAlias &a : p.aliases) {
+    aliasResults.push_back(std::to_string(a.result));
+    aliasParams.push_back(std::to_string(a.param));
+  }
   for (const FaultSite &s : p.faultSites)
     sites.push_back(
         fmt::format("{{{}, {}, {}}}", quote(s.opName), quote(s.loc.str()), quote(s.what)));
@@ -102,6 +106,8 @@ void writeFunction(std::string &h, const ir::Function &f, const FunctionPlan &p)
   h += array("static const int32_t " + pre + "result_slots[]", results);
   h += array("static const char *const " + pre + "result_names[]", resultNames);
   h += array("static const weft_aot_fault_site " + pre + "fault_sites[]", sites);
+  h += array("static const int32_t " + pre + "alias_results[]", aliasResults);
+  h += array("static const int32_t " + pre + "alias_params[]", aliasParams);
   auto ref = [&](const char *table, bool nonEmpty) {
     return nonEmpty ? pre + table : std::string("NULL");
   };
@@ -117,7 +123,10 @@ void writeFunction(std::string &h, const ir::Function &f, const FunctionPlan &p)
                    ref("param_names", !params.empty()));
   h += fmt::format("    {}, {}, {},\n", results.size(), ref("result_slots", !results.empty()),
                    ref("result_names", !results.empty()));
-  h += fmt::format("    {}, {}}};\n\n", sites.size(), ref("fault_sites", !sites.empty()));
+  h += fmt::format("    {}, {},\n", sites.size(), ref("fault_sites", !sites.empty()));
+  h += fmt::format("    {}, {}, {}}};\n\n", aliasResults.size(),
+                   ref("alias_results", !aliasResults.empty()),
+                   ref("alias_params", !aliasParams.empty()));
 
   // The typed wrapper: inputs, then symbols, then outputs.
   std::set<std::string> used = {"err", "err_len", "weft_in", "weft_out", "weft_dims"};

@@ -14,15 +14,12 @@
 // - The C++ side (Executable.cpp, no LLVM) binds symbols from input shapes as
 //   the interpreter does, checks inputs, sizes every slot, and allocates one
 //   arena per call. Returned values are written straight into result Arrays.
-// - Memory plan: codegen numbers the ops in pre-order (a scan/while spans its
-//   body; Liveness.h) and gives every slot a live range: from the op that
-//   makes it to the last use of the values it holds, a use inside a loop of a
-//   value from outside counting at the loop's end; scratch lives through its
-//   op. At call time runtime/MemoryPlan.h packs the slots (greedy by size,
-//   64-byte aligned) so that only slots with disjoint ranges share bytes; the
-//   plan is cached per bound dims. An elementwise op writes in place into an
-//   operand of the same byte size that dies there and owns its slot
-//   (Emitter::resultBuffer). AOT binaries plan the same way (runtime/Aot.h).
+// - Memory plan: the slots, their live ranges and the in-place writes are the
+//   IR-level buffer plan's (analysis/BufferPlan.h), with the scratch this
+//   backend asks for per op (Scratch.h); codegen only reads it. At call time
+//   runtime/MemoryPlan.h packs the slots (greedy by size, 64-byte aligned) so
+//   that only slots with disjoint ranges share bytes; the plan is cached per
+//   bound dims. AOT binaries plan the same way (runtime/Aot.h).
 // - Each op lowers to a loop nest over its output, row-major with the
 //   innermost loop contiguous, so LLVM's loop vectorizer can take it. f32
 //   stays f32 (llvm intrinsics, libm for tanh/erf); float sums accumulate in

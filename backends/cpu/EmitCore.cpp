@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "backends/cpu/Emitter.h"
+#include "backends/cpu/Scratch.h"
 #include "ir/Infer.h"
 
 #include <fmt/format.h>
@@ -63,51 +64,19 @@ Values Emitter::shape(const ir::Type &t) {
 
 Value *Emitter::numel(const ir::Type &t) { return dim(t.numElements()); }
 
-Value *Emitter::newBuffer(const ir::Type &t) {
-  int slot = static_cast<int>(plan.slots.size());
-  plan.slots.push_back(t);
-  const LiveRange *span = currentOp ? liveness->span(*currentOp) : nullptr;
-  plan.lives.push_back(span ? *span : LiveRange{0, std::max(0, liveness->end() - 1)});
-  slotMaker.push_back(span ? currentOp : nullptr);
-  llvm::IRBuilder<> eb(entry->getTerminator());
-  Value *p = eb.CreateInBoundsGEP(eb.getPtrTy(), bufsArg, c64(slot));
-  Value *data = eb.CreateAlignedLoad(eb.getPtrTy(), p, llvm::Align(8), fmt::format("buf{}", slot));
-  slotOfPtr[data] = slot;
-  return data;
+Value *Emitter::bufferOf(const ir::Value *v) {
+  int slot = buffers->slotOf(v);
+  WEFT_CHECK(slot >= 0, "cpu codegen: the buffer plan gives a value no slot");
+  return slotPtrs[static_cast<size_t>(slot)];
 }
 
-/// Bytes of a buffer of type `t` as a formula of the symbols.
-static ir::Dim byteSize(const ir::Type &t) {
-  return t.numElements() * ir::Dim(dtypeBytes(t.dtype()));
-}
-
-Value *Emitter::resultBuffer(const ir::Op &op, size_t result,
-                             std::span<const ir::Value *const> sameIndexOperands) {
-  const ir::Value *r = op.result(result);
-  const LiveRange *at = liveness->span(op);
-  // A returned value goes to the caller's array, so its slot must be its own.
-  bool mayReuse = at && at->first == at->last && !returned.count(r);
-  for (const ir::Value *x : mayReuse ? sameIndexOperands : std::span<const ir::Value *const>{}) {
-    // Only an op result that dies here and owns its slot: not a parameter, a loop's carry or
-    // emit (a scan/while result), a body argument or a step of a sequence.
-    const ir::Op *def = x->definingOp();
-    if (!def || ir::isLoop(def->kind()) || returned.count(x) || liveness->lastUse(x) != at->last)
-      continue;
-    auto it = slotOfPtr.find(ptr(x));
-    if (it == slotOfPtr.end())
-      continue;
-    int slot = it->second;
-    auto held = slotHolder.find(slot);
-    if (held != slotHolder.end() ? held->second != x : slotMaker[slot] != def)
-      continue;
-    if (!(byteSize(plan.slots[slot]) == byteSize(r->type())))
-      continue;
-    slotHolder[slot] = r;
-    return ptr(x);
-  }
-  Value *buf = newBuffer(r->type());
-  slotHolder[slotOfPtr.at(buf)] = r;
-  return buf;
+Value *Emitter::scratchBuffer(const ir::Type &t) {
+  WEFT_CHECK(currentOp, "cpu codegen: scratch outside an op");
+  const std::vector<int> &slots = buffers->scratchOf(*currentOp);
+  size_t k = scratchTaken[currentOp]++;
+  WEFT_CHECK(k < slots.size() && buffers->slots()[slots[k]].type == t,
+             "cpu codegen: scratch the scratch model (Scratch.cpp) does not list");
+  return slotPtrs[static_cast<size_t>(slots[k])];
 }
 
 Value *Emitter::ptr(const ir::Value *v) {
@@ -469,7 +438,7 @@ Value *Emitter::scalarOp(const ir::Op &op, DType in, Values xs, Value *i, int si
 
 Status Emitter::emitElementwise(const ir::Op &op) {
   const ir::Type &rt = op.result()->type();
-  Value *out = resultBuffer(op, 0, op.operands());
+  Value *out = bufferOf(op.result());
   ptrs[op.result()] = out;
   Values ins;
   for (ir::Value *v : op.operands())
@@ -535,7 +504,7 @@ void Emitter::storeLoopYields(const ir::Op &yield, size_t firstCarry, const Valu
     Value *src = ptr(y);
     bool isCarry = std::find(carries.begin(), carries.end(), src) != carries.end();
     if (isCarry && src != carries[i]) { // stage: another carry is about to be overwritten
-      Value *tmp = newBuffer(y->type());
+      Value *tmp = scratchBuffer(y->type());
       memCopy(tmp, src, bytes(y->type()));
       src = tmp;
     }
@@ -554,7 +523,7 @@ Status Emitter::emitScan(const ir::Op &op) {
   bool reverse = op.reverse();
   Values carries, emits;
   for (size_t i = 0; i < op.numResults(); ++i) {
-    Value *buf = newBuffer(op.result(i)->type());
+    Value *buf = bufferOf(op.result(i));
     ptrs[op.result(i)] = buf;
     (i < nc ? carries : emits).push_back(buf);
   }
@@ -604,25 +573,25 @@ Status Emitter::emitWhile(const ir::Op &op) {
   int64_t maxTrips = op.maxTrips();
   const ir::Block &body = op.region();
   size_t nc = op.numOperands() - 1, ne = op.numResults() - nc - 2;
-  Value *fin = newBuffer(op.result(0)->type());
+  Value *fin = bufferOf(op.result(0));
   ptrs[op.result(0)] = fin;
   memCopy(fin, ptr(op.operand(0)), bytes(op.result(0)->type()));
   Value *rows = dim(op.result(0)->type().dim(0));
   Values carries, emits;
   for (size_t i = 0; i < nc; ++i) {
-    Value *buf = newBuffer(op.result(1 + i)->type());
+    Value *buf = bufferOf(op.result(1 + i));
     ptrs[op.result(1 + i)] = buf;
     ptrs[body.arg(i)] = buf;
     memCopy(buf, ptr(op.operand(1 + i)), bytes(op.result(1 + i)->type()));
     carries.push_back(buf);
   }
   for (size_t j = 0; j < ne; ++j) {
-    Value *buf = newBuffer(op.result(1 + nc + j)->type());
+    Value *buf = bufferOf(op.result(1 + nc + j));
     ptrs[op.result(1 + nc + j)] = buf;
     memZero(buf, bytes(op.result(1 + nc + j)->type()));
     emits.push_back(buf);
   }
-  Value *tripsOut = newBuffer(op.result(op.numResults() - 1)->type());
+  Value *tripsOut = bufferOf(op.result(op.numResults() - 1));
   ptrs[op.result(op.numResults() - 1)] = tripsOut;
 
   Value *trip = local(i64Ty(), c64(0));
@@ -646,7 +615,7 @@ Status Emitter::emitWhile(const ir::Op &op) {
   const ir::Op &yield = *body.back();
   Value *done = ptr(yield.operand(0));
   if (std::find(carries.begin(), carries.end(), done) != carries.end()) {
-    Value *tmp = newBuffer(yield.operand(0)->type());
+    Value *tmp = scratchBuffer(yield.operand(0)->type());
     memCopy(tmp, done, bytes(yield.operand(0)->type()));
     done = tmp;
   }
@@ -719,7 +688,6 @@ Status Emitter::emit(const ir::Function &f) {
   b.SetInsertPoint(entry);
   b.CreateBr(start);
   b.SetInsertPoint(start);
-  liveness.emplace(f);
   // dims[] follows the order in which symbols first appear in the parameter types, left to
   // right (then the result types): the AOT entry's symbol arguments must not move when the
   // function's body changes.
@@ -733,27 +701,29 @@ Status Emitter::emit(const ir::Function &f) {
     noteSymbols(f.param(i)->type());
   for (const ir::Type &t : f.resultTypes())
     noteSymbols(t);
-  for (size_t i = 0; i < f.numParams(); ++i) {
-    Value *p = newBuffer(f.param(i)->type());
-    ptrs[f.param(i)] = p;
-    plan.paramSlots.push_back(slotOfPtr.at(p));
-  }
   const ir::Op *ret = f.returnOp();
   if (!ret)
     return err(fmt::format("function @{} has no return", f.name()));
-  returned.insert(ret->operands().begin(), ret->operands().end());
+  // The slots, their live ranges, and which are the caller's come from the buffer plan.
+  llvm::IRBuilder<> eb(entry->getTerminator());
+  for (size_t s = 0; s < buffers->slots().size(); ++s) {
+    const analysis::BufferSlot &slot = buffers->slots()[s];
+    plan.slots.push_back(slot.type);
+    plan.lives.push_back(slot.live);
+    Value *p = eb.CreateInBoundsGEP(eb.getPtrTy(), bufsArg, c64(static_cast<int64_t>(s)));
+    slotPtrs.push_back(
+        eb.CreateAlignedLoad(eb.getPtrTy(), p, llvm::Align(8), fmt::format("buf{}", s)));
+  }
+  plan.paramSlots = buffers->paramSlots();
+  plan.resultSlots = buffers->resultSlots();
+  for (size_t i = 0; i < f.numParams(); ++i)
+    ptrs[f.param(i)] = bufferOf(f.param(i));
   WEFT_TRY(emitBlockOps(f.body()));
-  for (ir::Value *v : ret->operands()) {
-    auto it = slotOfPtr.find(ptr(v));
-    WEFT_CHECK(it != slotOfPtr.end(), "cpu codegen: returned value has no slot");
-    plan.resultSlots.push_back(it->second);
-  }
-  // A slot lives on to the last use of every value it holds.
-  for (const auto &[v, p] : ptrs) {
-    auto it = slotOfPtr.find(p);
-    if (it != slotOfPtr.end())
-      plan.lives[it->second].last = std::max(plan.lives[it->second].last, liveness->lastUse(v));
-  }
+  // Declared in-place updates not computed straight into their parameter's buffer.
+  for (const auto &[from, to] : buffers->aliasCopies())
+    memCopy(slotPtrs[static_cast<size_t>(to)], slotPtrs[static_cast<size_t>(from)],
+            bytes(buffers->slots()[static_cast<size_t>(to)].type));
+  plan.aliases = f.aliases();
   b.CreateRetVoid();
   return {};
 }
@@ -766,6 +736,7 @@ Status emitFunction(llvm::Module &m, const ir::Function &f, FunctionPlan &plan,
   plan.symbol = "weft_" + f.name();
   detail::Emitter e(m, plan);
   e.vectorBytes = targetVectorBytes(tm);
+  e.buffers.emplace(f, scratchModel(e.vectorBytes));
   return e.emit(f);
 }
 

@@ -67,22 +67,10 @@ public:
 
   Status emit() {
     const ir::Op &yield = *body.back();
-    // An element result may overwrite an operand the kernel reads only at the same element
-    // (not through a broadcast), and reads before it writes.
-    std::vector<const ir::Value *> sameIndex;
-    for (size_t i = 0; i < op.numOperands(); ++i) {
-      const ir::Value *arg = body.arg(i);
-      bool direct = op.operand(i)->type().dims() == form.domain;
-      for (const auto &inner : body.ops())
-        for (const ir::Value *v : inner->operands())
-          direct = direct && !(v == arg && inner->kind() == OpKind::Broadcast);
-      if (direct)
-        sameIndex.push_back(op.operand(i));
-    }
+    // Where each result goes, an operand's buffer in place included, is the buffer plan's.
     Values outs;
     for (size_t i = 0; i < op.numResults(); ++i) {
-      bool element = !isReduction(yield.operand(i)->definingOp()->kind());
-      Value *buf = element ? e.resultBuffer(op, i, sameIndex) : e.newBuffer(op.result(i)->type());
+      Value *buf = e.bufferOf(op.result(i));
       e.ptrs[op.result(i)] = buf;
       outs.push_back(buf);
     }

@@ -28,6 +28,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "backends/cpu/Emitter.h"
+#include "backends/cpu/MatmulBlocks.h"
 
 #include <llvm/IR/Intrinsics.h>
 #include <llvm/MC/MCSubtargetInfo.h>
@@ -49,42 +50,21 @@ using llvm::Value;
 
 namespace {
 
-int64_t roundUp(int64_t n, int64_t m) { return (n + m - 1) / m * m; }
-
 /// Emits one packed GEMM for one matmul op.
 class GemmEmitter {
 public:
-  GemmEmitter(Emitter &e, DType dt) : e(e), b(e.b), dt(dt) {
-    esz = dtypeBytes(dt);
-    int vbytes = e.vectorBytes;
-    W = vbytes / esz;
-    NV = 2;
-    NR = W * NV;
-    MR = vbytes == 64 ? 8 : 6; // 16 of 32 or 12 of 16 vector registers hold the tile
-    elt = e.storageTy(dt);
-    vec = llvm::FixedVectorType::get(elt, static_cast<unsigned>(W));
-  }
+  GemmEmitter(Emitter &e, DType dt) : e(e), b(e.b), dt(dt) { elt = e.storageTy(dt); }
 
   /// C[batch] = A[batch] x B[batch].
   void emit(const ir::Dim &Md, const ir::Dim &Kd, const ir::Dim &Nd, Value *A, Value *B, Value *C,
             Value *batch, Value *M, Value *K, Value *N) {
-    // Block sizes in elements; shrunk where a dim is static and smaller.
-    KC = 256 * 4 / esz;
-    MC = MR * 12;
-    NC = NR * 64;
-    NB = NR * 16;
-    if (Kd.isStatic())
-      KC = std::max<int64_t>(1, std::min(KC, Kd.size()));
-    if (Md.isStatic()) { // equal M blocks, so that parallel tasks are balanced
-      int64_t blocksM = (Md.size() + MC - 1) / MC;
-      MC = std::max<int64_t>(
-          MR, roundUp((Md.size() + blocksM - 1) / std::max<int64_t>(blocksM, 1), MR));
-    }
-    if (Nd.isStatic())
-      NC = std::max<int64_t>(NR, std::min(NC, roundUp(Nd.size(), NR)));
+    GemmBlocks g = gemmBlocks(dt, e.vectorBytes, Md, Kd, Nd);
+    esz = g.esz, W = g.W, NV = g.NV, NR = g.NR, MR = g.MR;
+    KC = g.KC, MC = g.MC, NC = g.NC, NB = g.NB;
+    vec = llvm::FixedVectorType::get(elt, static_cast<unsigned>(W));
     if (W * esz == 64)
       e.fn->addFnAttr("min-legal-vector-width", "512");
-    Bp = e.newBuffer(ir::Type({KC * NC}, dt));
+    Bp = e.scratchBuffer(ir::Type({KC * NC}, dt)); // the scratch model's packed-B slot
     llvm::Function *body = emitTileBody();
     llvm::Function *packBody = emitPackBody();
     Value *ctx = nullptr, *packCtx = nullptr;

@@ -23,7 +23,7 @@ Status Emitter::emitShapeOp(const ir::Op &op) {
   const ir::Type &rt = op.result()->type();
   const ir::Type &xt = op.operand(0)->type();
   DType dt = rt.dtype();
-  Value *out = newBuffer(rt);
+  Value *out = bufferOf(op.result());
   ptrs[op.result()] = out;
   Value *x = ptr(op.operand(0));
   Values xShape = shape(xt), oShape = shape(rt);
@@ -194,7 +194,7 @@ Status Emitter::emitReduce(const ir::Op &op) {
   std::vector<bool> reduced(xt.rank(), false);
   for (int64_t a : op.axes())
     reduced.at(a) = true;
-  Value *out = newBuffer(rt);
+  Value *out = bufferOf(op.result());
   ptrs[op.result()] = out;
   Value *x = ptr(op.operand(0));
   Values xShape = shape(xt), oShape = shape(rt);
@@ -204,7 +204,7 @@ Status Emitter::emitReduce(const ir::Op &op) {
       count = b.CreateMul(count, xShape[a]);
   // Float sums accumulate in double: in the output for f64, in scratch for f32.
   DType accType = reduceAccType(op);
-  Value *acc = accType == dt ? out : newBuffer(rt.withDType(DType::F64));
+  Value *acc = accType == dt ? out : scratchBuffer(rt.withDType(DType::F64));
   Value *outN = numel(rt);
   checkReduceNotEmpty(op, count, outN);
   Value *init = reduceInit(op);
@@ -228,7 +228,7 @@ Status Emitter::emitArgmax(const ir::Op &op) {
   const ir::Type &xt = op.operand(0)->type(), &rt = op.result()->type();
   int64_t axis = op.axis();
   DType dt = xt.dtype();
-  Value *out = newBuffer(rt);
+  Value *out = bufferOf(op.result());
   ptrs[op.result()] = out;
   Value *x = ptr(op.operand(0));
   Values xShape = shape(xt);
@@ -264,7 +264,7 @@ Status Emitter::emitMatmul(const ir::Op &op) {
                  &rt = op.result()->type();
   DType dt = rt.dtype();
   int64_t r = at.rank();
-  Value *out = newBuffer(rt);
+  Value *out = bufferOf(op.result());
   ptrs[op.result()] = out;
   Value *A = ptr(op.operand(0)), *B = ptr(op.operand(1));
   Value *M = dim(at.dim(r - 2)), *K = dim(at.dim(r - 1)), *N = dim(bt.dim(r - 1));
@@ -309,7 +309,7 @@ Value *mix64(llvm::IRBuilder<> &b, Value *x) {
 Status Emitter::emitProducer(const ir::Op &op) {
   const ir::Type &rt = op.result()->type();
   DType dt = rt.dtype();
-  Value *out = newBuffer(rt);
+  Value *out = bufferOf(op.result());
   ptrs[op.result()] = out;
   Value *n = numel(rt);
   switch (op.kind()) {

@@ -10,7 +10,8 @@
 //===----------------------------------------------------------------------===//
 #pragma once
 
-#include "backends/cpu/Liveness.h"
+#include "analysis/BufferPlan.h"
+#include "backends/cpu/MatmulBlocks.h"
 #include "backends/cpu/Plan.h"
 
 #include <llvm/IR/IRBuilder.h>
@@ -62,15 +63,11 @@ public:
   llvm::Value *dim(const ir::Dim &d);
   Values shape(const ir::Type &t);
   llvm::Value *numel(const ir::Type &t);
-  /// A fresh buffer slot of type `t`; its data pointer. Its live range starts as the span of
-  /// the op being emitted (scratch lives through that op); emit() extends it to the last use of
-  /// every value whose pointer it holds.
-  llvm::Value *newBuffer(const ir::Type &t);
-  /// Where `op` writes result `result`: the buffer of an operand from `sameIndexOperands` that
-  /// dies at `op` and may be overwritten (in place), else a new buffer. `op` must read element i
-  /// of each such operand only at flat index i of the result, and before writing that element.
-  llvm::Value *resultBuffer(const ir::Op &op, size_t result,
-                            std::span<const ir::Value *const> sameIndexOperands);
+  /// The data pointer of the slot the buffer plan gives `v` (a parameter or op result).
+  llvm::Value *bufferOf(const ir::Value *v);
+  /// The next scratch slot of the op being emitted, which the plan's scratch model
+  /// (Scratch.h) lists with type `t`; its data pointer.
+  llvm::Value *scratchBuffer(const ir::Type &t);
   /// The data pointer of `v`.
   llvm::Value *ptr(const ir::Value *v);
   /// A new entry-block stack slot of type `t` (promoted to a register by mem2reg).
@@ -140,7 +137,6 @@ public:
   /// A float matmul into `out` (every element written): a packed, cache-blocked GEMM, or the
   /// small-M kernel where A has at most kSmallMatmulRows rows; EmitMatmul.cpp.
   void emitPackedMatmul(const ir::Op &op, llvm::Value *out);
-  static constexpr int64_t kSmallMatmulRows = 4;
   /// C[batch] = A[batch] (rows x K) x B[batch] (K x N), reading B in place (rows at most
   /// kSmallMatmulRows); EmitSmallMatmul.cpp.
   void emitSmallMatmul(int rows, DType dt, llvm::Value *A, llvm::Value *B, llvm::Value *C,
@@ -156,14 +152,13 @@ public:
   llvm::Value *bufsArg = nullptr, *dimsArg = nullptr, *statusArg = nullptr;
   std::unordered_map<const ir::Value *, llvm::Value *> ptrs;
   std::map<std::string, llvm::Value *, std::less<>> symValues;
-  std::unordered_map<const llvm::Value *, int> slotOfPtr;
-  // Memory planning (EmitCore.cpp): program positions, the op being emitted, and per slot the
-  // op that made it and the value it holds after an in-place reuse.
-  std::optional<Liveness> liveness;
+  // The buffer plan (analysis/BufferPlan.h) of the function, the data pointer of each of its
+  // slots (loaded in the entry block), the op being emitted and how many of each op's scratch
+  // slots were taken.
+  std::optional<analysis::BufferPlan> buffers;
+  std::vector<llvm::Value *> slotPtrs;
   const ir::Op *currentOp = nullptr;
-  std::vector<const ir::Op *> slotMaker;
-  std::unordered_map<int, const ir::Value *> slotHolder;
-  std::unordered_set<const ir::Value *> returned;
+  std::unordered_map<const ir::Op *, size_t> scratchTaken;
 
 private:
   /// Copies `rows` rows of `rowBytes` from `src` to `dst` where `active(row)` holds.

@@ -215,8 +215,18 @@ Expected<std::vector<Array>> Executable::run(std::string_view function,
   // returned twice is copied afterwards.
   std::vector<Array> results;
   std::vector<int> copyFrom(p->resultSlots.size(), -1);
+  std::vector<int> aliasOf(p->resultSlots.size(), -1); // the parameter result r updates
+  for (const ir::OutputAlias &a : p->aliases)
+    aliasOf[a.result] = static_cast<int>(a.param);
   for (size_t r = 0; r < p->resultSlots.size(); ++r) {
     int s = p->resultSlots[r];
+    if (aliasOf[r] >= 0) {
+      // A declared in-place update writes into its parameter's buffer; the caller's input is
+      // const, so the code updates a copy of it that is the result.
+      results.push_back(Array(inputs[static_cast<size_t>(aliasOf[r])]));
+      bufs[s] = results.back().data();
+      continue;
+    }
     auto shape = p->slots[s].evaluateShape(*bound);
     WEFT_TRY(shape.status());
     WEFT_TRY(slotBytes(p->slots[s], *bound).status());

@@ -42,13 +42,14 @@ struct FaultSite {
 using EntryFn = void (*)(void *const *bufs, const int64_t *dims, int64_t *status);
 
 struct FunctionPlan {
-  ir::Signature signature;          // the name, parameter names and types
-  std::string symbol;               // weft_<name>
-  std::vector<std::string> symbols; // dims[i] is the value of symbols[i]
-  std::vector<ir::Type> slots;      // one buffer per slot, sized from its type
-  std::vector<LiveRange> lives;     // the program positions over which slot i holds a value
-  std::vector<int> paramSlots;      // the slot of parameter i
-  std::vector<int> resultSlots;     // the slot holding returned value i
+  ir::Signature signature;              // the name, parameter names and types
+  std::string symbol;                   // weft_<name>
+  std::vector<std::string> symbols;     // dims[i] is the value of symbols[i]
+  std::vector<ir::Type> slots;          // one buffer per slot, sized from its type
+  std::vector<LiveRange> lives;         // the program positions over which slot i holds a value
+  std::vector<int> paramSlots;          // the slot of parameter i
+  std::vector<int> resultSlots;         // the slot holding returned value i
+  std::vector<ir::OutputAlias> aliases; // results written into their parameter's slot
   std::vector<FaultSite> faultSites;
   EntryFn entry = nullptr;
   /// The symbols slot types name (Executable fills it): the key of the plan cache.

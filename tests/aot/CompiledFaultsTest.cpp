@@ -1,7 +1,8 @@
 // Code that weftc compiled ahead of time (faults.wir -> faults.o + faults.h at build time), linked
 // with weft_runtime only: each run-time fault reaches the caller as WEFT_AOT_FAULT and a message
 // located in faults.wir, a value returned twice or a returned parameter lands in each of its
-// output buffers, and outputs that alias an input or each other are rejected.
+// output buffers, outputs that alias an input or each other are rejected, and a declared
+// in-place update (@sgd) may be given its input as its output.
 #include "faults.h"
 
 #include <doctest/doctest.h>
@@ -107,4 +108,20 @@ TEST_CASE("a returned parameter is copied into its output; an output may not ali
         WEFT_AOT_BAD_ARGUMENT);
   CHECK(std::string(err) == "@passthrough: output 1 (%y) overlaps input 0 (%x): outputs must "
                             "not share memory with inputs");
+}
+
+TEST_CASE("a declared update may write over its parameter's input; elsewhere the input stays") {
+  std::vector<float> w = {1, 2, 3}, g = {10, 20, 30}, out(3, -1);
+  char err[256];
+  REQUIRE(weft_sgd(w.data(), g.data(), 3, out.data(), err, sizeof err) == WEFT_AOT_OK);
+  CHECK(out == std::vector<float>{-4, -8, -12});
+  CHECK(w == std::vector<float>{1, 2, 3});
+  // aliases(0 = %w): the output may be %w's own buffer, updated in place.
+  REQUIRE(weft_sgd(w.data(), g.data(), 3, w.data(), err, sizeof err) == WEFT_AOT_OK);
+  CHECK(w == std::vector<float>{-4, -8, -12});
+  // Only exactly that buffer: a shifted one, or another input's, still overlaps.
+  CHECK(weft_sgd(w.data(), g.data(), 2, w.data() + 1, err, sizeof err) == WEFT_AOT_BAD_ARGUMENT);
+  CHECK(weft_sgd(w.data(), g.data(), 3, g.data(), err, sizeof err) == WEFT_AOT_BAD_ARGUMENT);
+  CHECK(std::string(err) == "@sgd: output 0 (%w2) overlaps input 1 (%g): outputs must not share "
+                            "memory with inputs");
 }

@@ -8,10 +8,11 @@
 #include "ir/Parser.h"
 #include "ir/Printer.h"
 #include "ir/Verifier.h"
-#include "passes/MemoryEstimate.h"
 #include "passes/PassManager.h"
 #include "passes/Passes.h"
 #include "runtime/AtomicFile.h"
+#include "tools/common/CommandLine.h"
+#include "tools/common/MemoryReport.h"
 
 #include <fmt/format.h>
 
@@ -42,8 +43,10 @@ options:
   --verify-each=0|1        verify the IR after every pass (default 1)
   --stop-after-pass-num=N  run only the first N passes of the pipeline
   --verify-roundtrip       check that print(parse(print(result))) == print(result)
-  --report-memory[=S=N,..] after the passes, print each function's peak memory by
-                           liveness to stderr, with symbolic dims bound as given
+  --report-memory          after the passes, print each function's peak memory by its
+                           buffer plan (as weftc --report-memory does) to stderr
+  --bind NAME=N            the value of symbolic dim NAME for --report-memory
+                           (repeatable)
   --list-passes            list the passes and pipeline aliases, then exit
   -h, --help               show this help
 
@@ -52,12 +55,14 @@ IR dumps (--print-after*) go to stdout, before the result, each headed
 )usage";
 
 struct Options {
+  std::vector<std::string> inputs;
   std::string input = "-";
   std::string output;
   std::string pipeline;
   bool verifyRoundtrip = false;
   bool listPasses = false;
-  std::optional<ir::DimBindings> reportMemory;
+  bool reportMemory = false;
+  ir::DimBindings binds;
   bool help = false;
   passes::PassManagerOptions pm;
 };
@@ -84,69 +89,46 @@ Expected<size_t> parseCount(std::string_view flag, std::string_view s) {
 
 Expected<Options> parseArgs(int argc, char **argv) {
   Options o;
-  bool haveInput = false;
-  for (int i = 1; i < argc; ++i) {
-    std::string_view a = argv[i];
-    auto value = [&](std::string_view prefix) -> std::optional<std::string_view> {
-      if (a.substr(0, prefix.size()) != prefix)
-        return std::nullopt;
-      return a.substr(prefix.size());
-    };
-    if (a == "-h" || a == "--help") {
-      o.help = true;
-    } else if (auto v = value("--pipeline="); v) {
-      o.pipeline = *v;
-    } else if (auto v = value("--pass-pipeline="); v) {
-      o.pipeline = *v;
-    } else if (a == "-o") {
-      if (++i == argc)
-        return err("-o needs a file name");
-      o.output = argv[i];
-    } else if (a == "--print-after-all") {
-      o.pm.printAfterAll = true;
-    } else if (auto v = value("--print-after="); v) {
-      o.pm.printAfter = splitList(*v);
-    } else if (a == "--print-after-change") {
-      o.pm.printAfterChange = true;
-    } else if (a == "--print-after-failure") {
-      o.pm.printAfterFailure = true;
-    } else if (a == "--time-passes") {
-      o.pm.timePasses = true;
-    } else if (auto v = value("--verify-each="); v) {
-      if (*v != "0" && *v != "1")
-        return err(fmt::format("--verify-each needs 0 or 1, got '{}'", *v));
-      o.pm.verifyEach = *v == "1";
-    } else if (auto v = value("--stop-after-pass-num="); v) {
-      auto n = parseCount("--stop-after-pass-num", *v);
-      if (!n)
-        return n.diag();
-      o.pm.stopAfterPassNum = *n;
-    } else if (a == "--verify-roundtrip") {
-      o.verifyRoundtrip = true;
-    } else if (a == "--report-memory") {
-      o.reportMemory = ir::DimBindings{};
-    } else if (auto v = value("--report-memory="); v) {
-      o.reportMemory = ir::DimBindings{};
-      for (const std::string &kv : splitList(*v)) {
-        size_t eq = kv.find('=');
-        if (eq == std::string::npos || eq == 0)
-          return err(fmt::format("--report-memory needs SYM=N pairs, got '{}'", kv));
-        auto n = parseCount("--report-memory", std::string_view(kv).substr(eq + 1));
-        if (!n)
-          return n.diag();
-        (*o.reportMemory)[kv.substr(0, eq)] = static_cast<int64_t>(*n);
-      }
-    } else if (a == "--list-passes") {
-      o.listPasses = true;
-    } else if (a.size() > 1 && a[0] == '-') {
-      return err(fmt::format("unknown option '{}' (see --help)", a));
-    } else {
-      if (haveInput)
-        return err(fmt::format("more than one input file ('{}' and '{}')", o.input, a));
-      o.input = a;
-      haveInput = true;
-    }
+  std::string printAfter, verifyEach, stopAfter;
+  std::vector<std::string> binds;
+  CLI::App app("weft-opt", "weft-opt");
+  app.set_help_flag(); // kUsage is the help text
+  app.allow_extras();
+  app.add_flag("-h,--help", o.help);
+  app.add_option("--pipeline,--pass-pipeline", o.pipeline);
+  app.add_option("-o", o.output);
+  app.add_flag("--print-after-all", o.pm.printAfterAll);
+  app.add_option("--print-after", printAfter);
+  app.add_flag("--print-after-change", o.pm.printAfterChange);
+  app.add_flag("--print-after-failure", o.pm.printAfterFailure);
+  app.add_flag("--time-passes", o.pm.timePasses);
+  app.add_option("--verify-each", verifyEach);
+  app.add_option("--stop-after-pass-num", stopAfter);
+  app.add_flag("--verify-roundtrip", o.verifyRoundtrip);
+  app.add_flag("--report-memory", o.reportMemory);
+  tool::addBindOption(app, binds, "the value of symbolic dim NAME");
+  app.add_flag("--list-passes", o.listPasses);
+  app.add_option("input", o.inputs);
+  WEFT_TRY(tool::parseCommandLine(app, tool::argumentsOf(argc, argv)));
+  if (o.inputs.size() > 1)
+    return err(fmt::format("more than one input file ('{}' and '{}')", o.inputs[0], o.inputs[1]));
+  if (!o.inputs.empty())
+    o.input = o.inputs.front();
+  if (!printAfter.empty())
+    o.pm.printAfter = splitList(printAfter);
+  if (!verifyEach.empty()) {
+    if (verifyEach != "0" && verifyEach != "1")
+      return err(fmt::format("--verify-each needs 0 or 1, got '{}'", verifyEach));
+    o.pm.verifyEach = verifyEach == "1";
   }
+  if (!stopAfter.empty()) {
+    auto n = parseCount("--stop-after-pass-num", stopAfter);
+    WEFT_TRY(n.status());
+    o.pm.stopAfterPassNum = *n;
+  }
+  auto bound = tool::parseBinds(binds);
+  WEFT_TRY(bound.status());
+  o.binds = std::move(*bound);
   return o;
 }
 
@@ -212,14 +194,11 @@ Status run(const Options &o) {
   std::cout.flush();
   pm.printTimingReport(std::cerr);
   WEFT_TRY(ran);
-  if (o.reportMemory)
-    for (const auto &f : (*m)->functions()) {
-      auto est = passes::estimateMemory(*f, *o.reportMemory);
-      if (!est)
-        return Diag{fmt::format("--report-memory: @{}: {}", f->name(), est.diag().message), {}};
-      std::cerr << fmt::format("// peak memory of @{}: {} bytes (largest buffer: %{}, {} bytes)\n",
-                               f->name(), est->peakBytes, est->largestName, est->largestBytes);
-    }
+  if (o.reportMemory) {
+    Status reported = tool::printMemoryReport(**m, o.binds, "native", "", std::cerr);
+    if (!reported)
+      return err(fmt::format("--report-memory: {}", reported.diag().message));
+  }
   std::string result = ir::print(**m);
   if (o.verifyRoundtrip)
     WEFT_TRY(checkRoundtrip(result));

@@ -1,9 +1,9 @@
 //===- tools/weft-run/Options.cpp -----------------------------------------===//
 #include "Options.h"
 
-#include <fmt/format.h>
+#include "tools/common/CommandLine.h"
 
-#include <charconv>
+#include <fmt/format.h>
 
 namespace weft::tool {
 
@@ -18,7 +18,7 @@ options:
   --input NAME=FILE     read parameter %NAME from a .npy file (repeatable)
   --seed N              seed for the inputs not given: floats uniform in [-1, 1),
                         integers uniform in {0, 1, 2, 3}, i1 uniform (default 0)
-  --bind SYM=N          bind symbolic dim SYM to N (repeatable); dims of parameters
+  --bind NAME=N         bind symbolic dim NAME to N (repeatable); dims of parameters
                         read from files are bound from their shapes
   --save-dir DIR        write each result to DIR/<name>.npy
   --print               print each result (the default without --save-dir)
@@ -26,14 +26,6 @@ options:
 )";
 
 namespace {
-
-Expected<int64_t> parseInt(std::string_view s, const std::string &what) {
-  int64_t v = 0;
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || end != s.data() + s.size() || s.empty())
-    return err(fmt::format("{} expects an integer, got '{}'", what, s));
-  return v;
-}
 
 /// Splits "KEY=VALUE"; both parts must be non-empty.
 Expected<std::pair<std::string, std::string>> splitPair(std::string_view s, const char *flag,
@@ -48,54 +40,36 @@ Expected<std::pair<std::string, std::string>> splitPair(std::string_view s, cons
 
 Expected<RunOptions> parseArgs(int argc, const char *const *argv) {
   RunOptions o;
-  for (int i = 0; i < argc; ++i) {
-    std::string_view a = argv[i];
-    auto value = [&]() -> Expected<std::string> {
-      if (i + 1 >= argc)
-        return err(fmt::format("{} needs a value", a));
-      return std::string(argv[++i]);
-    };
-    if (a == "--help" || a == "-h") {
-      o.help = true;
-    } else if (a == "--print") {
-      o.print = true;
-    } else if (a == "--func" || a == "--backend" || a == "--save-dir" || a == "--seed" ||
-               a == "--input" || a == "--bind") {
-      auto v = value();
-      WEFT_TRY(v.status());
-      if (a == "--func") {
-        o.func = *v;
-      } else if (a == "--backend") {
-        o.backend = *v;
-      } else if (a == "--save-dir") {
-        o.saveDir = *v;
-      } else if (a == "--seed") {
-        auto n = parseInt(*v, "--seed");
-        WEFT_TRY(n.status());
-        o.seed = *n;
-      } else if (a == "--input") {
-        auto kv = splitPair(*v, "--input", "NAME=FILE.npy");
-        WEFT_TRY(kv.status());
-        std::string name = kv->first[0] == '%' ? kv->first.substr(1) : kv->first;
-        if (!o.inputs.emplace(name, kv->second).second)
-          return err(fmt::format("--input {} is given twice", name));
-      } else {
-        auto kv = splitPair(*v, "--bind", "SYM=N");
-        WEFT_TRY(kv.status());
-        auto n = parseInt(kv->second, "--bind " + kv->first);
-        WEFT_TRY(n.status());
-        if (*n < 0)
-          return err(fmt::format("--bind {}={}: a dim size must not be negative", kv->first, *n));
-        o.binds[kv->first] = *n;
-      }
-    } else if (a.size() > 1 && a[0] == '-') {
-      return err(fmt::format("unknown option '{}' (see --help)", a));
-    } else if (o.file.empty()) {
-      o.file = a;
-    } else {
-      return err(fmt::format("unexpected argument '{}': only one input file is read", a));
-    }
+  std::vector<std::string> files, inputs, binds;
+  CLI::App app("weft-run", "weft-run");
+  app.set_help_flag(); // kUsage is the help text
+  app.allow_extras();
+  app.add_flag("-h,--help", o.help);
+  app.add_flag("--print", o.print);
+  app.add_option("--func", o.func);
+  app.add_option("--backend", o.backend);
+  app.add_option("--save-dir", o.saveDir);
+  app.add_option("--seed", o.seed);
+  app.add_option("--input", inputs)->allow_extra_args(false);
+  tool::addBindOption(app, binds, "bind symbolic dim NAME to N");
+  app.add_option("file", files);
+  // argv holds the arguments only; parseCommandLine wants them without the program name.
+  std::vector<std::string> args(argv, argv + argc);
+  WEFT_TRY(tool::parseCommandLine(app, std::move(args)));
+  if (files.size() > 1)
+    return err(fmt::format("unexpected argument '{}': only one input file is read", files[1]));
+  if (!files.empty())
+    o.file = files.front();
+  for (const std::string &in : inputs) {
+    auto kv = splitPair(in, "--input", "NAME=FILE.npy");
+    WEFT_TRY(kv.status());
+    std::string name = kv->first[0] == '%' ? kv->first.substr(1) : kv->first;
+    if (!o.inputs.emplace(name, kv->second).second)
+      return err(fmt::format("--input {} is given twice", name));
   }
+  auto bound = tool::parseBinds(binds);
+  WEFT_TRY(bound.status());
+  o.binds = std::move(*bound);
   if (o.file.empty() && !o.help)
     return err("no input file (see --help)");
   if (o.saveDir.empty())

@@ -6,7 +6,7 @@
 // Runs a pass pipeline first (`optimize` unless --pipeline says otherwise), then writes an object
 // file with weft_<name>_entry for every function and a C header that describes them to
 // runtime/Aot.h and declares typed wrappers.
-// --report-memory prints each function's scratch arena under the bound dims.
+// --report-memory prints each function's buffer plan under the bound dims, as weft-opt does.
 // Errors print as `weftc: <message>` and exit 1.
 //
 //===----------------------------------------------------------------------===//
@@ -14,11 +14,12 @@
 #include "backends/cpu/CpuBackend.h"
 #include "ir/Parser.h"
 #include "passes/PassManager.h"
+#include "tools/common/CommandLine.h"
+#include "tools/common/MemoryReport.h"
 
 #include <fmt/format.h>
 
 #include <cerrno>
-#include <charconv>
 #include <cstring>
 #include <fstream>
 #include <iostream>
@@ -42,90 +43,45 @@ options:
   --runtime-include=P   the path the header includes runtime/Aot.h by (default runtime/Aot.h)
   --pipeline=PASSES     passes to run before code generation (default: optimize, which fuses
                         elementwise chains into kernels); --pipeline= runs none
-  --report-memory       print each function's per-call scratch arena (planned, and one range
-                        per buffer) instead of writing files; needs every dim bound
+  --report-memory       print each function's peak memory by its buffer plan (the per-call
+                        arena, planned and one range per buffer, plus the results) for --cpu
+                        instead of writing files; needs every dim bound
   --bind NAME=N         the value of symbolic dim NAME for --report-memory (repeatable)
   --help                show this text
 )";
 
 struct Options {
-  std::string input;
+  std::vector<std::string> inputs;
   cpu::AotOptions aot;
   bool reportMemory = false;
-  ir::DimBindings binds;
+  std::vector<std::string> binds;
   std::string pipeline = "optimize";
   bool help = false;
 };
 
 Expected<Options> parseArgs(int argc, char **argv) {
   Options o;
-  for (int i = 1; i < argc; ++i) {
-    std::string_view a = argv[i];
-    auto value = [&](std::string_view flag) -> Expected<std::string> {
-      if (a.size() > flag.size() && a.substr(0, flag.size()) == flag && a[flag.size()] == '=')
-        return std::string(a.substr(flag.size() + 1));
-      if (i + 1 >= argc)
-        return err(fmt::format("{} expects a value", flag));
-      return std::string(argv[++i]);
-    };
-    auto is = [&](std::string_view flag) {
-      return a == flag ||
-             (a.size() > flag.size() && a.substr(0, flag.size()) == flag && a[flag.size()] == '=');
-    };
-    std::string *target = nullptr;
-    if (a == "--help" || a == "-h") {
-      o.help = true;
-      continue;
-    }
-    if (a == "--report-memory") {
-      o.reportMemory = true;
-      continue;
-    }
-    if (is("--bind")) {
-      auto v = value("--bind");
-      WEFT_TRY(v.status());
-      size_t eq = v->find('=');
-      int64_t n = 0;
-      const char *end = v->data() + v->size();
-      if (eq == std::string::npos || eq == 0 ||
-          std::from_chars(v->data() + eq + 1, end, n).ptr != end || eq + 1 == v->size() || n < 0)
-        return err(fmt::format("--bind expects NAME=N with N >= 0, got '{}'", *v));
-      o.binds[v->substr(0, eq)] = n;
-      continue;
-    }
-    if (is("-o"))
-      target = &o.aot.objectPath;
-    else if (is("--header"))
-      target = &o.aot.headerPath;
-    else if (is("--cpu"))
-      target = &o.aot.cpu;
-    else if (is("--features"))
-      target = &o.aot.features;
-    else if (is("--runtime-include"))
-      target = &o.aot.runtimeInclude;
-    else if (is("--pipeline"))
-      target = &o.pipeline;
-    if (target) {
-      std::string flag(a.substr(0, a.find('=')));
-      if (flag == "--pipeline" && a == "--pipeline=") {
-        o.pipeline.clear();
-        continue;
-      }
-      auto v = value(flag);
-      WEFT_TRY(v.status());
-      *target = *v;
-      continue;
-    }
-    if (!a.empty() && a[0] == '-')
-      return err(fmt::format("unknown option '{}' (see --help)", a));
-    if (!o.input.empty())
-      return err(fmt::format("more than one input file: '{}' and '{}'", o.input, a));
-    o.input = std::string(a);
-  }
+  CLI::App app("weftc", "weftc");
+  app.set_help_flag(); // kUsage is the help text
+  app.allow_extras();
+  app.add_flag("-h,--help", o.help);
+  app.add_option("-o", o.aot.objectPath);
+  app.add_option("--header", o.aot.headerPath);
+  app.add_option("--cpu", o.aot.cpu);
+  app.add_option("--features", o.aot.features);
+  app.add_option("--runtime-include", o.aot.runtimeInclude);
+  app.add_option("--pipeline", o.pipeline)->expected(0, 1); // --pipeline= runs no passes
+  app.add_flag("--report-memory", o.reportMemory);
+  tool::addBindOption(app, o.binds, "the value of symbolic dim NAME");
+  app.add_option("input", o.inputs);
+  WEFT_TRY(tool::parseCommandLine(app, tool::argumentsOf(argc, argv)));
   if (o.help)
     return o;
-  if (o.input.empty())
+  WEFT_TRY(tool::parseBinds(o.binds).status());
+  if (o.inputs.empty())
     return err("no input file (see --help)");
+  if (o.inputs.size() > 1)
+    return err(fmt::format("more than one input file: '{}' and '{}'", o.inputs[0], o.inputs[1]));
   if (o.reportMemory)
     return o;
   if (o.aot.objectPath.empty())
@@ -135,40 +91,27 @@ Expected<Options> parseArgs(int argc, char **argv) {
   return o;
 }
 
-/// Prints, per function, the scratch arena a call allocates under `dims`.
-Status reportMemory(const ir::Module &m, const ir::DimBindings &dims) {
-  auto exe = cpu::compile(m);
-  WEFT_TRY(exe.status());
-  for (const auto &f : m.functions()) {
-    auto r = (*exe)->memoryPlan(f->name(), dims);
-    if (!r)
-      return err(fmt::format("@{}: {}", f->name(), r.diag().message));
-    double saved =
-        r->unplannedBytes ? 100.0 * (1.0 - double(r->arenaBytes) / r->unplannedBytes) : 0;
-    std::cout << fmt::format("@{}: arena {} bytes for {} buffers (one range each: {} bytes, "
-                             "{:.1f}% saved)\n",
-                             f->name(), r->arenaBytes, r->buffers, r->unplannedBytes, saved);
-  }
-  return {};
-}
-
 Status run(const Options &o) {
-  std::ifstream in(o.input, std::ios::binary);
+  const std::string &input = o.inputs.front();
+  std::ifstream in(input, std::ios::binary);
   if (!in)
-    return err(fmt::format("cannot open '{}': {}", o.input, std::strerror(errno)));
+    return err(fmt::format("cannot open '{}': {}", input, std::strerror(errno)));
   std::ostringstream ss;
   ss << in.rdbuf();
-  auto m = ir::parseModule(ss.str(), o.input);
+  auto m = ir::parseModule(ss.str(), input);
   WEFT_TRY(m.status());
   if ((*m)->functions().empty())
-    return err(fmt::format("{} has no functions", o.input));
+    return err(fmt::format("{} has no functions", input));
   if (!o.pipeline.empty()) {
     passes::PassManager pm(std::cerr);
     WEFT_TRY(pm.addPipeline(o.pipeline));
     WEFT_TRY(pm.run(**m));
   }
-  if (o.reportMemory)
-    return reportMemory(**m, o.binds);
+  if (o.reportMemory) {
+    auto binds = tool::parseBinds(o.binds);
+    WEFT_TRY(binds.status());
+    return tool::printMemoryReport(**m, *binds, o.aot.cpu, o.aot.features, std::cout);
+  }
   return cpu::compileToObject(**m, o.aot);
 }
 

@@ -46,9 +46,9 @@ const char *const kParamNames[] = {"x", "y"};
 const int32_t kResults[] = {2};
 const char *const kResultNames[] = {"sum"};
 const weft_aot_fault_site kSites[] = {{"div", "m.wir:3:5", "tensor<N x i32>"}};
-const weft_aot_function kAdd = {"add",    addEntry,     1, kSymbols, 4,           kSlots,
-                                kDims,    kDimSyms,     2, kParams,  kParamNames, 1,
-                                kResults, kResultNames, 1, kSites};
+const weft_aot_function kAdd = {
+    "add",       addEntry, 1,        kSymbols,     4, kSlots, kDims, kDimSyms, 2,      kParams,
+    kParamNames, 1,        kResults, kResultNames, 1, kSites, 0,     nullptr,  nullptr};
 
 // @flip(%x: tensor<3 x f32>) -> tensor<3 x f32>, by hand and without symbols: slot 0 the
 // parameter, 1 the result, 2 a scratch of 2 f32.

@@ -1,6 +1,6 @@
-// The peak-memory estimate shows what the BPTT options do to the residual stacks.
+// The buffer plan's peak memory shows what the BPTT options do to the residual stacks.
+#include "analysis/MemoryReport.h"
 #include "ir/Parser.h"
-#include "passes/MemoryEstimate.h"
 #include "passes/autodiff/Autodiff.h"
 #include "tests/unit/LstmIr.h"
 #include "tests/unit/RequireOk.h"
@@ -38,7 +38,7 @@ int64_t peak(const autodiff::GradOptions *options) {
     REQUIRE_OK(g);
     f = *g;
   }
-  auto est = passes::estimateMemory(*f, {{"B", 32}});
+  auto est = analysis::reportMemory(analysis::BufferPlan(*f), {{"B", 32}});
   REQUIRE_OK(est);
   return est->peakBytes;
 }
@@ -60,10 +60,10 @@ TEST_CASE("residual stacks: stash > recompute > checkpointing, all above the for
   CHECK(s - c > 819200);
 }
 
-TEST_CASE("the estimate needs every symbolic dim bound, and says which is missing") {
+TEST_CASE("the memory report needs every symbolic dim bound, and says which is missing") {
   auto m = ir::parseModule(kLstm, "lstm.wir");
   REQUIRE(m.isOk());
-  auto est = passes::estimateMemory(*(*m)->functions().front(), {});
+  auto est = analysis::reportMemory(analysis::BufferPlan(*(*m)->functions().front()), {});
   REQUIRE_FALSE(est.isOk());
   CHECK(est.diag().message == "symbolic dim 'B' is not bound");
 }

@@ -1,9 +1,9 @@
-//===- backends/cpu/Liveness.cpp - program positions and last uses --------===//
-#include "backends/cpu/Liveness.h"
+//===- analysis/Liveness.cpp - program positions and last uses ------------===//
+#include "analysis/Liveness.h"
 
 #include <algorithm>
 
-namespace weft::cpu {
+namespace weft::analysis {
 namespace {
 
 /// The block `v` is defined in.
@@ -67,4 +67,4 @@ int32_t Liveness::lastUse(const ir::Value *v) const {
   return it == lastUse_.end() ? -1 : it->second;
 }
 
-} // namespace weft::cpu
+} // namespace weft::analysis

@@ -1,10 +1,10 @@
-//===- backends/cpu/Liveness.h - program positions and last uses of values -===//
+//===- analysis/Liveness.h - program positions and last uses of values ----===//
 //
-// Free of LLVM. Numbers the ops of a function in pre-order: a scan or while
+// Numbers the ops of a function in pre-order: a scan or while
 // covers [start, end], the positions of every op of its body; any other op
 // (fusion included) is a leaf with one position, whose uses are its operands
-// and whatever its regions read from outside them. The codegen turns these
-// into a live range per buffer slot for the memory plan (runtime/MemoryPlan.h).
+// and whatever its regions read from outside them. The buffer plan
+// (analysis/BufferPlan.h) turns these into a live range per buffer slot.
 //
 //===----------------------------------------------------------------------===//
 #pragma once
@@ -14,7 +14,7 @@
 
 #include <unordered_map>
 
-namespace weft::cpu {
+namespace weft::analysis {
 
 class Liveness {
 public:
@@ -39,4 +39,4 @@ private:
   std::unordered_map<const ir::Value *, int32_t> lastUse_;
 };
 
-} // namespace weft::cpu
+} // namespace weft::analysis

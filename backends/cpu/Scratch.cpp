@@ -1,0 +1,77 @@
+//===- backends/cpu/Scratch.cpp - the CPU emitter's scratch model ---------===//
+#include "backends/cpu/Scratch.h"
+
+#include "backends/cpu/MatmulBlocks.h"
+#include "ir/Infer.h"
+
+namespace weft::cpu {
+namespace {
+
+using ir::OpKind;
+
+/// Whether `y` is carry `j` (j < numCarry) of the loop whose body is `body`, other than `i`.
+bool isOtherCarry(const ir::Value *y, const ir::Block &body, size_t numCarry, size_t i) {
+  for (size_t j = 0; j < numCarry && j < body.numArgs(); ++j)
+    if (y == body.arg(j))
+      return j != i;
+  return false;
+}
+
+/// Staging copies of the yielded carries [first, first + numCarry) that are other carries.
+void carryStaging(const ir::Op &yield, const ir::Block &body, size_t first, size_t numCarry,
+                  std::vector<ir::Type> &out) {
+  for (size_t i = 0; i < numCarry; ++i) {
+    const ir::Value *y = yield.operand(first + i);
+    if (isOtherCarry(y, body, numCarry, i))
+      out.push_back(y->type());
+  }
+}
+
+std::vector<ir::Type> scratchOf(const ir::Op &op, int vectorBytes) {
+  std::vector<ir::Type> out;
+  const ir::Type *rt = op.numResults() ? &op.result(0)->type() : nullptr;
+  switch (op.kind()) {
+  case OpKind::ReduceSum:
+  case OpKind::ReduceMean:
+    if (isFloat(rt->dtype()) && rt->dtype() != DType::F64) // float sums accumulate in double
+      out.push_back(rt->withDType(DType::F64));
+    break;
+  case OpKind::Matmul: {
+    const ir::Type &at = op.operand(0)->type(), &bt = op.operand(1)->type();
+    int64_t r = at.rank();
+    const ir::Dim &Md = at.dim(r - 2);
+    bool small = Md.isStatic() && Md.size() >= 1 && Md.size() <= kSmallMatmulRows;
+    if (!isFloat(rt->dtype()) || small)
+      break;
+    GemmBlocks g = gemmBlocks(rt->dtype(), vectorBytes, Md, at.dim(r - 1), bt.dim(r - 1));
+    out.push_back(ir::Type({g.KC * g.NC}, rt->dtype()));
+    break;
+  }
+  case OpKind::Scan: {
+    auto g = ir::scanOperands(op.numOperands(), op.attrs());
+    if (g)
+      carryStaging(*op.region().back(), op.region(), 0, g->numCarry, out);
+    break;
+  }
+  case OpKind::While: {
+    const ir::Block &body = op.region();
+    const ir::Op &yield = *body.back();
+    size_t nc = op.numOperands() - 1;
+    if (isOtherCarry(yield.operand(0), body, nc, nc)) // `finished` yielded as a carry
+      out.push_back(yield.operand(0)->type());
+    carryStaging(yield, body, 1, nc, out);
+    break;
+  }
+  default:
+    break;
+  }
+  return out;
+}
+
+} // namespace
+
+analysis::ScratchModel scratchModel(int vectorBytes) {
+  return [vectorBytes](const ir::Op &op) { return scratchOf(op, vectorBytes); };
+}
+
+} // namespace weft::cpu

@@ -1,0 +1,21 @@
+//===- backends/cpu/Scratch.h - the scratch buffers the CPU emitter needs -===//
+//
+// Free of LLVM. The CPU backend's scratch model for the buffer plan
+// (analysis/BufferPlan.h), per op, in the order the emitter asks for them:
+// - reduce_sum/reduce_mean of f32: an f64 accumulator of the result's shape;
+// - float matmul through the packed GEMM: the packed-B block (MatmulBlocks.h);
+// - while: a copy of the yielded `finished` flags when they are a carry;
+// - scan/while: a staging copy of a yielded carry that is another carry of
+//   the same trip (a swap), so that it is read before it is overwritten.
+//
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include "analysis/BufferPlan.h"
+
+namespace weft::cpu {
+
+/// The scratch model of code for vectors `vectorBytes` wide (16, 32 or 64).
+analysis::ScratchModel scratchModel(int vectorBytes);
+
+} // namespace weft::cpu
