@@ -34,10 +34,15 @@ BatchNormResult batchNorm1d(const Scope &s, const Tensor &x, int64_t numFeatures
     mu = mean(x, {0}, /*keepdims=*/false, loc);
     Tensor centered = sub(x, mu, loc);
     var = mean(mul(centered, centered, loc), {0}, /*keepdims=*/false, loc);
-    // N / (N - 1) turns the biased batch variance into the unbiased one; N may be symbolic,
-    // so it is counted in the graph.
-    Tensor count = sum(full_like(x, 1.0, loc), {0}, /*keepdims=*/false, loc);
-    Tensor unbiased = div(mul(var, count, loc), At(count, loc) - 1.0, loc);
+    // N / (N - 1) turns the biased batch variance into the unbiased one. A symbolic N is
+    // counted in the graph.
+    Tensor unbiased;
+    if (n.isStatic()) {
+      unbiased = At(var, loc) * (double(n.size()) / double(n.size() - 1));
+    } else {
+      Tensor count = sum(full_like(x, 1.0, loc), {0}, /*keepdims=*/false, loc);
+      unbiased = div(mul(var, count, loc), At(count, loc) - 1.0, loc);
+    }
     double m = options.momentum;
     r.runningMean = add(At(runningMean, loc) * (1 - m), At(mu, loc) * m, loc);
     r.runningVar = add(At(runningVar, loc) * (1 - m), At(unbiased, loc) * m, loc);

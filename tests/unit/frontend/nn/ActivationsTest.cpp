@@ -20,23 +20,37 @@ TEST_CASE("nn activations compute torch.nn.functional's values and gradients") {
       {"selu", [](const Tensor &x) { return nn::selu(x); }},
       {"softplus", [](const Tensor &x) { return nn::softplus(x); }},
   };
-  for (DType dt : {DType::F32, DType::F64})
+  for (DType dt : {DType::F32, DType::F64}) {
+    CAPTURE(dtypeName(dt));
+    // One graph for all: activation k reads its own copy x_k, so d loss / d x_k is its gradient.
+    Graph g("activations");
+    Tensor loss;
+    std::vector<Tensor> ys;
+    std::vector<std::string> wrt;
+    std::vector<Array> args;
     for (const auto &[name, fn] : activations) {
-      CAPTURE(dtypeName(dt));
-      CAPTURE(name);
-      Graph g(name);
-      Tensor x = g.input("x", {4, 6}, dt);
-      Tensor r = g.input("r", {4, 6}, dt);
-      Tensor y = fn(x);
-      g.outputs({testing::dotWith(y, r), y});
-      std::vector<Array> args = {testing::floatsAs(dt, fx("in_x")),
-                                 testing::floatsAs(dt, fx("r_" + name))};
-      for (const auto &[backend, got] : testing::runWithGradients(g, {"x"}, args)) {
-        CAPTURE(std::string(backend));
-        testing::checkClose(got[1], fx("y_" + name), dt);
-        testing::checkClose(got[2], fx("grad_" + name), dt);
+      Tensor x = g.input("x_" + name, {4, 6}, dt);
+      Tensor r = g.input("r_" + name, {4, 6}, dt);
+      ys.push_back(fn(x));
+      Tensor l = testing::dotWith(ys.back(), r);
+      loss = loss.valid() ? add(loss, l) : l;
+      wrt.push_back("x_" + name);
+      args.push_back(testing::floatsAs(dt, fx("in_x")));
+      args.push_back(testing::floatsAs(dt, fx("r_" + name)));
+    }
+    g.output(loss);
+    g.outputs(ys);
+    for (const auto &[backend, got] :
+         testing::runWithGradients(g, wrt, args, testing::backendsFor(dt))) {
+      CAPTURE(std::string(backend));
+      for (size_t k = 0; k < activations.size(); ++k) {
+        const std::string &name = activations[k].first;
+        CAPTURE(name);
+        testing::checkClose(got[1 + k], fx("y_" + name), dt);
+        testing::checkClose(got[1 + activations.size() + k], fx("grad_" + name), dt);
       }
     }
+  }
 }
 
 TEST_CASE("elu, selu and softplus stay finite, with finite gradients, far from 0") {

@@ -28,8 +28,8 @@ void checkBatchNorm(nn::Mode mode, const std::string &folder) {
                     {testing::floatsAs(dt, fx("in_weight")), testing::floatsAs(dt, fx("in_bias")),
                      testing::floatsAs(dt, fx("in_running_mean")),
                      testing::floatsAs(dt, fx("in_running_var")), Array::of<int64_t>({}, {7})});
-    for (const auto &[backend, got] :
-         testing::runWithGradients(g, {"x", "bn.weight", "bn.bias"}, args)) {
+    for (const auto &[backend, got] : testing::runWithGradients(g, {"x", "bn.weight", "bn.bias"},
+                                                                args, testing::backendsFor(dt))) {
       CAPTURE(std::string(backend));
       testing::checkClose(got[1], fx("y"), dt);
       testing::checkClose(got[2], fx("running_mean"), dt);

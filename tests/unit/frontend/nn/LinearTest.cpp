@@ -27,8 +27,8 @@ TEST_CASE("nn::linear computes torch.nn.Linear's output and gradients over leadi
     std::vector<Array> args =
         g.arguments({testing::floatsAs(dt, fx("in_x")), testing::floatsAs(dt, fx("r"))},
                     {testing::floatsAs(dt, fx("in_weight")), testing::floatsAs(dt, fx("in_bias"))});
-    for (const auto &[backend, got] :
-         testing::runWithGradients(g, {"x", "fc.weight", "fc.bias"}, args)) {
+    for (const auto &[backend, got] : testing::runWithGradients(g, {"x", "fc.weight", "fc.bias"},
+                                                                args, testing::backendsFor(dt))) {
       CAPTURE(std::string(backend));
       testing::checkClose(got[1], fx("y"), dt);
       testing::checkClose(got[2], fx("grad_x"), dt);

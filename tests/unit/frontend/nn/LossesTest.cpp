@@ -26,7 +26,8 @@ void checkLoss(const std::string &folder, const std::string &in,
     std::vector<Array> args;
     for (const std::string &f : argFiles)
       args.push_back(testing::floatsAs(dt, nnFixture(folder, f)));
-    for (const auto &[backend, got] : testing::runWithGradients(g, {in}, args)) {
+    for (const auto &[backend, got] :
+         testing::runWithGradients(g, {in}, args, testing::backendsFor(dt))) {
       CAPTURE(std::string(backend));
       testing::checkClose(got[0], nnFixture(folder, "loss"), dt);
       testing::checkClose(got[1], nnFixture(folder, "grad_" + in), dt);

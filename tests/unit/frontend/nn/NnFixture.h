@@ -29,14 +29,23 @@ struct BackendResults {
   std::vector<Array> results;
 };
 
-/// Builds `g`, adds the gradient of its first result (a scalar) with respect to `wrt` keeping
-/// every result, and runs that function with `args` on the interpreter and the JIT. Each
-/// backend's results are g's results followed by the gradients in the order of `wrt`.
-std::vector<BackendResults> runWithGradients(const Graph &g, const std::vector<std::string> &wrt,
-                                             const std::vector<Array> &args);
+/// Where a test runs its graph. f32 runs on both; f64 checks the math against PyTorch to 1e-12
+/// on the interpreter alone, since each JIT compile costs a good part of a second.
+enum class Backends { InterpreterAndJit, Interpreter };
+inline Backends backendsFor(DType dt) {
+  return dt == DType::F32 ? Backends::InterpreterAndJit : Backends::Interpreter;
+}
 
-/// Runs the built `g` with `args` on the interpreter and the JIT.
-std::vector<BackendResults> runForward(const Graph &g, const std::vector<Array> &args);
+/// Builds `g`, adds the gradient of its first result (a scalar) with respect to `wrt` keeping
+/// every result, and runs that function with `args` on `backends`. Each backend's results are
+/// g's results followed by the gradients in the order of `wrt`.
+std::vector<BackendResults> runWithGradients(const Graph &g, const std::vector<std::string> &wrt,
+                                             const std::vector<Array> &args,
+                                             Backends backends = Backends::InterpreterAndJit);
+
+/// Runs the built `g` with `args` on `backends`.
+std::vector<BackendResults> runForward(const Graph &g, const std::vector<Array> &args,
+                                       Backends backends = Backends::InterpreterAndJit);
 
 /// The bound on |got - want| / (1 + |want|) against PyTorch's f64 results: 1e-5 in f32, 1e-12
 /// in f64.
