@@ -2,9 +2,11 @@
 #include "frontend/nn/Losses.h"
 
 #include "NnFixture.h"
+#include "frontend/nn/Metrics.h"
 
 #include <doctest/doctest.h>
 
+#include <cmath>
 #include <functional>
 
 using namespace weft;
@@ -110,5 +112,19 @@ TEST_CASE("l2Penalty sums the squares of every parameter; its gradient is 2 p") 
     CHECK(got[0].getDouble(0) == 1 + 4 + 9 + 0.25);
     CHECK(got[1].getDouble(1) == -4.0);
     CHECK(got[2].getDouble(0) == 6.0);
+  }
+}
+
+TEST_CASE("crossEntropy and accuracy take one unbatched example: logits [C], a scalar label") {
+  Graph g("ce_one");
+  Tensor logits = g.input("logits", {3});
+  Tensor label = g.input("label", {}, DType::I64);
+  g.outputs({nn::crossEntropy(logits, label), nn::accuracy(logits, label)});
+  Array l = Array::of<float>({3}, {1.f, 2.f, 0.5f});
+  double want = std::log(std::exp(1.0) + std::exp(2.0) + std::exp(0.5)) - 1.0;
+  for (const auto &[backend, got] : testing::runForward(g, {l, Array::of<int64_t>({}, {0})})) {
+    CAPTURE(std::string(backend));
+    CHECK(got[0].getDouble(0) == doctest::Approx(want).epsilon(1e-6));
+    CHECK(got[1].getDouble(0) == 0.0); // argmax is 1
   }
 }
