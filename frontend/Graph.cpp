@@ -79,6 +79,20 @@ Tensor Graph::param(std::string name, Shape shape, Init init, DType dtype, SrcLo
   return Tensor(this, fn_->addParam(std::move(t), std::move(name)));
 }
 
+Tensor Graph::buffer(std::string name, Shape shape, Init init, DType dtype, SrcLoc loc) {
+  Tensor t = param(std::move(name), std::move(shape), init, dtype, loc);
+  params_.back().trainable = false;
+  return t;
+}
+
+std::vector<std::string> Graph::trainableNames() const {
+  std::vector<std::string> names;
+  for (const ParamInfo &p : params_)
+    if (p.trainable)
+      names.push_back(p.name);
+  return names;
+}
+
 void Graph::output(Tensor t, SrcLoc loc) {
   if (open_.size() > 1)
     throwAt(loc, "output declared inside a scan or while body; return it as an emit instead");

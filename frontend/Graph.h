@@ -28,12 +28,15 @@
 
 namespace weft {
 
-/// One parameter: its function-parameter position, name, type and initializer.
+/// One parameter: its function-parameter position, name, type and initializer. A parameter
+/// that is not trainable is state the model carries but does not learn (BatchNorm's running
+/// mean): a buffer in PyTorch's terms, saved and initialized like the others.
 struct ParamInfo {
   size_t position = 0;
   std::string name;
   ir::Type type;
   Init init;
+  bool trainable = true;
 };
 
 class Graph {
@@ -57,6 +60,9 @@ public:
   /// A trainable parameter (a function parameter) with its initializer.
   Tensor param(std::string name, Shape shape, Init init, DType dtype = DType::F32,
                SrcLoc loc = SrcLoc::current());
+  /// Non-trainable state (a function parameter) with its initializer, listed in params().
+  Tensor buffer(std::string name, Shape shape, Init init, DType dtype = DType::F32,
+                SrcLoc loc = SrcLoc::current());
   /// Appends a result of the function.
   void output(Tensor t, SrcLoc loc = SrcLoc::current());
   void outputs(std::vector<Tensor> ts, SrcLoc loc = SrcLoc::current());
@@ -65,8 +71,10 @@ public:
   /// there are no outputs or a scan/while body is still open.
   std::unique_ptr<ir::Module> build(SrcLoc loc = SrcLoc::current()) const;
 
-  /// The parameters, in creation order.
+  /// The parameters and buffers, in creation order.
   const std::vector<ParamInfo> &params() const { return params_; }
+  /// The names of the trainable parameters, in creation order: what autodiff's `wrt` takes.
+  std::vector<std::string> trainableNames() const;
   /// Initial values of the parameters, in creation order; parameter k is drawn from a stream
   /// derived from (seed, k). Throws if a parameter's shape is symbolic.
   std::vector<Array> initParams(int64_t seed) const;

@@ -30,14 +30,22 @@ std::string Scope::qualify(std::string_view name) const {
   return prefix_.empty() ? std::string(name) : fmt::format("{}.{}", prefix_, name);
 }
 
-Tensor Scope::param(std::string_view name, Shape shape, Init init, DType dtype, SrcLoc loc) const {
+std::string Scope::checkedName(std::string_view name, SrcLoc loc) const {
   checkName(name, loc);
   std::string full = qualify(name);
   for (const ParamInfo &p : graph_->params())
     if (p.name == full)
       throwAt(loc,
               fmt::format("parameter '{}' is declared twice in graph '{}'", full, graph_->name()));
-  return graph_->param(std::move(full), std::move(shape), init, dtype, loc);
+  return full;
+}
+
+Tensor Scope::param(std::string_view name, Shape shape, Init init, DType dtype, SrcLoc loc) const {
+  return graph_->param(checkedName(name, loc), std::move(shape), init, dtype, loc);
+}
+
+Tensor Scope::buffer(std::string_view name, Shape shape, Init init, DType dtype, SrcLoc loc) const {
+  return graph_->buffer(checkedName(name, loc), std::move(shape), init, dtype, loc);
 }
 
 } // namespace weft::nn

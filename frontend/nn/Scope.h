@@ -44,8 +44,15 @@ public:
   /// parameter of that name.
   Tensor param(std::string_view name, Shape shape, Init init, DType dtype = DType::F32,
                SrcLoc loc = SrcLoc::current()) const;
+  /// Non-trainable named state (Graph::buffer), e.g. "bn.running_mean": an input of the graph
+  /// with an initializer, listed in Graph::params() and not in Graph::trainableNames(). A
+  /// layer that updates it returns the new value; the caller outputs it and feeds it back.
+  Tensor buffer(std::string_view name, Shape shape, Init init, DType dtype = DType::F32,
+                SrcLoc loc = SrcLoc::current()) const;
 
 private:
+  std::string checkedName(std::string_view name, SrcLoc loc) const;
+
   Graph *graph_;
   Mode mode_;
   std::string prefix_;

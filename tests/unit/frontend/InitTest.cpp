@@ -123,3 +123,99 @@ TEST_CASE("arguments interleaves inputs and params in function order") {
   CHECK(args[1].getDouble(0) == 3.0);
   CHECK(args[2].getDouble(0) == 2.0);
 }
+
+TEST_CASE("xavier normal, he uniform and lecun follow their fans in both layouts") {
+  // InOut [..., fan_in, fan_out] against PyTorch's OutIn [out, in, k...]: a [100, 400] weight
+  // has fan_in 100 in the first and 400 in the second; a [64, 16, 3, 3] conv kernel has
+  // fan_in 16 * 9 = 144 and fan_out 64 * 9 = 576 in PyTorch's.
+  Graph g("fans");
+  g.param("xn", {100, 400}, init::xavierNormal());
+  g.param("hu", {100, 400}, init::heUniform());
+  g.param("hu_torch", {100, 400}, init::heUniform().outIn());
+  g.param("lecun_torch", {100, 400}, init::lecun().outIn());
+  g.param("conv_xavier", {64, 16, 3, 3}, init::xavierNormal().outIn());
+  std::vector<Array> ps = g.initParams(11);
+  CHECK(moments(ps[0]).stddev == doctest::Approx(std::sqrt(2.0 / 500)).epsilon(0.03));
+  Moments hu = moments(ps[1]);
+  CHECK(hu.hi < std::sqrt(6.0 / 100));
+  CHECK(hu.hi > 0.99 * std::sqrt(6.0 / 100));
+  Moments huTorch = moments(ps[2]);
+  CHECK(huTorch.hi < std::sqrt(6.0 / 400));
+  CHECK(huTorch.lo > -std::sqrt(6.0 / 400));
+  CHECK(huTorch.hi > 0.99 * std::sqrt(6.0 / 400));
+  CHECK(moments(ps[3]).stddev == doctest::Approx(std::sqrt(1.0 / 400)).epsilon(0.03));
+  CHECK(moments(ps[4]).stddev == doctest::Approx(std::sqrt(2.0 / (144 + 576))).epsilon(0.03));
+}
+
+TEST_CASE("the InOut layout stays the default: existing initializers draw what they drew") {
+  auto a = drawInit(init::he(), DType::F64, {30, 50}, 4);
+  auto b = drawInit(init::normal(std::sqrt(2.0 / 30)), DType::F64, {30, 50}, 4);
+  REQUIRE(a.isOk());
+  REQUIRE(b.isOk());
+  for (int64_t i = 0; i < 1500; i += 37)
+    CHECK(a->getDouble(i) == b->getDouble(i));
+}
+
+namespace {
+
+/// max |(A^T A)_ij - gain^2 delta_ij| over the columns of A [rows, cols] (rows >= cols), or
+/// of A^T when rows < cols.
+double orthogonalityError(const Array &a, int64_t rows, int64_t cols, double gain) {
+  bool tall = rows >= cols;
+  int64_t n = tall ? cols : rows, len = tall ? rows : cols;
+  auto at = [&](int64_t vec, int64_t k) {
+    return tall ? a.getDouble(k * cols + vec) : a.getDouble(vec * cols + k);
+  };
+  double worst = 0;
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t j = 0; j < n; ++j) {
+      double dot = 0;
+      for (int64_t k = 0; k < len; ++k)
+        dot += at(i, k) * at(j, k);
+      worst = std::max(worst, std::abs(dot - (i == j ? gain * gain : 0.0)));
+    }
+  return worst;
+}
+
+} // namespace
+
+TEST_CASE("orthogonal matrices have orthonormal columns (tall) or rows (wide), times the gain") {
+  struct Case {
+    std::vector<int64_t> shape;
+    double gain;
+  };
+  for (const Case &c :
+       {Case{{64, 16}, 1.0}, Case{{16, 64}, 1.0}, Case{{32, 32}, 2.0}, Case{{8, 2, 3}, 1.0}}) {
+    CAPTURE(c.shape.size());
+    CAPTURE(c.shape[0]);
+    auto w = drawInit(init::orthogonal(c.gain), DType::F32, c.shape, 3);
+    REQUIRE(w.isOk());
+    int64_t rows = c.shape[0], cols = w->numel() / rows;
+    CHECK(orthogonalityError(*w, rows, cols, c.gain) < 1e-5 * c.gain * c.gain);
+    // Not an identity or another fixed matrix: a random draw.
+    CHECK(std::abs(w->getDouble(0)) < c.gain);
+    CHECK(w->getDouble(0) != w->getDouble(cols + 1));
+  }
+  auto vec = drawInit(init::orthogonal(), DType::F32, {5}, 0);
+  REQUIRE_FALSE(vec.isOk());
+  CHECK(vec.diag().message.find("rank 2 or more") != std::string::npos);
+}
+
+TEST_CASE("PyTorch's per-layer defaults") {
+  CHECK(init::torchLinear(16).kind == Init::Kind::Uniform);
+  CHECK(init::torchLinear(16).a == -0.25);
+  CHECK(init::torchLinear(16).b == 0.25);
+  CHECK(init::torchRecurrent(100).b == doctest::Approx(0.1));
+  CHECK(init::torchEmbedding().a == 1.0);
+  CHECK(init::torchNormWeight().a == 1.0);
+  CHECK(init::torchNormBias().a == 0.0);
+  auto e = drawInit(init::torchEmbedding(2), DType::F32, {4, 3}, 1);
+  REQUIRE(e.isOk());
+  for (int64_t j = 0; j < 3; ++j) {
+    CHECK(e->getDouble(2 * 3 + j) == 0.0);
+    CHECK(e->getDouble(1 * 3 + j) != 0.0);
+  }
+  auto bad = drawInit(init::torchEmbedding(4), DType::F32, {4, 3}, 1);
+  REQUIRE_FALSE(bad.isOk());
+  CHECK(bad.diag().message.find("no row 4") != std::string::npos);
+}

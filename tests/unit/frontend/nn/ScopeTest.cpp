@@ -30,3 +30,17 @@ TEST_CASE("nn scopes refuse a parameter declared twice and names with dots") {
   CHECK_THROWS_WITH_AS(fc.param("", {1}, init::zeros()), doctest::Contains("must not be empty"),
                        Error);
 }
+
+TEST_CASE("nn scope buffers are named state: listed with the params, not trainable") {
+  Graph g("buffers");
+  nn::Scope bn = nn::Scope(g, nn::Mode::Train).child("bn");
+  bn.param("weight", {3}, init::ones());
+  Tensor rm = bn.buffer("running_mean", {3}, init::zeros());
+  CHECK(rm.type().shapeStr() == "[3]");
+  REQUIRE(g.params().size() == 2);
+  CHECK(g.params()[1].name == "bn.running_mean");
+  CHECK_FALSE(g.params()[1].trainable);
+  CHECK(g.trainableNames() == std::vector<std::string>{"bn.weight"});
+  CHECK_THROWS_WITH_AS(bn.buffer("weight", {3}, init::zeros()),
+                       doctest::Contains("parameter 'bn.weight' is declared twice"), Error);
+}
