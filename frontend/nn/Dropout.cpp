@@ -27,14 +27,14 @@ Tensor dropout(const Scope &scope, const Tensor &x, double p, SrcLoc loc) {
     throwAt(loc, fmt::format("dropout: needs a float tensor, got {}", x.type().str()));
   if (!scope.training() || p == 0.0)
     return x;
+  if (p == 1.0)
+    return full_like(x, 0.0, loc);
   if (!scope.seed().valid())
     throwAt(loc, fmt::format("dropout{}: training mode needs a seed; give the scope one with "
                              "Scope::withSeed(g.input(\"seed\", {{}}, DType::I64))",
                              scope.prefix().empty() ? "" : " in '" + scope.prefix() + "'"));
   if (&g != &scope.graph())
     throwAt(loc, "dropout: the tensor and the scope belong to different graphs");
-  if (p == 1.0)
-    return full_like(x, 0.0, loc);
   ir::Type seedType({}, DType::I64);
   Tensor stride = detail::splat(g, seedType, static_cast<double>(kSeedStride), loc);
   Tensor site = detail::splat(g, seedType, static_cast<double>(scope.nextRandomSite()), loc);

@@ -14,6 +14,11 @@ Each case is a folder <case>/ next to this script, holding
 The weights are drawn by PyTorch's own default initialization in float32; the forward and
 backward passes then run in float64 on those same values, so the results are the exact answer
 for the float32 inputs to ~1e-15 and a float32 run of weft can be held to 1e-5.
+The cell cases (rnn_cell, lstm_cell, gru_cell) hold one step of torch.nn.RNNCell / LSTMCell /
+GRUCell: weights, x [B, I], h (and c) [B, H], and h_next (and c_next), float64. gru_cell also
+holds h_next_reset_before: the same step in the GRU's original form (Cho et al. 2014),
+n = tanh(W_in x + b_in + W_hn (r * h) + b_hn), which PyTorch does not offer, computed here
+with NumPy in float64.
 Cases with lengths run PyTorch on pack_padded_sequence (unsorted, enforce_sorted=False) and
 pad_packed_sequence(total_length=T): padded outputs are zero, and the padded input steps hold
 random values that a correct implementation never reads.
@@ -82,7 +87,47 @@ def make_case(name, model, seed, lengths=None, initial_state=False):
         save(name, "grad/" + k, p.grad.numpy())
 
 
+def sigmoid(v):
+    return 1 / (1 + np.exp(-v))
+
+
+def make_cell_case(name, cell, seed):
+    torch.manual_seed(seed)
+    for p in cell.parameters():  # reinitialize from this case's seed, PyTorch's default way
+        bound = 1.0 / np.sqrt(cell.hidden_size)
+        nn.init.uniform_(p, -bound, bound)
+    for k, v in cell.state_dict().items():
+        save(name, k, v.detach().numpy().astype(np.float32))
+    x = torch.rand(B, cell.input_size) * 2 - 1
+    h = torch.rand(B, H) * 2 - 1
+    save(name, "x", x.numpy())
+    save(name, "h", h.numpy())
+    cell = cell.double()
+    if isinstance(cell, nn.LSTMCell):
+        c = torch.rand(B, H) * 2 - 1
+        save(name, "c", c.numpy())
+        h2, c2 = cell(x.double(), (h.double(), c.double()))
+        save(name, "c_next", c2.detach().numpy())
+    else:
+        h2 = cell(x.double(), h.double())
+    save(name, "h_next", h2.detach().numpy())
+    if isinstance(cell, nn.GRUCell):
+        w = {k: v.detach().numpy() for k, v in cell.state_dict().items()}
+        xd, hd = x.double().numpy(), h.double().numpy()
+        gx = xd @ w["weight_ih"].T + w["bias_ih"]
+        xr, xz, xn = np.split(gx, 3, axis=1)
+        w_hr, w_hz, w_hn = np.split(w["weight_hh"], 3, axis=0)
+        b_hr, b_hz, b_hn = np.split(w["bias_hh"], 3)
+        r = sigmoid(xr + hd @ w_hr.T + b_hr)
+        z = sigmoid(xz + hd @ w_hz.T + b_hz)
+        n = np.tanh(xn + (r * hd) @ w_hn.T + b_hn)
+        save(name, "h_next_reset_before", (1 - z) * n + z * hd)
+
+
 def main():
+    make_cell_case("rnn_cell", nn.RNNCell(I, H), seed=11)
+    make_cell_case("lstm_cell", nn.LSTMCell(I, H), seed=12)
+    make_cell_case("gru_cell", nn.GRUCell(I, H), seed=13)
     make_case("rnn_tanh_h0", nn.RNN(I, H), seed=1, initial_state=True)
     make_case("rnn_relu_nobias", nn.RNN(I, H, num_layers=2, nonlinearity="relu", bias=False),
               seed=2)
