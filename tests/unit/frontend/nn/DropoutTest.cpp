@@ -26,14 +26,15 @@ Array ramp(int64_t n) {
   return a;
 }
 
-/// x [kN] through two dropout sites: outputs {site 0, site 1}.
+/// x [kN] through three dropout sites: one Dropout module called twice, then a dropout in a
+/// sibling scope (the sites are counted across the scopes of one root).
 struct TwoSites {
   std::unique_ptr<Graph> g = std::make_unique<Graph>("drop");
   explicit TwoSites(nn::Mode mode) {
     Tensor x = g->input("x", {kN});
     nn::Scope s = nn::Scope(*g, mode).withSeed(g->input("seed", {}, DType::I64));
     nn::Dropout drop(s.child("drop"), kP);
-    g->outputs({drop(x), drop(x)});
+    g->outputs({drop(x), drop(x), nn::dropout(s.child("other"), x, kP)});
   }
 };
 
@@ -78,12 +79,14 @@ TEST_CASE("nn dropout keeps 1 - p of the elements, scaled by 1 / (1 - p), the sa
     for (auto &[backend, byFn] : results) {
       CAPTURE(backend);
       const std::vector<Array> &y = byFn.at("drop");
-      std::vector<bool> site0 = mask(x, y[0]), site1 = mask(x, y[1]);
+      std::vector<bool> site0 = mask(x, y[0]), site1 = mask(x, y[1]), site2 = mask(x, y[2]);
       // Binomial(4000, 0.7): standard deviation 0.0072 of the fraction; 5 of them.
-      CHECK(std::fabs(keptFraction(site0) - (1 - kP)) < 0.036);
-      CHECK(std::fabs(keptFraction(site1) - (1 - kP)) < 0.036);
+      for (const auto *site : {&site0, &site1, &site2})
+        CHECK(std::fabs(keptFraction(*site) - (1 - kP)) < 0.036);
       // Independent masks differ at 2 p (1 - p) = 42% of the elements.
       CHECK(differences(site0, site1) > kN / 4);
+      CHECK(differences(site0, site2) > kN / 4);
+      CHECK(differences(site1, site2) > kN / 4);
       bySeed[seedIdx].push_back(site0);
     }
     CHECK(bySeed[seedIdx][0] == bySeed[seedIdx][1]); // interpreter == JIT
