@@ -7,7 +7,8 @@
 // Masks are a pure function of the scope's seed (Scope::withSeed, a tensor<i64> input of the
 // graph) and of the site: the k-th dropout built from one root scope (Scope::nextRandomSite)
 // draws random_uniform from stream seed * 0x9E3779B97F4B + k (wrapping i64 arithmetic; the
-// generator hashes the stream number, see runtime/Random.h). So two sites never share a mask,
+// generator hashes the stream number, see runtime/Random.h). So two sites of one root scope
+// never share a mask (a model built from one root, as it should be: see Scope::nextRandomSite),
 // the same seed gives the same masks on every backend, and a new seed per step gives new masks.
 // The gradient flows through the same mask: d x = d y * mask / (1 - p).
 //

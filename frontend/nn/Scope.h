@@ -48,7 +48,8 @@ public:
   const Tensor &seed() const { return seed_; }
   /// A number for one random site (a dropout call): 0, 1, 2, ... in the order the sites are
   /// built, counted over every scope derived from the same root, so that no two sites of a
-  /// model get the same number and the same model code numbers its sites the same way.
+  /// model get the same number and the same model code numbers its sites the same way. Build
+  /// a model from one root scope: two roots over one graph count their sites independently.
   int64_t nextRandomSite() const { return (*randomSites_)++; }
 
   /// The full name of `name` in this scope.
