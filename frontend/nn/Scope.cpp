@@ -26,6 +26,19 @@ Scope Scope::child(std::string_view name, SrcLoc loc) const {
   return s;
 }
 
+Scope Scope::withSeed(Tensor seed, SrcLoc loc) const {
+  if (!seed.valid())
+    throwAt(loc, "nn scope: withSeed needs a tensor<i64> scalar, not an empty Tensor");
+  if (seed.graph() != graph_)
+    throwAt(loc, "nn scope: the seed belongs to another graph");
+  if (seed.rank() != 0 || seed.dtype() != DType::I64)
+    throwAt(loc, fmt::format("nn scope: the seed must be a tensor<i64> scalar, got {}",
+                             seed.type().str()));
+  Scope s = *this;
+  s.seed_ = seed;
+  return s;
+}
+
 std::string Scope::qualify(std::string_view name) const {
   return prefix_.empty() ? std::string(name) : fmt::format("{}.{}", prefix_, name);
 }

@@ -17,6 +17,8 @@
 
 #include "frontend/Graph.h"
 
+#include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -38,6 +40,18 @@ public:
   /// The scope of a sub-layer: prefix "a.b" and name "c" give "a.b.c". Names are nonempty and
   /// hold no dot.
   Scope child(std::string_view name, SrcLoc loc = SrcLoc::current()) const;
+  /// The same scope (and its children) with `seed`, a tensor<i64> scalar, as the seed of the
+  /// graph's random layers (dropout). The seed is an input of the graph so that each training
+  /// step can pass a new one; see nn/Dropout.h for how each layer derives its own stream.
+  Scope withSeed(Tensor seed, SrcLoc loc = SrcLoc::current()) const;
+  /// The seed set by withSeed, or an empty Tensor.
+  const Tensor &seed() const { return seed_; }
+  /// A number for one random site (a dropout call): 0, 1, 2, ... in the order the sites are
+  /// built, counted over every scope derived from the same root, so that no two sites of a
+  /// model get the same number and the same model code numbers its sites the same way. Build
+  /// a model from one root scope: two roots over one graph count their sites independently.
+  int64_t nextRandomSite() const { return (*randomSites_)++; }
+
   /// The full name of `name` in this scope.
   std::string qualify(std::string_view name) const;
   /// A trainable parameter named qualify(name). Throws at `loc` if the graph already has a
@@ -56,6 +70,8 @@ private:
   Graph *graph_;
   Mode mode_;
   std::string prefix_;
+  Tensor seed_;
+  std::shared_ptr<int64_t> randomSites_ = std::make_shared<int64_t>(0);
 };
 
 } // namespace weft::nn
