@@ -175,8 +175,8 @@ Expected<std::vector<Value *>> vjpScan(ir::OpBuilder &b, ir::Op &scan,
 
   // Operands of the reverse scan.
   std::vector<size_t> diffCarries, diffEmits, diffSeqs;
-  for (size_t i = 0; i < nc; ++i)
-    if (differentiable(scan.operand(i)))
+  for (size_t i = 0; i < nc; ++i) // a carry that no chosen parameter varies gets no adjoint
+    if (differentiable(scan.operand(i)) && adj.isActive(body.arg(i)))
       diffCarries.push_back(i);
   for (size_t j = 0; j < ne; ++j)
     if (resultAdjoints[nc + j] && differentiable(scan.result(nc + j)))
@@ -233,9 +233,8 @@ Expected<std::vector<Value *>> vjpScan(ir::OpBuilder &b, ir::Op &scan,
       recomputed.insert(ir::cloneOp(rb, *op, map));
 
   std::vector<Value *> seeds(captured.begin(), captured.end());
-  for (size_t i = 0; i < nc; ++i)
-    if (differentiable(rbody.arg(argC + i)))
-      seeds.push_back(rbody.arg(argC + i));
+  for (size_t i : diffCarries)
+    seeds.push_back(rbody.arg(argC + i));
   for (size_t k : diffSeqs)
     seeds.push_back(rbody.arg(argX + k));
   auto active = activeValues(rbody, seeds);
