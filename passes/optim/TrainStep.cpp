@@ -21,6 +21,17 @@
 
 namespace weft::optim {
 
+namespace {
+
+/// Gives `v` a name for the IR dump (the printer makes it unique), unless it is a parameter.
+ir::Value *named(ir::Value *v, std::string name) {
+  if (v->definingOp())
+    v->setName(std::move(name));
+  return v;
+}
+
+} // namespace
+
 Expected<ir::Function *> buildTrainStep(ir::Module &m, const ir::Function &f,
                                         const OptimOptions &options, std::string name) {
   auto o = resolved(options);
@@ -93,7 +104,7 @@ Expected<ir::Function *> buildTrainStep(ir::Module &m, const ir::Function &f,
   if (o->clipNorm > 0)
     clipByGlobalNorm(s, grads, o->clipNorm);
   ir::Value *e = s.cast(stepNo, ir::DType::F64);
-  StepScalars k{learningRate(s, e, *o), s.add(e, s.real(1.0)),
+  StepScalars k{named(learningRate(s, e, *o), "lr"), s.add(e, s.real(1.0)),
                 s.op(ir::OpKind::Eq, {stepNo, s.splatLike(stepNo, 0.0)})};
   std::vector<ir::Value *> results{loss}, newState;
   for (size_t p = 0; p < trained.size(); ++p) {
@@ -101,6 +112,9 @@ Expected<ir::Function *> buildTrainStep(ir::Module &m, const ir::Function &f,
     for (size_t j = 0; j < slots.size(); ++j)
       u.state.push_back(state[p * slots.size() + j]);
     std::vector<ir::Value *> updated = applyRule(s, u, k, *o);
+    named(updated[0], params[p]->name() + ".new");
+    for (size_t j = 0; j < slots.size(); ++j)
+      named(updated[1 + j], params[p]->name() + "." + slots[j] + ".new");
     results.push_back(updated[0]);
     newState.insert(newState.end(), updated.begin() + 1, updated.end());
   }
