@@ -155,3 +155,37 @@ TEST_CASE("a carry that no chosen parameter varies (a step counter) gets no stat
 TEST_CASE("without the counter's state gradient, dW still matches finite differences") {
   testing::checkGradients({kCounterRnn, {"W"}});
 }
+
+/// An RNN that also sums its states in a carry %acc that the loss never reads.
+const char *const kUnreadCarryRnn =
+    R"(func @rnn(%W: tensor<2 x 2 x f64>, %xs: tensor<3 x 1 x 2 x f64>, %h0: tensor<1 x 2 x f64>) -> (tensor<f64>, tensor<1 x 2 x f64>) {
+  %hT, %accT, %hs = scan carry(%h0, %h0) over(%xs) {
+  ^body(%h: tensor<1 x 2 x f64>, %acc: tensor<1 x 2 x f64>, %x: tensor<1 x 2 x f64>):
+    %m = matmul %h, %W : tensor<1 x 2 x f64>
+    %s = add %m, %x : tensor<1 x 2 x f64>
+    %h2 = tanh %s : tensor<1 x 2 x f64>
+    %acc2 = add %acc, %h2 : tensor<1 x 2 x f64>
+    yield %h2, %acc2, %h2
+  } : tensor<1 x 2 x f64>, tensor<1 x 2 x f64>, tensor<3 x 1 x 2 x f64>
+  %l = reduce_sum %hs {axes = [0, 1, 2]} : tensor<f64>
+  return %l, %accT
+}
+)";
+
+TEST_CASE("a carry the loss never reads gets no state gradient") {
+  auto m = ir::parseModule(kUnreadCarryRnn, "rnn.wir");
+  REQUIRE_OK(m);
+  autodiff::GradOptions weights;
+  weights.wrt = {"W"};
+  auto g = autodiff::buildGradient(**m, *(*m)->function("rnn"), weights);
+  REQUIRE_OK(g);
+  std::vector<int64_t> reverseCarries;
+  for (auto &op : (*g)->body().ops())
+    if (op->kind() == ir::OpKind::Scan && op->hasAttr("reverse"))
+      reverseCarries.push_back(op->intAttr("num_carry"));
+  CHECK(reverseCarries == std::vector<int64_t>{2}); // dh and dW; no dacc
+}
+
+TEST_CASE("without the unread carry's state gradient, dW still matches finite differences") {
+  testing::checkGradients({kUnreadCarryRnn, {"W"}});
+}
