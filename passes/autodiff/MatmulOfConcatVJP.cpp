@@ -27,7 +27,7 @@ namespace {
 /// The concat along the last axis that defines `a`, when its pieces have static widths.
 ir::Op *lastAxisConcat(Value *a) {
   ir::Op *cat = a->definingOp();
-  if (!cat || cat->kind() != OpKind::Concat || a->type().rank() == 0)
+  if (!cat || cat->kind() != OpKind::Concat)
     return nullptr;
   if (cat->intAttr("axis") != a->type().rank() - 1)
     return nullptr;
@@ -42,7 +42,7 @@ ir::Op *lastAxisConcat(Value *a) {
 Expected<bool> vjpMatmulOfConcat(ir::OpBuilder &b, ir::Op &matmul, Adjoints &adj) {
   Value *a = matmul.operand(0), *bm = matmul.operand(1);
   Value *g = adj.get(matmul.result());
-  if (!g || !adj.isActive(a))
+  if (!g || !adj.isActive(a) || a->type().rank() < 2 || bm->type().rank() < 2)
     return false;
   ir::Op *cat = lastAxisConcat(a);
   if (!cat)

@@ -62,6 +62,9 @@ Expected<ir::Function *> buildTrainStep(ir::Module &m, const ir::Function &f,
     trained.push_back(i);
   }
 
+  if (trained.empty())
+    return err(fmt::format("optimize-step: @{} has no float parameter to train", f.name()));
+
   autodiff::GradOptions go;
   for (size_t i : trained)
     go.wrt.push_back(f.param(i)->name());

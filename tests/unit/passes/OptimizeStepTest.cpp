@@ -81,6 +81,7 @@ TEST_CASE("bad optimize-step options and parameters are errors that name the pro
                "SGD)"},
            Bad{"kind=sgd schedule=cosine", "optimize-step schedule=cosine needs t_max > 0"},
            Bad{"kind=sgd params=W,Q", "optimize-step: @model has no parameter %Q to train"},
+           Bad{"kind=sgd params=W,W", "optimize-step: parameter %W is listed twice in params"},
            Bad{"kind=adam beta2=1", "optimize-step beta1 and beta2 must lie in [0, 1), got 0.9 "
                                     "and 1"},
        }) {
