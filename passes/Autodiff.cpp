@@ -4,7 +4,8 @@
 // @<name>_grad returning the loss and its gradients with respect to every float
 // parameter (passes/autodiff/Autodiff.h). Other functions are left alone, as
 // are functions that already have a gradient function, so the pass can run
-// twice. Options: autodiff{residuals=recompute checkpoint=10 truncate=20}. The
+// twice. Options: autodiff{residuals=recompute checkpoint=10 truncate=20 wrt=W,U}
+// (wrt: only those parameters' gradients, in that order). The
 // transform itself lives in passes/autodiff/.
 //
 //===----------------------------------------------------------------------===//
@@ -38,7 +39,7 @@ class AutodiffPass : public Pass {
 public:
   std::string_view name() const override { return "autodiff"; }
 
-  /// residuals=stash|recompute, checkpoint=K, truncate=K (see autodiff::GradOptions).
+  /// residuals=stash|recompute, checkpoint=K, truncate=K, wrt=W,U (see autodiff::GradOptions).
   Status setOption(std::string_view key, std::string_view value) override {
     if (key == "residuals") {
       if (value != "stash" && value != "recompute")
@@ -53,8 +54,19 @@ public:
       (key == "checkpoint" ? options_.checkpointEvery : options_.truncate) = *n;
       return {};
     }
+    if (key == "wrt") {
+      options_.wrt.clear();
+      for (std::string_view rest = value; !rest.empty();) {
+        std::string_view name = rest.substr(0, rest.find(','));
+        if (name.empty())
+          return err(fmt::format("autodiff option wrt has an empty name in '{}'", value));
+        options_.wrt.emplace_back(name);
+        rest.remove_prefix(std::min(rest.size(), name.size() + 1));
+      }
+      return {};
+    }
     return err(fmt::format("pass 'autodiff' has no option '{}' (options: residuals, checkpoint, "
-                           "truncate)",
+                           "truncate, wrt)",
                            key));
   }
 

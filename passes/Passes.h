@@ -47,6 +47,12 @@ std::unique_ptr<Pass> createHoistWeightGradientsPass();
 /// over a static, nonempty time axis, whose body surely runs.
 std::unique_ptr<Pass> createLICMPass();
 
+/// For each function whose first result is a float scalar loss, adds @<name>_step: the
+/// forward pass, the gradient and an optimizer update (torch.optim's rules, a learning-rate
+/// schedule, clipping) in one function taking (params, state, batch, step) and returning
+/// (loss, new params, new state). See passes/optim/Optimizer.h and docs/Optimizers.md.
+std::unique_ptr<Pass> createOptimizeStepPass();
+
 /// Algebraic identities: x*1, x+0, x-0, x/1 -> x; integer x*0 -> 0; neg(neg x) -> x;
 /// transpose/reshape chains collapse; identity reshape, broadcast, slice, transpose, cast
 /// and single-operand concat -> their operand; select on a splat condition -> the chosen

@@ -150,6 +150,12 @@ Status backpropBlock(ir::OpBuilder &b, ir::Block &block, Adjoints &adj) {
     }
     if (!any)
       continue;
+    if (op.kind() == OpKind::Matmul) {
+      auto partial = vjpMatmulOfConcat(b, op, adj);
+      WEFT_TRY(partial.status());
+      if (*partial)
+        continue;
+    }
     std::vector<bool> want;
     for (Value *v : op.operands())
       want.push_back(adj.isActive(v));

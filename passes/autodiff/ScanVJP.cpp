@@ -122,6 +122,48 @@ void stashResiduals(ir::Op &scan, ir::Op &rev, const ir::ValueMap &map,
   transforms::eraseDeadOps(rbody, [&](const ir::Op &op) { return recomputed.count(&op) != 0; });
 }
 
+/// Which carries of `scan` the loss depends on: carry i does when its final value has an
+/// adjoint, or when what the body computes from it reaches a yielded value the loss depends
+/// on (an emit with an adjoint, or another such carry). Backward reachability to a fixed
+/// point; a carry the loss does not depend on needs no state gradient.
+std::vector<bool> carriesTheLossReads(ir::Op &scan, size_t nc,
+                                      const std::vector<Value *> &resultAdjoints) {
+  ir::Block &body = scan.region();
+  ir::Op *yield = body.back();
+  WEFT_CHECK(resultAdjoints.size() == yield->numOperands(), "one adjoint per scan result");
+  std::vector<bool> useful(nc, false);
+  for (size_t i = 0; i < nc; ++i)
+    useful[i] = resultAdjoints[i] != nullptr;
+  for (bool changed = true; changed;) {
+    std::unordered_set<const Value *> needed;
+    for (size_t i = 0; i < yield->numOperands(); ++i)
+      if (i < nc ? useful[i] : resultAdjoints[i] != nullptr)
+        needed.insert(yield->operand(i));
+    std::vector<ir::Op *> ops;
+    for (auto &op : body.ops())
+      ops.push_back(op.get());
+    for (auto it = ops.rbegin(); it != ops.rend(); ++it) {
+      ir::Op &op = **it;
+      std::vector<Value *> results = op.results();
+      if (std::none_of(results.begin(), results.end(),
+                       [&](Value *r) { return needed.count(r) != 0; }))
+        continue;
+      for (Value *v : op.operands())
+        needed.insert(v);
+      for (size_t r = 0; r < op.numRegions(); ++r) // nested loops: all they read
+        ir::walk(op.region(r), [&](ir::Op &inner) {
+          for (Value *v : inner.operands())
+            needed.insert(v);
+        });
+    }
+    changed = false;
+    for (size_t i = 0; i < nc; ++i)
+      if (!useful[i] && needed.count(body.arg(i)))
+        useful[i] = changed = true;
+  }
+  return useful;
+}
+
 /// flows[t] = (t mod k != 0), a tensor<T x i1> built at `b`.
 Value *truncationMask(ir::OpBuilder &b, const ir::Dim &steps, int64_t k, const Loc &loc) {
   Emit e(b, loc);
@@ -147,6 +189,7 @@ Expected<std::vector<Value *>> vjpScan(ir::OpBuilder &b, ir::Op &scan,
   bool reverse = scan.reverse();
   Emit e(b, scan.loc());
 
+  std::vector<bool> read = carriesTheLossReads(scan, nc, resultAdjoints); // before residuals
   // Residuals: the forward scan also emits the carries entering each step.
   std::vector<Value *> residuals;
   {
@@ -165,8 +208,9 @@ Expected<std::vector<Value *>> vjpScan(ir::OpBuilder &b, ir::Op &scan,
 
   // Operands of the reverse scan.
   std::vector<size_t> diffCarries, diffEmits, diffSeqs;
+  // A carry gets a state gradient only if a chosen parameter varies it and the loss reads it.
   for (size_t i = 0; i < nc; ++i)
-    if (differentiable(scan.operand(i)))
+    if (differentiable(scan.operand(i)) && adj.isActive(body.arg(i)) && read[i])
       diffCarries.push_back(i);
   for (size_t j = 0; j < ne; ++j)
     if (resultAdjoints[nc + j] && differentiable(scan.result(nc + j)))
@@ -223,9 +267,8 @@ Expected<std::vector<Value *>> vjpScan(ir::OpBuilder &b, ir::Op &scan,
       recomputed.insert(ir::cloneOp(rb, *op, map));
 
   std::vector<Value *> seeds(captured.begin(), captured.end());
-  for (size_t i = 0; i < nc; ++i)
-    if (differentiable(rbody.arg(argC + i)))
-      seeds.push_back(rbody.arg(argC + i));
+  for (size_t i : diffCarries)
+    seeds.push_back(rbody.arg(argC + i));
   for (size_t k : diffSeqs)
     seeds.push_back(rbody.arg(argX + k));
   auto active = activeValues(rbody, seeds);

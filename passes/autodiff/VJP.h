@@ -51,6 +51,12 @@ Expected<std::vector<ir::Value *>> vjpOp(ir::OpBuilder &b, ir::Op &op,
                                          const std::vector<ir::Value *> &resultAdjoints,
                                          const std::vector<bool> &wanted);
 
+/// The VJP of `matmul` when its left operand concatenates, along its last axis, pieces of
+/// which some carry no gradient: adds dz . B_i^T to the adjoint of each active piece a_i only
+/// (and dB to B's), skipping the concat. Returns false, building nothing, when the op is not
+/// such a matmul; the ordinary rule applies then.
+Expected<bool> vjpMatmulOfConcat(ir::OpBuilder &b, ir::Op &matmul, Adjoints &adj);
+
 /// The VJP of a scan (BPTT): builds the reverse scan and returns operand adjoints; adds to
 /// `adj` the adjoints of the values the body captures.
 Expected<std::vector<ir::Value *>> vjpScan(ir::OpBuilder &b, ir::Op &scan,

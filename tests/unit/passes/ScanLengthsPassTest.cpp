@@ -183,6 +183,8 @@ TEST_CASE("every pass and pipeline keeps what scans with lengths 0, T and mixed 
       Function *want = original->function(name);
       if (!want)
         want = differentiated->function(name);
+      if (!want && pipeline == "optimize-step" && name.ends_with("_step"))
+        continue; // a training step; OptimizeStepTest checks it against torch.optim
       REQUIRE(want);
       compare(*want, *f, reordered);
     }
