@@ -320,7 +320,7 @@ Expected<std::string> encodeSafetensors(const Safetensors &st) {
       return err(fmt::format("two tensors are called '{}'", t.name));
     order.push_back(&t);
   }
-  std::stable_sort(order.begin(), order.end(), [](const NamedArray *a, const NamedArray *b) {
+  std::sort(order.begin(), order.end(), [](const NamedArray *a, const NamedArray *b) {
     int ra = nameOf(a->array.dtype()).writeRank, rb = nameOf(b->array.dtype()).writeRank;
     return ra != rb ? ra > rb : a->name < b->name;
   });
