@@ -2,8 +2,8 @@
 # Kills a training run with SIGKILL at random moments of its checkpoint writes and checks that
 # the newest checkpoint always loads and resumes bit-identically:
 #   scripts/kill_checkpoint.sh [KILLS] [TRAIN_BINARY] [WORK_DIR]
-# (defaults: 100 kills, build/release/tests/weft-checkpoint-train, a fresh temp dir; ctest's
-# checkpoint-kill runs 20). The binary (tests/checkpoint/TrainCheckpointed.cpp) writes a
+# (defaults: 100 kills, build/release/tests/weft-checkpoint-train, a fresh temp dir; WORK_DIR is
+# emptied first; ctest's checkpoint-kill runs 20). The binary (tests/checkpoint/TrainCheckpointed.cpp) writes a
 # checkpoint after every step and resumes from the newest one in its folder.
 #   1. A reference run, never stopped, keeps its checkpoint of every step.
 #   2. KILLS times: the run resumes, waits until it has loaded, goes on for a random 0-100 ms
@@ -67,6 +67,6 @@ done
 "$train" --dir "$run" --steps $steps --keep 3 >"$log" 2>&1 || fail "the last resume failed"
 cmp -s "$(newest "$run")" "$(newest "$ref")" ||
   fail "the resumed run's final checkpoint differs from the uninterrupted run's"
-echo "$kills kills: $inside inside a write (a temporary file left behind), $finished after the" \
-  "last step, $early before the first checkpoint; each time the newest checkpoint was the" \
-  "uninterrupted run's, byte for byte, and resuming reached its final state exactly"
+echo "$kills runs sent SIGKILL: $inside killed inside a write (a temporary file left behind)," \
+  "$finished finished first, $early killed before their first checkpoint; after each, the newest" \
+  "checkpoint was the uninterrupted run's byte for byte, and resuming reached its final state"
