@@ -2,7 +2,7 @@
 # Installs what is missing, builds weft and runs every test:
 #   1. an ASan+UBSan debug build and all its tests,
 #   2. a ThreadSanitizer build of the threads tests alone (label threads) and their run,
-#   3. the IR parser and .npy reader fuzzers (clang-19, libFuzzer) for short runs,
+#   3. the IR parser, .npy reader and safetensors reader fuzzers (clang-19, libFuzzer), short runs,
 #   4. a release build with warnings as errors and all its tests,
 #   5. cmake --install of that build, and a project outside the tree built against it.
 set -euo pipefail
@@ -18,7 +18,7 @@ scripts/build.sh tsan weft-threads-tests
 ctest --test-dir build/tsan --output-on-failure -L threads
 
 echo "== fuzzers (short runs, one per core)"
-scripts/build.sh fuzz weft-parser-fuzzer weft-npy-fuzzer
+scripts/build.sh fuzz weft-parser-fuzzer weft-npy-fuzzer weft-safetensors-fuzzer
 ctest --test-dir build/fuzz --output-on-failure -j 2 -L fuzz
 
 echo "== release build and tests"

@@ -10,9 +10,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-10000000}
 shift || true
-declare -A seeds=([parser]=tests/data/corpus [npy]=tests/data/npy)
+declare -A seeds=([parser]=tests/data/corpus [npy]=tests/data/npy [safetensors]=tests/data/safetensors)
 fuzzers=("$@")
-[ ${#fuzzers[@]} -gt 0 ] || fuzzers=(parser npy)
+[ ${#fuzzers[@]} -gt 0 ] || fuzzers=(parser npy safetensors)
 for name in "${fuzzers[@]}"; do
   [ -n "${seeds[$name]:-}" ] || { echo "fuzz.sh: unknown fuzzer '$name' (known: ${!seeds[*]})" >&2; exit 2; }
 done
