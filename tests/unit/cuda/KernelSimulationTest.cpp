@@ -2,7 +2,7 @@
 // threads striding over the elements, against the reference interpreter on the same inputs:
 // what the GPU computes, checked on a machine without one.
 #include "backends/cuda/Kernels.h"
-#include "backends/reference/Interpreter.h"
+#include "eval/Evaluate.h"
 #include "tests/unit/cuda/ElementwiseCases.h"
 #include "tests/unit/cuda/HostJit.h"
 
@@ -89,7 +89,7 @@ TEST_CASE("every elementwise kernel computes what the interpreter computes") {
     std::vector<Array> in;
     for (size_t i = 0; i < op.numOperands(); ++i)
       in.push_back(randomInput(op.operand(i)->type().dtype(), gen));
-    auto want = reference::evaluateOp(op, in, {{"N", kN}});
+    auto want = eval::evaluateOp(op, in, {{"N", kN}});
     REQUIRE_OK(want);
     Array out(op.result()->type().dtype(), {kN});
     // A grid of 8 threads, each striding by 8, run one after the other.
