@@ -5,8 +5,7 @@
 //   17,0,train,loss,0.4123
 //   99,0,heldout,accuracy,0.875
 // so new metrics never change the columns; write() replaces the file
-// atomically (readers never see half of it). writeLossCurve draws the loss per
-// step as a standalone SVG line plot.
+// atomically (readers never see half of it).
 //
 //===----------------------------------------------------------------------===//
 #pragma once
@@ -16,7 +15,6 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
-#include <vector>
 
 namespace weft::train {
 
@@ -30,16 +28,5 @@ public:
 private:
   std::string csv_ = "step,epoch,split,metric,value\n";
 };
-
-/// One named line of a plot.
-struct Series {
-  std::string name;
-  std::vector<double> y; ///< y[i] is plotted at x = i + 1
-};
-
-/// A line plot of one or more series (non-finite points are left out), written atomically.
-/// `logY` plots log10 of positive values (losses spanning decades).
-Status writeLinePlot(const std::string &path, const std::string &title, const std::string &xLabel,
-                     const std::vector<Series> &series, bool logY = false);
 
 } // namespace weft::train

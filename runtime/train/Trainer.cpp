@@ -1,6 +1,7 @@
 //===- runtime/train/Trainer.cpp ------------------------------------------===//
 #include "runtime/train/Trainer.h"
 
+#include "runtime/Svg.h"
 #include "runtime/train/Progress.h"
 
 #include <fmt/format.h>
@@ -235,11 +236,23 @@ Expected<History> Trainer::fit(const Dataset &data, const Dataset *heldOut) {
     if (!options_.metricsCsv.empty())
       WEFT_TRY(metrics_.write(options_.metricsCsv));
     if (!options_.lossSvg.empty())
-      WEFT_TRY(writeLinePlot(options_.lossSvg, "training loss", "step", {{"loss", curve_}},
-                             /*logY=*/true));
+      WEFT_TRY(writeLossCurve());
   }
   h.examplesPerSecond = totalSeconds > 0 ? double(totalExamples) / totalSeconds : 0;
   return h;
+}
+
+Status Trainer::writeLossCurve() const {
+  LinePlot plot;
+  plot.title = "training loss";
+  plot.xLabel = "step";
+  plot.yLabel = "loss";
+  plot.logY = true;
+  PlotSeries s{"loss", {}, curve_};
+  for (size_t i = 0; i < curve_.size(); ++i)
+    s.x.push_back(double(i + 1));
+  plot.series.push_back(std::move(s));
+  return writeSvg(options_.lossSvg, plot);
 }
 
 Expected<std::vector<double>> Trainer::evaluate(const Dataset &data) {

@@ -139,6 +139,7 @@ private:
   Expected<double> runStep(std::vector<Array> batch, const std::vector<size_t> &columns,
                            int64_t *skipped);
   std::string nonFiniteCulprit(const std::vector<Array> &results) const;
+  Status writeLossCurve() const;
 
   Function step_;
   StepLayout layout_;

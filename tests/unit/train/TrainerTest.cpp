@@ -2,6 +2,7 @@
 
 #include "backends/cpu/CpuBackend.h"
 #include "ir/Parser.h"
+#include "runtime/train/StepLayout.h"
 #include "tests/unit/RequireOk.h"
 
 #include <doctest/doctest.h>
@@ -356,4 +357,34 @@ func @step(%w: tensor<3 x 1 x f32>, %x: tensor<B x 3 x f32>, %y: tensor<B x 1 x 
   CHECK(h->losses.back() < 1e-4 * h->losses.front());
   for (int k = 0; k < 3; ++k)
     CHECK(t->params()[0].getDouble(k) == doctest::Approx(kTrueW[k]).epsilon(1e-3));
+}
+
+TEST_CASE("an optimize-step function's layout follows from its names") {
+  auto l = stepLayoutFromNames({"enc.W", "b", "enc.W.exp_avg", "enc.W.exp_avg_sq", "b.exp_avg",
+                                "b.exp_avg_sq", "xs", "ys", "step"},
+                               {"loss", "enc.W.new", "b.new", "enc.W.exp_avg.new",
+                                "enc.W.exp_avg_sq.new", "b.exp_avg.new", "b.exp_avg_sq.new"});
+  REQUIRE_OK(l);
+  CHECK(l->numArgs == 9);
+  REQUIRE(l->params.size() == 2);
+  CHECK(l->params[0].name == "enc.W");
+  CHECK(l->params[0].arg == 0);
+  CHECK(l->params[0].result == 1);
+  CHECK(l->params[1].name == "b");
+  CHECK(l->params[1].result == 2);
+  REQUIRE(l->state.size() == 4);
+  CHECK(l->state[1].name == "enc.W.exp_avg_sq");
+  CHECK(l->state[1].arg == 3);
+  CHECK(l->state[1].result == 4);
+  REQUIRE(l->batch.size() == 2);
+  CHECK(l->batch[1].name == "ys");
+  CHECK(l->batch[1].arg == 7);
+  CHECK(l->stepArg == std::optional<size_t>(8));
+
+  auto notStep = stepLayoutFromNames({"x"}, {"y"});
+  REQUIRE_FALSE(notStep);
+  CHECK(notStep.diag().message.find("not a training step") != std::string::npos);
+  auto orphan = stepLayoutFromNames({"x"}, {"loss", "W.new"});
+  REQUIRE_FALSE(orphan);
+  CHECK(orphan.diag().message == "result 1 is named 'W.new', but the step takes no argument 'W'");
 }
