@@ -1,13 +1,16 @@
 //===- runtime/train/Trainer.cpp ------------------------------------------===//
 #include "runtime/train/Trainer.h"
 
+#include "runtime/Checkpoint.h"
 #include "runtime/Svg.h"
 #include "runtime/train/Progress.h"
 
 #include <fmt/format.h>
 
+#include <charconv>
 #include <chrono>
 #include <cmath>
+#include <filesystem>
 
 namespace weft::train {
 namespace {
@@ -207,6 +210,16 @@ Expected<History> Trainer::fit(const Dataset &data, const Dataset *heldOut) {
       }
       examples += static_cast<int64_t>(rows.size());
       ++pos_.step;
+      if (options_.checkpointEvery > 0 && pos_.step % options_.checkpointEvery == 0) {
+        // The position after this step: the next batch, or the next epoch's first.
+        Position here = pos_;
+        if (++pos_.batchInEpoch == batches)
+          ++pos_.epoch, pos_.batchInEpoch = 0;
+        auto saved = saveCheckpoint();
+        pos_ = here;
+        if (!saved)
+          return saved.diag();
+      }
       const int64_t stepsLeft =
           (options_.epochs - pos_.epoch - 1) * batches + (batches - pos_.batchInEpoch - 1);
       progress.step(pos_.step - 1, pos_.epoch, pos_.batchInEpoch, batches,
@@ -239,7 +252,92 @@ Expected<History> Trainer::fit(const Dataset &data, const Dataset *heldOut) {
       WEFT_TRY(writeLossCurve());
   }
   h.examplesPerSecond = totalSeconds > 0 ? double(totalExamples) / totalSeconds : 0;
+  if (!options_.checkpointDir.empty()) {
+    auto saved = saveCheckpoint();
+    if (!saved)
+      return saved.diag();
+  }
   return h;
+}
+
+namespace {
+
+constexpr const char *kEpochKey = "trainer.epoch", *kBatchKey = "trainer.batch";
+
+std::vector<NamedArray> named(const std::vector<Carried> &slots, const std::vector<Array> &values) {
+  std::vector<NamedArray> out;
+  for (size_t i = 0; i < slots.size(); ++i)
+    out.push_back(NamedArray{slots[i].name, values[i]});
+  return out;
+}
+
+Expected<int64_t> metadataInt(const Checkpoint &c, const char *key, const std::string &path) {
+  auto it = c.metadata.find(key);
+  int64_t v = 0;
+  if (it == c.metadata.end() ||
+      std::from_chars(it->second.data(), it->second.data() + it->second.size(), v).ec !=
+          std::errc())
+    return err(fmt::format("{} was not written by a weft Trainer: its metadata has no integer "
+                           "'{}'",
+                           path, key));
+  return v;
+}
+
+} // namespace
+
+Expected<std::string> Trainer::saveCheckpoint() const {
+  if (options_.checkpointDir.empty())
+    return err("no checkpoint folder: set TrainOptions::checkpointDir");
+  std::error_code ec;
+  std::filesystem::create_directories(options_.checkpointDir, ec);
+  if (ec)
+    return err(fmt::format("cannot create the checkpoint folder '{}': {}", options_.checkpointDir,
+                           ec.message()));
+  Checkpoint c;
+  c.step = pos_.step;
+  c.rng = RngState{options_.batching.seed, static_cast<uint64_t>(pos_.step)};
+  c.params = named(layout_.params, params_);
+  c.optimizerState = named(layout_.state, state_);
+  c.metadata[kEpochKey] = std::to_string(pos_.epoch);
+  c.metadata[kBatchKey] = std::to_string(pos_.batchInEpoch);
+  return saveCheckpointIn(options_.checkpointDir, options_.checkpointPrefix, c, options_.keepLast);
+}
+
+Expected<bool> Trainer::resumeFromCheckpoint(const std::string &path) {
+  std::string file = path;
+  if (file.empty()) {
+    if (options_.checkpointDir.empty())
+      return err("no checkpoint to resume from: give a path or set TrainOptions::checkpointDir");
+    auto newest = newestCheckpointIn(options_.checkpointDir, options_.checkpointPrefix);
+    if (!newest)
+      return newest.diag();
+    if (newest->empty())
+      return false;
+    file = *newest;
+  }
+  CheckpointSpec spec{specsOf(named(layout_.params, params_)),
+                      specsOf(named(layout_.state, state_))};
+  auto c = loadCheckpoint(file, spec);
+  if (!c)
+    return c.diag();
+  auto epoch = metadataInt(*c, kEpochKey, file);
+  if (!epoch)
+    return epoch.diag();
+  auto batch = metadataInt(*c, kBatchKey, file);
+  if (!batch)
+    return batch.diag();
+  // loadCheckpoint checked names, shapes and dtypes; take the values in the layout's order.
+  auto take = [](const std::vector<Carried> &slots, std::vector<NamedArray> &from) {
+    std::vector<Array> out;
+    for (const Carried &s : slots)
+      for (NamedArray &n : from)
+        if (n.name == s.name)
+          out.push_back(std::move(n.array));
+    return out;
+  };
+  WEFT_TRY(resume(take(layout_.params, c->params), take(layout_.state, c->optimizerState),
+                  Position{c->step, *epoch, *batch}));
+  return true;
 }
 
 Status Trainer::writeLossCurve() const {

@@ -87,6 +87,12 @@ struct TrainOptions {
   int64_t lineEvery = 0;
   /// Written atomically at each epoch's end when not empty.
   std::string metricsCsv, lossSvg;
+  /// Checkpoints: every checkpointEvery steps (and at the end of fit) the parameters, the
+  /// optimizer state and the position are written atomically to
+  /// checkpointDir/<checkpointPrefix>-<step>.safetensors, keeping the newest keepLast files.
+  std::string checkpointDir, checkpointPrefix = "checkpoint";
+  int64_t checkpointEvery = 0;
+  size_t keepLast = 3;
   /// A step whose loss is NaN or infinite stops training with an error naming the step and
   /// the first parameter whose gradient is not finite, or (Skip) leaves parameters and state
   /// as they were and goes on.
@@ -127,6 +133,13 @@ public:
   const Position &position() const { return pos_; }
   /// Continues from a checkpoint: the values and the position it was written at.
   Status resume(std::vector<Array> params, std::vector<Array> state, Position at);
+  /// Continues from the checkpoint file at `path`, or from the newest one in options'
+  /// checkpointDir when `path` is empty (and none there: nothing changes, returns false).
+  /// A checkpoint of another model, or one whose tensors do not match this step's, is an error
+  /// that lists every mismatch.
+  Expected<bool> resumeFromCheckpoint(const std::string &path = {});
+  /// Writes a checkpoint of where training stands now; returns its path.
+  Expected<std::string> saveCheckpoint() const;
 
 private:
   Trainer(Function step, StepLayout layout, std::vector<Array> params, std::vector<Array> state,

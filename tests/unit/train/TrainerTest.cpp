@@ -388,3 +388,43 @@ TEST_CASE("an optimize-step function's layout follows from its names") {
   REQUIRE_FALSE(orphan);
   CHECK(orphan.diag().message == "result 1 is named 'W.new', but the step takes no argument 'W'");
 }
+
+TEST_CASE("a run resumed from its newest checkpoint ends bit-identical to one never stopped") {
+  auto dir =
+      std::filesystem::temp_directory_path() / ("weft-trainer-ckpt-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  const Dataset data = regression(30); // 4 batches per epoch
+  Trainer whole = momentumTrainer(quiet(3));
+  REQUIRE_OK(whole.fit(data));
+
+  TrainOptions first = quiet(3);
+  first.checkpointDir = dir.string();
+  first.checkpointEvery = 1;
+  first.maxSteps = 7; // dies, say, during step 8: the newest checkpoint is after step 7
+  Trainer stopped = momentumTrainer(first);
+  REQUIRE_OK(stopped.fit(data));
+
+  TrainOptions again = quiet(3);
+  again.checkpointDir = dir.string();
+  Trainer resumed = momentumTrainer(again);
+  auto found = resumed.resumeFromCheckpoint();
+  REQUIRE_OK(found);
+  CHECK(*found);
+  CHECK(resumed.position().step == 7);
+  CHECK(resumed.position().epoch == 1);
+  CHECK(resumed.position().batchInEpoch == 3);
+  REQUIRE_OK(resumed.fit(data));
+  CHECK(sameBits(resumed.params()[0], whole.params()[0]));
+  CHECK(sameBits(resumed.state()[0], whole.state()[0]));
+
+  // A checkpoint of another model: every mismatch on its own line.
+  StepLayout other = momentumLayout();
+  other.params[0].name = "encoder.W";
+  auto t = Trainer::make(momentumStep(0.1f), other, {Array(DType::F32, {3})},
+                         {Array(DType::F32, {3})}, again);
+  REQUIRE_OK(t);
+  auto refused = t->resumeFromCheckpoint();
+  REQUIRE_FALSE(refused);
+  CHECK(refused.diag().message.find("encoder.W") != std::string::npos);
+  std::filesystem::remove_all(dir);
+}
