@@ -21,7 +21,7 @@ endfunction()
 
 weft_install_library(weft_runtime runtime weftRuntimeTargets)
 weft_install_library(weft_train train weftRuntimeTargets)
-foreach(lib ir eval transforms frontend passes autodiff backend backends reference cpu cuda)
+foreach(lib ir eval transforms analysis frontend passes autodiff backend backends reference cpu cuda)
   weft_install_library(weft_${lib} ${lib} weftCompilerTargets)
 endforeach()
 

@@ -72,7 +72,7 @@ const char *const kFlipResultNames[] = {"y"};
 const weft_aot_function kFlip = {
     "flip",  flipEntry, 0,           nullptr,         3, kFlipSlots,   kFlipDims,
     nullptr, 1,         kFlipParams, kFlipParamNames, 1, kFlipResults, kFlipResultNames,
-    0,       nullptr};
+    0,       nullptr,   0,           nullptr,         nullptr};
 
 struct Call {
   float x[3] = {1, 2, 3}, y[3] = {10, 20, 30}, out[3] = {};

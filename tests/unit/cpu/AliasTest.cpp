@@ -27,7 +27,7 @@ void checkUpdate(const std::string &text, bool direct) {
   std::vector<Array> before = in;
   auto want = reference::run(f, in, dims);
   REQUIRE_OK(want);
-  auto got = c.exe->run(f.name(), in, dims);
+  auto got = c.cpu->run(f.name(), in, dims);
   REQUIRE_OK(got);
   REQUIRE(got->size() == want->size());
   for (size_t k = 0; k < got->size(); ++k) {
