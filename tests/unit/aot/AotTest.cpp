@@ -70,8 +70,8 @@ const char *const kFlipParamNames[] = {"x"};
 const int32_t kFlipResults[] = {1};
 const char *const kFlipResultNames[] = {"y"};
 const weft_aot_function kFlip = {
-    "flip",  flipEntry, 0,           nullptr,         3, kFlipSlots,   kFlipDims,
-    nullptr, 1,         kFlipParams, kFlipParamNames, 1, kFlipResults, kFlipResultNames,
+    "flip",  flipEntry, 0,           nullptr,         3,      kFlipSlots,   kFlipDims,
+    nullptr, 1,         kFlipParams, kFlipParamNames, 1,      kFlipResults, kFlipResultNames,
     0,       nullptr,   0,           nullptr,         nullptr};
 
 struct Call {
