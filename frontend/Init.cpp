@@ -113,15 +113,33 @@ Init init::torchLinear(int64_t inFeatures) {
 
 Init init::torchRecurrent(int64_t hiddenSize) { return torchLinear(hiddenSize); }
 
+namespace {
+
+/// Sets rows [rowsBegin, rowsEnd) of axis 0 to rowsValue (checked to fit by the caller).
+void fillRows(Array &out, const std::vector<int64_t> &shape, const Init &init) {
+  if (init.rowsEnd <= init.rowsBegin || out.numel() == 0)
+    return;
+  int64_t rowSize = out.numel() / shape[0];
+  for (int64_t i = init.rowsBegin * rowSize; i < init.rowsEnd * rowSize; ++i)
+    out.setDouble(i, init.rowsValue);
+}
+
+} // namespace
+
 Expected<Array> drawInit(const Init &init, DType dtype, const std::vector<int64_t> &shape,
                          int64_t seed) {
   Array out(dtype, shape);
   if (init.zeroRow >= 0 && (shape.empty() || init.zeroRow >= shape[0]))
     return err(fmt::format("initializer {}: the shape's first dim has no row {}", init.str(),
                            init.zeroRow));
+  if (init.rowsEnd > init.rowsBegin &&
+      (shape.empty() || init.rowsBegin < 0 || init.rowsEnd > shape[0]))
+    return err(fmt::format("initializer {}: rows [{}, {}) do not fit a first dim of {}", init.str(),
+                           init.rowsBegin, init.rowsEnd, shape.empty() ? 0 : shape[0]));
   if (init.kind == Init::Kind::Constant) {
     for (int64_t i = 0; i < out.numel(); ++i)
       out.setDouble(i, init.a);
+    fillRows(out, shape, init);
     return out;
   }
   if (!isFloat(dtype))
@@ -162,6 +180,7 @@ Expected<Array> drawInit(const Init &init, DType dtype, const std::vector<int64_
     for (int64_t i = 0; i < rowSize; ++i)
       out.setDouble(init.zeroRow * rowSize + i, 0.0);
   }
+  fillRows(out, shape, init);
   return out;
 }
 

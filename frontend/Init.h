@@ -45,6 +45,10 @@ struct Init {
   /// When >= 0, this row (index along axis 0) is set to zero after drawing: nn.Embedding's
   /// padding row.
   int64_t zeroRow = -1;
+  /// When rowsEnd > rowsBegin, rows [rowsBegin, rowsEnd) of axis 0 are set to rowsValue after
+  /// drawing: an LSTM's forget-gate bias.
+  int64_t rowsBegin = 0, rowsEnd = 0;
+  double rowsValue = 0.0;
 
   /// The same initializer reading fans in PyTorch's [out, in, ...] layout.
   Init outIn() const {
@@ -59,6 +63,13 @@ struct Init {
     return i;
   }
 
+  /// The same initializer with rows [begin, end) of axis 0 set to `value`.
+  Init withRows(int64_t begin, int64_t end, double value) const {
+    Init i = *this;
+    i.rowsBegin = begin, i.rowsEnd = end, i.rowsValue = value;
+    return i;
+  }
+
   /// "xavier", "uniform(-1.0, 1.0)", "he_uniform[out,in]", ... for messages.
   std::string str() const;
 };
@@ -67,6 +78,12 @@ namespace init {
 inline Init zeros() { return {Init::Kind::Constant, 0.0, 0.0}; }
 inline Init ones() { return {Init::Kind::Constant, 1.0, 0.0}; }
 inline Init constant(double v) { return {Init::Kind::Constant, v, 0.0}; }
+/// An LSTM bias [4H] in PyTorch's gate order (i, f, g, o): zeros, with the forget gate's rows
+/// [H, 2H) at `value` (Gers et al. 2000; Jozefowicz et al. 2015 use 1), so that the cell keeps
+/// its state at the start of training.
+inline Init lstmForgetBias(int64_t hiddenSize, double value = 1.0) {
+  return constant(0.0).withRows(hiddenSize, 2 * hiddenSize, value);
+}
 /// Uniform in [lo, hi).
 inline Init uniform(double lo, double hi) { return {Init::Kind::Uniform, lo, hi}; }
 /// Normal with mean 0.

@@ -54,13 +54,17 @@ Recurrent::Recurrent(const Scope &scope, CellKind kind, int64_t inputSize, int64
     throwAt(loc, fmt::format("{}: relu() applies to nn.RNN only", describe()));
   if (kind != CellKind::GRU && opts.gruReset != GruReset::AfterMatmul)
     throwAt(loc, fmt::format("{}: withGruReset() applies to nn.GRU only", describe()));
+  if (kind != CellKind::LSTM && opts.forgetBias)
+    throwAt(loc, fmt::format("{}: withForgetBias() applies to nn.LSTM only", describe()));
+  if (opts.forgetBias && !opts.bias)
+    throwAt(loc, fmt::format("{}: withForgetBias() needs the biases (withBias(true))", describe()));
   if (!isFloat(opts.dtype))
     throwAt(loc, fmt::format("{}: parameters must be f32 or f64", describe()));
   for (int64_t l = 0; l < opts.numLayers; ++l)
     for (int64_t d = 0; d < directions(); ++d)
       cells_.push_back(CellParams::declare(
           scope, kind, l == 0 ? inputSize : directions() * hiddenSize, hiddenSize, opts.bias,
-          fmt::format("_l{}{}", l, d == 1 ? "_reverse" : ""), opts.dtype, loc));
+          fmt::format("_l{}{}", l, d == 1 ? "_reverse" : ""), opts.dtype, loc, opts.forgetBias));
 }
 
 std::string Recurrent::describe() const {

@@ -27,6 +27,7 @@
 
 #include "frontend/nn/RnnCells.h"
 
+#include <optional>
 #include <vector>
 
 namespace weft::nn {
@@ -40,6 +41,9 @@ struct RecurrentOptions {
   Nonlinearity nonlinearity = Nonlinearity::Tanh;
   /// GRU only.
   GruReset gruReset = GruReset::AfterMatmul;
+  /// LSTM only: bias_ih starts at zeros with its forget gate at this value, bias_hh at zeros
+  /// (init::lstmForgetBias), instead of PyTorch's default.
+  std::optional<double> forgetBias;
   DType dtype = DType::F32;
 
   RecurrentOptions &layers(int64_t n) {
@@ -64,6 +68,10 @@ struct RecurrentOptions {
   }
   RecurrentOptions &withGruReset(GruReset r) {
     gruReset = r;
+    return *this;
+  }
+  RecurrentOptions &withForgetBias(double v = 1.0) {
+    forgetBias = v;
     return *this;
   }
   RecurrentOptions &withDType(DType dt) {

@@ -53,7 +53,7 @@ CellWeights CellWeights::fromPyTorch(const Tensor &weightIh, const Tensor &weigh
 
 CellParams CellParams::declare(const Scope &scope, CellKind kind, int64_t inputSize,
                                int64_t hiddenSize, bool bias, const std::string &suffix,
-                               DType dtype, SrcLoc loc) {
+                               DType dtype, SrcLoc loc, std::optional<double> forgetBias) {
   int64_t gh = gateCount(kind) * hiddenSize;
   double bound = 1.0 / std::sqrt(static_cast<double>(hiddenSize));
   Init init = init::uniform(-bound, bound); // PyTorch's default for every recurrent parameter
@@ -61,8 +61,10 @@ CellParams CellParams::declare(const Scope &scope, CellKind kind, int64_t inputS
   p.weightIh = scope.param("weight_ih" + suffix, {gh, inputSize}, init, dtype, loc);
   p.weightHh = scope.param("weight_hh" + suffix, {gh, hiddenSize}, init, dtype, loc);
   if (bias) {
-    p.biasIh = scope.param("bias_ih" + suffix, {gh}, init, dtype, loc);
-    p.biasHh = scope.param("bias_hh" + suffix, {gh}, init, dtype, loc);
+    p.biasIh =
+        scope.param("bias_ih" + suffix, {gh},
+                    forgetBias ? init::lstmForgetBias(hiddenSize, *forgetBias) : init, dtype, loc);
+    p.biasHh = scope.param("bias_hh" + suffix, {gh}, forgetBias ? init::zeros() : init, dtype, loc);
   }
   return p;
 }

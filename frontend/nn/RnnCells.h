@@ -23,6 +23,8 @@
 
 #include "frontend/nn/Scope.h"
 
+#include <optional>
+#include <string>
 #include <utility>
 
 namespace weft::nn {
@@ -50,9 +52,10 @@ struct CellWeights {
 /// `bias` bias_ih{suffix}, bias_hh{suffix}, drawn from PyTorch's default U(-1/sqrt(H), 1/sqrt(H)).
 struct CellParams {
   Tensor weightIh, weightHh, biasIh, biasHh;
+  /// `forgetBias` (LSTM): bias_ih from init::lstmForgetBias, bias_hh zeros.
   static CellParams declare(const Scope &scope, CellKind kind, int64_t inputSize,
                             int64_t hiddenSize, bool bias, const std::string &suffix, DType dtype,
-                            SrcLoc loc);
+                            SrcLoc loc, std::optional<double> forgetBias = std::nullopt);
   CellWeights weights(SrcLoc loc) const {
     return CellWeights::fromPyTorch(weightIh, weightHh, biasIh, biasHh, loc);
   }

@@ -1,4 +1,5 @@
 #include "frontend/Weft.h"
+#include "frontend/nn/Recurrent.h"
 #include "tests/unit/RandomVectors.h"
 
 #include <doctest/doctest.h>
@@ -218,4 +219,42 @@ TEST_CASE("PyTorch's per-layer defaults") {
   auto bad = drawInit(init::torchEmbedding(4), DType::F32, {4, 3}, 1);
   REQUIRE_FALSE(bad.isOk());
   CHECK(bad.diag().message.find("no row 4") != std::string::npos);
+}
+
+TEST_CASE("an LSTM forget-gate bias is zeros with the forget gate's rows at the value") {
+  auto b = drawInit(init::lstmForgetBias(3, 1.0), DType::F32, {12}, 5);
+  REQUIRE(b);
+  for (int64_t i = 0; i < 12; ++i)
+    CHECK(b->getDouble(i) == (i >= 3 && i < 6 ? 1.0 : 0.0));
+  // Rows of a drawn initializer are overwritten after drawing; rows that do not fit are refused.
+  auto w = drawInit(init::uniform(-1, 1).withRows(1, 2, 7.0), DType::F64, {3, 2}, 5);
+  REQUIRE(w);
+  CHECK(w->getDouble(2) == 7.0);
+  CHECK(w->getDouble(3) == 7.0);
+  CHECK(w->getDouble(0) != 7.0);
+  auto bad = drawInit(init::lstmForgetBias(4), DType::F32, {6}, 5);
+  REQUIRE_FALSE(bad);
+  CHECK(bad.diag().message.find("rows [4, 8) do not fit a first dim of 6") != std::string::npos);
+}
+
+TEST_CASE("nn::LSTM withForgetBias starts bias_ih at the forget-gate bias, bias_hh at zeros") {
+  Graph g("lstm");
+  Dim B = g.dim("B");
+  Tensor xs = g.input("xs", {5, B, 2});
+  nn::Scope s(g, nn::Mode::Train);
+  nn::LSTM lstm(s.child("rnn"), 2, 3, nn::RecurrentOptions().withForgetBias(1.0));
+  g.output(lstm(xs).h_n);
+  std::vector<Array> ps = g.initParams(1);
+  REQUIRE(g.params().size() == 4);
+  CHECK(g.params()[2].name == "rnn.bias_ih_l0");
+  for (int64_t i = 0; i < 12; ++i) {
+    CHECK(ps[2].getDouble(i) == (i >= 3 && i < 6 ? 1.0 : 0.0));
+    CHECK(ps[3].getDouble(i) == 0.0);
+  }
+  Graph h("gru");
+  Tensor ys = h.input("xs", {5, B, 2});
+  nn::Scope t(h, nn::Mode::Train);
+  CHECK_THROWS_WITH_AS(nn::GRU(t.child("gru"), 2, 3, nn::RecurrentOptions().withForgetBias()),
+                       doctest::Contains("withForgetBias() applies to nn.LSTM only"), Error);
+  (void)ys;
 }
