@@ -10,18 +10,16 @@
 #include "runtime/Npy.h"
 
 #include "runtime/AtomicFile.h"
+#include "runtime/ReadFile.h"
 
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <bit>
 #include <cctype>
-#include <cerrno>
 #include <cstring>
 #include <fcntl.h>
-#include <fstream>
 #include <map>
-#include <sstream>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <vector>
@@ -245,14 +243,10 @@ Expected<Array> decodeNpy(const std::string &b, const std::string &what) {
 }
 
 Expected<Array> readNpy(const std::string &path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    return err(fmt::format("cannot open '{}': {}", path, std::strerror(errno)));
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad())
-    return err(fmt::format("cannot read '{}'", path));
-  return decodeNpy(ss.str(), path);
+  auto bytes = readFile(path);
+  if (!bytes)
+    return bytes.diag();
+  return decodeNpy(*bytes, path);
 }
 
 Status writeNpy(const std::string &path, const Array &a) {

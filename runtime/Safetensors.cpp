@@ -12,17 +12,15 @@
 #include "runtime/Safetensors.h"
 
 #include "runtime/AtomicFile.h"
+#include "runtime/ReadFile.h"
 
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <bit>
-#include <cerrno>
 #include <cstring>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
-#include <sstream>
 
 namespace weft {
 namespace {
@@ -362,14 +360,10 @@ Expected<Safetensors> decodeSafetensors(std::string_view bytes, const std::strin
 }
 
 Expected<Safetensors> readSafetensors(const std::string &path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    return err(fmt::format("cannot open '{}': {}", path, std::strerror(errno)));
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad())
-    return err(fmt::format("cannot read '{}'", path));
-  return decodeSafetensors(ss.str(), path);
+  auto bytes = readFile(path);
+  if (!bytes)
+    return bytes.diag();
+  return decodeSafetensors(*bytes, path);
 }
 
 Status writeSafetensors(const std::string &path, const Safetensors &st) {

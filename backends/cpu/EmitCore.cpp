@@ -6,6 +6,7 @@
 // passes rotate and vectorize them.
 //
 //===----------------------------------------------------------------------===//
+#include "backends/ScalarOps.h"
 #include "backends/cpu/Emitter.h"
 #include "backends/cpu/Scratch.h"
 #include "ir/Infer.h"
@@ -277,22 +278,7 @@ Value *Emitter::intrinsic(llvm::Intrinsic::ID id, Values args) {
 // Elementwise ops.
 
 Value *Emitter::convert(Value *x, DType from, DType to) {
-  if (from == to)
-    return x;
-  if (to == DType::I1)
-    return isFloat(from) ? b.CreateFCmpUNE(x, llvm::ConstantFP::get(x->getType(), 0.0))
-                         : b.CreateICmpNE(x, llvm::ConstantInt::get(x->getType(), 0));
-  llvm::Type *t = scalarTy(to);
-  if (from == DType::I1)
-    return isFloat(to) ? b.CreateUIToFP(x, t) : b.CreateZExt(x, t);
-  if (isFloat(from) && isFloat(to))
-    return to == DType::F64 ? b.CreateFPExt(x, t) : b.CreateFPTrunc(x, t);
-  if (!isFloat(from) && !isFloat(to))
-    return b.CreateSExtOrTrunc(x, t);
-  if (!isFloat(from)) // int -> float through double, as the interpreter rounds
-    return to == DType::F64 ? b.CreateSIToFP(x, t)
-                            : b.CreateFPTrunc(b.CreateSIToFP(x, b.getDoubleTy()), t);
-  return b.CreateIntrinsic(llvm::Intrinsic::fptosi_sat, {t, x->getType()}, {x});
+  return backends::emitConvert(b, x, from, to, scalarTy(to));
 }
 
 Value *Emitter::expDouble(Value *x) {
@@ -404,34 +390,13 @@ Value *Emitter::scalarOp(const ir::Op &op, DType in, Values xs, Value *i, int si
     return b.CreateSelect(minus1, b.CreateSub(ic(0), x), b.CreateSDiv(x, safe));
   }
   case OpKind::Max:
-  case OpKind::Min: {
-    bool isMax = k == OpKind::Max;
-    if (!fl)
-      return b.CreateSelect(isMax ? b.CreateICmpSGT(x, y) : b.CreateICmpSLT(x, y), x, y);
-    Value *pick = b.CreateSelect(isMax ? b.CreateFCmpOGT(x, y) : b.CreateFCmpOLT(x, y), x, y);
-    return b.CreateSelect(b.CreateFCmpUNO(x, y), llvm::ConstantFP::getNaN(t), pick);
-  }
+  case OpKind::Min:
+    return backends::emitMaxMin(b, k == OpKind::Max, fl, x, y);
   case OpKind::Pow:
     return intrinsic(llvm::Intrinsic::pow, {x, y});
-  case OpKind::And:
-    return b.CreateAnd(x, y);
-  case OpKind::Or:
-    return b.CreateOr(x, y);
-  case OpKind::Xor:
-    return b.CreateXor(x, y);
-  case OpKind::Eq:
-    return fl ? b.CreateFCmpOEQ(x, y) : b.CreateICmpEQ(x, y);
-  case OpKind::Ne:
-    return fl ? b.CreateFCmpUNE(x, y) : b.CreateICmpNE(x, y);
-  case OpKind::Lt:
-    return fl ? b.CreateFCmpOLT(x, y) : b.CreateICmpSLT(x, y);
-  case OpKind::Le:
-    return fl ? b.CreateFCmpOLE(x, y) : b.CreateICmpSLE(x, y);
-  case OpKind::Gt:
-    return fl ? b.CreateFCmpOGT(x, y) : b.CreateICmpSGT(x, y);
-  case OpKind::Ge:
-    return fl ? b.CreateFCmpOGE(x, y) : b.CreateICmpSGE(x, y);
   default:
+    if (auto v = backends::emitCompareOrLogic(b, k, fl, x, y))
+      return *v;
     WEFT_UNREACHABLE("cpu codegen: not an elementwise op");
   }
 }

@@ -1,6 +1,7 @@
 //===- backends/cuda/Kernels.cpp ------------------------------------------===//
 #include "backends/cuda/Kernels.h"
 
+#include "backends/ScalarOps.h"
 #include "backends/cuda/Math.h"
 
 #include <fmt/format.h>
@@ -134,33 +135,11 @@ public:
                  "needs a status word per call",
                  op.loc());
     case OpKind::Max:
-    case OpKind::Min: {
-      bool max = op.kind() == OpKind::Max;
-      if (!fl)
-        return b.CreateSelect(max ? b.CreateICmpSGT(x, y) : b.CreateICmpSLT(x, y), x, y);
-      Value *pick = b.CreateSelect(max ? b.CreateFCmpOGT(x, y) : b.CreateFCmpOLT(x, y), x, y);
-      Value *nan = b.CreateFCmpUNO(x, y);
-      return b.CreateSelect(nan, fc(x->getType(), NAN), pick);
-    }
-    case OpKind::And:
-      return b.CreateAnd(x, y);
-    case OpKind::Or:
-      return b.CreateOr(x, y);
-    case OpKind::Xor:
-      return b.CreateXor(x, y);
-    case OpKind::Eq:
-      return fl ? b.CreateFCmpOEQ(x, y) : b.CreateICmpEQ(x, y);
-    case OpKind::Ne:
-      return fl ? b.CreateFCmpUNE(x, y) : b.CreateICmpNE(x, y);
-    case OpKind::Lt:
-      return fl ? b.CreateFCmpOLT(x, y) : b.CreateICmpSLT(x, y);
-    case OpKind::Le:
-      return fl ? b.CreateFCmpOLE(x, y) : b.CreateICmpSLE(x, y);
-    case OpKind::Gt:
-      return fl ? b.CreateFCmpOGT(x, y) : b.CreateICmpSGT(x, y);
-    case OpKind::Ge:
-      return fl ? b.CreateFCmpOGE(x, y) : b.CreateICmpSGE(x, y);
+    case OpKind::Min:
+      return backends::emitMaxMin(b, op.kind() == OpKind::Max, fl, x, y);
     default:
+      if (auto v = backends::emitCompareOrLogic(b, op.kind(), fl, x, y))
+        return *v;
       return err(fmt::format("'{}' is not on the CUDA backend yet: its math is not written for "
                              "the GPU",
                              op.name()),
@@ -168,24 +147,8 @@ public:
     }
   }
 
-  /// As the CPU backend converts (backends/cpu/EmitCore.cpp convert).
   Value *convert(Value *x, DType from, DType to) {
-    if (from == to)
-      return x;
-    if (to == DType::I1)
-      return isFloat(from) ? b.CreateFCmpUNE(x, fc(x->getType(), 0))
-                           : b.CreateICmpNE(x, ic(x->getType(), 0));
-    llvm::Type *t = scalarTy(to);
-    if (from == DType::I1)
-      return isFloat(to) ? b.CreateUIToFP(x, t) : b.CreateZExt(x, t);
-    if (isFloat(from) && isFloat(to))
-      return to == DType::F64 ? b.CreateFPExt(x, t) : b.CreateFPTrunc(x, t);
-    if (!isFloat(from) && !isFloat(to))
-      return b.CreateSExtOrTrunc(x, t);
-    if (!isFloat(from)) // int -> float through double, as the interpreter rounds
-      return to == DType::F64 ? b.CreateSIToFP(x, t)
-                              : b.CreateFPTrunc(b.CreateSIToFP(x, b.getDoubleTy()), t);
-    return b.CreateIntrinsic(llvm::Intrinsic::fptosi_sat, {t, x->getType()}, {x});
+    return backends::emitConvert(b, x, from, to, scalarTy(to));
   }
 
   Expected<Value *> scalar(const ir::Op &op, const std::vector<Value *> &xs) {
