@@ -92,8 +92,11 @@ Vocabulary Vocabulary::build(std::span<const std::string> texts, Kind kind, Buil
       if (u.valid)
         ++counts[std::string(u.bytes)];
   std::vector<std::pair<std::string, int64_t>> ranked(counts.begin(), counts.end());
-  std::stable_sort(ranked.begin(), ranked.end(),
-                   [](const auto &a, const auto &b) { return a.second > b.second; });
+  // Most frequent first, ties in byte order (the map's order): a total order, so std::sort is
+  // deterministic.
+  std::sort(ranked.begin(), ranked.end(), [](const auto &a, const auto &b) {
+    return a.second != b.second ? a.second > b.second : a.first < b.first;
+  });
   Vocabulary v(kind);
   for (auto &[token, count] : ranked) {
     if (count < options.minCount || (options.maxSize > 0 && v.size() >= options.maxSize))

@@ -237,9 +237,15 @@ void Batcher::bucket(std::vector<int64_t> &order, int64_t epoch) const {
   const int64_t B = options_.batchSize, window = B * options_.bucketWindow;
   for (int64_t begin = 0; begin < n_; begin += window) {
     auto first = order.begin() + begin, last = order.begin() + std::min(begin + window, n_);
-    std::stable_sort(first, last, [&](int64_t a, int64_t b) {
-      return lengths_[static_cast<size_t>(a)] < lengths_[static_cast<size_t>(b)];
-    });
+    // By length, ties in shuffled order: sort (length, position) pairs, a total order.
+    std::vector<std::pair<int64_t, int64_t>> keyed;
+    for (auto it = first; it != last; ++it)
+      keyed.emplace_back(lengths_[static_cast<size_t>(*it)], it - first);
+    std::sort(keyed.begin(), keyed.end());
+    std::vector<int64_t> sorted;
+    for (const auto &key : keyed)
+      sorted.push_back(first[key.second]);
+    std::copy(sorted.begin(), sorted.end(), first);
   }
   // Shuffle the order of the full batches; a partial one stays last.
   const int64_t full = n_ / B;
