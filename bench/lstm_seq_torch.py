@@ -9,7 +9,9 @@ OpenBLAS). Its gates are W x_t + b_ih + U h + b_hh, the same work as weft's [x_t
 Run it with Debian's python3-torch: /usr/bin/python3 bench/lstm_seq_torch.py.
 --raw prints "T B I H threads microseconds" per line, for bench/lstm_seq.sh.
 
-Usage: lstm_seq_torch.py [--raw] [--threads N] [TxBxIxH ...]
+--compile times torch.compile(nn.LSTM) instead of eager.
+
+Usage: lstm_seq_torch.py [--raw] [--threads N] [--compile] [TxBxIxH ...]
 """
 import sys
 
@@ -24,21 +26,23 @@ except ImportError:
 DEFAULT_SHAPES = ["100x64x256x256", "100x32x512x512", "100x1x256x256"]
 
 
-def bench_shape(shape, threads):
+def bench_shape(shape, threads, compiled=False):
     T, B, I, H = shape
     torch_peer.set_threads(threads)
     torch.manual_seed(11)
     lstm = torch.nn.LSTM(I, H)
+    run = torch.compile(lstm) if compiled else lstm
     xs = torch.rand(T, B, I) * 2 - 1
     h0 = torch.rand(1, B, H) * 2 - 1
     c0 = torch.rand(1, B, H) * 2 - 1
     with torch.no_grad():
-        return torch_peer.micros_per_call(lambda: lstm(xs, (h0, c0)), min_runs=5,
+        return torch_peer.micros_per_call(lambda: run(xs, (h0, c0)), min_runs=5,
                                           max_runs=2000)
 
 
 def main():
     ap = torch_peer.arguments("An LSTM layer in PyTorch (peer of weft).", "TxBxIxH")
+    ap.add_argument("--compile", action="store_true", help="time torch.compile(nn.LSTM)")
     args = ap.parse_args()
     shapes = args.shapes or [ap.shape(s) for s in DEFAULT_SHAPES]
     thread_counts = [args.threads] if args.threads else [1, 2]
@@ -47,7 +51,7 @@ def main():
         print(f"PyTorch {torch.__version__} nn.LSTM forward, float32, no grad: median microseconds")
     for shape in shapes:
         for t in thread_counts:
-            us = bench_shape(shape, t)
+            us = bench_shape(shape, t, args.compile)
             if args.raw:
                 print(f"{shape[0]} {shape[1]} {shape[2]} {shape[3]} {t} {us:.1f}")
             else:

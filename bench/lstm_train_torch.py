@@ -4,6 +4,8 @@ readout of the last state, MSE, backward and torch.optim.Adam, timed per step (m
 warm-up) at the thread count given, eager and, with --compile, torch.compile'd.
 
 Usage: lstm_train_torch.py [--hidden 256] [--batch 64] [--length 100] [--threads N] [--compile]
+                           [--raw]
+--raw prints "H B T threads microseconds_per_step", the line bench/compare.py reads.
 Run it with an interpreter that has torch 2 (pip install torch); for the best configuration
 set OMP_WAIT_POLICY=PASSIVE MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=10000000000.
 """
@@ -22,6 +24,7 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--steps", type=int, default=8)
     ap.add_argument("--compile", action="store_true")
+    ap.add_argument("--raw", action="store_true")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(1)
@@ -47,6 +50,9 @@ def main():
         t0 = time.perf_counter()
         run()
         times.append(time.perf_counter() - t0)
+    if a.raw:
+        print(f"{H} {B} {T} {a.threads} {statistics.median(times) * 1e6:.1f}")
+        return
     mode = "torch.compile" if a.compile else "eager"
     print(f"PyTorch {torch.__version__} {mode}, {a.threads} threads: LSTM training step (Adam), "
           f"I = H = {H}, B = {B}, T = {T}: {statistics.median(times) * 1e3:.2f} ms/step")

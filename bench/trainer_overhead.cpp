@@ -10,7 +10,8 @@
 // direct; issue 9 asks for under 5%. Also the step's own time, the number a training-step
 // comparison with PyTorch starts from.
 //
-//   weft-bench-trainer-overhead [--hidden H] [--steps N] [--rounds R]
+//   weft-bench-trainer-overhead [--hidden H] [--steps N] [--rounds R] [--threads N] [--raw]
+// --raw prints "H B T threads direct_us trainer_us", the line bench/compare.py reads.
 //
 //===----------------------------------------------------------------------===//
 #include "backends/cpu/CpuBackend.h"
@@ -20,6 +21,7 @@
 #include "frontend/nn/Losses.h"
 #include "frontend/nn/Recurrent.h"
 #include "passes/PassManager.h"
+#include "runtime/Parallel.h"
 #include "runtime/Random.h"
 #include "runtime/train/StepLayout.h"
 #include "runtime/train/Trainer.h"
@@ -36,7 +38,8 @@ using namespace weft;
 namespace {
 
 struct Config {
-  int64_t hidden = 256, batch = 64, length = 100, steps = 8, rounds = 3;
+  int64_t hidden = 256, batch = 64, length = 100, steps = 8, rounds = 3, threads = 0;
+  bool raw = false;
 };
 
 const ir::Function &function(const ir::Module &m, std::string_view name) {
@@ -50,7 +53,14 @@ const ir::Function &function(const ir::Module &m, std::string_view name) {
 
 int main(int argc, char **argv) try {
   Config c;
-  for (int i = 1; i + 1 < argc; i += 2) {
+  for (int i = 1; i < argc; i += 2) {
+    if (!std::strcmp(argv[i], "--raw")) {
+      c.raw = true;
+      --i;
+      continue;
+    }
+    if (i + 1 == argc)
+      throw Error(err(fmt::format("option '{}' needs a value", argv[i])));
     int64_t v = std::atoll(argv[i + 1]);
     if (!std::strcmp(argv[i], "--hidden"))
       c.hidden = v;
@@ -58,10 +68,14 @@ int main(int argc, char **argv) try {
       c.steps = v;
     else if (!std::strcmp(argv[i], "--rounds"))
       c.rounds = v;
+    else if (!std::strcmp(argv[i], "--threads"))
+      c.threads = v;
     else
       throw Error(err(fmt::format("unknown option '{}'", argv[i])));
   }
   const int64_t H = c.hidden, T = c.length, B = c.batch, N = B * c.steps;
+  if (c.threads > 0)
+    setNumThreads(static_cast<int>(c.threads));
 
   Graph g("lstm");
   Dim b = g.dim("B");
@@ -150,6 +164,11 @@ int main(int argc, char **argv) try {
   }
   std::remove(o.metricsCsv.c_str());
   double d = bench::median(direct), t = bench::median(trained);
+  if (c.raw) {
+    std::printf("%lld %lld %lld %d %.1f %.1f\n", (long long)H, (long long)B, (long long)T,
+                numThreads(), d * 1e6, t * 1e6);
+    return 0;
+  }
   std::printf("LSTM training step (Adam), I = H = %lld, B = %lld, T = %lld: median of %lld "
               "rounds of %lld steps\n",
               (long long)H, (long long)B, (long long)T, (long long)c.rounds, (long long)c.steps);

@@ -185,8 +185,15 @@ Status emitFusion(const Group &g, const BlockIndex &index,
     auto it = index.pos.find(op);
     return it == index.pos.end() ? -1 : static_cast<ptrdiff_t>(it->second);
   };
-  std::vector<Op *> ops = g.order;
-  std::stable_sort(ops.begin(), ops.end(), [&](Op *a, Op *b) { return position(a) < position(b); });
+  // Ties (the copies) keep their order in the group: sort by (position, index in g.order), a
+  // total order, as std::stable_sort is not usable under clang 19 with libstdc++ 12 (-Werror).
+  std::vector<std::pair<ptrdiff_t, size_t>> keys;
+  for (size_t i = 0; i < g.order.size(); ++i)
+    keys.emplace_back(position(g.order[i]), i);
+  std::sort(keys.begin(), keys.end());
+  std::vector<Op *> ops;
+  for (const auto &[pos, i] : keys)
+    ops.push_back(g.order[i]);
 
   std::vector<Value *> operands, results;
   std::unordered_set<Value *> seen;

@@ -1,0 +1,158 @@
+#!/usr/bin/env python3
+"""One command that runs weft and every peer on a workload in the same run and prints ratios.
+
+  bench/compare.py [--build DIR] [--passes P] [--threads 1,2] [SUITE ...]
+
+Suites: lstm-inference (one LSTM layer forward, T x B x I x H = 100 x 64 x 256 x 256 and
+100 x 64 x 512 x 512; peers oneDNN, PyTorch eager and torch.compile, JAX jit) and lstm-train
+(the training step of one LSTM layer with a linear readout, MSE and Adam, I = H = 256, B = 64,
+T = 100; peers PyTorch eager and torch.compile, JAX jit). Default: both.
+
+Each pass runs every contender once per shape and thread count, in an order that rotates from
+pass to pass, so that a change in the machine's load falls on all of them alike; each contender
+reports its own median over about half a second of calls, and the table shows the median over
+the passes. The machine's f32 FMA peak (weft-bench-peak) is measured in the same passes, and
+every time is also shown as the fraction of that peak it reaches (GEMM flops only: 8·T·B·(I+H)·H
+for the forward layer, three times that for a training step).
+
+Speed ratios are peer time / weft time: above 1, weft is faster. PyTorch runs with
+OMP_WAIT_POLICY=PASSIVE and glibc's allocator holding on to freed memory (its best
+configuration on this machine); JAX runs under taskset with XLA's pool held to the thread
+count. A peer that cannot run (no torch, no jax, no oneDNN build) is shown as n/a, with the
+reason on stderr. Python peers run with --python (default: this interpreter).
+"""
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TORCH_ENV = {"OMP_WAIT_POLICY": "PASSIVE", "MALLOC_MMAP_MAX_": "0",
+             "MALLOC_TRIM_THRESHOLD_": "10000000000"}
+
+
+class Contender:
+    """A program printing one --raw line whose field `field` is microseconds per call."""
+
+    def __init__(self, name, argv, field=-1, env=None, pin=False):
+        self.name, self.argv, self.field, self.env, self.pin = name, argv, field, env or {}, pin
+        self.failed = None
+
+    def run(self, threads):
+        if self.failed:
+            return None
+        argv = [a.replace("{threads}", str(threads)) for a in self.argv]
+        if self.pin and shutil.which("taskset"):
+            argv = ["taskset", "-c", ",".join(str(c) for c in range(threads))] + argv
+        env = dict(os.environ, **self.env)
+        p = subprocess.run(argv, capture_output=True, text=True, env=env)
+        lines = p.stdout.strip().splitlines()
+        if p.returncode != 0 or not lines:
+            self.failed = (p.stderr.strip().splitlines() or [f"exit {p.returncode}"])[-1]
+            print(f"compare.py: {self.name}: {self.failed}", file=sys.stderr)
+            return None
+        return float(lines[-1].split()[self.field])
+
+
+def suites(build, py):
+    bench = os.path.join(build, "bench")
+    torch_env = TORCH_ENV
+
+    def tool(name):
+        return os.path.join(bench, name)
+
+    inference = []
+    for shape in ["100x64x256x256", "100x64x512x512"]:
+        T, B, I, H = (int(v) for v in shape.split("x"))
+        inference.append((f"LSTM inference {shape}", 8 * T * B * (I + H) * H, [
+            Contender("weft", [tool("weft-bench-lstm-seq"), "--raw", "--threads", "{threads}",
+                               shape]),
+            Contender("oneDNN", [tool("weft-bench-lstm-onednn"), "--raw", "--threads",
+                                 "{threads}", shape]),
+            Contender("PyTorch eager", [py, os.path.join(HERE, "lstm_seq_torch.py"), "--raw",
+                                        "--threads", "{threads}", shape], env=torch_env),
+            Contender("torch.compile", [py, os.path.join(HERE, "lstm_seq_torch.py"), "--raw",
+                                        "--compile", "--threads", "{threads}", shape],
+                      env=torch_env),
+            Contender("JAX jit", [py, os.path.join(HERE, "lstm_jax.py"), "seq", "--raw",
+                                  "--threads", "{threads}", shape], pin=True),
+        ]))
+    H, B, T = 256, 64, 100
+    train_args = ["--hidden", str(H), "--batch", str(B), "--length", str(T)]
+    training = [(f"LSTM training step {T}x{B}x{H}x{H}", 3 * 8 * T * B * 2 * H * H, [
+        Contender("weft", [tool("weft-bench-trainer-overhead"), "--raw", "--threads",
+                           "{threads}", "--hidden", str(H), "--steps", "6", "--rounds", "3"],
+                  field=4),
+        Contender("PyTorch eager", [py, os.path.join(HERE, "lstm_train_torch.py"), "--raw",
+                                    "--threads", "{threads}"] + train_args, env=torch_env),
+        Contender("torch.compile", [py, os.path.join(HERE, "lstm_train_torch.py"), "--raw",
+                                    "--compile", "--threads", "{threads}"] + train_args,
+                  env=torch_env),
+        Contender("JAX jit", [py, os.path.join(HERE, "lstm_jax.py"), "train", "--raw",
+                              "--threads", "{threads}"] + train_args, pin=True),
+    ])]
+    return {"lstm-inference": inference, "lstm-train": training}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--build", default=os.path.join(HERE, "..", "build", "release"))
+    ap.add_argument("--passes", type=int, default=3)
+    ap.add_argument("--threads", default="1,2")
+    ap.add_argument("--python", default=sys.executable)
+    ap.add_argument("suite", nargs="*")
+    a = ap.parse_args()
+    table = suites(a.build, a.python)
+    chosen = a.suite or list(table)
+    unknown = [s for s in chosen if s not in table]
+    if unknown:
+        sys.exit(f"compare.py: unknown suite {unknown[0]!r}; known: {', '.join(table)}")
+    threads = [int(t) for t in a.threads.split(",")]
+    peak_tool = os.path.join(a.build, "bench", "weft-bench-peak")
+    if not os.access(peak_tool, os.X_OK):
+        sys.exit(f"compare.py: {peak_tool} not found; build the benchmarks first "
+                 "(scripts/build.sh release)")
+
+    work = [(label, flops, c) for s in chosen for label, flops, c in table[s]]
+    times = {}  # (label, threads, contender name) -> [us per pass]
+    peaks = {t: [] for t in threads}
+    for p in range(a.passes):
+        for t in threads:
+            out = subprocess.run([peak_tool, "--raw", str(t)], capture_output=True, text=True)
+            peaks[t].append(float(out.stdout.split()[1]))
+        for label, _, contenders in work:
+            for t in threads:
+                k = p % len(contenders)
+                for c in contenders[k:] + contenders[:k]:
+                    us = c.run(t)
+                    if us is not None:
+                        times.setdefault((label, t, c.name), []).append(us)
+        print(f"compare.py: pass {p + 1}/{a.passes} done", file=sys.stderr)
+
+    print(f"{a.passes} passes, medians; {os.cpu_count()} CPUs; speed = peer time / weft time "
+          "(> 1: weft faster); % = fraction of the measured f32 FMA peak")
+    for t in threads:
+        print(f"f32 FMA peak, {t} thread(s): {max(peaks[t]):.1f} GFLOP/s")
+    for label, flops, contenders in work:
+        for t in threads:
+            peak = max(peaks[t]) * 1e3  # GFLOP/s -> flops per microsecond
+            weft = times.get((label, t, "weft"))
+            w = statistics.median(weft) if weft else None
+            cells = []
+            for c in contenders:
+                ts = times.get((label, t, c.name))
+                if not ts:
+                    cells.append(f"{c.name} n/a")
+                    continue
+                us = statistics.median(ts)
+                cell = f"{c.name} {us / 1e3:.2f} ms ({100 * flops / us / peak:.0f}%)"
+                if c.name != "weft" and w:
+                    cell += f" weft {us / w:.2f}x"
+                cells.append(cell)
+            print(f"{label}, {t} thr: " + "; ".join(cells))
+
+
+if __name__ == "__main__":
+    main()
