@@ -5,6 +5,9 @@
 #if WEFT_HAVE_CPU_BACKEND
 #include "backends/cpu/CpuBackend.h"
 #endif
+#if WEFT_HAVE_CUDA_BACKEND
+#include "backends/cuda/CudaBackend.h"
+#endif
 
 #include <fmt/format.h>
 
@@ -22,13 +25,23 @@ std::span<const Backend *const> registeredBackends() {
   return all;
 }
 
+std::span<const Backend *const> partialBackends() {
+  static const std::vector<const Backend *> all = {
+#if WEFT_HAVE_CUDA_BACKEND
+      &cuda::backend(),
+#endif
+  };
+  return all;
+}
+
 Expected<const Backend *> findBackend(std::string_view name) {
   std::string known;
-  for (const Backend *b : registeredBackends()) {
-    if (b->name() == name)
-      return b;
-    known += fmt::format("{}{}", known.empty() ? "" : ", ", b->name());
-  }
+  for (auto list : {registeredBackends(), partialBackends()})
+    for (const Backend *b : list) {
+      if (b->name() == name)
+        return b;
+      known += fmt::format("{}{}", known.empty() ? "" : ", ", b->name());
+    }
   return err(fmt::format("unknown backend '{}' (this build has: {})", name, known));
 }
 

@@ -1,9 +1,12 @@
 //===- ir/Type.cpp - dims and tensor types --------------------------------===//
 #include "ir/Type.h"
 
+#include "runtime/Array.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <limits>
 
 namespace weft::ir {
 
@@ -81,6 +84,19 @@ Expected<std::vector<int64_t>> Type::evaluateShape(const DimBindings &env) const
     shape.push_back(*n);
   }
   return shape;
+}
+
+Expected<size_t> Type::evaluateBytes(const DimBindings &env) const {
+  auto shape = evaluateShape(env);
+  WEFT_TRY(shape.status());
+  int64_t n = dtypeBytes(dtype_);
+  for (int64_t d : *shape) {
+    if (d < 0 || (d != 0 && n > std::numeric_limits<int64_t>::max() / 2 / d))
+      return err(
+          fmt::format("a buffer of type {} has an invalid size {}", str(), formatShape(*shape)));
+    n *= d;
+  }
+  return static_cast<size_t>(n);
 }
 
 Type Type::stacked(const Dim &steps) const {

@@ -89,6 +89,9 @@ public:
   Type stacked(const Dim &steps) const;
   /// Concrete sizes under `env`, or an error naming an unbound symbol.
   Expected<std::vector<int64_t>> evaluateShape(const DimBindings &env) const;
+  /// The bytes of a buffer of this type under `env`, or an error for an unbound symbol, a
+  /// negative size or one that overflows (what backends size their buffers with).
+  Expected<size_t> evaluateBytes(const DimBindings &env) const;
 
   bool operator==(const Type &o) const { return dtype_ == o.dtype_ && dims_ == o.dims_; }
   bool operator!=(const Type &o) const { return !(*this == o); }

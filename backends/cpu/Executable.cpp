@@ -21,21 +21,6 @@
 namespace weft::cpu {
 namespace {
 
-/// Bytes of a buffer of type `t` under `dims`, or an error for an unbound symbol, a negative
-/// size or one that overflows.
-Expected<size_t> slotBytes(const ir::Type &t, const ir::DimBindings &dims) {
-  auto shape = t.evaluateShape(dims);
-  WEFT_TRY(shape.status());
-  int64_t n = dtypeBytes(t.dtype());
-  for (int64_t d : *shape) {
-    if (d < 0 || (d != 0 && n > std::numeric_limits<int64_t>::max() / 2 / d))
-      return err(
-          fmt::format("a buffer of type {} has an invalid size {}", t.str(), formatShape(*shape)));
-    n *= d;
-  }
-  return static_cast<size_t>(n);
-}
-
 /// The slots the caller provides: parameters and returned values.
 std::vector<bool> providedSlots(const FunctionPlan &p) {
   std::vector<bool> provided(p.slots.size(), false);
@@ -53,7 +38,7 @@ Expected<std::shared_ptr<const MemoryPlan>> arenaPlan(const FunctionPlan &p,
   std::vector<int64_t> key;
   for (const std::string &sym : p.sizeSymbols) {
     auto it = dims.find(sym);
-    key.push_back(it == dims.end() ? -1 : it->second); // unbound: slotBytes says which
+    key.push_back(it == dims.end() ? -1 : it->second); // unbound: evaluateBytes says which
   }
   return p.planCache->get(key, [&]() -> Expected<MemoryPlan> {
     std::vector<bool> provided = providedSlots(p);
@@ -63,7 +48,7 @@ Expected<std::shared_ptr<const MemoryPlan>> arenaPlan(const FunctionPlan &p,
       slots[s].inArena = !provided[s];
       if (provided[s])
         continue;
-      auto bytes = slotBytes(p.slots[s], dims);
+      auto bytes = p.slots[s].evaluateBytes(dims);
       WEFT_TRY(bytes.status());
       slots[s].bytes = *bytes;
     }
@@ -229,7 +214,7 @@ Expected<std::vector<Array>> Executable::run(std::string_view function,
     }
     auto shape = p->slots[s].evaluateShape(*bound);
     WEFT_TRY(shape.status());
-    WEFT_TRY(slotBytes(p->slots[s], *bound).status());
+    WEFT_TRY(p->slots[s].evaluateBytes(*bound).status());
     // Generated code writes every element of a result, as of every arena buffer.
     results.push_back(Array::uninitialized(p->slots[s].dtype(), *shape));
     if (provided[s]) {

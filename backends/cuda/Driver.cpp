@@ -66,6 +66,8 @@ Expected<Driver *> Driver::open(const std::string &library) {
        "cuMemcpyHtoDAsync"},
       {bind(handle, a.cuMemcpyDtoHAsync, "cuMemcpyDtoHAsync", "cuMemcpyDtoHAsync_v2"),
        "cuMemcpyDtoHAsync"},
+      {bind(handle, a.cuMemcpyDtoDAsync, "cuMemcpyDtoDAsync", "cuMemcpyDtoDAsync_v2"),
+       "cuMemcpyDtoDAsync"},
       {bind(handle, a.cuMemsetD8Async, "cuMemsetD8Async"), "cuMemsetD8Async"},
       {bind(handle, a.cuStreamCreate, "cuStreamCreate"), "cuStreamCreate"},
       {bind(handle, a.cuStreamDestroy, "cuStreamDestroy", "cuStreamDestroy_v2"), "cuStreamDestroy"},

@@ -3,6 +3,7 @@
 
 #include "backends/ScalarOps.h"
 #include "backends/cuda/Math.h"
+#include "backends/cuda/Ptx.h"
 
 #include <fmt/format.h>
 #include <llvm/IR/IRBuilder.h>
@@ -181,8 +182,22 @@ std::pair<Value *, Value *> gridIndex(llvm::IRBuilder<> &b) {
 
 } // namespace
 
+KernelModule::KernelModule() = default;
+KernelModule::KernelModule(KernelModule &&) noexcept = default;
+KernelModule &KernelModule::operator=(KernelModule &&) noexcept = default;
+KernelModule::~KernelModule() = default;
+
+KernelModule makeKernelModule(KernelTarget target, const std::string &name) {
+  KernelModule km;
+  km.context = std::make_unique<llvm::LLVMContext>();
+  km.module = target == KernelTarget::Nvptx ? newKernelModule(*km.context, name)
+                                            : std::make_unique<llvm::Module>(name, *km.context);
+  return km;
+}
+
 Expected<llvm::Function *> emitElementwiseKernel(llvm::Module &m, const ir::Op &op,
-                                                 const std::string &name, KernelTarget target) {
+                                                 const std::string &name, KernelTarget target,
+                                                 bool inPlace) {
   const bool gpu = target == KernelTarget::Nvptx;
   if (!ir::isElementwise(op.kind()))
     return err(fmt::format("'{}' is not an elementwise op", op.name()), op.loc());
@@ -198,7 +213,7 @@ Expected<llvm::Function *> emitElementwiseKernel(llvm::Module &m, const ir::Op &
                                    llvm::Function::ExternalLinkage, name, m);
   if (gpu)
     f->setCallingConv(llvm::CallingConv::PTX_Kernel);
-  for (unsigned i = 0; i < numBuffers; ++i)
+  for (unsigned i = 0; i < numBuffers && !inPlace; ++i)
     f->addParamAttr(i, llvm::Attribute::NoAlias);
 
   auto *entry = llvm::BasicBlock::Create(ctx, "entry", f);

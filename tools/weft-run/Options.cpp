@@ -13,8 +13,8 @@ Runs a function of an IR file on the reference interpreter or another backend.
 
 options:
   --func NAME           the function to run (default: the first one)
-  --backend NAME        the backend to run it on: reference (the default) or cpu, as this
-                        build has them
+  --backend NAME        the backend to run it on, as this build has them: reference (the
+                        default), cpu, or cuda (a GPU; elementwise functions so far)
   --input NAME=FILE     read parameter %NAME from a .npy file (repeatable)
   --seed N              seed for the inputs not given: floats uniform in [-1, 1),
                         integers uniform in {0, 1, 2, 3}, i1 uniform (default 0)

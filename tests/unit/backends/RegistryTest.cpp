@@ -18,6 +18,11 @@ const std::vector<std::string> kBuilt = {"reference", "cpu"};
 #else
 const std::vector<std::string> kBuilt = {"reference"};
 #endif
+#if WEFT_HAVE_CUDA_BACKEND
+const std::vector<std::string> kPartial = {"cuda"};
+#else
+const std::vector<std::string> kPartial = {};
+#endif
 
 } // namespace
 
@@ -33,8 +38,14 @@ TEST_CASE("registry: every backend built is registered, the reference first") {
   CHECK(backends::registeredBackends().front() == &backends::referenceBackend());
 }
 
-TEST_CASE("registry: a backend is found by its name") {
-  for (const std::string &name : kBuilt) {
+TEST_CASE("registry: a backend is found by its name, a partial one too") {
+  std::vector<std::string> all = kBuilt;
+  all.insert(all.end(), kPartial.begin(), kPartial.end());
+  std::set<std::string> partial;
+  for (const backends::Backend *b : backends::partialBackends())
+    partial.insert(std::string(b->name()));
+  CHECK(partial == std::set<std::string>(kPartial.begin(), kPartial.end()));
+  for (const std::string &name : all) {
     CAPTURE(name);
     auto b = backends::findBackend(name);
     REQUIRE_OK(b);
@@ -45,6 +56,9 @@ TEST_CASE("registry: a backend is found by its name") {
 TEST_CASE("registry: an unknown backend name is an error listing the known ones") {
   auto b = backends::findBackend("cuda9");
   REQUIRE_FALSE(b);
-  std::string known = kBuilt.size() == 2 ? "reference, cpu" : "reference";
+  std::string known;
+  for (auto list : {kBuilt, kPartial})
+    for (const std::string &name : list)
+      known += (known.empty() ? "" : ", ") + name;
   CHECK(b.diag().str() == "unknown backend 'cuda9' (this build has: " + known + ")");
 }

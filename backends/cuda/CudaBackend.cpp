@@ -1,0 +1,271 @@
+//===- backends/cuda/CudaBackend.cpp --------------------------------------===//
+#include "backends/cuda/CudaBackend.h"
+
+#include "analysis/BufferPlan.h"
+#include "backends/cuda/Kernels.h"
+#include "backends/cuda/Ptx.h"
+#include "eval/Evaluate.h"
+#include "runtime/MemoryPlan.h"
+
+#include <fmt/format.h>
+#include <llvm/IR/LLVMContext.h>
+#include <llvm/IR/Module.h>
+
+#include <cstring>
+#include <limits>
+#include <mutex>
+
+namespace weft::cuda {
+namespace {
+
+using ir::OpKind;
+
+/// One thing a call does on the device, in program order.
+struct Step {
+  enum class Kind { Kernel, Copy, Upload } kind = Kind::Kernel;
+  size_t kernel = 0;
+  /// Kernel: the result's slot, then the operands'. Copy: destination, source. Upload: destination.
+  std::vector<int> slots;
+  /// Kernel: the result type, whose element count under the call's dims is the launch's n.
+  ir::Type type;
+  /// Upload: the value, or for a splat constant of a symbolic shape its one element, repeated
+  /// over the buffer at run time.
+  std::shared_ptr<const Array> constant;
+  bool splat = false;
+  /// The op, for errors: "'add' (model.cpp:12)".
+  std::string what;
+};
+
+/// A function compiled for the device: its buffer slots, their live ranges, and its steps.
+struct FunctionCode {
+  ir::Signature signature;
+  std::vector<ir::Type> slotTypes;
+  std::vector<LiveRange> lives;
+  std::vector<int> paramSlots, resultSlots;
+  std::vector<std::pair<int, int>> aliasCopies;
+  std::vector<ir::Type> resultTypes;
+  std::vector<Step> steps;
+};
+
+/// The op for run-time errors, which have no location of their own: "'add' (model.cpp:12)".
+std::string describeOp(const ir::Op &op) {
+  return op.loc().known() ? fmt::format("'{}' ({})", op.name(), op.loc().str())
+                          : fmt::format("'{}'", op.name());
+}
+
+/// Lowers the ops of `f` to steps, adding a kernel to `km` for each elementwise op.
+Expected<FunctionCode> lowerFunction(const ir::Function &f, KernelModule &km, KernelTarget target,
+                                     std::vector<std::string> &kernelNames) {
+  FunctionCode code;
+  code.signature = ir::Signature::of(f);
+  code.resultTypes = f.resultTypes();
+  analysis::BufferPlan plan(f);
+  for (const analysis::BufferSlot &s : plan.slots()) {
+    code.slotTypes.push_back(s.type);
+    code.lives.push_back(s.live);
+  }
+  code.paramSlots = plan.paramSlots();
+  code.resultSlots = plan.resultSlots();
+  code.aliasCopies = plan.aliasCopies();
+  // Parameters and results are in the call's one allocation too: results must hold until they
+  // are copied back at the end.
+  for (int s : code.resultSlots)
+    code.lives[s].last = std::numeric_limits<int32_t>::max();
+
+  for (const auto &owned : f.body().ops()) {
+    const ir::Op &op = *owned;
+    if (op.kind() == OpKind::Return)
+      continue;
+    Step step;
+    step.what = describeOp(op);
+    step.type = op.result()->type();
+    int result = plan.slotOf(op.result());
+    if (ir::isElementwise(op.kind())) {
+      for (const ir::Value *v : op.operands())
+        if (v->type().dims() != op.result()->type().dims())
+          return err(fmt::format("'{}' on operands of other shapes than its result is not on "
+                                 "the CUDA backend yet",
+                                 op.name()),
+                     op.loc());
+      std::string name = fmt::format("{}_{}_{}", f.name(), kernelNames.size(), op.name());
+      auto k = emitElementwiseKernel(*km.module, op, name, target,
+                                     plan.inPlaceOver(op.result()) != nullptr);
+      WEFT_TRY(k.status());
+      step.kind = Step::Kind::Kernel;
+      step.kernel = kernelNames.size();
+      kernelNames.push_back(name);
+      step.slots.push_back(result);
+      for (const ir::Value *v : op.operands())
+        step.slots.push_back(plan.slotOf(v));
+    } else if (op.kind() == OpKind::Constant) {
+      // A constant of a symbolic shape is a splat (the verifier holds it to one value): it is
+      // evaluated with every symbol at 1, and its element repeated at run time.
+      ir::DimBindings ones;
+      for (const ir::Dim &d : step.type.dims())
+        for (const std::string &sym : d.symbols())
+          ones[sym] = 1;
+      auto value = eval::evaluateOp(op, {}, ones);
+      WEFT_TRY(value.status());
+      step.kind = Step::Kind::Upload;
+      step.splat = !step.type.isStatic();
+      step.constant = std::make_shared<const Array>(std::move((*value)[0]));
+      step.slots = {result};
+    } else if (op.kind() == OpKind::Reshape) {
+      step.kind = Step::Kind::Copy;
+      step.slots = {result, plan.slotOf(op.operand(0))};
+    } else {
+      return err(fmt::format("'{}' is not on the CUDA backend yet (so far: elementwise ops, "
+                             "constant and reshape at function level)",
+                             op.name()),
+                 op.loc());
+    }
+    code.steps.push_back(std::move(step));
+  }
+  return code;
+}
+
+class CudaExecutable final : public backends::Executable {
+public:
+  CudaExecutable(std::vector<ir::Signature> sigs, std::shared_ptr<Device> device,
+                 std::unique_ptr<LoadedKernels> kernels, std::vector<FunctionCode> functions)
+      : Executable(std::move(sigs)), device_(std::move(device)), kernels_(std::move(kernels)),
+        functions_(std::move(functions)) {}
+
+protected:
+  Expected<std::vector<Array>> runChecked(const ir::Signature &sig, std::span<const Array> inputs,
+                                          const ir::DimBindings &dims) const override {
+    const FunctionCode *code = nullptr;
+    for (const FunctionCode &c : functions_)
+      if (c.signature.name == sig.name)
+        code = &c;
+    if (!code)
+      return err(fmt::format("no function '{}' was compiled", sig.name));
+
+    std::vector<PlanSlot> slots(code->slotTypes.size());
+    std::vector<size_t> bytes(slots.size());
+    for (size_t s = 0; s < slots.size(); ++s) {
+      auto b = code->slotTypes[s].evaluateBytes(dims);
+      WEFT_TRY(b.status());
+      bytes[s] = *b;
+      slots[s] = {*b, code->lives[s], true};
+    }
+    auto memory = planMemory(slots);
+    WEFT_TRY(memory.status());
+
+    // One stream per executable: calls take turns.
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto base = device_->allocate(memory->total);
+    WEFT_TRY(base.status());
+    struct Release {
+      Device &d;
+      DeviceAddress p;
+      ~Release() { d.release(p); }
+    } release{*device_, *base};
+    auto at = [&](int slot) { return *base + memory->offsets[static_cast<size_t>(slot)]; };
+
+    for (size_t i = 0; i < inputs.size(); ++i)
+      WEFT_TRY(device_->upload(at(code->paramSlots[i]), inputs[i].data(), inputs[i].nbytes()));
+    for (const Step &step : code->steps) {
+      switch (step.kind) {
+      case Step::Kind::Kernel: {
+        auto n = step.type.evaluateBytes(dims);
+        WEFT_TRY(n.status());
+        std::vector<DeviceAddress> buffers;
+        for (int s : step.slots)
+          buffers.push_back(at(s));
+        int64_t elements = static_cast<int64_t>(*n / dtypeBytes(step.type.dtype()));
+        WEFT_TRY(device_->launch(*kernels_, step.kernel, buffers, elements, step.what));
+        break;
+      }
+      case Step::Kind::Copy:
+        WEFT_TRY(device_->copy(at(step.slots[0]), at(step.slots[1]),
+                               bytes[static_cast<size_t>(step.slots[0])]));
+        break;
+      case Step::Kind::Upload:
+        if (step.splat) {
+          size_t total = bytes[static_cast<size_t>(step.slots[0])];
+          size_t element = static_cast<size_t>(dtypeBytes(step.constant->dtype()));
+          std::vector<std::byte> filled(total);
+          for (size_t pos = 0; pos + element <= total; pos += element)
+            std::memcpy(filled.data() + pos, step.constant->data(), element);
+          WEFT_TRY(device_->upload(at(step.slots[0]), filled.data(), total));
+        } else {
+          WEFT_TRY(
+              device_->upload(at(step.slots[0]), step.constant->data(), step.constant->nbytes()));
+        }
+        break;
+      }
+    }
+    for (auto [from, to] : code->aliasCopies)
+      WEFT_TRY(device_->copy(at(to), at(from), bytes[static_cast<size_t>(from)]));
+
+    std::vector<Array> results;
+    for (size_t r = 0; r < code->resultSlots.size(); ++r) {
+      auto shape = code->resultTypes[r].evaluateShape(dims);
+      WEFT_TRY(shape.status());
+      Array out(code->resultTypes[r].dtype(), *shape);
+      WEFT_TRY(device_->download(out.data(), at(code->resultSlots[r]), out.nbytes()));
+      results.push_back(std::move(out));
+    }
+    WEFT_TRY(device_->synchronize());
+    // Parameters updated in place: the caller's arrays are inputs, so the new values are
+    // results (as on the other backends); nothing else to copy back.
+    return results;
+  }
+
+private:
+  std::shared_ptr<Device> device_; // outlives the kernels loaded on it
+  std::unique_ptr<LoadedKernels> kernels_;
+  std::vector<FunctionCode> functions_;
+  mutable std::mutex mutex_;
+};
+
+} // namespace
+
+CudaBackend::CudaBackend() : source_([] { return openGpu(0); }) {}
+
+CudaBackend::CudaBackend(std::shared_ptr<Device> device)
+    : source_([device]() -> Expected<std::shared_ptr<Device>> { return device; }) {}
+
+std::string_view CudaBackend::description() const {
+  return "NVIDIA GPUs: kernels as LLVM IR compiled to PTX (sm_80, sm_90), the driver opened at "
+         "run time";
+}
+
+Status CudaBackend::available() const { return source_().status(); }
+
+Expected<std::unique_ptr<backends::Executable>>
+CudaBackend::compile(const ir::Module &module, const backends::CompileOptions &options) const {
+  auto device = source_();
+  WEFT_TRY(device.status());
+  KernelModule km = makeKernelModule((*device)->target(), "weft_cuda_kernels");
+  std::vector<std::string> names;
+  std::vector<FunctionCode> functions;
+  for (const auto &f : module.functions()) {
+    auto code = lowerFunction(*f, km, (*device)->target(), names);
+    WEFT_TRY(code.status());
+    functions.push_back(std::move(*code));
+  }
+  auto kernels = (*device)->load(std::move(km), names);
+  WEFT_TRY(kernels.status());
+  return std::unique_ptr<backends::Executable>(
+      new CudaExecutable(backends::signaturesOf(module), std::move(*device), std::move(*kernels),
+                         std::move(functions)));
+}
+
+Expected<std::string> modulePtx(const ir::Module &module, const std::string &sm) {
+  if (!isSupportedSm(sm))
+    return err(fmt::format("'{}' is not a GPU generation weft compiles for (sm_80, sm_90)", sm));
+  KernelModule km = makeKernelModule(KernelTarget::Nvptx, "weft_cuda_kernels");
+  std::vector<std::string> names;
+  for (const auto &f : module.functions())
+    WEFT_TRY(lowerFunction(*f, km, KernelTarget::Nvptx, names).status());
+  return compileToPtx(*km.module, sm);
+}
+
+const CudaBackend &backend() {
+  static const CudaBackend gpu;
+  return gpu;
+}
+
+} // namespace weft::cuda

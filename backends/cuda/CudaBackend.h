@@ -1,0 +1,59 @@
+//===- backends/cuda/CudaBackend.h - weft IR on NVIDIA GPUs ---------------===//
+//
+// The CUDA backend: each op of a function becomes a launch of a kernel built
+// as LLVM IR (backends/cuda/Kernels.h) and compiled to PTX for the device, or
+// a copy; buffers live in one device allocation per call, placed by the same
+// buffer plan (analysis/BufferPlan.h) and memory plan the CPU backend uses;
+// inputs go to the device and results come back only at the function's
+// boundary.
+//
+// The registered backend ("cuda") runs on GPU 0 through the driver, opened at
+// run time: on a machine without one, compiling says "no CUDA device: ...".
+// CudaBackend(hostDevice()) runs the same kernels on this CPU (tests).
+//
+// So far it compiles functions of elementwise ops, constants and reshapes at
+// function level; any other op (matmul, reductions, shape ops, scan, while,
+// fusion) is an error at compile time naming the op and its location.
+//
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include "backends/Backend.h"
+#include "backends/cuda/Device.h"
+
+#include <functional>
+#include <memory>
+#include <string>
+
+namespace weft::cuda {
+
+class CudaBackend final : public backends::Backend {
+public:
+  /// Where the device comes from, asked at each compile: the GPU, or a given device.
+  using DeviceSource = std::function<Expected<std::shared_ptr<Device>>()>;
+
+  /// The backend on GPU 0.
+  CudaBackend();
+  /// The backend on `device` (hostDevice() in tests).
+  explicit CudaBackend(std::shared_ptr<Device> device);
+
+  std::string_view name() const override { return "cuda"; }
+  std::string_view description() const override;
+  Expected<std::unique_ptr<backends::Executable>>
+  compile(const ir::Module &module, const backends::CompileOptions &options = {}) const override;
+
+  /// Whether a device is there: OK, or the reason there is none ("no CUDA device: ...").
+  Status available() const;
+
+private:
+  DeviceSource source_;
+};
+
+/// The PTX of every kernel `module`'s functions launch, for `sm` ("sm_80", "sm_90"): what a
+/// GPU device loads, for ptxas and for objects that carry it.
+Expected<std::string> modulePtx(const ir::Module &module, const std::string &sm);
+
+/// The registered CUDA backend (GPU 0).
+const CudaBackend &backend();
+
+} // namespace weft::cuda
