@@ -114,11 +114,11 @@ void Emitter::memZero(Value *dst, Value *n) {
   b.CreateMemSet(dst, b.getInt8(0), n, llvm::MaybeAlign(1));
 }
 
-void Emitter::forLoop(Value *n, const std::function<void(Value *)> &body) {
+void Emitter::forLoop(Value *n, const std::function<void(Value *)> &body, const char *name) {
   llvm::BasicBlock *pre = b.GetInsertBlock();
-  auto *header = llvm::BasicBlock::Create(ctx, "loop", fn);
-  auto *bodyBB = llvm::BasicBlock::Create(ctx, "loop.body", fn);
-  auto *exit = llvm::BasicBlock::Create(ctx, "loop.exit", fn);
+  auto *header = llvm::BasicBlock::Create(ctx, name, fn);
+  auto *bodyBB = llvm::BasicBlock::Create(ctx, llvm::Twine(name) + ".body", fn);
+  auto *exit = llvm::BasicBlock::Create(ctx, llvm::Twine(name) + ".exit", fn);
   b.CreateBr(header);
   b.SetInsertPoint(header);
   llvm::PHINode *i = b.CreatePHI(i64Ty(), 2, "i");
@@ -498,6 +498,7 @@ Status Emitter::emitScan(const ir::Op &op) {
   }
   for (size_t j = 0; j < emits.size(); ++j)
     memZero(emits[j], bytes(op.result(nc + j)->type()));
+  packBsBeforeLoop(op);
   Value *steps = dim(op.operand(nc)->type().dim(0));
   Value *lenPtr = nullptr, *rows = nullptr;
   DType lenType = DType::I64;
@@ -514,23 +515,27 @@ Status Emitter::emitScan(const ir::Op &op) {
     });
   }
   Status bodyStatus;
-  forLoop(steps, [&](Value *s) {
-    Value *t = reverse ? b.CreateSub(b.CreateSub(steps, c64(1)), s) : s;
-    for (size_t j = 0; j < ns; ++j) {
-      const ir::Value *seq = op.operand(nc + j);
-      const ir::Type &stepType = body.arg(nc + j)->type();
-      ptrs[body.arg(nc + j)] = gep(ptr(seq), seq->type().dtype(), b.CreateMul(t, numel(stepType)));
-    }
-    bodyStatus = emitBlockOps(body);
-    if (!bodyStatus)
-      return;
-    std::function<Value *(Value *)> active;
-    if (lenPtr)
-      active = [&](Value *r) {
-        return b.CreateICmpSLT(t, b.CreateSExt(load(lenPtr, lenType, r), i64Ty()));
-      };
-    storeLoopYields(*body.back(), 0, carries, nc, emits, t, rows, active);
-  });
+  forLoop(
+      steps,
+      [&](Value *s) {
+        Value *t = reverse ? b.CreateSub(b.CreateSub(steps, c64(1)), s) : s;
+        for (size_t j = 0; j < ns; ++j) {
+          const ir::Value *seq = op.operand(nc + j);
+          const ir::Type &stepType = body.arg(nc + j)->type();
+          ptrs[body.arg(nc + j)] =
+              gep(ptr(seq), seq->type().dtype(), b.CreateMul(t, numel(stepType)));
+        }
+        bodyStatus = emitBlockOps(body);
+        if (!bodyStatus)
+          return;
+        std::function<Value *(Value *)> active;
+        if (lenPtr)
+          active = [&](Value *r) {
+            return b.CreateICmpSLT(t, b.CreateSExt(load(lenPtr, lenType, r), i64Ty()));
+          };
+        storeLoopYields(*body.back(), 0, carries, nc, emits, t, rows, active);
+      },
+      "scan.step");
   return bodyStatus;
 }
 
@@ -559,6 +564,7 @@ Status Emitter::emitWhile(const ir::Op &op) {
   Value *tripsOut = bufferOf(op.result(op.numResults() - 1));
   ptrs[op.result(op.numResults() - 1)] = tripsOut;
 
+  packBsBeforeLoop(op);
   Value *trip = local(i64Ty(), c64(0));
   auto *header = llvm::BasicBlock::Create(ctx, "while", fn);
   auto *bodyBB = llvm::BasicBlock::Create(ctx, "while.body", fn);

@@ -80,8 +80,9 @@ public:
   llvm::Value *bytes(const ir::Type &t) {
     return b.CreateMul(numel(t), c64(dtypeBytes(t.dtype())));
   }
-  /// for (i = 0; i < n; ++i) body(i).
-  void forLoop(llvm::Value *n, const std::function<void(llvm::Value *)> &body);
+  /// for (i = 0; i < n; ++i) body(i); its header block is `name` (the body's `name`.body).
+  void forLoop(llvm::Value *n, const std::function<void(llvm::Value *)> &body,
+               const char *name = "loop");
   /// A loop k = 0 .. n-1 carrying values in registers: acc starts as `init`, each trip sets it to
   /// step(k, acc); returns its final value (`init` when n <= 0). The k loops of the matmul
   /// kernels.
@@ -142,6 +143,10 @@ public:
   void emitSmallMatmul(int rows, DType dt, llvm::Value *A, llvm::Value *B, llvm::Value *C,
                        llvm::Value *batch, llvm::Value *K, llvm::Value *N);
   Status emitProducer(const ir::Op &op); // EmitOps.cpp
+  /// Packs, before `loop`'s first trip, the B of each matmul of its body that Prepack.h picks,
+  /// into a scratch slot of `loop` (the first ones it takes); records them in `packedB`.
+  /// EmitMatmul.cpp.
+  void packBsBeforeLoop(const ir::Op &loop);
 
   llvm::LLVMContext &ctx;
   llvm::Module &mod;
@@ -159,6 +164,8 @@ public:
   std::vector<llvm::Value *> slotPtrs;
   const ir::Op *currentOp = nullptr;
   std::unordered_map<const ir::Op *, size_t> scratchTaken;
+  /// The matmuls whose B their loop packed before its first trip, and where.
+  std::unordered_map<const ir::Op *, llvm::Value *> packedB;
 
 private:
   /// Copies `rows` rows of `rowBytes` from `src` to `dst` where `active(row)` holds.
