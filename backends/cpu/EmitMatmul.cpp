@@ -35,6 +35,7 @@
 #include "backends/cpu/MatmulBlocks.h"
 #include "backends/cpu/Prepack.h"
 
+#include <fmt/format.h>
 #include <llvm/IR/Intrinsics.h>
 #include <llvm/MC/MCSubtargetInfo.h>
 
@@ -188,12 +189,18 @@ private:
   static constexpr int64_t kGrainPack = int64_t{1} << 15;
 
   /// The outlined packing body `void (ptr ctx, i64 begin, i64 end)`: packs strips
-  /// [begin, end) of the B block (packStrip); each strip is written by one task.
+  /// [begin, end) of the B block (packStrip); each strip is written by one task. It reads all
+  /// it needs from its context, so every matmul of the module with the same dtype and NR calls
+  /// one copy, named for them (less code for LLVM to optimize).
   llvm::Function *emitPackBody(const char *suffix) {
     auto *ptrTy = b.getPtrTy();
     packCtxTy = llvm::StructType::get(
         e.ctx, {ptrTy, ptrTy, e.i64Ty(), e.i64Ty(), e.i64Ty(), e.i64Ty(), e.i64Ty()});
+    std::string name = fmt::format("weft.{}.{}.nr{}", suffix, dtypeName(dt), NR);
+    if (llvm::Function *shared = e.mod.getFunction(name))
+      return shared;
     OutlinedBody body(e, suffix);
+    body.function->setName(name);
     Value *outerBp = Bp;
     Value *ctx = body.ctx, *begin = body.begin, *end = body.end;
     auto field = [&](unsigned f) {
@@ -215,13 +222,19 @@ private:
   /// M block t / nJg and column group t % nJg of the packed B block, it packs that A block (into
   /// its own stack scratch; once per M block in a chunk) and runs the micro-kernels of the tile.
   /// Each task writes only its own tile of C, and the sum over k keeps its order, so results do
-  /// not depend on how tasks are split among threads.
+  /// not depend on how tasks are split among threads. Shared like the packing body, by the
+  /// matmuls with the same dtype, vector width and blocks.
   llvm::Function *emitTileBody() {
     auto *ptrTy = b.getPtrTy();
     ctxTy = llvm::StructType::get(e.ctx, {ptrTy, ptrTy, ptrTy, e.i64Ty(), e.i64Ty(), e.i64Ty(),
                                           e.i64Ty(), e.i64Ty(), e.i64Ty(), e.i64Ty(), e.i64Ty(),
                                           e.i64Ty(), ptrTy, e.i64Ty()});
+    std::string name =
+        fmt::format("weft.gemm.{}.w{}.{}x{}.kc{}.mc{}", dtypeName(dt), W, MR, NR, KC, MC);
+    if (llvm::Function *shared = e.mod.getFunction(name))
+      return shared;
     OutlinedBody body(e, "gemm");
+    body.function->setName(name);
     if (W * esz == 64)
       body.function->addFnAttr("min-legal-vector-width", "512");
     Value *ctx = body.ctx, *begin = body.begin, *end = body.end;
