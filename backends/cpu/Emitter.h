@@ -117,6 +117,17 @@ public:
   llvm::FunctionCallee parallelFor();
   /// The target's vector register width in bytes (targetVectorBytes).
   int vectorBytes = 32;
+  /// Runs `rows(captured, begin, end)` over chunks of rows [0, n): through weft_parallel_for
+  /// where `work` (about the elements touched) is large, else in one call on this thread. The
+  /// body is outlined (OutlinedBody): it sees the outer values `captured` (pointers or i64) as
+  /// the values it is given, and the dims and status through its own context. Chunks depend
+  /// only on n and work, and each row must write only its own outputs, so results do not
+  /// depend on the thread count.
+  void parallelRows(llvm::Value *n, llvm::Value *work, const Values &captured,
+                    const std::function<void(const Values &, llvm::Value *, llvm::Value *)> &rows);
+  /// Nested loops over `extents` with axis `axis` running over [begin, end) only.
+  void loopNestRows(const Values &extents, size_t axis, llvm::Value *begin, llvm::Value *end,
+                    const std::function<void(const Values &)> &body);
   /// A call of `i64 weft_num_threads()` (runtime/Parallel.h): the pool's size now.
   llvm::Value *numThreads();
   llvm::Value *scalarOp(const ir::Op &op, DType in, Values xs, llvm::Value *i, int site);
