@@ -289,6 +289,8 @@ void Emitter::parallelRows(Value *n, Value *work, const Values &captured,
   llvm::Function *kernel = nullptr;
   {
     OutlinedBody body(*this, "rows");
+    // Called directly too when small; inlining that call would only double the code to compile.
+    body.function->addFnAttr(llvm::Attribute::NoInline);
     b.SetInsertPoint(entry->getTerminator()); // the context is read once, in the entry block
     Values inner;
     for (unsigned f = 0; f < types.size(); ++f)
