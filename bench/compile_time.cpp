@@ -5,7 +5,7 @@
 // forward graph, and the training graph (autodiff with BPTT, the train
 // pipeline). A scan is compiled once, not once per step, so the time does not
 // grow with T. Prints the pass timing tables and the totals; the target is
-// under 2 s for each graph on these machines.
+// under 1 s for each graph on these machines (issue 11).
 //
 //   weft-bench-compile-time
 //

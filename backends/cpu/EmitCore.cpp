@@ -114,11 +114,11 @@ void Emitter::memZero(Value *dst, Value *n) {
   b.CreateMemSet(dst, b.getInt8(0), n, llvm::MaybeAlign(1));
 }
 
-void Emitter::forLoop(Value *n, const std::function<void(Value *)> &body) {
+void Emitter::forLoop(Value *n, const std::function<void(Value *)> &body, const char *name) {
   llvm::BasicBlock *pre = b.GetInsertBlock();
-  auto *header = llvm::BasicBlock::Create(ctx, "loop", fn);
-  auto *bodyBB = llvm::BasicBlock::Create(ctx, "loop.body", fn);
-  auto *exit = llvm::BasicBlock::Create(ctx, "loop.exit", fn);
+  auto *header = llvm::BasicBlock::Create(ctx, name, fn);
+  auto *bodyBB = llvm::BasicBlock::Create(ctx, llvm::Twine(name) + ".body", fn);
+  auto *exit = llvm::BasicBlock::Create(ctx, llvm::Twine(name) + ".exit", fn);
   b.CreateBr(header);
   b.SetInsertPoint(header);
   llvm::PHINode *i = b.CreatePHI(i64Ty(), 2, "i");
@@ -270,6 +270,76 @@ OutlinedBody::~OutlinedBody() {
   e_.b.restoreIP(savedIp_);
 }
 
+namespace {
+/// Below this many elements a standalone op runs on the calling thread.
+constexpr int64_t kParallelElements = int64_t{1} << 16;
+/// A parallel chunk touches about this many elements.
+constexpr int64_t kGrainElements = int64_t{1} << 14;
+} // namespace
+
+void Emitter::parallelRows(Value *n, Value *work, const Values &captured,
+                           const std::function<void(const Values &, Value *, Value *)> &rows) {
+  Values fields = captured;
+  fields.push_back(dimsArg);
+  fields.push_back(statusArg);
+  std::vector<llvm::Type *> types;
+  for (Value *f : fields)
+    types.push_back(f->getType());
+  auto *ctxTy = llvm::StructType::get(ctx, types);
+  llvm::Function *kernel = nullptr;
+  {
+    OutlinedBody body(*this, "rows");
+    // Called directly too when small; inlining that call would only double the code to compile.
+    body.function->addFnAttr(llvm::Attribute::NoInline);
+    b.SetInsertPoint(entry->getTerminator()); // the context is read once, in the entry block
+    Values inner;
+    for (unsigned f = 0; f < types.size(); ++f)
+      inner.push_back(b.CreateLoad(types[f], b.CreateStructGEP(ctxTy, body.ctx, f)));
+    statusArg = inner.back();
+    inner.pop_back();
+    dimsArg = inner.back();
+    inner.pop_back();
+    b.SetInsertPoint(entry->getTerminator()->getSuccessor(0));
+    rows(inner, body.begin, body.end);
+    b.CreateRetVoid();
+    kernel = body.function;
+  }
+  Value *ctxPtr = nullptr;
+  {
+    llvm::IRBuilder<> eb(&entry->front());
+    ctxPtr = eb.CreateAlloca(ctxTy);
+  }
+  for (unsigned f = 0; f < fields.size(); ++f)
+    b.CreateStore(fields[f], b.CreateStructGEP(ctxTy, ctxPtr, f));
+  auto atLeast1 = [&](Value *v) { return b.CreateSelect(b.CreateICmpSLT(v, c64(1)), c64(1), v); };
+  Value *perRow = atLeast1(b.CreateSDiv(work, atLeast1(n)));
+  Value *grain = atLeast1(b.CreateSDiv(c64(kGrainElements), perRow));
+  Value *parallel =
+      b.CreateAnd(b.CreateICmpSGE(work, c64(kParallelElements)), b.CreateICmpSGT(n, grain));
+  auto *par = llvm::BasicBlock::Create(ctx, "rows.parallel", fn);
+  auto *serial = llvm::BasicBlock::Create(ctx, "rows.serial", fn);
+  auto *done = llvm::BasicBlock::Create(ctx, "rows.done", fn);
+  b.CreateCondBr(parallel, par, serial);
+  b.SetInsertPoint(par);
+  b.CreateCall(parallelFor(), {kernel, ctxPtr, n, grain});
+  b.CreateBr(done);
+  b.SetInsertPoint(serial);
+  b.CreateCall(kernel, {ctxPtr, c64(0), n});
+  b.CreateBr(done);
+  b.SetInsertPoint(done);
+}
+
+void Emitter::loopNestRows(const Values &extents, size_t axis, Value *begin, Value *end,
+                           const std::function<void(const Values &)> &body) {
+  Values shifted = extents;
+  shifted[axis] = b.CreateSub(end, begin);
+  loopNest(shifted, [&](const Values &idx) {
+    Values at = idx;
+    at[axis] = b.CreateAdd(idx[axis], begin);
+    body(at);
+  });
+}
+
 Value *Emitter::intrinsic(llvm::Intrinsic::ID id, Values args) {
   return b.CreateIntrinsic(id, {args[0]->getType()}, args);
 }
@@ -409,11 +479,17 @@ Status Emitter::emitElementwise(const ir::Op &op) {
   for (ir::Value *v : op.operands())
     ins.push_back(ptr(v));
   int site = elementwiseFaultSite(op);
-  forLoop(numel(rt), [&](Value *i) {
-    Values xs;
-    for (size_t j = 0; j < ins.size(); ++j)
-      xs.push_back(load(ins[j], op.operand(j)->type().dtype(), i));
-    store(elementwiseScalar(op, xs, i, site), out, rt.dtype(), i);
+  Value *n = numel(rt);
+  Values captured = ins;
+  captured.push_back(out);
+  parallelRows(n, n, captured, [&](const Values &in, Value *begin, Value *end) {
+    forLoop(b.CreateSub(end, begin), [&](Value *k) {
+      Value *i = b.CreateAdd(begin, k);
+      Values xs;
+      for (size_t j = 0; j < ins.size(); ++j)
+        xs.push_back(load(in[j], op.operand(j)->type().dtype(), i));
+      store(elementwiseScalar(op, xs, i, site), in.back(), rt.dtype(), i);
+    });
   });
   return {};
 }
@@ -498,6 +574,7 @@ Status Emitter::emitScan(const ir::Op &op) {
   }
   for (size_t j = 0; j < emits.size(); ++j)
     memZero(emits[j], bytes(op.result(nc + j)->type()));
+  packBsBeforeLoop(op);
   Value *steps = dim(op.operand(nc)->type().dim(0));
   Value *lenPtr = nullptr, *rows = nullptr;
   DType lenType = DType::I64;
@@ -514,23 +591,27 @@ Status Emitter::emitScan(const ir::Op &op) {
     });
   }
   Status bodyStatus;
-  forLoop(steps, [&](Value *s) {
-    Value *t = reverse ? b.CreateSub(b.CreateSub(steps, c64(1)), s) : s;
-    for (size_t j = 0; j < ns; ++j) {
-      const ir::Value *seq = op.operand(nc + j);
-      const ir::Type &stepType = body.arg(nc + j)->type();
-      ptrs[body.arg(nc + j)] = gep(ptr(seq), seq->type().dtype(), b.CreateMul(t, numel(stepType)));
-    }
-    bodyStatus = emitBlockOps(body);
-    if (!bodyStatus)
-      return;
-    std::function<Value *(Value *)> active;
-    if (lenPtr)
-      active = [&](Value *r) {
-        return b.CreateICmpSLT(t, b.CreateSExt(load(lenPtr, lenType, r), i64Ty()));
-      };
-    storeLoopYields(*body.back(), 0, carries, nc, emits, t, rows, active);
-  });
+  forLoop(
+      steps,
+      [&](Value *s) {
+        Value *t = reverse ? b.CreateSub(b.CreateSub(steps, c64(1)), s) : s;
+        for (size_t j = 0; j < ns; ++j) {
+          const ir::Value *seq = op.operand(nc + j);
+          const ir::Type &stepType = body.arg(nc + j)->type();
+          ptrs[body.arg(nc + j)] =
+              gep(ptr(seq), seq->type().dtype(), b.CreateMul(t, numel(stepType)));
+        }
+        bodyStatus = emitBlockOps(body);
+        if (!bodyStatus)
+          return;
+        std::function<Value *(Value *)> active;
+        if (lenPtr)
+          active = [&](Value *r) {
+            return b.CreateICmpSLT(t, b.CreateSExt(load(lenPtr, lenType, r), i64Ty()));
+          };
+        storeLoopYields(*body.back(), 0, carries, nc, emits, t, rows, active);
+      },
+      "scan.step");
   return bodyStatus;
 }
 
@@ -559,6 +640,7 @@ Status Emitter::emitWhile(const ir::Op &op) {
   Value *tripsOut = bufferOf(op.result(op.numResults() - 1));
   ptrs[op.result(op.numResults() - 1)] = tripsOut;
 
+  packBsBeforeLoop(op);
   Value *trip = local(i64Ty(), c64(0));
   auto *header = llvm::BasicBlock::Create(ctx, "while", fn);
   auto *bodyBB = llvm::BasicBlock::Create(ctx, "while.body", fn);

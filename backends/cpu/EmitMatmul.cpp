@@ -16,6 +16,10 @@
 //             C += tile (straight to C for a full tile, through a small scratch tile and
 //             scalar adds at the edges of M and N).
 //
+// A matmul in a loop body whose B is computed before the loop (a weight) skips both packing
+// steps: the loop packs all of B once, before its first trip, block after block in the layout
+// of Prepack.h (packAll), and each trip reads its blocks from there.
+//
 // W is the target's vector width in elements (targetVectorBytes: 512-bit with AVX-512F, else
 // 256-bit with AVX, else 128-bit; CompileOptions::cpu's for the JIT, --cpu's for AOT). Bp is a
 // scratch slot; Ap and the edge tile live on the stack of the outlined task body (one per running
@@ -29,7 +33,9 @@
 //===----------------------------------------------------------------------===//
 #include "backends/cpu/Emitter.h"
 #include "backends/cpu/MatmulBlocks.h"
+#include "backends/cpu/Prepack.h"
 
+#include <fmt/format.h>
 #include <llvm/IR/Intrinsics.h>
 #include <llvm/MC/MCSubtargetInfo.h>
 
@@ -55,23 +61,21 @@ class GemmEmitter {
 public:
   GemmEmitter(Emitter &e, DType dt) : e(e), b(e.b), dt(dt) { elt = e.storageTy(dt); }
 
-  /// C[batch] = A[batch] x B[batch].
+  /// C[batch] = A[batch] x B[batch]. With `packedB`, all of B (rank 2) is already packed there
+  /// (packAll), and no block of it is packed here.
   void emit(const ir::Dim &Md, const ir::Dim &Kd, const ir::Dim &Nd, Value *A, Value *B, Value *C,
-            Value *batch, Value *M, Value *K, Value *N) {
-    GemmBlocks g = gemmBlocks(dt, e.vectorBytes, Md, Kd, Nd);
-    esz = g.esz, W = g.W, NV = g.NV, NR = g.NR, MR = g.MR;
-    KC = g.KC, MC = g.MC, NC = g.NC, NB = g.NB;
-    vec = llvm::FixedVectorType::get(elt, static_cast<unsigned>(W));
-    if (W * esz == 64)
-      e.fn->addFnAttr("min-legal-vector-width", "512");
-    Bp = e.scratchBuffer(ir::Type({KC * NC}, dt)); // the scratch model's packed-B slot
+            Value *batch, Value *M, Value *K, Value *N, Value *packedB) {
+    setBlocks(Md, Kd, Nd);
+    if (!packedB)
+      Bp = e.scratchBuffer(ir::Type({KC * NC}, dt)); // the scratch model's packed-B slot
     llvm::Function *body = emitTileBody();
-    llvm::Function *packBody = emitPackBody();
+    llvm::Function *packBody = packedB ? nullptr : emitPackBody("packb");
     Value *ctx = nullptr, *packCtx = nullptr;
     {
       llvm::IRBuilder<> eb(&e.entry->front());
       ctx = eb.CreateAlloca(ctxTy);
-      packCtx = eb.CreateAlloca(packCtxTy);
+      if (packBody)
+        packCtx = eb.CreateAlloca(packCtxTy);
     }
 
     Value *threads = e.numThreads();
@@ -98,17 +102,17 @@ public:
           // With one M block every strip of B serves one task, which packs its own strips
           // (no barrier, and they are hot when used). Otherwise strips are shared: they are
           // packed first, in parallel too (serial packing would idle the other threads).
-          Value *packInTask = b.CreateICmpEQ(nIc, c64(1));
-          e.ifThen(b.CreateNot(packInTask), [&] {
-            Value *packFields[] = {Bb, Bp, N, pc, kc, jc, nc};
-            for (unsigned f = 0; f < std::size(packFields); ++f)
-              b.CreateStore(packFields[f], b.CreateStructGEP(packCtxTy, packCtx, f));
-            Value *packGrain = b.CreateSDiv(c64(kGrainPack), mul(kc, c64(NR)));
-            packGrain = b.CreateSelect(b.CreateICmpSLT(packGrain, c64(1)), c64(1), packGrain);
-            b.CreateCall(e.parallelFor(), {packBody, packCtx, strips, packGrain});
-          });
-          Value *fields[] = {Ab, Bp, Cb, M,   K,  N,  pc,
-                             kc, jc, nc, nJg, gw, Bb, b.CreateZExt(packInTask, e.i64Ty())};
+          // A B packed before the loop is only read.
+          Value *packInTask = b.getFalse(), *Bblock = Bp;
+          if (packedB) {
+            Bblock = packedBlock(packedB, K, pc, jc);
+          } else {
+            packInTask = b.CreateICmpEQ(nIc, c64(1));
+            e.ifThen(b.CreateNot(packInTask),
+                     [&] { packBlock(packBody, packCtx, Bb, Bp, N, pc, kc, jc, nc); });
+          }
+          Value *fields[] = {Ab, Bblock, Cb, M,   K,  N,  pc,
+                             kc, jc,     nc, nJg, gw, Bb, b.CreateZExt(packInTask, e.i64Ty())};
           for (unsigned f = 0; f < std::size(fields); ++f)
             b.CreateStore(fields[f], b.CreateStructGEP(ctxTy, ctx, f));
           Value *work = mul(c64(MC), mul(gw, kc));
@@ -120,7 +124,52 @@ public:
     });
   }
 
+  /// Packs all of B (K x N, rank 2) into `dst` block by block, in the layout of Prepack.h.
+  void packAll(const ir::Dim &Md, const ir::Dim &Kd, const ir::Dim &Nd, Value *B, Value *dst,
+               Value *K, Value *N) {
+    setBlocks(Md, Kd, Nd);
+    llvm::Function *packBody = emitPackBody("prepackb");
+    Value *packCtx = nullptr;
+    {
+      llvm::IRBuilder<> eb(&e.entry->front());
+      packCtx = eb.CreateAlloca(packCtxTy);
+    }
+    blocks(N, NC, [&](Value *jc, Value *nc) {
+      blocks(K, KC, [&](Value *pc, Value *kc) {
+        packBlock(packBody, packCtx, B, packedBlock(dst, K, pc, jc), N, pc, kc, jc, nc);
+      });
+    });
+  }
+
 private:
+  void setBlocks(const ir::Dim &Md, const ir::Dim &Kd, const ir::Dim &Nd) {
+    GemmBlocks g = gemmBlocks(dt, e.vectorBytes, Md, Kd, Nd);
+    esz = g.esz, W = g.W, NV = g.NV, NR = g.NR, MR = g.MR;
+    KC = g.KC, MC = g.MC, NC = g.NC, NB = g.NB;
+    vec = llvm::FixedVectorType::get(elt, static_cast<unsigned>(W));
+    if (W * esz == 64)
+      e.fn->addFnAttr("min-legal-vector-width", "512");
+  }
+
+  /// The block of B starting at row pc, column jc in a B packed whole (Prepack.h's layout).
+  Value *packedBlock(Value *packed, Value *K, Value *pc, Value *jc) {
+    Value *kBlocks = ceilDiv(K, c64(KC));
+    Value *index = add(mul(b.CreateUDiv(jc, c64(NC)), kBlocks), b.CreateUDiv(pc, c64(KC)));
+    return at(packed, mul(index, c64(KC * NC)));
+  }
+
+  /// Packs the B block at rows pc + [0, kc), columns jc + [0, nc) of `Bsrc` into `dst`, its
+  /// strips in parallel.
+  void packBlock(llvm::Function *packBody, Value *packCtx, Value *Bsrc, Value *dst, Value *N,
+                 Value *pc, Value *kc, Value *jc, Value *nc) {
+    Value *packFields[] = {Bsrc, dst, N, pc, kc, jc, nc};
+    for (unsigned f = 0; f < std::size(packFields); ++f)
+      b.CreateStore(packFields[f], b.CreateStructGEP(packCtxTy, packCtx, f));
+    Value *packGrain = b.CreateSDiv(c64(kGrainPack), mul(kc, c64(NR)));
+    packGrain = b.CreateSelect(b.CreateICmpSLT(packGrain, c64(1)), c64(1), packGrain);
+    b.CreateCall(e.parallelFor(), {packBody, packCtx, ceilDiv(nc, c64(NR)), packGrain});
+  }
+
   Value *c64(int64_t v) { return e.c64(v); }
   Value *add(Value *x, Value *y) { return b.CreateAdd(x, y, "", true, true); }
   Value *mul(Value *x, Value *y) { return b.CreateMul(x, y, "", true, true); }
@@ -140,12 +189,18 @@ private:
   static constexpr int64_t kGrainPack = int64_t{1} << 15;
 
   /// The outlined packing body `void (ptr ctx, i64 begin, i64 end)`: packs strips
-  /// [begin, end) of the B block (packStrip); each strip is written by one task.
-  llvm::Function *emitPackBody() {
+  /// [begin, end) of the B block (packStrip); each strip is written by one task. It reads all
+  /// it needs from its context, so every matmul of the module with the same dtype and NR calls
+  /// one copy, named for them (less code for LLVM to optimize).
+  llvm::Function *emitPackBody(const char *suffix) {
     auto *ptrTy = b.getPtrTy();
     packCtxTy = llvm::StructType::get(
         e.ctx, {ptrTy, ptrTy, e.i64Ty(), e.i64Ty(), e.i64Ty(), e.i64Ty(), e.i64Ty()});
-    OutlinedBody body(e, "packb");
+    std::string name = fmt::format("weft.{}.{}.nr{}", suffix, dtypeName(dt), NR);
+    if (llvm::Function *shared = e.mod.getFunction(name))
+      return shared;
+    OutlinedBody body(e, suffix);
+    body.function->setName(name);
     Value *outerBp = Bp;
     Value *ctx = body.ctx, *begin = body.begin, *end = body.end;
     auto field = [&](unsigned f) {
@@ -167,13 +222,19 @@ private:
   /// M block t / nJg and column group t % nJg of the packed B block, it packs that A block (into
   /// its own stack scratch; once per M block in a chunk) and runs the micro-kernels of the tile.
   /// Each task writes only its own tile of C, and the sum over k keeps its order, so results do
-  /// not depend on how tasks are split among threads.
+  /// not depend on how tasks are split among threads. Shared like the packing body, by the
+  /// matmuls with the same dtype, vector width and blocks.
   llvm::Function *emitTileBody() {
     auto *ptrTy = b.getPtrTy();
     ctxTy = llvm::StructType::get(e.ctx, {ptrTy, ptrTy, ptrTy, e.i64Ty(), e.i64Ty(), e.i64Ty(),
                                           e.i64Ty(), e.i64Ty(), e.i64Ty(), e.i64Ty(), e.i64Ty(),
                                           e.i64Ty(), ptrTy, e.i64Ty()});
+    std::string name =
+        fmt::format("weft.gemm.{}.w{}.{}x{}.kc{}.mc{}", dtypeName(dt), W, MR, NR, KC, MC);
+    if (llvm::Function *shared = e.mod.getFunction(name))
+      return shared;
     OutlinedBody body(e, "gemm");
+    body.function->setName(name);
     if (W * esz == 64)
       body.function->addFnAttr("min-legal-vector-width", "512");
     Value *ctx = body.ctx, *begin = body.begin, *end = body.end;
@@ -368,9 +429,11 @@ void Emitter::emitPackedMatmul(const ir::Op &op, Value *out) {
   const ir::Dim &Md = at.dim(r - 2);
   Value *A = ptr(op.operand(0)), *B = ptr(op.operand(1)), *M = dim(Md), *K = dim(at.dim(r - 1)),
         *N = dim(bt.dim(r - 1));
+  auto packed = packedB.find(&op);
+  Value *prepacked = packed == packedB.end() ? nullptr : packed->second;
   auto gemm = [&] {
     GemmEmitter(*this, rt.dtype())
-        .emit(Md, at.dim(r - 1), bt.dim(r - 1), A, B, out, batch, M, K, N);
+        .emit(Md, at.dim(r - 1), bt.dim(r - 1), A, B, out, batch, M, K, N, prepacked);
   };
   // A few rows (a batch-1 step): read B in place. A static M picks one kernel; a symbolic M
   // tests for the commonest case, one row, and leaves the rest to the GEMM.
@@ -384,6 +447,17 @@ void Emitter::emitPackedMatmul(const ir::Op &op, Value *out) {
   Value *one = b.CreateICmpEQ(M, c64(1));
   ifThen(one, [&] { emitSmallMatmul(1, rt.dtype(), A, B, out, batch, K, N); });
   ifThen(b.CreateNot(one), gemm);
+}
+
+void Emitter::packBsBeforeLoop(const ir::Op &loop) {
+  for (const ir::Op *mm : matmulsPackedBeforeLoop(loop)) {
+    const ir::Type &at = mm->operand(0)->type(), &bt = mm->operand(1)->type();
+    Value *dst = scratchBuffer(packedBType(*mm, vectorBytes));
+    GemmEmitter(*this, mm->result()->type().dtype())
+        .packAll(at.dim(0), bt.dim(0), bt.dim(1), ptr(mm->operand(1)), dst, dim(bt.dim(0)),
+                 dim(bt.dim(1)));
+    packedB[mm] = dst;
+  }
 }
 
 } // namespace detail

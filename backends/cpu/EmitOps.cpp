@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -27,52 +28,71 @@ Status Emitter::emitShapeOp(const ir::Op &op) {
   ptrs[op.result()] = out;
   Value *x = ptr(op.operand(0));
   Values xShape = shape(xt), oShape = shape(rt);
+  // Broadcast, transpose and slice: output element idx is input element source(idx, x's
+  // shape). Rows of the output's first axis run in parallel where the output is large.
+  auto gatherEach = [&](const std::function<Value *(const Values &, const Values &)> &source) {
+    if (rt.rank() == 0) {
+      store(load(x, dt, source({}, xShape)), out, dt, c64(0));
+      return;
+    }
+    parallelRows(oShape[0], numel(rt), {x, out}, [&](const Values &p, Value *begin, Value *end) {
+      Values xs = shape(xt), os = shape(rt);
+      loopNestRows(os, 0, begin, end, [&](const Values &idx) {
+        store(load(p[0], dt, source(idx, xs)), p[1], dt, flatIndex(idx, os));
+      });
+    });
+  };
   switch (op.kind()) {
   case OpKind::Reshape:
     memCopy(out, x, bytes(rt));
     return {};
   case OpKind::Broadcast: {
     const std::vector<int64_t> &dims = op.dims();
-    loopNest(oShape, [&](const Values &idx) {
+    gatherEach([&](const Values &idx, const Values &xs) {
       Value *src = c64(0);
       for (int64_t i = 0; i < xt.rank(); ++i) {
         bool one = xt.dim(i).isStatic() && xt.dim(i).size() == 1;
-        src = b.CreateAdd(b.CreateMul(src, xShape[i]), one ? c64(0) : idx[dims[i]]);
+        src = b.CreateAdd(b.CreateMul(src, xs[i]), one ? c64(0) : idx[dims[i]]);
       }
-      store(load(x, dt, src), out, dt, flatIndex(idx, oShape));
+      return src;
     });
     return {};
   }
   case OpKind::Transpose: {
     const std::vector<int64_t> &perm = op.perm();
-    loopNest(oShape, [&](const Values &idx) {
+    gatherEach([&](const Values &idx, const Values &xs) {
       Values src(idx.size());
       for (size_t i = 0; i < idx.size(); ++i)
         src[perm[i]] = idx[i];
-      store(load(x, dt, flatIndex(src, xShape)), out, dt, flatIndex(idx, oShape));
+      return flatIndex(src, xs);
     });
     return {};
   }
   case OpKind::Slice: {
     int64_t axis = op.axis(), start = op.start();
-    loopNest(oShape, [&](const Values &idx) {
+    gatherEach([&](const Values &idx, const Values &xs) {
       Values src = idx;
       src[axis] = b.CreateAdd(src[axis], c64(start));
-      store(load(x, dt, flatIndex(src, xShape)), out, dt, flatIndex(idx, oShape));
+      return flatIndex(src, xs);
     });
     return {};
   }
   case OpKind::Concat: {
+    // Each operand is copied into its place, rows of its first axis in parallel.
     int64_t axis = op.axis();
     Value *offset = c64(0);
     for (ir::Value *v : op.operands()) {
-      Values vShape = shape(v->type());
-      Value *src = ptr(v);
-      loopNest(vShape, [&](const Values &idx) {
-        Values dst = idx;
-        dst[axis] = b.CreateAdd(dst[axis], offset);
-        store(load(src, dt, flatIndex(idx, vShape)), out, dt, flatIndex(dst, oShape));
-      });
+      const ir::Type &vt = v->type();
+      Values vShape = shape(vt);
+      parallelRows(vShape[0], numel(vt), {ptr(v), out, offset},
+                   [&](const Values &p, Value *begin, Value *end) {
+                     Values vs = shape(vt), os = shape(rt);
+                     loopNestRows(vs, 0, begin, end, [&](const Values &idx) {
+                       Values dst = idx;
+                       dst[axis] = b.CreateAdd(dst[axis], p[2]);
+                       store(load(p[0], dt, flatIndex(idx, vs)), p[1], dt, flatIndex(dst, os));
+                     });
+                   });
       offset = b.CreateAdd(offset, vShape[axis]);
     }
     return {};
@@ -104,7 +124,6 @@ Status Emitter::emitShapeOp(const ir::Op &op) {
     const ir::Type &it = op.operand(1)->type();
     Value *indices = ptr(op.operand(1));
     Values iShape = shape(it);
-    Value *n = xShape[axis];
     int site = faultSite(op, fmt::format("axis {} of {}", axis, xt.str()));
     // Positions of the gathered shape table[:axis] + indices + table[axis+1:].
     const ir::Type &gt = gather ? rt : op.operand(2)->type();
@@ -112,23 +131,41 @@ Status Emitter::emitShapeOp(const ir::Op &op) {
     Value *upd = gather ? nullptr : ptr(op.operand(2));
     if (!gather)
       memCopy(out, x, bytes(rt));
-    loopNest(gShape, [&](const Values &gi) {
+    // Element gi of the gathered shape, with pointers and shapes as the code at hand sees them.
+    auto element = [&](const Values &gi, Value *xp, Value *ixp, Value *outp, Value *updp,
+                       const Values &xs, const Values &is, const Values &gs) {
       Values ipos(gi.begin() + axis, gi.begin() + axis + it.rank());
-      Value *ip = flatIndex(ipos, iShape);
-      Value *k = b.CreateSExt(load(indices, it.dtype(), ip), i64Ty());
-      Value *bad = b.CreateICmpUGE(k, n); // negative indices are huge unsigned
-      fault(bad, Fault::IndexOutOfRange, site, k, ip, n);
+      Value *ip = flatIndex(ipos, is);
+      Value *k = b.CreateSExt(load(ixp, it.dtype(), ip), i64Ty());
+      Value *size = xs[axis];
+      Value *bad = b.CreateICmpUGE(k, size); // negative indices are huge unsigned
+      fault(bad, Fault::IndexOutOfRange, site, k, ip, size);
       ifThen(b.CreateNot(bad), [&] {
         Values ti(gi.begin(), gi.begin() + axis);
         ti.push_back(k);
         ti.insert(ti.end(), gi.begin() + axis + it.rank(), gi.end());
-        Value *t = flatIndex(ti, xShape), *g = flatIndex(gi, gShape);
+        Value *t = flatIndex(ti, xs), *g = flatIndex(gi, gs);
         if (gather)
-          return store(load(x, dt, t), out, dt, g);
-        Value *a = load(out, dt, t), *u = load(upd, dt, g);
-        store(isFloat(dt) ? b.CreateFAdd(a, u) : b.CreateAdd(a, u), out, dt, t);
+          return store(load(xp, dt, t), outp, dt, g);
+        Value *a = load(outp, dt, t), *u = load(updp, dt, g);
+        store(isFloat(dt) ? b.CreateFAdd(a, u) : b.CreateAdd(a, u), outp, dt, t);
       });
-    });
+    };
+    // A gather writes each output element once: rows of its first axis run in parallel.
+    // scatter_add's updates may meet in one element, so they stay in order on one thread.
+    if (!gather || gt.rank() == 0) {
+      loopNest(gShape, [&](const Values &gi) {
+        element(gi, x, indices, out, upd, xShape, iShape, gShape);
+      });
+      return {};
+    }
+    parallelRows(gShape[0], numel(gt), {x, indices, out},
+                 [&](const Values &p, Value *begin, Value *end) {
+                   Values xs = shape(xt), is = shape(it), gs = shape(gt);
+                   loopNestRows(gs, 0, begin, end, [&](const Values &gi) {
+                     element(gi, p[0], p[1], p[2], nullptr, xs, is, gs);
+                   });
+                 });
     return {};
   }
   default:
@@ -207,20 +244,56 @@ Status Emitter::emitReduce(const ir::Op &op) {
   Value *acc = accType == dt ? out : scratchBuffer(rt.withDType(DType::F64));
   Value *outN = numel(rt);
   checkReduceNotEmpty(op, count, outN);
-  Value *init = reduceInit(op);
-  forLoop(outN, [&](Value *o) { store(init, acc, accType, o); });
-  loopNest(xShape, [&](const Values &idx) {
-    Values oi;
-    for (int64_t a = 0; a < xt.rank(); ++a)
-      if (!reduced[a])
-        oi.push_back(idx[a]);
-    Value *o = flatIndex(oi, oShape);
-    Value *v = load(x, dt, flatIndex(idx, xShape));
-    store(reduceStep(op, load(acc, accType, o), v), acc, accType, o);
-  });
-  if (acc != out || op.kind() == OpKind::ReduceMean)
-    forLoop(outN,
-            [&](Value *o) { store(reduceResult(op, load(acc, accType, o), count), out, dt, o); });
+  bool finish = acc != out || op.kind() == OpKind::ReduceMean;
+  // Rows [begin, end) of x's axis `rowAxis` (pointers and shapes as the code at hand sees them):
+  // their outputs, [begin, end) x `perRow` of them, start at `init` and each sums its elements
+  // in row-major order, whatever the rows; so splitting along a kept axis changes no sum.
+  auto reduceRows = [&](Value *xp, Value *accp, Value *outp, const Values &xs, const Values &os,
+                        size_t rowAxis, Value *begin, Value *end, Value *perRow, Value *n) {
+    Value *first = b.CreateMul(begin, perRow);
+    Value *outs = b.CreateMul(b.CreateSub(end, begin), perRow);
+    Value *init = reduceInit(op);
+    forLoop(outs, [&](Value *o) { store(init, accp, accType, b.CreateAdd(first, o)); });
+    loopNestRows(xs, rowAxis, begin, end, [&](const Values &idx) {
+      Values oi;
+      for (int64_t a = 0; a < xt.rank(); ++a)
+        if (!reduced[a])
+          oi.push_back(idx[a]);
+      Value *o = flatIndex(oi, os);
+      Value *v = load(xp, dt, flatIndex(idx, xs));
+      store(reduceStep(op, load(accp, accType, o), v), accp, accType, o);
+    });
+    if (finish)
+      forLoop(outs, [&](Value *o) {
+        Value *at = b.CreateAdd(first, o);
+        store(reduceResult(op, load(accp, accType, at), n), outp, dt, at);
+      });
+  };
+  // Split along the first kept axis: rows of it own disjoint, contiguous runs of outputs.
+  auto kept = std::find(reduced.begin(), reduced.end(), false);
+  if (kept == reduced.end()) { // one output (x may be a scalar), summed on this thread
+    Value *init = reduceInit(op);
+    store(init, acc, accType, c64(0));
+    loopNest(xShape, [&](const Values &idx) {
+      Value *v = load(x, dt, flatIndex(idx, xShape));
+      store(reduceStep(op, load(acc, accType, c64(0)), v), acc, accType, c64(0));
+    });
+    if (finish)
+      store(reduceResult(op, load(acc, accType, c64(0)), count), out, dt, c64(0));
+    return {};
+  }
+  auto rowAxis = static_cast<size_t>(kept - reduced.begin());
+  parallelRows(xShape[rowAxis], numel(xt), {x, acc, out},
+               [&](const Values &p, Value *begin, Value *end) {
+                 Values xs = shape(xt), os = shape(rt);
+                 Value *perRow = c64(1), *n = c64(1);
+                 for (size_t a = 0; a < xs.size(); ++a)
+                   if (reduced[a])
+                     n = b.CreateMul(n, xs[a]);
+                   else if (a > rowAxis)
+                     perRow = b.CreateMul(perRow, xs[a]);
+                 reduceRows(p[0], p[1], p[2], xs, os, rowAxis, begin, end, perRow, n);
+               });
   return {};
 }
 

@@ -16,6 +16,7 @@
 //===----------------------------------------------------------------------===//
 #include "backends/cpu/Emitter.h"
 
+#include <fmt/format.h>
 #include <llvm/IR/Intrinsics.h>
 
 #include <algorithm>
@@ -28,7 +29,7 @@ namespace {
 
 class SmallMatmulEmitter {
 public:
-  SmallMatmulEmitter(Emitter &e, DType dt, int rows) : e(e), b(e.b), R(rows) {
+  SmallMatmulEmitter(Emitter &e, DType dt, int rows) : e(e), b(e.b), dt(dt), R(rows) {
     esz = dtypeBytes(dt);
     int vbytes = e.vectorBytes;
     W = vbytes / esz;
@@ -72,7 +73,12 @@ private:
   llvm::Function *emitBody() {
     auto *ptrTy = b.getPtrTy();
     ctxTy = llvm::StructType::get(e.ctx, {ptrTy, ptrTy, ptrTy, e.i64Ty(), e.i64Ty()});
+    // Everything else comes from the context: one copy serves every such matmul of the module.
+    std::string name = fmt::format("weft.gemv.{}.w{}.r{}.cv{}", dtypeName(dt), W, R, CV);
+    if (llvm::Function *shared = e.mod.getFunction(name))
+      return shared;
     OutlinedBody body(e, "gemv");
+    body.function->setName(name);
     auto field = [&](unsigned f) {
       return b.CreateLoad(ctxTy->getElementType(f), b.CreateStructGEP(ctxTy, body.ctx, f));
     };
@@ -144,6 +150,7 @@ private:
 
   Emitter &e;
   llvm::IRBuilder<> &b;
+  DType dt;
   int R, esz = 4, W = 8, CV = 4, CW = 32;
   llvm::Type *elt = nullptr;
   llvm::VectorType *vec = nullptr;

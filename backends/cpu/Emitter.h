@@ -80,8 +80,9 @@ public:
   llvm::Value *bytes(const ir::Type &t) {
     return b.CreateMul(numel(t), c64(dtypeBytes(t.dtype())));
   }
-  /// for (i = 0; i < n; ++i) body(i).
-  void forLoop(llvm::Value *n, const std::function<void(llvm::Value *)> &body);
+  /// for (i = 0; i < n; ++i) body(i); its header block is `name` (the body's `name`.body).
+  void forLoop(llvm::Value *n, const std::function<void(llvm::Value *)> &body,
+               const char *name = "loop");
   /// A loop k = 0 .. n-1 carrying values in registers: acc starts as `init`, each trip sets it to
   /// step(k, acc); returns its final value (`init` when n <= 0). The k loops of the matmul
   /// kernels.
@@ -116,6 +117,17 @@ public:
   llvm::FunctionCallee parallelFor();
   /// The target's vector register width in bytes (targetVectorBytes).
   int vectorBytes = 32;
+  /// Runs `rows(captured, begin, end)` over chunks of rows [0, n): through weft_parallel_for
+  /// where `work` (about the elements touched) is large, else in one call on this thread. The
+  /// body is outlined (OutlinedBody): it sees the outer values `captured` (pointers or i64) as
+  /// the values it is given, and the dims and status through its own context. Chunks depend
+  /// only on n and work, and each row must write only its own outputs, so results do not
+  /// depend on the thread count.
+  void parallelRows(llvm::Value *n, llvm::Value *work, const Values &captured,
+                    const std::function<void(const Values &, llvm::Value *, llvm::Value *)> &rows);
+  /// Nested loops over `extents` with axis `axis` running over [begin, end) only.
+  void loopNestRows(const Values &extents, size_t axis, llvm::Value *begin, llvm::Value *end,
+                    const std::function<void(const Values &)> &body);
   /// A call of `i64 weft_num_threads()` (runtime/Parallel.h): the pool's size now.
   llvm::Value *numThreads();
   llvm::Value *scalarOp(const ir::Op &op, DType in, Values xs, llvm::Value *i, int site);
@@ -142,6 +154,10 @@ public:
   void emitSmallMatmul(int rows, DType dt, llvm::Value *A, llvm::Value *B, llvm::Value *C,
                        llvm::Value *batch, llvm::Value *K, llvm::Value *N);
   Status emitProducer(const ir::Op &op); // EmitOps.cpp
+  /// Packs, before `loop`'s first trip, the B of each matmul of its body that Prepack.h picks,
+  /// into a scratch slot of `loop` (the first ones it takes); records them in `packedB`.
+  /// EmitMatmul.cpp.
+  void packBsBeforeLoop(const ir::Op &loop);
 
   llvm::LLVMContext &ctx;
   llvm::Module &mod;
@@ -159,6 +175,8 @@ public:
   std::vector<llvm::Value *> slotPtrs;
   const ir::Op *currentOp = nullptr;
   std::unordered_map<const ir::Op *, size_t> scratchTaken;
+  /// The matmuls whose B their loop packed before its first trip, and where.
+  std::unordered_map<const ir::Op *, llvm::Value *> packedB;
 
 private:
   /// Copies `rows` rows of `rowBytes` from `src` to `dst` where `active(row)` holds.

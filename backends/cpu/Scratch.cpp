@@ -2,6 +2,7 @@
 #include "backends/cpu/Scratch.h"
 
 #include "backends/cpu/MatmulBlocks.h"
+#include "backends/cpu/Prepack.h"
 #include "ir/Infer.h"
 
 namespace weft::cpu {
@@ -27,6 +28,12 @@ void carryStaging(const ir::Op &yield, const ir::Block &body, size_t first, size
   }
 }
 
+/// The B operands of matmuls in `loop`'s body that it packs before its first trip (Prepack.h).
+void packedBs(const ir::Op &loop, int vectorBytes, std::vector<ir::Type> &out) {
+  for (const ir::Op *mm : matmulsPackedBeforeLoop(loop))
+    out.push_back(packedBType(*mm, vectorBytes));
+}
+
 std::vector<ir::Type> scratchOf(const ir::Op &op, int vectorBytes) {
   std::vector<ir::Type> out;
   const ir::Type *rt = op.numResults() ? &op.result(0)->type() : nullptr;
@@ -41,13 +48,14 @@ std::vector<ir::Type> scratchOf(const ir::Op &op, int vectorBytes) {
     int64_t r = at.rank();
     const ir::Dim &Md = at.dim(r - 2);
     bool small = Md.isStatic() && Md.size() >= 1 && Md.size() <= kSmallMatmulRows;
-    if (!isFloat(rt->dtype()) || small)
+    if (!isFloat(rt->dtype()) || small || packsBBeforeLoop(op))
       break;
     GemmBlocks g = gemmBlocks(rt->dtype(), vectorBytes, Md, at.dim(r - 1), bt.dim(r - 1));
     out.push_back(ir::Type({g.KC * g.NC}, rt->dtype()));
     break;
   }
   case OpKind::Scan: {
+    packedBs(op, vectorBytes, out);
     auto g = ir::scanOperands(op.numOperands(), op.attrs());
     if (g)
       carryStaging(*op.region().back(), op.region(), 0, g->numCarry, out);
@@ -57,6 +65,7 @@ std::vector<ir::Type> scratchOf(const ir::Op &op, int vectorBytes) {
     const ir::Block &body = op.region();
     const ir::Op &yield = *body.back();
     size_t nc = op.numOperands() - 1;
+    packedBs(op, vectorBytes, out);
     if (isOtherCarry(yield.operand(0), body, nc, nc)) // `finished` yielded as a carry
       out.push_back(yield.operand(0)->type());
     carryStaging(yield, body, 1, nc, out);
