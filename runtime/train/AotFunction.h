@@ -33,8 +33,9 @@ Function aotFunction(const weft_aot_function &fn);
 /// The step's layout from its parameter and result names (stepLayoutFromNames).
 Expected<StepLayout> aotStepLayout(const weft_aot_function &fn);
 
-/// Zeros for each optimizer state argument of `layout`, where every rule's state starts
-/// (docs/Optimizers.md); errors when a state's type has a symbolic dim.
+/// Zeros for each optimizer state argument of `layout`, where every rule's state starts by
+/// default (docs/Optimizers.md; Adagrad with an initial_accumulator_value starts there instead);
+/// errors when a state's type has a symbolic dim.
 Expected<std::vector<Array>> aotZeroState(const weft_aot_function &fn, const StepLayout &layout);
 
 } // namespace weft::train
