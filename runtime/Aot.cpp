@@ -15,6 +15,7 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <mutex>
 #include <new>
@@ -99,6 +100,39 @@ Allocator currentAllocator() {
   return installedAllocator;
 }
 
+} // namespace
+
+/// A caller's arena kept across calls (Aot.h): its bytes, the allocator they came from, and
+/// whether a call is using it now.
+struct weft_aot_workspace {
+  std::byte *data = nullptr;
+  size_t bytes = 0;
+  Allocator allocator;
+  std::atomic<bool> busy{false};
+
+  ~weft_aot_workspace() { release(); }
+  void release() {
+    if (data)
+      allocator.free(data);
+    data = nullptr;
+    bytes = 0;
+  }
+  /// At least `need` bytes, from the allocator installed now when the arena grows; null when
+  /// they cannot be allocated (the old arena is gone then too).
+  std::byte *reserve(size_t need) {
+    if (need <= bytes)
+      return data;
+    release();
+    allocator = currentAllocator();
+    data = static_cast<std::byte *>(allocator.allocate(need));
+    if (data)
+      bytes = need;
+    return data;
+  }
+};
+
+namespace {
+
 /// Whether `dims` is null where `f` needs one value per symbol. A function without symbols
 /// needs none, so every entry point accepts a null `dims` for it.
 bool dimsMissing(const weft_aot_function &f, const int64_t *dims) { return !dims && f.n_symbols; }
@@ -117,6 +151,9 @@ bool overlaps(const void *a, uint64_t na, const void *b, uint64_t nb) {
 class Call {
 public:
   explicit Call(const weft_aot_function &f) : f_(f), binder_(symbolNames(f)) {}
+
+  /// The value of each symbol (SymbolBinder::kUnbound where unbound).
+  const std::vector<int64_t> &values() const { return binder_.values(); }
 
   const weft_aot_dim &dimOf(int32_t slot, int i) const {
     return f_.dims[f_.slots[slot].first_dim + i];
@@ -236,8 +273,9 @@ public:
     return true;
   }
 
+  /// Runs the call with its scratch in `ws`, or in an arena of its own when `ws` is null.
   int run(const int64_t *dims, const weft_aot_input *in, size_t nIn, weft_aot_output *out,
-          size_t nOut, Failure &fail) {
+          size_t nOut, weft_aot_workspace *ws, Failure &fail) {
     if (!bind(dims, in, nIn, fail))
       return fail.code;
     if (nOut != f_.n_results) {
@@ -307,10 +345,10 @@ public:
     }
     size_t total = plan->total;
     const std::vector<size_t> &offsets = plan->offsets;
-    Allocator allocator = currentAllocator();
+    Allocator allocator = ws ? Allocator{} : currentAllocator(); // ws has its own
     std::byte *arena = nullptr;
     if (total) {
-      arena = static_cast<std::byte *>(allocator.allocate(total));
+      arena = ws ? ws->reserve(total) : static_cast<std::byte *>(allocator.allocate(total));
       if (!arena) {
         fail = {WEFT_AOT_NO_MEMORY,
                 fmt::format("@{}: cannot allocate {} bytes of scratch", f_.name, total)};
@@ -325,7 +363,7 @@ public:
     for (size_t r = 0; r < nOut && status[0] == 0; ++r)
       if (copyFrom[r] >= 0 && slotBytes[copyFrom[r]] > 0)
         std::memcpy(out[r].data, bufs[copyFrom[r]], static_cast<size_t>(slotBytes[copyFrom[r]]));
-    if (arena)
+    if (arena && !ws)
       allocator.free(arena);
     if (status[0] != 0) {
       fail = {WEFT_AOT_FAULT, faultMessage(status)};
@@ -453,12 +491,41 @@ int64_t sizeFromDims(const weft_aot_function &f, const int64_t *dims, Size size)
 extern "C" int weft_aot_call(const weft_aot_function *fn, const int64_t *dims,
                              const weft_aot_input *inputs, size_t n_in, weft_aot_output *outputs,
                              size_t n_out, char *err, size_t err_len) {
+  return weft_aot_call_with_workspace(fn, nullptr, dims, inputs, n_in, outputs, n_out, err,
+                                      err_len);
+}
+
+extern "C" weft_aot_workspace *weft_aot_workspace_create(void) {
+  return new (std::nothrow) weft_aot_workspace;
+}
+
+extern "C" void weft_aot_workspace_destroy(weft_aot_workspace *ws) { delete ws; }
+
+extern "C" size_t weft_aot_workspace_bytes(const weft_aot_workspace *ws) {
+  return ws ? ws->bytes : 0;
+}
+
+extern "C" int weft_aot_call_with_workspace(const weft_aot_function *fn, weft_aot_workspace *ws,
+                                            const int64_t *dims, const weft_aot_input *inputs,
+                                            size_t n_in, weft_aot_output *outputs, size_t n_out,
+                                            char *err, size_t err_len) {
   if (!fn)
     return report({WEFT_AOT_BAD_ARGUMENT, "the function is null"}, err, err_len);
+  if (ws && ws->busy.exchange(true, std::memory_order_acquire))
+    return report({WEFT_AOT_BAD_ARGUMENT,
+                   fmt::format("@{}: the workspace is in use by another call", fn->name)},
+                  err, err_len);
+  struct Unbusy {
+    weft_aot_workspace *ws;
+    ~Unbusy() {
+      if (ws)
+        ws->busy.store(false, std::memory_order_release);
+    }
+  } unbusy{ws};
   try {
     Call call(*fn);
     Failure fail{WEFT_AOT_OK, {}};
-    int code = call.run(dims, inputs, n_in, outputs, n_out, fail);
+    int code = call.run(dims, inputs, n_in, outputs, n_out, ws, fail);
     if (code != WEFT_AOT_OK)
       return report(fail, err, err_len);
     if (err && err_len)
@@ -541,4 +608,42 @@ extern "C" int weft_aot_call_dims(const weft_aot_function *fn, const int64_t *di
   } catch (const std::length_error &) { // a table too large for a std::vector
     return outOfMemory(err, err_len);
   }
+}
+
+extern "C" int weft_aot_bind_symbols(const weft_aot_function *fn, const int64_t *dims,
+                                     const weft_aot_input *inputs, size_t n_in, int64_t *bound,
+                                     char *err, size_t err_len) {
+  if (!fn)
+    return report({WEFT_AOT_BAD_ARGUMENT, "the function is null"}, err, err_len);
+  if (!bound && fn->n_symbols)
+    return report({WEFT_AOT_BAD_ARGUMENT, fmt::format("@{}: the bound array is null", fn->name)},
+                  err, err_len);
+  try {
+    Call call(*fn);
+    Failure fail{WEFT_AOT_OK, {}};
+    if (!call.bind(dims, inputs, n_in, fail))
+      return report(fail, err, err_len);
+    std::copy(call.values().begin(), call.values().end(), bound);
+    if (err && err_len)
+      err[0] = '\0';
+    return WEFT_AOT_OK;
+  } catch (const std::bad_alloc &) {
+    return outOfMemory(err, err_len);
+  } catch (const std::length_error &) {
+    return outOfMemory(err, err_len);
+  }
+}
+
+extern "C" int weft_aot_slot_shape(const weft_aot_function *fn, int32_t slot, const int64_t *dims,
+                                   int64_t *shape) {
+  if (!fn || dimsMissing(*fn, dims) || slot < 0 || static_cast<size_t>(slot) >= fn->n_slots ||
+      (!shape && fn->slots[slot].rank))
+    return -1;
+  return static_cast<int>(sizeFromDims(*fn, dims, [&](const Call &call) -> int64_t {
+    std::vector<int64_t> sizes;
+    if (!call.shape(slot, sizes))
+      return -1;
+    std::copy(sizes.begin(), sizes.end(), shape);
+    return 0;
+  }));
 }

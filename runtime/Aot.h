@@ -11,7 +11,8 @@
 // and output (null pointers, dtypes, shapes, buffer sizes), allocates one
 // scratch arena in which buffers with disjoint live ranges share bytes (the
 // JIT's memory plan, runtime/MemoryPlan.h, computed per call; 64-byte
-// aligned; weft_aot_arena_bytes gives its size), calls the generated code and
+// aligned; weft_aot_arena_bytes gives its size; weft_aot_call_with_workspace
+// reuses one the caller keeps across calls), calls the generated code and
 // turns a run-time fault into a message. It returns 0 on success; otherwise a
 // WEFT_AOT_* code and a message in `err` (truncated to err_len, always
 // terminated when err_len > 0).
@@ -151,6 +152,36 @@ int weft_aot_call_dims(const weft_aot_function *fn, const int64_t *dims, const v
 typedef void *(*weft_aot_alloc_fn)(size_t bytes, void *ctx);
 typedef void (*weft_aot_release_fn)(void *ptr, void *ctx);
 int weft_aot_set_allocator(weft_aot_alloc_fn alloc, weft_aot_release_fn release, void *ctx);
+
+/* A scratch arena that a caller keeps across calls, so that repeated calls skip allocating
+   one and faulting its pages in: weft_aot_call_with_workspace takes its scratch from `ws`,
+   which the first call allocates and a call that needs more (larger bound dims) grows, freeing
+   the old one. Its bytes come from the allocator installed when it grows
+   (weft_aot_set_allocator) and go back to that same one. One call at a time: a call on a
+   workspace that another call is using fails with WEFT_AOT_BAD_ARGUMENT (keep one per thread).
+   A null `ws` makes the call weft_aot_call. create returns NULL when out of memory; destroy
+   frees the arena (NULL: nothing); bytes gives the arena's size now (0 for NULL). */
+typedef struct weft_aot_workspace weft_aot_workspace;
+weft_aot_workspace *weft_aot_workspace_create(void);
+void weft_aot_workspace_destroy(weft_aot_workspace *ws);
+size_t weft_aot_workspace_bytes(const weft_aot_workspace *ws);
+int weft_aot_call_with_workspace(const weft_aot_function *fn, weft_aot_workspace *ws,
+                                 const int64_t *dims, const weft_aot_input *inputs, size_t n_in,
+                                 weft_aot_output *outputs, size_t n_out, char *err, size_t err_len);
+
+/* Binds the symbols of `fn` as weft_aot_call would (from `dims`, which may be null, and the
+   inputs' shapes) and checks the inputs, running nothing; writes the value of each symbol to
+   bound[0 .. fn->n_symbols). With them, weft_aot_slot_shape gives each result's shape, so a
+   caller can size its outputs. Returns 0, or WEFT_AOT_BAD_ARGUMENT with weft_aot_call's
+   message. */
+int weft_aot_bind_symbols(const weft_aot_function *fn, const int64_t *dims,
+                          const weft_aot_input *inputs, size_t n_in, int64_t *bound, char *err,
+                          size_t err_len);
+
+/* Writes the sizes of slot `slot` of `fn` under `dims` (fn->n_symbols values) to
+   shape[0 .. rank); returns 0, or -1 when a size is negative or overflows. */
+int weft_aot_slot_shape(const weft_aot_function *fn, int32_t slot, const int64_t *dims,
+                        int64_t *shape);
 
 /* Bytes of slot `slot` of `fn` under `dims` (fn->n_symbols values), or -1 when a size is
    negative or overflows. */

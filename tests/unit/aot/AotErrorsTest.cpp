@@ -56,6 +56,23 @@ const weft_aot_function kG = {
     "g",         faultEntry, 1,    kSymbols,     2, kDoubleSlots, kDims, kDimSyms, 1,      kParams,
     kParamNames, 1,          kOne, kResultNames, 0, nullptr,      0,     nullptr,  nullptr};
 
+// @f again, but its entry calls @f on gBusy, the workspace the outer call is using, and keeps
+// what that inner call returned.
+weft_aot_workspace *gBusy = nullptr;
+int gInnerCode = -1;
+char gInnerErr[512];
+void reenterEntry(void *const *, const int64_t *, int64_t *) {
+  float x[1] = {}, y[1], z[1];
+  int64_t shape[1] = {1};
+  weft_aot_input in = {x, WEFT_AOT_F32, 1, shape};
+  weft_aot_output out[2] = {{y, sizeof y, nullptr}, {z, sizeof z, nullptr}};
+  gInnerCode = weft_aot_call_with_workspace(&kF, gBusy, nullptr, &in, 1, out, 2, gInnerErr,
+                                            sizeof gInnerErr);
+}
+const weft_aot_function kReenter = {
+    "f",      reenterEntry, 1, kSymbols, 5, kSlots,  kDims,  kDimSyms, 1, kParams, kParamNames, 2,
+    kResults, kResultNames, 2, kSites,   0, nullptr, nullptr};
+
 constexpr int64_t kHuge = int64_t(1) << 60; // N f32 = 2^62 bytes: one buffer fits, two do not
 
 /// A call of @f with N = 4 that the cases below break one thing of.
@@ -225,6 +242,22 @@ std::vector<Case> cases() {
          float x[1];
          const void *in[] = {x};
          return weft_aot_call_dims(&kF, dims, in, nullptr, err, len);
+       }},
+      {"workspace in use", bad, "@f: the workspace is in use by another call",
+       [](char *err, size_t len) {
+         Call c;
+         c.fn = &kReenter;
+         gBusy = weft_aot_workspace_create();
+         int outer = weft_aot_call_with_workspace(c.fn, gBusy, nullptr, c.in, 1, c.out, 2, c.err,
+                                                  sizeof c.err);
+         weft_aot_workspace_destroy(gBusy);
+         std::strncpy(err, gInnerErr, len);
+         return outer == WEFT_AOT_OK ? gInnerCode : -1;
+       }},
+      {"bind_symbols: null bound", bad, "@f: the bound array is null",
+       [](char *err, size_t len) {
+         Call c;
+         return weft_aot_bind_symbols(&kF, nullptr, c.in, 1, nullptr, err, len);
        }},
       // 2 * 2^62 overflows the dim itself, before any byte count.
       {"call_dims: input size overflows", bad,
