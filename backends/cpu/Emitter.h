@@ -142,6 +142,8 @@ public:
   void emitSmallMatmul(int rows, DType dt, llvm::Value *A, llvm::Value *B, llvm::Value *C,
                        llvm::Value *batch, llvm::Value *K, llvm::Value *N);
   Status emitProducer(const ir::Op &op); // EmitOps.cpp
+  /// A call into the runtime's weft_all_reduce, which may fail (Fault::Collective).
+  Status emitAllReduce(const ir::Op &op); // EmitOps.cpp
 
   llvm::LLVMContext &ctx;
   llvm::Module &mod;
