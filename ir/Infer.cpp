@@ -381,6 +381,16 @@ Expected<Types> inferCast(std::span<Value *const> ops, const Type &out) {
   return one(out);
 }
 
+Expected<Types> inferAllReduce(std::span<Value *const> ops, const Attrs &attrs) {
+  OpKind k = OpKind::AllReduce;
+  WEFT_TRY(checkDType(k, ops[0]->type(), "operand"));
+  auto group = attr<int64_t>(k, attrs, AttrId::Group);
+  WEFT_TRY(group.status());
+  if (*group < 0)
+    return opError(k, fmt::format("group {} is negative", *group));
+  return one(ops[0]->type());
+}
+
 Expected<Types> inferRandom(OpKind k, std::span<Value *const> ops, const Type &out) {
   if (ops[0]->type() != Type({}, DType::I64))
     return opError(k, fmt::format("seed must be tensor<i64>, got {}", ops[0]->type().str()));
@@ -594,6 +604,8 @@ Expected<std::vector<Type>> inferResultTypes(OpKind k, std::span<Value *const> o
   case OpKind::RandomUniform:
   case OpKind::RandomNormal:
     return inferRandom(k, ops, declared[0]);
+  case OpKind::AllReduce:
+    return inferAllReduce(ops, attrs);
   case OpKind::Scan:
     return inferScan(ops, attrs, region);
   case OpKind::While:

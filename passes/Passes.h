@@ -14,6 +14,11 @@ namespace weft::passes {
 /// the loss and its gradients w.r.t. every float parameter (BPTT through scans).
 std::unique_ptr<Pass> createAutodiffPass();
 
+/// In every gradient function (@<f>_grad, loss then gradients), replaces the loss and the
+/// gradients by their mean over the processes of a replica group: all_reduce in buckets of
+/// bucket_bytes (passes/GradientBuckets.h). optimize-step{data_parallel=1} does it for steps.
+std::unique_ptr<Pass> createDataParallelPass();
+
 /// Merges identical pure ops (same kind, operands, attributes and result types) within a
 /// function. An op may reuse an equivalent op from its own block or an enclosing one that
 /// precedes it, never one inside a region. scan and while are never merged.

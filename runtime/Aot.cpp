@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 #include "runtime/Aot.h"
 
+#include "runtime/Collective.h"
 #include "runtime/DType.h"
 #include "runtime/MemoryPlan.h"
 #include "runtime/SymbolBinder.h"
@@ -427,6 +428,9 @@ public:
       break;
     case WEFT_AOT_FAULT_CONSTANT_COUNT:
       msg = fmt::format("value has {} entries but the result has {} elements", st[2], st[3]);
+      break;
+    case WEFT_AOT_FAULT_COLLECTIVE:
+      msg = weft::collective::lastError();
       break;
     default:
       msg = fmt::format("unknown fault {}", st[0]);

@@ -49,6 +49,7 @@ extern "C" {
 #define WEFT_AOT_FAULT_LENGTH_OUT_OF_RANGE 3 /* details: length, example, T */
 #define WEFT_AOT_FAULT_EMPTY_REDUCE 4
 #define WEFT_AOT_FAULT_CONSTANT_COUNT 5 /* details: values, elements */
+#define WEFT_AOT_FAULT_COLLECTIVE 6     /* all_reduce failed (runtime/Collective.h) */
 
 /* `void weft_<name>_entry(void *const *bufs, const int64_t *dims, int64_t *status)`:
    bufs holds one pointer per slot, dims the value of each symbol, status five words

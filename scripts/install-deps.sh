@@ -10,6 +10,7 @@ packages=(
   libopenblas-dev                              # OpenBLAS: the peer of bench/matmul_bench
   nlohmann-json3-dev                           # JSON: safetensors checkpoint headers
   libcli11-dev                                 # CLI11: the tools' command lines
+  libopenmpi-dev openmpi-bin                   # MPI: data-parallel training (optional in CMake)
 )
 
 missing=()

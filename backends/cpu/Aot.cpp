@@ -34,7 +34,8 @@ namespace {
 static_assert(static_cast<int>(DType::F32) == WEFT_AOT_F32 &&
               static_cast<int>(DType::I1) == WEFT_AOT_I1);
 static_assert(static_cast<int>(Fault::IndexOutOfRange) == WEFT_AOT_FAULT_INDEX_OUT_OF_RANGE &&
-              static_cast<int>(Fault::ConstantCount) == WEFT_AOT_FAULT_CONSTANT_COUNT);
+              static_cast<int>(Fault::ConstantCount) == WEFT_AOT_FAULT_CONSTANT_COUNT &&
+              static_cast<int>(Fault::Collective) == WEFT_AOT_FAULT_COLLECTIVE);
 static_assert(kStatusWords == 5);
 
 Expected<std::unique_ptr<llvm::TargetMachine>> targetMachine(const AotOptions &o) {

@@ -702,6 +702,8 @@ Status Emitter::emitOp(const ir::Op &op) {
     return emitWhile(op);
   case OpKind::Fusion:
     return emitFusion(op);
+  case OpKind::AllReduce:
+    return emitAllReduce(op);
   default:
     return err(fmt::format("cpu backend: op {} is not supported here", op.name()), op.loc());
   }

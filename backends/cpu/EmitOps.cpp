@@ -379,6 +379,25 @@ Value *mix64(llvm::IRBuilder<> &b, Value *x) {
 
 } // namespace
 
+Status Emitter::emitAllReduce(const ir::Op &op) {
+  // The result takes a copy of the operand, which weft_all_reduce (runtime/Collective.h)
+  // replaces in place by its sum or mean over the group; the copy is skipped when the buffer
+  // plan gave both one buffer.
+  const ir::Type &t = op.result()->type();
+  Value *out = bufferOf(op.result());
+  ptrs[op.result()] = out;
+  Value *x = ptr(op.operand(0));
+  ifThen(b.CreateICmpNE(x, out), [&] { memCopy(out, x, bytes(t)); });
+  auto *fty = llvm::FunctionType::get(
+      b.getInt32Ty(), {b.getPtrTy(), i64Ty(), b.getInt32Ty(), i64Ty(), b.getInt32Ty()}, false);
+  Value *rc = b.CreateCall(mod.getOrInsertFunction("weft_all_reduce", fty),
+                           {out, numel(t), b.getInt32(static_cast<uint32_t>(t.dtype())),
+                            c64(op.group()), b.getInt32(op.mean() ? 1 : 0)});
+  int site = faultSite(op, fmt::format("group {}", op.group()));
+  fault(b.CreateICmpNE(rc, b.getInt32(0)), Fault::Collective, site, nullptr, nullptr, nullptr);
+  return {};
+}
+
 Status Emitter::emitProducer(const ir::Op &op) {
   const ir::Type &rt = op.result()->type();
   DType dt = rt.dtype();

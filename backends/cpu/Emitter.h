@@ -158,6 +158,8 @@ public:
   /// into a scratch slot of `loop` (the first ones it takes); records them in `packedB`.
   /// EmitMatmul.cpp.
   void packBsBeforeLoop(const ir::Op &loop);
+  /// A call into the runtime's weft_all_reduce, which may fail (Fault::Collective).
+  Status emitAllReduce(const ir::Op &op); // EmitOps.cpp
 
   llvm::LLVMContext &ctx;
   llvm::Module &mod;

@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "backends/cpu/Plan.h"
+#include "runtime/Collective.h"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -138,6 +139,9 @@ Diag faultMessage(const FunctionPlan &p, const int64_t *st) {
     break;
   case Fault::ConstantCount:
     msg = fmt::format("value has {} entries but the result has {} elements", st[2], st[3]);
+    break;
+  case Fault::Collective:
+    msg = collective::lastError();
     break;
   default:
     msg = fmt::format("unknown fault {}", st[0]);

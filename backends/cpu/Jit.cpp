@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 #include "backends/cpu/Emitter.h"
 #include "ir/Verifier.h"
+#include "runtime/Collective.h"
 #include "runtime/Parallel.h"
 
 #include <fmt/format.h>
@@ -174,6 +175,8 @@ Expected<std::unique_ptr<Executable>> compile(const ir::Module &module,
       llvm::orc::ExecutorAddr::fromPtr(&weft_parallel_for), llvm::JITSymbolFlags::Exported};
   runtimeSymbols[(*jit)->mangleAndIntern("weft_num_threads")] = {
       llvm::orc::ExecutorAddr::fromPtr(&weft_num_threads), llvm::JITSymbolFlags::Exported};
+  runtimeSymbols[(*jit)->mangleAndIntern("weft_all_reduce")] = {
+      llvm::orc::ExecutorAddr::fromPtr(&weft_all_reduce), llvm::JITSymbolFlags::Exported};
   if (auto e =
           (*jit)->getMainJITDylib().define(llvm::orc::absoluteSymbols(std::move(runtimeSymbols))))
     return llvmError("cannot define the runtime's symbols", std::move(e));

@@ -27,6 +27,7 @@ enum class Fault : int64_t {
   LengthOutOfRange = 3, // details: length, example, T
   EmptyReduce = 4,      // no details
   ConstantCount = 5,    // details: values, elements
+  Collective = 6,       // weft_all_reduce failed; runtime/Collective.h's lastError() says why
 };
 
 /// The status record: code, op id, three details.

@@ -257,6 +257,14 @@ Expected<Grads> vjpOp(ir::OpBuilder &b, ir::Op &op, const Grads &resultAdjoints,
       return none;
     return Grads{e.cast(g, x->type().dtype())};
   }
+  case OpKind::AllReduce: {
+    // y = sum_r x_r is every replica's result, so each replica's x_r reaches every replica's
+    // loss: dx_r = sum_r' g_r', the same all_reduce of the adjoint (the mean: 1/N of it).
+    ir::Attrs attrs{{"group", op.group()}};
+    if (op.mean())
+      attrs["mean"] = int64_t{1};
+    return Grads{e.op(OpKind::AllReduce, {g}, std::move(attrs))};
+  }
   case OpKind::Argmax:
   case OpKind::Constant:
   case OpKind::Iota:

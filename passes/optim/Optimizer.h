@@ -16,6 +16,7 @@
 #pragma once
 
 #include "ir/Module.h"
+#include "passes/GradientBuckets.h"
 
 #include <string>
 #include <string_view>
@@ -53,6 +54,12 @@ struct OptimOptions {
   /// Clip the gradients to this global 2-norm first; 0 means no clipping.
   double clipNorm = 0;
 
+  /// Data parallelism (data_parallel=1): the loss and the gradients are averaged over the
+  /// processes of buckets.group, in all_reduce buckets, before clipping and the update
+  /// (passes/GradientBuckets.h), so every process takes the same step.
+  bool dataParallel = false;
+  passes::BucketOptions buckets;
+
   /// The trained parameters, by name, in the order the step function takes them; empty means
   /// every float parameter. The other parameters are the batch.
   std::vector<std::string> params;
@@ -60,7 +67,8 @@ struct OptimOptions {
 
 /// Sets the option `key` (as written in a pipeline: kind, lr, momentum, dampening,
 /// weight_decay, alpha, eps, centered, lr_decay, beta1, beta2, schedule, step_size, gamma,
-/// t_max, eta_min, warmup, warmup_start, clip_norm, params) from its text, or says what is
+/// t_max, eta_min, warmup, warmup_start, clip_norm, params, data_parallel, bucket_bytes,
+/// group) from its text, or says what is
 /// wrong with it.
 Status setOption(OptimOptions &o, std::string_view key, std::string_view value);
 

@@ -75,7 +75,7 @@ std::vector<std::string> names(std::string_view list) {
 std::string_view optionNames() {
   return "kind, lr, momentum, dampening, weight_decay, alpha, eps, centered, lr_decay, beta1, "
          "beta2, schedule, step_size, gamma, t_max, eta_min, warmup, warmup_start, clip_norm, "
-         "params";
+         "params, data_parallel, bucket_bytes, group";
 }
 
 Status setOption(OptimOptions &o, std::string_view key, std::string_view value) {
@@ -135,6 +135,14 @@ Status setOption(OptimOptions &o, std::string_view key, std::string_view value) 
     o.centered = value == "true";
     return {};
   }
+  if (key == "data_parallel") {
+    if (value != "0" && value != "1")
+      return err(fmt::format("optimize-step option data_parallel is 0 or 1, got '{}'", value));
+    o.dataParallel = value == "1";
+    return {};
+  }
+  if (key == "bucket_bytes" || key == "group")
+    return passes::setBucketOption(o.buckets, "optimize-step", key, value);
   if (key == "params") {
     o.params = names(value);
     for (const std::string &p : o.params)

@@ -5,6 +5,7 @@
 // function, and removed; the update follows it:
 //
 //   %loss, %dW, ... = <forward and backward>          (autodiff)
+//   %loss, %dW ...  = their means over the processes   (data_parallel, in buckets)
 //   %dW' ...        = clipped gradients                (clip_norm)
 //   %lr             = schedule(%step)                  (f64 scalar)
 //   %W.new, %W.exp_avg.new, ... = rule(%W, %dW', state) (one per parameter)
@@ -102,6 +103,17 @@ Expected<ir::Function *> buildTrainStep(ir::Module &m, const ir::Function &f,
   Loc loc = gret->loc();
   auto &fs = m.functions();
   fs.erase(std::find_if(fs.begin(), fs.end(), [&](const auto &p) { return p.get() == &gf; }));
+
+  if (o->dataParallel) {
+    for (size_t k = 0; k < trained.size(); ++k) // the dump says whose gradient crosses
+      named(grads[k], params[k]->name() + ".grad");
+    std::vector<ir::Value *> local{loss};
+    local.insert(local.end(), grads.begin(), grads.end());
+    auto mean = passes::allReduceMeanInBuckets(b, local, o->buckets, loc);
+    WEFT_TRY(mean.status());
+    loss = (*mean)[0];
+    std::copy(mean->begin() + 1, mean->end(), grads.begin());
+  }
 
   Scalars s(b, loc);
   if (o->clipNorm > 0)

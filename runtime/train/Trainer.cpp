@@ -2,6 +2,7 @@
 #include "runtime/train/Trainer.h"
 
 #include "runtime/Checkpoint.h"
+#include "runtime/Collective.h"
 #include "runtime/Svg.h"
 #include "runtime/train/Progress.h"
 
@@ -85,8 +86,36 @@ Expected<Trainer> Trainer::make(Function step, StepLayout layout, std::vector<Ar
   WEFT_TRY(checkValues("optimizer state values", layout.state, state));
   if (options.epochs < 0)
     return err(fmt::format("epochs must not be negative, got {}", options.epochs));
-  return Trainer(std::move(step), std::move(layout), std::move(params), std::move(state),
-                 std::move(options));
+  Replica rep = options.replica.value_or(Replica{collective::rank(), collective::worldSize()});
+  if (rep.count < 1 || rep.rank < 0 || rep.rank >= rep.count)
+    return err(fmt::format("replica {} of {} does not exist", rep.rank, rep.count));
+  Trainer t(std::move(step), std::move(layout), std::move(params), std::move(state),
+            std::move(options));
+  t.replica_ = rep;
+  // Every process starts from the same values, whatever each drew for its initialization.
+  if (collective::worldSize() > 1)
+    WEFT_TRY(t.broadcastFromRankZero());
+  return t;
+}
+
+Status Trainer::broadcastFromRankZero() {
+  for (std::vector<Array> *values : {&params_, &state_})
+    for (Array &a : *values)
+      WEFT_TRY(collective::broadcast(a.data(), static_cast<int64_t>(a.nbytes()), 0));
+  return Status::ok();
+}
+
+Expected<std::vector<int64_t>> Trainer::shard(std::vector<int64_t> rows) const {
+  if (replica_.count == 1)
+    return rows;
+  const auto n = static_cast<int64_t>(rows.size()), count = int64_t{replica_.count};
+  if (n % count != 0)
+    return err(fmt::format("a global batch of {} examples does not split evenly between {} "
+                           "replicas: choose a batch size that is a multiple of {} (and dropLast "
+                           "when the data set's size is not one)",
+                           n, count, count));
+  const int64_t begin = replica_.rank * (n / count);
+  return std::vector<int64_t>(rows.begin() + begin, rows.begin() + begin + n / count);
 }
 
 Status Trainer::resume(std::vector<Array> params, std::vector<Array> state, Position at) {
@@ -174,9 +203,9 @@ Expected<History> Trainer::fit(const Dataset &data, const Dataset *heldOut) {
   std::vector<size_t> columns = std::move(*columnsOr);
   if (heldOut && !eval_)
     return err("fit() got held-out data but no evaluation function (call evaluateWith first)");
-  auto style = options_.progress == Progress::Bar     ? ProgressReporter::Style::Bar
-               : options_.progress == Progress::Lines ? ProgressReporter::Style::Lines
-               : options_.progress == Progress::Off   ? ProgressReporter::Style::Off
+  auto style = !leads() || options_.progress == Progress::Off ? ProgressReporter::Style::Off
+               : options_.progress == Progress::Bar           ? ProgressReporter::Style::Bar
+               : options_.progress == Progress::Lines         ? ProgressReporter::Style::Lines
                                                       : ProgressReporter::autoStyle(options_.out);
   ProgressReporter progress(options_.out, style, options_.epochs, options_.lineEvery);
   const int64_t batches = batcher.batchesPerEpoch();
@@ -196,7 +225,10 @@ Expected<History> Trainer::fit(const Dataset &data, const Dataset *heldOut) {
         break;
       auto begin = Clock::now();
       std::vector<int64_t> rows = batcher.batch(order, pos_.batchInEpoch);
-      auto lossOr = runStep(data.gather(rows), columns, &h.skippedSteps);
+      auto mine = shard(rows);
+      if (!mine)
+        return err(fmt::format("step {}: {}", pos_.step, mine.diag().str()));
+      auto lossOr = runStep(data.gather(*mine), columns, &h.skippedSteps);
       if (!lossOr)
         return lossOr.diag();
       double loss = std::move(*lossOr);
@@ -210,7 +242,7 @@ Expected<History> Trainer::fit(const Dataset &data, const Dataset *heldOut) {
       }
       examples += static_cast<int64_t>(rows.size());
       ++pos_.step;
-      if (options_.checkpointEvery > 0 && pos_.step % options_.checkpointEvery == 0) {
+      if (leads() && options_.checkpointEvery > 0 && pos_.step % options_.checkpointEvery == 0) {
         // The position after this step: the next batch, or the next epoch's first.
         Position here = pos_;
         if (++pos_.batchInEpoch == batches)
@@ -246,13 +278,13 @@ Expected<History> Trainer::fit(const Dataset &data, const Dataset *heldOut) {
       h.eval.push_back(std::move(m));
     }
     progress.epochEnd(pos_.epoch, batches, meanLoss, double(examples) / epochSeconds, extra);
-    if (!options_.metricsCsv.empty())
+    if (leads() && !options_.metricsCsv.empty())
       WEFT_TRY(metrics_.write(options_.metricsCsv));
-    if (!options_.lossSvg.empty())
+    if (leads() && !options_.lossSvg.empty())
       WEFT_TRY(writeLossCurve());
   }
   h.examplesPerSecond = totalSeconds > 0 ? double(totalExamples) / totalSeconds : 0;
-  if (!options_.checkpointDir.empty()) {
+  if (leads() && !options_.checkpointDir.empty()) {
     auto saved = saveCheckpoint();
     if (!saved)
       return saved.diag();

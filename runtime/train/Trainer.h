@@ -13,6 +13,12 @@
 //   train::Trainer t(step, layout, params, state, options);
 //   auto history = t.fit(trainSet, &heldOut);
 //
+// Data parallelism (mpirun -np N, a step built with optimize-step{data_parallel=1}): every
+// process draws the same global batches (same shuffle, same seed) and feeds the step its own
+// contiguous shard of each; the step averages the gradients, so all processes keep the same
+// parameters. They start from rank 0's values (broadcast by make), and only rank 0 shows
+// progress and writes metrics, the loss curve and checkpoints (docs/DataParallel.md).
+//
 //===----------------------------------------------------------------------===//
 #pragma once
 
@@ -72,6 +78,11 @@ struct Evaluation {
 };
 
 enum class Progress { Auto, Bar, Lines, Off };
+
+/// This process's place among the data-parallel replicas.
+struct Replica {
+  int rank = 0, count = 1;
+};
 enum class OnNonFinite { Stop, Skip };
 
 struct TrainOptions {
@@ -97,6 +108,9 @@ struct TrainOptions {
   /// the first parameter whose gradient is not finite, or (Skip) leaves parameters and state
   /// as they were and goes on.
   OnNonFinite onNonFinite = OnNonFinite::Stop;
+  /// Where this process stands among the replicas; unset: runtime/Collective.h's world (one
+  /// process unless started by mpirun). Every global batch must split evenly between them.
+  std::optional<Replica> replica;
 };
 
 /// Where training stands: the next step's number and its place in the epochs.
@@ -131,6 +145,8 @@ public:
   const std::vector<Array> &state() const { return state_; }
   const StepLayout &layout() const { return layout_; }
   const Position &position() const { return pos_; }
+  /// This process's place among the replicas (options' replica, or the MPI world).
+  const Replica &replica() const { return replica_; }
   /// Continues from a checkpoint: the values and the position it was written at.
   Status resume(std::vector<Array> params, std::vector<Array> state, Position at);
   /// Continues from the checkpoint file at `path`, or from the newest one in options'
@@ -146,18 +162,25 @@ private:
           TrainOptions options)
       : step_(std::move(step)), layout_(std::move(layout)), params_(std::move(params)),
         state_(std::move(state)), options_(std::move(options)) {}
+  /// Copies rank 0's parameters and optimizer state to every process of the world.
+  Status broadcastFromRankZero();
 
   /// One call of the step on a batch (dataset columns by index); the loss. Parameters and
   /// state are moved into the call and their new values moved out: nothing is copied.
   Expected<double> runStep(std::vector<Array> batch, const std::vector<size_t> &columns,
                            int64_t *skipped);
   std::string nonFiniteCulprit(const std::vector<Array> &results) const;
+  /// This replica's contiguous share of a global batch's rows.
+  Expected<std::vector<int64_t>> shard(std::vector<int64_t> rows) const;
+  /// Whether this process is the one that prints and writes files (rank 0).
+  bool leads() const { return replica_.rank == 0; }
   Status writeLossCurve() const;
 
   Function step_;
   StepLayout layout_;
   std::vector<Array> params_, state_;
   TrainOptions options_;
+  Replica replica_;
   std::optional<Evaluation> eval_;
   Position pos_;
   std::vector<double> curve_; ///< every loss this Trainer computed, for the SVG

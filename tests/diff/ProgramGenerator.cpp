@@ -141,8 +141,17 @@ Value *Generator::genUnary(const Type &t, bool exact, int d) {
     for (const test::UnaryOpTest &u : test::unaryOpTests())
       if (u.exact || !exact)
         kinds.push_back(u.kind);
+  if (isFloat(dt)) // one process: the identity, which no pass may drop or merge
+    kinds.push_back(OpKind::AllReduce);
   OpKind k = pick(kinds);
   switch (k) {
+  case OpKind::AllReduce: {
+    Value *x = gen(t, exact, d);
+    Attrs attrs{{"group", int64_t{uniform(0, 2)}}};
+    if (chance(0.5))
+      attrs["mean"] = int64_t{1};
+    return make(k, {x}, std::move(attrs), {}, info(x));
+  }
   case OpKind::Sign:
   case OpKind::Floor:
   case OpKind::Ceil: { // jumps: exact operands only

@@ -170,6 +170,18 @@ std::vector<OpGradCase> castCases() {
         {"x"}}}};
 }
 
+/// On one process (the interpreter) all_reduce is the identity; its VJP, an all_reduce of the
+/// adjoint, must be too. tests/lit/passes/autodiff_all_reduce.wir checks the VJP's attributes.
+std::vector<OpGradCase> collectiveCases() {
+  std::vector<OpGradCase> cs;
+  for (const char *attrs : {"{group = 0}", "{group = 3, mean = 1}"})
+    cs.push_back({OpKind::AllReduce,
+                  {withLoss(fmt::format("%x: {}", kT23),
+                            fmt::format("  %y = all_reduce %x {} : {}\n", attrs, kT23), kT23, 2),
+                   {"x"}}});
+  return cs;
+}
+
 void run(const std::vector<OpGradCase> &cs) {
   for (const OpGradCase &c : cs) {
     CAPTURE(weft::ir::opName(c.kind));
@@ -198,6 +210,8 @@ TEST_CASE("matmul: VJPs match finite differences, batched included") { run(matmu
 
 TEST_CASE("cast between float types passes the gradient through") { run(castCases()); }
 
+TEST_CASE("all_reduce over a group of one passes the gradient through") { run(collectiveCases()); }
+
 TEST_CASE("stop_gradient: the loss is treated as constant in its operand") {
   // loss = sum(stop_gradient(x) * x): autodiff sees d/dx = stop_gradient(x) = x, where finite
   // differences would see 2x.
@@ -221,7 +235,7 @@ TEST_CASE("stop_gradient: the loss is treated as constant in its operand") {
 TEST_CASE("every op kind has a gradient check or is not differentiable") {
   std::set<OpKind> checked;
   for (auto *cases : {unaryCases, binaryCases, selectCases, shapeCases, gatherScatterCases,
-                      reductionCases, matmulCases, castCases})
+                      reductionCases, matmulCases, castCases, collectiveCases})
     for (const OpGradCase &c : cases())
       checked.insert(c.kind);
   // Kinds with no gradient (integer or boolean results, producers, terminators), and kinds

@@ -102,6 +102,17 @@ func @f(%seed: tensor<i64>) -> (tensor<3 x f32>, tensor<3 x f64>, tensor<3 x f32
                 {f32({3}, u), f64({3}, v), f32({3}, n), f64({3}, m)},
                 // the normals went through Python's libm, not this one (RandomVectors.h)
                 1e-14});
+  // The interpreter is one process: a group of one, whose sum and mean are the operand.
+  cs.push_back({"all_reduce over a group of one is the identity",
+                R"(
+func @f(%x: tensor<2 x 2 x f32>, %y: tensor<3 x f64>) -> (tensor<2 x 2 x f32>, tensor<3 x f64>) {
+  %s = all_reduce %x {group = 0} : tensor<2 x 2 x f32>
+  %m = all_reduce %y {group = 1, mean = 1} : tensor<3 x f64>
+  return %s, %m
+}
+)",
+                {f32({2, 2}, {1.5f, -2, 0, 7}), f64({3}, {0.25, -1, 3})},
+                {f32({2, 2}, {1.5f, -2, 0, 7}), f64({3}, {0.25, -1, 3})}});
   return cs;
 }
 

@@ -1,0 +1,61 @@
+//===- runtime/Collective.h - all_reduce and friends across processes ------===//
+//
+// Data-parallel training runs one process per replica (mpirun -np N); what
+// crosses between them is all_reduce (docs/IR.md) and the trainer's start-up
+// broadcast. This is weft's only door to MPI, and MPI is optional: a build
+// without it (WEFT_MPI=OFF, or no libopenmpi-dev) still runs every program on
+// one process, where every group is a group of one and all_reduce is the
+// identity.
+//
+// The world: a process started by a launcher (mpirun sets OMPI_COMM_WORLD_SIZE,
+// MPICH's PMI_SIZE) is one of that many; any other process is a world of one.
+// MPI is started on first use (MPI_Init_thread, finalized at exit) only in a
+// launched process, so ordinary programs and tests never touch it. Calls come
+// from one thread at a time.
+//
+// Groups: 0 is every process of the world. No other group can be defined yet:
+// in a world of more than one, an all_reduce over another group is an error.
+//
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include "runtime/DType.h"
+#include "runtime/Support.h"
+
+#include <cstdint>
+#include <string>
+
+/// Replaces the `n` elements at `data` (dtype: a weft::DType, f32 or f64) by their sum over
+/// the processes of `group`, or by their mean when `mean` is 1; every process of the group
+/// must call it with the same n, dtype, group and mean. Generated code calls it for
+/// all_reduce. Returns 0, or nonzero when it could not (weft::collective::lastError() says
+/// why; the data is then unspecified).
+extern "C" int32_t weft_all_reduce(void *data, int64_t n, int32_t dtype, int64_t group,
+                                   int32_t mean);
+
+namespace weft::collective {
+
+/// Whether this build of weft has MPI.
+bool haveMpi();
+/// This process's rank in the world (0 in a world of one).
+int rank();
+/// The number of processes in the world (1 when not launched by mpirun).
+int worldSize();
+
+/// How all_reduce adds: Fast lets MPI choose its order (it may differ between runs and rank
+/// counts); RankOrder gathers every process's values and adds them in rank order, so a run is
+/// bit-identical to itself for any network timing, at N times the memory and traffic.
+enum class Reduction { Fast, RankOrder };
+/// The order from now on; the default is Fast, or RankOrder when the environment has
+/// WEFT_ALLREDUCE=rank_order.
+void setReduction(Reduction r);
+
+/// weft_all_reduce as a Status (the message names the group and the reason).
+Status allReduce(void *data, int64_t n, DType dtype, int64_t group, bool mean);
+/// Copies `bytes` bytes at `data` from process `root` to every process of the world.
+Status broadcast(void *data, int64_t bytes, int root);
+
+/// Why the last weft_all_reduce of this thread returned nonzero.
+std::string lastError();
+
+} // namespace weft::collective

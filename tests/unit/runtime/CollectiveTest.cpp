@@ -1,0 +1,44 @@
+//===- tests/unit/runtime/CollectiveTest.cpp - all_reduce in a world of one ===//
+//
+// The unit tests run outside mpirun: a world of one process, where every group is a group of
+// one. tests/mpi runs all_reduce across real processes.
+//
+//===----------------------------------------------------------------------===//
+#include "runtime/Collective.h"
+
+#include <doctest/doctest.h>
+
+#include <vector>
+
+using namespace weft;
+
+TEST_CASE("in a world of one, all_reduce leaves the data as it is, for any group") {
+  REQUIRE(collective::worldSize() == 1);
+  CHECK(collective::rank() == 0);
+  std::vector<float> f{1.5f, -2.0f, 0.25f};
+  std::vector<double> d{3.0, -0.5};
+  for (int64_t group : {0, 7})
+    for (bool mean : {false, true}) {
+      CAPTURE(group);
+      CAPTURE(mean);
+      CHECK(collective::allReduce(f.data(), 3, DType::F32, group, mean).isOk());
+      CHECK(collective::allReduce(d.data(), 2, DType::F64, group, mean).isOk());
+    }
+  CHECK(f == std::vector<float>{1.5f, -2.0f, 0.25f});
+  CHECK(d == std::vector<double>{3.0, -0.5});
+  CHECK(collective::broadcast(f.data(), 12, 0).isOk());
+}
+
+TEST_CASE("all_reduce refuses what it cannot reduce, and the C entry point says why") {
+  std::vector<int32_t> ints{1, 2};
+  Status s = collective::allReduce(ints.data(), 2, DType::I32, 0, false);
+  REQUIRE_FALSE(s.isOk());
+  CHECK(s.diag().message == "all_reduce: dtype i32 is not f32 or f64");
+  CHECK(weft_all_reduce(ints.data(), 2, static_cast<int32_t>(DType::I32), 0, 0) != 0);
+  CHECK(collective::lastError() == "all_reduce: dtype i32 is not f32 or f64");
+  CHECK(weft_all_reduce(ints.data(), 2, static_cast<int32_t>(DType::F32), -1, 0) != 0);
+  CHECK(collective::lastError() == "all_reduce: group -1 is negative");
+  Status b = collective::broadcast(ints.data(), 8, 1);
+  REQUIRE_FALSE(b.isOk());
+  CHECK(b.diag().message == "broadcast from rank 1: the world has 1 processes");
+}
