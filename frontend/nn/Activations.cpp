@@ -1,6 +1,8 @@
 //===- frontend/nn/Activations.cpp ----------------------------------------===//
 #include "frontend/nn/Activations.h"
 
+#include <fmt/format.h>
+
 #include <cmath>
 #include <numbers>
 
@@ -32,6 +34,13 @@ Tensor elu(const Tensor &x, double alpha, SrcLoc loc) {
 
 Tensor selu(const Tensor &x, SrcLoc loc) {
   return times(elu(x, kSeluAlpha, loc), kSeluLambda, loc);
+}
+
+Tensor leakyRelu(const Tensor &x, double slope, SrcLoc loc) {
+  if (!(slope >= 0.0 && slope < 1.0))
+    throwAt(loc, fmt::format("nn leakyRelu: negative_slope must be in [0, 1), got {}", slope));
+  // For slope < 1, max(x, slope x) is x where x > 0 and slope x elsewhere.
+  return max(x, times(x, slope, loc), loc);
 }
 
 Tensor softplus(const Tensor &x, SrcLoc loc) {

@@ -30,6 +30,8 @@ Tensor elu(const Tensor &x, double alpha = 1.0, SrcLoc loc = SrcLoc::current());
 Tensor selu(const Tensor &x, SrcLoc loc = SrcLoc::current());
 inline constexpr double kSeluAlpha = 1.6732632423543772848170429916717;
 inline constexpr double kSeluLambda = 1.0507009873554804934193349852946;
+/// LeakyReLU: x for x > 0, slope x otherwise (slope in [0, 1), as torch's negative_slope).
+Tensor leakyRelu(const Tensor &x, double slope = 0.01, SrcLoc loc = SrcLoc::current());
 /// log(1 + exp(x)), stable for any x; its gradient at 0 is exactly 1/2.
 Tensor softplus(const Tensor &x, SrcLoc loc = SrcLoc::current());
 

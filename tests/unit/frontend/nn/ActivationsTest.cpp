@@ -1,4 +1,4 @@
-//===- tests/unit/frontend/nn/ActivationsTest.cpp - gelu, elu, selu, softplus -===//
+//===- tests/unit/frontend/nn/ActivationsTest.cpp - gelu, elu, selu, softplus, leakyRelu -===//
 #include "frontend/nn/Activations.h"
 
 #include "NnFixture.h"
@@ -72,4 +72,19 @@ TEST_CASE("elu, selu and softplus stay finite, with finite gradients, far from 0
 TEST_CASE("selu uses the constants of Klambauer et al.") {
   CHECK(nn::kSeluAlpha == 1.6732632423543772848170429916717);
   CHECK(nn::kSeluLambda == 1.0507009873554804934193349852946);
+}
+
+TEST_CASE("nn::leakyRelu is x above 0 and slope x below; a slope outside [0, 1) is an error") {
+  Graph g("leaky");
+  Tensor x = g.input("x", {4}, DType::F64);
+  g.output(nn::leakyRelu(x, 0.2));
+  Array y = testing::runForward(g, {Array::of<double>({4}, {-2.0, -0.5, 0.0, 3.0})},
+                                testing::Backends::Interpreter)[0]
+                .results[0];
+  CHECK(y.getDouble(0) == doctest::Approx(-0.4).epsilon(1e-15));
+  CHECK(y.getDouble(1) == doctest::Approx(-0.1).epsilon(1e-15));
+  CHECK(y.getDouble(2) == 0.0);
+  CHECK(y.getDouble(3) == 3.0);
+  CHECK_THROWS_WITH_AS(nn::leakyRelu(x, 1.5), doctest::Contains("negative_slope must be in [0, 1)"),
+                       Error);
 }
