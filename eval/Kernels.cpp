@@ -82,6 +82,13 @@ Expected<std::vector<Array>> evaluateOp(const ir::Op &op, std::span<const Array>
   std::vector<const Array *> ptrs;
   for (const Array &a : operands)
     ptrs.push_back(&a);
+  if (op.kind() == ir::OpKind::LstmSequence) {
+    WEFT_TRY(ir::checkAttrs(op.kind(), op.attrs()));
+    auto rs = detail::evalLstmSequence(op, ptrs);
+    if (!rs)
+      return Diag{rs.diag().message, op.loc()};
+    return std::move(*rs);
+  }
   auto r = detail::evalOp(op, ptrs, dims);
   if (!r)
     return Diag{r.diag().message, op.loc()};

@@ -38,6 +38,9 @@ Expected<Array> evalShapeOp(const ir::Op &op, Operands xs, const ir::DimBindings
 /// Reductions, argmax, matmul, constant, iota, random_* (Math.cpp).
 Expected<Array> evalMathOp(const ir::Op &op, Operands xs, const ir::DimBindings &dims);
 
+/// lstm_sequence, its three results hs, hT, cT (LstmSequence.cpp).
+Expected<std::vector<Array>> evalLstmSequence(const ir::Op &op, Operands xs);
+
 /// Evaluates any op without a region (Kernels.cpp): checks operand count and dtypes against
 /// the op, then dispatches to the kernels above.
 Expected<Array> evalOp(const ir::Op &op, Operands xs, const ir::DimBindings &dims);

@@ -333,6 +333,43 @@ Expected<Types> inferMatmul(std::span<Value *const> ops) {
   return one(Type(dims, a.dtype()));
 }
 
+/// lstm_sequence %xs[T,B,I], %h0[B,H], %c0[B,H], %wx[I,4H], %wh[H,4H], %b[4H] [, %len[B]].
+Expected<Types> inferLstmSequence(std::span<Value *const> ops) {
+  OpKind k = OpKind::LstmSequence;
+  if (ops.size() != 6 && ops.size() != 7)
+    return opError(k, fmt::format("expects 6 operands (xs, h0, c0, wx, wh, b) and optional "
+                                  "lengths, got {}",
+                                  ops.size()));
+  const Type &xs = ops[0]->type(), &h0 = ops[1]->type();
+  WEFT_TRY(checkDType(k, xs, "xs"));
+  if (xs.rank() != 3 || h0.rank() != 2)
+    return opError(k, fmt::format("xs must be [T, B, I] and h0 [B, H], got {} and {}",
+                                  xs.shapeStr(), h0.shapeStr()));
+  const Dim &batch = xs.dim(1), &in = xs.dim(2), &hidden = h0.dim(1);
+  if (!hidden.isStatic())
+    return opError(k, fmt::format("the hidden size must be static, got {}", hidden.str()));
+  Dim gates(4 * hidden.size());
+  const char *names[] = {"xs", "h0", "c0", "wx", "wh", "b"};
+  std::vector<Type> want = {xs,
+                            Type({batch, hidden}, xs.dtype()),
+                            Type({batch, hidden}, xs.dtype()),
+                            Type({in, gates}, xs.dtype()),
+                            Type({hidden, gates}, xs.dtype()),
+                            Type({gates}, xs.dtype())};
+  for (size_t i = 1; i < want.size(); ++i)
+    if (ops[i]->type() != want[i])
+      return opError(k, fmt::format("{} must be {} (xs {}, h0 {}), got {}", names[i], want[i].str(),
+                                    xs.str(), h0.str(), ops[i]->type().str()));
+  if (ops.size() == 7) {
+    const Type &len = ops[6]->type();
+    if (len.rank() != 1 || len.dim(0) != batch ||
+        (len.dtype() != DType::I32 && len.dtype() != DType::I64))
+      return opError(
+          k, fmt::format("lengths must be tensor<{} x i32|i64>, got {}", batch.str(), len.str()));
+  }
+  return Types{Type({xs.dim(0), batch, hidden}, xs.dtype()), want[1], want[2]};
+}
+
 Expected<Types> inferConstant(std::span<Value *const> ops, const Attrs &attrs, const Type &out) {
   OpKind k = OpKind::Constant;
   auto it = attrs.find(attrKey(AttrId::Value));
@@ -612,6 +649,8 @@ Expected<std::vector<Type>> inferResultTypes(OpKind k, std::span<Value *const> o
     return inferWhile(ops, attrs, region);
   case OpKind::Fusion:
     return inferFusion(ops, region);
+  case OpKind::LstmSequence:
+    return inferLstmSequence(ops);
   case OpKind::Yield:
   case OpKind::Return:
     return Types{};

@@ -30,6 +30,8 @@ std::unique_ptr<Pass> createDCEPass();
 /// Replaces ops whose operands are all constants by the constant they compute (with the
 /// reference interpreter), when the result is static and at most kMaxFoldedElements
 /// elements. Elementwise and shape ops on splats give splats, symbolic shapes included.
+std::unique_ptr<Pass> createExpandLstmPass();
+
 std::unique_ptr<Pass> createFoldConstantsPass();
 
 /// Groups elementwise ops over one shape (with splat constants, broadcasts into that shape
@@ -40,6 +42,8 @@ std::unique_ptr<Pass> createFuseElementwisePass();
 /// In scans whose body multiplies a step of a [T, b, I] sequence by a matrix defined outside
 /// the body, computes all steps before the loop as one GEMM over T*b rows and passes the
 /// product to the scan as a new sequence.
+std::unique_ptr<Pass> createFuseLstmPass();
+
 std::unique_ptr<Pass> createHoistInputProjectionsPass();
 
 /// In scans that accumulate acc += p_t^T q_t (BPTT's weight gradients), stacks p and q and

@@ -9,7 +9,10 @@
 #include "backends/ScalarOps.h"
 #include "backends/cpu/Emitter.h"
 #include "backends/cpu/Scratch.h"
+#include "ir/Clone.h"
 #include "ir/Infer.h"
+#include "ir/Walk.h"
+#include "transforms/ExpandLstm.h"
 
 #include <fmt/format.h>
 #include <llvm/IR/Intrinsics.h>
@@ -777,10 +780,28 @@ Status Emitter::emit(const ir::Function &f) {
   return {};
 }
 
+/// Whether `f` holds an lstm_sequence, which the emitter lowers through its expansion.
+bool hasLstmSequence(const ir::Function &f) {
+  bool found = false;
+  ir::walk(const_cast<ir::Block &>(f.body()),
+           [&](ir::Op &op) { found |= op.kind() == ir::OpKind::LstmSequence; });
+  return found;
+}
+
 } // namespace detail
 
 Status emitFunction(llvm::Module &m, const ir::Function &f, FunctionPlan &plan,
                     const llvm::TargetMachine &tm) {
+  if (detail::hasLstmSequence(f)) {
+    // No kernel of its own yet: lstm_sequence runs as the scan it stands for
+    // (transforms/ExpandLstm.h). The pipelines expand it before fuse-elementwise; this covers
+    // IR that reaches the backend fused. The copy lives until the code is emitted; the plan
+    // keeps no pointer into it.
+    ir::Module expanded;
+    ir::Function &copy = ir::cloneFunction(expanded, f, f.name());
+    WEFT_TRY(transforms::expandLstmSequences(copy.body()).status());
+    return emitFunction(m, copy, plan, tm);
+  }
   plan.signature = ir::Signature::of(f);
   plan.symbol = "weft_" + f.name();
   detail::Emitter e(m, plan);

@@ -106,6 +106,10 @@ private:
       auto r = runBody(op, scope, std::move(args));
       WEFT_TRY(r.status());
       results = std::move(*r);
+    } else if (op.kind() == ir::OpKind::LstmSequence) { // three results
+      auto r = detail::evalLstmSequence(op, xs);
+      WEFT_TRY(r.status());
+      results = std::move(*r);
     } else {
       auto r = detail::evalOp(op, xs, dims_);
       WEFT_TRY(r.status());

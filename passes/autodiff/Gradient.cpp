@@ -5,6 +5,7 @@
 #include "passes/autodiff/Autodiff.h"
 #include "passes/autodiff/Emit.h"
 #include "passes/autodiff/VJP.h"
+#include "transforms/ExpandLstm.h"
 
 #include <fmt/format.h>
 
@@ -212,6 +213,10 @@ Expected<ir::Function *> buildGradient(ir::Module &m, const ir::Function &f,
     if (op.get() != ret)
       ir::cloneOp(b, *op, map);
   Value *loss = map.lookup(ret->operand(options.lossIndex));
+
+  // The VJP of lstm_sequence is the BPTT of the scan it stands for: expanded here, in the
+  // gradient function only, it is differentiated like a hand-written cell.
+  WEFT_TRY(transforms::expandLstmSequences(g.body()).status());
 
   // Lengths become mask sequences before checkpointing, which segments them with the
   // sequences they mask.

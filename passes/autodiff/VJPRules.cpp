@@ -212,6 +212,8 @@ Expected<Grads> vjpOp(ir::OpBuilder &b, ir::Op &op, const Grads &resultAdjoints,
     return err("autodiff: cannot differentiate a fused kernel; run autodiff before "
                "fuse-elementwise (as the train pipeline does)",
                op.loc());
+  if (op.kind() == OpKind::LstmSequence) // buildGradient expands it first (Gradient.cpp)
+    return err("autodiff: lstm_sequence reached the VJP rules unexpanded", op.loc());
   Value *g = resultAdjoints.empty() ? nullptr : resultAdjoints[0];
   Grads none(op.numOperands(), nullptr);
   if (!g)

@@ -42,7 +42,7 @@ inline std::vector<CorpusFile> compileCorpus() {
 }
 
 /// The number of functions in the corpus: the parity tests compare every one of them.
-inline constexpr int64_t kCorpusFunctions = 24;
+inline constexpr int64_t kCorpusFunctions = 26;
 
 /// How the corpus uses its integer parameters ("function.param"): divisors must not be 0,
 /// indices must be inside their table and scan lengths inside [0, T]. Other integers are drawn
@@ -55,7 +55,7 @@ struct CorpusInt {
 inline const std::map<std::string, CorpusInt> kCorpusInts = {
     {"binary.j", {IntUse::Divisor}},           {"embed.ids", {IntUse::Index, 100}},
     {"axis1.i", {IntUse::Index, 10}},          {"decode.tok0", {IntUse::Index, 16}},
-    {"masked_reverse.len", {IntUse::Lengths}},
+    {"masked_reverse.len", {IntUse::Lengths}}, {"lstm_forward.len", {IntUse::Lengths}},
 };
 
 /// How `f` uses its parameter `i`, or nullptr for a parameter with no constraint.

@@ -3,6 +3,8 @@
 
 #include <doctest/doctest.h>
 
+#include <cmath>
+
 namespace weft::test {
 namespace {
 
@@ -120,6 +122,24 @@ func @f(%x: tensor<2 x 3 x f64>, %bias: tensor<3 x f64>) -> (tensor<2 x 3 x f64>
        counter(3),
        {i1({2}, {1, 0}), i64({2}, {0, 0}), i64({2}, {1, 1})},
        {i1({2}, {1, 1}), i64({2}, {0, 1}), i64({3, 2}, {0, 1, 0, 0, 0, 0}), i64({}, {1})}});
+  // H = 1 and only the g gate reads x (wh = b = 0): i = f = o = 1/2, so each step is
+  // c = c / 2 + tanh(x) / 2 and h = tanh(c) / 2. Example 0 has length 1: step 1 keeps its
+  // state and emits 0.
+  double c00 = 2 + std::tanh(1.0) / 2, c01 = 4 + std::tanh(2.0) / 2;
+  double c11 = c01 / 2 + std::tanh(4.0) / 2;
+  cs.push_back({"lstm_sequence: gates, state update and lengths",
+                R"(
+func @f(%xs: tensor<2 x 2 x 1 x f64>, %h0: tensor<2 x 1 x f64>, %c0: tensor<2 x 1 x f64>, %wx: tensor<1 x 4 x f64>, %wh: tensor<1 x 4 x f64>, %b: tensor<4 x f64>, %len: tensor<2 x i32>) -> (tensor<2 x 2 x 1 x f64>, tensor<2 x 1 x f64>, tensor<2 x 1 x f64>) {
+  %hs, %hT, %cT = lstm_sequence %xs, %h0, %c0, %wx, %wh, %b, %len : tensor<2 x 2 x 1 x f64>, tensor<2 x 1 x f64>, tensor<2 x 1 x f64>
+  return %hs, %hT, %cT
+}
+)",
+                {f64({2, 2, 1}, {1, 2, 3, 4}), f64({2, 1}, {0, 0}), f64({2, 1}, {4, 8}),
+                 f64({1, 4}, {0, 0, 1, 0}), f64({1, 4}, {0, 0, 0, 0}), f64({4}, {0, 0, 0, 0}),
+                 i32({2}, {1, 2})},
+                {f64({2, 2, 1}, {std::tanh(c00) / 2, std::tanh(c01) / 2, 0, std::tanh(c11) / 2}),
+                 f64({2, 1}, {std::tanh(c00) / 2, std::tanh(c11) / 2}), f64({2, 1}, {c00, c11})},
+                1e-15});
   return cs;
 }
 
