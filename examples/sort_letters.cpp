@@ -12,12 +12,15 @@
 // word has emitted <EOS>). Both read the same parameters by name.
 //
 //   weft-example-sort-letters [--data DIR] [--out OUT] [--epochs N] [--words N] [--seed S]
+//                             [--opt-level 0-3]
 //
 // DIR holds letters_source.txt and letters_target.txt, one word per line (the exercise's
 // 10,000 words are in the shared data, data/letters); without --data, --words random words of
 // 1 to 7 letters are generated. The last 10% of the words are held out. With --out, the
 // trained parameters (OUT/sort_letters.safetensors) and the vocabulary (OUT/vocabulary.json)
 // are written there. The native binary (OUT/sort_letters) is not written yet.
+//
+// --opt-level is LLVM's for the JIT (2 by default; the smoke test uses 0, which compiles fastest).
 //
 // Its last line: `held-out exact words: <p>% (<k>/<n>) after <s> s of training`.
 //
@@ -44,6 +47,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <limits>
 #include <map>
 #include <sstream>
 
@@ -57,6 +61,8 @@ struct Config {
   // The exercise's model.
   int64_t embedding = 15, hidden = 50, layers = 2, batch = 128;
   double lr = 0.001, clipNorm = 5.0;
+  /// LLVM's level for the JIT; 0 compiles fastest (the smoke test).
+  int optLevel = 2;
 };
 
 struct Words {
@@ -108,6 +114,12 @@ int64_t longest(const std::vector<std::string> &words) {
   for (const std::string &w : words)
     n = std::max(n, w.size());
   return static_cast<int64_t>(n);
+}
+
+cpu::CompileOptions jitOptions(const Config &c) {
+  cpu::CompileOptions o;
+  o.optLevel = c.optLevel;
+  return o;
 }
 
 enum class Decode { TeacherForcing, Greedy };
@@ -196,7 +208,7 @@ Trained trainModel(const Config &c, int64_t vocab, const train::Dataset &data) {
                              c.lr, c.clipNorm, names))
       .check();
   pm.run(*m).check();
-  auto exe = cpu::compile(*m).take();
+  auto exe = cpu::compile(*m, jitOptions(c)).take();
   const ir::Function &step = function(*m, "sort_letters_step");
   train::StepLayout layout = train::stepLayoutFromNames(paramNames(step), resultNames(step)).take();
   std::vector<Array> state;
@@ -262,7 +274,7 @@ std::vector<std::string> answer(const Config &c, const text::Vocabulary &v, cons
     params.push_back(*it->second);
   }
   auto m = g.build();
-  auto exe = cpu::compile(*m).take();
+  auto exe = cpu::compile(*m, jitOptions(c)).take();
   std::vector<std::string> out;
   for (size_t first = 0; first < words.size(); first += static_cast<size_t>(c.batch)) {
     std::vector<std::string> batch(
@@ -302,12 +314,15 @@ Config parseArgs(int argc, char **argv) {
         throw Error(err(fmt::format("{} needs a value", flag)));
       return argv[++i];
     };
-    auto positive = [&](const char *flag, const char *v) {
+    auto integer = [&](const char *flag, const char *v, long long lo, long long hi) {
       char *end = nullptr;
       long long n = std::strtoll(v, &end, 10);
-      if (*v == '\0' || *end != '\0' || n < 1)
-        throw Error(err(fmt::format("{} takes a positive integer, got '{}'", flag, v)));
+      if (*v == '\0' || *end != '\0' || n < lo || n > hi)
+        throw Error(err(fmt::format("{} takes an integer in [{}, {}], got '{}'", flag, lo, hi, v)));
       return static_cast<int64_t>(n);
+    };
+    auto positive = [&](const char *flag, const char *v) {
+      return integer(flag, v, 1, std::numeric_limits<int32_t>::max());
     };
     if (const char *v = value("--data"))
       c.data = v;
@@ -319,9 +334,11 @@ Config parseArgs(int argc, char **argv) {
       c.words = positive("--words", v);
     else if (const char *v = value("--seed"))
       c.seed = positive("--seed", v);
+    else if (const char *v = value("--opt-level"))
+      c.optLevel = static_cast<int>(integer("--opt-level", v, 0, 3));
     else
       throw Error(err(fmt::format("unknown option '{}'; options: --data DIR --out OUT "
-                                  "--epochs N --words N --seed S",
+                                  "--epochs N --words N --seed S --opt-level 0-3",
                                   argv[i])));
   }
   return c;
