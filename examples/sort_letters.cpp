@@ -1,0 +1,390 @@
+//===- examples/sort_letters.cpp - the Udacity seq2seq exercise -----------===//
+//
+// A word of lowercase letters in, its letters sorted out ("hello" -> "ehllo"), learned by an
+// encoder-decoder without attention, as Udacity's deep-learning course sets it (seq2seq/
+// sequence_to_sequence_implementation): letters embedded in 15 dims, a 2-layer LSTM of 50
+// units reads the word, its final state starts a 2-layer LSTM decoder of 50 units, and a dense
+// layer gives the next letter. Adam at 0.001, batches of 128, gradients clipped at norm 5.
+//
+// The model is one function of a scope (buildModel): built with a TrainingHelper it is the
+// training graph (teacher forcing, a `scan`; the optimize-step pass adds the gradient and Adam),
+// built with a GreedyEmbeddingHelper it is the inference graph (a `while` that stops when every
+// word has emitted <EOS>). Both read the same parameters by name.
+//
+//   weft-example-sort-letters [--data DIR] [--out OUT] [--epochs N] [--words N] [--seed S]
+//                             [--opt-level 0-3]
+//
+// DIR holds letters_source.txt and letters_target.txt, one word per line (the exercise's
+// 10,000 words are in the shared data, data/letters); without --data, --words random words of
+// 1 to 7 letters are generated. The last 10% of the words are held out. With --out, the
+// trained parameters (OUT/sort_letters.safetensors) and the vocabulary (OUT/vocabulary.json)
+// are written there. The native binary (OUT/sort_letters) is not written yet.
+//
+// --opt-level is LLVM's for the JIT (2 by default; the smoke test uses 0, which compiles fastest).
+//
+// Its last line: `held-out exact words: <p>% (<k>/<n>) after <s> s of training`.
+//
+//===----------------------------------------------------------------------===//
+#include "backends/cpu/CpuBackend.h"
+#include "frontend/Weft.h"
+#include "frontend/nn/Losses.h"
+#include "frontend/nn/Recurrent.h"
+#include "frontend/seq2seq/BasicDecoder.h"
+#include "frontend/seq2seq/Encoder.h"
+#include "passes/PassManager.h"
+#include "runtime/AtomicFile.h"
+#include "runtime/Random.h"
+#include "runtime/ReadFile.h"
+#include "runtime/Safetensors.h"
+#include "runtime/text/Vocabulary.h"
+#include "runtime/train/StepLayout.h"
+#include "runtime/train/Trainer.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <limits>
+#include <map>
+#include <sstream>
+
+using namespace weft;
+
+namespace {
+
+struct Config {
+  std::string data, out;
+  int64_t epochs = 60, words = 10000, seed = 1;
+  // The exercise's model.
+  int64_t embedding = 15, hidden = 50, layers = 2, batch = 128;
+  double lr = 0.001, clipNorm = 5.0;
+  /// LLVM's level for the JIT; 0 compiles fastest (the smoke test).
+  int optLevel = 2;
+};
+
+struct Words {
+  std::vector<std::string> source, target;
+};
+
+std::vector<std::string> readLines(const std::string &path) {
+  std::string text = readFile(path).take();
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty() && line.back() == '\r')
+      line.pop_back();
+    lines.push_back(line);
+  }
+  return lines;
+}
+
+Words loadWords(const std::string &dir) {
+  Words w{readLines(dir + "/letters_source.txt"), readLines(dir + "/letters_target.txt")};
+  if (w.source.size() != w.target.size())
+    throw Error(err(fmt::format("{}: letters_source.txt has {} lines, letters_target.txt {}", dir,
+                                w.source.size(), w.target.size())));
+  return w;
+}
+
+/// `n` random words of 1 to 7 lowercase letters and their sorted letters.
+Words generateWords(int64_t n, int64_t seed) {
+  Words w;
+  uint64_t draw = 0;
+  auto below = [&](int64_t k) {
+    return static_cast<int64_t>(random::uniformF64(seed, draw++) * double(k));
+  };
+  for (int64_t i = 0; i < n; ++i) {
+    std::string word;
+    for (int64_t len = 1 + below(7); len > 0; --len)
+      word += static_cast<char>('a' + below(26));
+    std::string sorted = word;
+    std::sort(sorted.begin(), sorted.end());
+    w.source.push_back(word);
+    w.target.push_back(sorted);
+  }
+  return w;
+}
+
+/// The longest word, in letters.
+int64_t longest(const std::vector<std::string> &words) {
+  size_t n = 0;
+  for (const std::string &w : words)
+    n = std::max(n, w.size());
+  return static_cast<int64_t>(n);
+}
+
+cpu::CompileOptions jitOptions(const Config &c) {
+  cpu::CompileOptions o;
+  o.optLevel = c.optLevel;
+  return o;
+}
+
+enum class Decode { TeacherForcing, Greedy };
+
+/// The model. Inputs: source [S, B] and source_lengths [B] (i32 ids from the vocabulary), and
+/// for teacher forcing targets [T, B] (the sorted word then <EOS>) and targets_lengths. Results:
+/// the mean cross-entropy over real target tokens (teacher forcing), or the greedy ids
+/// [maxIterations, B] and their lengths.
+void buildModel(Graph &g, Decode how, const Config &c, int64_t vocab, int64_t maxIterations) {
+  Dim B = g.dim("B"), S = g.dim("S");
+  Tensor source = g.input("source", {S, B}, DType::I32);
+  Tensor sourceLengths = g.input("source_lengths", {B}, DType::I32);
+  nn::Scope model(g, how == Decode::TeacherForcing ? nn::Mode::Train : nn::Mode::Eval);
+
+  seq2seq::Embedding sourceEmbedding(model.child("source_embedding"), vocab, c.embedding);
+  nn::LSTM encoder(model.child("encoder"), c.embedding, c.hidden,
+                   nn::RecurrentOptions().layers(c.layers));
+  nn::RecurrentOutputs encoded =
+      encoder(sourceEmbedding(source), nn::RecurrentInputs().withLengths(sourceLengths));
+
+  seq2seq::Embedding targetEmbedding(model.child("target_embedding"), vocab, c.embedding);
+  seq2seq::StackedCell cell(model.child("decoder"), nn::CellKind::LSTM, c.embedding, c.hidden,
+                            c.layers);
+  seq2seq::Dense output(model.child("output"), c.hidden, vocab);
+  seq2seq::State initial = seq2seq::decoderInitialState(encoder, encoded);
+
+  if (how == Decode::TeacherForcing) {
+    Dim T = g.dim("T");
+    Tensor targets = g.input("targets", {T, B}, DType::I32);
+    Tensor targetLengths = g.input("targets_lengths", {B}, DType::I32);
+    seq2seq::TrainingHelper helper{targetEmbedding(seq2seq::shiftRight(targets, text::kBos)),
+                                   targetLengths};
+    auto r = seq2seq::dynamicDecode(seq2seq::BasicDecoder(cell, helper, initial, output));
+    Tensor real = ne(targets, zeros({T, B}, DType::I32));
+    g.output(nn::crossEntropy(r.logits, targets, real));
+    return;
+  }
+  seq2seq::GreedyEmbeddingHelper helper{targetEmbedding.table(),
+                                        full({B}, double(text::kBos), DType::I64), text::kEos};
+  auto r = seq2seq::dynamicDecode(seq2seq::BasicDecoder(cell, helper, initial, output),
+                                  {.maximumIterations = maxIterations});
+  g.outputs({r.sampleIds, r.lengths});
+}
+
+std::vector<std::string> paramNames(const ir::Function &f) {
+  std::vector<std::string> names;
+  for (size_t i = 0; i < f.numParams(); ++i)
+    names.push_back(f.param(i)->name());
+  return names;
+}
+
+std::vector<std::string> resultNames(const ir::Function &f) {
+  std::vector<std::string> names;
+  for (const ir::Value *v : f.returnOp()->operands())
+    names.push_back(v->name());
+  return names;
+}
+
+const ir::Function &function(const ir::Module &m, std::string_view name) {
+  for (const auto &f : m.functions())
+    if (f->name() == name)
+      return *f;
+  throw Error(err(fmt::format("the module has no function @{}", name)));
+}
+
+struct Trained {
+  std::vector<std::string> names;
+  std::vector<Array> values;
+  double seconds = 0;
+};
+
+/// Builds the training step, trains it on `data`; returns the parameters by name.
+Trained trainModel(const Config &c, int64_t vocab, const train::Dataset &data) {
+  Graph g("sort_letters");
+  buildModel(g, Decode::TeacherForcing, c, vocab, 0);
+  std::vector<Array> params = g.initParams(c.seed);
+  auto m = g.build();
+  std::string names;
+  for (const std::string &p : g.trainableNames())
+    names += (names.empty() ? "" : ",") + p;
+  std::ostringstream log;
+  passes::PassManager pm(log);
+  pm.addPipeline(fmt::format("canonicalize,optimize-step{{kind=adam lr={} clip_norm={} "
+                             "params={}}},hoist-weight-gradients,licm,canonicalize,"
+                             "fuse-elementwise,dce",
+                             c.lr, c.clipNorm, names))
+      .check();
+  pm.run(*m).check();
+  auto exe = cpu::compile(*m, jitOptions(c)).take();
+  const ir::Function &step = function(*m, "sort_letters_step");
+  train::StepLayout layout = train::stepLayoutFromNames(paramNames(step), resultNames(step)).take();
+  std::vector<Array> state;
+  for (const train::Carried &s : layout.state) {
+    std::vector<int64_t> shape;
+    for (const ir::Dim &d : step.param(s.arg)->type().dims())
+      shape.push_back(d.size());
+    state.emplace_back(step.param(s.arg)->type().dtype(), shape);
+  }
+
+  train::TrainOptions o;
+  o.batching = {.batchSize = c.batch, .shuffle = true, .dropLast = false, .seed = c.seed};
+  o.epochs = c.epochs;
+  o.lineEvery = 0;
+  if (!c.out.empty()) {
+    o.metricsCsv = c.out + "/sort_letters_metrics.csv";
+    o.lossSvg = c.out + "/sort_letters_loss.svg";
+  }
+  train::Function run = [&](std::span<const Array> a) { return exe->run("sort_letters_step", a); };
+  auto trainer = train::Trainer::make(run, layout, std::move(params), std::move(state), o).take();
+  std::printf("training: %lld words, %lld epochs of batches of %lld, Adam (lr %g)\n",
+              static_cast<long long>(data.size()), static_cast<long long>(c.epochs),
+              static_cast<long long>(c.batch), c.lr);
+  std::fflush(stdout);
+  auto start = std::chrono::steady_clock::now();
+  train::History h = trainer.fit(data).take();
+  Trained t;
+  t.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::printf("final loss %.4f, %.0f words/s\n", h.losses.empty() ? 0.0 : h.losses.back(),
+              h.examplesPerSecond);
+  for (const train::Carried &p : layout.params)
+    t.names.push_back(p.name);
+  t.values = trainer.params();
+  return t;
+}
+
+/// Ids padded time-major [S, B] and lengths [B] for `words`.
+std::pair<Array, Array> encodeBatch(const text::Vocabulary &v, const std::vector<std::string> &ws) {
+  int64_t B = static_cast<int64_t>(ws.size()), S = std::max<int64_t>(1, longest(ws));
+  Array ids(DType::I32, {S, B}), lengths(DType::I32, {B});
+  for (int64_t b = 0; b < B; ++b) {
+    std::vector<int32_t> e = v.encode(ws[static_cast<size_t>(b)]);
+    lengths.data<int32_t>()[b] = static_cast<int32_t>(e.size());
+    for (size_t t = 0; t < e.size(); ++t)
+      ids.data<int32_t>()[static_cast<int64_t>(t) * B + b] = e[t];
+  }
+  return {std::move(ids), std::move(lengths)};
+}
+
+/// Sorts `words` with the inference graph; returns the answers.
+std::vector<std::string> answer(const Config &c, const text::Vocabulary &v, const Trained &t,
+                                int64_t maxIterations, const std::vector<std::string> &words) {
+  Graph g("sort_letters_infer");
+  buildModel(g, Decode::Greedy, c, v.size(), maxIterations);
+  std::map<std::string, const Array *> byName;
+  for (size_t k = 0; k < t.names.size(); ++k)
+    byName[t.names[k]] = &t.values[k];
+  std::vector<Array> params;
+  for (const ParamInfo &p : g.params()) {
+    auto it = byName.find(p.name);
+    if (it == byName.end())
+      throw Error(err(fmt::format("the inference graph's parameter {} was not trained", p.name)));
+    params.push_back(*it->second);
+  }
+  auto m = g.build();
+  auto exe = cpu::compile(*m, jitOptions(c)).take();
+  std::vector<std::string> out;
+  for (size_t first = 0; first < words.size(); first += static_cast<size_t>(c.batch)) {
+    std::vector<std::string> batch(
+        words.begin() + static_cast<ptrdiff_t>(first),
+        words.begin() + static_cast<ptrdiff_t>(std::min(words.size(), first + size_t(c.batch))));
+    auto [ids, lengths] = encodeBatch(v, batch);
+    std::vector<Array> r =
+        exe->run("sort_letters_infer", g.arguments({ids, lengths}, params)).take();
+    int64_t T = r[0].shape()[0], B = r[0].shape()[1];
+    for (int64_t b = 0; b < B; ++b) {
+      std::vector<int32_t> seq;
+      for (int64_t t = 0; t < T; ++t)
+        seq.push_back(static_cast<int32_t>(r[0].data<int64_t>()[t * B + b]));
+      out.push_back(v.decode(seq));
+    }
+  }
+  return out;
+}
+
+void save(const Config &c, const text::Vocabulary &v, const Trained &t) {
+  Safetensors st;
+  for (size_t k = 0; k < t.names.size(); ++k)
+    st.tensors.push_back({t.names[k], t.values[k]});
+  writeSafetensors(c.out + "/sort_letters.safetensors", st).check();
+  writeFileAtomically(c.out + "/vocabulary.json", v.toJson()).check();
+  std::printf("wrote %s/sort_letters.safetensors and %s/vocabulary.json\n", c.out.c_str(),
+              c.out.c_str());
+}
+
+Config parseArgs(int argc, char **argv) {
+  Config c;
+  for (int i = 1; i < argc; ++i) {
+    auto value = [&](const char *flag) -> const char * {
+      if (std::strcmp(argv[i], flag) != 0)
+        return nullptr;
+      if (i + 1 >= argc)
+        throw Error(err(fmt::format("{} needs a value", flag)));
+      return argv[++i];
+    };
+    auto integer = [&](const char *flag, const char *v, long long lo, long long hi) {
+      char *end = nullptr;
+      long long n = std::strtoll(v, &end, 10);
+      if (*v == '\0' || *end != '\0' || n < lo || n > hi)
+        throw Error(err(fmt::format("{} takes an integer in [{}, {}], got '{}'", flag, lo, hi, v)));
+      return static_cast<int64_t>(n);
+    };
+    auto positive = [&](const char *flag, const char *v) {
+      return integer(flag, v, 1, std::numeric_limits<int32_t>::max());
+    };
+    if (const char *v = value("--data"))
+      c.data = v;
+    else if (const char *v = value("--out"))
+      c.out = v;
+    else if (const char *v = value("--epochs"))
+      c.epochs = positive("--epochs", v);
+    else if (const char *v = value("--words"))
+      c.words = positive("--words", v);
+    else if (const char *v = value("--seed"))
+      c.seed = positive("--seed", v);
+    else if (const char *v = value("--opt-level"))
+      c.optLevel = static_cast<int>(integer("--opt-level", v, 0, 3));
+    else
+      throw Error(err(fmt::format("unknown option '{}'; options: --data DIR --out OUT "
+                                  "--epochs N --words N --seed S --opt-level 0-3",
+                                  argv[i])));
+  }
+  return c;
+}
+
+} // namespace
+
+int main(int argc, char **argv) try {
+  Config c = parseArgs(argc, argv);
+  if (!c.out.empty())
+    std::filesystem::create_directories(c.out);
+  Words words = c.data.empty() ? generateWords(c.words, c.seed) : loadWords(c.data);
+  if (words.source.size() < 10)
+    throw Error(err(fmt::format("{} words are too few to hold 10% out", words.source.size())));
+  std::vector<std::string> all = words.source;
+  all.insert(all.end(), words.target.begin(), words.target.end());
+  text::Vocabulary vocab = text::Vocabulary::build(all, text::Vocabulary::Kind::Char);
+
+  size_t held = words.source.size() / 10, kept = words.source.size() - held;
+  train::Dataset data;
+  std::vector<std::vector<int32_t>> source, target;
+  for (size_t i = 0; i < kept; ++i) {
+    source.push_back(vocab.encode(words.source[i]));
+    target.push_back(vocab.encode(words.target[i]));
+  }
+  data.addSequences("source", std::move(source)).check();
+  data.addSequences("targets", std::move(target), {.append = text::kEos}).check();
+
+  // The answer is as long as the word, plus <EOS>.
+  int64_t maxIterations = longest(words.source) + 1;
+  Trained t = trainModel(c, vocab.size(), data);
+  if (!c.out.empty())
+    save(c, vocab, t);
+
+  std::vector<std::string> heldSource(words.source.begin() + static_cast<ptrdiff_t>(kept),
+                                      words.source.end());
+  std::vector<std::string> got = answer(c, vocab, t, maxIterations, heldSource);
+  int64_t exact = 0;
+  for (size_t i = 0; i < held; ++i)
+    exact += got[i] == words.target[kept + i];
+  for (size_t i = 0; i < std::min<size_t>(3, held); ++i)
+    std::printf("  %s -> %s\n", heldSource[i].c_str(), got[i].c_str());
+  std::printf("held-out exact words: %.2f%% (%lld/%zu) after %.0f s of training\n",
+              100.0 * double(exact) / double(held), static_cast<long long>(exact), held, t.seconds);
+  return 0;
+} catch (const Error &e) {
+  std::fprintf(stderr, "weft-example-sort-letters: %s\n", e.what());
+  return 1;
+}
