@@ -38,6 +38,9 @@ Expected<Array> evalShapeOp(const ir::Op &op, Operands xs, const ir::DimBindings
 /// Reductions, argmax, matmul, constant, iota, random_* (Math.cpp).
 Expected<Array> evalMathOp(const ir::Op &op, Operands xs, const ir::DimBindings &dims);
 
+/// attention and attention_grad, by the naive formula in double (Attention.cpp).
+Expected<Array> evalAttentionOp(const ir::Op &op, Operands xs);
+
 /// Evaluates any op without a region (Kernels.cpp): checks operand count and dtypes against
 /// the op, then dispatches to the kernels above.
 Expected<Array> evalOp(const ir::Op &op, Operands xs, const ir::DimBindings &dims);

@@ -142,6 +142,8 @@ public:
   void emitSmallMatmul(int rows, DType dt, llvm::Value *A, llvm::Value *B, llvm::Value *C,
                        llvm::Value *batch, llvm::Value *K, llvm::Value *N);
   Status emitProducer(const ir::Op &op); // EmitOps.cpp
+  /// attention and attention_grad: online-softmax kernels over rows; EmitAttention.cpp.
+  Status emitAttention(const ir::Op &op);
 
   llvm::LLVMContext &ctx;
   llvm::Module &mod;

@@ -196,6 +196,29 @@ Expected<Grads> structuralVJP(Emit &e, ir::Op &op, Value *g) {
   }
 }
 
+/// dq, dk and dv as attention_grad ops, each recomputing the scores from q and k (none are
+/// stored); a gradient for the mask is refused.
+Expected<Grads> attentionVJP(Emit &e, ir::Op &op, Value *g, const std::vector<bool> &want) {
+  bool masked = op.numOperands() == 4;
+  if (masked && want[3])
+    return err("autodiff: attention has no gradient for its mask; make the mask a constant or "
+               "an input, or wrap it in stop_gradient",
+               op.loc());
+  std::vector<Value *> xs = {op.operand(0), op.operand(1), op.operand(2), op.result(), g};
+  if (masked)
+    xs.push_back(op.operand(3));
+  Grads grads(op.numOperands(), nullptr);
+  for (int64_t wrt = 0; wrt < 3; ++wrt) {
+    if (!want[static_cast<size_t>(wrt)])
+      continue;
+    ir::Attrs attrs = {{"scale", op.scale()}, {"wrt", wrt}};
+    if (op.causal())
+      attrs["causal"] = int64_t{1};
+    grads[static_cast<size_t>(wrt)] = e.op(OpKind::AttentionGrad, xs, attrs);
+  }
+  return grads;
+}
+
 } // namespace
 
 Expected<Grads> vjpOp(ir::OpBuilder &b, ir::Op &op, const Grads &resultAdjoints,
@@ -251,6 +274,12 @@ Expected<Grads> vjpOp(ir::OpBuilder &b, ir::Op &op, const Grads &resultAdjoints,
     return Grads{want[0] ? e.op(OpKind::Matmul, {g, transposeLast2(e, bm)}) : nullptr,
                  want[1] ? e.op(OpKind::Matmul, {transposeLast2(e, a), g}) : nullptr};
   }
+  case OpKind::Attention:
+    return attentionVJP(e, op, g, want);
+  case OpKind::AttentionGrad:
+    return err("autodiff: cannot differentiate attention_grad (no second derivatives of "
+               "attention); run autodiff once",
+               op.loc());
   case OpKind::Cast: {
     Value *x = op.operand(0);
     if (!ir::isFloat(x->type().dtype()) || !ir::isFloat(g->type().dtype()))
