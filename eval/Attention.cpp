@@ -6,8 +6,8 @@
 //   s[i, j] = scale * q[i] . k[j] + mask[i, j]   (-inf for j > i when causal)
 //   p[i, :] = softmax(s[i, :])                    (zeros when every s[i, j] is -inf)
 //   o[i]    = sum_j p[i, j] v[j]
-// and for the gradient, with do the adjoint of o:
-//   dp[i, j] = do[i] . v[j],  ds[i, j] = p[i, j] (dp[i, j] - sum_j' p[i, j'] dp[i, j'])
+// and for the gradient, with do the adjoint of o (sum_j p[i, j] dp[i, j] = do[i].o[i]):
+//   dp[i, j] = do[i] . v[j],  ds[i, j] = p[i, j] (dp[i, j] - do[i].o[i])
 //   dq[i] = scale sum_j ds[i, j] k[j],  dk[j] = scale sum_i ds[i, j] q[i],  dv[j] = sum_i p[i, j]
 //   do[i]
 //
@@ -132,15 +132,16 @@ Expected<Array> attention(const ir::Op &op, Operands xs) {
 Expected<Array> attentionGrad(const ir::Op &op, Operands xs) {
   if (xs.size() != 5 && xs.size() != 6)
     return opError(op, "expects q, k, v, o, do and an optional mask");
-  const Array &q = *xs[0], &k = *xs[1], &v = *xs[2], &dout = *xs[4];
+  const Array &q = *xs[0], &k = *xs[1], &v = *xs[2], &o = *xs[3], &dout = *xs[4];
   const Array *mask = xs.size() == 6 ? xs[5] : nullptr;
   auto d = dimsOf(op, q, k, v, mask);
   WEFT_TRY(d.status());
   Shape oShape = q.shape();
   oShape.back() = d->dv;
-  if (dout.shape() != oShape || dout.dtype() != q.dtype())
-    return opError(op, fmt::format("do is {} but attention's result is {}", dout.typeStr(),
-                                   formatShape(oShape)));
+  for (const Array *a : {&o, &dout})
+    if (a->shape() != oShape || a->dtype() != q.dtype())
+      return opError(op, fmt::format("o and do must be attention's result {}, got {}",
+                                     formatShape(oShape), a->typeStr()));
   int64_t wrt = op.wrt();
   if (wrt < 0 || wrt > 2)
     return opError(op, fmt::format("wrt must be 0, 1 or 2, got {}", wrt));
@@ -153,16 +154,18 @@ Expected<Array> attentionGrad(const ir::Op &op, Operands xs) {
     auto qAt = [&](int64_t i, int64_t c) { return q.getDouble((b * d->Tq + i) * d->d + c); };
     auto kAt = [&](int64_t j, int64_t c) { return k.getDouble((b * d->Tk + j) * d->d + c); };
     auto vAt = [&](int64_t j, int64_t c) { return v.getDouble((b * d->Tk + j) * d->dv + c); };
+    auto oAt = [&](int64_t i, int64_t c) { return o.getDouble((b * d->Tq + i) * d->dv + c); };
     auto doAt = [&](int64_t i, int64_t c) { return dout.getDouble((b * d->Tq + i) * d->dv + c); };
     for (int64_t i = 0; i < d->Tq; ++i) {
       const double *pi = &p[static_cast<size_t>(i * d->Tk)];
       std::vector<double> dp(static_cast<size_t>(d->Tk));
+      // sum_j p[i, j] dp[i, j] = do[i].o[i] when o is attention's result, which it must be.
       double rowSum = 0;
-      for (int64_t j = 0; j < d->Tk; ++j) {
+      for (int64_t c = 0; c < d->dv; ++c)
+        rowSum += doAt(i, c) * oAt(i, c);
+      for (int64_t j = 0; j < d->Tk; ++j)
         for (int64_t c = 0; c < d->dv; ++c)
           dp[j] += doAt(i, c) * vAt(j, c);
-        rowSum += pi[j] * dp[j];
-      }
       for (int64_t j = 0; j < d->Tk; ++j) {
         double ds = pi[j] * (dp[j] - rowSum);
         if (wrt == 0)
