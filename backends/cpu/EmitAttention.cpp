@@ -168,6 +168,12 @@ private:
     })[0];
   }
 
+  /// y[yRow * n + c] = 0 for every c (a store: the buffer may hold anything, NaN included).
+  void zeroRow(Value *y, Value *yRow, Value *n) {
+    Value *yb = b.CreateMul(yRow, n);
+    e.forLoop(n, [&](Value *c) { e.store(fc(0), y, dt, b.CreateAdd(yb, c)); });
+  }
+
   /// y[yRow * n + c] = y[yRow * n + c] * a + x[xRow * n + c] * w for every c.
   void axpby(Value *y, Value *yRow, Value *a, Value *x, Value *xRow, Value *w, Value *n) {
     Value *yb = b.CreateMul(yRow, n), *xb = x ? b.CreateMul(xRow, n) : nullptr;
@@ -228,7 +234,7 @@ private:
     Values mb = mask ? maskBase(bt) : Values{};
     Value *m = e.local(fty(), negInf()), *l = e.local(fty(), fc(0));
     if (acc)
-      axpby(acc, row, fc(0), nullptr, nullptr, nullptr, Dv);
+      zeroRow(acc, row, Dv);
     e.forLoop(keysSeen(i), [&](Value *j) {
       Value *s = score(bt, i, j, mb);
       Value *mOld = b.CreateLoad(fty(), m);
@@ -276,7 +282,7 @@ private:
   void dqRow() {
     Value *bt = b.CreateUDiv(row, Tq), *i = b.CreateURem(row, Tq);
     Values mb = mask ? maskBase(bt) : Values{};
-    axpby(out, row, fc(0), nullptr, nullptr, nullptr, D);
+    zeroRow(out, row, D);
     Value *lseI = e.load(lse, dt, row), *dI = e.load(dsum, dt, row);
     e.forLoop(keysSeen(i), [&](Value *j) {
       Value *kRow = b.CreateAdd(b.CreateMul(bt, Tk), j);
@@ -291,7 +297,7 @@ private:
     Value *bt = b.CreateUDiv(row, Tk), *j = b.CreateURem(row, Tk);
     Values mb = mask ? maskBase(bt) : Values{};
     Value *n = dk ? D : Dv;
-    axpby(out, row, fc(0), nullptr, nullptr, nullptr, n);
+    zeroRow(out, row, n);
     // Causal: only queries i >= j see key j.
     Value *first = op.causal() ? b.CreateSelect(b.CreateICmpSLT(j, Tq), j, Tq) : e.c64(0);
     e.forLoop(b.CreateSub(Tq, first), [&](Value *di) {
