@@ -19,7 +19,7 @@
 // added (multiplied, say), a scale that is not a splat constant, a select that is not the
 // causal one, and attention weights p that something else also reads.
 //
-// The replaced chain is erased; nothing else is.
+// The replaced chain is erased, with what only it used; nothing else is.
 //
 //===----------------------------------------------------------------------===//
 #include "ir/Builder.h"
@@ -284,7 +284,17 @@ Expected<bool> fuseFunction(ir::Function &f) {
   }
   if (replaced.empty())
     return false;
-  transforms::eraseDeadOps(f.body(), [&](const Op &op) { return replaced.count(&op) > 0; });
+  // What fed only the replaced ops (scale constants, iotas, broadcast masks) goes with them.
+  std::vector<const Op *> work(replaced.begin(), replaced.end());
+  while (!work.empty()) {
+    const Op *op = work.back();
+    work.pop_back();
+    for (Value *x : op->operands())
+      if (Op *d = x->definingOp(); d && replaced.insert(d).second)
+        work.push_back(d);
+  }
+  transforms::eraseDeadOps(
+      f.body(), [&](const Op &op) { return replaced.count(&op) > 0 && transforms::isPureOp(op); });
   return true;
 }
 

@@ -33,16 +33,17 @@ struct Form {
 };
 
 std::string str(const Form &f) {
-  return fmt::format("lead [{}] d {} dv {} causal {} mask {} max {} div {} transpose {} {}",
-                     f.lead, f.d, f.dv, f.causal, static_cast<int>(f.mask), f.maxSubtracted,
-                     f.divideScale, f.explicitTranspose, f.dt);
+  return fmt::format("lead [{}] d {} dv {} causal {} mask {} max {} div {} transpose {} {}", f.lead,
+                     f.d, f.dv, f.causal, static_cast<int>(f.mask), f.maxSubtracted, f.divideScale,
+                     f.explicitTranspose, f.dt);
 }
 
 /// @f(q, k or kt, v, mask?, r) -> sum(attention(...) * r) when `loss`, else the attention.
 std::string attentionText(const Form &f, bool loss) {
   std::string L = f.lead.empty() ? "" : f.lead + " x ";
-  int64_t r = 2 + (f.lead.empty() ? 0 : 1 + static_cast<int64_t>(std::count(f.lead.begin(),
-                                                                               f.lead.end(), 'x')));
+  int64_t r = 2 + (f.lead.empty()
+                       ? 0
+                       : 1 + static_cast<int64_t>(std::count(f.lead.begin(), f.lead.end(), 'x')));
   auto T = [&](const std::string &dims) { return fmt::format("tensor<{}{} x {}>", L, dims, f.dt); };
   std::string sc = T("T x S"), rows = T("T"), keep = T("T x 1");
   std::string all, allButLast;
@@ -72,15 +73,15 @@ std::string attentionText(const Form &f, bool loss) {
     b += fmt::format("  %kt = transpose %k {{perm = [{}]}} : {}\n", swapped,
                      T(fmt::format("{} x S", f.d)));
   b += fmt::format("  %s0 = matmul %q, %kt : {}\n", sc);
-  double c = f.divideScale ? std::sqrt(static_cast<double>(f.d))
-                           : 1 / std::sqrt(static_cast<double>(f.d));
+  double c =
+      f.divideScale ? std::sqrt(static_cast<double>(f.d)) : 1 / std::sqrt(static_cast<double>(f.d));
   b += fmt::format("  %c = constant {{value = [{}]}} : tensor<{}>\n", c, f.dt);
   b += fmt::format("  %cb = broadcast %c {{dims = []}} : {}\n", sc);
   b += fmt::format("  %s1 = {} %s0, %cb : {}\n", f.divideScale ? "div" : "mul", sc);
   std::string s = "%s1";
   if (f.mask == Mask::KeyPadding) {
-    b += fmt::format("  %pb = broadcast %pad {{dims = [{}{}]}} : {}\n",
-                     first.empty() ? "" : "0, ", r - 1, sc);
+    b += fmt::format("  %pb = broadcast %pad {{dims = [{}{}]}} : {}\n", first.empty() ? "" : "0, ",
+                     r - 1, sc);
     b += fmt::format("  %s2 = add %s1, %pb : {}\n", sc);
     s = "%s2";
   }
@@ -144,8 +145,9 @@ std::unique_ptr<ir::Module> build(const std::string &text, const std::string &pi
   return std::move(*m);
 }
 
-/// Runs `fn` of the fused and the unfused module on the interpreter and the CPU backend with
-/// the same inputs, at each of `sizes` (T, S); every run must match the unfused interpreter's.
+/// Runs `fn` of the fused module on the interpreter and the CPU backend and of the unfused one
+/// on the interpreter (the unfused graph's ops have their own parity tests) with the same
+/// inputs, at each of `sizes` (T, S); every run must match the unfused interpreter's.
 void checkForms(const std::string &text, const std::string &fused, const std::string &unfused,
                 const std::string &fn, const Form &f,
                 const std::vector<std::pair<int64_t, int64_t>> &sizes, double tol) {
@@ -153,29 +155,27 @@ void checkForms(const std::string &text, const std::string &fused, const std::st
   REQUIRE(on->function(fn));
   CHECK(countOps(*on->function("f"), ir::OpKind::Attention) == 1);
   CHECK(countOps(*off->function("f"), ir::OpKind::Attention) == 0);
-  Compiled cOn = compileModule(std::move(on)), cOff = compileModule(std::move(off));
+  Compiled cOn = compileModule(std::move(on));
   for (auto [T, S] : sizes) {
     CAPTURE(T);
     CAPTURE(S);
     ir::DimBindings dims = {{"T", T}, {"S", S}};
-    std::vector<Array> in = randomInputs(*cOff.module->function(fn), dims, {}, 7);
+    std::vector<Array> in = randomInputs(*off->function(fn), dims, {}, 7);
     if (f.mask == Mask::KeyPadding && S > 1)
       in[3].setDouble(S - 1, -std::numeric_limits<double>::infinity()); // a padded key
-    auto want = reference::run(*cOff.module->function(fn), in, dims);
+    auto want = reference::run(*off->function(fn), in, dims);
     REQUIRE_OK(want);
     auto gotRef = reference::run(*cOn.module->function(fn), in, dims);
     REQUIRE_OK(gotRef);
     for (size_t r = 0; r < want->size(); ++r)
       checkNear((*gotRef)[r], (*want)[r], tol);
-    for (const Compiled *c : {&cOn, &cOff})
-      for (const Target &t : c->targets) {
-        CAPTURE(t.backend);
-        CAPTURE(c == &cOn);
-        auto got = t.exe->run(fn, in, {.dims = dims});
-        REQUIRE_OK(got);
-        for (size_t r = 0; r < want->size(); ++r)
-          checkNear((*got)[r], (*want)[r], tol);
-      }
+    for (const Target &t : cOn.targets) {
+      CAPTURE(t.backend);
+      auto got = t.exe->run(fn, in, {.dims = dims});
+      REQUIRE_OK(got);
+      for (size_t r = 0; r < want->size(); ++r)
+        checkNear((*got)[r], (*want)[r], tol);
+    }
   }
 }
 
@@ -215,6 +215,8 @@ const std::vector<std::pair<int64_t, int64_t>> kSizes = {{1, 1}, {1, 6}, {7, 7},
 TEST_CASE("fuse-attention: outputs match with the fusion on and off, interpreter and CPU") {
   for (Form f : forms())
     for (const char *dt : {"f64", "f32"}) {
+      if (std::string(dt) == "f32" && !f.causal && f.mask != Mask::Full)
+        continue; // f32: the causal, padded and by-hand forms only
       f.dt = dt;
       std::string text = attentionText(f, false);
       CAPTURE(str(f));
@@ -228,7 +230,8 @@ TEST_CASE("fuse-attention: gradients match with the fusion on and off, interpret
     std::string text = attentionText(f, true);
     CAPTURE(str(f));
     CAPTURE(text);
-    checkForms(text, "fuse-attention,autodiff", "autodiff", "f_grad", f, kSizes, 1e-11);
+    checkForms(text, "fuse-attention,autodiff", "autodiff", "f_grad", f,
+               {{1, 1}, {1, 6}, {5, 3}, {7, 7}, {12, 9}}, 1e-11);
   }
 }
 
@@ -241,8 +244,7 @@ TEST_CASE("fuse-attention: the fused forward and training graphs' peak memory gr
   f.dt = "f32";
   auto vectorBytes = cpu::targetVectorBytes("native", "");
   REQUIRE_OK(vectorBytes);
-  auto peak = [&](const std::string &text, const std::string &pipeline, const char *fn,
-                  int64_t T) {
+  auto peak = [&](const std::string &text, const std::string &pipeline, const char *fn, int64_t T) {
     std::unique_ptr<ir::Module> m = build(text, pipeline);
     const ir::Function *g = m->function(fn);
     REQUIRE(g);
