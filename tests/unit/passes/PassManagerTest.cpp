@@ -74,7 +74,7 @@ TEST_CASE("an unknown pass name is an error listing the known passes, and adds n
   Status s = pm.addPipeline("cse,frobnicate");
   REQUIRE_FALSE(s.isOk());
   CHECK(s.message() ==
-        "unknown pass 'frobnicate' (known: autodiff, cse, dce, fold-constants, "
+        "unknown pass 'frobnicate' (known: autodiff, cse, dce, fold-constants, fuse-attention, "
         "fuse-elementwise, hoist-input-projections, hoist-weight-gradients, licm, optimize-step, "
         "simplify, canonicalize, optimize, train)");
   CHECK(pm.size() == 0);
