@@ -72,6 +72,8 @@ Expected<Array> evalOp(const ir::Op &op, Operands xs, const ir::DimBindings &dim
     return evalElementwise(op, xs, dims);
   if (ir::hasTrait(op.kind(), ir::trait::Shape))
     return evalShapeOp(op, xs, dims);
+  if (op.kind() == ir::OpKind::Attention || op.kind() == ir::OpKind::AttentionGrad)
+    return evalAttentionOp(op, xs);
   return evalMathOp(op, xs, dims);
 }
 

@@ -40,6 +40,8 @@ Expected<Array> evalMathOp(const ir::Op &op, Operands xs, const ir::DimBindings 
 
 /// lstm_sequence, its three results hs, hT, cT (LstmSequence.cpp).
 Expected<std::vector<Array>> evalLstmSequence(const ir::Op &op, Operands xs);
+/// attention and attention_grad, by the naive formula in double (Attention.cpp).
+Expected<Array> evalAttentionOp(const ir::Op &op, Operands xs);
 
 /// Evaluates any op without a region (Kernels.cpp): checks operand count and dtypes against
 /// the op, then dispatches to the kernels above.

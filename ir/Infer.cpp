@@ -370,6 +370,80 @@ Expected<Types> inferLstmSequence(std::span<Value *const> ops) {
   return Types{Type({xs.dim(0), batch, hidden}, xs.dtype()), want[1], want[2]};
 }
 
+/// The scores' shape [..., Tq, Tk] of attention or attention_grad with operands q, k, v
+/// (, mask), after checking them: one float dtype, rank >= 2, equal batch dims, q and k of one
+/// depth, k and v of one length, a mask of the scores' rank whose dims are 1 or the scores'.
+Status checkAttentionOperands(OpKind k, const Type &q, const Type &kt, const Type &v,
+                              const Type *mask) {
+  WEFT_TRY(checkDType(k, q, "q"));
+  for (const Type *t : {&kt, &v, mask})
+    if (t && t->dtype() != q.dtype())
+      return opError(k, fmt::format("dtypes differ: q is {} but {} is {}", dtypeName(q.dtype()),
+                                    t == &kt  ? "k"
+                                    : t == &v ? "v"
+                                              : "the mask",
+                                    dtypeName(t->dtype())));
+  int64_t r = q.rank();
+  if (r < 2 || kt.rank() != r || v.rank() != r)
+    return opError(k, fmt::format("q, k and v must have one rank >= 2, got {}, {} and {}",
+                                  q.shapeStr(), kt.shapeStr(), v.shapeStr()));
+  for (int64_t i = 0; i + 2 < r; ++i)
+    if (kt.dim(i) != q.dim(i) || v.dim(i) != q.dim(i))
+      return opError(k, fmt::format("batch dims differ: q {}, k {}, v {}", q.shapeStr(),
+                                    kt.shapeStr(), v.shapeStr()));
+  if (kt.dim(r - 1) != q.dim(r - 1))
+    return opError(
+        k, fmt::format("q and k must have one depth, got {} and {}", q.shapeStr(), kt.shapeStr()));
+  if (v.dim(r - 2) != kt.dim(r - 2))
+    return opError(
+        k, fmt::format("k and v must have one length, got {} and {}", kt.shapeStr(), v.shapeStr()));
+  if (!mask)
+    return {};
+  std::vector<Dim> scores = q.dims();
+  scores[r - 1] = kt.dim(r - 2);
+  bool ok = mask->rank() == r;
+  for (int64_t i = 0; ok && i < r; ++i)
+    ok = mask->dim(i) == scores[i] || mask->dim(i) == Dim(1);
+  if (!ok)
+    return opError(k, fmt::format("the mask {} does not broadcast to the scores {}",
+                                  mask->shapeStr(), Type(scores, q.dtype()).shapeStr()));
+  return {};
+}
+
+Expected<Types> inferAttention(std::span<Value *const> ops) {
+  OpKind k = OpKind::Attention;
+  if (ops.size() != 3 && ops.size() != 4)
+    return opError(k, fmt::format("expects 3 or 4 operands (q, k, v, mask), got {}", ops.size()));
+  const Type &q = ops[0]->type(), &v = ops[2]->type();
+  WEFT_TRY(
+      checkAttentionOperands(k, q, ops[1]->type(), v, ops.size() == 4 ? &ops[3]->type() : nullptr));
+  std::vector<Dim> dims = q.dims();
+  dims.back() = v.dims().back();
+  return one(Type(dims, q.dtype()));
+}
+
+Expected<Types> inferAttentionGrad(std::span<Value *const> ops, const Attrs &attrs) {
+  OpKind k = OpKind::AttentionGrad;
+  if (ops.size() != 5 && ops.size() != 6)
+    return opError(
+        k, fmt::format("expects 5 or 6 operands (q, k, v, o, do, mask), got {}", ops.size()));
+  const Type &q = ops[0]->type(), &v = ops[2]->type();
+  WEFT_TRY(
+      checkAttentionOperands(k, q, ops[1]->type(), v, ops.size() == 6 ? &ops[5]->type() : nullptr));
+  std::vector<Dim> dims = q.dims();
+  dims.back() = v.dims().back();
+  Type o(dims, q.dtype());
+  for (size_t i : {3, 4})
+    if (ops[i]->type() != o)
+      return opError(k, fmt::format("{} must be {} (attention's result), got {}",
+                                    i == 3 ? "o" : "do", o.str(), ops[i]->type().str()));
+  auto wrt = attr<int64_t>(k, attrs, AttrId::Wrt);
+  WEFT_TRY(wrt.status());
+  if (*wrt < 0 || *wrt > 2)
+    return opError(k, fmt::format("wrt must be 0 (q), 1 (k) or 2 (v), got {}", *wrt));
+  return one(ops[static_cast<size_t>(*wrt)]->type());
+}
+
 Expected<Types> inferConstant(std::span<Value *const> ops, const Attrs &attrs, const Type &out) {
   OpKind k = OpKind::Constant;
   auto it = attrs.find(attrKey(AttrId::Value));
@@ -632,6 +706,10 @@ Expected<std::vector<Type>> inferResultTypes(OpKind k, std::span<Value *const> o
     return inferArgmax(ops, attrs);
   case OpKind::Matmul:
     return inferMatmul(ops);
+  case OpKind::Attention:
+    return inferAttention(ops);
+  case OpKind::AttentionGrad:
+    return inferAttentionGrad(ops, attrs);
   case OpKind::Constant:
     return inferConstant(ops, attrs, declared[0]);
   case OpKind::Iota:

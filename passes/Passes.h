@@ -37,6 +37,7 @@ std::unique_ptr<Pass> createFoldConstantsPass();
 /// Groups elementwise ops over one shape (with splat constants, broadcasts into that shape
 /// and a trailing reduction) into `fusion` ops in kernel form (ir/Fusion.h), in scan and
 /// while bodies too. Run it after autodiff, which does not differentiate fusions.
+std::unique_ptr<Pass> createFuseAttentionPass();
 std::unique_ptr<Pass> createFuseElementwisePass();
 
 /// In scans whose body multiplies a step of a [T, b, I] sequence by a matrix defined outside

@@ -699,6 +699,9 @@ Status Emitter::emitOp(const ir::Op &op) {
     return emitArgmax(op);
   case OpKind::Matmul:
     return emitMatmul(op);
+  case OpKind::Attention:
+  case OpKind::AttentionGrad:
+    return emitAttention(op);
   case OpKind::Scan:
     return emitScan(op);
   case OpKind::While:

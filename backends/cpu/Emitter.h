@@ -160,6 +160,8 @@ public:
   void packBsBeforeLoop(const ir::Op &loop);
   /// A call into the runtime's weft_all_reduce, which may fail (Fault::Collective).
   Status emitAllReduce(const ir::Op &op); // EmitOps.cpp
+  /// attention and attention_grad: online-softmax kernels over rows; EmitAttention.cpp.
+  Status emitAttention(const ir::Op &op);
 
   llvm::LLVMContext &ctx;
   llvm::Module &mod;

@@ -54,6 +54,13 @@ std::vector<ir::Type> scratchOf(const ir::Op &op, int vectorBytes) {
     out.push_back(ir::Type({g.KC * g.NC}, rt->dtype()));
     break;
   }
+  case OpKind::AttentionGrad: { // lse and D, one per query row (EmitAttention.cpp)
+    const ir::Type &q = op.operand(0)->type();
+    ir::Type row(std::vector<ir::Dim>(q.dims().begin(), q.dims().end() - 1), q.dtype());
+    out.push_back(row);
+    out.push_back(row);
+    break;
+  }
   case OpKind::Scan: {
     packedBs(op, vectorBytes, out);
     auto g = ir::scanOperands(op.numOperands(), op.attrs());

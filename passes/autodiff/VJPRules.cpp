@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numbers>
 
 namespace weft::autodiff {
@@ -196,6 +197,69 @@ Expected<Grads> structuralVJP(Emit &e, ir::Op &op, Value *g) {
   }
 }
 
+std::vector<int64_t> axesUpTo(int64_t n) {
+  std::vector<int64_t> axes;
+  for (int64_t i = 0; i < n; ++i)
+    axes.push_back(i);
+  return axes;
+}
+
+/// The gradient of attention's mask, in primitives: the probabilities p recomputed from the
+/// scores (this one holds the Tq x Tk matrix, as the mask it is the gradient of mostly does),
+/// ds = p (do v^T - rowsum(do o)), summed over the axes the mask broadcasts along.
+Value *attentionMaskGrad(Emit &e, ir::Op &op, Value *g) {
+  Value *q = op.operand(0), *k = op.operand(1), *v = op.operand(2), *mask = op.operand(3);
+  int64_t r = q->type().rank();
+  Value *s = e.scale(e.op(OpKind::Matmul, {q, transposeLast2(e, k)}), op.scale());
+  const ir::Type st = s->type();
+  s = e.add(s, e.broadcast(mask, axesUpTo(r), st));
+  if (op.causal()) {
+    ir::Type it = st.withDType(DType::I64);
+    Value *qi = e.op(OpKind::Iota, {}, {{"axis", r - 2}}, {it});
+    Value *kj = e.op(OpKind::Iota, {}, {{"axis", r - 1}}, {it});
+    s = e.select(e.op(OpKind::Ge, {qi, kj}), s,
+                 e.splatLike(s, -std::numeric_limits<double>::infinity()));
+  }
+  auto rows = [&](Value *x) { return e.broadcast(x, axesUpTo(r - 1), st); };
+  // Rows with every score -inf have p = 0, as in attention.
+  Value *m = e.op(OpKind::ReduceMax, {s}, {{"axes", std::vector<int64_t>{r - 1}}});
+  m = e.select(e.op(OpKind::Eq, {m, e.splatLike(m, -std::numeric_limits<double>::infinity())}),
+               e.zerosLike(m), m);
+  Value *ex = e.op(OpKind::Exp, {e.sub(s, rows(m))});
+  Value *z = e.reduceSum(ex, {r - 1});
+  z = e.select(e.op(OpKind::Eq, {z, e.zerosLike(z)}), e.splatLike(z, 1.0), z);
+  Value *p = e.div(ex, rows(z));
+  Value *dp = e.op(OpKind::Matmul, {g, transposeLast2(e, v)});
+  Value *rowDot = e.reduceSum(e.mul(g, op.result()), {r - 1});
+  Value *ds = e.mul(p, e.sub(dp, rows(rowDot)));
+  std::vector<int64_t> broadcastAxes;
+  for (int64_t a = 0; a < r; ++a)
+    if (mask->type().dim(a) != st.dim(a))
+      broadcastAxes.push_back(a);
+  return e.reshape(e.reduceSum(ds, broadcastAxes), mask->type());
+}
+
+/// dq, dk and dv as attention_grad ops, each recomputing the scores from q and k (none are
+/// stored); the mask's gradient, where wanted, from attentionMaskGrad.
+Expected<Grads> attentionVJP(Emit &e, ir::Op &op, Value *g, const std::vector<bool> &want) {
+  bool masked = op.numOperands() == 4;
+  std::vector<Value *> xs = {op.operand(0), op.operand(1), op.operand(2), op.result(), g};
+  if (masked)
+    xs.push_back(op.operand(3));
+  Grads grads(op.numOperands(), nullptr);
+  for (int64_t wrt = 0; wrt < 3; ++wrt) {
+    if (!want[static_cast<size_t>(wrt)])
+      continue;
+    ir::Attrs attrs = {{"scale", op.scale()}, {"wrt", wrt}};
+    if (op.causal())
+      attrs["causal"] = int64_t{1};
+    grads[static_cast<size_t>(wrt)] = e.op(OpKind::AttentionGrad, xs, attrs);
+  }
+  if (masked && want[3])
+    grads[3] = attentionMaskGrad(e, op, g);
+  return grads;
+}
+
 } // namespace
 
 Expected<Grads> vjpOp(ir::OpBuilder &b, ir::Op &op, const Grads &resultAdjoints,
@@ -253,6 +317,12 @@ Expected<Grads> vjpOp(ir::OpBuilder &b, ir::Op &op, const Grads &resultAdjoints,
     return Grads{want[0] ? e.op(OpKind::Matmul, {g, transposeLast2(e, bm)}) : nullptr,
                  want[1] ? e.op(OpKind::Matmul, {transposeLast2(e, a), g}) : nullptr};
   }
+  case OpKind::Attention:
+    return attentionVJP(e, op, g, want);
+  case OpKind::AttentionGrad:
+    return err("autodiff: cannot differentiate attention_grad (no second derivatives of "
+               "attention); run autodiff once",
+               op.loc());
   case OpKind::Cast: {
     Value *x = op.operand(0);
     if (!ir::isFloat(x->type().dtype()) || !ir::isFloat(g->type().dtype()))

@@ -206,4 +206,52 @@ Value *Generator::genMatmul(const Type &t, int d) {
   return bounded(make(OpKind::Matmul, {x, y}, {}, {}, {mag, !isF}));
 }
 
+/// attention with result type t ([..., Tq, dv]), or attention_grad with result t (dq, dk or
+/// dv). q and k are kept within [-1, 1], so that the scores are small enough for f32 to hold
+/// the probabilities to its precision whatever order it sums in.
+Value *Generator::genAttention(const Type &t, int d) {
+  std::vector<Dim> lead(t.dims().begin(), t.dims().end() - 2);
+  auto type = [&](const Dim &rows, const Dim &cols) {
+    std::vector<Dim> dims = lead;
+    dims.push_back(rows);
+    dims.push_back(cols);
+    return Type(dims, t.dtype());
+  };
+  auto depth = [&] { return pick<Dim>({Dim(1), Dim(2), Dim(5), Dim(8), Dim::symbol("T")}); };
+  bool grad = chance(0.4);
+  int64_t wrt = grad ? uniform(0, 2) : -1;
+  // The result's rows and columns are [Tq, dv], or those of q, k or v.
+  Dim rows = t.dim(t.rank() - 2), cols = t.dim(t.rank() - 1);
+  Dim Tq = wrt == 1 || wrt == 2 ? depth() : rows;
+  Dim Tk = wrt == 1 || wrt == 2 ? rows : depth();
+  Dim D = wrt == 0 || wrt == 1 ? cols : depth();
+  Dim Dv = wrt == 2 || wrt == -1 ? cols : depth();
+  Value *q = bounded(gen(type(Tq, D), false, d), 1);
+  Value *k = bounded(gen(type(Tk, D), false, d), 1);
+  Value *v = bounded(gen(type(Tk, Dv), false, d), 1);
+  std::vector<Value *> xs = {q, k, v};
+  if (grad) {
+    xs.push_back(bounded(gen(type(Tq, Dv), false, d), 1)); // o
+    xs.push_back(bounded(gen(type(Tq, Dv), false, d), 1)); // do
+  }
+  if (chance(0.5)) { // a mask, broadcast along some axes
+    std::vector<Dim> dims = type(Tq, Tk).dims();
+    for (Dim &dim : dims)
+      if (chance(0.4))
+        dim = Dim(1);
+    xs.push_back(bounded(gen(Type(dims, t.dtype()), false, d), 1));
+  }
+  double scale = pick<double>({1.0, 0.125, 0.5773502691896258});
+  Attrs attrs = {{"scale", scale}};
+  if (chance(0.3))
+    attrs["causal"] = int64_t{1};
+  if (grad)
+    attrs["wrt"] = wrt;
+  double n = static_cast<double>(std::max<int64_t>({size(Tq), size(Tk), 1}));
+  double dn = static_cast<double>(std::max<int64_t>(size(D), 1));
+  double mag = grad ? 4 * n * std::max(1.0, scale * dn) : 1;
+  return bounded(
+      make(grad ? OpKind::AttentionGrad : OpKind::Attention, xs, attrs, {}, {mag, false}));
+}
+
 } // namespace weft::difftest::detail

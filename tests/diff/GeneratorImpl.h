@@ -66,6 +66,7 @@ enum class Choice {
   Reduce,
   Argmax,
   Matmul,
+  Attention,
   Cast,
   Scan,
   While,
@@ -317,6 +318,7 @@ private:
   Value *genReduce(const Type &t, bool exact, int d);
   Value *genArgmax(const Type &t, int d);
   Value *genMatmul(const Type &t, int d);
+  Value *genAttention(const Type &t, int d);
 
   // scan and while (GenerateLoops.cpp)
   Value *carryUpdate(Value *carry, bool exact, int d);

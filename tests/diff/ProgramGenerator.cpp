@@ -55,6 +55,8 @@ bool Generator::applicable(Choice c, const Type &t, bool exact) const {
     return d == DType::I64;
   case Choice::Matmul:
     return num && t.rank() >= 2 && !(f && exact);
+  case Choice::Attention:
+    return f && t.rank() >= 2 && !exact;
   case Choice::Scan:
     return loopDepth_ < kMaxLoopDepth;
   case Choice::While:
@@ -74,7 +76,7 @@ Value *Generator::gen(const Type &t, bool exact, int depth) {
       {Choice::Broadcast, 2}, {Choice::Reshape, 1}, {Choice::Transpose, 1}, {Choice::Slice, 1},
       {Choice::Concat, 1},    {Choice::Pad, 1},     {Choice::Gather, 1},    {Choice::ScatterAdd, 1},
       {Choice::Reduce, 2},    {Choice::Argmax, 2},  {Choice::Matmul, 2},    {Choice::Cast, 2},
-      {Choice::Scan, 1.2},    {Choice::While, 0.8}, {Choice::Random, 0.3}};
+      {Choice::Attention, 1}, {Choice::Scan, 1.2},  {Choice::While, 0.8},   {Choice::Random, 0.3}};
   std::vector<Choice> choices;
   std::vector<double> w;
   for (auto [c, weight] : weights)
@@ -115,6 +117,8 @@ Value *Generator::gen(const Type &t, bool exact, int depth) {
     return genArgmax(t, d);
   case Choice::Matmul:
     return genMatmul(t, d);
+  case Choice::Attention:
+    return genAttention(t, d);
   case Choice::Cast:
     return genCast(t, exact, d);
   case Choice::Scan:

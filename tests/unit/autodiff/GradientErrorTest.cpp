@@ -75,3 +75,13 @@ TEST_CASE("a fused kernel on the path to the loss is refused: autodiff runs befo
   CHECK(gradError(ir, {"x"}) == "autodiff: cannot differentiate a fused kernel; run autodiff "
                                 "before fuse-elementwise (as the train pipeline does)");
 }
+
+TEST_CASE("attention_grad is refused: no second derivatives of attention") {
+  const char *grad = R"(func @f(%q: tensor<2 x 3 x f64>) -> (tensor<f64>) {
+  %g = attention_grad %q, %q, %q, %q, %q {scale = 1.0, wrt = 0} : tensor<2 x 3 x f64>
+  %l = reduce_sum %g {axes = [0, 1]} : tensor<f64>
+  return %l
+}
+)";
+  CHECK(gradError(grad, {"q"}).starts_with("autodiff: cannot differentiate attention_grad"));
+}

@@ -161,6 +161,29 @@ std::vector<OpGradCase> matmulCases() {
         {"a", "b"}}}};
 }
 
+std::vector<OpGradCase> attentionCases() {
+  // Odd sizes, two heads, a causal case with a broadcast key-padding mask, a full mask; the VJP
+  // is attention_grad ops recomputing the scores, and primitives for the mask.
+  return {{OpKind::Attention,
+           {withLoss("%q: tensor<3 x 2 x f64>, %k: tensor<5 x 2 x f64>, %v: tensor<5 x 3 x f64>",
+                     "  %y = attention %q, %k, %v {scale = 0.7} : tensor<3 x 3 x f64>\n",
+                     "tensor<3 x 3 x f64>", 2),
+            {"q", "k", "v"}}},
+          {OpKind::Attention,
+           {withLoss("%q: tensor<2 x 4 x 3 x f64>, %k: tensor<2 x 4 x 3 x f64>, %v: tensor<2 x 4 x "
+                     "2 x f64>, %pad: tensor<2 x 1 x 4 x f64>",
+                     "  %y = attention %q, %k, %v, %pad {causal = 1, scale = 0.5} : tensor<2 x 4 x "
+                     "2 x f64>\n",
+                     "tensor<2 x 4 x 2 x f64>", 3),
+            {"q", "k", "v", "pad"}}},
+          {OpKind::Attention,
+           {withLoss("%q: tensor<1 x 2 x f64>, %k: tensor<3 x 2 x f64>, %v: tensor<3 x 2 x f64>, "
+                     "%m: tensor<1 x 3 x f64>",
+                     "  %y = attention %q, %k, %v, %m {scale = 1.5} : tensor<1 x 2 x f64>\n",
+                     "tensor<1 x 2 x f64>", 2),
+            {"q", "k", "v", "m"}}}};
+}
+
 std::vector<OpGradCase> castCases() {
   // f64 -> f32 -> f64 would round, so finite differences would measure the rounding: the
   // check runs on an f64 -> f64 cast, which goes through the same rule.
@@ -208,6 +231,10 @@ TEST_CASE("reductions: VJPs match finite differences") { run(reductionCases()); 
 
 TEST_CASE("matmul: VJPs match finite differences, batched included") { run(matmulCases()); }
 
+TEST_CASE("attention: VJPs (attention_grad) match finite differences, causal and masked") {
+  run(attentionCases());
+}
+
 TEST_CASE("cast between float types passes the gradient through") { run(castCases()); }
 
 TEST_CASE("all_reduce over a group of one passes the gradient through") { run(collectiveCases()); }
@@ -235,13 +262,14 @@ TEST_CASE("stop_gradient: the loss is treated as constant in its operand") {
 TEST_CASE("every op kind has a gradient check or is not differentiable") {
   std::set<OpKind> checked;
   for (auto *cases : {unaryCases, binaryCases, selectCases, shapeCases, gatherScatterCases,
-                      reductionCases, matmulCases, castCases, collectiveCases})
+                      reductionCases, matmulCases, attentionCases, castCases, collectiveCases})
     for (const OpGradCase &c : cases())
       checked.insert(c.kind);
   // Kinds with no gradient (integer or boolean results, producers, terminators), and kinds
   // checked elsewhere: stop_gradient by its own case above (not by finite differences), scan
   // in ScanGradTest.cpp, while and fusion (errors) in GradientErrorTest.cpp, lstm_sequence
-  // in cpu/LstmSequenceTest.cpp.
+  // in cpu/LstmSequenceTest.cpp, attention_grad (an error: no second derivatives) in
+  // GradientErrorTest.cpp.
   const std::set<OpKind> elsewhere = {OpKind::Not,          OpKind::Eq,
                                       OpKind::Ne,           OpKind::Lt,
                                       OpKind::Le,           OpKind::Gt,
@@ -252,7 +280,8 @@ TEST_CASE("every op kind has a gradient check or is not differentiable") {
                                       OpKind::RandomNormal, OpKind::Scan,
                                       OpKind::While,        OpKind::Fusion,
                                       OpKind::Yield,        OpKind::Return,
-                                      OpKind::StopGradient, OpKind::LstmSequence};
+                                      OpKind::StopGradient, OpKind::LstmSequence,
+                                      OpKind::AttentionGrad};
   for (OpKind k : weft::ir::allOpKinds()) {
     CAPTURE(weft::ir::opName(k));
     CHECK((checked.count(k) + elsewhere.count(k)) == 1);

@@ -75,7 +75,7 @@ TEST_CASE("an unknown pass name is an error listing the known passes, and adds n
   REQUIRE_FALSE(s.isOk());
   CHECK(s.message() ==
         "unknown pass 'frobnicate' (known: autodiff, cse, data-parallel, dce, expand-lstm, "
-        "fold-constants, fuse-elementwise, fuse-lstm, hoist-input-projections, "
+        "fold-constants, fuse-attention, fuse-elementwise, fuse-lstm, hoist-input-projections, "
         "hoist-weight-gradients, licm, optimize-step, simplify, canonicalize, optimize, train)");
   CHECK(pm.size() == 0);
 }

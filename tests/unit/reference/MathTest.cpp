@@ -4,6 +4,9 @@
 
 #include <doctest/doctest.h>
 
+#include <cmath>
+#include <limits>
+
 namespace weft::test {
 
 std::vector<OpCase> mathCases() {
@@ -43,6 +46,34 @@ func @f(%a: tensor<2 x 3 x DT>, %b: tensor<3 x 2 x DT>, %p: tensor<2 x 1 x 2 x D
                   {v({2, 3}, {1, 2, 3, 4, 5, 6}), v({3, 2}, {7, 8, 9, 10, 11, 12}),
                    v({2, 1, 2}, {1, 2, 3, 4}), v({2, 2, 1}, {5, 6, 7, 8})},
                   {v({2, 2}, {58, 64, 139, 154}), v({2, 1, 1}, {17, 53})}});
+  }
+  // scale = ln 3, q = k = [1, 0]: row 0 scores [ln 3, 0] weigh v = [4, 8] by [3/4, 1/4],
+  // row 1 scores [0, 0] by [1/2, 1/2]. A row whose scores are all -inf is zeros.
+  // With do = [1, 1]: dp[i, j] = v[j], ds row 0 = [-3/4, 3/4], row 1 = [-1, 1].
+  const double ln3 = std::log(3.0);
+  for (DType dt : {DType::F32, DType::F64}) {
+    auto v = [dt](std::vector<int64_t> s, std::vector<double> xs) { return floats(dt, s, xs); };
+    double inf = std::numeric_limits<double>::infinity();
+    cs.push_back({std::string("attention and attention_grad ") + std::string(dtypeName(dt)),
+                  withDType(R"(
+func @f(%q: tensor<2 x 1 x DT>, %k: tensor<2 x 1 x DT>, %v: tensor<2 x 1 x DT>, %pad: tensor<1 x 2 x DT>, %m: tensor<2 x 2 x DT>, %o: tensor<2 x 1 x DT>, %do: tensor<2 x 1 x DT>) -> (tensor<2 x 1 x DT>, tensor<2 x 1 x DT>, tensor<2 x 1 x DT>, tensor<2 x 1 x DT>, tensor<2 x 1 x DT>, tensor<2 x 1 x DT>, tensor<2 x 1 x DT>) {
+  %a = attention %q, %k, %v {scale = 1.0986122886681098} : tensor<2 x 1 x DT>
+  %c = attention %q, %k, %v {causal = 1, scale = 1.0986122886681098} : tensor<2 x 1 x DT>
+  %p = attention %q, %k, %v, %pad {scale = 1.0986122886681098} : tensor<2 x 1 x DT>
+  %z = attention %q, %k, %v, %m {scale = 1.0986122886681098} : tensor<2 x 1 x DT>
+  %dq = attention_grad %q, %k, %v, %o, %do {scale = 1.0986122886681098, wrt = 0} : tensor<2 x 1 x DT>
+  %dk = attention_grad %q, %k, %v, %o, %do {scale = 1.0986122886681098, wrt = 1} : tensor<2 x 1 x DT>
+  %dv = attention_grad %q, %k, %v, %o, %do {scale = 1.0986122886681098, wrt = 2} : tensor<2 x 1 x DT>
+  return %a, %c, %p, %z, %dq, %dk, %dv
+}
+)",
+                            dt),
+                  {v({2, 1}, {1, 0}), v({2, 1}, {1, 0}), v({2, 1}, {4, 8}), v({1, 2}, {0, -inf}),
+                   v({2, 2}, {-inf, -inf, 0, 0}), v({2, 1}, {5, 6}), v({2, 1}, {1, 1})},
+                  {v({2, 1}, {5, 6}), v({2, 1}, {4, 6}), v({2, 1}, {4, 4}), v({2, 1}, {0, 6}),
+                   v({2, 1}, {-0.75 * ln3, -ln3}), v({2, 1}, {-0.75 * ln3, 0.75 * ln3}),
+                   v({2, 1}, {1.25, 0.75})},
+                  dt == DType::F32 ? 1e-6 : 1e-14});
   }
   cs.push_back({"integer reductions and matmul",
                 R"(
