@@ -122,7 +122,7 @@ int main(int argc, char **argv) try {
   data.add("xs", std::move(xsAll), 1).check();
   data.add("ys", std::move(ysAll)).check();
 
-  train::Function run = [&](std::span<const Array> a) { return exe->run("lstm_step", a); };
+  train::Function run = [&](std::span<Array> a) { return exe->runInPlace("lstm_step", a); };
   train::TrainOptions o;
   o.epochs = 1;
   o.batching = {.batchSize = B, .shuffle = true, .dropLast = false, .seed = 9};

@@ -151,7 +151,7 @@ double trainModel(bool lstm, const Config &c, const train::Dataset &trainSet,
     o.metricsCsv = fmt::format("{}/{}_metrics.csv", c.out, name);
     o.lossSvg = fmt::format("{}/{}_loss.svg", c.out, name);
   }
-  train::Function run = [&](std::span<const Array> a) { return exe->run("adding_step", a); };
+  train::Function run = [&](std::span<Array> a) { return exe->runInPlace("adding_step", a); };
   auto trainer = train::Trainer::make(run, layout, std::move(params), std::move(state), o).take();
 
   train::Evaluation e;

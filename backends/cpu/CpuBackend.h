@@ -97,6 +97,13 @@ public:
   /// symbol or a run-time fault (index out of range, integer division by zero) is an error.
   Expected<std::vector<Array>> run(std::string_view function, std::span<const Array> inputs,
                                    const ir::DimBindings &dims = {}) const;
+  /// As run(), but without copying what the function updates in place (ir::OutputAlias, an
+  /// optimizer step's parameters and state): the code writes into that input's buffer, and the
+  /// result is the input array itself, moved out of `inputs`. The other inputs are only read.
+  /// An error found before the call leaves `inputs` as they were; after a run-time fault the
+  /// updated inputs stay in `inputs` and may hold partial updates.
+  Expected<std::vector<Array>> runInPlace(std::string_view function, std::span<Array> inputs,
+                                          const ir::DimBindings &dims = {}) const;
 
   /// The arena run() allocates for `function` when `dims` binds every symbol of its buffers.
   Expected<MemoryReport> memoryPlan(std::string_view function, const ir::DimBindings &dims) const;
@@ -105,6 +112,10 @@ public:
   double compileMillis() const;
 
 private:
+  /// run() when `updatable` is empty, else runInPlace() (`updatable` is `inputs`).
+  Expected<std::vector<Array>> call(std::string_view function, std::span<const Array> inputs,
+                                    std::span<Array> updatable, const ir::DimBindings &dims) const;
+
   std::unique_ptr<CompiledFunctions> impl_;
 };
 

@@ -180,6 +180,19 @@ Expected<MemoryReport> Executable::memoryPlan(std::string_view function,
 Expected<std::vector<Array>> Executable::run(std::string_view function,
                                              std::span<const Array> inputs,
                                              const ir::DimBindings &dims) const {
+  return call(function, inputs, {}, dims);
+}
+
+Expected<std::vector<Array>> Executable::runInPlace(std::string_view function,
+                                                    std::span<Array> inputs,
+                                                    const ir::DimBindings &dims) const {
+  return call(function, inputs, inputs, dims);
+}
+
+Expected<std::vector<Array>> Executable::call(std::string_view function,
+                                              std::span<const Array> inputs,
+                                              std::span<Array> updatable,
+                                              const ir::DimBindings &dims) const {
   const FunctionPlan *p = findFunction(*impl_, function);
   if (!p)
     return err(fmt::format("no function @{} in the compiled module", function));
@@ -209,6 +222,12 @@ Expected<std::vector<Array>> Executable::run(std::string_view function,
     aliasOf[a.result] = static_cast<int>(a.param);
   for (size_t r = 0; r < p->resultSlots.size(); ++r) {
     int s = p->resultSlots[r];
+    if (aliasOf[r] >= 0 && !updatable.empty()) {
+      // The parameter's slot is the caller's buffer already: the code updates it in place, and
+      // the result is that array, moved out once the call succeeds.
+      results.emplace_back();
+      continue;
+    }
     if (aliasOf[r] >= 0) {
       // A declared in-place update writes into its parameter's buffer; the caller's input is
       // const, so the code updates a copy of it that is the result.
@@ -245,6 +264,10 @@ Expected<std::vector<Array>> Executable::run(std::string_view function,
   for (size_t r = 0; r < results.size(); ++r)
     if (copyFrom[r] >= 0 && results[r].nbytes())
       std::memcpy(results[r].data(), bufs[copyFrom[r]], results[r].nbytes());
+  if (!updatable.empty())
+    for (size_t r = 0; r < results.size(); ++r)
+      if (aliasOf[r] >= 0)
+        results[r] = std::move(updatable[static_cast<size_t>(aliasOf[r])]);
   return results;
 }
 

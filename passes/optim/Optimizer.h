@@ -63,11 +63,16 @@ struct OptimOptions {
   /// The trained parameters, by name, in the order the step function takes them; empty means
   /// every float parameter. The other parameters are the batch.
   std::vector<std::string> params;
+
+  /// Untrained parameters (BatchNorm's running statistics) whose new values the function
+  /// returns as its results 1, 2, ... in this order: the step carries them like the optimizer
+  /// state, returning them as <name>.new, updated in place.
+  std::vector<std::string> carry;
 };
 
 /// Sets the option `key` (as written in a pipeline: kind, lr, momentum, dampening,
 /// weight_decay, alpha, eps, centered, lr_decay, beta1, beta2, schedule, step_size, gamma,
-/// t_max, eta_min, warmup, warmup_start, clip_norm, params, data_parallel, bucket_bytes,
+/// t_max, eta_min, warmup, warmup_start, clip_norm, params, carry, data_parallel, bucket_bytes,
 /// group) from its text, or says what is
 /// wrong with it.
 Status setOption(OptimOptions &o, std::string_view key, std::string_view value);
@@ -82,10 +87,11 @@ Expected<OptimOptions> resolved(const OptimOptions &o);
 /// state names: "momentum_buffer", "exp_avg", "exp_avg_sq", "sum", "square_avg", "grad_avg".
 std::vector<std::string> stateSlots(const OptimOptions &resolvedOptions);
 
-/// Adds @<name> (default "<f>_step") to `m`: one training step of `f`, whose result
-/// `lossIndex` 0 must be a float scalar. State tensors are named <param>.<slot> and ordered
-/// parameter by parameter; their initial values are zeros (adagrad's sum: its
-/// initial_accumulator_value). %step counts the steps already taken, 0 on the first call.
+/// Adds @<name> (default "<f>_step") to `m`: one training step of `f`, whose result 0 must be
+/// a float scalar. State tensors are named <param>.<slot> and ordered parameter by parameter;
+/// their initial values are zeros (adagrad's sum: its initial_accumulator_value). %step counts
+/// the steps already taken, 0 on the first call. The gradient maxima are named
+/// <param>.grad_absmax.
 Expected<ir::Function *> buildTrainStep(ir::Module &m, const ir::Function &f,
                                         const OptimOptions &options, std::string name = {});
 

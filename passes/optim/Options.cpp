@@ -75,7 +75,7 @@ std::vector<std::string> names(std::string_view list) {
 std::string_view optionNames() {
   return "kind, lr, momentum, dampening, weight_decay, alpha, eps, centered, lr_decay, beta1, "
          "beta2, schedule, step_size, gamma, t_max, eta_min, warmup, warmup_start, clip_norm, "
-         "params, data_parallel, bucket_bytes, group";
+         "params, carry, data_parallel, bucket_bytes, group";
 }
 
 Status setOption(OptimOptions &o, std::string_view key, std::string_view value) {
@@ -143,11 +143,12 @@ Status setOption(OptimOptions &o, std::string_view key, std::string_view value) 
   }
   if (key == "bucket_bytes" || key == "group")
     return passes::setBucketOption(o.buckets, "optimize-step", key, value);
-  if (key == "params") {
-    o.params = names(value);
-    for (const std::string &p : o.params)
+  if (key == "params" || key == "carry") {
+    std::vector<std::string> &list = key == "params" ? o.params : o.carry;
+    list = names(value);
+    for (const std::string &p : list)
       if (p.empty())
-        return err(fmt::format("optimize-step option params has an empty name in '{}'", value));
+        return err(fmt::format("optimize-step option {} has an empty name in '{}'", key, value));
     return {};
   }
   return err(

@@ -1,24 +1,31 @@
 //===- passes/optim/TrainStep.cpp - one function: forward, gradient, update ===//
 //
 // The gradient function of the loss (passes/autodiff, wrt the trained
-// parameters only) is built as a scratch function, inlined into the step
-// function, and removed; the update follows it:
+// parameters only, keeping every result of the forward function) is built as a
+// scratch function, inlined into the step function, and removed; the update
+// follows it:
 //
-//   %loss, %dW, ... = <forward and backward>          (autodiff)
-//   %loss, %dW ...  = their means over the processes   (data_parallel, in buckets)
-//   %dW' ...        = clipped gradients                (clip_norm)
-//   %lr             = schedule(%step)                  (f64 scalar)
-//   %W.new, %W.exp_avg.new, ... = rule(%W, %dW', state) (one per parameter)
-//   return %loss, <new params>, <new state>
+//   %loss, %carried..., %dW, ... = <forward and backward>   (autodiff)
+//   %loss, %dW ...  = their means over the processes         (data_parallel, in buckets)
+//   %W.grad_absmax  = reduce_max(abs(%dW))                   (names a non-finite gradient)
+//   %dW' ...        = clipped gradients                      (clip_norm)
+//   %lr             = schedule(%step)                        (f64 scalar)
+//   %W.new, %W.exp_avg.new, ... = rule(%W, %dW', state)      (one per parameter)
+//   %ok             = |%loss| <= max finite                  (false for NaN and inf)
+//   every new value = select(%ok, new, old)                  (a bad step changes nothing)
+//   return %loss, <new params>, <new state>, <new carried>, <gradient maxima>
+//     aliases(<each new value> = <its argument>)
 //
 //===----------------------------------------------------------------------===//
 #include "ir/Clone.h"
+#include "ir/Verifier.h"
 #include "passes/autodiff/Autodiff.h"
 #include "passes/optim/StepParts.h"
 
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <limits>
 
 namespace weft::optim {
 
@@ -29,6 +36,21 @@ ir::Value *named(ir::Value *v, std::string name) {
   if (v->definingOp())
     v->setName(std::move(name));
   return v;
+}
+
+/// The index of f's parameter named `name`, or f.numParams().
+size_t paramIndex(const ir::Function &f, std::string_view name) {
+  size_t i = 0;
+  while (i < f.numParams() && f.param(i)->name() != name)
+    ++i;
+  return i;
+}
+
+/// An i1 scalar: whether the float scalar `x` is finite (NaN and inf fail the ordered <=).
+ir::Value *isFinite(Scalars &s, ir::Value *x) {
+  double max = x->type().dtype() == ir::DType::F64 ? std::numeric_limits<double>::max()
+                                                   : std::numeric_limits<float>::max();
+  return s.op(ir::OpKind::Le, {s.op(ir::OpKind::Abs, {x}), s.splatLike(x, max)});
 }
 
 } // namespace
@@ -47,19 +69,44 @@ Expected<ir::Function *> buildTrainStep(ir::Module &m, const ir::Function &f,
                              "step function's step counter; rename it",
                              f.name()));
 
+  // The carried parameters: f's results 1, 2, ... are their new values.
+  std::vector<size_t> carried;
+  std::vector<ir::Type> fResults = f.resultTypes();
+  if (o->carry.size() + 1 > fResults.size())
+    return err(fmt::format("optimize-step: carry names {} parameters, but @{} returns only {} "
+                           "results besides the loss",
+                           o->carry.size(), f.name(), fResults.size() - 1));
+  for (size_t c = 0; c < o->carry.size(); ++c) {
+    size_t i = paramIndex(f, o->carry[c]);
+    if (i == f.numParams())
+      return err(
+          fmt::format("optimize-step: @{} has no parameter %{} to carry", f.name(), o->carry[c]));
+    if (std::find(carried.begin(), carried.end(), i) != carried.end())
+      return err(fmt::format("optimize-step: parameter %{} is listed twice in carry", o->carry[c]));
+    if (fResults[1 + c] != f.param(i)->type())
+      return err(fmt::format("optimize-step: @{} returns a {} as result {}, the new value of "
+                             "carried %{}, which is a {}",
+                             f.name(), fResults[1 + c].str(), 1 + c, o->carry[c],
+                             f.param(i)->type().str()));
+    carried.push_back(i);
+  }
+  auto isCarried = [&](size_t i) {
+    return std::find(carried.begin(), carried.end(), i) != carried.end();
+  };
+
   // The trained parameters, in the step function's order.
   std::vector<size_t> trained;
   for (size_t i = 0; o->params.empty() && i < f.numParams(); ++i)
-    if (ir::isFloat(f.param(i)->type().dtype()))
+    if (ir::isFloat(f.param(i)->type().dtype()) && !isCarried(i))
       trained.push_back(i);
   for (const std::string &p : o->params) {
-    size_t i = 0;
-    while (i < f.numParams() && f.param(i)->name() != p)
-      ++i;
+    size_t i = paramIndex(f, p);
     if (i == f.numParams())
       return err(fmt::format("optimize-step: @{} has no parameter %{} to train", f.name(), p));
     if (std::find(trained.begin(), trained.end(), i) != trained.end())
       return err(fmt::format("optimize-step: parameter %{} is listed twice in params", p));
+    if (isCarried(i))
+      return err(fmt::format("optimize-step: parameter %{} is both trained and carried", p));
     trained.push_back(i);
   }
 
@@ -70,6 +117,7 @@ Expected<ir::Function *> buildTrainStep(ir::Module &m, const ir::Function &f,
   for (size_t i : trained)
     go.wrt.push_back(f.param(i)->name());
   go.name = name + ".grad";
+  go.keepResults = true;
   auto grad = autodiff::buildGradient(m, f, go);
   WEFT_TRY(grad.status());
   const ir::Function &gf = **grad;
@@ -99,7 +147,10 @@ Expected<ir::Function *> buildTrainStep(ir::Module &m, const ir::Function &f,
   ir::Value *loss = map.lookup(gret->operand(0));
   std::vector<ir::Value *> grads;
   for (size_t k = 0; k < trained.size(); ++k)
-    grads.push_back(map.lookup(gret->operand(1 + k)));
+    grads.push_back(map.lookup(gret->operand(fResults.size() + k)));
+  std::vector<std::pair<ir::Value *, ir::Value *>> carriedUpdates; // (new value, argument)
+  for (size_t c = 0; c < carried.size(); ++c)
+    carriedUpdates.emplace_back(map.lookup(gret->operand(1 + c)), map.lookup(gf.param(carried[c])));
   Loc loc = gret->loc();
   auto &fs = m.functions();
   fs.erase(std::find_if(fs.begin(), fs.end(), [&](const auto &p) { return p.get() == &gf; }));
@@ -116,25 +167,55 @@ Expected<ir::Function *> buildTrainStep(ir::Module &m, const ir::Function &f,
   }
 
   Scalars s(b, loc);
+  std::vector<ir::Value *> gradMax;
+  for (size_t p = 0; p < trained.size(); ++p) {
+    std::vector<int64_t> axes;
+    for (int64_t a = 0; a < grads[p]->type().rank(); ++a)
+      axes.push_back(a);
+    ir::Value *absGrad = s.op(ir::OpKind::Abs, {grads[p]});
+    gradMax.push_back(
+        named(axes.empty() ? absGrad : s.op(ir::OpKind::ReduceMax, {absGrad}, {{"axes", axes}}),
+              params[p]->name() + ".grad_absmax"));
+  }
   if (o->clipNorm > 0)
     clipByGlobalNorm(s, grads, o->clipNorm);
   ir::Value *e = s.cast(stepNo, ir::DType::F64);
   StepScalars k{named(learningRate(s, e, *o), "lr"), s.add(e, s.real(1.0)),
                 s.op(ir::OpKind::Eq, {stepNo, s.splatLike(stepNo, 0.0)})};
-  std::vector<ir::Value *> results{loss}, newState;
+  // (new value, the argument it replaces), in result order after the loss.
+  std::vector<std::pair<ir::Value *, ir::Value *>> updates, stateUpdates;
   for (size_t p = 0; p < trained.size(); ++p) {
     ParamUpdate u{params[p], grads[p], {}};
     for (size_t j = 0; j < slots.size(); ++j)
       u.state.push_back(state[p * slots.size() + j]);
     std::vector<ir::Value *> updated = applyRule(s, u, k, *o);
-    named(updated[0], params[p]->name() + ".new");
+    updates.emplace_back(updated[0], params[p]);
     for (size_t j = 0; j < slots.size(); ++j)
-      named(updated[1 + j], params[p]->name() + "." + slots[j] + ".new");
-    results.push_back(updated[0]);
-    newState.insert(newState.end(), updated.begin() + 1, updated.end());
+      stateUpdates.emplace_back(updated[1 + j], u.state[j]);
   }
-  results.insert(results.end(), newState.begin(), newState.end());
+  updates.insert(updates.end(), stateUpdates.begin(), stateUpdates.end());
+  updates.insert(updates.end(), carriedUpdates.begin(), carriedUpdates.end());
+
+  ir::Value *ok = named(isFinite(s, loss), "finite");
+  std::vector<ir::Value *> results{loss};
+  for (auto [value, old] : updates) {
+    // A carried value the function returns unchanged is its own argument already; any other
+    // value (another argument included, which may not be returned beside its own update)
+    // becomes a guarded new one.
+    if (value != old)
+      value = named(s.select(s.condLike(ok, old), value, old), old->name() + ".new");
+    results.push_back(value);
+  }
+  results.insert(results.end(), gradMax.begin(), gradMax.end());
   WEFT_TRY(b.create(ir::OpKind::Return, results, {}, {}, loc).status());
+  for (size_t r = 0; r < updates.size(); ++r) {
+    ir::Value *old = updates[r].second;
+    size_t a = 0;
+    while (step.param(a) != old)
+      ++a;
+    step.addAlias({1 + r, a});
+  }
+  WEFT_TRY(ir::verify(step));
   return &step;
 }
 

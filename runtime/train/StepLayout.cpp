@@ -38,10 +38,25 @@ Expected<StepLayout> stepLayoutFromNames(const std::vector<std::string> &args,
         return true;
     return false;
   };
+  // <param>.grad_absmax: finite exactly when the parameter's gradient is.
+  constexpr std::string_view kGrad = ".grad_absmax";
+  std::map<std::string, size_t, std::less<>> gradIndex;
+  for (size_t r = 1; r < results.size(); ++r) {
+    const std::string &n = results[r];
+    if (n.size() <= kGrad.size() || n.compare(n.size() - kGrad.size(), kGrad.size(), kGrad) != 0)
+      continue;
+    std::string param = n.substr(0, n.size() - kGrad.size());
+    if (!newIndex.contains(param))
+      return err(fmt::format("result {} is named '{}', but the step carries no parameter '{}'", r,
+                             n, param));
+    gradIndex.emplace(std::move(param), r);
+  }
   for (size_t a = 0; a < args.size(); ++a) {
     const std::string &name = args[a];
     if (auto it = newIndex.find(name); it != newIndex.end()) {
-      Carried c{name, a, it->second, std::nullopt};
+      auto grad = gradIndex.find(name);
+      Carried c{name, a, it->second,
+                grad == gradIndex.end() ? std::nullopt : std::optional<size_t>(grad->second)};
       (isStateOf(name) ? l.state : l.params).push_back(std::move(c));
     } else if (name == "step") {
       l.stepArg = a;

@@ -164,21 +164,39 @@ Expected<double> Trainer::runStep(std::vector<Array> batch, const std::vector<si
       state_[i] = std::move(args[layout_.state[i].arg]);
   };
 
+  // Where each carried value lives now: a result at the same address was updated in place.
+  std::vector<const void *> paramData, stateData;
+  for (const Carried &c : layout_.params)
+    paramData.push_back(args[c.arg].data());
+  for (const Carried &c : layout_.state)
+    stateData.push_back(args[c.arg].data());
+
   auto results = step_(args);
   if (!results) {
     giveBack();
     return err(fmt::format("step {}: {}", pos_.step, results.diag().str()));
   }
+  // After a skipped or failed step the carried values are the old ones: the arguments, or,
+  // where the step updated an argument in place, its result (which it left unchanged).
+  auto keepOld = [&] {
+    giveBack();
+    for (size_t i = 0; i < layout_.params.size(); ++i)
+      if ((*results)[layout_.params[i].result].data() == paramData[i])
+        params_[i] = std::move((*results)[layout_.params[i].result]);
+    for (size_t i = 0; i < layout_.state.size(); ++i)
+      if ((*results)[layout_.state[i].result].data() == stateData[i])
+        state_[i] = std::move((*results)[layout_.state[i].result]);
+  };
   const Array &lossArray = (*results)[layout_.lossResult];
   if (lossArray.numel() != 1 || !isFloat(lossArray.dtype())) {
-    giveBack();
+    keepOld();
     return err(fmt::format("step {}: the loss (result {}) is a {}, not a float scalar", pos_.step,
                            layout_.lossResult, lossArray.typeStr()));
   }
   const double loss = lossArray.getDouble(0);
   if (!std::isfinite(loss)) {
     std::string culprit = nonFiniteCulprit(*results);
-    giveBack();
+    keepOld();
     if (options_.onNonFinite == OnNonFinite::Stop)
       return err(fmt::format("step {}: the loss is {}; {} (OnNonFinite::Skip skips such steps)",
                              pos_.step, loss, culprit));

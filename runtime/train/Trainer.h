@@ -36,8 +36,12 @@
 
 namespace weft::train {
 
-/// Runs a compiled function on arrays (a JIT executable's function, an AOT entry point).
-using Function = std::function<Expected<std::vector<Array>>(std::span<const Array>)>;
+/// Runs a compiled function on arrays (a JIT executable's function, an AOT entry point). It
+/// may update a carried argument in place and return that very array, moved out of its
+/// argument (cpu::Executable::runInPlace): then no parameter is copied per step. Such a step
+/// must return its carried values unchanged when its loss is not finite, as the steps
+/// optimize-step builds do, or a skipped step could not be undone.
+using Function = std::function<Expected<std::vector<Array>>(std::span<Array>)>;
 
 /// A value the step carries from call to call: where it enters and where its new value leaves.
 struct Carried {

@@ -18,6 +18,8 @@
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cmath>
 #include <fstream>
 #include <functional>
 #include <nlohmann/json.hpp>
@@ -88,8 +90,16 @@ inline void checkAgainstTorch(const nlohmann::json &c, size_t numState, const Ru
     in.push_back(Array::of<int64_t>({}, {static_cast<int64_t>(t)}));
     auto out = run(in);
     REQUIRE_OK(out);
-    REQUIRE(out->size() == 3 + numState);
+    REQUIRE(out->size() == 3 + numState + 2); // ..., W.grad_absmax, b.grad_absmax
     CHECK((*out)[0].getDouble(0) == doctest::Approx(steps[t]["loss"].get<double>()).epsilon(1e-6));
+    // The model's gradients are 2 W + X and 2 b: the largest absolute elements come back.
+    double gW = 0, gb = 0;
+    for (int64_t i = 0; i < W.numel(); ++i)
+      gW = std::max(gW, std::fabs(2 * W.getDouble(i) + in[in.size() - 2].getDouble(i)));
+    for (int64_t i = 0; i < b.numel(); ++i)
+      gb = std::max(gb, std::fabs(2 * b.getDouble(i)));
+    CHECK((*out)[3 + numState].getDouble(0) == doctest::Approx(gW).epsilon(1e-12));
+    CHECK((*out)[4 + numState].getDouble(0) == doctest::Approx(gb).epsilon(1e-12));
     W = (*out)[1];
     b = (*out)[2];
     for (size_t s = 0; s < numState; ++s)

@@ -30,10 +30,15 @@ TEST_CASE("the step function takes params, state by parameter, batch, step; retu
   CHECK(names == std::vector<std::string>{"W", "b", "W.exp_avg", "W.exp_avg_sq", "b.exp_avg",
                                           "b.exp_avg_sq", "X", "step"});
   std::vector<ir::Type> results = step->resultTypes();
-  REQUIRE(results.size() == 7);
+  REQUIRE(results.size() == 9);
   CHECK(results[0].rank() == 0);
-  for (size_t k = 0; k < 6; ++k) // result 1 + k replaces parameter k
+  for (size_t k = 0; k < 6; ++k) { // result 1 + k replaces parameter k, in place
     CHECK(results[1 + k] == step->param(k)->type());
+    CHECK(step->aliases()[k] == ir::OutputAlias{1 + k, k});
+  }
+  CHECK(step->aliases().size() == 6);
+  CHECK(results[7].rank() == 0);                    // W.grad_absmax
+  CHECK(results[8].rank() == 0);                    // b.grad_absmax
   CHECK(m->function("model_step.grad") == nullptr); // the scratch gradient is gone
 }
 

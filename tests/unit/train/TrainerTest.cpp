@@ -169,7 +169,7 @@ TEST_CASE("resuming mid-epoch continues exactly as a run that never stopped") {
 TEST_CASE("a non-finite loss stops training naming the step and the parameter") {
   // Step 3's gradient (result 3) is infinite, and so the loss.
   Function inner = momentumStep(0.05f);
-  Function broken = [&](std::span<const Array> a) -> Expected<std::vector<Array>> {
+  Function broken = [&](std::span<Array> a) -> Expected<std::vector<Array>> {
     auto r = inner(a);
     if (r && a[4].getInt(0) == 3) {
       (*r)[0] = Array::of<float>({}, {NAN});
@@ -200,7 +200,7 @@ TEST_CASE("a non-finite loss stops training naming the step and the parameter") 
 TEST_CASE("OnNonFinite::Skip leaves parameters and state as they were and goes on") {
   // Loss NaN on step 2 only; the trainer must skip it and leave w, v untouched by it.
   Function inner = momentumStep(0.05f);
-  Function flaky = [&](std::span<const Array> a) -> Expected<std::vector<Array>> {
+  Function flaky = [&](std::span<Array> a) -> Expected<std::vector<Array>> {
     auto r = inner(a);
     if (r && a[4].getInt(0) == 2) {
       (*r)[0] = Array::of<float>({}, {NAN});
