@@ -17,7 +17,8 @@ struct DestroyWorkspace {
 };
 using Workspace = std::unique_ptr<weft_aot_workspace, DestroyWorkspace>;
 
-/// One call of @linear_step on a batch of B rows; its seven results, flattened.
+/// One call of @linear_step on a batch of B rows; its nine results (loss, 2 parameters, 4 Adam
+/// moments, 2 gradient maxima), flattened.
 struct StepCall {
   explicit StepCall(int64_t B)
       : B(B), x(static_cast<size_t>(B) * 3), y(static_cast<size_t>(B) * 2) {
@@ -34,18 +35,18 @@ struct StepCall {
                            {mb, WEFT_AOT_F32, 1, s2},        {vb, WEFT_AOT_F32, 1, s2},
                            {x.data(), WEFT_AOT_F32, 2, sx},  {y.data(), WEFT_AOT_F32, 2, sy},
                            {&step, WEFT_AOT_I64, 0, nullptr}};
-    out.assign(1 + 6 + 2 + 6 + 6 + 2 + 2, -1.0f);
-    const size_t sizes[] = {1, 6, 2, 6, 6, 2, 2};
-    weft_aot_output o[7];
+    const size_t sizes[] = {1, 6, 2, 6, 6, 2, 2, 1, 1};
+    out.assign(1 + 6 + 2 + 6 + 6 + 2 + 2 + 1 + 1, -1.0f);
+    weft_aot_output o[9];
     size_t at = 0;
-    for (int r = 0; r < 7; ++r) {
+    for (int r = 0; r < 9; ++r) {
       o[r] = {out.data() + at, sizes[r] * sizeof(float), nullptr};
       at += sizes[r];
     }
     const int64_t dims[] = {B};
-    return useWorkspace ? weft_aot_call_with_workspace(&weft_linear_step_fn, ws, dims, in, 9, o, 7,
+    return useWorkspace ? weft_aot_call_with_workspace(&weft_linear_step_fn, ws, dims, in, 9, o, 9,
                                                        err, sizeof err)
-                        : weft_aot_call(&weft_linear_step_fn, dims, in, 9, o, 7, err, sizeof err);
+                        : weft_aot_call(&weft_linear_step_fn, dims, in, 9, o, 9, err, sizeof err);
   }
 
   int64_t B;
