@@ -285,11 +285,11 @@ TEST_CASE("cpu: reductions, argmax, matmul and producers match the interpreter")
 }
 
 TEST_CASE("cpu: the parity cases cover every op kind") {
-  std::set<ir::OpKind> seen{ir::OpKind::Scan,          ir::OpKind::While,
-                            ir::OpKind::Yield,                                 // ControlFlowTest
-                            ir::OpKind::Fusion,                                // FusionParityTest
-                            ir::OpKind::LstmSequence,                          // LstmSequenceTest
-                            ir::OpKind::Attention, ir::OpKind::AttentionGrad}; // AttentionTest
+  std::set<ir::OpKind> seen{ir::OpKind::Scan,         ir::OpKind::While,
+                            ir::OpKind::Yield,        // ControlFlowTest
+                            ir::OpKind::Fusion,       // FusionParityTest
+                            ir::OpKind::LstmSequence, // LstmSequenceTest
+                            ir::OpKind::Attention,    ir::OpKind::AttentionGrad}; // AttentionTest
   for (const Case &c : allCases()) {
     auto m = ir::parseModule(c.text);
     REQUIRE(m);
