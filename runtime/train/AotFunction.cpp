@@ -19,7 +19,10 @@ class AotRunner {
 public:
   explicit AotRunner(const weft_aot_function &fn) : fn_(fn), ws_(weft_aot_workspace_create()) {}
 
-  Expected<std::vector<Array>> operator()(std::span<const Array> args) {
+  /// Runs the function on `args`. A declared in-place update (an optimizer step's new parameter
+  /// or state) is computed straight into its argument's buffer, and that array, moved out of
+  /// `args`, is the result: no parameter is copied per call.
+  Expected<std::vector<Array>> operator()(std::span<Array> args) {
     std::vector<weft_aot_input> in(args.size());
     for (size_t i = 0; i < args.size(); ++i)
       in[i] = {args[i].data(), static_cast<int32_t>(args[i].dtype()),
@@ -32,7 +35,16 @@ public:
     std::vector<Array> results;
     std::vector<weft_aot_output> out(fn_.n_results);
     results.reserve(fn_.n_results);
+    std::vector<int32_t> aliasOf(fn_.n_results, -1);
+    for (size_t a = 0; a < fn_.n_aliases; ++a)
+      aliasOf[static_cast<size_t>(fn_.alias_results[a])] = fn_.alias_params[a];
     for (size_t r = 0; r < fn_.n_results; ++r) {
+      if (aliasOf[r] >= 0) {
+        Array &arg = args[static_cast<size_t>(aliasOf[r])];
+        results.emplace_back();
+        out[r] = {arg.data(), arg.nbytes(), nullptr};
+        continue;
+      }
       const weft_aot_slot &slot = fn_.slots[fn_.result_slots[r]];
       std::vector<int64_t> shape(static_cast<size_t>(slot.rank));
       if (weft_aot_slot_shape(&fn_, fn_.result_slots[r], dims.data(), shape.data()))
@@ -47,6 +59,9 @@ public:
     if (weft_aot_call_with_workspace(&fn_, ws, dims.data(), in.data(), in.size(), out.data(),
                                      out.size(), msg, kErrLen))
       return err(msg);
+    for (size_t r = 0; r < fn_.n_results; ++r)
+      if (aliasOf[r] >= 0)
+        results[r] = std::move(args[static_cast<size_t>(aliasOf[r])]);
     return results;
   }
 
@@ -71,7 +86,7 @@ std::vector<std::string> names(const char *const *list, size_t n) {
 
 Function aotFunction(const weft_aot_function &fn) {
   auto runner = std::make_shared<AotRunner>(fn);
-  return [runner](std::span<const Array> args) { return (*runner)(args); };
+  return [runner](std::span<Array> args) { return (*runner)(args); };
 }
 
 Expected<StepLayout> aotStepLayout(const weft_aot_function &fn) {

@@ -12,7 +12,8 @@
 // symbols the inputs bind (weft_aot_bind_symbols, which binds through runtime/SymbolBinder as
 // the call does). The function keeps one scratch arena across calls (weft_aot_workspace), grown
 // when a larger batch needs more, so a training loop does not allocate and fault in a fresh one
-// every step. Nothing here needs LLVM.
+// every step, and updates declared in place go straight into the arguments' buffers. Nothing
+// here needs LLVM.
 //
 //===----------------------------------------------------------------------===//
 #pragma once
@@ -25,9 +26,11 @@
 
 namespace weft::train {
 
-/// Runs `fn` (which must outlive the result; the generated tables are static) on arrays.
-/// Copies of the result share one workspace; a call made while another is running on it
-/// (from another thread) takes a fresh arena of its own instead of waiting.
+/// Runs `fn` (which must outlive the result; the generated tables are static) on arrays. A
+/// declared in-place update (an optimize-step's new parameters and state) is written into its
+/// argument, whose array is moved out of the span and returned as that result: no parameter is
+/// copied per step. Copies of the result share one workspace; a call made while another is running
+/// on it (from another thread) takes a fresh arena of its own instead of waiting.
 Function aotFunction(const weft_aot_function &fn);
 
 /// The step's layout from its parameter and result names (stepLayoutFromNames).

@@ -97,8 +97,8 @@ TEST_CASE("a compiled function that is not a training step has no step layout") 
 
 TEST_CASE("aotFunction gives the typed wrapper's results, shaped by the bound batch") {
   const int64_t B = 5;
-  std::vector<Array> args = stepArgs(B, 3);
-  auto results = train::aotFunction(weft_linear_step_fn)(args);
+  std::vector<Array> args = stepArgs(B, 3), moved = stepArgs(B, 3);
+  auto results = train::aotFunction(weft_linear_step_fn)(moved);
   REQUIRE(results.isOk());
   REQUIRE(results->size() == 9); // loss, 2 parameters, 4 Adam moments, 2 gradient maxima
 
@@ -121,6 +121,21 @@ TEST_CASE("aotFunction gives the typed wrapper's results, shaped by the bound ba
   CHECK((*results)[0].shape().empty());
   CHECK((*results)[1].shape() == std::vector<int64_t>{3, 2});
   CHECK((*results)[0].getDouble(0) > 0.1); // the initial W is far from the target map
+}
+
+TEST_CASE("aotFunction updates parameters and state in their own arrays, copying none") {
+  std::vector<Array> args = stepArgs(5, 3);
+  std::vector<const void *> buffers;
+  for (size_t i = 0; i < 6; ++i)
+    buffers.push_back(args[i].data());
+  auto results = train::aotFunction(weft_linear_step_fn)(args);
+  REQUIRE(results.isOk());
+  for (size_t i = 0; i < 6; ++i) {
+    CAPTURE(i);
+    CHECK((*results)[1 + i].data() == buffers[i]); // result 1 + i is argument i, updated
+    CHECK(args[i].data() == nullptr);              // moved out of the arguments
+  }
+  CHECK(args[6].data() != nullptr); // the batch is only read
 }
 
 TEST_CASE("aotFunction keeps one scratch arena across calls and grows it for a larger batch") {
