@@ -10,8 +10,12 @@ mkdir -p "$dir"
 flags=(-np 2 --oversubscribe)
 [ "$(id -u)" -eq 0 ] && flags+=(--allow-run-as-root)
 "$prog" --out "$dir/one.txt"
-"$mpiexec" "${flags[@]}" "$prog" --out "$dir/two.txt"
-WEFT_ALLREDUCE=rank_order "$mpiexec" "${flags[@]}" -x WEFT_ALLREDUCE "$prog" \
-  --out "$dir/two_rank_order.txt"
+# Under mpirun, OpenMPI's components (dlopen'ed, unloaded at MPI_Finalize) keep allocations that
+# LeakSanitizer reports with no module left to suppress them by; in an ASan build the processes
+# mpirun starts skip the leak check. The run alone above (no MPI started) keeps it.
+mpi_asan="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
+ASAN_OPTIONS=$mpi_asan "$mpiexec" "${flags[@]}" "$prog" --out "$dir/two.txt"
+ASAN_OPTIONS=$mpi_asan WEFT_ALLREDUCE=rank_order "$mpiexec" "${flags[@]}" -x WEFT_ALLREDUCE \
+  "$prog" --out "$dir/two_rank_order.txt"
 "$prog" --compare "$dir/one.txt" "$dir/two.txt"
 "$prog" --compare "$dir/one.txt" "$dir/two_rank_order.txt"
