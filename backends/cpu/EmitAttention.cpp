@@ -63,14 +63,14 @@ public:
     Value *work = b.CreateMul(b.CreateMul(batch, b.CreateMul(Tq, Tk)), e.dim(qt.dim(rank - 1)));
     Value *qRows = b.CreateMul(batch, Tq), *kRows = b.CreateMul(batch, Tk);
     if (!grad) {
-      run(kernel("attention", fields, [&] { forwardRow(); }), fields, qRows, Tk, work);
+      run(kernel("attention", fields, [&] { forwardRow(); }), fields, qRows, work);
       return {};
     }
-    run(kernel("attention.stats", fields, [&] { statsRow(); }), fields, qRows, Tk, work);
+    run(kernel("attention.stats", fields, [&] { statsRow(); }), fields, qRows, work);
     if (op.wrt() == 0)
-      run(kernel("attention.dq", fields, [&] { dqRow(); }), fields, qRows, Tk, work);
+      run(kernel("attention.dq", fields, [&] { dqRow(); }), fields, qRows, work);
     else
-      run(kernel("attention.dkv", fields, [&] { dkvRow(); }), fields, kRows, Tq, work);
+      run(kernel("attention.dkv", fields, [&] { dkvRow(); }), fields, kRows, work);
     return {};
   }
 
@@ -94,8 +94,7 @@ private:
   Value *expOf(Value *x) { return e.intrinsic(llvm::Intrinsic::exp, {x}); }
 
   /// Calls `fn` over rows [0, rows): in parallel when the op's work is large enough.
-  void run(llvm::Function *fn, const Values &fields, Value *rows, Value *inner, Value *work) {
-    (void)inner;
+  void run(llvm::Function *fn, const Values &fields, Value *rows, Value *work) {
     auto *ctxTy = llvm::ArrayType::get(b.getPtrTy(), fields.size());
     Value *ctx;
     {
@@ -104,25 +103,8 @@ private:
     }
     for (size_t f = 0; f < fields.size(); ++f)
       b.CreateStore(fields[f], b.CreateConstInBoundsGEP2_64(ctxTy, ctx, 0, f));
-    // A grain of about kParallelWork multiply-adds per chunk.
-    Value *perRow =
-        b.CreateSDiv(work, b.CreateSelect(b.CreateICmpSGT(rows, e.c64(0)), rows, e.c64(1)));
-    Value *grain = b.CreateSDiv(
-        e.c64(kParallelWork), b.CreateSelect(b.CreateICmpSGT(perRow, e.c64(0)), perRow, e.c64(1)));
-    grain = b.CreateSelect(b.CreateICmpSLT(grain, e.c64(1)), e.c64(1), grain);
-    Value *parallel =
-        b.CreateAnd(b.CreateICmpSGE(work, e.c64(kParallelWork)), b.CreateICmpSGT(rows, grain));
-    auto *par = llvm::BasicBlock::Create(e.ctx, "attention.parallel", e.fn);
-    auto *serial = llvm::BasicBlock::Create(e.ctx, "attention.serial", e.fn);
-    auto *done = llvm::BasicBlock::Create(e.ctx, "attention.done", e.fn);
-    b.CreateCondBr(parallel, par, serial);
-    b.SetInsertPoint(par);
-    b.CreateCall(e.parallelFor(), {fn, ctx, rows, grain});
-    b.CreateBr(done);
-    b.SetInsertPoint(serial);
-    b.CreateCall(fn, {ctx, e.c64(0), rows});
-    b.CreateBr(done);
-    b.SetInsertPoint(done);
+    // Chunks of about kParallelWork multiply-adds.
+    e.dispatchRows(fn, ctx, rows, work, kParallelWork, kParallelWork, "attention");
   }
 
   /// An outlined kernel over rows [begin, end) whose per-row body is `body` (with `row` set).

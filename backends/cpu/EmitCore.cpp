@@ -228,12 +228,6 @@ Value *Emitter::callLibm(const char *name, Value *x) {
   return b.CreateCall(f, {x});
 }
 
-llvm::FunctionCallee Emitter::parallelFor() {
-  auto *ptrTy = b.getPtrTy();
-  auto *fty = llvm::FunctionType::get(b.getVoidTy(), {ptrTy, ptrTy, i64Ty(), i64Ty()}, false);
-  return mod.getOrInsertFunction("weft_parallel_for", fty);
-}
-
 llvm::Value *Emitter::numThreads() {
   auto *fty = llvm::FunctionType::get(i64Ty(), {}, false);
   return b.CreateCall(mod.getOrInsertFunction("weft_num_threads", fty));
@@ -271,65 +265,6 @@ OutlinedBody::~OutlinedBody() {
   e_.statusArg = savedStatus_;
   e_.symValues = std::move(savedSyms_);
   e_.b.restoreIP(savedIp_);
-}
-
-namespace {
-/// Below this many elements a standalone op runs on the calling thread.
-constexpr int64_t kParallelElements = int64_t{1} << 16;
-/// A parallel chunk touches about this many elements.
-constexpr int64_t kGrainElements = int64_t{1} << 14;
-} // namespace
-
-void Emitter::parallelRows(Value *n, Value *work, const Values &captured,
-                           const std::function<void(const Values &, Value *, Value *)> &rows) {
-  Values fields = captured;
-  fields.push_back(dimsArg);
-  fields.push_back(statusArg);
-  std::vector<llvm::Type *> types;
-  for (Value *f : fields)
-    types.push_back(f->getType());
-  auto *ctxTy = llvm::StructType::get(ctx, types);
-  llvm::Function *kernel = nullptr;
-  {
-    OutlinedBody body(*this, "rows");
-    // Called directly too when small; inlining that call would only double the code to compile.
-    body.function->addFnAttr(llvm::Attribute::NoInline);
-    b.SetInsertPoint(entry->getTerminator()); // the context is read once, in the entry block
-    Values inner;
-    for (unsigned f = 0; f < types.size(); ++f)
-      inner.push_back(b.CreateLoad(types[f], b.CreateStructGEP(ctxTy, body.ctx, f)));
-    statusArg = inner.back();
-    inner.pop_back();
-    dimsArg = inner.back();
-    inner.pop_back();
-    b.SetInsertPoint(entry->getTerminator()->getSuccessor(0));
-    rows(inner, body.begin, body.end);
-    b.CreateRetVoid();
-    kernel = body.function;
-  }
-  Value *ctxPtr = nullptr;
-  {
-    llvm::IRBuilder<> eb(&entry->front());
-    ctxPtr = eb.CreateAlloca(ctxTy);
-  }
-  for (unsigned f = 0; f < fields.size(); ++f)
-    b.CreateStore(fields[f], b.CreateStructGEP(ctxTy, ctxPtr, f));
-  auto atLeast1 = [&](Value *v) { return b.CreateSelect(b.CreateICmpSLT(v, c64(1)), c64(1), v); };
-  Value *perRow = atLeast1(b.CreateSDiv(work, atLeast1(n)));
-  Value *grain = atLeast1(b.CreateSDiv(c64(kGrainElements), perRow));
-  Value *parallel =
-      b.CreateAnd(b.CreateICmpSGE(work, c64(kParallelElements)), b.CreateICmpSGT(n, grain));
-  auto *par = llvm::BasicBlock::Create(ctx, "rows.parallel", fn);
-  auto *serial = llvm::BasicBlock::Create(ctx, "rows.serial", fn);
-  auto *done = llvm::BasicBlock::Create(ctx, "rows.done", fn);
-  b.CreateCondBr(parallel, par, serial);
-  b.SetInsertPoint(par);
-  b.CreateCall(parallelFor(), {kernel, ctxPtr, n, grain});
-  b.CreateBr(done);
-  b.SetInsertPoint(serial);
-  b.CreateCall(kernel, {ctxPtr, c64(0), n});
-  b.CreateBr(done);
-  b.SetInsertPoint(done);
 }
 
 void Emitter::loopNestRows(const Values &extents, size_t axis, Value *begin, Value *end,

@@ -100,24 +100,7 @@ public:
 
     int64_t opsPerElement = std::max<int64_t>(1, static_cast<int64_t>(body.ops().size()) - 1);
     Value *work = b.CreateMul(e.numel(ir::Type(form.domain, DType::F32)), e.c64(opsPerElement));
-    Value *perRow =
-        b.CreateSDiv(work, b.CreateSelect(b.CreateICmpSGT(rows, e.c64(0)), rows, e.c64(1)));
-    Value *grain = b.CreateSDiv(
-        e.c64(kGrainWork), b.CreateSelect(b.CreateICmpSGT(perRow, e.c64(0)), perRow, e.c64(1)));
-    grain = b.CreateSelect(b.CreateICmpSLT(grain, e.c64(1)), e.c64(1), grain);
-    Value *parallel =
-        b.CreateAnd(b.CreateICmpSGE(work, e.c64(kParallelWork)), b.CreateICmpSGT(rows, grain));
-    auto *par = llvm::BasicBlock::Create(e.ctx, "fusion.parallel", e.fn);
-    auto *serial = llvm::BasicBlock::Create(e.ctx, "fusion.serial", e.fn);
-    auto *done = llvm::BasicBlock::Create(e.ctx, "fusion.done", e.fn);
-    b.CreateCondBr(parallel, par, serial);
-    b.SetInsertPoint(par);
-    b.CreateCall(e.parallelFor(), {kernel, ctx, rows, grain});
-    b.CreateBr(done);
-    b.SetInsertPoint(serial);
-    b.CreateCall(kernel, {ctx, e.c64(0), rows});
-    b.CreateBr(done);
-    b.SetInsertPoint(done);
+    e.dispatchRows(kernel, ctx, rows, work, kParallelWork, kGrainWork, "fusion");
     return {};
   }
 

@@ -125,6 +125,12 @@ public:
   /// depend on the thread count.
   void parallelRows(llvm::Value *n, llvm::Value *work, const Values &captured,
                     const std::function<void(const Values &, llvm::Value *, llvm::Value *)> &rows);
+  /// Calls `kernel(ctxPtr, begin, end)` over rows [0, rows): through weft_parallel_for in
+  /// chunks of about `grainWork` work when `work` (the whole call's) is at least `minWork` and
+  /// there is more than one chunk, else once on this thread. Blocks are named `label`.parallel,
+  /// .serial, .done. EmitParallel.cpp, with parallelFor and parallelRows.
+  void dispatchRows(llvm::Function *kernel, llvm::Value *ctxPtr, llvm::Value *rows,
+                    llvm::Value *work, int64_t minWork, int64_t grainWork, const char *label);
   /// Nested loops over `extents` with axis `axis` running over [begin, end) only.
   void loopNestRows(const Values &extents, size_t axis, llvm::Value *begin, llvm::Value *end,
                     const std::function<void(const Values &)> &body);
