@@ -20,6 +20,7 @@
 #include "frontend/nn/Linear.h"
 #include "frontend/nn/Losses.h"
 #include "frontend/nn/Recurrent.h"
+#include "ir/Signature.h"
 #include "passes/PassManager.h"
 #include "runtime/Parallel.h"
 #include "runtime/Random.h"
@@ -99,12 +100,8 @@ int main(int argc, char **argv) try {
   pm.run(*m).check();
   auto exe = cpu::compile(*m).take();
   const ir::Function &step = function(*m, "lstm_step");
-  std::vector<std::string> args, results;
-  for (size_t i = 0; i < step.numParams(); ++i)
-    args.push_back(step.param(i)->name());
-  for (const ir::Value *v : step.returnOp()->operands())
-    results.push_back(v->name());
-  train::StepLayout layout = train::stepLayoutFromNames(args, results).take();
+  ir::Signature sig = ir::Signature::of(step);
+  train::StepLayout layout = train::stepLayoutFromNames(sig.paramNames, sig.resultNames).take();
   std::vector<Array> state;
   for (const train::Carried &s : layout.state) {
     std::vector<int64_t> shape;

@@ -21,6 +21,7 @@
 #include "frontend/nn/Linear.h"
 #include "frontend/nn/Losses.h"
 #include "frontend/nn/Recurrent.h"
+#include "ir/Signature.h"
 #include "passes/PassManager.h"
 #include "runtime/Random.h"
 #include "runtime/train/StepLayout.h"
@@ -102,20 +103,6 @@ std::unique_ptr<ir::Module> buildModel(bool lstm, const Config &c, std::vector<A
   return m;
 }
 
-std::vector<std::string> paramNames(const ir::Function &f) {
-  std::vector<std::string> names;
-  for (size_t i = 0; i < f.numParams(); ++i)
-    names.push_back(f.param(i)->name());
-  return names;
-}
-
-std::vector<std::string> resultNames(const ir::Function &f) {
-  std::vector<std::string> names;
-  for (const ir::Value *v : f.returnOp()->operands())
-    names.push_back(v->name());
-  return names;
-}
-
 const ir::Function &function(const ir::Module &m, std::string_view name) {
   for (const auto &f : m.functions())
     if (f->name() == name)
@@ -131,7 +118,8 @@ double trainModel(bool lstm, const Config &c, const train::Dataset &trainSet,
   auto m = buildModel(lstm, c, &params);
   auto exe = cpu::compile(*m).take();
   const ir::Function &step = function(*m, "adding_step"), &loss = function(*m, "adding");
-  train::StepLayout layout = train::stepLayoutFromNames(paramNames(step), resultNames(step)).take();
+  ir::Signature sig = ir::Signature::of(step);
+  train::StepLayout layout = train::stepLayoutFromNames(sig.paramNames, sig.resultNames).take();
 
   // Adam's state starts at zeros, one array per state argument of the step.
   std::vector<Array> state;
@@ -156,7 +144,7 @@ double trainModel(bool lstm, const Config &c, const train::Dataset &trainSet,
 
   train::Evaluation e;
   e.function = [&](std::span<const Array> a) { return exe->run("adding", a); };
-  std::vector<std::string> lossArgs = paramNames(loss);
+  std::vector<std::string> lossArgs = ir::Signature::of(loss).paramNames;
   e.numArgs = lossArgs.size();
   for (const train::Carried &p : layout.params)
     e.paramArgs.push_back(static_cast<size_t>(std::find(lossArgs.begin(), lossArgs.end(), p.name) -

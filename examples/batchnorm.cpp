@@ -21,6 +21,7 @@
 #include "frontend/nn/Activations.h"
 #include "frontend/nn/Linear.h"
 #include "frontend/nn/Losses.h"
+#include "ir/Signature.h"
 #include "passes/PassManager.h"
 #include "runtime/Random.h"
 #include "runtime/Svg.h"
@@ -130,12 +131,8 @@ Model buildModel(bool batchNorm, const Config &c, const std::map<std::string, Ar
   m.exe = cpu::compile(*m.module).take();
 
   const ir::Function &step = *m.module->function(m.stepName);
-  std::vector<std::string> args, results;
-  for (size_t i = 0; i < step.numParams(); ++i)
-    args.push_back(step.param(i)->name());
-  for (const ir::Value *v : step.returnOp()->operands())
-    results.push_back(v->name());
-  m.layout = train::stepLayoutFromNames(args, results).take();
+  ir::Signature sig = ir::Signature::of(step);
+  m.layout = train::stepLayoutFromNames(sig.paramNames, sig.resultNames).take();
   std::vector<Array> init = g.initParams(/*seed=*/1);
   for (size_t k = 0; k < g.params().size(); ++k) {
     auto it = shared.find(g.params()[k].name);

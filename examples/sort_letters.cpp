@@ -31,6 +31,7 @@
 #include "frontend/nn/Recurrent.h"
 #include "frontend/seq2seq/BasicDecoder.h"
 #include "frontend/seq2seq/Encoder.h"
+#include "ir/Signature.h"
 #include "passes/PassManager.h"
 #include "runtime/AtomicFile.h"
 #include "runtime/Random.h"
@@ -164,20 +165,6 @@ void buildModel(Graph &g, Decode how, const Config &c, int64_t vocab, int64_t ma
   g.outputs({r.sampleIds, r.lengths});
 }
 
-std::vector<std::string> paramNames(const ir::Function &f) {
-  std::vector<std::string> names;
-  for (size_t i = 0; i < f.numParams(); ++i)
-    names.push_back(f.param(i)->name());
-  return names;
-}
-
-std::vector<std::string> resultNames(const ir::Function &f) {
-  std::vector<std::string> names;
-  for (const ir::Value *v : f.returnOp()->operands())
-    names.push_back(v->name());
-  return names;
-}
-
 const ir::Function &function(const ir::Module &m, std::string_view name) {
   for (const auto &f : m.functions())
     if (f->name() == name)
@@ -210,7 +197,8 @@ Trained trainModel(const Config &c, int64_t vocab, const train::Dataset &data) {
   pm.run(*m).check();
   auto exe = cpu::compile(*m, jitOptions(c)).take();
   const ir::Function &step = function(*m, "sort_letters_step");
-  train::StepLayout layout = train::stepLayoutFromNames(paramNames(step), resultNames(step)).take();
+  ir::Signature sig = ir::Signature::of(step);
+  train::StepLayout layout = train::stepLayoutFromNames(sig.paramNames, sig.resultNames).take();
   std::vector<Array> state;
   for (const train::Carried &s : layout.state) {
     std::vector<int64_t> shape;

@@ -28,11 +28,14 @@ std::vector<std::string> symbolNames(const Signature &sig, const DimBindings &di
 } // namespace
 
 Signature Signature::of(const Function &f) {
-  Signature sig{f.name(), {}, {}};
+  Signature sig{f.name(), {}, {}, {}};
   for (Value *p : f.body().args()) {
     sig.paramNames.push_back(p->name());
     sig.paramTypes.push_back(p->type());
   }
+  if (const Op *ret = f.returnOp())
+    for (const Value *v : ret->operands())
+      sig.resultNames.push_back(v->name());
   return sig;
 }
 

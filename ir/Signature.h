@@ -15,6 +15,9 @@ struct Signature {
   std::string name;
   std::vector<std::string> paramNames;
   std::vector<Type> paramTypes;
+  /// The names of the returned values, in order (empty while the body is unfinished): how a
+  /// training step's results are told apart (train::stepLayoutFromNames).
+  std::vector<std::string> resultNames;
 
   static Signature of(const Function &f);
 };

@@ -17,6 +17,7 @@
 //===----------------------------------------------------------------------===//
 #include "backends/cpu/CpuBackend.h"
 #include "frontend/Weft.h"
+#include "ir/Signature.h"
 #include "passes/PassManager.h"
 #include "runtime/Collective.h"
 #include "runtime/Random.h"
@@ -54,13 +55,6 @@ train::Dataset teacherData() {
   return d;
 }
 
-std::vector<std::string> names(const ir::Function &f) {
-  std::vector<std::string> out;
-  for (size_t i = 0; i < f.numParams(); ++i)
-    out.push_back(f.param(i)->name());
-  return out;
-}
-
 int trainAndWrite(const std::string &outPath) {
   const int rank = collective::rank(), world = collective::worldSize();
   Graph g("mlp");
@@ -86,10 +80,8 @@ int trainAndWrite(const std::string &outPath) {
   auto exe = cpu::compile(*m, co).take();
 
   const ir::Function &step = *m->function("mlp_step");
-  std::vector<std::string> results;
-  for (const ir::Value *v : step.returnOp()->operands())
-    results.push_back(v->name());
-  train::StepLayout layout = train::stepLayoutFromNames(names(step), results).take();
+  ir::Signature sig = ir::Signature::of(step);
+  train::StepLayout layout = train::stepLayoutFromNames(sig.paramNames, sig.resultNames).take();
   std::vector<Array> state;
   for (const train::Carried &s : layout.state) {
     std::vector<int64_t> shape;
