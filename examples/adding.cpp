@@ -17,13 +17,10 @@
 //
 //===----------------------------------------------------------------------===//
 #include "backends/cpu/CpuBackend.h"
+#include "examples/models/AddingProblem.h"
 #include "frontend/Weft.h"
-#include "frontend/nn/Linear.h"
-#include "frontend/nn/Losses.h"
-#include "frontend/nn/Recurrent.h"
 #include "ir/Signature.h"
 #include "passes/PassManager.h"
-#include "runtime/Random.h"
 #include "runtime/train/StepLayout.h"
 #include "runtime/train/Trainer.h"
 
@@ -44,63 +41,18 @@ struct Config {
   std::string out;
 };
 
-/// `n` sequences of the adding problem, time-major xs [T, n, 2] and ys [n, 1].
-train::Dataset addingData(int64_t n, int64_t T, int64_t seed) {
-  Array xs(DType::F32, {T, n, 2}), ys(DType::F32, {n, 1});
-  uint64_t draw = 0;
-  auto uniform = [&] { return random::uniformF64(seed, draw++); };
-  for (int64_t b = 0; b < n; ++b) {
-    int64_t half = T / 2;
-    int64_t first = static_cast<int64_t>(uniform() * double(half));
-    int64_t second = half + static_cast<int64_t>(uniform() * double(T - half));
-    float sum = 0;
-    for (int64_t t = 0; t < T; ++t) {
-      float v = static_cast<float>(uniform());
-      bool marked = t == first || t == second;
-      xs.data<float>()[(t * n + b) * 2] = v;
-      xs.data<float>()[(t * n + b) * 2 + 1] = marked ? 1.0f : 0.0f;
-      if (marked)
-        sum += v;
-    }
-    ys.data<float>()[b] = sum;
-  }
-  train::Dataset d;
-  d.add("xs", std::move(xs), /*exampleAxis=*/1).check();
-  d.add("ys", std::move(ys)).check();
-  return d;
-}
-
-/// The model: a recurrent layer over xs, a linear readout of its last state, the MSE.
+/// The model with optimize-step's Adam appended: @adding (the loss) and @adding_step.
 std::unique_ptr<ir::Module> buildModel(bool lstm, const Config &c, std::vector<Array> *init) {
-  Graph g("adding");
-  Dim B = g.dim("B");
-  Tensor xs = g.input("xs", {Dim(c.length), B, 2});
-  Tensor ys = g.input("ys", {B, 1});
-  nn::Scope model(g, nn::Mode::Train);
-  Tensor hT;
-  if (lstm) {
-    nn::LSTM layer(model.child("rnn"), 2, c.hidden);
-    hT = layer(xs).h_n;
-  } else {
-    nn::RNN layer(model.child("rnn"), 2, c.hidden);
-    hT = layer(xs).h_n;
-  }
-  Tensor pred = nn::linear(model.child("out"), reshape(hT, {B, c.hidden}), c.hidden, 1);
-  g.output(nn::mseLoss(pred, ys));
-  *init = g.initParams(/*seed=*/lstm ? 1 : 2);
-  auto m = g.build();
-
-  std::string params;
-  for (const ParamInfo &p : g.params())
-    params += (params.empty() ? "" : ",") + p.name;
+  examples::AddingModel model = examples::buildAddingModel(lstm, c.length, c.hidden);
+  *init = std::move(model.init);
   std::ostringstream log;
   passes::PassManager pm(log);
   pm.addPipeline(fmt::format("canonicalize,optimize-step{{kind=adam lr={} params={}}},"
                              "hoist-weight-gradients,licm,canonicalize,fuse-elementwise,dce",
-                             c.lr, params))
+                             c.lr, model.paramNames))
       .check();
-  pm.run(*m).check();
-  return m;
+  pm.run(*model.module).check();
+  return std::move(model.module);
 }
 
 const ir::Function &function(const ir::Module &m, std::string_view name) {
@@ -189,8 +141,8 @@ int main(int argc, char **argv) try {
                                   "--hidden H --out DIR",
                                   argv[i])));
   }
-  train::Dataset trainSet = addingData(c.trainSize, c.length, 11);
-  train::Dataset testSet = addingData(c.testSize, c.length, 12);
+  train::Dataset trainSet = examples::addingData(c.trainSize, c.length, 11);
+  train::Dataset testSet = examples::addingData(c.testSize, c.length, 12);
 
   // Baseline: always answering 1, the mean of the target.
   double baseline = 0;
