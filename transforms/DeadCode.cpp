@@ -64,7 +64,17 @@ private:
 
 } // namespace
 
-bool isPureOp(const ir::Op &op) { return ir::isPure(op.kind()); }
+bool isPureOp(const ir::Op &op) {
+  if (!ir::isPure(op.kind()))
+    return false;
+  // A scan or while is Pure as an op kind; it is as pure as the ops of its body (its yield
+  // only hands values to the next trip).
+  for (size_t r = 0; r < op.numRegions(); ++r)
+    for (const auto &inner : op.region(r).ops())
+      if (!ir::hasTrait(inner->kind(), ir::trait::Terminator) && !isPureOp(*inner))
+        return false;
+  return true;
+}
 
 bool eraseDeadOps(ir::Block &block, const ErasablePredicate &mayErase) {
   return DeadCode(block, mayErase).run();

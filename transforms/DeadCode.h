@@ -15,7 +15,8 @@ namespace weft::transforms {
 /// Which ops eraseDeadOps may remove once their results are unused.
 using ErasablePredicate = std::function<bool(const ir::Op &)>;
 
-/// Whether `op` has no side effect (ir::isPure): the dce pass's predicate.
+/// Whether `op` has no side effect (ir::isPure), nor any op of its regions: the dce pass's
+/// predicate.
 bool isPureOp(const ir::Op &op);
 
 /// Erases, until none is left, every op under `block` (regions included) that `mayErase`
