@@ -7,6 +7,7 @@
 #include "ir/Printer.h"
 #include "ir/Verifier.h"
 #include "passes/PassManager.h"
+#include "passes/Passes.h"
 
 #include <fmt/format.h>
 
@@ -107,8 +108,13 @@ Expected<std::vector<Array>> makeInputs(const ir::Function &f, const ir::DimBind
 }
 
 std::vector<Variant> defaultVariants() {
-  std::string train = "canonicalize,hoist-weight-gradients,licm,canonicalize,"
-                      "fuse-elementwise,dce";
+  // The `train` pipeline without its autodiff: what it does to the forward function it keeps.
+  std::string train;
+  for (auto [alias, expansion] : passes::pipelineAliases())
+    if (alias == "train")
+      train = expansion;
+  if (size_t at = train.find("autodiff,"); at != std::string::npos)
+    train.erase(at, std::string_view("autodiff,").size());
   std::vector<Variant> variants;
   for (const backends::Backend *b : backends::registeredBackends()) {
     std::string name(b->name());
