@@ -73,6 +73,9 @@ struct CompileOptions {
   std::string cpu = "native";
   /// Extra target features, LLVM syntax ("+avx2,-fma").
   std::string features;
+  /// Threads that optimize and generate code, each for its share of the module's functions;
+  /// 0 (the default) takes one per hardware thread, up to 8, for modules big enough to split.
+  int compileThreads = 0;
 };
 
 struct CompiledFunctions;

@@ -1,10 +1,12 @@
 //===- backends/cpu/Jit.cpp - optimize for the host and JIT with ORC LLJIT -===//
 //
 // compile(): verify the weft module, emit one LLVM function per weft function
-// (EmitCore.cpp), run the O3 pipeline (loop and SLP vectorizers on) for the
-// host CPU and its features, hand the module to an LLJIT that resolves libm
-// symbols (tanhf, erff, ...) from the process and the runtime's (weft_parallel_for)
-// by address, and look up every entry point.
+// (EmitCore.cpp), split the module into one partition per compile thread, each
+// in its own LLVMContext, optimize (O2 by default, for the host CPU and its
+// features) and compile the partitions to objects in parallel, and hand the
+// objects to an LLJIT that links them, resolves libm symbols (tanhf, erff, ...)
+// from the process and the runtime's (weft_parallel_for) by address, and looks
+// up every entry point.
 //
 //===----------------------------------------------------------------------===//
 #include "backends/cpu/Emitter.h"
@@ -14,6 +16,9 @@
 
 #include <fmt/format.h>
 #include <llvm/Analysis/TargetLibraryInfo.h>
+#include <llvm/Bitcode/BitcodeReader.h>
+#include <llvm/Bitcode/BitcodeWriter.h>
+#include <llvm/ExecutionEngine/Orc/CompileUtils.h>
 #include <llvm/ExecutionEngine/Orc/ExecutionUtils.h>
 #include <llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h>
 #include <llvm/ExecutionEngine/Orc/LLJIT.h>
@@ -26,10 +31,13 @@
 #include <llvm/Support/raw_ostream.h>
 #include <llvm/Target/TargetMachine.h>
 #include <llvm/TargetParser/Host.h>
+#include <llvm/Transforms/Utils/SplitModule.h>
 
 #include <chrono>
 #include <cstdlib>
 #include <mutex>
+#include <optional>
+#include <thread>
 
 namespace weft::cpu {
 namespace {
@@ -60,6 +68,74 @@ Status checkHostCanRun(const llvm::TargetMachine &tm) {
                            "runs code here (compile for that cpu ahead of time with weftc)",
                            tm.getTargetCPU().str(), missing));
   return {};
+}
+
+/// How many partitions compile() splits a module of `functions` defined functions into:
+/// `requested` (CompileOptions::compileThreads), or one per hardware thread, at most 8, and
+/// none below about 8 functions a partition (a partition costs a bitcode round trip and the
+/// pipeline's fixed work).
+unsigned compilePartitions(size_t functions, int requested) {
+  unsigned threads = requested > 0
+                         ? static_cast<unsigned>(requested)
+                         : std::max(1u, std::min(8u, std::thread::hardware_concurrency()));
+  return static_cast<unsigned>(std::clamp<size_t>(functions / 8, 1, threads));
+}
+
+/// A module with the context it lives in: what one compile thread works on.
+struct Partition {
+  std::unique_ptr<llvm::LLVMContext> context;
+  std::unique_ptr<llvm::Module> module;
+};
+
+/// `m` split into `n` modules, each in a context of its own so that threads can optimize and
+/// compile them at once. Internal functions become hidden externals where a partition calls
+/// into another; weft's kernels call each other only through weft_parallel_for's function
+/// pointer or as out-of-line GEMM blocks, so nothing hot depended on inlining across them.
+Expected<std::vector<Partition>> partition(std::unique_ptr<llvm::Module> m,
+                                           std::unique_ptr<llvm::LLVMContext> ctx, unsigned n) {
+  std::vector<Partition> parts;
+  if (n <= 1) {
+    parts.push_back({std::move(ctx), std::move(m)});
+    return parts;
+  }
+  std::vector<llvm::SmallVector<char, 0>> bitcode;
+  llvm::SplitModule(
+      *m, n,
+      [&](std::unique_ptr<llvm::Module> part) {
+        llvm::raw_svector_ostream os(bitcode.emplace_back());
+        llvm::WriteBitcodeToFile(*part, os);
+      },
+      /*PreserveLocals=*/false, /*RoundRobin=*/true);
+  m.reset();
+  ctx.reset();
+  for (auto &code : bitcode) {
+    Partition p{std::make_unique<llvm::LLVMContext>(), nullptr};
+    auto part = llvm::parseBitcodeFile(llvm::MemoryBufferRef({code.data(), code.size()}, "weft"),
+                                       *p.context);
+    if (!part)
+      return llvmError("cannot read back a partition of the module", part.takeError());
+    p.module = std::move(*part);
+    parts.push_back(std::move(p));
+  }
+  return parts;
+}
+
+/// Optimizes `part` and generates its object code, on the calling thread.
+Expected<std::unique_ptr<llvm::MemoryBuffer>>
+compilePartition(Partition &part, const llvm::orc::JITTargetMachineBuilder &tmb, int level,
+                 bool vectorMath, bool dump, std::mutex &dumpLock) {
+  auto tm = llvm::orc::JITTargetMachineBuilder(tmb).createTargetMachine();
+  if (!tm)
+    return llvmError("cannot create a target machine", tm.takeError());
+  optimizeModule(*part.module, **tm, level, vectorMath);
+  if (dump) {
+    std::lock_guard<std::mutex> lock(dumpLock);
+    llvm::errs() << "; weft cpu: optimized LLVM IR\n" << *part.module;
+  }
+  auto object = llvm::orc::SimpleCompiler(**tm)(*part.module);
+  if (!object)
+    return llvmError("cannot generate code", object.takeError());
+  return std::move(*object);
 }
 
 } // namespace
@@ -157,11 +233,30 @@ Expected<std::unique_ptr<Executable>> compile(const ir::Module &module,
   m->setTargetTriple((*tm)->getTargetTriple().str());
   if (dump)
     llvm::errs() << "; weft cpu: generated LLVM IR\n" << *m;
-  optimizeModule(*m, **tm, options.optLevel, vectorMathLibraryLoaded());
-  if (dump)
-    llvm::errs() << "; weft cpu: optimized LLVM IR\n" << *m;
+  size_t defined = 0;
+  for (const llvm::Function &fn : *m)
+    defined += !fn.isDeclaration();
+  unsigned threads = compilePartitions(defined, options.compileThreads);
+  auto parts = partition(std::move(m), std::move(ctx), threads);
+  if (!parts)
+    return parts.diag();
+  // Each partition is optimized and compiled to an object on a thread of its own (the first
+  // on this one); the JIT then only links the objects.
+  std::vector<std::optional<Expected<std::unique_ptr<llvm::MemoryBuffer>>>> objects(parts->size());
+  std::mutex dumpLock;
+  bool vectorMath = vectorMathLibraryLoaded();
+  auto work = [&](size_t i) {
+    objects[i].emplace(
+        compilePartition((*parts)[i], *jtmb, options.optLevel, vectorMath, dump, dumpLock));
+  };
+  std::vector<std::thread> workers;
+  for (size_t i = 1; i < parts->size(); ++i)
+    workers.emplace_back(work, i);
+  work(0);
+  for (std::thread &w : workers)
+    w.join();
 
-  auto jit = llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(std::move(*jtmb)).create();
+  auto jit = llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(*jtmb).create();
   if (!jit)
     return llvmError("cannot create the JIT", jit.takeError());
   auto gen = llvm::orc::DynamicLibrarySearchGenerator::GetForCurrentProcess(
@@ -180,14 +275,21 @@ Expected<std::unique_ptr<Executable>> compile(const ir::Module &module,
   if (auto e =
           (*jit)->getMainJITDylib().define(llvm::orc::absoluteSymbols(std::move(runtimeSymbols))))
     return llvmError("cannot define the runtime's symbols", std::move(e));
-  if (auto e = (*jit)->addIRModule(llvm::orc::ThreadSafeModule(std::move(m), std::move(ctx))))
-    return llvmError("cannot add the module", std::move(e));
-  for (FunctionPlan &plan : impl->functions) {
-    auto addr = (*jit)->lookup(plan.symbol);
-    if (!addr)
-      return llvmError("cannot find compiled code", addr.takeError());
-    plan.entry = addr->toPtr<EntryFn>();
+  for (auto &object : objects) {
+    if (!*object)
+      return object->diag();
+    if (auto e = (*jit)->addObjectFile(std::move(**object)))
+      return llvmError("cannot add the code", std::move(e));
   }
+  llvm::orc::SymbolLookupSet entries;
+  for (const FunctionPlan &plan : impl->functions)
+    entries.add((*jit)->mangleAndIntern(plan.symbol));
+  auto found = (*jit)->getExecutionSession().lookup(
+      llvm::orc::makeJITDylibSearchOrder(&(*jit)->getMainJITDylib()), std::move(entries));
+  if (!found)
+    return llvmError("cannot find compiled code", found.takeError());
+  for (FunctionPlan &plan : impl->functions)
+    plan.entry = (*found)[(*jit)->mangleAndIntern(plan.symbol)].getAddress().toPtr<EntryFn>();
   impl->jit = std::shared_ptr<llvm::orc::LLJIT>(std::move(*jit));
   impl->compileMillis =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
