@@ -15,6 +15,7 @@
 #include <atomic>
 #include <chrono>
 #include <climits>
+#include <condition_variable>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -112,6 +113,8 @@ struct InFlight {
   bool mean = false;
   /// Start failed: the wait fails too, keeping the start's message.
   bool failed = false;
+  /// Reduced by its start already (the shards of runShards).
+  bool finished = false;
   Clock::time_point started, completed;
 #ifdef WEFT_HAVE_MPI
   std::vector<MPI_Request> requests;
@@ -333,6 +336,79 @@ Diag noMpi(const char *what) {
 }
 #endif
 
+/// The k threads of runShards: where their all_reduces meet.
+struct ShardGroup {
+  explicit ShardGroup(int k) : k(k), data(static_cast<size_t>(k)) {}
+  const int k;
+  std::mutex m;
+  std::condition_variable cv;
+  std::vector<void *> data; ///< each shard's buffer, once it has arrived
+  int arrived = 0;
+  uint64_t generation = 0; ///< reductions completed
+  Status result;
+};
+thread_local ShardGroup *shardGroup = nullptr;
+thread_local int shardIndex = 0;
+
+/// Sums every shard of every process, in shard order, into each local shard's buffer.
+template <typename T> Status reduceShards(ShardGroup &g, int64_t n, bool mean) {
+  const int64_t k = g.k, shards = k * launch().size;
+  std::vector<T> all(static_cast<size_t>(n * shards));
+  T *local = all.data() + static_cast<size_t>(launch().rank * k * n);
+  for (int64_t j = 0; j < k; ++j)
+    std::memcpy(local + j * n, g.data[static_cast<size_t>(j)], static_cast<size_t>(n) * sizeof(T));
+  if (launch().size > 1) {
+#ifdef WEFT_HAVE_MPI
+    if (k * n > INT_MAX)
+      return err(
+          fmt::format("all_reduce: {} shards of {} elements are too many for one gather", k, n));
+    WEFT_TRY(startMpi());
+    MPI_Datatype type = sizeof(T) == 4 ? MPI_FLOAT : MPI_DOUBLE;
+    std::vector<MPI_Request> req(1);
+    int rc = MPI_Iallgather(MPI_IN_PLACE, 0, type, all.data(), static_cast<int>(k * n), type,
+                            MPI_COMM_WORLD, req.data());
+    if (rc != MPI_SUCCESS)
+      return err(fmt::format("MPI_Iallgather failed on rank {} of {}: {}", launch().rank,
+                             launch().size, mpiError(rc)));
+    WEFT_TRY(waitAll(req, "all_reduce"));
+#else
+    return noMpi("all_reduce");
+#endif
+  }
+  for (int64_t i = 0; i < n; ++i) {
+    T acc = all[static_cast<size_t>(i)];
+    for (int64_t s = 1; s < shards; ++s)
+      acc += all[static_cast<size_t>(s * n + i)];
+    if (mean)
+      acc /= static_cast<T>(shards);
+    for (void *d : g.data)
+      static_cast<T *>(d)[i] = acc;
+  }
+  return {};
+}
+
+/// This thread's shard arrives with `f`; the last to arrive reduces for all.
+Status meetShards(const InFlight &f) {
+  ShardGroup &g = *shardGroup;
+  std::unique_lock<std::mutex> lock(g.m);
+  const uint64_t generation = g.generation;
+  g.data[static_cast<size_t>(shardIndex)] = f.data;
+  if (++g.arrived < g.k) {
+    const auto limit = std::chrono::duration<double>(timeoutSeconds().load());
+    if (!g.cv.wait_for(lock, limit, [&] { return g.generation != generation; }))
+      return err(fmt::format("all_reduce: shard {} of this process waited {} s "
+                             "(WEFT_COLLECTIVE_TIMEOUT) for the other {}",
+                             shardIndex, limit.count(), g.k - 1));
+    return g.result;
+  }
+  g.result = f.dtype == DType::F32 ? reduceShards<float>(g, f.n, f.mean)
+                                   : reduceShards<double>(g, f.n, f.mean);
+  g.arrived = 0;
+  ++g.generation;
+  g.cv.notify_all();
+  return g.result;
+}
+
 /// Checks an all_reduce's arguments; in a world of several, also that MPI can carry it.
 Status checkAllReduce(DType dtype, int64_t group) {
   if (dtype != DType::F32 && dtype != DType::F64)
@@ -394,8 +470,12 @@ Status allReduceStart(void *data, int64_t n, DType dtype, int64_t group, bool me
   f.mean = mean;
   f.started = Clock::now();
   Status s = checkAllReduce(dtype, group);
+  if (s.isOk() && shardGroup) {
+    s = meetShards(f);
+    f.finished = true;
+  }
 #ifdef WEFT_HAVE_MPI
-  if (s.isOk() && launch().size > 1)
+  else if (s.isOk() && launch().size > 1)
     s = mpiStart(f);
 #endif
   f.failed = !s.isOk();
@@ -413,7 +493,7 @@ Status allReduceWait(void *data) {
     return err("all_reduce: waited on a buffer with no reduction in flight");
   if (f->failed)
     return err(lastError_.empty() ? std::string("all_reduce: its start failed") : lastError_);
-  if (launch().size == 1)
+  if (launch().size == 1 || f->finished)
     return {};
 #ifdef WEFT_HAVE_MPI
   const Clock::time_point waitBegan = Clock::now();
@@ -475,6 +555,29 @@ Status broadcast(void *data, int64_t bytes, int root) {
 #else
   return noMpi("broadcast");
 #endif
+}
+
+Status runShards(int k, const std::function<Status(int)> &body) {
+  if (k < 1)
+    return err(fmt::format("runShards: {} shards", k));
+  ShardGroup g(k);
+  std::vector<Status> status(static_cast<size_t>(k));
+  auto one = [&](int j) {
+    shardGroup = &g;
+    shardIndex = j;
+    status[static_cast<size_t>(j)] = body(j);
+    shardGroup = nullptr;
+  };
+  std::vector<std::thread> threads;
+  for (int j = 1; j < k; ++j)
+    threads.emplace_back(one, j);
+  one(0);
+  for (std::thread &t : threads)
+    t.join();
+  for (Status &s : status)
+    if (!s.isOk())
+      return s;
+  return {};
 }
 
 std::string lastError() { return lastError_; }

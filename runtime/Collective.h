@@ -32,6 +32,7 @@
 #include "runtime/Support.h"
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 /// Replaces the `n` elements at `data` (dtype: a weft::DType, f32 or f64) by their sum over
@@ -74,6 +75,16 @@ void setReduction(Reduction r);
 /// How long a collective waits for the other processes before it fails; the default is 300
 /// seconds, or WEFT_COLLECTIVE_TIMEOUT's when the environment has it.
 void setTimeout(double seconds);
+
+/// Runs body(0), ..., body(k - 1) at once on k threads (body(0) on this one), each computing
+/// one of this process's k shards of a deterministic data-parallel step (train::TrainOptions::
+/// shards). The all_reduces they make meet: each gets the sum over every shard of every
+/// process, added one shard after the other in shard order (this process's shards are numbers
+/// rank k ... rank k + k - 1), and a mean divides by the number of shards, k times the world's
+/// size. The sums then depend only on the shards, not on how they are spread over processes:
+/// one process with k = 2 and two with k = 1 add the same numbers in the same order. Returns
+/// the first failure of a body.
+Status runShards(int k, const std::function<Status(int)> &body);
 
 /// weft_all_reduce as a Status (the message names the group and the reason).
 Status allReduce(void *data, int64_t n, DType dtype, int64_t group, bool mean);

@@ -9,8 +9,9 @@
 // process; under mpirun -np N each rank trains on its shard of every global
 // batch.
 //
-//   weft-mpi-train --out FILE [--steps N] [--checkpoints DIR [--resume]]
-//       train (until step N in all, from the newest checkpoint in DIR with --resume,
+//   weft-mpi-train --out FILE [--steps N] [--shards S] [--checkpoints DIR [--resume]]
+//       train (until step N in all; bit-identically for any world size dividing S with
+//       --shards, TrainOptions::shards; from the newest checkpoint in DIR with --resume,
 //       writing one there after every step); rank 0 writes the losses of this run and the
 //       parameters to FILE
 //   weft-mpi-train --newest DIR --out FILE   the parameters of DIR's newest checkpoint
@@ -18,7 +19,7 @@
 //                                            tolerance (their parameters only with --params)
 //
 // Each rank initializes its parameters from its own seed, so only the Trainer's broadcast
-// from rank 0 makes them agree; each checks that its step saw 16 / N examples per call.
+// from rank 0 makes them agree; each checks that its step saw 16 / N (16 / S) examples per call.
 //
 // Test hooks for faults (here, not in the library): WEFT_TEST_FAULT_RANK=r and
 // WEFT_TEST_FAULT_STEP=k make rank r, when called for step k (counting from 0), kill itself
@@ -37,6 +38,7 @@
 
 #include <fmt/format.h>
 
+#include <atomic>
 #include <cmath>
 #include <csignal>
 #include <cstdio>
@@ -73,6 +75,8 @@ train::Dataset teacherData() {
 struct RunOptions {
   std::string out, checkpoints;
   int64_t steps = kSteps;
+  /// TrainOptions::shards: 0, or a bit-identical run cut into this many shards.
+  int64_t shards = 0;
   bool resume = false;
   /// Write the newest checkpoint's parameters instead of training.
   bool newestOnly = false;
@@ -128,9 +132,11 @@ int trainAndWrite(const RunOptions &ro) {
   size_t xArg = 0;
   while (step.param(xArg)->name() != "x")
     ++xArg;
-  int64_t wrongBatches = 0, calls = 0;
+  // With shards, the step runs on several threads at once.
+  std::atomic<int64_t> wrongBatches = 0, calls = 0;
+  const int64_t shardRows = kGlobalBatch / (ro.shards > 0 ? ro.shards : world);
   train::Function run = [&](std::span<const Array> a) {
-    wrongBatches += a[xArg].shape()[0] != kGlobalBatch / world;
+    wrongBatches += a[xArg].shape()[0] != shardRows;
     faultHook(rank, calls++);
     return exe->run("mlp_step", a);
   };
@@ -138,6 +144,7 @@ int trainAndWrite(const RunOptions &ro) {
   o.batching = {.batchSize = kGlobalBatch, .shuffle = true, .dropLast = false, .seed = 5};
   o.epochs = kSteps * kGlobalBatch / kExamples;
   o.maxSteps = ro.steps;
+  o.shards = ro.shards;
   o.progress = train::Progress::Off;
   o.checkpointDir = ro.checkpoints;
   o.checkpointEvery = ro.checkpoints.empty() ? 0 : 1;
@@ -151,8 +158,7 @@ int trainAndWrite(const RunOptions &ro) {
   train::History h = ro.newestOnly ? train::History{} : trainer.fit(teacherData()).take();
   if (wrongBatches) {
     std::fprintf(stderr, "rank %d: %lld steps did not get a shard of %lld examples\n", rank,
-                 static_cast<long long>(wrongBatches),
-                 static_cast<long long>(kGlobalBatch / world));
+                 static_cast<long long>(wrongBatches.load()), static_cast<long long>(shardRows));
     return 1;
   }
   if (rank != 0)
@@ -218,6 +224,8 @@ int main(int argc, char **argv) try {
       ro.out = args[++i];
     else if (a == "--steps" && hasValue)
       ro.steps = std::atoll(args[++i].c_str());
+    else if (a == "--shards" && hasValue)
+      ro.shards = std::atoll(args[++i].c_str());
     else if (a == "--checkpoints" && hasValue)
       ro.checkpoints = args[++i];
     else if (a == "--newest" && hasValue) {
@@ -230,8 +238,8 @@ int main(int argc, char **argv) try {
   }
   if (!usage && !ro.out.empty())
     return trainAndWrite(ro);
-  std::fprintf(stderr, "usage: weft-mpi-train --out FILE [--steps N] [--checkpoints DIR "
-                       "[--resume]] | --newest DIR --out FILE | --compare A B [--params]\n");
+  std::fprintf(stderr, "usage: weft-mpi-train --out FILE [--steps N] [--shards S] [--checkpoints "
+                       "DIR [--resume]] | --newest DIR --out FILE | --compare A B [--params]\n");
   return 2;
 } catch (const Error &e) {
   std::fprintf(stderr, "weft-mpi-train: %s\n", e.what());
