@@ -428,7 +428,8 @@ Status checkAllReduce(DType dtype, int64_t group) {
 #endif
 }
 
-void trace(const InFlight &f, Clock::time_point waitBegan, Clock::time_point end) {
+/// Says how `f` went when tracing (a world of several, hence unused without MPI).
+[[maybe_unused]] void trace(const InFlight &f, Clock::time_point waitBegan, Clock::time_point end) {
   if (!tracing())
     return;
   const double inFlightUs = microseconds(f.started, end);
