@@ -18,6 +18,9 @@ std::unique_ptr<Pass> createAutodiffPass();
 /// gradients by their mean over the processes of a replica group: all_reduce in buckets of
 /// bucket_bytes (passes/GradientBuckets.h). optimize-step{data_parallel=1} does it for steps.
 std::unique_ptr<Pass> createDataParallelPass();
+/// Moves each all_reduce up to just after its inputs, so its communication overlaps what
+/// follows (passes/OverlapCollectives.cpp).
+std::unique_ptr<Pass> createOverlapCollectivesPass();
 
 /// Merges identical pure ops (same kind, operands, attributes and result types) within a
 /// function. An op may reuse an equivalent op from its own block or an enclosing one that

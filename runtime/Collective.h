@@ -16,6 +16,15 @@
 // Groups: 0 is every process of the world. No other group can be defined yet:
 // in a world of more than one, an all_reduce over another group is an error.
 //
+// Overlap: generated code starts a bucket's reduction (weft_all_reduce_start,
+// MPI_Iallreduce) as soon as its gradients exist, lets MPI progress between the
+// kernels that follow (weft_all_reduce_progress), and waits right before the
+// first use of the result (weft_all_reduce_wait). Waiting never blocks forever:
+// after WEFT_COLLECTIVE_TIMEOUT seconds (default 300) without an answer it fails
+// with a message naming the ranks on this host that are gone, and every later
+// collective of the process fails at once (MPI is then not finalized at exit,
+// which would wait for the lost process too).
+//
 //===----------------------------------------------------------------------===//
 #pragma once
 
@@ -23,6 +32,7 @@
 #include "runtime/Support.h"
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 /// Replaces the `n` elements at `data` (dtype: a weft::DType, f32 or f64) by their sum over
@@ -32,6 +42,18 @@
 /// why; the data is then unspecified).
 extern "C" int32_t weft_all_reduce(void *data, int64_t n, int32_t dtype, int64_t group,
                                    int32_t mean);
+
+/// Starts replacing the `n` elements at `data` as weft_all_reduce does, without waiting: until
+/// weft_all_reduce_wait(data) returns, MPI may write `data` and nothing else may touch it.
+/// Returns 0, or nonzero when it could not start (lastError() says why; the wait then
+/// returns nonzero too, without changing lastError()).
+extern "C" int32_t weft_all_reduce_start(void *data, int64_t n, int32_t dtype, int64_t group,
+                                         int32_t mean);
+/// Waits for the reduction started on `data`; 0 when `data` holds its result.
+extern "C" int32_t weft_all_reduce_wait(void *data);
+/// Lets MPI move the reductions in flight forward (OpenMPI's non-blocking collectives advance
+/// only inside MPI calls); cheap when none is in flight.
+extern "C" void weft_all_reduce_progress(void);
 
 namespace weft::collective {
 
@@ -50,8 +72,25 @@ enum class Reduction { Fast, RankOrder };
 /// WEFT_ALLREDUCE=rank_order.
 void setReduction(Reduction r);
 
+/// How long a collective waits for the other processes before it fails; the default is 300
+/// seconds, or WEFT_COLLECTIVE_TIMEOUT's when the environment has it.
+void setTimeout(double seconds);
+
+/// Runs body(0), ..., body(k - 1) at once on k threads (body(0) on this one), each computing
+/// one of this process's k shards of a deterministic data-parallel step (train::TrainOptions::
+/// shards). The all_reduces they make meet: each gets the sum over every shard of every
+/// process, added one shard after the other in shard order (this process's shards are numbers
+/// rank k ... rank k + k - 1), and a mean divides by the number of shards, k times the world's
+/// size. The sums then depend only on the shards, not on how they are spread over processes:
+/// one process with k = 2 and two with k = 1 add the same numbers in the same order. Returns
+/// the first failure of a body.
+Status runShards(int k, const std::function<Status(int)> &body);
+
 /// weft_all_reduce as a Status (the message names the group and the reason).
 Status allReduce(void *data, int64_t n, DType dtype, int64_t group, bool mean);
+/// weft_all_reduce_start and weft_all_reduce_wait as Statuses.
+Status allReduceStart(void *data, int64_t n, DType dtype, int64_t group, bool mean);
+Status allReduceWait(void *data);
 /// Copies `bytes` bytes at `data` from process `root` to every process of the world.
 Status broadcast(void *data, int64_t bytes, int root);
 

@@ -651,14 +651,22 @@ Status Emitter::emitOp(const ir::Op &op) {
 }
 
 Status Emitter::emitBlockOps(const ir::Block &block) {
+  std::vector<const ir::Op *> inFlight; // all_reduces started in this block, not yet waited for
   for (const auto &op : block.ops()) {
-    if (ir::isTerminator(op->kind()))
+    if (ir::isTerminator(op->kind())) {
+      emitCollectiveWaits(nullptr, inFlight);
       return {};
+    }
+    emitCollectiveWaits(op.get(), inFlight);
     // Buffers made while emitting `op` (results, scratch) start as its span.
     const ir::Op *outer = std::exchange(currentOp, op.get());
     Status s = emitOp(*op);
     currentOp = outer;
     WEFT_TRY(s);
+    if (op->kind() == OpKind::AllReduce)
+      inFlight.push_back(op.get());
+    else if (!inFlight.empty())
+      emitCollectiveProgress();
   }
   return err("cpu backend: block does not end with a terminator");
 }

@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "backends/cpu/Emitter.h"
+#include "ir/Walk.h"
 #include "runtime/Random.h"
 
 #include <fmt/format.h>
@@ -14,6 +15,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <unordered_set>
 
 namespace weft::cpu::detail {
 
@@ -379,10 +381,15 @@ Value *mix64(llvm::IRBuilder<> &b, Value *x) {
 
 } // namespace
 
+// ---------------------------------------------------------------------------
+// all_reduce: a start where the op stands, a wait right before the first use of its result
+// (docs/DataParallel.md). In between, MPI owns the result's buffer, which the buffer plan keeps
+// live from the op to its last use, and a progress call after each op lets OpenMPI advance
+// the reduction while kernels run.
+
 Status Emitter::emitAllReduce(const ir::Op &op) {
-  // The result takes a copy of the operand, which weft_all_reduce (runtime/Collective.h)
-  // replaces in place by its sum or mean over the group; the copy is skipped when the buffer
-  // plan gave both one buffer.
+  // The result takes a copy of the operand, which the runtime replaces in place by its sum or
+  // mean over the group; the copy is skipped when the buffer plan gave both one buffer.
   const ir::Type &t = op.result()->type();
   Value *out = bufferOf(op.result());
   ptrs[op.result()] = out;
@@ -390,12 +397,39 @@ Status Emitter::emitAllReduce(const ir::Op &op) {
   ifThen(b.CreateICmpNE(x, out), [&] { memCopy(out, x, bytes(t)); });
   auto *fty = llvm::FunctionType::get(
       b.getInt32Ty(), {b.getPtrTy(), i64Ty(), b.getInt32Ty(), i64Ty(), b.getInt32Ty()}, false);
-  Value *rc = b.CreateCall(mod.getOrInsertFunction("weft_all_reduce", fty),
+  Value *rc = b.CreateCall(mod.getOrInsertFunction("weft_all_reduce_start", fty),
                            {out, numel(t), b.getInt32(static_cast<uint32_t>(t.dtype())),
                             c64(op.group()), b.getInt32(op.mean() ? 1 : 0)});
   int site = faultSite(op, fmt::format("group {}", op.group()));
   fault(b.CreateICmpNE(rc, b.getInt32(0)), Fault::Collective, site, nullptr, nullptr, nullptr);
   return {};
+}
+
+void Emitter::emitCollectiveWaits(const ir::Op *op, std::vector<const ir::Op *> &inFlight) {
+  if (inFlight.empty())
+    return;
+  std::unordered_set<const ir::Value *> read;
+  if (op) {
+    read.insert(op->operands().begin(), op->operands().end());
+    for (size_t r = 0; r < op->numRegions(); ++r)
+      ir::walk(op->region(r),
+               [&](ir::Op &o) { read.insert(o.operands().begin(), o.operands().end()); });
+  }
+  auto *fty = llvm::FunctionType::get(b.getInt32Ty(), {b.getPtrTy()}, false);
+  std::erase_if(inFlight, [&](const ir::Op *reduce) {
+    if (op && !read.count(reduce->result()))
+      return false;
+    Value *rc = b.CreateCall(mod.getOrInsertFunction("weft_all_reduce_wait", fty),
+                             {ptrs.at(reduce->result())});
+    int site = faultSite(*reduce, fmt::format("group {}", reduce->group()));
+    fault(b.CreateICmpNE(rc, b.getInt32(0)), Fault::Collective, site, nullptr, nullptr, nullptr);
+    return true;
+  });
+}
+
+void Emitter::emitCollectiveProgress() {
+  auto *fty = llvm::FunctionType::get(b.getVoidTy(), {}, false);
+  b.CreateCall(mod.getOrInsertFunction("weft_all_reduce_progress", fty), {});
 }
 
 Status Emitter::emitProducer(const ir::Op &op) {

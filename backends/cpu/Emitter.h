@@ -164,8 +164,14 @@ public:
   /// into a scratch slot of `loop` (the first ones it takes); records them in `packedB`.
   /// EmitMatmul.cpp.
   void packBsBeforeLoop(const ir::Op &loop);
-  /// A call into the runtime's weft_all_reduce, which may fail (Fault::Collective).
-  Status emitAllReduce(const ir::Op &op); // EmitOps.cpp
+  /// Starts an all_reduce (weft_all_reduce_start) and records its result as in flight; the
+  /// wait comes from emitCollectiveWaits. Either may fail (Fault::Collective). EmitOps.cpp.
+  Status emitAllReduce(const ir::Op &op);
+  /// Before `op` (nullptr: the block's end): waits for the all_reduces in `inFlight` whose
+  /// results `op` or its regions read (all at the end), and drops them from `inFlight`.
+  void emitCollectiveWaits(const ir::Op *op, std::vector<const ir::Op *> &inFlight);
+  /// After an op, while all_reduces are in flight: lets MPI move them forward.
+  void emitCollectiveProgress();
   /// attention and attention_grad: online-softmax kernels over rows; EmitAttention.cpp.
   Status emitAttention(const ir::Op &op);
 

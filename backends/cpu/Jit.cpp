@@ -270,8 +270,12 @@ Expected<std::unique_ptr<Executable>> compile(const ir::Module &module,
       llvm::orc::ExecutorAddr::fromPtr(&weft_parallel_for), llvm::JITSymbolFlags::Exported};
   runtimeSymbols[(*jit)->mangleAndIntern("weft_num_threads")] = {
       llvm::orc::ExecutorAddr::fromPtr(&weft_num_threads), llvm::JITSymbolFlags::Exported};
-  runtimeSymbols[(*jit)->mangleAndIntern("weft_all_reduce")] = {
-      llvm::orc::ExecutorAddr::fromPtr(&weft_all_reduce), llvm::JITSymbolFlags::Exported};
+  runtimeSymbols[(*jit)->mangleAndIntern("weft_all_reduce_start")] = {
+      llvm::orc::ExecutorAddr::fromPtr(&weft_all_reduce_start), llvm::JITSymbolFlags::Exported};
+  runtimeSymbols[(*jit)->mangleAndIntern("weft_all_reduce_wait")] = {
+      llvm::orc::ExecutorAddr::fromPtr(&weft_all_reduce_wait), llvm::JITSymbolFlags::Exported};
+  runtimeSymbols[(*jit)->mangleAndIntern("weft_all_reduce_progress")] = {
+      llvm::orc::ExecutorAddr::fromPtr(&weft_all_reduce_progress), llvm::JITSymbolFlags::Exported};
   if (auto e =
           (*jit)->getMainJITDylib().define(llvm::orc::absoluteSymbols(std::move(runtimeSymbols))))
     return llvmError("cannot define the runtime's symbols", std::move(e));

@@ -89,6 +89,10 @@ Expected<Trainer> Trainer::make(Function step, StepLayout layout, std::vector<Ar
   Replica rep = options.replica.value_or(Replica{collective::rank(), collective::worldSize()});
   if (rep.count < 1 || rep.rank < 0 || rep.rank >= rep.count)
     return err(fmt::format("replica {} of {} does not exist", rep.rank, rep.count));
+  if (options.shards < 0 || options.shards % rep.count != 0)
+    return err(fmt::format("{} shards do not split evenly between {} replicas: choose a multiple "
+                           "of the number of processes",
+                           options.shards, rep.count));
   Trainer t(std::move(step), std::move(layout), std::move(params), std::move(state),
             std::move(options));
   t.replica_ = rep;
@@ -146,8 +150,32 @@ std::string Trainer::nonFiniteCulprit(const std::vector<Array> &results) const {
   return "the step returns no gradients, and every new parameter value is finite";
 }
 
-Expected<double> Trainer::runStep(std::vector<Array> batch, const std::vector<size_t> &columns,
-                                  int64_t *skipped) {
+Expected<std::vector<Array>> Trainer::stepShards(std::span<Array> args,
+                                                 std::vector<std::vector<Array>> &batches,
+                                                 const std::vector<size_t> &columns) {
+  // Every shard after the first gets its own copy of the parameters and state (the step may
+  // update its arguments in place), made before any shard runs.
+  std::vector<std::vector<Array>> copies(batches.size());
+  for (size_t j = 1; j < batches.size(); ++j) {
+    copies[j].assign(args.begin(), args.end());
+    for (size_t i = 0; i < layout_.batch.size(); ++i)
+      copies[j][layout_.batch[i].arg] = std::move(batches[j][columns[i]]);
+  }
+  std::vector<Expected<std::vector<Array>>> results(batches.size(),
+                                                    Expected<std::vector<Array>>(err("not run")));
+  Status s = collective::runShards(static_cast<int>(batches.size()), [&](int j) -> Status {
+    auto idx = static_cast<size_t>(j);
+    results[idx] = step_(j == 0 ? args : std::span<Array>(copies[idx]));
+    return results[idx] ? Status::ok() : Status(results[idx].diag());
+  });
+  if (!s)
+    return s.diag();
+  return std::move(results[0]);
+}
+
+Expected<double> Trainer::runStep(std::vector<std::vector<Array>> batches,
+                                  const std::vector<size_t> &columns, int64_t *skipped) {
+  std::vector<Array> &batch = batches[0];
   std::vector<Array> args(layout_.numArgs);
   for (size_t i = 0; i < layout_.params.size(); ++i)
     args[layout_.params[i].arg] = std::move(params_[i]);
@@ -171,7 +199,7 @@ Expected<double> Trainer::runStep(std::vector<Array> batch, const std::vector<si
   for (const Carried &c : layout_.state)
     stateData.push_back(args[c.arg].data());
 
-  auto results = step_(args);
+  auto results = batches.size() == 1 ? step_(args) : stepShards(args, batches, columns);
   if (!results) {
     giveBack();
     return err(fmt::format("step {}: {}", pos_.step, results.diag().str()));
@@ -246,7 +274,18 @@ Expected<History> Trainer::fit(const Dataset &data, const Dataset *heldOut) {
       auto mine = shard(rows);
       if (!mine)
         return err(fmt::format("step {}: {}", pos_.step, mine.diag().str()));
-      auto lossOr = runStep(data.gather(*mine), columns, &h.skippedSteps);
+      // This process's shards (one unless options' shards): contiguous parts of its rows.
+      const int64_t local = options_.shards > 0 ? options_.shards / replica_.count : 1;
+      if (static_cast<int64_t>(mine->size()) % local != 0)
+        return err(fmt::format("step {}: a global batch of {} examples does not split into {} "
+                               "shards: choose a batch size that is a multiple of it",
+                               pos_.step, rows.size(), options_.shards));
+      std::vector<std::vector<Array>> shardBatches;
+      const auto per = static_cast<int64_t>(mine->size()) / local;
+      for (int64_t j = 0; j < local; ++j)
+        shardBatches.push_back(
+            data.gather({mine->begin() + j * per, mine->begin() + (j + 1) * per}));
+      auto lossOr = runStep(std::move(shardBatches), columns, &h.skippedSteps);
       if (!lossOr)
         return lossOr.diag();
       double loss = std::move(*lossOr);

@@ -115,6 +115,13 @@ struct TrainOptions {
   /// Where this process stands among the replicas; unset: runtime/Collective.h's world (one
   /// process unless started by mpirun). Every global batch must split evenly between them.
   std::optional<Replica> replica;
+  /// Bit-identical data parallelism (docs/DataParallel.md): every global batch is cut into
+  /// this many equal shards, each process computes the step on its share of them (shards /
+  /// replicas, at once on as many threads), and the step's all_reduces add the shards in shard
+  /// order (collective::runShards). Any number of processes that divides it then ends with the
+  /// same parameters to the bit, one process included. 0: one shard per process, added in
+  /// MPI's order.
+  int64_t shards = 0;
 };
 
 /// Where training stands: the next step's number and its place in the epochs.
@@ -169,10 +176,16 @@ private:
   /// Copies rank 0's parameters and optimizer state to every process of the world.
   Status broadcastFromRankZero();
 
-  /// One call of the step on a batch (dataset columns by index); the loss. Parameters and
-  /// state are moved into the call and their new values moved out: nothing is copied.
-  Expected<double> runStep(std::vector<Array> batch, const std::vector<size_t> &columns,
-                           int64_t *skipped);
+  /// One call of the step on a batch (dataset columns by index), or one per shard of it; the
+  /// loss. Parameters and state are moved into the call and their new values moved out:
+  /// nothing is copied (but for the shards after the first).
+  Expected<double> runStep(std::vector<std::vector<Array>> batches,
+                           const std::vector<size_t> &columns, int64_t *skipped);
+  /// The step on each of this process's shards (options' shards), at once; the first shard's
+  /// results, computed from `args`.
+  Expected<std::vector<Array>> stepShards(std::span<Array> args,
+                                          std::vector<std::vector<Array>> &batches,
+                                          const std::vector<size_t> &columns);
   std::string nonFiniteCulprit(const std::vector<Array> &results) const;
   /// This replica's contiguous share of a global batch's rows.
   Expected<std::vector<int64_t>> shard(std::vector<int64_t> rows) const;

@@ -76,7 +76,8 @@ TEST_CASE("an unknown pass name is an error listing the known passes, and adds n
   CHECK(s.message() ==
         "unknown pass 'frobnicate' (known: autodiff, cse, data-parallel, dce, expand-lstm, "
         "fold-constants, fuse-attention, fuse-elementwise, fuse-lstm, hoist-input-projections, "
-        "hoist-weight-gradients, licm, optimize-step, simplify, canonicalize, optimize, train)");
+        "hoist-weight-gradients, licm, optimize-step, overlap-collectives, simplify, canonicalize, "
+        "optimize, train)");
   CHECK(pm.size() == 0);
 }
 

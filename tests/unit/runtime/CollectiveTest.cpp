@@ -42,3 +42,28 @@ TEST_CASE("all_reduce refuses what it cannot reduce, and the C entry point says 
   REQUIRE_FALSE(b.isOk());
   CHECK(b.diag().message == "broadcast from rank 1: the world has 1 processes");
 }
+
+TEST_CASE("a started all_reduce is waited for once, on the buffer it started on") {
+  std::vector<float> f{1.5f, -2.0f};
+  REQUIRE(weft_all_reduce_start(f.data(), 2, static_cast<int32_t>(DType::F32), 0, 1) == 0);
+  weft_all_reduce_progress();
+  // A second start on a buffer in flight is refused; the first reduction stays in flight.
+  CHECK(weft_all_reduce_start(f.data(), 2, static_cast<int32_t>(DType::F32), 0, 1) != 0);
+  CHECK(collective::lastError() ==
+        "all_reduce: started again on a buffer whose reduction is still in flight");
+  CHECK(weft_all_reduce_wait(f.data()) == 0);
+  CHECK(f == std::vector<float>{1.5f, -2.0f});
+  CHECK(weft_all_reduce_wait(f.data()) != 0);
+  CHECK(collective::lastError() == "all_reduce: waited on a buffer with no reduction in flight");
+}
+
+TEST_CASE("the wait of an all_reduce that could not start fails with the start's reason") {
+  std::vector<int32_t> ints{1, 2};
+  CHECK(weft_all_reduce_start(ints.data(), 2, static_cast<int32_t>(DType::I32), 0, 0) != 0);
+  CHECK(weft_all_reduce_wait(ints.data()) != 0);
+  CHECK(collective::lastError() == "all_reduce: dtype i32 is not f32 or f64");
+  // Nothing is left in flight: the buffer can start again.
+  std::vector<float> f{3.0f};
+  CHECK(weft_all_reduce_start(f.data(), 1, static_cast<int32_t>(DType::F32), 0, 0) == 0);
+  CHECK(weft_all_reduce_wait(f.data()) == 0);
+}

@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <mutex>
 #include <unistd.h>
 
 using namespace weft;
@@ -127,4 +128,48 @@ TEST_CASE("a replica other than 0 prints nothing and writes no metrics or checkp
     CHECK(std::filesystem::exists(o.checkpointDir) == (r == 0));
   }
   std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("with shards, each replica runs its step once per shard of its share, on threads") {
+  // Replica 1 of 2 with 4 shards: shards 2 and 3 of every global batch of 8, two rows each,
+  // run at once (the step records under a lock).
+  std::mutex m;
+  std::vector<std::vector<int64_t>> calls, whole = run({0, 1}, 8, 16);
+  Function record = recording(&calls);
+  Function locked = [&](std::span<Array> a) {
+    std::lock_guard<std::mutex> lock(m);
+    return record(a);
+  };
+  TrainOptions o = options({1, 2}, 8);
+  o.shards = 4;
+  auto t = Trainer::make(locked, layout(), {Array(DType::F32, {1})}, {}, o);
+  REQUIRE_OK(t);
+  REQUIRE_OK(t->fit(numbered(16)));
+  REQUIRE(calls.size() == 2 * whole.size());
+  for (size_t s = 0; s < whole.size(); ++s) {
+    CAPTURE(s);
+    const std::vector<int64_t> &a = calls[2 * s], &b = calls[2 * s + 1];
+    std::vector<int64_t> two(whole[s].begin() + 4, whole[s].begin() + 6),
+        three(whole[s].begin() + 6, whole[s].end());
+    // The two threads of a step record in either order.
+    CHECK(((a == two && b == three) || (a == three && b == two)));
+  }
+}
+
+TEST_CASE("shards that do not split between the replicas, or a batch into shards, are errors") {
+  TrainOptions o = options({0, 2}, 8);
+  o.shards = 3;
+  auto t = Trainer::make(recording(nullptr), layout(), {Array(DType::F32, {1})}, {}, o);
+  REQUIRE_FALSE(t.isOk());
+  CHECK(t.diag().message == "3 shards do not split evenly between 2 replicas: choose a multiple "
+                            "of the number of processes");
+  std::vector<std::vector<int64_t>> calls;
+  o.shards = 4;
+  o.batching.batchSize = 6; // 3 rows for each replica: not 2 shards
+  auto u = Trainer::make(recording(&calls), layout(), {Array(DType::F32, {1})}, {}, o);
+  REQUIRE_OK(u);
+  auto h = u->fit(numbered(12));
+  REQUIRE_FALSE(h.isOk());
+  CHECK(h.diag().message == "step 0: a global batch of 6 examples does not split into 4 shards: "
+                            "choose a batch size that is a multiple of it");
 }
