@@ -41,7 +41,7 @@ public:
   LstmEmitter(Emitter &e, const ir::Op &op) : e(e), b(e.b), op(op) {
     dt = op.operand(0)->type().dtype();
     H = op.operand(1)->type().dim(1).size();
-    ks = lstmKernelShape(dt, e.vectorBytes, H);
+    ks = lstmKernelShape(op, e.vectorBytes);
     W = ks.W;
     NR = ks.NV * W;
     esz = static_cast<int>(dtypeBytes(dt));
@@ -67,11 +67,11 @@ public:
       checkLengths(len, lenType, B, T);
     }
     std::vector<ir::Type> scratch = lstmKernelScratch(op, e.vectorBytes);
-    Value *P = e.scratchBuffer(scratch[0]);
-    e.emitGemm(dt, xt.dim(0) * xt.dim(1), xt.dim(2), ir::Dim(4 * H), xs, wx, P, mul(T, B), I,
-               c64(4 * H));
-    Value *Whp = e.scratchBuffer(scratch[2]);
-    Value *hbuf = e.scratchBuffer(scratch[3]);
+    Value *P = e.scratchBuffer(scratch[0]), *Wx = e.scratchBuffer(scratch[1]),
+          *Whp = e.scratchBuffer(scratch[2]), *hbuf = e.scratchBuffer(scratch[3]);
+    const ir::Dim rowsDim = lstmProjectionRows(op, e.vectorBytes), colsDim(4 * H);
+    if (ks.prepackWx)
+      e.emitPackB(dt, rowsDim, xt.dim(2), colsDim, wx, Wx);
     packWh(wh, Whp);
     Value *stateBytes = mul(B, c64(H * esz));
     e.memCopy(hbuf, h0, stateBytes); // h0 first: cT may share h0's buffer (a declared update)
@@ -83,30 +83,40 @@ public:
       llvm::IRBuilder<> eb(&e.entry->front());
       ctx = eb.CreateAlloca(ctxTy);
     }
-    Value *state = mul(B, c64(H));
+    Value *state = mul(B, c64(H)), *gates = mul(B, c64(4 * H));
+    Value *chunks = b.CreateUDiv(add(T, c64(ks.chunk - 1)), c64(ks.chunk));
     e.forLoop(
-        T,
-        [&](Value *s) {
-          Value *t = op.reverse() ? b.CreateSub(b.CreateSub(T, c64(1)), s) : s;
-          Value *parity = b.CreateAnd(s, c64(1));
-          Value *hPrev = at(hbuf, mul(parity, state));
-          Value *hNext = at(hbuf, mul(b.CreateXor(parity, c64(1)), state));
-          Value *fields[] = {hPrev,
-                             Whp,
-                             at(P, mul(t, mul(B, c64(4 * H)))),
-                             bias,
-                             cT,
-                             hNext,
-                             at(hs, mul(t, state)),
-                             len ? len : llvm::ConstantPointerNull::get(b.getPtrTy()),
-                             B,
-                             t};
-          for (unsigned f = 0; f < std::size(fields); ++f)
-            b.CreateStore(fields[f], b.CreateStructGEP(ctxTy, ctx, f));
-          e.dispatchRows(body, ctx, c64(ks.strips), mul(B, c64(4 * H * H)), kParallelWork,
-                         kGrainWork, "lstm.step");
+        chunks,
+        [&](Value *ch) {
+          // Steps s0 ... s0 + n - 1 of the loop, times t0 ... t0 + n - 1 in either order.
+          Value *s0 = mul(ch, c64(ks.chunk));
+          Value *n = min(c64(ks.chunk), b.CreateSub(T, s0));
+          Value *t0 = op.reverse() ? b.CreateSub(b.CreateSub(T, s0), n) : s0;
+          e.emitGemm(dt, rowsDim, xt.dim(2), colsDim, at(xs, mul(t0, mul(B, I))), wx, P, mul(n, B),
+                     I, c64(4 * H), ks.prepackWx ? Wx : nullptr, ks.prepackWx ? nullptr : Wx);
+          e.forLoop(n, [&](Value *j) {
+            Value *s = add(s0, j);
+            Value *t = op.reverse() ? b.CreateSub(b.CreateSub(T, c64(1)), s) : s;
+            Value *parity = b.CreateAnd(s, c64(1));
+            Value *hPrev = at(hbuf, mul(parity, state));
+            Value *hNext = at(hbuf, mul(b.CreateXor(parity, c64(1)), state));
+            Value *fields[] = {hPrev,
+                               Whp,
+                               at(P, mul(b.CreateSub(t, t0), gates)),
+                               bias,
+                               cT,
+                               hNext,
+                               at(hs, mul(t, state)),
+                               len ? len : llvm::ConstantPointerNull::get(b.getPtrTy()),
+                               B,
+                               t};
+            for (unsigned f = 0; f < std::size(fields); ++f)
+              b.CreateStore(fields[f], b.CreateStructGEP(ctxTy, ctx, f));
+            e.dispatchRows(body, ctx, c64(ks.strips), mul(B, c64(4 * H * H)), kParallelWork,
+                           kGrainWork, "lstm.step");
+          });
         },
-        "lstm.steps");
+        "lstm.chunks");
     e.memCopy(hT, at(hbuf, mul(b.CreateAnd(T, c64(1)), state)), stateBytes);
     return {};
   }

@@ -64,10 +64,11 @@ public:
   /// C[batch] = A[batch] x B[batch]. With `packedB`, all of B (rank 2) is already packed there
   /// (packAll), and no block of it is packed here.
   void emit(const ir::Dim &Md, const ir::Dim &Kd, const ir::Dim &Nd, Value *A, Value *B, Value *C,
-            Value *batch, Value *M, Value *K, Value *N, Value *packedB) {
+            Value *batch, Value *M, Value *K, Value *N, Value *packedB,
+            Value *blockScratch = nullptr) {
     setBlocks(Md, Kd, Nd);
-    if (!packedB)
-      Bp = e.scratchBuffer(ir::Type({KC * NC}, dt)); // the scratch model's packed-B slot
+    if (!packedB) // the scratch model's packed-B slot, unless the caller took it
+      Bp = blockScratch ? blockScratch : e.scratchBuffer(ir::Type({KC * NC}, dt));
     llvm::Function *body = emitTileBody();
     llvm::Function *packBody = packedB ? nullptr : emitPackBody("packb");
     Value *ctx = nullptr, *packCtx = nullptr;
@@ -435,8 +436,14 @@ Values Emitter::gemmTileProduct(DType dt, int MR, int NV, Value *kc,
 }
 
 void Emitter::emitGemm(DType dt, const ir::Dim &Md, const ir::Dim &Kd, const ir::Dim &Nd, Value *A,
-                       Value *B, Value *C, Value *M, Value *K, Value *N) {
-  GemmEmitter(*this, dt).emit(Md, Kd, Nd, A, B, C, c64(1), M, K, N, /*packedB=*/nullptr);
+                       Value *B, Value *C, Value *M, Value *K, Value *N, Value *packedB,
+                       Value *blockScratch) {
+  GemmEmitter(*this, dt).emit(Md, Kd, Nd, A, B, C, c64(1), M, K, N, packedB, blockScratch);
+}
+
+void Emitter::emitPackB(DType dt, const ir::Dim &Md, const ir::Dim &Kd, const ir::Dim &Nd, Value *B,
+                        Value *dst) {
+  GemmEmitter(*this, dt).packAll(Md, Kd, Nd, B, dst, dim(Kd), dim(Nd));
 }
 
 void Emitter::emitPackedMatmul(const ir::Op &op, Value *out) {

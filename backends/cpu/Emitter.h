@@ -167,10 +167,16 @@ public:
   Values gemmTileProduct(DType dt, int MR, int NV, llvm::Value *kc,
                          const std::function<llvm::Value *(int)> &aRow, int64_t aKStride,
                          llvm::Value *bs);
-  /// C (M x K times K x N, row-major) through the packed GEMM, whose packed-B block takes the op's
-  /// next scratch slot; the dims size its blocks as gemmBlocks does. EmitMatmul.cpp.
+  /// C (M x K times K x N, row-major) through the packed GEMM; the dims size its blocks as
+  /// gemmBlocks does. B is read from `packedB` (emitPackB's, same dims) where given; else it is
+  /// packed block by block into `blockScratch` (KC * NC elements), or where that is null into the
+  /// op's next scratch slot. EmitMatmul.cpp.
   void emitGemm(DType dt, const ir::Dim &Md, const ir::Dim &Kd, const ir::Dim &Nd, llvm::Value *A,
-                llvm::Value *B, llvm::Value *C, llvm::Value *M, llvm::Value *K, llvm::Value *N);
+                llvm::Value *B, llvm::Value *C, llvm::Value *M, llvm::Value *K, llvm::Value *N,
+                llvm::Value *packedB, llvm::Value *blockScratch);
+  /// Packs all of B (K x N, both static) into `dst` in Prepack.h's layout, for emitGemm.
+  void emitPackB(DType dt, const ir::Dim &Md, const ir::Dim &Kd, const ir::Dim &Nd, llvm::Value *B,
+                 llvm::Value *dst);
   /// lstm_sequence as one kernel: EmitLstm.cpp.
   Status emitLstmSequence(const ir::Op &op);
   /// sigmoid and tanh of a scalar of float dtype `dt`, as the elementwise ops compute them.
