@@ -7,8 +7,9 @@
 //   returns hT, cT and the stacked h2 (T x B x H), as torch.nn.LSTM does.
 // It is compiled twice, and both are timed per call of Executable::run at each thread count:
 //   plain:   canonicalize,licm,fuse-elementwise,dce (one [x_t, h] GEMM per step);
-//   hoisted: optimize, which adds hoist-input-projections (x's GEMM over all T*B rows before
-//            the loop, h's per step).
+//   hoisted: optimize, where fuse-lstm makes the cell one lstm_sequence, which the cpu backend
+//            runs as its own kernel (backends/cpu/EmitLstm.cpp: x's GEMM over all steps, h's
+//            per step with the cell's update on its output tile).
 // Before timing, both are checked against the reference interpreter on a small shape
 // (T=5, B=3, I=4, H=6), and against each other at the benchmark shape (they sum x's and h's
 // products in different orders: max |difference| at most 1e-6 * sqrt(I + H)).

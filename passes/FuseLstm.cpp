@@ -144,6 +144,8 @@ private:
   /// Appends the terms of the columns [col, col + H) of `v` ([B, N]); false when `v` is not a
   /// sum of affine terms.
   bool terms(Value *v, int64_t col, std::vector<Term> &out) {
+    if (!v->isBlockArg() && outside(v) && v->definingOp()->kind() == OpKind::Broadcast)
+      return biasTerm(*v->definingOp(), col, out); // licm hoisted the bias's broadcast
     if (v->isBlockArg() || v->definingOp()->parentBlock() != &body_)
       return false;
     ir::Op *op = v->definingOp();
@@ -153,18 +155,22 @@ private:
       return op->axis() == 1 && terms(op->operand(0), col + op->start(), out);
     case OpKind::Add:
       return terms(op->operand(0), col, out) && terms(op->operand(1), col, out);
-    case OpKind::Broadcast: {
-      Value *bias = op->operand(0);
-      if (bias->type().rank() != 1 || op->dims() != std::vector<int64_t>{1} || !outside(bias))
-        return false;
-      out.push_back({Source::Bias, bias, 0, 0, col});
-      return true;
-    }
+    case OpKind::Broadcast:
+      return biasTerm(*op, col, out);
     case OpKind::Matmul:
       return matmulTerms(*op, col, out);
     default:
       return false;
     }
+  }
+
+  /// `bc` broadcasts a bias [N] defined outside the body along the rows.
+  bool biasTerm(ir::Op &bc, int64_t col, std::vector<Term> &out) {
+    Value *bias = bc.operand(0);
+    if (bias->type().rank() != 1 || bc.dims() != std::vector<int64_t>{1} || !outside(bias))
+      return false;
+    out.push_back({Source::Bias, bias, 0, 0, col});
+    return true;
   }
 
   bool matmulTerms(ir::Op &mm, int64_t col, std::vector<Term> &out) {

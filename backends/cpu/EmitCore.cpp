@@ -12,7 +12,6 @@
 #include "ir/Clone.h"
 #include "ir/Infer.h"
 #include "ir/Walk.h"
-#include "transforms/ExpandLstm.h"
 
 #include <fmt/format.h>
 #include <llvm/IR/Intrinsics.h>
@@ -313,13 +312,38 @@ Value *Emitter::expDouble(Value *x) {
   return b.CreateFMul(p, scale);
 }
 
+Value *Emitter::tanhOf(Value *x, DType dt) {
+  auto fd = [&](double v) { return llvm::ConstantFP::get(b.getDoubleTy(), v); };
+  if (dt != DType::F32)
+    return callLibm("tanh", x);
+  // In double, through an exp the vectorizer can widen (expDouble).
+  Value *d = b.CreateFPExt(x, b.getDoubleTy());
+  Value *e2 = expDouble(b.CreateFMul(d, fd(2)));
+  Value *t = b.CreateFSub(fd(1), b.CreateFDiv(fd(2), b.CreateFAdd(e2, fd(1))));
+  // Below 2^-12, tanh x rounds to x in f32 (and the formula would cancel).
+  Value *tiny = b.CreateFCmpOLT(intrinsic(llvm::Intrinsic::fabs, {x}),
+                                llvm::ConstantFP::get(x->getType(), 0x1p-12));
+  return b.CreateSelect(tiny, x, b.CreateFPTrunc(t, b.getFloatTy()));
+}
+
+Value *Emitter::sigmoidOf(Value *x, DType dt) {
+  auto fd = [&](double v) { return llvm::ConstantFP::get(b.getDoubleTy(), v); };
+  if (dt == DType::F32) { // in double, as the interpreter, rounded once
+    Value *d = b.CreateFPExt(x, b.getDoubleTy());
+    Value *s = b.CreateFDiv(fd(1), b.CreateFAdd(fd(1), expDouble(b.CreateFNeg(d))));
+    return b.CreateFPTrunc(s, b.getFloatTy());
+  }
+  auto fc = [&](double v) { return llvm::ConstantFP::get(x->getType(), v); };
+  return b.CreateFDiv(fc(1),
+                      b.CreateFAdd(fc(1), intrinsic(llvm::Intrinsic::exp, {b.CreateFNeg(x)})));
+}
+
 Value *Emitter::scalarOp(const ir::Op &op, DType in, Values xs, Value *i, int site) {
   OpKind k = op.kind();
   Value *x = xs[0];
   llvm::Type *t = x->getType();
   bool fl = isFloat(in);
   auto fc = [&](double v) { return llvm::ConstantFP::get(t, v); };
-  auto fd = [&](double v) { return llvm::ConstantFP::get(b.getDoubleTy(), v); };
   auto ic = [&](int64_t v) { return llvm::ConstantInt::get(t, static_cast<uint64_t>(v), true); };
   const char *suffix = in == DType::F32 ? "f" : "";
   switch (k) {
@@ -346,25 +370,11 @@ Value *Emitter::scalarOp(const ir::Op &op, DType in, Values xs, Value *i, int si
   case OpKind::Log:
     return intrinsic(llvm::Intrinsic::log, {x});
   case OpKind::Tanh:
-    if (in == DType::F32) { // in double, through an exp the vectorizer can widen (expDouble)
-      Value *d = b.CreateFPExt(x, b.getDoubleTy());
-      Value *e2 = expDouble(b.CreateFMul(d, fd(2)));
-      Value *t = b.CreateFSub(fd(1), b.CreateFDiv(fd(2), b.CreateFAdd(e2, fd(1))));
-      // Below 2^-12, tanh x rounds to x in f32 (and the formula would cancel).
-      Value *tiny = b.CreateFCmpOLT(intrinsic(llvm::Intrinsic::fabs, {x}), fc(0x1p-12));
-      return b.CreateSelect(tiny, x, b.CreateFPTrunc(t, b.getFloatTy()));
-    }
-    return callLibm("tanh", x);
+    return tanhOf(x, in);
   case OpKind::Erf:
     return callLibm(fmt::format("erf{}", suffix).c_str(), x);
   case OpKind::Sigmoid:
-    if (in == DType::F32) { // in double, as the interpreter, rounded once
-      Value *d = b.CreateFPExt(x, b.getDoubleTy());
-      Value *s = b.CreateFDiv(fd(1), b.CreateFAdd(fd(1), expDouble(b.CreateFNeg(d))));
-      return b.CreateFPTrunc(s, b.getFloatTy());
-    }
-    return b.CreateFDiv(fc(1),
-                        b.CreateFAdd(fc(1), intrinsic(llvm::Intrinsic::exp, {b.CreateFNeg(x)})));
+    return sigmoidOf(x, in);
   case OpKind::Sqrt:
     return intrinsic(llvm::Intrinsic::sqrt, {x});
   case OpKind::Rsqrt:
@@ -645,6 +655,8 @@ Status Emitter::emitOp(const ir::Op &op) {
     return emitFusion(op);
   case OpKind::AllReduce:
     return emitAllReduce(op);
+  case OpKind::LstmSequence:
+    return emitLstmSequence(op);
   default:
     return err(fmt::format("cpu backend: op {} is not supported here", op.name()), op.loc());
   }
@@ -726,28 +738,10 @@ Status Emitter::emit(const ir::Function &f) {
   return {};
 }
 
-/// Whether `f` holds an lstm_sequence, which the emitter lowers through its expansion.
-bool hasLstmSequence(const ir::Function &f) {
-  bool found = false;
-  ir::walk(const_cast<ir::Block &>(f.body()),
-           [&](ir::Op &op) { found |= op.kind() == ir::OpKind::LstmSequence; });
-  return found;
-}
-
 } // namespace detail
 
 Status emitFunction(llvm::Module &m, const ir::Function &f, FunctionPlan &plan,
                     const llvm::TargetMachine &tm) {
-  if (detail::hasLstmSequence(f)) {
-    // No kernel of its own yet: lstm_sequence runs as the scan it stands for
-    // (transforms/ExpandLstm.h). The pipelines expand it before fuse-elementwise; this covers
-    // IR that reaches the backend fused. The copy lives until the code is emitted; the plan
-    // keeps no pointer into it.
-    ir::Module expanded;
-    ir::Function &copy = ir::cloneFunction(expanded, f, f.name());
-    WEFT_TRY(transforms::expandLstmSequences(copy.body()).status());
-    return emitFunction(m, copy, plan, tm);
-  }
   plan.signature = ir::Signature::of(f);
   plan.symbol = "weft_" + f.name();
   detail::Emitter e(m, plan);

@@ -64,10 +64,11 @@ public:
   /// C[batch] = A[batch] x B[batch]. With `packedB`, all of B (rank 2) is already packed there
   /// (packAll), and no block of it is packed here.
   void emit(const ir::Dim &Md, const ir::Dim &Kd, const ir::Dim &Nd, Value *A, Value *B, Value *C,
-            Value *batch, Value *M, Value *K, Value *N, Value *packedB) {
+            Value *batch, Value *M, Value *K, Value *N, Value *packedB,
+            Value *blockScratch = nullptr) {
     setBlocks(Md, Kd, Nd);
-    if (!packedB)
-      Bp = e.scratchBuffer(ir::Type({KC * NC}, dt)); // the scratch model's packed-B slot
+    if (!packedB) // the scratch model's packed-B slot, unless the caller took it
+      Bp = blockScratch ? blockScratch : e.scratchBuffer(ir::Type({KC * NC}, dt));
     llvm::Function *body = emitTileBody();
     llvm::Function *packBody = packedB ? nullptr : emitPackBody("packb");
     Value *ctx = nullptr, *packCtx = nullptr;
@@ -357,23 +358,7 @@ private:
                    Value *first) {
     prefetchTile(c, ldc, mr);
     auto vAlign = llvm::Align(static_cast<uint64_t>(W * esz));
-    Values zero(static_cast<size_t>(MR * NV), llvm::Constant::getNullValue(vec));
-    Values next = e.accumulate(kc, zero, [&](Value *k, const Values &acc) {
-      Values bv;
-      Value *bRow = at(bs, mul(k, c64(NR)));
-      for (int v = 0; v < NV; ++v)
-        bv.push_back(b.CreateAlignedLoad(vec, at(bRow, c64(v * W)), vAlign));
-      Value *aCol = at(a, mul(k, c64(MR)));
-      Values out(acc.size());
-      for (int i = 0; i < MR; ++i) {
-        Value *s = b.CreateAlignedLoad(elt, at(aCol, c64(i)), llvm::Align(esz));
-        Value *splat = b.CreateVectorSplat(static_cast<unsigned>(W), s);
-        for (int v = 0; v < NV; ++v)
-          out[i * NV + v] =
-              b.CreateIntrinsic(llvm::Intrinsic::fmuladd, {vec}, {splat, bv[v], acc[i * NV + v]});
-      }
-      return out;
-    });
+    Values next = e.gemmTileProduct(dt, MR, NV, kc, [&](int i) { return at(a, c64(i)); }, MR, bs);
 
     // The first k block stores the tile (C is not zeroed beforehand); later ones add to it.
     Value *full = b.CreateAnd(b.CreateICmpEQ(mr, c64(MR)), b.CreateICmpEQ(nr, c64(NR)));
@@ -418,6 +403,48 @@ private:
 };
 
 } // namespace
+
+Values Emitter::gemmTileProduct(DType dt, int MR, int NV, Value *kc,
+                                const std::function<Value *(int)> &aRow, int64_t aKStride,
+                                Value *bs) {
+  llvm::Type *elt = storageTy(dt);
+  const int esz = static_cast<int>(dtypeBytes(dt)), W = vectorBytes / esz, NR = W * NV;
+  auto *vec = llvm::FixedVectorType::get(elt, static_cast<unsigned>(W));
+  auto vAlign = llvm::Align(static_cast<uint64_t>(W * esz));
+  auto at = [&](Value *p, Value *i) { return b.CreateInBoundsGEP(elt, p, i); };
+  auto mul = [&](Value *x, Value *y) { return b.CreateMul(x, y, "", true, true); };
+  Values rows;
+  for (int i = 0; i < MR; ++i)
+    rows.push_back(aRow(i));
+  Values zero(static_cast<size_t>(MR * NV), llvm::Constant::getNullValue(vec));
+  return accumulate(kc, zero, [&](Value *k, const Values &acc) {
+    Values bv;
+    Value *bRow = at(bs, mul(k, c64(NR)));
+    for (int v = 0; v < NV; ++v)
+      bv.push_back(b.CreateAlignedLoad(vec, at(bRow, c64(v * W)), vAlign));
+    Value *ak = mul(k, c64(aKStride));
+    Values out(acc.size());
+    for (int i = 0; i < MR; ++i) {
+      Value *s = b.CreateAlignedLoad(elt, at(rows[static_cast<size_t>(i)], ak), llvm::Align(esz));
+      Value *splat = b.CreateVectorSplat(static_cast<unsigned>(W), s);
+      for (int v = 0; v < NV; ++v)
+        out[i * NV + v] =
+            b.CreateIntrinsic(llvm::Intrinsic::fmuladd, {vec}, {splat, bv[v], acc[i * NV + v]});
+    }
+    return out;
+  });
+}
+
+void Emitter::emitGemm(DType dt, const ir::Dim &Md, const ir::Dim &Kd, const ir::Dim &Nd, Value *A,
+                       Value *B, Value *C, Value *M, Value *K, Value *N, Value *packedB,
+                       Value *blockScratch) {
+  GemmEmitter(*this, dt).emit(Md, Kd, Nd, A, B, C, c64(1), M, K, N, packedB, blockScratch);
+}
+
+void Emitter::emitPackB(DType dt, const ir::Dim &Md, const ir::Dim &Kd, const ir::Dim &Nd, Value *B,
+                        Value *dst) {
+  GemmEmitter(*this, dt).packAll(Md, Kd, Nd, B, dst, dim(Kd), dim(Nd));
+}
 
 void Emitter::emitPackedMatmul(const ir::Op &op, Value *out) {
   const ir::Type &at = op.operand(0)->type(), &bt = op.operand(1)->type(),

@@ -159,6 +159,29 @@ public:
   /// kSmallMatmulRows); EmitSmallMatmul.cpp.
   void emitSmallMatmul(int rows, DType dt, llvm::Value *A, llvm::Value *B, llvm::Value *C,
                        llvm::Value *batch, llvm::Value *K, llvm::Value *N);
+  /// The MR x NR tile product of the GEMM's micro-kernel, as MR * NV vector accumulators (row
+  /// i's vector v at i * NV + v; NR = NV * the vector's lanes): sum over k < kc of A(i, k) times
+  /// row k of `bs`, a packed strip of kc rows of NR (vector-aligned). Row i of A starts at
+  /// `aRow(i)`, its k-th element `aKStride` elements on (1 in place, MR when packed).
+  /// EmitMatmul.cpp.
+  Values gemmTileProduct(DType dt, int MR, int NV, llvm::Value *kc,
+                         const std::function<llvm::Value *(int)> &aRow, int64_t aKStride,
+                         llvm::Value *bs);
+  /// C (M x K times K x N, row-major) through the packed GEMM; the dims size its blocks as
+  /// gemmBlocks does. B is read from `packedB` (emitPackB's, same dims) where given; else it is
+  /// packed block by block into `blockScratch` (KC * NC elements), or where that is null into the
+  /// op's next scratch slot. EmitMatmul.cpp.
+  void emitGemm(DType dt, const ir::Dim &Md, const ir::Dim &Kd, const ir::Dim &Nd, llvm::Value *A,
+                llvm::Value *B, llvm::Value *C, llvm::Value *M, llvm::Value *K, llvm::Value *N,
+                llvm::Value *packedB, llvm::Value *blockScratch);
+  /// Packs all of B (K x N, both static) into `dst` in Prepack.h's layout, for emitGemm.
+  void emitPackB(DType dt, const ir::Dim &Md, const ir::Dim &Kd, const ir::Dim &Nd, llvm::Value *B,
+                 llvm::Value *dst);
+  /// lstm_sequence as one kernel: EmitLstm.cpp.
+  Status emitLstmSequence(const ir::Op &op);
+  /// sigmoid and tanh of a scalar of float dtype `dt`, as the elementwise ops compute them.
+  llvm::Value *sigmoidOf(llvm::Value *x, DType dt);
+  llvm::Value *tanhOf(llvm::Value *x, DType dt);
   Status emitProducer(const ir::Op &op); // EmitOps.cpp
   /// Packs, before `loop`'s first trip, the B of each matmul of its body that Prepack.h picks,
   /// into a scratch slot of `loop` (the first ones it takes); records them in `packedB`.

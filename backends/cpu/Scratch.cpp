@@ -1,6 +1,7 @@
 //===- backends/cpu/Scratch.cpp - the CPU emitter's scratch model ---------===//
 #include "backends/cpu/Scratch.h"
 
+#include "backends/cpu/LstmKernel.h"
 #include "backends/cpu/MatmulBlocks.h"
 #include "backends/cpu/Prepack.h"
 #include "ir/Infer.h"
@@ -61,6 +62,9 @@ std::vector<ir::Type> scratchOf(const ir::Op &op, int vectorBytes) {
     out.push_back(row);
     break;
   }
+  case OpKind::LstmSequence: // its own kernel's buffers (LstmKernel.h)
+    out = lstmKernelScratch(op, vectorBytes);
+    break;
   case OpKind::Scan: {
     packedBs(op, vectorBytes, out);
     auto g = ir::scanOperands(op.numOperands(), op.attrs());
