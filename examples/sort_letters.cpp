@@ -26,6 +26,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "backends/cpu/CpuBackend.h"
+#include "examples/SortLettersModel.h"
 #include "frontend/Weft.h"
 #include "frontend/nn/Losses.h"
 #include "frontend/nn/Recurrent.h"
@@ -53,6 +54,7 @@
 #include <sstream>
 
 using namespace weft;
+using weft::examples::Decode;
 
 namespace {
 
@@ -123,46 +125,9 @@ cpu::CompileOptions jitOptions(const Config &c) {
   return o;
 }
 
-enum class Decode { TeacherForcing, Greedy };
-
-/// The model. Inputs: source [S, B] and source_lengths [B] (i32 ids from the vocabulary), and
-/// for teacher forcing targets [T, B] (the sorted word then <EOS>) and targets_lengths. Results:
-/// the mean cross-entropy over real target tokens (teacher forcing), or the greedy ids
-/// [maxIterations, B] and their lengths.
+/// The model, with the exercise's sizes from `c` (examples/SortLettersModel.h).
 void buildModel(Graph &g, Decode how, const Config &c, int64_t vocab, int64_t maxIterations) {
-  Dim B = g.dim("B"), S = g.dim("S");
-  Tensor source = g.input("source", {S, B}, DType::I32);
-  Tensor sourceLengths = g.input("source_lengths", {B}, DType::I32);
-  nn::Scope model(g, how == Decode::TeacherForcing ? nn::Mode::Train : nn::Mode::Eval);
-
-  seq2seq::Embedding sourceEmbedding(model.child("source_embedding"), vocab, c.embedding);
-  nn::LSTM encoder(model.child("encoder"), c.embedding, c.hidden,
-                   nn::RecurrentOptions().layers(c.layers));
-  nn::RecurrentOutputs encoded =
-      encoder(sourceEmbedding(source), nn::RecurrentInputs().withLengths(sourceLengths));
-
-  seq2seq::Embedding targetEmbedding(model.child("target_embedding"), vocab, c.embedding);
-  seq2seq::StackedCell cell(model.child("decoder"), nn::CellKind::LSTM, c.embedding, c.hidden,
-                            c.layers);
-  seq2seq::Dense output(model.child("output"), c.hidden, vocab);
-  seq2seq::State initial = seq2seq::decoderInitialState(encoder, encoded);
-
-  if (how == Decode::TeacherForcing) {
-    Dim T = g.dim("T");
-    Tensor targets = g.input("targets", {T, B}, DType::I32);
-    Tensor targetLengths = g.input("targets_lengths", {B}, DType::I32);
-    seq2seq::TrainingHelper helper{targetEmbedding(seq2seq::shiftRight(targets, text::kBos)),
-                                   targetLengths};
-    auto r = seq2seq::dynamicDecode(seq2seq::BasicDecoder(cell, helper, initial, output));
-    Tensor real = ne(targets, zeros({T, B}, DType::I32));
-    g.output(nn::crossEntropy(r.logits, targets, real));
-    return;
-  }
-  seq2seq::GreedyEmbeddingHelper helper{targetEmbedding.table(),
-                                        full({B}, double(text::kBos), DType::I64), text::kEos};
-  auto r = seq2seq::dynamicDecode(seq2seq::BasicDecoder(cell, helper, initial, output),
-                                  {.maximumIterations = maxIterations});
-  g.outputs({r.sampleIds, r.lengths});
+  examples::buildSortLettersModel(g, how, {c.embedding, c.hidden, c.layers}, vocab, maxIterations);
 }
 
 const ir::Function &function(const ir::Module &m, std::string_view name) {
