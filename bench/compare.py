@@ -110,12 +110,16 @@ def seq2seq_flops():
 def seq2seq(tool, py):
     """The sort-letters training step (forward and backward: 3x the forward's flops) and its
     greedy decoding of the batch (T steps: the words are drawn at random and the model is
-    untrained, so no batch finishes early in either framework)."""
+    untrained, so no batch finishes early in either framework). The decoder is compiled after
+    weft's `optimize` passes, and also as built (no passes, as the example compiles it now)."""
     peer = os.path.join(HERE, "seq2seq_torch.py")
     work = []
     for mode, label, flops in [("train", "seq2seq training step", 3 * seq2seq_flops()),
                                ("decode", "seq2seq greedy decode", seq2seq_flops())]:
-        work.append((f"{label} B128 S7 T8 H50", flops, [
+        unoptimized = [] if mode == "train" else [
+            Contender("weft, no passes", [tool("weft-bench-seq2seq"), "--raw", "--mode", mode,
+                                          "--decoder-passes", "none", "--threads", "{threads}"])]
+        work.append((f"{label} B128 S7 T8 H50", flops, unoptimized + [
             Contender("weft", [tool("weft-bench-seq2seq"), "--raw", "--mode", mode,
                                "--threads", "{threads}"]),
             Contender("PyTorch eager", [py, peer, "--raw", "--mode", mode,

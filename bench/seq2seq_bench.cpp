@@ -6,11 +6,16 @@
 //   train:  the training step as the example compiles it (teacher forcing, masked
 //           cross-entropy, optimize-step with Adam 0.001 and clip 5), called in place;
 //   decode: the greedy decoder (a `while` of at most T steps that stops when every word has
-//           emitted <EOS>) on the same batch, with the initial parameters.
+//           emitted <EOS>) on the same batch, with the initial parameters, after the passes of
+//           --decoder-passes: `optimize` by default (the input projections hoisted out of the
+//           encoder's scans, the gate nonlinearities fused), `none` to compile the graph as
+//           built, as the example does for now (about twice as slow: every elementwise op of
+//           the cells a loop of its own over memory).
 // Prints the median microseconds per call over about half a second of calls (after a warm-up);
 // bench/seq2seq_torch.py is the PyTorch peer and bench/compare.py runs both (suite seq2seq).
 //
-//   weft-bench-seq2seq [--mode train|decode] [--threads N] [--raw]
+//   weft-bench-seq2seq [--mode train|decode] [--threads N] [--decoder-passes P|none] [--raw]
+//                      [--print-ir]
 // --raw prints "mode B S T threads microseconds_per_call", the line bench/compare.py reads.
 //
 //===----------------------------------------------------------------------===//
@@ -18,6 +23,7 @@
 #include "bench/BenchTiming.h"
 #include "examples/SortLettersModel.h"
 #include "frontend/Weft.h"
+#include "ir/Printer.h"
 #include "ir/Signature.h"
 #include "passes/PassManager.h"
 #include "runtime/Parallel.h"
@@ -44,7 +50,14 @@ struct Config {
   std::string mode = "train";
   int64_t threads = 0;
   bool raw = false;
+  /// Prints the compiled module's IR to stderr (to read what a call runs).
+  bool printIR = false;
+  /// The passes run on the decoder before it is compiled; "none" compiles it as built, as
+  /// weft-example-sort-letters does for now.
+  std::string decoderPasses = "optimize";
 };
+
+Config config;
 
 /// The batch's ids and lengths, and the vocabulary built from its words and their sorted
 /// letters, as the example builds it.
@@ -120,6 +133,8 @@ double timeTrainingStep(const Batch &batch, int &runs) {
                              names))
       .check();
   pm.run(*m).check();
+  if (config.printIR)
+    std::fputs(ir::print(*m).c_str(), stderr);
   auto exe = cpu::compile(*m).take();
   const ir::Function &step = function(*m, "sort_letters_step");
   ir::Signature sig = ir::Signature::of(step);
@@ -166,6 +181,14 @@ double timeGreedyDecode(const Batch &batch, int &runs, int64_t &steps) {
   examples::buildSortLettersModel(g, Decode::Greedy, {}, batch.vocab.size(), kLongest + 1);
   std::vector<Array> args = g.arguments({batch.sourceIds, batch.sourceLengths}, g.initParams(1));
   auto m = g.build();
+  if (config.decoderPasses != "none") {
+    std::ostringstream log;
+    passes::PassManager pm(log);
+    pm.addPipeline(config.decoderPasses).check();
+    pm.run(*m).check();
+  }
+  if (config.printIR)
+    std::fputs(ir::print(*m).c_str(), stderr);
   auto exe = cpu::compile(*m).take();
   std::vector<Array> out;
   double s = bench::medianOverBudget([&] { out = exe->run("sort_letters_infer", args).take(); },
@@ -180,8 +203,8 @@ double timeGreedyDecode(const Batch &batch, int &runs, int64_t &steps) {
 Config parseArgs(int argc, char **argv) {
   Config c;
   for (int i = 1; i < argc; ++i) {
-    if (!std::strcmp(argv[i], "--raw")) {
-      c.raw = true;
+    if (!std::strcmp(argv[i], "--raw") || !std::strcmp(argv[i], "--print-ir")) {
+      (argv[i][2] == 'r' ? c.raw : c.printIR) = true;
       continue;
     }
     if (i + 1 == argc)
@@ -192,10 +215,13 @@ Config parseArgs(int argc, char **argv) {
       c.mode = v;
     else if (!std::strcmp(argv[i - 1], "--threads") && std::atoi(v) > 0)
       c.threads = std::atoi(v);
+    else if (!std::strcmp(argv[i - 1], "--decoder-passes"))
+      c.decoderPasses = v;
     else
-      throw Error(err(fmt::format("bad option '{} {}'; options: --mode train|decode, "
-                                  "--threads N (N > 0), --raw",
-                                  argv[i - 1], v)));
+      throw Error(
+          err(fmt::format("bad option '{} {}'; options: --mode train|decode, "
+                          "--threads N (N > 0), --decoder-passes PIPELINE|none, --raw, --print-ir",
+                          argv[i - 1], v)));
   }
   return c;
 }
@@ -203,7 +229,8 @@ Config parseArgs(int argc, char **argv) {
 } // namespace
 
 int main(int argc, char **argv) try {
-  Config c = parseArgs(argc, argv);
+  config = parseArgs(argc, argv);
+  const Config &c = config;
   if (c.threads > 0)
     setNumThreads(static_cast<int>(c.threads));
   Batch batch = makeBatch();
