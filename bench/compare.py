@@ -6,7 +6,9 @@
 Suites: lstm-inference (one LSTM layer forward, T x B x I x H = 100 x 64 x 256 x 256 and
 100 x 64 x 512 x 512; peers oneDNN, PyTorch eager and torch.compile, JAX jit) and lstm-train
 (the training step of one LSTM layer with a linear readout, MSE and Adam, I = H = 256, B = 64,
-T = 100; peers PyTorch eager and torch.compile, JAX jit). Default: both.
+T = 100; peers PyTorch eager and torch.compile, JAX jit) and seq2seq (the sort-letters
+encoder-decoder of examples/models/SortLettersModel.h: its Adam training step and its greedy decoding
+of a batch of 128 words; peers PyTorch eager and torch.compile). Default: all.
 
 Each pass runs every contender once per shape and thread count, in an order that rotates from
 pass to pass, so that a change in the machine's load falls on all of them alike; each contender
@@ -93,7 +95,39 @@ def suites(build, py):
         Contender("JAX jit", [py, os.path.join(HERE, "lstm_jax.py"), "train", "--raw",
                               "--threads", "{threads}"] + train_args, pin=True),
     ])]
-    return {"lstm-inference": inference, "lstm-train": training}
+    return {"lstm-inference": inference, "lstm-train": training, "seq2seq": seq2seq(tool, py)}
+
+
+def seq2seq_flops():
+    """GEMM flops of the sort-letters model's forward pass on its benchmark batch: two stacked
+    LSTMs (layer inputs E then H) over S source and T target steps, 8·B·(I+H)·H flops per layer
+    and step, and the dense layer, 2·T·B·H·V."""
+    B, S, T, E, H, V = 128, 7, 8, 15, 50, 30
+    layers = 8 * B * ((E + H) + (H + H)) * H
+    return layers * (S + T) + 2 * T * B * H * V
+
+
+def seq2seq(tool, py):
+    """The sort-letters training step (forward and backward: 3x the forward's flops) and its
+    greedy decoding of the batch (T steps: the words are drawn at random and the model is
+    untrained, so no batch finishes early in either framework). The decoder is compiled after
+    weft's `optimize` passes, and also as built (no passes, as the example compiles it now)."""
+    peer = os.path.join(HERE, "seq2seq_torch.py")
+    work = []
+    for mode, label, flops in [("train", "seq2seq training step", 3 * seq2seq_flops()),
+                               ("decode", "seq2seq greedy decode", seq2seq_flops())]:
+        unoptimized = [] if mode == "train" else [
+            Contender("weft, no passes", [tool("weft-bench-seq2seq"), "--raw", "--mode", mode,
+                                          "--decoder-passes", "none", "--threads", "{threads}"])]
+        work.append((f"{label} B128 S7 T8 H50", flops, unoptimized + [
+            Contender("weft", [tool("weft-bench-seq2seq"), "--raw", "--mode", mode,
+                               "--threads", "{threads}"]),
+            Contender("PyTorch eager", [py, peer, "--raw", "--mode", mode,
+                                        "--threads", "{threads}"], env=TORCH_ENV),
+            Contender("torch.compile", [py, peer, "--raw", "--compile", "--mode", mode,
+                                        "--threads", "{threads}"], env=TORCH_ENV),
+        ]))
+    return work
 
 
 def main():

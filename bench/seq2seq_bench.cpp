@@ -1,0 +1,256 @@
+//===- bench/seq2seq_bench.cpp - the sort-letters training step and decoder -===//
+//
+// The model of weft-example-sort-letters (examples/models/SortLettersModel.h: embedding 15, 2-layer
+// LSTM encoder and decoder of 50, dense output over 30 letters and specials), on one fixed
+// seeded batch of 128 words of 1 to 7 letters (source S = 7 steps, target T = 8 with <EOS>):
+//   train:  the training step as the example compiles it (teacher forcing, masked
+//           cross-entropy, optimize-step with Adam 0.001 and clip 5), called in place;
+//   decode: the greedy decoder (a `while` of at most T steps that stops when every word has
+//           emitted <EOS>) on the same batch, with the initial parameters, after the passes of
+//           --decoder-passes: `optimize` by default (the input projections hoisted out of the
+//           encoder's scans, the gate nonlinearities fused), `none` to compile the graph as
+//           built, as the example does for now (about twice as slow: every elementwise op of
+//           the cells a loop of its own over memory).
+// Prints the median microseconds per call over about half a second of calls (after a warm-up);
+// bench/seq2seq_torch.py is the PyTorch peer and bench/compare.py runs both (suite seq2seq).
+//
+//   weft-bench-seq2seq [--mode train|decode] [--threads N] [--decoder-passes P|none] [--raw]
+//                      [--print-ir]
+// --raw prints "mode B S T threads microseconds_per_call", the line bench/compare.py reads.
+//
+//===----------------------------------------------------------------------===//
+#include "backends/cpu/CpuBackend.h"
+#include "bench/BenchTiming.h"
+#include "examples/models/SortLettersModel.h"
+#include "frontend/Weft.h"
+#include "ir/Printer.h"
+#include "ir/Signature.h"
+#include "passes/PassManager.h"
+#include "runtime/Parallel.h"
+#include "runtime/Random.h"
+#include "runtime/text/Vocabulary.h"
+#include "runtime/train/StepLayout.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <sstream>
+
+using namespace weft;
+using examples::Decode;
+
+namespace {
+
+constexpr int64_t kBatch = 128, kLongest = 7;
+
+struct Config {
+  std::string mode = "train";
+  int64_t threads = 0;
+  bool raw = false;
+  /// Prints the compiled module's IR to stderr (to read what a call runs).
+  bool printIR = false;
+  /// The passes run on the decoder before it is compiled; "none" compiles it as built, as
+  /// weft-example-sort-letters does for now.
+  std::string decoderPasses = "optimize";
+};
+
+Config config;
+
+/// The batch's ids and lengths, and the vocabulary built from its words and their sorted
+/// letters, as the example builds it.
+struct Batch {
+  text::Vocabulary vocab;
+  Array sourceIds, sourceLengths, targetIds, targetLengths;
+};
+
+/// Ids padded time-major [maxLen, B] and lengths [B]; `eos` appends <EOS> to every word.
+std::pair<Array, Array> encode(const text::Vocabulary &v, const std::vector<std::string> &ws,
+                               bool eos) {
+  int64_t B = static_cast<int64_t>(ws.size()), S = kLongest + (eos ? 1 : 0);
+  Array ids(DType::I32, {S, B}), lengths(DType::I32, {B});
+  for (int64_t b = 0; b < B; ++b) {
+    std::vector<int32_t> e = v.encode(ws[static_cast<size_t>(b)]);
+    if (eos)
+      e.push_back(text::kEos);
+    lengths.data<int32_t>()[b] = static_cast<int32_t>(e.size());
+    for (size_t t = 0; t < e.size(); ++t)
+      ids.data<int32_t>()[static_cast<int64_t>(t) * B + b] = e[t];
+  }
+  return {std::move(ids), std::move(lengths)};
+}
+
+/// 128 words of 1 to 7 random letters (seed 1), the first one 7 letters long so that the batch
+/// always pads to 7; every letter appears, so the vocabulary has 4 specials + 26 letters.
+Batch makeBatch() {
+  std::vector<std::string> source, target;
+  uint64_t draw = 0;
+  auto below = [&](int64_t k) {
+    return static_cast<int64_t>(random::uniformF64(1, draw++) * double(k));
+  };
+  for (int64_t i = 0; i < kBatch; ++i) {
+    std::string word;
+    for (int64_t len = i == 0 ? kLongest : 1 + below(kLongest); len > 0; --len)
+      word += static_cast<char>('a' + below(26));
+    std::string sorted = word;
+    std::sort(sorted.begin(), sorted.end());
+    source.push_back(word);
+    target.push_back(sorted);
+  }
+  std::vector<std::string> all = source;
+  all.insert(all.end(), target.begin(), target.end());
+  all.push_back("abcdefghijklmnopqrstuvwxyz");
+  text::Vocabulary vocab = text::Vocabulary::build(all, text::Vocabulary::Kind::Char);
+  auto [sourceIds, sourceLengths] = encode(vocab, source, /*eos=*/false);
+  auto [targetIds, targetLengths] = encode(vocab, target, /*eos=*/true);
+  return Batch{std::move(vocab), std::move(sourceIds), std::move(sourceLengths),
+               std::move(targetIds), std::move(targetLengths)};
+}
+
+const ir::Function &function(const ir::Module &m, std::string_view name) {
+  for (const auto &f : m.functions())
+    if (f->name() == name)
+      return *f;
+  throw Error(err(fmt::format("no function @{}", name)));
+}
+
+/// Median seconds per training step, compiled as weft-example-sort-letters compiles it.
+double timeTrainingStep(const Batch &batch, int &runs) {
+  Graph g("sort_letters");
+  examples::buildSortLettersModel(g, Decode::TeacherForcing, {}, batch.vocab.size(), 0);
+  std::vector<Array> params = g.initParams(1);
+  auto m = g.build();
+  std::string names;
+  for (const std::string &p : g.trainableNames())
+    names += (names.empty() ? "" : ",") + p;
+  std::ostringstream log;
+  passes::PassManager pm(log);
+  pm.addPipeline(fmt::format("canonicalize,optimize-step{{kind=adam lr=0.001 clip_norm=5 "
+                             "params={}}},hoist-weight-gradients,licm,canonicalize,"
+                             "fuse-elementwise,dce",
+                             names))
+      .check();
+  pm.run(*m).check();
+  if (config.printIR)
+    std::fputs(ir::print(*m).c_str(), stderr);
+  auto exe = cpu::compile(*m).take();
+  const ir::Function &step = function(*m, "sort_letters_step");
+  ir::Signature sig = ir::Signature::of(step);
+  train::StepLayout layout = train::stepLayoutFromNames(sig.paramNames, sig.resultNames).take();
+
+  // Arguments live in `args` across calls: runInPlace updates parameters and Adam's state in
+  // their own buffers and hands them back, and they are moved back in for the next call.
+  std::vector<Array> args(layout.numArgs);
+  for (size_t i = 0; i < layout.params.size(); ++i)
+    args[layout.params[i].arg] = std::move(params[i]);
+  for (const train::Carried &s : layout.state) {
+    std::vector<int64_t> shape;
+    for (const ir::Dim &d : step.param(s.arg)->type().dims())
+      shape.push_back(d.size());
+    args[s.arg] = Array(step.param(s.arg)->type().dtype(), shape);
+  }
+  for (const train::Fed &f : layout.batch) {
+    const Array *a = f.name == "source"            ? &batch.sourceIds
+                     : f.name == "source_lengths"  ? &batch.sourceLengths
+                     : f.name == "targets"         ? &batch.targetIds
+                     : f.name == "targets_lengths" ? &batch.targetLengths
+                                                   : nullptr;
+    if (!a)
+      throw Error(err(fmt::format("the training step takes an unknown input '{}'", f.name)));
+    args[f.arg] = *a;
+  }
+  int64_t stepNumber = 0;
+  return bench::medianOverBudget(
+      [&] {
+        if (layout.stepArg)
+          args[*layout.stepArg] = Array::of<int64_t>({}, {stepNumber++});
+        std::vector<Array> out = exe->runInPlace("sort_letters_step", args).take();
+        for (const train::Carried &c : layout.params)
+          args[c.arg] = std::move(out[c.result]);
+        for (const train::Carried &c : layout.state)
+          args[c.arg] = std::move(out[c.result]);
+      },
+      0.5, 10, 5000, runs);
+}
+
+/// Median seconds per greedy decode of the batch; `steps` is the longest answer.
+double timeGreedyDecode(const Batch &batch, int &runs, int64_t &steps) {
+  Graph g("sort_letters_infer");
+  examples::buildSortLettersModel(g, Decode::Greedy, {}, batch.vocab.size(), kLongest + 1);
+  std::vector<Array> args = g.arguments({batch.sourceIds, batch.sourceLengths}, g.initParams(1));
+  auto m = g.build();
+  if (config.decoderPasses != "none") {
+    std::ostringstream log;
+    passes::PassManager pm(log);
+    pm.addPipeline(config.decoderPasses).check();
+    pm.run(*m).check();
+  }
+  if (config.printIR)
+    std::fputs(ir::print(*m).c_str(), stderr);
+  auto exe = cpu::compile(*m).take();
+  std::vector<Array> out;
+  double s = bench::medianOverBudget([&] { out = exe->run("sort_letters_infer", args).take(); },
+                                     0.5, 10, 5000, runs);
+  steps = 0;
+  for (int64_t b = 0; b < out[1].numel(); ++b)
+    steps = std::max<int64_t>(steps, out[1].dtype() == DType::I64 ? out[1].data<int64_t>()[b]
+                                                                  : out[1].data<int32_t>()[b]);
+  return s;
+}
+
+Config parseArgs(int argc, char **argv) {
+  Config c;
+  for (int i = 1; i < argc; ++i) {
+    if (!std::strcmp(argv[i], "--raw") || !std::strcmp(argv[i], "--print-ir")) {
+      (argv[i][2] == 'r' ? c.raw : c.printIR) = true;
+      continue;
+    }
+    if (i + 1 == argc)
+      throw Error(err(fmt::format("option '{}' needs a value", argv[i])));
+    const char *v = argv[++i];
+    if (!std::strcmp(argv[i - 1], "--mode") &&
+        (!std::strcmp(v, "train") || !std::strcmp(v, "decode")))
+      c.mode = v;
+    else if (!std::strcmp(argv[i - 1], "--threads") && std::atoi(v) > 0)
+      c.threads = std::atoi(v);
+    else if (!std::strcmp(argv[i - 1], "--decoder-passes"))
+      c.decoderPasses = v;
+    else
+      throw Error(
+          err(fmt::format("bad option '{} {}'; options: --mode train|decode, "
+                          "--threads N (N > 0), --decoder-passes PIPELINE|none, --raw, --print-ir",
+                          argv[i - 1], v)));
+  }
+  return c;
+}
+
+} // namespace
+
+int main(int argc, char **argv) try {
+  config = parseArgs(argc, argv);
+  const Config &c = config;
+  if (c.threads > 0)
+    setNumThreads(static_cast<int>(c.threads));
+  Batch batch = makeBatch();
+  int runs = 0;
+  int64_t steps = kLongest + 1;
+  double s =
+      c.mode == "train" ? timeTrainingStep(batch, runs) : timeGreedyDecode(batch, runs, steps);
+  if (c.raw) {
+    std::printf("%s %lld %lld %lld %d %.1f\n", c.mode.c_str(), (long long)kBatch,
+                (long long)kLongest, (long long)(kLongest + 1), numThreads(), s * 1e6);
+    return 0;
+  }
+  std::printf("sort-letters %s, B = %lld, S = %lld, T = %lld, vocabulary %d, %d thread(s): "
+              "%.1f us per call (median of %d)%s\n",
+              c.mode == "train" ? "training step (Adam)" : "greedy decode", (long long)kBatch,
+              (long long)kLongest, (long long)(kLongest + 1), batch.vocab.size(), numThreads(),
+              s * 1e6, runs,
+              c.mode == "decode" ? fmt::format(", longest answer {} steps", steps).c_str() : "");
+  return 0;
+} catch (const Error &e) {
+  std::fprintf(stderr, "weft-bench-seq2seq: %s\n", e.what());
+  return 1;
+}

@@ -1,0 +1,33 @@
+//===- examples/models/SortLettersModel.h - the sort-letters encoder-decoder ===//
+//
+// The model of the Udacity seq2seq exercise, shared by weft-example-sort-letters and
+// weft-bench-seq2seq so that the benchmark times exactly the model the example trains: letters
+// embedded in `embedding` dims, a stacked LSTM encoder of `hidden` units whose final state starts
+// a stacked LSTM decoder, and a dense layer over the vocabulary.
+//
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include "frontend/Graph.h"
+
+#include <cstdint>
+
+namespace weft::examples {
+
+/// The exercise's sizes: embedding 15, 2 LSTM layers of 50; `attention` adds Bahdanau attention
+/// over the encoder's outputs to every decoder step (seq2seq::DecoderAttention).
+struct SortLettersSizes {
+  int64_t embedding = 15, hidden = 50, layers = 2;
+  bool attention = false;
+};
+
+enum class Decode { TeacherForcing, Greedy };
+
+/// Adds the model to `g`. Inputs: source [S, B] and source_lengths [B] (i32 ids from the
+/// vocabulary), and for teacher forcing targets [T, B] (the sorted word then <EOS>) and
+/// targets_lengths. Results: the mean cross-entropy over real target tokens (teacher forcing), or
+/// the greedy ids [maxIterations, B] and their lengths.
+void buildSortLettersModel(Graph &g, Decode how, const SortLettersSizes &sizes, int64_t vocab,
+                           int64_t maxIterations);
+
+} // namespace weft::examples
