@@ -1,10 +1,11 @@
 //===- examples/sort_letters.cpp - the Udacity seq2seq exercise -----------===//
 //
 // A word of lowercase letters in, its letters sorted out ("hello" -> "ehllo"), learned by an
-// encoder-decoder without attention, as Udacity's deep-learning course sets it (seq2seq/
-// sequence_to_sequence_implementation): letters embedded in 15 dims, a 2-layer LSTM of 50
-// units reads the word, its final state starts a 2-layer LSTM decoder of 50 units, and a dense
-// layer gives the next letter. Adam at 0.001, batches of 128, gradients clipped at norm 5.
+// encoder-decoder (without attention unless --attention), as Udacity's deep-learning course
+// sets it (seq2seq/sequence_to_sequence_implementation): letters embedded in 15 dims, a
+// 2-layer LSTM of 50 units reads the word, its final state starts a 2-layer LSTM decoder of 50
+// units, and a dense layer gives the next letter. Adam at 0.001, batches of 128, gradients
+// clipped at norm 5.
 //
 // The model is one function of a scope (buildModel): built with a TrainingHelper it is the
 // training graph (teacher forcing, a `scan`; the optimize-step pass adds the gradient and Adam),
@@ -12,13 +13,27 @@
 // word has emitted <EOS>). Both read the same parameters by name.
 //
 //   weft-example-sort-letters [--data DIR] [--out OUT] [--epochs N] [--words N] [--seed S]
-//                             [--opt-level 0-3]
+//                             [--opt-level 0-3] [--attention]
 //
 // DIR holds letters_source.txt and letters_target.txt, one word per line (the exercise's
 // 10,000 words are in the shared data, data/letters); without --data, --words random words of
-// 1 to 7 letters are generated. The last 10% of the words are held out. With --out, the
-// trained parameters (OUT/sort_letters.safetensors) and the vocabulary (OUT/vocabulary.json)
-// are written there. The native binary (OUT/sort_letters) is not written yet.
+// 1 to 7 letters are generated. The last 10% of the words are held out. --attention adds
+// Bahdanau attention over the encoder's outputs to every decoder step (seq2seq::
+// DecoderAttention: the cell also reads the 50-wide attention vector).
+//
+// The held-out words are answered by the inference graph after the `optimize` passes, compiled
+// by the JIT. With --out, OUT receives
+//   sort_letters.safetensors, vocabulary.json    the trained parameters and the vocabulary
+//   sort_letters_decoder.wir, .opt.wir           the inference graph's IR before/after the passes
+//   sort_letters                                 the native program (examples/native): the same
+//                                                graph compiled ahead of time, the vocabulary and
+//                                                weights embedded, linked with weft's runtime only
+//   held_out_words.txt, held_out_answers.txt     the held-out words and the JIT's answers
+// The native program answers one word per line on stdin, one line on stdout
+// (runtime/text/NativeSeq2Seq.h): characters it does not know, and bytes that are not UTF-8,
+// read as <UNK>; an empty line gets an empty line; a word longer than the longest training word
+// (the most the decoder's `while` was built for) is truncated to that many letters, with a
+// warning on stderr naming the line.
 //
 // --opt-level is LLVM's for the JIT (2 by default; the smoke test uses 0, which compiles fastest).
 //
@@ -26,11 +41,14 @@
 //
 //===----------------------------------------------------------------------===//
 #include "backends/cpu/CpuBackend.h"
+#include "examples/native/NativeSeq2SeqBinary.h"
 #include "frontend/Weft.h"
 #include "frontend/nn/Losses.h"
 #include "frontend/nn/Recurrent.h"
+#include "frontend/nn/attention/BahdanauAttention.h"
 #include "frontend/seq2seq/BasicDecoder.h"
 #include "frontend/seq2seq/Encoder.h"
+#include "ir/Printer.h"
 #include "ir/Signature.h"
 #include "passes/PassManager.h"
 #include "runtime/AtomicFile.h"
@@ -64,6 +82,8 @@ struct Config {
   double lr = 0.001, clipNorm = 5.0;
   /// LLVM's level for the JIT; 0 compiles fastest (the smoke test).
   int optLevel = 2;
+  /// Bahdanau attention over the encoder's outputs in every decoder step.
+  bool attention = false;
 };
 
 struct Words {
@@ -142,10 +162,21 @@ void buildModel(Graph &g, Decode how, const Config &c, int64_t vocab, int64_t ma
       encoder(sourceEmbedding(source), nn::RecurrentInputs().withLengths(sourceLengths));
 
   seq2seq::Embedding targetEmbedding(model.child("target_embedding"), vocab, c.embedding);
-  seq2seq::StackedCell cell(model.child("decoder"), nn::CellKind::LSTM, c.embedding, c.hidden,
-                            c.layers);
-  seq2seq::Dense output(model.child("output"), c.hidden, vocab);
   seq2seq::State initial = seq2seq::decoderInitialState(encoder, encoded);
+  // With attention, the decoder's cell also reads the attention vector (as wide as the cell).
+  seq2seq::StackedCell cell(model.child("decoder"), nn::CellKind::LSTM,
+                            c.embedding + (c.attention ? c.hidden : 0), c.hidden, c.layers);
+  seq2seq::Dense output(model.child("output"), c.hidden, vocab);
+  auto decoder = [&](seq2seq::Helper helper) {
+    if (!c.attention)
+      return seq2seq::BasicDecoder(cell, std::move(helper), initial, output);
+    // Bahdanau over the encoder's outputs, batch-major [B, S, H], masked by the word lengths.
+    Tensor memory = transpose(encoded.output, {1, 0, 2});
+    auto bahdanau = std::make_shared<nn::BahdanauAttention>(model.child("attention"), c.hidden,
+                                                            memory, sourceLengths, c.hidden);
+    seq2seq::DecoderAttention attention(model.child("attention"), bahdanau, c.hidden);
+    return seq2seq::BasicDecoder(cell, std::move(helper), initial, output, attention);
+  };
 
   if (how == Decode::TeacherForcing) {
     Dim T = g.dim("T");
@@ -153,15 +184,14 @@ void buildModel(Graph &g, Decode how, const Config &c, int64_t vocab, int64_t ma
     Tensor targetLengths = g.input("targets_lengths", {B}, DType::I32);
     seq2seq::TrainingHelper helper{targetEmbedding(seq2seq::shiftRight(targets, text::kBos)),
                                    targetLengths};
-    auto r = seq2seq::dynamicDecode(seq2seq::BasicDecoder(cell, helper, initial, output));
+    auto r = seq2seq::dynamicDecode(decoder(helper));
     Tensor real = ne(targets, zeros({T, B}, DType::I32));
     g.output(nn::crossEntropy(r.logits, targets, real));
     return;
   }
   seq2seq::GreedyEmbeddingHelper helper{targetEmbedding.table(),
                                         full({B}, double(text::kBos), DType::I64), text::kEos};
-  auto r = seq2seq::dynamicDecode(seq2seq::BasicDecoder(cell, helper, initial, output),
-                                  {.maximumIterations = maxIterations});
+  auto r = seq2seq::dynamicDecode(decoder(helper), {.maximumIterations = maxIterations});
   g.outputs({r.sampleIds, r.lengths});
 }
 
@@ -246,31 +276,67 @@ std::pair<Array, Array> encodeBatch(const text::Vocabulary &v, const std::vector
   return {std::move(ids), std::move(lengths)};
 }
 
-/// Sorts `words` with the inference graph; returns the answers.
-std::vector<std::string> answer(const Config &c, const text::Vocabulary &v, const Trained &t,
-                                int64_t maxIterations, const std::vector<std::string> &words) {
+/// The inference graph (greedy decoding, a `while`) after the `optimize` passes, and the
+/// trained parameters in its order. With --out, its IR before and after the passes goes to
+/// OUT/sort_letters_decoder.wir and OUT/sort_letters_decoder.opt.wir.
+struct Decoder {
+  std::unique_ptr<ir::Module> module;
+  /// The function's arguments: the trained parameters, and empty arrays (never copied) in the
+  /// inputs' places.
+  std::vector<Array> args;
+  size_t source = 0, sourceLengths = 0;
+};
+
+Decoder buildDecoder(const Config &c, const text::Vocabulary &v, const Trained &t,
+                     int64_t maxIterations) {
   Graph g("sort_letters_infer");
   buildModel(g, Decode::Greedy, c, v.size(), maxIterations);
   std::map<std::string, const Array *> byName;
   for (size_t k = 0; k < t.names.size(); ++k)
     byName[t.names[k]] = &t.values[k];
-  std::vector<Array> params;
-  for (const ParamInfo &p : g.params()) {
-    auto it = byName.find(p.name);
+  Decoder d;
+  d.module = g.build();
+  // Arguments by name, as the native program binds them (runtime/text/NativeSeq2Seq.h).
+  ir::Signature sig = ir::Signature::of(function(*d.module, "sort_letters_infer"));
+  for (size_t i = 0; i < sig.paramNames.size(); ++i) {
+    const std::string &name = sig.paramNames[i];
+    if (name == "source" || name == "source_lengths") {
+      (name == "source" ? d.source : d.sourceLengths) = i;
+      d.args.emplace_back();
+      continue;
+    }
+    auto it = byName.find(name);
     if (it == byName.end())
-      throw Error(err(fmt::format("the inference graph's parameter {} was not trained", p.name)));
-    params.push_back(*it->second);
+      throw Error(err(fmt::format("the inference graph's parameter {} was not trained", name)));
+    d.args.push_back(*it->second);
   }
-  auto m = g.build();
-  auto exe = cpu::compile(*m, jitOptions(c)).take();
+  if (!c.out.empty())
+    writeFileAtomically(c.out + "/sort_letters_decoder.wir", ir::print(*d.module)).check();
+  std::ostringstream log;
+  passes::PassManager pm(log);
+  pm.addPipeline("optimize").check();
+  pm.run(*d.module).check();
+  if (!c.out.empty())
+    writeFileAtomically(c.out + "/sort_letters_decoder.opt.wir", ir::print(*d.module)).check();
+  return d;
+}
+
+/// Sorts `words` with the decoder, compiled by the JIT; returns the answers.
+std::vector<std::string> answer(const Config &c, const text::Vocabulary &v, const Decoder &d,
+                                const std::vector<std::string> &words) {
+  auto exe = cpu::compile(*d.module, jitOptions(c)).take();
   std::vector<std::string> out;
   for (size_t first = 0; first < words.size(); first += static_cast<size_t>(c.batch)) {
     std::vector<std::string> batch(
         words.begin() + static_cast<ptrdiff_t>(first),
         words.begin() + static_cast<ptrdiff_t>(std::min(words.size(), first + size_t(c.batch))));
     auto [ids, lengths] = encodeBatch(v, batch);
-    std::vector<Array> r =
-        exe->run("sort_letters_infer", g.arguments({ids, lengths}, params)).take();
+    std::vector<Array> args;
+    for (size_t i = 0; i < d.args.size(); ++i)
+      args.push_back(i == d.source          ? std::move(ids)
+                     : i == d.sourceLengths ? std::move(lengths)
+                                            : d.args[i]);
+    std::vector<Array> r = exe->run("sort_letters_infer", args).take();
     int64_t T = r[0].shape()[0], B = r[0].shape()[1];
     for (int64_t b = 0; b < B; ++b) {
       std::vector<int32_t> seq;
@@ -280,6 +346,26 @@ std::vector<std::string> answer(const Config &c, const text::Vocabulary &v, cons
     }
   }
   return out;
+}
+
+/// OUT/sort_letters: the decoder compiled ahead of time, with the vocabulary and the weights
+/// inside (examples/native). It reads words of at most `maxSourceLength` letters.
+void writeNative(const Config &c, const text::Vocabulary &v, const Trained &t, const Decoder &d,
+                 int64_t maxSourceLength) {
+  Safetensors st;
+  for (size_t k = 0; k < t.names.size(); ++k)
+    st.tensors.push_back({t.names[k], t.values[k]});
+  examples::NativeSeq2SeqBinary b;
+  b.path = c.out + "/sort_letters";
+  b.module = d.module.get();
+  b.function = "sort_letters_infer";
+  b.vocabularyJson = v.toJson();
+  b.weights = encodeSafetensors(st).take();
+  b.maxSourceLength = maxSourceLength;
+  auto start = std::chrono::steady_clock::now();
+  examples::buildNativeSeq2Seq(b).check();
+  std::printf("wrote %s (compiled and linked in %.1f s)\n", b.path.c_str(),
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
 }
 
 void save(const Config &c, const text::Vocabulary &v, const Trained &t) {
@@ -312,7 +398,9 @@ Config parseArgs(int argc, char **argv) {
     auto positive = [&](const char *flag, const char *v) {
       return integer(flag, v, 1, std::numeric_limits<int32_t>::max());
     };
-    if (const char *v = value("--data"))
+    if (std::strcmp(argv[i], "--attention") == 0)
+      c.attention = true;
+    else if (const char *v = value("--data"))
       c.data = v;
     else if (const char *v = value("--out"))
       c.out = v;
@@ -326,7 +414,7 @@ Config parseArgs(int argc, char **argv) {
       c.optLevel = static_cast<int>(integer("--opt-level", v, 0, 3));
     else
       throw Error(err(fmt::format("unknown option '{}'; options: --data DIR --out OUT "
-                                  "--epochs N --words N --seed S --opt-level 0-3",
+                                  "--epochs N --words N --seed S --opt-level 0-3 --attention",
                                   argv[i])));
   }
   return c;
@@ -363,7 +451,19 @@ int main(int argc, char **argv) try {
 
   std::vector<std::string> heldSource(words.source.begin() + static_cast<ptrdiff_t>(kept),
                                       words.source.end());
-  std::vector<std::string> got = answer(c, vocab, t, maxIterations, heldSource);
+  Decoder decoder = buildDecoder(c, vocab, t, maxIterations);
+  std::vector<std::string> got = answer(c, vocab, decoder, heldSource);
+  if (!c.out.empty()) {
+    writeNative(c, vocab, t, decoder, longest(words.source));
+    // The held-out words and the answers above, for comparing the native program's with them.
+    std::string heldWords, heldAnswers;
+    for (size_t i = 0; i < held; ++i) {
+      heldWords += heldSource[i] + "\n";
+      heldAnswers += got[i] + "\n";
+    }
+    writeFileAtomically(c.out + "/held_out_words.txt", heldWords).check();
+    writeFileAtomically(c.out + "/held_out_answers.txt", heldAnswers).check();
+  }
   int64_t exact = 0;
   for (size_t i = 0; i < held; ++i)
     exact += got[i] == words.target[kept + i];

@@ -141,15 +141,7 @@ BasicDecoder::BasicDecoder(const StackedCell &cell, Helper helper, State initial
                            const Dense &outputLayer, Tensor context, SrcLoc loc)
     : cell_(cell), helper_(std::move(helper)), initialState_(std::move(initialState)),
       outputLayer_(outputLayer), context_(context) {
-  if (initialState_.size() != cell.stateSize())
-    throwAt(loc, fmt::format("seq2seq::BasicDecoder: the initial state has {} tensors; the cell "
-                             "takes {}",
-                             initialState_.size(), cell.stateSize()));
-  for (const Tensor &s : initialState_)
-    if (!s.valid() || s.rank() != 2 || s.shape()[1] != Dim(cell.hiddenSize()))
-      throwAt(loc, fmt::format("seq2seq::BasicDecoder: every initial state tensor must be [B, {}], "
-                               "got {}",
-                               cell.hiddenSize(), s.valid() ? s.type().str() : "no tensor"));
+  checkCellState(initialState_, loc);
   if (outputLayer.inFeatures() != cell.hiddenSize())
     throwAt(loc, fmt::format("seq2seq::BasicDecoder: the output layer takes {} features; the cell "
                              "gives {}",
@@ -159,16 +151,59 @@ BasicDecoder::BasicDecoder(const StackedCell &cell, Helper helper, State initial
                              context_.type().str()));
 }
 
+BasicDecoder::BasicDecoder(const StackedCell &cell, Helper helper, State initialState,
+                           const Dense &outputLayer, DecoderAttention attention, SrcLoc loc)
+    : cell_(cell), helper_(std::move(helper)), initialState_(std::move(initialState)),
+      outputLayer_(outputLayer), attention_(std::move(attention)) {
+  checkCellState(initialState_, loc);
+  if (outputLayer.inFeatures() != attention_->size())
+    throwAt(loc, fmt::format("seq2seq::BasicDecoder: the output layer takes {} features; the "
+                             "attention gives {}",
+                             outputLayer.inFeatures(), attention_->size()));
+  if (attention_->mechanism().queryDepth() != cell.hiddenSize())
+    throwAt(loc, fmt::format("seq2seq::BasicDecoder: the attention's query depth ({}) must be "
+                             "the cell's hidden size ({})",
+                             attention_->mechanism().queryDepth(), cell.hiddenSize()));
+  initialState_.push_back(attention_->zeroState(loc));
+}
+
+void BasicDecoder::checkCellState(const State &cellState, SrcLoc loc) const {
+  if (cellState.size() != cell_.stateSize())
+    throwAt(loc, fmt::format("seq2seq::BasicDecoder: the initial state has {} tensors; the cell "
+                             "takes {}",
+                             cellState.size(), cell_.stateSize()));
+  for (const Tensor &s : cellState)
+    if (!s.valid() || s.rank() != 2 || s.shape()[1] != Dim(cell_.hiddenSize()))
+      throwAt(loc, fmt::format("seq2seq::BasicDecoder: every initial state tensor must be [B, {}], "
+                               "got {}",
+                               cell_.hiddenSize(), s.valid() ? s.type().str() : "no tensor"));
+}
+
 BasicDecoder::StepResult BasicDecoder::step(const Tensor &input, const State &state,
                                             SrcLoc loc) const {
-  Tensor x = context_.valid() ? concat({input, context_}, 1, loc) : input;
+  // With attention, the state's last tensor is the attention vector a (DecoderAttention.h).
+  State cellState = state;
+  Tensor x = input;
+  if (attention_) {
+    x = concat({input, cellState.back()}, 1, loc);
+    cellState.pop_back();
+  } else if (context_.valid()) {
+    x = concat({input, context_}, 1, loc);
+  }
   if (x.rank() != 2 || x.shape()[1] != Dim(cell_.inputSize()))
     throwAt(loc, fmt::format("seq2seq::BasicDecoder: the cell takes inputs of {} features, but "
                              "the helper's input{} gives {}",
-                             cell_.inputSize(), context_.valid() ? " with the context" : "",
+                             cell_.inputSize(),
+                             attention_         ? " with the attention"
+                             : context_.valid() ? " with the context"
+                                                : "",
                              x.type().shapeStr()));
-  auto [h, next] = cell_(x, state, loc);
-  return {outputLayer_(h, loc), std::move(next)};
+  auto [h, next] = cell_(x, cellState, loc);
+  if (!attention_)
+    return {outputLayer_(h, loc), std::move(next)};
+  Tensor a = (*attention_)(h, loc);
+  next.push_back(a);
+  return {outputLayer_(a, loc), std::move(next)};
 }
 
 DecoderOutputs dynamicDecode(const BasicDecoder &decoder, const DecodeOptions &options,

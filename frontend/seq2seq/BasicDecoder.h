@@ -26,9 +26,12 @@
 //===----------------------------------------------------------------------===//
 #pragma once
 
+#include "frontend/seq2seq/DecoderAttention.h"
 #include "frontend/seq2seq/Helpers.h"
 #include "frontend/seq2seq/Layers.h"
 #include "frontend/seq2seq/StackedCell.h"
+
+#include <optional>
 
 namespace weft::seq2seq {
 
@@ -39,6 +42,11 @@ public:
   /// cell's input size must then be E + C). Throws at `loc` when the sizes do not fit.
   BasicDecoder(const StackedCell &cell, Helper helper, State initialState, const Dense &outputLayer,
                Tensor context = {}, SrcLoc loc = SrcLoc::current());
+  /// With attention (DecoderAttention.h): the cell's input size must be E + attention.size() and
+  /// the output layer's attention.size(); initialState is the cell's, and the decoder's
+  /// initialState() is it with the attention's zeros appended.
+  BasicDecoder(const StackedCell &cell, Helper helper, State initialState, const Dense &outputLayer,
+               DecoderAttention attention, SrcLoc loc = SrcLoc::current());
 
   struct StepResult {
     Tensor logits; ///< [B, V]
@@ -52,13 +60,17 @@ public:
   const State &initialState() const { return initialState_; }
   const Dense &outputLayer() const { return outputLayer_; }
   const Tensor &context() const { return context_; }
+  const std::optional<DecoderAttention> &attention() const { return attention_; }
 
 private:
+  void checkCellState(const State &cellState, SrcLoc loc) const;
+
   StackedCell cell_;
   Helper helper_;
   State initialState_;
   Dense outputLayer_;
   Tensor context_;
+  std::optional<DecoderAttention> attention_;
 };
 
 struct DecodeOptions {

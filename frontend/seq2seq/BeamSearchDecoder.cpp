@@ -74,6 +74,9 @@ BasicDecoder tiled(const BasicDecoder &d, int64_t K, SrcLoc loc) {
 BeamSearchDecoder::BeamSearchDecoder(const BasicDecoder &decoder, int64_t beamWidth,
                                      double lengthPenaltyWeight, SrcLoc loc)
     : decoder_(decoder), beamWidth_(beamWidth), alpha_(lengthPenaltyWeight) {
+  if (decoder.attention())
+    throwAt(loc, "seq2seq::BeamSearchDecoder: a decoder with attention is not supported yet (its "
+                 "memory would have to be tiled per beam)");
   if (!std::holds_alternative<GreedyEmbeddingHelper>(decoder.helper()))
     throwAt(loc, "seq2seq::BeamSearchDecoder: the decoder must have a GreedyEmbeddingHelper (its "
                  "embedding, start and end tokens)");
