@@ -18,8 +18,17 @@
 //
 // The held-out dates are calendar dates the training set never shows. With --out, the trained
 // parameters (OUT/dates.safetensors), the vocabulary (OUT/vocabulary.json), the loss curve and
-// OUT/attention.svg (three held-out dates) are written there. The native binary (OUT/dates)
-// is not written yet.
+// OUT/attention.svg (three held-out dates) are written there, and OUT/dates, the native
+// program: the greedy decoder compiled ahead of time with the vocabulary and the weights inside,
+// linked against weft's runtime only (examples/native). It answers one date per line on stdin
+// with one ISO date per line on stdout; characters it does not know, and bytes that are not
+// UTF-8, read as <UNK>; an empty line gets an empty answer; a line longer than the longest
+// training date is truncated to that many characters with a warning on stderr
+// (runtime/text/NativeSeq2Seq.h):
+//
+//   $ printf '25th of March 2003\ntue 3/25/03\n' | OUT/dates
+//   2003-03-25
+//   2003-03-25
 //
 // Its last line: `held-out exact dates: <p>% (<k>/<n>) after <s> s of training`.
 //
@@ -157,8 +166,10 @@ int main(int argc, char **argv) try {
   std::vector<std::string> inputs;
   for (const Example &e : task.data.heldOut)
     inputs.push_back(e.human);
-  Answers answers = answer(c, buildModel, task.vocab, t, inputs);
+  Inference inference = buildInference(c, buildModel, task.vocab, t);
+  Answers answers = answer(c, task.vocab, inference, inputs);
   if (!c.out.empty()) {
+    writeNative(c, task, t, inference, answers);
     std::vector<AttentionMap> maps;
     for (size_t i = 0; i < std::min<size_t>(3, inputs.size()); ++i)
       maps.push_back(attentionMap(c, task.vocab, inputs[i], answers.text[i], answers, i));

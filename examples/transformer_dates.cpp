@@ -23,7 +23,8 @@
 //                                  [--dump-ir]
 //
 // With --out, the trained parameters (OUT/transformer_dates.safetensors) and the vocabulary
-// (OUT/vocabulary.json) are written there. No native binary yet.
+// (OUT/vocabulary.json) are written there, and OUT/transformer_dates, the native program, which
+// answers stdin lines as examples/dates.cpp's OUT/dates does.
 //
 // Its last line: `held-out exact dates: <p>% (<k>/<n>) after <s> s of training`.
 //
@@ -143,7 +144,7 @@ void buildModel(Graph &g, Decode how, int64_t vocab, int64_t maxIterations) {
 int main(int argc, char **argv) try {
   TaskConfig c;
   c.name = "transformer_dates";
-  c.lr = 0.001;
+  c.lr = 0.002;
   bool dumpIR = false;
   std::vector<char *> args;
   for (int i = 0; i < argc; ++i)
@@ -163,7 +164,11 @@ int main(int argc, char **argv) try {
   std::vector<std::string> inputs;
   for (const Example &e : task.data.heldOut)
     inputs.push_back(e.human);
-  reportHeldOut(task, answer(c, buildModel, task.vocab, t, inputs), t);
+  Inference inference = buildInference(c, buildModel, task.vocab, t);
+  Answers answers = answer(c, task.vocab, inference, inputs);
+  if (!c.out.empty())
+    writeNative(c, task, t, inference, answers);
+  reportHeldOut(task, answers, t);
   return 0;
 } catch (const Error &e) {
   std::fprintf(stderr, "weft-example-transformer-dates: %s\n", e.what());

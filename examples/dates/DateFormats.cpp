@@ -182,6 +182,14 @@ std::string format(const Date &d, Format f, Casing casing) {
   return applyCasing(std::move(s), casing);
 }
 
+int64_t longestDate() {
+  size_t longest = 0;
+  for (int64_t day = dayOf({2000, 1, 1}); day <= dayOf({2000, 12, 31}); ++day)
+    for (int f = 0; f < kNumFormats; ++f)
+      longest = std::max(longest, format(dateOfDay(day), static_cast<Format>(f)).size());
+  return static_cast<int64_t>(longest);
+}
+
 Date dateOfDay(int64_t index) {
   using namespace std::chrono;
   sys_days first{year{kFirstYear} / January / 1};

@@ -63,6 +63,10 @@ std::string iso(const Date &d);
 /// year need 1950 <= year <= 2049.
 std::string format(const Date &d, Format format, Casing casing = Casing::Title);
 
+/// The most characters any format writes for any date (every date of a leap year in every
+/// format: the length does not depend on the year).
+int64_t longestDate();
+
 /// The date of day `index` counted from 1950-01-01 (index 0), and back.
 Date dateOfDay(int64_t index);
 int64_t dayOf(const Date &d);

@@ -2,6 +2,7 @@
 #include "examples/dates/DatesTask.h"
 
 #include "backends/cpu/CpuBackend.h"
+#include "examples/native/NativeSeq2SeqBinary.h"
 #include "ir/Printer.h"
 #include "ir/Signature.h"
 #include "passes/PassManager.h"
@@ -58,8 +59,8 @@ std::pair<Array, Array> encodeBatch(const text::Vocabulary &v,
   return {std::move(source), std::move(lengths)};
 }
 
-/// The inference graph and its module after the `optimize` pipeline (attention and LSTM
-/// fusion among others).
+/// The inference graph's module after the `optimize` pipeline (attention and LSTM fusion among
+/// others).
 std::unique_ptr<ir::Module> inferenceModule(Graph &g, const BuildModel &build, int64_t vocab) {
   build(g, Decode::Greedy, vocab, kMaxIterations);
   auto m = g.build();
@@ -162,6 +163,8 @@ Trained trainModel(const TaskConfig &c, const BuildModel &build, const Task &tas
                              c.lr, c.clipNorm, names))
       .check();
   pm.run(*m).check();
+  if (!c.out.empty())
+    writeFileAtomically(c.out + "/" + c.name + "_step.opt.wir", ir::print(*m)).check();
   auto exe = cpu::compile(*m, jitOptions(c)).take();
   std::string stepName = c.name + "_step";
   const ir::Function &step = function(*m, stepName);
@@ -205,28 +208,49 @@ Trained trainModel(const TaskConfig &c, const BuildModel &build, const Task &tas
   return t;
 }
 
-Answers answer(const TaskConfig &c, const BuildModel &build, const text::Vocabulary &vocab,
-               const Trained &t, const std::vector<std::string> &inputs) {
+Inference buildInference(const TaskConfig &c, const BuildModel &build,
+                         const text::Vocabulary &vocab, const Trained &t) {
   Graph g(c.name + "_infer");
-  auto m = inferenceModule(g, build, vocab.size());
+  Inference inf;
+  inf.function = c.name + "_infer";
+  inf.module = inferenceModule(g, build, vocab.size());
+  if (!c.out.empty())
+    writeFileAtomically(c.out + "/" + c.name + "_decoder.opt.wir", ir::print(*inf.module)).check();
   std::map<std::string, const Array *> byName;
   for (size_t k = 0; k < t.names.size(); ++k)
     byName[t.names[k]] = &t.values[k];
-  std::vector<Array> params;
-  for (const ParamInfo &p : g.params()) {
-    auto it = byName.find(p.name);
+  // Arguments by name, as the native program binds them (runtime/text/NativeSeq2Seq.h).
+  ir::Signature sig = ir::Signature::of(function(*inf.module, inf.function));
+  for (size_t i = 0; i < sig.paramNames.size(); ++i) {
+    const std::string &name = sig.paramNames[i];
+    if (name == "source" || name == "source_lengths") {
+      (name == "source" ? inf.source : inf.sourceLengths) = i;
+      inf.args.emplace_back();
+      continue;
+    }
+    auto it = byName.find(name);
     if (it == byName.end())
-      throw Error(err(fmt::format("the inference graph's parameter {} was not trained", p.name)));
-    params.push_back(*it->second);
+      throw Error(err(fmt::format("the inference graph's parameter {} was not trained", name)));
+    inf.args.push_back(*it->second);
   }
-  auto exe = cpu::compile(*m, jitOptions(c)).take();
+  return inf;
+}
+
+Answers answer(const TaskConfig &c, const text::Vocabulary &vocab, const Inference &inf,
+               const std::vector<std::string> &inputs) {
+  auto exe = cpu::compile(*inf.module, jitOptions(c)).take();
   Answers out;
   for (size_t first = 0; first < inputs.size(); first += static_cast<size_t>(c.batch)) {
     std::vector<std::string> batch(
         inputs.begin() + static_cast<ptrdiff_t>(first),
         inputs.begin() + static_cast<ptrdiff_t>(std::min(inputs.size(), first + size_t(c.batch))));
     auto [ids, lengths] = encodeBatch(vocab, batch);
-    std::vector<Array> r = exe->run(c.name + "_infer", g.arguments({ids, lengths}, params)).take();
+    std::vector<Array> args;
+    for (size_t i = 0; i < inf.args.size(); ++i)
+      args.push_back(i == inf.source          ? std::move(ids)
+                     : i == inf.sourceLengths ? std::move(lengths)
+                                              : inf.args[i]);
+    std::vector<Array> r = exe->run(inf.function, args).take();
     int64_t T = r[0].shape()[0], B = r[0].shape()[1];
     for (int64_t b = 0; b < B; ++b) {
       std::vector<int32_t> seq;
@@ -238,6 +262,32 @@ Answers answer(const TaskConfig &c, const BuildModel &build, const text::Vocabul
                             std::make_move_iterator(r.end()));
   }
   return out;
+}
+
+void writeNative(const TaskConfig &c, const Task &task, const Trained &t, const Inference &inf,
+                 const Answers &heldOut) {
+  Safetensors st;
+  for (size_t k = 0; k < t.names.size(); ++k)
+    st.tensors.push_back({t.names[k], t.values[k]});
+  examples::NativeSeq2SeqBinary b;
+  b.path = c.out + "/" + c.name;
+  b.module = inf.module.get();
+  b.function = inf.function;
+  b.vocabularyJson = task.vocab.toJson();
+  b.weights = encodeSafetensors(st).take();
+  b.maxSourceLength = longestDate();
+  auto start = std::chrono::steady_clock::now();
+  examples::buildNativeSeq2Seq(b).check();
+  std::printf("wrote %s (compiled and linked in %.1f s)\n", b.path.c_str(),
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  // The held-out dates and the JIT's answers, to check the native program's against.
+  std::string dates, answers;
+  for (size_t i = 0; i < task.data.heldOut.size(); ++i) {
+    dates += task.data.heldOut[i].human + "\n";
+    answers += heldOut.text[i] + "\n";
+  }
+  writeFileAtomically(c.out + "/held_out_dates.txt", dates).check();
+  writeFileAtomically(c.out + "/held_out_answers.txt", answers).check();
 }
 
 void printInferenceIR(const TaskConfig &c, const BuildModel &build, const text::Vocabulary &vocab) {

@@ -21,10 +21,12 @@
 
 #include "examples/dates/DateFormats.h"
 #include "frontend/Weft.h"
+#include "ir/Module.h"
 #include "runtime/text/Vocabulary.h"
 #include "runtime/train/Dataset.h"
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -34,8 +36,8 @@ struct TaskConfig {
   /// The example's name: graph and file names, messages.
   std::string name;
   std::string out;
-  int64_t epochs = 3, trainExamples = 40000, heldOutExamples = 2000, seed = 1, batch = 64;
-  double lr = 0.002, clipNorm = 5.0;
+  int64_t epochs = 2, trainExamples = 30000, heldOutExamples = 2000, seed = 1, batch = 128;
+  double lr = 0.004, clipNorm = 5.0;
   /// LLVM's level for the JIT; 0 compiles fastest (the smoke tests).
   int optLevel = 2;
 };
@@ -67,19 +69,38 @@ struct Trained {
 };
 
 /// Builds the training step (optimize-step with Adam, clipped), prints the model's size, trains
-/// it with train::Trainer and returns the parameters by name. Writes the loss curve and the
-/// metrics to OUT when given.
+/// it with train::Trainer and returns the parameters by name. Writes the loss curve, the
+/// metrics and the step's IR after the passes (OUT/<name>_step.opt.wir) to OUT when given.
 Trained trainModel(const TaskConfig &c, const BuildModel &build, const Task &task);
+
+/// The greedy decoder after the `optimize` pipeline, the one module the JIT answers with and the
+/// native program is compiled from.
+struct Inference {
+  std::unique_ptr<ir::Module> module;
+  std::string function;
+  /// The function's arguments: the trained parameters, and empty arrays in the inputs' places.
+  std::vector<Array> args;
+  size_t source = 0, sourceLengths = 0;
+};
+/// Writes the decoder's IR after the passes to OUT/<name>_decoder.opt.wir when OUT is given.
+Inference buildInference(const TaskConfig &c, const BuildModel &build,
+                         const text::Vocabulary &vocab, const Trained &t);
 
 struct Answers {
   std::vector<std::string> text;
   /// Per batch of inputs, the graph's outputs after the ids and lengths.
   std::vector<std::vector<Array>> extras;
 };
-/// Decodes `inputs` greedily in batches of c.batch, the inference graph compiled after the
-/// `optimize` pipeline.
-Answers answer(const TaskConfig &c, const BuildModel &build, const text::Vocabulary &vocab,
-               const Trained &t, const std::vector<std::string> &inputs);
+/// Decodes `inputs` greedily in batches of c.batch, `inf` compiled by the JIT.
+Answers answer(const TaskConfig &c, const text::Vocabulary &vocab, const Inference &inf,
+               const std::vector<std::string> &inputs);
+
+/// Writes OUT/<name>, the native program (examples/native: the decoder compiled ahead of time,
+/// vocabulary and weights inside; it reads lines of at most longestDate() characters and
+/// truncates longer ones with a warning), and OUT/held_out_dates.txt with
+/// OUT/held_out_answers.txt, the JIT's answers `heldOut` to compare the program's with.
+void writeNative(const TaskConfig &c, const Task &task, const Trained &t, const Inference &inf,
+                 const Answers &heldOut);
 
 /// Prints the inference graph after the `optimize` pipeline that answer() runs.
 void printInferenceIR(const TaskConfig &c, const BuildModel &build, const text::Vocabulary &vocab);

@@ -139,3 +139,9 @@ TEST_CASE("dates: years outside 1950-2049 and an empty side are errors") {
   o.heldOutDates = 0.0;
   CHECK_THROWS_WITH_AS(generateDates(o), doctest::Contains("without dates"), weft::Error);
 }
+
+TEST_CASE("dates: the longest date is a Wednesday in September in full words") {
+  // "Wednesday, September 20, 2000" and "The 20th of September, 2000" have 29 and 27.
+  CHECK(longestDate() == 29);
+  CHECK(format({2000, 9, 20}, Format::WeekdayMonthDayYear).size() == 29);
+}
