@@ -10,6 +10,8 @@
 // adds a cross-attention block over the encoder's memory between the two, with norm2 there
 // and norm3 before (or after) the feed-forward block. Dropout (also on the attention weights)
 // acts in training mode only. The layout follows batchFirst as in nn::MultiheadAttention.
+// Every parameter is declared when the layer is built, in the state_dict's order, so a layer
+// built outside a loop may be called inside its body (a greedy decoder's `while`).
 //
 //===----------------------------------------------------------------------===//
 #pragma once
@@ -57,6 +59,17 @@ struct TransformerLayerOptions {
   }
 };
 
+namespace detail {
+/// A layer's parameters besides its attention, declared when the layer is built (so that a
+/// layer built outside a loop can run inside its body, as a decoder's step does).
+struct FeedForwardParams {
+  Tensor linear1WeightT, linear1Bias, linear2WeightT, linear2Bias;
+};
+struct NormParams {
+  Tensor weight, bias;
+};
+} // namespace detail
+
 class TransformerEncoderLayer {
 public:
   TransformerEncoderLayer(const Scope &scope, int64_t dModel, int64_t nHead,
@@ -71,6 +84,8 @@ private:
   int64_t dModel_;
   TransformerLayerOptions options_;
   MultiheadAttention selfAttn_;
+  detail::FeedForwardParams feedForward_;
+  detail::NormParams norm1_, norm2_;
 };
 
 class TransformerDecoderLayer {
@@ -88,6 +103,8 @@ private:
   int64_t dModel_;
   TransformerLayerOptions options_;
   MultiheadAttention selfAttn_, crossAttn_;
+  detail::FeedForwardParams feedForward_;
+  detail::NormParams norm1_, norm2_, norm3_;
 };
 
 } // namespace weft::nn
