@@ -12,8 +12,8 @@
 // the unfused graph on a small shape (B 2, H 2, T 37, d 16: T not a multiple of any tile).
 // Per measurement it reports the median microseconds per Executable::run and memory: the
 // buffer plan's peak (arena and results, what weft allocates for one call) and the growth of
-// the process's resident set over the timed calls (the high-water mark reset after setup,
-// through /proc/self/clear_refs), which is how attention_torch.py measures PyTorch.
+// the process's resident set from before the first call to the end (the high-water mark reset
+// after setup, through /proc/self/clear_refs), which is how attention_torch.py measures PyTorch.
 //
 // --raw prints "B H T d causal train threads microseconds plan_bytes rss_bytes" per line
 // (bench/compare.py's attention suite).

@@ -9,8 +9,8 @@ computed three ways (--impl):
 --train times the forward and backward of the loss sum(o * r) (dq, dk, dv), as weft's training
 graph; otherwise the forward under torch.no_grad(). Median microseconds per call over about
 0.5 s after a warm-up, at the thread count given (torch_peer.set_threads), and the growth of
-the resident set over the timed calls (the high-water mark reset through /proc/self/clear_refs
-after setup), as weft-bench-attention measures itself.
+the resident set from before the first call to the end (the high-water mark reset through
+/proc/self/clear_refs after setup), as weft-bench-attention measures itself; -1 for compile.
 
 --raw prints "B H T d causal train threads microseconds rss_bytes" per line.
 
@@ -85,9 +85,12 @@ def bench_shape(shape, threads, impl, causal, train):
         def call():
             with torch.no_grad():
                 attend(q, k, v)
-    call()  # compiles, where torch.compile does
-    measured = reset_high_water()
+    # The high-water mark is reset before the first call: glibc keeps what torch frees (the
+    # MALLOC_ settings of compare.py), so later calls reuse it and add nothing. torch.compile's
+    # first call compiles, which would count too: its memory is not measured (-1).
+    measured = impl != "compile" and reset_high_water()
     before = status_bytes("VmRSS")
+    call()
     us = torch_peer.micros_per_call(call, min_runs=3, max_runs=1000)
     rss = status_bytes("VmHWM") - before if measured else -1
     return us, rss
