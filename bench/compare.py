@@ -6,9 +6,12 @@
 Suites: lstm-inference (one LSTM layer forward, T x B x I x H = 100 x 64 x 256 x 256 and
 100 x 64 x 512 x 512; peers oneDNN, PyTorch eager and torch.compile, JAX jit) and lstm-train
 (the training step of one LSTM layer with a linear readout, MSE and Adam, I = H = 256, B = 64,
-T = 100; peers PyTorch eager and torch.compile, JAX jit) and seq2seq (the sort-letters
-encoder-decoder of examples/models/SortLettersModel.h: its Adam training step and its greedy decoding
-of a batch of 128 words; peers PyTorch eager and torch.compile). Default: all.
+T = 100; peers PyTorch eager and torch.compile, JAX jit), seq2seq (the sort-letters
+encoder-decoder of examples/models/SortLettersModel.h: its Adam training step and its greedy
+decoding of a batch of 128 words; peers PyTorch eager and torch.compile) and attention (B 8,
+8 heads, d 64, T 512 and 2048, causal and not, forward and forward + backward; peers PyTorch's
+own ops eager and torch.compile, and its scaled_dot_product_attention; flops in
+attention_suite; a memory table follows). Default: all four.
 
 Each pass runs every contender once per shape and thread count, in an order that rotates from
 pass to pass, so that a change in the machine's load falls on all of them alike; each contender
@@ -38,9 +41,11 @@ TORCH_ENV = {"OMP_WAIT_POLICY": "PASSIVE", "MALLOC_MMAP_MAX_": "0",
 class Contender:
     """A program printing one --raw line whose field `field` is microseconds per call."""
 
-    def __init__(self, name, argv, field=-1, env=None, pin=False):
+    def __init__(self, name, argv, field=-1, env=None, pin=False, mem=None):
         self.name, self.argv, self.field, self.env, self.pin = name, argv, field, env or {}, pin
+        self.mem = mem  # the field of bytes of memory the call took, where it reports one
         self.failed = None
+        self.memory = {}  # threads -> [bytes per pass]
 
     def run(self, threads):
         if self.failed:
@@ -55,7 +60,10 @@ class Contender:
             self.failed = (p.stderr.strip().splitlines() or [f"exit {p.returncode}"])[-1]
             print(f"compare.py: {self.name}: {self.failed}", file=sys.stderr)
             return None
-        return float(lines[-1].split()[self.field])
+        fields = lines[-1].split()
+        if self.mem is not None and int(fields[self.mem]) >= 0:
+            self.memory.setdefault(threads, []).append(int(fields[self.mem]))
+        return float(fields[self.field])
 
 
 def suites(build, py):
@@ -95,7 +103,8 @@ def suites(build, py):
         Contender("JAX jit", [py, os.path.join(HERE, "lstm_jax.py"), "train", "--raw",
                               "--threads", "{threads}"] + train_args, pin=True),
     ])]
-    return {"lstm-inference": inference, "lstm-train": training, "seq2seq": seq2seq(tool, py)}
+    return {"lstm-inference": inference, "lstm-train": training, "seq2seq": seq2seq(tool, py),
+            "attention": attention_suite(tool, py)}
 
 
 def seq2seq_flops():
@@ -127,6 +136,36 @@ def seq2seq(tool, py):
             Contender("torch.compile", [py, peer, "--raw", "--compile", "--mode", mode,
                                         "--threads", "{threads}"], env=TORCH_ENV),
         ]))
+    return work
+
+
+def attention_suite(tool, py):
+    """Attention at B 8, 8 heads, d 64, T 512 and 2048, causal and not, forward and forward +
+    backward: weft's fused kernel against PyTorch's own ops (eager, torch.compile) and its
+    scaled_dot_product_attention. Flops: 4·B·H·T²·d forward (q kᵀ and p v), 2.5 times that more
+    for the backward (FlashAttention's count: s recomputed, dv, dp, dq, dk), halved for causal.
+    The times' lines carry each contender's memory too (field `mem`)."""
+    work = []
+    for train in (False, True):
+        for causal in (False, True):
+            for shape in ["8x8x512x64", "8x8x2048x64"]:
+                B, H, T, d = (int(x) for x in shape.split("x"))
+                flops = 4 * B * H * T * T * d * (3.5 if train else 1) / (2 if causal else 1)
+                flags = (["--causal"] if causal else []) + (["--train"] if train else [])
+                label = (f"attention {'fwd+bwd' if train else 'forward'} "
+                         f"{'causal' if causal else 'full'} {shape}")
+                peer = [py, os.path.join(HERE, "attention_torch.py"), "--raw", "--threads",
+                        "{threads}"] + flags
+                work.append((label, flops, [
+                    Contender("weft", [tool("weft-bench-attention"), "--raw", "--threads",
+                                       "{threads}"] + flags + [shape], field=7, mem=9),
+                    Contender("PyTorch eager", peer + ["--impl", "eager", shape], field=7,
+                              mem=8, env=TORCH_ENV),
+                    Contender("torch.compile", peer + ["--impl", "compile", shape], field=7,
+                              mem=8, env=TORCH_ENV),
+                    Contender("PyTorch SDPA", peer + ["--impl", "sdpa", shape], field=7,
+                              mem=8, env=TORCH_ENV),
+                ]))
     return work
 
 
@@ -186,6 +225,21 @@ def main():
                     cell += f" weft {us / w:.2f}x"
                 cells.append(cell)
             print(f"{label}, {t} thr: " + "; ".join(cells))
+    memory_table(work, threads)
+
+
+def memory_table(work, threads):
+    """The median memory of each contender that reports one, per workload, at the most threads:
+    the growth of its resident set over the timed calls (weft-bench-attention prints its buffer
+    plan's peak as well)."""
+    rows = [(label, c) for label, _, cs in work for c in cs if c.memory]
+    if not rows:
+        return
+    t = max(threads)
+    print(f"memory, {t} thr (MiB: resident growth over the timed calls)")
+    for label, c in rows:
+        if c.memory.get(t):
+            print(f"  {label}: {c.name} {statistics.median(c.memory[t]) / 2**20:.1f}")
 
 
 if __name__ == "__main__":

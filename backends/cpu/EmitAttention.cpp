@@ -1,24 +1,34 @@
-//===- backends/cpu/EmitAttention.cpp - attention and its gradient --------===//
+//===- backends/cpu/EmitAttention.cpp - attention and its gradient, tiled --===//
 //
-// attention and attention_grad (ir/Ops.def) as outlined kernels run in parallel over rows with
-// weft_parallel_for. No Tq x Tk matrix is ever held:
+// attention and attention_grad (ir/Ops.def) as FlashAttention-style tiled kernels run in
+// parallel over tasks with weft_parallel_for. No Tq x Tk matrix is ever held: a task keeps a
+// BQ x BK tile of scores (BK = kCV vectors, BQ = kBQ rows) and a few rows of its outputs.
+// Per batch slice (every axis before the last two), with q: [Tq, d], k: [Tk, d], v: [Tk, dv]:
 //
-// forward, one query row i at a time (an online softmax, as in FlashAttention):
-//   m = -inf, l = 0, o[i] = 0
-//   for each key j the row sees: s = scale q[i].k[j] (+ mask[i, j])
-//     if s > m: o[i] *= exp(m - s), l *= exp(m - s), m = s
-//     p = exp(s - m), l += p, o[i] += p v[j]
-//   o[i] /= l                                             (zeros when l = 0)
-// gradient (wrt q, k or v), recomputing the scores:
-//   1. per query row, into O(Tq) scratch: lse[i] = m + log l, and D[i] = do[i].o[i]
-//   2. p[i, j] = exp(s[i, j] - lse[i]), ds[i, j] = p (do[i].v[j] - D[i]), then
-//      dq: per query row i, dq[i] = scale sum_j ds[i, j] k[j]
-//      dk: per key row j,   dk[j] = scale sum_i ds[i, j] q[i]
-//      dv: per key row j,   dv[j] = sum_i p[i, j] do[i]
-// With causal, query i sees keys j <= i: the loops stop (or start) at the diagonal.
+// first, kᵀ (and vᵀ for a gradient) into scratch, a task per slice: a key block of a row of
+// it is one contiguous run, read by every query block.
+// forward, a task per (slice, block of BQ query rows):
+//   m = -inf, l = 0, O = 0                                       (BQ rows)
+//   for each block of BK keys the rows see (causal: up to the block's last row):
+//     S = scale Q_blk kᵀ_blk (+ mask), -inf where a key is unseen  (micro-tiles in registers)
+//     per row: m' = max(m, max_j S), c = exp(m - m'), P = exp(S - m'), l = c l + sum_j P
+//     O = c O + P v_blk, m = m'
+//   o = O / l                                                    (zeros where l = 0)
+// gradient (wrt q, k or v), recomputing the scores (FlashAttention-2's backward):
+//   1. stats, per query block: lse[i] = m + log l (as above, without O), D[i] = do[i].o[i]
+//   2. P = exp(S - lse), dP = do vᵀ, dS = P (dP - D) scale, then
+//      dq, a task per query block:  dQ_blk += dS k_blk    over the key blocks
+//      dk, a task per key block:    dK_blk += dSᵀ Q_blk   over the query blocks
+//      dv, a task per key block:    dV_blk += Pᵀ do_blk   over the query blocks
+// With causal, query i sees keys j <= i: blocks wholly above the diagonal are skipped and the
+// diagonal ones masked. Both matrix products of a tile are register-blocked micro-kernels
+// (kR rows x kCV vectors of the target's width, fused multiply-adds); exp is inline and
+// vectorized. A task's tiles are on its stack: max(BQ, BK) (BK + max(d, dv)) elements.
 //
 //===----------------------------------------------------------------------===//
 #include "backends/cpu/Emitter.h"
+
+#include <llvm/IR/Intrinsics.h>
 
 #include <limits>
 
@@ -29,6 +39,10 @@ using llvm::Value;
 
 /// Below this many multiply-adds an attention runs on the calling thread.
 constexpr int64_t kParallelWork = int64_t{1} << 15;
+/// A micro-tile: kR rows x kCV vectors. kR * kCV accumulators fit the 16 AVX2 registers.
+constexpr int kR = 4, kCV = 4;
+/// Query rows of a tile (a multiple of kR).
+constexpr int64_t kBQ = 32;
 
 class AttentionEmitter {
 public:
@@ -37,6 +51,11 @@ public:
     grad = op.kind() == ir::OpKind::AttentionGrad;
     size_t maskAt = grad ? 5 : 3;
     maskType = op.numOperands() > maskAt ? &op.operand(maskAt)->type() : nullptr;
+    esz = static_cast<int>(dtypeBytes(dt));
+    W = std::max(1, e.vectorBytes / esz);
+    BK = kCV * W;
+    elt = e.storageTy(dt);
+    vec = llvm::FixedVectorType::get(elt, static_cast<unsigned>(W));
   }
 
   Status emit() {
@@ -52,6 +71,9 @@ public:
       fields.push_back(e.scratchBuffer(rowT)); // lse
       fields.push_back(e.scratchBuffer(rowT)); // D
     }
+    fields.push_back(e.scratchBuffer(transposedRows(1))); // kᵀ
+    if (grad)
+      fields.push_back(e.scratchBuffer(transposedRows(2))); // vᵀ
     fields.push_back(e.dimsArg);
     fields.push_back(e.statusArg);
 
@@ -59,18 +81,22 @@ public:
     for (int64_t a = 0; a + 2 < rank; ++a)
       batch = b.CreateMul(batch, e.dim(op.operand(0)->type().dim(a)));
     const ir::Type &qt = op.operand(0)->type(), &kt = op.operand(1)->type();
-    Value *Tq = e.dim(qt.dim(rank - 2)), *Tk = e.dim(kt.dim(rank - 2));
-    Value *work = b.CreateMul(b.CreateMul(batch, b.CreateMul(Tq, Tk)), e.dim(qt.dim(rank - 1)));
-    Value *qRows = b.CreateMul(batch, Tq), *kRows = b.CreateMul(batch, Tk);
+    Value *tq = e.dim(qt.dim(rank - 2)), *tk = e.dim(kt.dim(rank - 2));
+    Value *dd = b.CreateAdd(e.dim(qt.dim(rank - 1)), e.dim(op.operand(2)->type().dim(rank - 1)));
+    Value *work = b.CreateMul(b.CreateMul(batch, b.CreateMul(tq, tk)), dd);
+    Value *qTasks = b.CreateMul(batch, ceilDiv(tq, kBQ));
+    Value *kTasks = b.CreateMul(batch, ceilDiv(tk, BK));
+    run(kernel("attention.transpose", fields, [&](Value *t) { transposeTask(t); }), fields, batch,
+        b.CreateMul(batch, b.CreateMul(tk, dd)));
     if (!grad) {
-      run(kernel("attention", fields, [&] { forwardRow(); }), fields, qRows, work);
+      run(kernel("attention", fields, [&](Value *t) { forwardTask(t); }), fields, qTasks, work);
       return {};
     }
-    run(kernel("attention.stats", fields, [&] { statsRow(); }), fields, qRows, work);
+    run(kernel("attention.stats", fields, [&](Value *t) { statsTask(t); }), fields, qTasks, work);
     if (op.wrt() == 0)
-      run(kernel("attention.dq", fields, [&] { dqRow(); }), fields, qRows, work);
+      run(kernel("attention.dq", fields, [&](Value *t) { dqTask(t); }), fields, qTasks, work);
     else
-      run(kernel("attention.dkv", fields, [&] { dkvRow(); }), fields, kRows, work);
+      run(kernel("attention.dkv", fields, [&](Value *t) { dkvTask(t); }), fields, kTasks, work);
     return {};
   }
 
@@ -82,19 +108,71 @@ private:
   int64_t rank;
   bool grad = false;
   const ir::Type *maskType = nullptr;
+  int esz = 4, W = 8;
+  int64_t BK = 32;
+  llvm::Type *elt = nullptr;
+  llvm::FixedVectorType *vec = nullptr;
 
-  // Inside a kernel: the operand, result and scratch pointers, sizes and the row being done.
+  // Inside a kernel: the operand, result and scratch pointers, sizes and the tiles.
   Value *q = nullptr, *k = nullptr, *v = nullptr, *o = nullptr, *dout = nullptr, *mask = nullptr;
-  Value *out = nullptr, *lse = nullptr, *dsum = nullptr;
-  Value *Tq = nullptr, *Tk = nullptr, *D = nullptr, *Dv = nullptr, *row = nullptr;
+  Value *out = nullptr, *lse = nullptr, *dsum = nullptr, *kt = nullptr, *vt = nullptr;
+  Value *Tq = nullptr, *Tk = nullptr, *D = nullptr, *Dv = nullptr;
+  Value *tileP = nullptr; // [max(BQ, BK)][BK]: scores, then probabilities, then dS
+  Value *tileO = nullptr; // [max(BQ, BK)][max(d, dv)]: the task's output rows
+  Value *rowM = nullptr, *rowL = nullptr, *rowC = nullptr; // [BQ]: max, sum, rescale
 
   llvm::Type *fty() { return e.scalarTy(dt); }
   Value *fc(double x) { return llvm::ConstantFP::get(fty(), x); }
   Value *negInf() { return fc(-std::numeric_limits<double>::infinity()); }
-  Value *expOf(Value *x) { return e.intrinsic(llvm::Intrinsic::exp, {x}); }
+  Value *c64(int64_t x) { return e.c64(x); }
+  Value *add(Value *x, Value *y) { return b.CreateAdd(x, y, "", true, true); }
+  Value *mul(Value *x, Value *y) { return b.CreateMul(x, y, "", true, true); }
+  Value *min(Value *x, Value *y) { return b.CreateSelect(b.CreateICmpSLT(x, y), x, y); }
+  Value *at(Value *p, Value *i) { return b.CreateInBoundsGEP(elt, p, i); }
+  Value *ceilDiv(Value *x, int64_t n) { return b.CreateSDiv(b.CreateAdd(x, e.c64(n - 1)), c64(n)); }
+  llvm::Align align() { return llvm::Align(static_cast<uint64_t>(esz)); }
+  Value *splat(Value *x) { return b.CreateVectorSplat(static_cast<unsigned>(W), x); }
+  Value *loadVec(Value *p) { return b.CreateAlignedLoad(vec, p, align()); }
+  void storeVec(Value *x, Value *p) { b.CreateAlignedStore(x, p, align()); }
+  Value *fma(Value *x, Value *y, Value *acc) {
+    return b.CreateIntrinsic(llvm::Intrinsic::fmuladd, {vec}, {x, y, acc});
+  }
 
-  /// Calls `fn` over rows [0, rows): in parallel when the op's work is large enough.
-  void run(llvm::Function *fn, const Values &fields, Value *rows, Value *work) {
+  /// exp of a scalar or vector of the op's dtype, inline: 2^n e^r with n = rint(x / ln 2) and
+  /// e^r by its Taylor series (to r^7 for f32, r^13 for f64), so that a vector of it needs no
+  /// call. 0 below the smallest normal's log (-inf included), NaN stays NaN.
+  Value *expOf(Value *x) {
+    llvm::Type *t = x->getType();
+    bool f32 = dt == DType::F32;
+    double lo = f32 ? -87.0 : -708.0, hi = f32 ? 88.0 : 709.0;
+    auto k = [&](double c) { return llvm::ConstantFP::get(t, c); };
+    llvm::Type *it = f32 ? b.getInt32Ty() : b.getInt64Ty();
+    if (auto *vt = llvm::dyn_cast<llvm::VectorType>(t))
+      it = llvm::VectorType::get(it, vt->getElementCount());
+    auto ik = [&](int64_t c) { return llvm::ConstantInt::get(it, static_cast<uint64_t>(c)); };
+    Value *c = e.intrinsic(llvm::Intrinsic::minnum,
+                           {e.intrinsic(llvm::Intrinsic::maxnum, {x, k(lo)}), k(hi)});
+    Value *n = e.intrinsic(llvm::Intrinsic::rint, {b.CreateFMul(c, k(1.4426950408889634))});
+    Value *r = b.CreateFSub(c, b.CreateFMul(n, k(6.93147180369123816490e-01)));
+    r = b.CreateFSub(r, b.CreateFMul(n, k(1.90821492927058770002e-10)));
+    int degree = f32 ? 7 : 13;
+    double fact = 1;
+    for (int i = 2; i <= degree; ++i)
+      fact *= i;
+    Value *p = k(1 / fact);
+    for (int i = degree - 1; i >= 0; --i) {
+      fact /= (i + 1);
+      p = e.intrinsic(llvm::Intrinsic::fmuladd, {p, r, k(1 / fact)});
+    }
+    Value *bits =
+        b.CreateShl(b.CreateAdd(b.CreateFPToSI(n, it), ik(f32 ? 127 : 1023)), ik(f32 ? 23 : 52));
+    Value *y = b.CreateFMul(p, b.CreateBitCast(bits, t));
+    y = b.CreateSelect(b.CreateFCmpOLT(x, k(lo)), k(0), y);
+    return b.CreateSelect(b.CreateFCmpUNO(x, x), x, y);
+  }
+
+  /// Calls `fn` over tasks [0, tasks): in parallel when the op's work is large enough.
+  void run(llvm::Function *fn, const Values &fields, Value *tasks, Value *work) {
     auto *ctxTy = llvm::ArrayType::get(b.getPtrTy(), fields.size());
     Value *ctx;
     {
@@ -103,13 +181,19 @@ private:
     }
     for (size_t f = 0; f < fields.size(); ++f)
       b.CreateStore(fields[f], b.CreateConstInBoundsGEP2_64(ctxTy, ctx, 0, f));
-    // Chunks of about kParallelWork multiply-adds.
-    e.dispatchRows(fn, ctx, rows, work, kParallelWork, kParallelWork, "attention");
+    e.dispatchRows(fn, ctx, tasks, work, kParallelWork, kParallelWork, "attention");
   }
 
-  /// An outlined kernel over rows [begin, end) whose per-row body is `body` (with `row` set).
+  /// A stack array of `n` elements, allocated once per kernel call (where the builder is).
+  Value *tile(Value *n) {
+    auto *a = b.CreateAlloca(elt, n);
+    a->setAlignment(llvm::Align(64));
+    return a;
+  }
+
+  /// An outlined kernel over tasks [begin, end) whose per-task body is `body(task)`.
   llvm::Function *kernel(const char *suffix, const Values &fields,
-                         const std::function<void()> &body) {
+                         const std::function<void(Value *)> &body) {
     auto *ptrTy = b.getPtrTy();
     OutlinedBody kb(e, suffix);
     b.SetInsertPoint(e.entry->getTerminator());
@@ -127,45 +211,174 @@ private:
     out = f[n++];
     if (grad)
       lse = f[n++], dsum = f[n++];
+    kt = f[n++];
+    if (grad)
+      vt = f[n++];
     const ir::Type &qt = op.operand(0)->type(), &vt = op.operand(2)->type();
     Tq = e.dim(qt.dim(rank - 2));
     Tk = e.dim(op.operand(1)->type().dim(rank - 2));
     D = e.dim(qt.dim(rank - 1));
     Dv = e.dim(vt.dim(rank - 1));
     b.SetInsertPoint(e.entry->getTerminator()->getSuccessor(0));
-    e.forLoop(b.CreateSub(kb.end, kb.begin), [&](Value *i) {
-      row = b.CreateAdd(kb.begin, i);
-      body();
-    });
+    Value *rows = c64(std::max(kBQ, BK));
+    tileP = tile(c64(std::max(kBQ, BK) * BK));
+    Value *widest = b.CreateSelect(b.CreateICmpSGT(D, Dv), D, Dv);
+    tileO = tile(mul(rows, widest));
+    rowM = tile(c64(kBQ));
+    rowL = tile(c64(kBQ));
+    rowC = tile(c64(kBQ));
+    e.forLoop(b.CreateSub(kb.end, kb.begin), [&](Value *i) { body(add(kb.begin, i)); });
     b.CreateRetVoid();
     return kb.function;
   }
 
-  /// sum_c x[xRow * n + c] * y[yRow * n + c], accumulated in the op's dtype.
-  Value *dot(Value *x, Value *xRow, Value *y, Value *yRow, Value *n) {
-    Value *xb = b.CreateMul(xRow, n), *yb = b.CreateMul(yRow, n);
-    return e.accumulate(n, {fc(0)}, [&](Value *c, const Values &acc) {
-      Value *xv = e.load(x, dt, b.CreateAdd(xb, c)), *yv = e.load(y, dt, b.CreateAdd(yb, c));
-      return Values{b.CreateFAdd(acc[0], b.CreateFMul(xv, yv))};
-    })[0];
+  /// Operand `i` (k or v) with its last two dims swapped: the type of its transposed copy.
+  ir::Type transposedRows(size_t i) {
+    const ir::Type &t = op.operand(i)->type();
+    std::vector<ir::Dim> dims(t.dims().begin(), t.dims().end());
+    std::swap(dims[dims.size() - 2], dims[dims.size() - 1]);
+    return ir::Type(std::move(dims), t.dtype());
   }
 
-  /// y[yRow * n + c] = 0 for every c (a store: the buffer may hold anything, NaN included).
-  void zeroRow(Value *y, Value *yRow, Value *n) {
-    Value *yb = b.CreateMul(yRow, n);
-    e.forLoop(n, [&](Value *c) { e.store(fc(0), y, dt, b.CreateAdd(yb, c)); });
-  }
-
-  /// y[yRow * n + c] = y[yRow * n + c] * a + x[xRow * n + c] * w for every c.
-  void axpby(Value *y, Value *yRow, Value *a, Value *x, Value *xRow, Value *w, Value *n) {
-    Value *yb = b.CreateMul(yRow, n), *xb = x ? b.CreateMul(xRow, n) : nullptr;
-    e.forLoop(n, [&](Value *c) {
-      Value *yi = b.CreateAdd(yb, c);
-      Value *r = b.CreateFMul(e.load(y, dt, yi), a);
-      if (x)
-        r = b.CreateFAdd(r, b.CreateFMul(e.load(x, dt, b.CreateAdd(xb, c)), w));
-      e.store(r, y, dt, yi);
+  /// dst[c * rows + j] = src[j * n + c]: one batch slice of k (or v), transposed.
+  void transposeSlice(Value *dst, Value *src, Value *rows, Value *n) {
+    e.forLoop(rows, [&](Value *j) {
+      Value *from = at(src, mul(j, n));
+      e.forLoop(n, [&](Value *c) {
+        b.CreateAlignedStore(b.CreateAlignedLoad(elt, at(from, c), align()),
+                             at(dst, add(mul(c, rows), j)), align());
+      });
     });
+  }
+
+  /// Batch slice t of kᵀ (and of vᵀ for a gradient), which the other kernels read a key block
+  /// of at a time: BK keys of a row of it are one contiguous run.
+  void transposeTask(Value *t) {
+    transposeSlice(at(kt, mul(t, mul(Tk, D))), at(k, mul(t, mul(Tk, D))), Tk, D);
+    if (grad)
+      transposeSlice(at(vt, mul(t, mul(Tk, Dv))), at(v, mul(t, mul(Tk, Dv))), Tk, Dv);
+  }
+
+  /// For each row r < `rows` (a multiple of kR): the BK-wide row sum_c A(r)[c] Bt[c ldb + :]
+  /// over c < n, computed kR rows at a time in registers and handed to `epilogue(r, vectors)`.
+  /// Only the first `cols` columns of Bt are read (the others count as 0).
+  void rowTile(int64_t rows, const std::function<Value *(Value *)> &aRow, Value *Bt, Value *ldb,
+               Value *cols, Value *n, const std::function<void(Value *, Values &)> &epilogue) {
+    Value *full = b.CreateICmpEQ(cols, c64(BK));
+    e.ifThen(full, [&] { rowTileOf(rows, aRow, Bt, ldb, nullptr, n, epilogue); });
+    e.ifThen(b.CreateNot(full), [&] { rowTileOf(rows, aRow, Bt, ldb, cols, n, epilogue); });
+  }
+
+  /// rowTile, reading all BK columns of Bt or (with `left`) the first `left` only.
+  void rowTileOf(int64_t rows, const std::function<Value *(Value *)> &aRow, Value *Bt, Value *ldb,
+                 Value *left, Value *n, const std::function<void(Value *, Values &)> &epilogue) {
+    Values masks;
+    if (left)
+      for (int x = 0; x < kCV; ++x)
+        masks.push_back(laneMask(left, x));
+    auto *zero = llvm::Constant::getNullValue(vec);
+    e.forLoop(c64(rows / kR), [&](Value *g) {
+      Value *r0 = mul(g, c64(kR));
+      Values a;
+      for (int rr = 0; rr < kR; ++rr)
+        a.push_back(aRow(add(r0, c64(rr))));
+      Values acc = e.accumulate(n, Values(kR * kCV, zero), [&](Value *c, const Values &s) {
+        Value *bRow = at(Bt, mul(c, ldb));
+        Values bv;
+        for (int x = 0; x < kCV; ++x) {
+          Value *p = at(bRow, c64(x * W));
+          bv.push_back(left ? b.CreateMaskedLoad(vec, p, align(), masks[x], zero) : loadVec(p));
+        }
+        Values next(s.size());
+        for (int rr = 0; rr < kR; ++rr) {
+          Value *av = splat(b.CreateAlignedLoad(elt, at(a[rr], c), align()));
+          for (int x = 0; x < kCV; ++x)
+            next[rr * kCV + x] = fma(av, bv[x], s[rr * kCV + x]);
+        }
+        return next;
+      });
+      for (int rr = 0; rr < kR; ++rr) {
+        Values row(acc.begin() + rr * kCV, acc.begin() + (rr + 1) * kCV);
+        epilogue(add(r0, c64(rr)), row);
+      }
+    });
+  }
+
+  /// C[r, 0:N] = C[r, 0:N] (* scaleOf(r) when given) + sum_{c < K} A(r, c) B[c * ldb + 0:N] for
+  /// r < `rows` (a multiple of kR), where A(r, c) = aRow(r)[c * ak]; C's rows are N apart.
+  void accumulateTile(Value *C, int64_t rows, const std::function<Value *(Value *)> &aRow,
+                      Value *ak, Value *B, Value *ldb, Value *K, Value *N,
+                      const std::function<Value *(Value *)> &scaleOf) {
+    int64_t cw = kCV * W;
+    e.forLoop(c64(rows / kR), [&](Value *g) {
+      Value *r0 = mul(g, c64(kR));
+      Values a, scales;
+      for (int rr = 0; rr < kR; ++rr) {
+        a.push_back(aRow(add(r0, c64(rr))));
+        if (scaleOf)
+          scales.push_back(splat(scaleOf(add(r0, c64(rr)))));
+      }
+      e.forLoop(ceilDiv(N, cw), [&](Value *chunk) {
+        Value *c0 = mul(chunk, c64(cw));
+        Value *left = b.CreateSub(N, c0);
+        Value *full = b.CreateICmpSGE(left, c64(cw));
+        e.ifThen(full, [&] { chunkTile(C, r0, c0, a, ak, B, ldb, K, N, scales, nullptr); });
+        e.ifThen(b.CreateNot(full),
+                 [&] { chunkTile(C, r0, c0, a, ak, B, ldb, K, N, scales, left); });
+      });
+    });
+  }
+
+  /// Lanes of vector x that fall before `left` columns.
+  Value *laneMask(Value *left, int x) {
+    std::vector<llvm::Constant *> lanes;
+    for (int l = 0; l < W; ++l)
+      lanes.push_back(b.getInt64(static_cast<uint64_t>(l)));
+    return b.CreateICmpSLT(llvm::ConstantVector::get(lanes), splat(b.CreateSub(left, c64(x * W))));
+  }
+
+  /// One kR x kCV-vector block of accumulateTile at rows r0.., columns c0..; with `left`, only
+  /// the first `left` columns are read and written.
+  void chunkTile(Value *C, Value *r0, Value *c0, const Values &a, Value *ak, Value *B, Value *ldb,
+                 Value *K, Value *N, const Values &scales, Value *left) {
+    Values masks;
+    if (left)
+      for (int x = 0; x < kCV; ++x)
+        masks.push_back(laneMask(left, x));
+    auto *zero = llvm::Constant::getNullValue(vec);
+    auto cPtr = [&](int rr, int x) {
+      return at(C, add(mul(add(r0, c64(rr)), N), add(c0, c64(x * W))));
+    };
+    Values init;
+    for (int rr = 0; rr < kR; ++rr)
+      for (int x = 0; x < kCV; ++x) {
+        Value *p = cPtr(rr, x);
+        Value *cv = left ? b.CreateMaskedLoad(vec, p, align(), masks[x], zero) : loadVec(p);
+        init.push_back(scales.empty() ? cv : b.CreateFMul(cv, scales[rr]));
+      }
+    Values acc = e.accumulate(K, init, [&](Value *c, const Values &s) {
+      Value *bRow = at(B, add(mul(c, ldb), c0));
+      Values bv;
+      for (int x = 0; x < kCV; ++x) {
+        Value *p = at(bRow, c64(x * W));
+        bv.push_back(left ? b.CreateMaskedLoad(vec, p, align(), masks[x], zero) : loadVec(p));
+      }
+      Value *ac = mul(c, ak);
+      Values next(s.size());
+      for (int rr = 0; rr < kR; ++rr) {
+        Value *av = splat(b.CreateAlignedLoad(elt, at(a[rr], ac), align()));
+        for (int x = 0; x < kCV; ++x)
+          next[rr * kCV + x] = fma(av, bv[x], s[rr * kCV + x]);
+      }
+      return next;
+    });
+    for (int rr = 0; rr < kR; ++rr)
+      for (int x = 0; x < kCV; ++x) {
+        if (left)
+          b.CreateMaskedStore(acc[rr * kCV + x], cPtr(rr, x), align(), masks[x]);
+        else
+          storeVec(acc[rr * kCV + x], cPtr(rr, x));
+      }
   }
 
   /// The flat element offset of the mask for batch slice `bt` (0 where it broadcasts), and its
@@ -173,13 +386,13 @@ private:
   Values maskBase(Value *bt) {
     const ir::Type &mt = *maskType;
     Values stride(static_cast<size_t>(rank));
-    Value *s = e.c64(1);
+    Value *s = c64(1);
     for (int64_t a = rank; a-- > 0;) {
       bool broadcast = mt.dim(a) == ir::Dim(1);
-      stride[static_cast<size_t>(a)] = broadcast ? e.c64(0) : s;
+      stride[static_cast<size_t>(a)] = broadcast ? c64(0) : s;
       s = b.CreateMul(s, e.dim(mt.dim(a)));
     }
-    Value *base = e.c64(0), *rest = bt;
+    Value *base = c64(0), *rest = bt;
     const ir::Type &qt = op.operand(0)->type();
     for (int64_t a = rank - 2; a-- > 0;) {
       Value *n = e.dim(qt.dim(a));
@@ -189,111 +402,247 @@ private:
     return {base, stride[static_cast<size_t>(rank - 2)], stride[static_cast<size_t>(rank - 1)]};
   }
 
-  /// The score s[i, j] of batch slice `bt`; `mb` from maskBase.
-  Value *score(Value *bt, Value *i, Value *j, const Values &mb) {
-    Value *s = b.CreateFMul(
-        dot(q, b.CreateAdd(b.CreateMul(bt, Tq), i), k, b.CreateAdd(b.CreateMul(bt, Tk), j), D),
-        fc(op.scale()));
-    if (mask) {
-      Value *at = b.CreateAdd(mb[0], b.CreateAdd(b.CreateMul(i, mb[1]), b.CreateMul(j, mb[2])));
-      s = b.CreateFAdd(s, e.load(mask, dt, at));
-    }
-    return s;
+  /// Where a query block and a key block meet: the batch slice, the first query row and the
+  /// number of them, the first key and the number of keys, and the mask's base and strides.
+  struct Block {
+    Value *bt, *i0, *nq, *kb, *nk;
+    Values mb;
+  };
+
+  /// The query row that tile row r stands for: i0 + r, or the block's last row for the rows
+  /// past it (their results are computed and never stored).
+  Value *queryRow(const Block &blk, Value *r) {
+    return add(blk.i0, min(r, b.CreateSub(blk.nq, c64(1))));
   }
 
-  /// The keys query `i` sees: [0, i + 1) when causal (at most Tk), else [0, Tk).
-  Value *keysSeen(Value *i) {
-    if (!op.causal())
-      return Tk;
-    Value *n = b.CreateAdd(i, e.c64(1));
-    return b.CreateSelect(b.CreateICmpSLT(n, Tk), n, Tk);
-  }
-
-  /// The running max m and sum l of query `row`'s softmax; with `acc`, also o[row] (not yet
-  /// divided by l) accumulated into `acc`, row `row`, zeroed first.
-  std::pair<Value *, Value *> onlineSoftmax(Value *acc) {
-    Value *bt = b.CreateUDiv(row, Tq), *i = b.CreateURem(row, Tq);
-    Values mb = mask ? maskBase(bt) : Values{};
-    Value *m = e.local(fty(), negInf()), *l = e.local(fty(), fc(0));
-    if (acc)
-      zeroRow(acc, row, Dv);
-    e.forLoop(keysSeen(i), [&](Value *j) {
-      Value *s = score(bt, i, j, mb);
-      Value *mOld = b.CreateLoad(fty(), m);
-      e.ifThen(b.CreateFCmpOGT(s, mOld), [&] {
-        Value *corr = expOf(b.CreateFSub(mOld, s)); // 0 when mOld is -inf
-        b.CreateStore(b.CreateFMul(b.CreateLoad(fty(), l), corr), l);
-        if (acc)
-          axpby(acc, row, corr, nullptr, nullptr, nullptr, Dv);
-        b.CreateStore(s, m);
-      });
-      Value *mNow = b.CreateLoad(fty(), m);
-      // Nothing to add while every score so far is -inf.
-      e.ifThen(b.CreateFCmpUNE(mNow, negInf()), [&] {
-        Value *p = expOf(b.CreateFSub(s, mNow));
-        b.CreateStore(b.CreateFAdd(b.CreateLoad(fty(), l), p), l);
-        if (acc)
-          axpby(acc, row, fc(1), v, b.CreateAdd(b.CreateMul(bt, Tk), j), p, Dv);
-      });
-    });
-    return {b.CreateLoad(fty(), m), b.CreateLoad(fty(), l)};
-  }
-
-  void forwardRow() {
-    auto [m, l] = onlineSoftmax(out);
-    (void)m;
-    Value *inv = b.CreateSelect(b.CreateFCmpOEQ(l, fc(0)), fc(0), b.CreateFDiv(fc(1), l));
-    axpby(out, row, inv, nullptr, nullptr, nullptr, Dv);
-  }
-
-  /// lse[row] = m + log l (-inf when the row sees no finite score) and D[row] = do[row].o[row].
-  void statsRow() {
-    auto [m, l] = onlineSoftmax(nullptr);
-    Value *lv = b.CreateFAdd(m, e.intrinsic(llvm::Intrinsic::log, {l}));
-    lv = b.CreateSelect(b.CreateFCmpOEQ(l, fc(0)), negInf(), lv);
-    e.store(lv, lse, dt, row);
-    e.store(dot(dout, row, o, row, Dv), dsum, dt, row);
-  }
-
-  /// p[i, j] from the score and lse[i]: 0 when lse[i] is -inf.
-  Value *probability(Value *s, Value *lseI) {
-    Value *p = expOf(b.CreateFSub(s, lseI));
-    return b.CreateSelect(b.CreateFCmpOEQ(lseI, negInf()), fc(0), p);
-  }
-
-  void dqRow() {
-    Value *bt = b.CreateUDiv(row, Tq), *i = b.CreateURem(row, Tq);
-    Values mb = mask ? maskBase(bt) : Values{};
-    zeroRow(out, row, D);
-    Value *lseI = e.load(lse, dt, row), *dI = e.load(dsum, dt, row);
-    e.forLoop(keysSeen(i), [&](Value *j) {
-      Value *kRow = b.CreateAdd(b.CreateMul(bt, Tk), j);
-      Value *p = probability(score(bt, i, j, mb), lseI);
-      Value *ds = b.CreateFMul(p, b.CreateFSub(dot(dout, row, v, kRow, Dv), dI));
-      axpby(out, row, fc(1), k, kRow, b.CreateFMul(ds, fc(op.scale())), D);
-    });
-  }
-
-  void dkvRow() {
-    bool dk = op.wrt() == 1;
-    Value *bt = b.CreateUDiv(row, Tk), *j = b.CreateURem(row, Tk);
-    Values mb = mask ? maskBase(bt) : Values{};
-    Value *n = dk ? D : Dv;
-    zeroRow(out, row, n);
-    // Causal: only queries i >= j see key j.
-    Value *first = op.causal() ? b.CreateSelect(b.CreateICmpSLT(j, Tq), j, Tq) : e.c64(0);
-    e.forLoop(b.CreateSub(Tq, first), [&](Value *di) {
-      Value *i = b.CreateAdd(first, di);
-      Value *qRow = b.CreateAdd(b.CreateMul(bt, Tq), i);
-      Value *p = probability(score(bt, i, j, mb), e.load(lse, dt, qRow));
-      if (!dk) {
-        axpby(out, row, fc(1), dout, qRow, p, Dv);
-        return;
+  /// Scales the scores of row r, adds the mask and sets to -inf the scores of keys the query
+  /// does not see (past Tk, or after it when causal).
+  void scoreEpilogue(const Block &blk, Value *r, Values &s) {
+    Value *i = queryRow(blk, r);
+    std::vector<llvm::Constant *> lanes;
+    for (int l = 0; l < W; ++l)
+      lanes.push_back(b.getInt64(static_cast<uint64_t>(l)));
+    Value *lane = llvm::ConstantVector::get(lanes);
+    for (int x = 0; x < kCV; ++x) {
+      Value *j = b.CreateAdd(lane, splat(add(blk.kb, c64(x * W))));
+      Value *seen = b.CreateICmpSLT(j, splat(Tk));
+      if (op.causal())
+        seen = b.CreateAnd(seen, b.CreateICmpSLE(j, splat(i)));
+      s[x] = b.CreateFMul(s[x], splat(fc(op.scale())));
+      if (mask) {
+        Value *rowAt = add(blk.mb[0], mul(i, blk.mb[1]));
+        Value *idx = b.CreateAdd(splat(rowAt), b.CreateMul(j, splat(blk.mb[2])));
+        Value *ptrs = b.CreateInBoundsGEP(elt, mask, idx);
+        s[x] = b.CreateFAdd(s[x], b.CreateMaskedGather(vec, ptrs, align(), seen,
+                                                       llvm::Constant::getNullValue(vec)));
       }
-      Value *ds =
-          b.CreateFMul(p, b.CreateFSub(dot(dout, qRow, v, row, Dv), e.load(dsum, dt, qRow)));
-      axpby(out, row, fc(1), q, qRow, b.CreateFMul(ds, fc(op.scale())), D);
+      s[x] = b.CreateSelect(seen, s[x], splat(negInf()));
+    }
+  }
+
+  Value *rowMax(const Values &s) {
+    Value *m = s[0];
+    for (size_t x = 1; x < s.size(); ++x)
+      m = e.intrinsic(llvm::Intrinsic::maxnum, {m, s[x]});
+    return b.CreateFPMaxReduce(m);
+  }
+
+  Value *rowSum(const Values &s) {
+    Value *t = s[0];
+    for (size_t x = 1; x < s.size(); ++x)
+      t = b.CreateFAdd(t, s[x]);
+    auto *sum = llvm::cast<llvm::Instruction>(b.CreateFAddReduce(fc(0), t));
+    sum->setHasAllowReassoc(true);
+    return sum;
+  }
+
+  /// The online-softmax step of row r: rescales its max and sum by the new scores `s` and
+  /// records the factor its output rows are multiplied by; with `keepP`, stores exp(s - m) to
+  /// row r of tileP.
+  void onlineSoftmaxRow(const Block &blk, Value *r, Values &s, bool keepP) {
+    scoreEpilogue(blk, r, s);
+    Value *mOld = b.CreateAlignedLoad(elt, at(rowM, r), align());
+    Value *mNew = e.intrinsic(llvm::Intrinsic::maxnum, {mOld, rowMax(s)});
+    // While every score so far is -inf the row adds nothing: subtract 0, not -inf.
+    Value *mSafe = b.CreateSelect(b.CreateFCmpOEQ(mNew, negInf()), fc(0), mNew);
+    Value *corr = expOf(b.CreateFSub(mOld, mSafe));
+    for (int x = 0; x < kCV; ++x) {
+      s[x] = expOf(b.CreateFSub(s[x], splat(mSafe)));
+      if (keepP)
+        storeVec(s[x], at(tileP, add(mul(r, c64(BK)), c64(x * W))));
+    }
+    Value *l = b.CreateAlignedLoad(elt, at(rowL, r), align());
+    b.CreateAlignedStore(b.CreateFAdd(b.CreateFMul(l, corr), rowSum(s)), at(rowL, r), align());
+    b.CreateAlignedStore(mNew, at(rowM, r), align());
+    b.CreateAlignedStore(corr, at(rowC, r), align());
+  }
+
+  /// The batch slice and the query block of a task over query blocks; the running max and sum
+  /// of its rows reset.
+  Block queryBlock(Value *t) {
+    Value *nqb = ceilDiv(Tq, kBQ);
+    Block blk{};
+    blk.bt = b.CreateSDiv(t, nqb);
+    blk.i0 = mul(b.CreateSRem(t, nqb), c64(kBQ));
+    blk.nq = min(c64(kBQ), b.CreateSub(Tq, blk.i0));
+    blk.mb = mask ? maskBase(blk.bt) : Values{};
+    return blk;
+  }
+
+  /// The keys a query block sees: [0, Tk), or when causal up to its last row (at most Tk).
+  Value *keysSeen(const Block &blk) { return op.causal() ? min(Tk, add(blk.i0, blk.nq)) : Tk; }
+
+  /// Runs `body` over the key blocks [0, kEnd) of `blk`, with blk.kb and blk.nk set.
+  void forKeyBlocks(Block &blk, Value *kEnd, const std::function<void()> &body) {
+    e.forLoop(ceilDiv(kEnd, BK), [&](Value *kbi) {
+      blk.kb = mul(kbi, c64(BK));
+      blk.nk = min(c64(BK), b.CreateSub(kEnd, blk.kb));
+      body();
     });
+  }
+
+  /// Column kb of slice bt of kᵀ (or vᵀ), whose rows are Tk apart.
+  Value *keyColumns(Value *t, const Block &blk, Value *n) {
+    return at(t, add(mul(blk.bt, mul(Tk, n)), blk.kb));
+  }
+
+  /// Row r of a [T, n] matrix of slice bt: p + (bt T + row) n.
+  Value *rowOf(Value *p, Value *bt, Value *T, Value *row, Value *n) {
+    return at(p, mul(add(mul(bt, T), row), n));
+  }
+
+  void resetRows() {
+    e.forLoop(c64(kBQ), [&](Value *r) {
+      b.CreateAlignedStore(negInf(), at(rowM, r), align());
+      b.CreateAlignedStore(fc(0), at(rowL, r), align());
+    });
+  }
+
+  void zeroTile(Value *p, Value *n) { e.memZero(p, mul(n, c64(esz))); }
+
+  void forwardTask(Value *t) {
+    Block blk = queryBlock(t);
+    resetRows();
+    zeroTile(tileO, mul(c64(kBQ), Dv));
+    auto qRow = [&](Value *r) { return rowOf(q, blk.bt, Tq, queryRow(blk, r), D); };
+    forKeyBlocks(blk, keysSeen(blk), [&] {
+      rowTile(kBQ, qRow, keyColumns(kt, blk, D), Tk, blk.nk, D,
+              [&](Value *r, Values &s) { onlineSoftmaxRow(blk, r, s, /*keepP=*/true); });
+      Value *vBlk = rowOf(v, blk.bt, Tk, blk.kb, Dv);
+      accumulateTile(
+          tileO, kBQ, [&](Value *r) { return at(tileP, mul(r, c64(BK))); }, c64(1), vBlk, Dv,
+          blk.nk, Dv, [&](Value *r) { return b.CreateAlignedLoad(elt, at(rowC, r), align()); });
+    });
+    e.forLoop(blk.nq, [&](Value *r) {
+      Value *l = b.CreateAlignedLoad(elt, at(rowL, r), align());
+      Value *inv = b.CreateSelect(b.CreateFCmpOEQ(l, fc(0)), fc(0), b.CreateFDiv(fc(1), l));
+      Value *dst = rowOf(out, blk.bt, Tq, add(blk.i0, r), Dv), *src = at(tileO, mul(r, Dv));
+      e.forLoop(Dv, [&](Value *c) {
+        Value *x = b.CreateAlignedLoad(elt, at(src, c), align());
+        b.CreateAlignedStore(b.CreateFMul(x, inv), at(dst, c), align());
+      });
+    });
+  }
+
+  /// lse[i] = m + log l (-inf when the row sees no finite score) and D[i] = do[i].o[i].
+  void statsTask(Value *t) {
+    Block blk = queryBlock(t);
+    resetRows();
+    auto qRow = [&](Value *r) { return rowOf(q, blk.bt, Tq, queryRow(blk, r), D); };
+    forKeyBlocks(blk, keysSeen(blk), [&] {
+      rowTile(kBQ, qRow, keyColumns(kt, blk, D), Tk, blk.nk, D,
+              [&](Value *r, Values &s) { onlineSoftmaxRow(blk, r, s, /*keepP=*/false); });
+    });
+    e.forLoop(blk.nq, [&](Value *r) {
+      Value *row = add(mul(blk.bt, Tq), add(blk.i0, r));
+      Value *m = b.CreateAlignedLoad(elt, at(rowM, r), align());
+      Value *l = b.CreateAlignedLoad(elt, at(rowL, r), align());
+      Value *lv = b.CreateFAdd(m, e.intrinsic(llvm::Intrinsic::log, {l}));
+      e.store(b.CreateSelect(b.CreateFCmpOEQ(l, fc(0)), negInf(), lv), lse, dt, row);
+      Value *dRow = at(dout, mul(row, Dv)), *oRow = at(o, mul(row, Dv));
+      Value *dot = e.accumulate(Dv, {fc(0)}, [&](Value *c, const Values &acc) {
+        Value *x = b.CreateAlignedLoad(elt, at(dRow, c), align());
+        Value *y = b.CreateAlignedLoad(elt, at(oRow, c), align());
+        return Values{b.CreateFAdd(acc[0], b.CreateFMul(x, y))};
+      })[0];
+      e.store(dot, dsum, dt, row);
+    });
+  }
+
+  /// Row r of tileP = exp(s - lse[i]) (0 where lse[i] is -inf), i the query row of r.
+  void probabilityRow(const Block &blk, Value *r, Values &s) {
+    scoreEpilogue(blk, r, s);
+    Value *l = e.load(lse, dt, add(mul(blk.bt, Tq), queryRow(blk, r)));
+    l = b.CreateSelect(b.CreateFCmpOEQ(l, negInf()), fc(0), l); // its scores are all -inf
+    for (int x = 0; x < kCV; ++x)
+      storeVec(expOf(b.CreateFSub(s[x], splat(l))), at(tileP, add(mul(r, c64(BK)), c64(x * W))));
+  }
+
+  /// Row r of tileP, holding P, becomes dS = P (dP - D[i]) scale, with `dp` do[i] v_blkᵀ.
+  void dsRow(const Block &blk, Value *r, Values &dp) {
+    Value *dI = splat(e.load(dsum, dt, add(mul(blk.bt, Tq), queryRow(blk, r))));
+    for (int x = 0; x < kCV; ++x) {
+      Value *p = at(tileP, add(mul(r, c64(BK)), c64(x * W)));
+      Value *ds = b.CreateFMul(loadVec(p), b.CreateFSub(dp[x], dI));
+      storeVec(b.CreateFMul(ds, splat(fc(op.scale()))), p);
+    }
+  }
+
+  /// P and dS of the tile where query block `blk` meets its key block: `withDs` as well as P.
+  void probabilities(const Block &blk, bool withDs) {
+    auto qRow = [&](Value *r) { return rowOf(q, blk.bt, Tq, queryRow(blk, r), D); };
+    rowTile(kBQ, qRow, keyColumns(kt, blk, D), Tk, blk.nk, D,
+            [&](Value *r, Values &s) { probabilityRow(blk, r, s); });
+    if (!withDs)
+      return;
+    auto doRow = [&](Value *r) { return rowOf(dout, blk.bt, Tq, queryRow(blk, r), Dv); };
+    rowTile(kBQ, doRow, keyColumns(vt, blk, Dv), Tk, blk.nk, Dv,
+            [&](Value *r, Values &dp) { dsRow(blk, r, dp); });
+  }
+
+  /// Copies the first `rows` rows of tileO (n wide) to rows first.. of the result, slice bt.
+  void storeRows(Value *bt, Value *T, Value *first, Value *rows, Value *n) {
+    e.forLoop(rows, [&](Value *r) {
+      e.memCopy(rowOf(out, bt, T, add(first, r), n), at(tileO, mul(r, n)), mul(n, c64(esz)));
+    });
+  }
+
+  /// dQ_blk = sum over key blocks of dS k_blk.
+  void dqTask(Value *t) {
+    Block blk = queryBlock(t);
+    zeroTile(tileO, mul(c64(kBQ), D));
+    forKeyBlocks(blk, keysSeen(blk), [&] {
+      probabilities(blk, /*withDs=*/true);
+      accumulateTile(
+          tileO, kBQ, [&](Value *r) { return at(tileP, mul(r, c64(BK))); }, c64(1),
+          rowOf(k, blk.bt, Tk, blk.kb, D), D, blk.nk, D, nullptr);
+    });
+    storeRows(blk.bt, Tq, blk.i0, blk.nq, D);
+  }
+
+  /// dK_blk = sum over query blocks of dSᵀ Q_blk, or dV_blk = sum of Pᵀ do_blk.
+  void dkvTask(Value *t) {
+    bool dk = op.wrt() == 1;
+    Value *n = dk ? D : Dv;
+    Value *nkb = ceilDiv(Tk, BK);
+    Block blk{};
+    blk.bt = b.CreateSDiv(t, nkb);
+    blk.kb = mul(b.CreateSRem(t, nkb), c64(BK));
+    blk.nk = min(c64(BK), b.CreateSub(Tk, blk.kb));
+    blk.mb = mask ? maskBase(blk.bt) : Values{};
+    zeroTile(tileO, mul(c64(BK), n));
+    // Causal: only queries i >= kb see a key of the block.
+    Value *first = op.causal() ? min(blk.kb, Tq) : c64(0);
+    e.forLoop(ceilDiv(b.CreateSub(Tq, first), kBQ), [&](Value *qi) {
+      blk.i0 = add(first, mul(qi, c64(kBQ)));
+      blk.nq = min(c64(kBQ), b.CreateSub(Tq, blk.i0));
+      probabilities(blk, /*withDs=*/dk);
+      // Row r of the result is key kb + r; A(r, c) = tileP[c][r], over the block's rows c.
+      accumulateTile(
+          tileO, BK, [&](Value *r) { return at(tileP, r); }, c64(BK),
+          rowOf(dk ? q : dout, blk.bt, Tq, blk.i0, n), n, blk.nq, n, nullptr);
+    });
+    storeRows(blk.bt, Tk, blk.kb, blk.nk, n);
   }
 };
 

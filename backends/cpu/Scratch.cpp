@@ -35,6 +35,13 @@ void packedBs(const ir::Op &loop, int vectorBytes, std::vector<ir::Type> &out) {
     out.push_back(packedBType(*mm, vectorBytes));
 }
 
+/// `t` with its last two dims swapped.
+ir::Type transposedRows(const ir::Type &t) {
+  std::vector<ir::Dim> dims(t.dims().begin(), t.dims().end());
+  std::swap(dims[dims.size() - 2], dims[dims.size() - 1]);
+  return ir::Type(std::move(dims), t.dtype());
+}
+
 std::vector<ir::Type> scratchOf(const ir::Op &op, int vectorBytes) {
   std::vector<ir::Type> out;
   const ir::Type *rt = op.numResults() ? &op.result(0)->type() : nullptr;
@@ -55,11 +62,16 @@ std::vector<ir::Type> scratchOf(const ir::Op &op, int vectorBytes) {
     out.push_back(ir::Type({g.KC * g.NC}, rt->dtype()));
     break;
   }
-  case OpKind::AttentionGrad: { // lse and D, one per query row (EmitAttention.cpp)
+  case OpKind::Attention:
+    out.push_back(transposedRows(op.operand(1)->type())); // kᵀ (EmitAttention.cpp)
+    break;
+  case OpKind::AttentionGrad: { // lse and D, one per query row, then kᵀ and vᵀ
     const ir::Type &q = op.operand(0)->type();
     ir::Type row(std::vector<ir::Dim>(q.dims().begin(), q.dims().end() - 1), q.dtype());
     out.push_back(row);
     out.push_back(row);
+    out.push_back(transposedRows(op.operand(1)->type()));
+    out.push_back(transposedRows(op.operand(2)->type()));
     break;
   }
   case OpKind::LstmSequence: // its own kernel's buffers (LstmKernel.h)

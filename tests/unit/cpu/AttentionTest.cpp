@@ -235,6 +235,26 @@ TEST_CASE("fuse-attention: gradients match with the fusion on and off, interpret
   }
 }
 
+// The CPU kernels work on tiles of 32 query rows and 4 vectors of keys (64 f32 or 32 f64 keys
+// with AVX-512, half that with AVX2): sizes on both sides of the tiles' edges, Tq above and
+// below Tk, causal ones among them.
+TEST_CASE("fuse-attention: outputs and gradients match at the CPU kernel's tile edges") {
+  const std::vector<std::pair<int64_t, int64_t>> sizes = {{33, 65}, {65, 31}, {31, 97}};
+  std::vector<Form> fs = forms();
+  for (Form f : {fs[1], fs[3]}) { // multi-head; causal with a key-padding mask
+    for (const char *dt : {"f64", "f32"}) {
+      f.dt = dt;
+      CAPTURE(str(f));
+      checkForms(attentionText(f, false), "fuse-attention", "", "f", f, sizes,
+                 f.dt == "f64" ? 1e-12 : 2e-5);
+    }
+  }
+  Form f = fs[3];
+  CAPTURE(str(f));
+  checkForms(attentionText(f, true), "fuse-attention,autodiff", "autodiff", "f_grad", f, sizes,
+             1e-11);
+}
+
 TEST_CASE("fuse-attention: the fused forward and training graphs' peak memory grows as T") {
   Form f;
   f.lead = "2 x 2";
