@@ -76,6 +76,12 @@ protected:
                                  step.what));
         break;
       }
+      case Step::Kind::Check: {
+        Status ok = step.check(*device_, at, dims);
+        if (!ok)
+          return err(fmt::format("{}: {}", step.what, ok.diag().message));
+        break;
+      }
       case Step::Kind::Copy:
         WEFT_TRY(device_->copy(at(step.slots[0]), at(step.slots[1]),
                                bytes[static_cast<size_t>(step.slots[0])]));

@@ -113,6 +113,15 @@ Expected<llvm::Function *> emitCopyKernel(llvm::Module &m, const std::string &na
 Expected<llvm::Function *> emitFillKernel(llvm::Module &m, const std::string &name,
                                           KernelTarget target, int elementBytes);
 
+/// Adds `void name(ptr result, ptr table, ptr indices, ptr status, i64 n, i64 I, i64 Q,
+/// i64 axis)`: numpy's take, for a table [P, axis, Q] (its axes before, at and after the gather
+/// axis) and I indices of `indexType` (i32 or i64): result[p, i, q] = table[p, indices[i], q]
+/// over n = P * I * Q elements. An index outside [0, axis) leaves its element unwritten and
+/// lowers the i64 at `status` to the element's position, which the caller sets to INT64_MAX
+/// before and reads after.
+Expected<llvm::Function *> emitGatherKernel(llvm::Module &m, const std::string &name,
+                                            KernelTarget target, int elementBytes, DType indexType);
+
 /// The tiling of the matmul kernel: a block computes a kTileM x kTileN tile of the result,
 /// each of its kMatmulThreads threads a kThreadM x kThreadN grid of it, stepping over K by
 /// kTileK with both operands' tiles in shared memory.

@@ -8,6 +8,7 @@
 //   slice                  that make it that op
 //   concat                 a strided copy per operand into its part of the result
 //   pad                    a fill, then a strided copy into the interior
+//   gather                 a status word set, the gather kernel, a check of the word
 //   reshape                a device copy;  constant: an upload
 // Strides and counts come from the call's shapes, so symbolic dims are just
 // scalars of the launch.
@@ -24,6 +25,7 @@
 #include <algorithm>
 #include <cstring>
 #include <limits>
+#include <tuple>
 
 namespace weft::cuda::detail {
 namespace {
@@ -68,11 +70,22 @@ std::vector<int64_t> copyScalars(const Shape &dims, const Shape &src, const Shap
   return s;
 }
 
+/// The scratch each op needs: gather's status word.
+std::vector<ir::Type> scratch(const ir::Op &op) {
+  if (op.kind() == OpKind::Gather)
+    return {ir::Type({ir::Dim(1)}, DType::I64)};
+  return {};
+}
+
+std::string typeStr(DType t, const Shape &shape) {
+  return std::string(dtypeName(t)) + formatShape(shape);
+}
+
 class Lowerer {
 public:
   Lowerer(const ir::Function &f, KernelModule &km, KernelTarget target,
           std::vector<std::string> &names)
-      : f(f), km(km), target(target), names(names), plan(f) {}
+      : f(f), km(km), target(target), names(names), plan(f, scratch) {}
 
   Expected<FunctionCode> run() {
     FunctionCode code;
@@ -122,6 +135,8 @@ private:
       return concat(op);
     case OpKind::Pad:
       return pad(op);
+    case OpKind::Gather:
+      return gather(op);
     case OpKind::Reshape: {
       Step s = step(op, Step::Kind::Copy);
       s.slots = {plan.slotOf(op.result()), plan.slotOf(op.operand(0))};
@@ -132,7 +147,7 @@ private:
     default:
       return err(fmt::format("'{}' is not on the CUDA backend yet (so far: elementwise ops, "
                              "reductions, argmax, matmul, transpose, broadcast, slice, concat, "
-                             "pad, reshape and constant, at function level)",
+                             "pad, gather, reshape and constant, at function level)",
                              op.name()),
                  op.loc());
     }
@@ -213,8 +228,8 @@ private:
           std::vector<int64_t> scalars = reduceScalars(*shape, reduced);
           const int64_t outputs = scalars[0], count = scalars[1];
           if (picks && count == 0 && outputs > 0) // the interpreter's words
-            return err(fmt::format("cannot reduce {} over an empty axis",
-                                   Array(in.dtype(), *shape).typeStr()));
+            return err(
+                fmt::format("cannot reduce {} over an empty axis", typeStr(in.dtype(), *shape)));
           return Launch{std::move(scalars), {std::min(outputs, d.maxBlocks()), d.blockThreads()}};
         })};
   }
@@ -356,6 +371,74 @@ private:
           return Launch{copyScalars(*si, rowMajor(*si), outStrides, 0, offset),
                         strided(d, numel(*si))};
         }));
+    return steps;
+  }
+
+  Expected<std::vector<Step>> gather(const ir::Op &op) {
+    const ir::Type table = op.operand(0)->type(), indices = op.operand(1)->type();
+    const int bytes = static_cast<int>(dtypeBytes(table.dtype()));
+    std::string name = kernelName(op);
+    WEFT_TRY(emitGatherKernel(*km.module, name, target, bytes, indices.dtype()).status());
+    const int status = plan.scratchOf(op).at(0);
+    const auto axis = static_cast<size_t>(op.axis());
+    std::vector<Step> steps;
+    Step reset = step(op, Step::Kind::Upload);
+    Array none(DType::I64, {1});
+    none.setInt(0, std::numeric_limits<int64_t>::max());
+    reset.constant = std::make_shared<const Array>(std::move(none));
+    reset.slots = {status};
+    steps.push_back(std::move(reset));
+    // The table as [P, axis, Q], the gathered elements as [P, I, Q].
+    auto sizes =
+        [table, indices, axis](
+            const ir::DimBindings &dims) -> Expected<std::tuple<Shape, Shape, int64_t, int64_t>> {
+      auto st = table.evaluateShape(dims);
+      WEFT_TRY(st.status());
+      auto si = indices.evaluateShape(dims);
+      WEFT_TRY(si.status());
+      int64_t outer = numel(Shape(st->begin(), st->begin() + static_cast<int64_t>(axis)));
+      int64_t inner = numel(Shape(st->begin() + static_cast<int64_t>(axis) + 1, st->end()));
+      return std::tuple{*st, *si, outer, inner};
+    };
+    const int indicesSlot = slot(op.operand(1));
+    steps.push_back(
+        kernelStep(op, name, {slot(op.result()), slot(op.operand(0)), indicesSlot, status},
+                   [sizes, axis](const ir::DimBindings &dims, const Device &d) -> Expected<Launch> {
+                     auto s = sizes(dims);
+                     WEFT_TRY(s.status());
+                     auto &[st, si, outer, inner] = *s;
+                     const int64_t count = numel(si), n = outer * count * inner;
+                     return Launch{{n, count, inner, st[axis]}, strided(d, n)};
+                   }));
+    Step check = step(op, Step::Kind::Check);
+    const DType indexType = indices.dtype(), tableType = table.dtype();
+    check.check = [sizes, axis, status, indicesSlot, indexType,
+                   tableType](Device &d, const std::function<DeviceAddress(int)> &address,
+                              const ir::DimBindings &dims) -> Status {
+      int64_t bad = 0;
+      WEFT_TRY(d.download(&bad, address(status), sizeof bad));
+      WEFT_TRY(d.synchronize());
+      if (bad == std::numeric_limits<int64_t>::max())
+        return Status::ok();
+      auto s = sizes(dims);
+      WEFT_TRY(s.status());
+      auto &[st, si, outer, inner] = *s;
+      const int64_t i = (bad / inner) % numel(si);
+      const auto width = static_cast<size_t>(dtypeBytes(indexType));
+      Array k(indexType, {1});
+      WEFT_TRY(d.download(k.data(), address(indicesSlot) + static_cast<size_t>(i) * width, width));
+      WEFT_TRY(d.synchronize());
+      Shape position(si.size());
+      for (size_t a = si.size(), rest = static_cast<size_t>(i); a-- > 0;) {
+        position[a] = static_cast<int64_t>(rest % static_cast<size_t>(si[a]));
+        rest /= static_cast<size_t>(si[a]);
+      }
+      return err(fmt::format("index {} at position {} of the indices is out of range [0, {}) "
+                             "for axis {} of {}",
+                             k.getInt(0), formatShape(position), st[axis], axis,
+                             typeStr(tableType, st)));
+    };
+    steps.push_back(std::move(check));
     return steps;
   }
 

@@ -33,14 +33,20 @@ struct Launch {
 /// max over an empty axis), reported as the interpreter reports it.
 using LaunchPlan = std::function<Expected<Launch>(const ir::DimBindings &, const Device &)>;
 
+/// A check after a kernel: reads what it needs from the device (the slots' addresses by
+/// `address`) and stops the call with the op's fault, or lets it go on.
+using FaultCheck = std::function<Status(Device &, const std::function<DeviceAddress(int)> &address,
+                                        const ir::DimBindings &)>;
+
 /// One thing a call does on the device, in program order.
 struct Step {
-  enum class Kind { Kernel, Copy, Upload } kind = Kind::Kernel;
+  enum class Kind { Kernel, Copy, Upload, Check } kind = Kind::Kernel;
   size_t kernel = 0;
   /// Kernel: its buffers' slots, in its argument order. Copy: destination, source (the
   /// destination's bytes). Upload: destination.
   std::vector<int> slots;
   LaunchPlan launch;
+  FaultCheck check;
   /// Upload: the value, or for a splat constant of a symbolic shape its one element, repeated
   /// over the buffer at run time.
   std::shared_ptr<const Array> constant;

@@ -115,6 +115,15 @@ func @moves(%x: tensor<B x 3 x 5 x f32>, %v: tensor<5 x f32>, %i: tensor<B x 2 x
 }
 )";
 
+const char *kGathers = R"(
+func @gathers(%t: tensor<B x 7 x 3 x f32>, %i: tensor<2 x N x i32>, %e: tensor<11 x 4 x i64>, %j: tensor<N x i64>) -> (tensor<B x 2 x N x 3 x f32>, tensor<N x 4 x i64>, tensor<B x 7 x N x f32>) {
+  %g = gather %t, %i {axis = 1} : tensor<B x 2 x N x 3 x f32>
+  %rows = gather %e, %j {axis = 0} : tensor<N x 4 x i64>
+  %last = gather %t, %j {axis = 2} : tensor<B x 7 x N x f32>
+  return %g, %rows, %last
+}
+)";
+
 const char *kMatmuls = R"(
 func @matmul_f32(%a: tensor<B x 70 x 37 x f32>, %b: tensor<B x 37 x 129 x f32>, %c: tensor<M x 16 x f32>, %d: tensor<16 x 1 x f32>) -> (tensor<B x 70 x 129 x f32>, tensor<M x 1 x f32>) {
   %ab = matmul %a, %b : tensor<B x 70 x 129 x f32>
@@ -182,6 +191,43 @@ TEST_CASE("cuda on the host device: transpose, broadcast, slice, concat and pad 
   }
 }
 
+TEST_CASE("cuda on the host device: gather matches the interpreter") {
+  for (int64_t n : {1, 5}) {
+    CAPTURE(n);
+    Array i(DType::I32, {2, n}), j(DType::I64, {n});
+    for (int64_t k = 0; k < i.numel(); ++k)
+      i.setInt(k, (k * 5 + 3) % 7);
+    for (int64_t k = 0; k < n; ++k)
+      j.setInt(k, (k * 2 + 1) % 3);
+    checkAgainstInterpreter(
+        kGathers, "gathers",
+        {inputFor(DType::F32, {2, 7, 3}, 1), i, inputFor(DType::I64, {11, 4}, 2), j});
+  }
+}
+
+TEST_CASE("cuda: a gather index out of range stops the call as on the interpreter") {
+  auto m = ir::parseModule(kGathers, "gather.wir");
+  REQUIRE_OK(m);
+  Array i(DType::I32, {2, 3}), j(DType::I64, {3});
+  i.setInt(4, 7); // position [1, 1]; and [1, 2] after it
+  i.setInt(5, -1);
+  std::vector<Array> in = {inputFor(DType::F32, {1, 7, 3}, 1), i, inputFor(DType::I64, {11, 4}, 2),
+                           j};
+  cuda::CudaBackend host(cuda::hostDevice());
+  auto exe = host.compile(**m);
+  REQUIRE_OK(exe);
+  auto got = (*exe)->run("gathers", in);
+  REQUIRE_FALSE(got);
+  CHECK(got.diag().message == "'gather' (gather.wir:3:3): index 7 at position [1, 1] of the "
+                              "indices is out of range [0, 7) for axis 1 of f32[1, 7, 3]");
+  auto ref = backends::referenceBackend().compile(**m);
+  REQUIRE_OK(ref);
+  auto want = (*ref)->run("gathers", in);
+  REQUIRE_FALSE(want);
+  CHECK(want.diag().message.find("index 7 at position [1, 1] of the indices is out of range "
+                                 "[0, 7) for axis 1 of f32[1, 7, 3]") != std::string::npos);
+}
+
 TEST_CASE("cuda on the host device: tiled matmul matches the interpreter past every tile edge") {
   // 70 x 37 x 129: two row tiles, three column tiles, K-tiles of 16, 16 and 5; batched over a
   // symbolic B, with more tiles than the host grid has blocks.
@@ -204,15 +250,15 @@ TEST_CASE("cuda: the reduction, shape and matmul kernels are PTX that ptxas acce
     MESSAGE("ptxas not found (no CUDA toolkit; set WEFT_PTXAS): PTX is generated but not "
             "validated");
   // One module of them all, so that ptxas runs once per GPU generation.
-  auto m = ir::parseModule(std::string(kReductions) + kShapes + kMatmuls);
+  auto m = ir::parseModule(std::string(kReductions) + kShapes + kGathers + kMatmuls);
   REQUIRE_OK(m);
   for (const char *sm : {"sm_80", "sm_90"}) {
     CAPTURE(sm);
     auto ptx = cuda::modulePtx(**m, sm);
     REQUIRE_OK(ptx);
-    for (const char *kernel : {"reduce_f32_0_reduce_sum", "reduce_ints_11_argmax",
-                               "moves_15_pad_fill", "moves_14_concat", "matmul_f32_25_matmul"})
-      CHECK(ptx->find(fmt::format(".entry {}(", kernel)) != std::string::npos);
+    for (const char *kernel :
+         {"_reduce_sum(", "_argmax(", "_pad_fill(", "_concat(", "_gather(", "_matmul("})
+      CHECK(ptx->find(kernel) != std::string::npos);
     CHECK(ptx->find(".shared") != std::string::npos); // the reduction tree and the matmul tiles
     CHECK(ptx->find("bar.sync") != std::string::npos);
     if (ptxas)
