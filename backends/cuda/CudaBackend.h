@@ -12,10 +12,10 @@
 // CudaBackend(hostDevice()) runs the same kernels on this CPU (tests).
 //
 // So far it compiles functions of elementwise ops, reductions and argmax,
-// matmul, the shape ops but gather and scatter_add, constants and reshapes,
-// at function level (backends/cuda/Lowering.cpp); any other op (gather,
-// scatter_add, iota, random, scan, while, fusion, attention, lstm_sequence)
-// is an error at compile time naming the op and its location.
+// matmul, the shape ops but scatter_add, constants and reshapes, at function
+// level (backends/cuda/Lowering.cpp); any other op (scatter_add, iota,
+// random, scan, while, fusion, attention, lstm_sequence) is an error at
+// compile time naming the op and its location.
 //
 //===----------------------------------------------------------------------===//
 #pragma once
