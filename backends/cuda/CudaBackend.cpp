@@ -141,13 +141,15 @@ Status CudaBackend::available() const { return source_().status(); }
 
 Expected<std::unique_ptr<backends::Executable>>
 CudaBackend::compile(const ir::Module &module, const backends::CompileOptions &options) const {
+  auto lowering = detail::loweringOptions(options.features);
+  WEFT_TRY(lowering.status());
   auto device = source_();
   WEFT_TRY(device.status());
   KernelModule km = makeKernelModule((*device)->target(), "weft_cuda_kernels");
   std::vector<std::string> names;
   std::vector<FunctionCode> functions;
   for (const auto &f : module.functions()) {
-    auto code = lowerFunction(*f, km, (*device)->target(), names);
+    auto code = lowerFunction(*f, km, (*device)->target(), names, *lowering);
     WEFT_TRY(code.status());
     functions.push_back(std::move(*code));
   }
@@ -158,13 +160,16 @@ CudaBackend::compile(const ir::Module &module, const backends::CompileOptions &o
                          std::move(functions)));
 }
 
-Expected<std::string> modulePtx(const ir::Module &module, const std::string &sm) {
+Expected<std::string> modulePtx(const ir::Module &module, const std::string &sm,
+                                const backends::CompileOptions &options) {
   if (!isSupportedSm(sm))
     return err(fmt::format("'{}' is not a GPU generation weft compiles for (sm_80, sm_90)", sm));
+  auto lowering = detail::loweringOptions(options.features);
+  WEFT_TRY(lowering.status());
   KernelModule km = makeKernelModule(KernelTarget::Nvptx, "weft_cuda_kernels");
   std::vector<std::string> names;
   for (const auto &f : module.functions())
-    WEFT_TRY(lowerFunction(*f, km, KernelTarget::Nvptx, names).status());
+    WEFT_TRY(lowerFunction(*f, km, KernelTarget::Nvptx, names, *lowering).status());
   return compileToPtx(*km.module, sm);
 }
 

@@ -17,6 +17,10 @@
 // random, scan, while, fusion, attention, lstm_sequence) is an error at
 // compile time naming the op and its location.
 //
+// f32 matmuls run in f32 on the CUDA cores by default; the target feature
+// "+tf32" (CompileOptions::features) puts them on the tensor cores, operands
+// rounded to tf32 (10 bits of mantissa), as PyTorch's allow_tf32 does.
+//
 //===----------------------------------------------------------------------===//
 #pragma once
 
@@ -53,7 +57,8 @@ private:
 
 /// The PTX of every kernel `module`'s functions launch, for `sm` ("sm_80", "sm_90"): what a
 /// GPU device loads, for ptxas and for objects that carry it.
-Expected<std::string> modulePtx(const ir::Module &module, const std::string &sm);
+Expected<std::string> modulePtx(const ir::Module &module, const std::string &sm,
+                                const backends::CompileOptions &options = {});
 
 /// The registered CUDA backend (GPU 0).
 const CudaBackend &backend();

@@ -23,6 +23,8 @@
 #include <llvm/Support/TargetSelect.h>
 
 #include <barrier>
+#include <bit>
+#include <cmath>
 #include <cstddef>
 #include <cstring>
 #include <mutex>
@@ -69,6 +71,43 @@ void addLaunchWrapper(llvm::Module &m, llvm::Function &f) {
 }
 
 void arriveAndWait(void *state) { static_cast<std::barrier<> *>(state)->arrive_and_wait(); }
+
+/// A thread's fragments, as it hands them to its warp for a simulated mma.sync.
+struct Fragments {
+  std::vector<uint32_t> a, b;
+};
+
+/// mma.sync.m16n8k8.row.col.f32.tf32.tf32.f32 for each (i, j), simulated: every thread of the
+/// block posts its fragments, waits for the others, computes its part of the warp's result from
+/// its warp's fragments (products in f32, summed in increasing k), and waits again before the
+/// fragments may change.
+void mmaTf32(HostThread *self, const uint32_t *a, const uint32_t *b, float *c, int64_t tilesM,
+             int64_t tilesN) {
+  auto &posted = *static_cast<std::vector<Fragments> *>(self->warpExchange);
+  const auto me = static_cast<size_t>(self->tid);
+  posted[me].a.assign(a, a + tilesM * 4);
+  posted[me].b.assign(b, b + tilesN * 2);
+  self->barrier(self->barrierState);
+  const size_t warp = me / 32 * 32, lane = me % 32, g = lane / 4, t = lane % 4;
+  auto word = [](uint32_t bits) { return std::bit_cast<float>(bits); };
+  for (int64_t i = 0; i < tilesM; ++i)
+    for (int64_t j = 0; j < tilesN; ++j)
+      for (size_t r = 0; r < 4; ++r) {
+        const size_t row = g + (r / 2) * 8, col = 2 * t + r % 2;
+        float sum = c[(i * tilesN + j) * 4 + static_cast<int64_t>(r)];
+        for (size_t k = 0; k < 8; ++k) {
+          // a (row, k) is register (row >= 8) + 2 (k >= 4) of lane (row % 8) * 4 + k % 4; b (k,
+          // col) register (k >= 4) of lane col * 4 + k % 4.
+          const Fragments &fa = posted[warp + (row % 8) * 4 + k % 4];
+          const Fragments &fb = posted[warp + col * 4 + k % 4];
+          float x = word(fa.a[static_cast<size_t>(i) * 4 + (row >= 8) + 2 * (k >= 4)]);
+          float y = word(fb.b[static_cast<size_t>(j) * 2 + (k >= 4)]);
+          sum = std::fma(x, y, sum);
+        }
+        c[(i * tilesN + j) * 4 + static_cast<int64_t>(r)] = sum;
+      }
+  self->barrier(self->barrierState);
+}
 
 class HostDevice final : public Device {
 public:
@@ -143,10 +182,12 @@ public:
     values.push_back(0); // never empty
     auto shared = std::make_unique<std::max_align_t[]>(kMaxSharedBytes / sizeof(std::max_align_t));
     std::barrier<> block(grid.threads);
+    std::vector<Fragments> exchange(static_cast<size_t>(grid.threads));
     Entry entry = k.entries[index];
     auto thread = [&](int64_t t) {
       for (int64_t c = 0; c < grid.blocks; ++c) {
-        HostThread self{t, grid.threads, c, grid.blocks, shared.get(), arriveAndWait, &block};
+        HostThread self{t,      grid.threads, c,        grid.blocks, shared.get(), arriveAndWait,
+                        &block, mmaTf32,      &exchange};
         entry(ptrs.data(), values.data(), &self);
         block.arrive_and_wait(); // the next block gets the shared memory when all are done
       }

@@ -40,6 +40,8 @@ public:
   llvm::Value *nctaid();
   /// __syncthreads(): every thread of the block must reach it.
   void barrier();
+  /// Host build only: the simulated mma.sync of HostThread::mmaTf32 on arrays a, b and c.
+  void hostMmaTf32(llvm::Value *a, llvm::Value *b, llvm::Value *c, int64_t tilesM, int64_t tilesN);
   /// The block's shared memory: `bytes` of it, 16-byte aligned, one area per kernel.
   llvm::Value *shared(uint64_t bytes);
 

@@ -222,9 +222,10 @@ namespace {
 static_assert(sizeof(void *) == 8 && offsetof(HostThread, tid) == 0 &&
                   offsetof(HostThread, ntid) == 8 && offsetof(HostThread, ctaid) == 16 &&
                   offsetof(HostThread, nctaid) == 24 && offsetof(HostThread, shared) == 32 &&
-                  offsetof(HostThread, barrier) == 40 && offsetof(HostThread, barrierState) == 48,
+                  offsetof(HostThread, barrier) == 40 && offsetof(HostThread, barrierState) == 48 &&
+                  offsetof(HostThread, mmaTf32) == 56 && offsetof(HostThread, warpExchange) == 64,
               "HostThread's layout is what KernelEmitter reads");
-enum HostField { kTid, kNtid, kCtaid, kNctaid, kShared, kBarrier, kBarrierState };
+enum HostField { kTid, kNtid, kCtaid, kNctaid, kShared, kBarrier, kBarrierState, kMmaTf32 };
 } // namespace
 
 KernelEmitter::KernelEmitter(llvm::Module &m, const std::string &name, KernelTarget target,
@@ -281,6 +282,16 @@ void KernelEmitter::barrier() {
   };
   Value *fn = word(kBarrier), *state = word(kBarrierState);
   b.CreateCall(llvm::FunctionType::get(b.getVoidTy(), {ptr}, false), fn, {state});
+}
+
+void KernelEmitter::hostMmaTf32(Value *a, Value *b4, Value *c, int64_t tilesM, int64_t tilesN) {
+  assert(target == KernelTarget::Host && "only the host build simulates mma");
+  auto *ptr = b.getPtrTy();
+  Value *fn =
+      b.CreateLoad(ptr, b.CreateConstInBoundsGEP1_64(b.getInt64Ty(), hostThread(), kMmaTf32));
+  auto *type = llvm::FunctionType::get(b.getVoidTy(),
+                                       {ptr, ptr, ptr, ptr, b.getInt64Ty(), b.getInt64Ty()}, false);
+  b.CreateCall(type, fn, {hostThread(), a, b4, c, i64(tilesM), i64(tilesN)});
 }
 
 Value *KernelEmitter::shared(uint64_t bytes) {

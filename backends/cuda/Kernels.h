@@ -64,6 +64,13 @@ struct HostThread {
   void *shared;
   void (*barrier)(void *state);
   void *barrierState;
+  /// What the host build calls for a warp's mma.sync.m16n8k8 tf32 instructions (a warp-wide
+  /// exchange of fragments, so every thread of the block must call it): for i < tilesM and
+  /// j < tilesN, c[i][j] (4 floats) = a[i] (4 tf32 words) x b[j] (2 tf32 words) + c[i][j], in
+  /// the fragment layouts of PTX's mma.m16n8k8 .row.col .tf32.
+  void (*mmaTf32)(HostThread *self, const uint32_t *a, const uint32_t *b, float *c, int64_t tilesM,
+                  int64_t tilesN);
+  void *warpExchange;
 };
 
 /// The most threads a block of a kernel that takes any block size may have (its shared memory
@@ -134,5 +141,14 @@ constexpr int64_t kMatmulThreads = (kTileM / kThreadM) * (kTileN / kThreadN);
 /// element sums its products in increasing k.
 Expected<llvm::Function *> emitMatmulKernel(llvm::Module &m, const std::string &name,
                                             KernelTarget target, DType t);
+
+/// The tensor-core matmul (f32 operands rounded to tf32, f32 accumulation; opt-in, as tf32
+/// keeps 10 bits of mantissa): the same arguments, tiles and tile loads as emitMatmulKernel,
+/// in blocks of exactly kMmaThreads threads, four warps each computing a 32 x 32 quarter of the
+/// tile with mma.sync.m16n8k8. On the host device the mma is simulated (HostThread::mmaTf32),
+/// so the kernel's indexing is tested there; the tensor cores themselves only on a GPU.
+constexpr int64_t kMmaThreads = 128;
+Expected<llvm::Function *> emitMatmulTf32Kernel(llvm::Module &m, const std::string &name,
+                                                KernelTarget target);
 
 } // namespace weft::cuda

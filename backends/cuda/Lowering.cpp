@@ -84,8 +84,8 @@ std::string typeStr(DType t, const Shape &shape) {
 class Lowerer {
 public:
   Lowerer(const ir::Function &f, KernelModule &km, KernelTarget target,
-          std::vector<std::string> &names)
-      : f(f), km(km), target(target), names(names), plan(f, scratch) {}
+          std::vector<std::string> &names, const LoweringOptions &options)
+      : f(f), km(km), target(target), names(names), options(options), plan(f, scratch) {}
 
   Expected<FunctionCode> run() {
     FunctionCode code;
@@ -237,10 +237,14 @@ private:
   Expected<std::vector<Step>> matmul(const ir::Op &op) {
     const ir::Type a = op.operand(0)->type(), b = op.operand(1)->type();
     std::string name = kernelName(op);
-    WEFT_TRY(emitMatmulKernel(*km.module, name, target, a.dtype()).status());
+    const bool tensorCores = options.tf32 && a.dtype() == DType::F32;
+    WEFT_TRY((tensorCores ? emitMatmulTf32Kernel(*km.module, name, target)
+                          : emitMatmulKernel(*km.module, name, target, a.dtype()))
+                 .status());
+    const int64_t threads = tensorCores ? kMmaThreads : kMatmulThreads;
     return std::vector<Step>{kernelStep(
         op, name, {slot(op.result()), slot(op.operand(0)), slot(op.operand(1))},
-        [a, b](const ir::DimBindings &dims, const Device &d) -> Expected<Launch> {
+        [a, b, threads](const ir::DimBindings &dims, const Device &d) -> Expected<Launch> {
           auto sa = a.evaluateShape(dims);
           WEFT_TRY(sa.status());
           auto sb = b.evaluateShape(dims);
@@ -249,7 +253,7 @@ private:
           const int64_t M = (*sa)[r - 2], K = (*sa)[r - 1], N = (*sb)[r - 1];
           const int64_t batches = numel(Shape(sa->begin(), sa->end() - 2));
           const int64_t tiles = batches * ((M + kTileM - 1) / kTileM) * ((N + kTileN - 1) / kTileN);
-          return Launch{{batches, M, K, N}, {std::min(tiles, d.maxBlocks()), kMatmulThreads}};
+          return Launch{{batches, M, K, N}, {std::min(tiles, d.maxBlocks()), threads}};
         })};
   }
 
@@ -463,14 +467,35 @@ private:
   KernelModule &km;
   KernelTarget target;
   std::vector<std::string> &names;
+  LoweringOptions options;
   analysis::BufferPlan plan;
 };
 
 } // namespace
 
+Expected<LoweringOptions> loweringOptions(const std::string &features) {
+  LoweringOptions options;
+  size_t begin = 0;
+  while (begin <= features.size()) {
+    size_t end = features.find(',', begin);
+    if (end == std::string::npos)
+      end = features.size();
+    std::string feature = features.substr(begin, end - begin);
+    if (feature == "+tf32" || feature == "-tf32")
+      options.tf32 = feature[0] == '+';
+    else if (!feature.empty())
+      return err(fmt::format("the CUDA backend has one feature, +tf32 (f32 matmuls on tensor "
+                             "cores), not '{}'",
+                             feature));
+    begin = end + 1;
+  }
+  return options;
+}
+
 Expected<FunctionCode> lowerFunction(const ir::Function &f, KernelModule &km, KernelTarget target,
-                                     std::vector<std::string> &kernelNames) {
-  return Lowerer(f, km, target, kernelNames).run();
+                                     std::vector<std::string> &kernelNames,
+                                     const LoweringOptions &options) {
+  return Lowerer(f, km, target, kernelNames, options).run();
 }
 
 } // namespace weft::cuda::detail

@@ -66,9 +66,20 @@ struct FunctionCode {
   std::vector<Step> steps;
 };
 
+/// The user's choices that change the kernels.
+struct LoweringOptions {
+  /// f32 matmuls on tensor cores, their operands rounded to tf32 (the "+tf32" feature).
+  bool tf32 = false;
+};
+
+/// The options a compile's target features ask for: "+tf32" (or "-tf32"), comma-separated; any
+/// other feature is an error naming it.
+Expected<LoweringOptions> loweringOptions(const std::string &features);
+
 /// Lowers `f`, adding its kernels to `km` (built for `target`) and their names to
 /// `kernelNames`; an op the backend cannot run yet is an error naming it, at its location.
 Expected<FunctionCode> lowerFunction(const ir::Function &f, KernelModule &km, KernelTarget target,
-                                     std::vector<std::string> &kernelNames);
+                                     std::vector<std::string> &kernelNames,
+                                     const LoweringOptions &options = {});
 
 } // namespace weft::cuda::detail

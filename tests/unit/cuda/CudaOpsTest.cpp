@@ -244,6 +244,81 @@ TEST_CASE("cuda on the host device: tiled matmul matches the interpreter past ev
                            Array(DType::I64, {2, 0}), Array(DType::I64, {0, 3})});
 }
 
+TEST_CASE("cuda on the host device: the tf32 tensor-core matmul, its mma simulated, matches") {
+  // Eighths below 3 are exact in tf32, and so are their products and sums in f32: the
+  // tensor-core kernel must then give the interpreter's numbers (what this checks is its tiles,
+  // fragments and their layouts; the tensor cores themselves run only on a GPU).
+  backends::CompileOptions tf32;
+  tf32.features = "+tf32";
+  auto m = ir::parseModule(kMatmuls);
+  REQUIRE_OK(m);
+  std::vector<Array> in = {inputFor(DType::F32, {1, 70, 37}, 1),
+                           inputFor(DType::F32, {1, 37, 72}, 2), inputFor(DType::F32, {3, 16}, 3),
+                           inputFor(DType::F32, {16, 1}, 4)};
+  in[1] = Array(DType::F32, {1, 37, 129});
+  for (int64_t i = 0; i < in[1].numel(); ++i)
+    in[1].setDouble(i, double((i * 13) % 23 - 11) / 8);
+  auto ref = backends::referenceBackend().compile(**m);
+  REQUIRE_OK(ref);
+  auto want = (*ref)->run("matmul_f32", in);
+  REQUIRE_OK(want);
+  cuda::CudaBackend host(cuda::hostDevice());
+  auto exe = host.compile(**m, tf32);
+  REQUIRE_OK(exe);
+  auto got = (*exe)->run("matmul_f32", in);
+  REQUIRE_OK(got);
+  for (size_t r = 0; r < 2; ++r) {
+    CAPTURE(r);
+    checkClose((*got)[r], (*want)[r], 0);
+  }
+}
+
+TEST_CASE("cuda: tf32 is the user's choice; by default f32 matmuls keep every bit") {
+  auto m = ir::parseModule("func @f(%a: tensor<1 x 1 x f32>, %b: tensor<1 x 1 x f32>) -> "
+                           "(tensor<1 x 1 x f32>) {\n"
+                           "  %c = matmul %a, %b : tensor<1 x 1 x f32>\n"
+                           "  return %c\n}\n");
+  REQUIRE_OK(m);
+  Array a(DType::F32, {1, 1}), b(DType::F32, {1, 1});
+  a.setDouble(0, 1.0 + std::ldexp(1.0, -12)); // not a tf32 number: it rounds to 1
+  b.setDouble(0, 1.0);
+  cuda::CudaBackend host(cuda::hostDevice());
+  backends::CompileOptions options;
+  for (const char *features : {"", "+tf32"}) {
+    CAPTURE(features);
+    options.features = features;
+    auto exe = host.compile(**m, options);
+    REQUIRE_OK(exe);
+    auto c = (*exe)->run("f", std::vector<Array>{a, b});
+    REQUIRE_OK(c);
+    CHECK((*c)[0].getDouble(0) == (*features ? 1.0 : a.getDouble(0)));
+  }
+  options.features = "+fp16";
+  auto refused = host.compile(**m, options);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.diag().message ==
+        "the CUDA backend has one feature, +tf32 (f32 matmuls on tensor cores), not '+fp16'");
+}
+
+TEST_CASE("cuda: the tf32 matmul is mma.sync PTX that ptxas accepts") {
+  auto m = ir::parseModule(kMatmuls);
+  REQUIRE_OK(m);
+  backends::CompileOptions tf32;
+  tf32.features = "+tf32";
+  auto ptxas = testing::findPtxas();
+  for (const char *sm : {"sm_80", "sm_90"}) {
+    CAPTURE(sm);
+    auto ptx = cuda::modulePtx(**m, sm, tf32);
+    REQUIRE_OK(ptx);
+    CHECK(ptx->find("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32") != std::string::npos);
+    CHECK(ptx->find("cvt.rna.tf32.f32") != std::string::npos);
+    if (ptxas)
+      CHECK(testing::ptxasErrors(*ptxas, *ptx, sm) == "");
+  }
+  if (!ptxas)
+    MESSAGE("ptxas not found: the tf32 PTX was not assembled");
+}
+
 TEST_CASE("cuda: the reduction, shape and matmul kernels are PTX that ptxas accepts") {
   auto ptxas = testing::findPtxas();
   if (!ptxas)
