@@ -1,10 +1,9 @@
 //===- backends/cuda/CudaBackend.cpp --------------------------------------===//
 #include "backends/cuda/CudaBackend.h"
 
-#include "analysis/BufferPlan.h"
 #include "backends/cuda/Kernels.h"
+#include "backends/cuda/Lowering.h"
 #include "backends/cuda/Ptx.h"
-#include "eval/Evaluate.h"
 #include "runtime/MemoryPlan.h"
 
 #include <fmt/format.h>
@@ -12,7 +11,6 @@
 #include <llvm/IR/Module.h>
 
 #include <cstring>
-#include <limits>
 #include <mutex>
 
 namespace weft::cuda {
@@ -20,109 +18,9 @@ namespace {
 
 using ir::OpKind;
 
-/// One thing a call does on the device, in program order.
-struct Step {
-  enum class Kind { Kernel, Copy, Upload } kind = Kind::Kernel;
-  size_t kernel = 0;
-  /// Kernel: the result's slot, then the operands'. Copy: destination, source. Upload: destination.
-  std::vector<int> slots;
-  /// Kernel: the result type, whose element count under the call's dims is the launch's n.
-  ir::Type type;
-  /// Upload: the value, or for a splat constant of a symbolic shape its one element, repeated
-  /// over the buffer at run time.
-  std::shared_ptr<const Array> constant;
-  bool splat = false;
-  /// The op, for errors: "'add' (model.cpp:12)".
-  std::string what;
-};
-
-/// A function compiled for the device: its buffer slots, their live ranges, and its steps.
-struct FunctionCode {
-  ir::Signature signature;
-  std::vector<ir::Type> slotTypes;
-  std::vector<LiveRange> lives;
-  std::vector<int> paramSlots, resultSlots;
-  std::vector<std::pair<int, int>> aliasCopies;
-  std::vector<ir::Type> resultTypes;
-  std::vector<Step> steps;
-};
-
-/// The op for run-time errors, which have no location of their own: "'add' (model.cpp:12)".
-std::string describeOp(const ir::Op &op) {
-  return op.loc().known() ? fmt::format("'{}' ({})", op.name(), op.loc().str())
-                          : fmt::format("'{}'", op.name());
-}
-
-/// Lowers the ops of `f` to steps, adding a kernel to `km` for each elementwise op.
-Expected<FunctionCode> lowerFunction(const ir::Function &f, KernelModule &km, KernelTarget target,
-                                     std::vector<std::string> &kernelNames) {
-  FunctionCode code;
-  code.signature = ir::Signature::of(f);
-  code.resultTypes = f.resultTypes();
-  analysis::BufferPlan plan(f);
-  for (const analysis::BufferSlot &s : plan.slots()) {
-    code.slotTypes.push_back(s.type);
-    code.lives.push_back(s.live);
-  }
-  code.paramSlots = plan.paramSlots();
-  code.resultSlots = plan.resultSlots();
-  code.aliasCopies = plan.aliasCopies();
-  // Parameters and results are in the call's one allocation too: results must hold until they
-  // are copied back at the end.
-  for (int s : code.resultSlots)
-    code.lives[s].last = std::numeric_limits<int32_t>::max();
-
-  for (const auto &owned : f.body().ops()) {
-    const ir::Op &op = *owned;
-    if (op.kind() == OpKind::Return)
-      continue;
-    Step step;
-    step.what = describeOp(op);
-    step.type = op.result()->type();
-    int result = plan.slotOf(op.result());
-    if (ir::isElementwise(op.kind())) {
-      for (const ir::Value *v : op.operands())
-        if (v->type().dims() != op.result()->type().dims())
-          return err(fmt::format("'{}' on operands of other shapes than its result is not on "
-                                 "the CUDA backend yet",
-                                 op.name()),
-                     op.loc());
-      std::string name = fmt::format("{}_{}_{}", f.name(), kernelNames.size(), op.name());
-      auto k = emitElementwiseKernel(*km.module, op, name, target,
-                                     plan.inPlaceOver(op.result()) != nullptr);
-      WEFT_TRY(k.status());
-      step.kind = Step::Kind::Kernel;
-      step.kernel = kernelNames.size();
-      kernelNames.push_back(name);
-      step.slots.push_back(result);
-      for (const ir::Value *v : op.operands())
-        step.slots.push_back(plan.slotOf(v));
-    } else if (op.kind() == OpKind::Constant) {
-      // A constant of a symbolic shape is a splat (the verifier holds it to one value): it is
-      // evaluated with every symbol at 1, and its element repeated at run time.
-      ir::DimBindings ones;
-      for (const ir::Dim &d : step.type.dims())
-        for (const std::string &sym : d.symbols())
-          ones[sym] = 1;
-      auto value = eval::evaluateOp(op, {}, ones);
-      WEFT_TRY(value.status());
-      step.kind = Step::Kind::Upload;
-      step.splat = !step.type.isStatic();
-      step.constant = std::make_shared<const Array>(std::move((*value)[0]));
-      step.slots = {result};
-    } else if (op.kind() == OpKind::Reshape) {
-      step.kind = Step::Kind::Copy;
-      step.slots = {result, plan.slotOf(op.operand(0))};
-    } else {
-      return err(fmt::format("'{}' is not on the CUDA backend yet (so far: elementwise ops, "
-                             "constant and reshape at function level)",
-                             op.name()),
-                 op.loc());
-    }
-    code.steps.push_back(std::move(step));
-  }
-  return code;
-}
+using detail::FunctionCode;
+using detail::lowerFunction;
+using detail::Step;
 
 class CudaExecutable final : public backends::Executable {
 public:
@@ -168,13 +66,20 @@ protected:
     for (const Step &step : code->steps) {
       switch (step.kind) {
       case Step::Kind::Kernel: {
-        auto n = step.type.evaluateBytes(dims);
-        WEFT_TRY(n.status());
+        auto launch = step.launch(dims, *device_);
+        if (!launch)
+          return err(fmt::format("{}: {}", step.what, launch.diag().message));
         std::vector<DeviceAddress> buffers;
         for (int s : step.slots)
           buffers.push_back(at(s));
-        int64_t elements = static_cast<int64_t>(*n / dtypeBytes(step.type.dtype()));
-        WEFT_TRY(device_->launch(*kernels_, step.kernel, buffers, elements, step.what));
+        WEFT_TRY(device_->launch(*kernels_, step.kernel, buffers, launch->scalars, launch->grid,
+                                 step.what));
+        break;
+      }
+      case Step::Kind::Check: {
+        Status ok = step.check(*device_, at, dims);
+        if (!ok)
+          return err(fmt::format("{}: {}", step.what, ok.diag().message));
         break;
       }
       case Step::Kind::Copy:
@@ -236,13 +141,15 @@ Status CudaBackend::available() const { return source_().status(); }
 
 Expected<std::unique_ptr<backends::Executable>>
 CudaBackend::compile(const ir::Module &module, const backends::CompileOptions &options) const {
+  auto lowering = detail::loweringOptions(options.features);
+  WEFT_TRY(lowering.status());
   auto device = source_();
   WEFT_TRY(device.status());
   KernelModule km = makeKernelModule((*device)->target(), "weft_cuda_kernels");
   std::vector<std::string> names;
   std::vector<FunctionCode> functions;
   for (const auto &f : module.functions()) {
-    auto code = lowerFunction(*f, km, (*device)->target(), names);
+    auto code = lowerFunction(*f, km, (*device)->target(), names, *lowering);
     WEFT_TRY(code.status());
     functions.push_back(std::move(*code));
   }
@@ -253,13 +160,16 @@ CudaBackend::compile(const ir::Module &module, const backends::CompileOptions &o
                          std::move(functions)));
 }
 
-Expected<std::string> modulePtx(const ir::Module &module, const std::string &sm) {
+Expected<std::string> modulePtx(const ir::Module &module, const std::string &sm,
+                                const backends::CompileOptions &options) {
   if (!isSupportedSm(sm))
     return err(fmt::format("'{}' is not a GPU generation weft compiles for (sm_80, sm_90)", sm));
+  auto lowering = detail::loweringOptions(options.features);
+  WEFT_TRY(lowering.status());
   KernelModule km = makeKernelModule(KernelTarget::Nvptx, "weft_cuda_kernels");
   std::vector<std::string> names;
   for (const auto &f : module.functions())
-    WEFT_TRY(lowerFunction(*f, km, KernelTarget::Nvptx, names).status());
+    WEFT_TRY(lowerFunction(*f, km, KernelTarget::Nvptx, names, *lowering).status());
   return compileToPtx(*km.module, sm);
 }
 

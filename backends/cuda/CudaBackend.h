@@ -11,9 +11,15 @@
 // run time: on a machine without one, compiling says "no CUDA device: ...".
 // CudaBackend(hostDevice()) runs the same kernels on this CPU (tests).
 //
-// So far it compiles functions of elementwise ops, constants and reshapes at
-// function level; any other op (matmul, reductions, shape ops, scan, while,
-// fusion) is an error at compile time naming the op and its location.
+// So far it compiles functions of elementwise ops, reductions and argmax,
+// matmul, the shape ops but scatter_add, constants and reshapes, at function
+// level (backends/cuda/Lowering.cpp); any other op (scatter_add, iota,
+// random, scan, while, fusion, attention, lstm_sequence) is an error at
+// compile time naming the op and its location.
+//
+// f32 matmuls run in f32 on the CUDA cores by default; the target feature
+// "+tf32" (CompileOptions::features) puts them on the tensor cores, operands
+// rounded to tf32 (10 bits of mantissa), as PyTorch's allow_tf32 does.
 //
 //===----------------------------------------------------------------------===//
 #pragma once
@@ -51,7 +57,8 @@ private:
 
 /// The PTX of every kernel `module`'s functions launch, for `sm` ("sm_80", "sm_90"): what a
 /// GPU device loads, for ptxas and for objects that carry it.
-Expected<std::string> modulePtx(const ir::Module &module, const std::string &sm);
+Expected<std::string> modulePtx(const ir::Module &module, const std::string &sm,
+                                const backends::CompileOptions &options = {});
 
 /// The registered CUDA backend (GPU 0).
 const CudaBackend &backend();

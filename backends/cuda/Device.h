@@ -6,12 +6,14 @@
 // - the GPU (DriverDevice.cpp): PTX compiled for the device's SM, loaded and
 //   launched through the driver (backends/cuda/Driver.h), one stream each;
 // - the host (HostDevice.cpp): the same kernel bodies built for
-//   KernelTarget::Host, JIT-compiled for this CPU and run as a grid of
-//   threads one after another. It is how the backend's runtime and kernels
-//   are tested on machines without a GPU; it is not meant to be fast.
+//   KernelTarget::Host, JIT-compiled for this CPU and run as a small grid:
+//   the blocks one after another, the threads of a block as cooperating
+//   threads of this process, so that bar.sync (a std::barrier here) and
+//   shared memory behave as on a GPU. It is how the backend's runtime and
+//   kernels are tested on machines without a GPU; it is not meant to be fast.
 //
-// Kernels all take `(ptr buffers..., i64 n)`; a launch covers n elements with
-// any grid, the threads striding over them.
+// Kernels take `(ptr buffers..., i64 scalars...)` (Kernels.h); the caller picks
+// the grid, from blockThreads() and maxBlocks() where a kernel takes any.
 //
 //===----------------------------------------------------------------------===//
 #pragma once
@@ -32,6 +34,11 @@ struct KernelModule;
 
 /// An address in a device's memory (a CUdeviceptr on a GPU).
 using DeviceAddress = uint64_t;
+
+/// A launch's grid: `blocks` blocks of `threads` threads (PTX's %nctaid.x and %ntid.x).
+struct Grid {
+  int64_t blocks = 1, threads = 1;
+};
 
 /// The kernels of one module, loaded on a device; launched by index, in the order of the
 /// names they were loaded with.
@@ -57,11 +64,15 @@ public:
   virtual Status upload(DeviceAddress dst, const void *src, size_t bytes) = 0;
   virtual Status download(void *dst, DeviceAddress src, size_t bytes) = 0;
   virtual Status copy(DeviceAddress dst, DeviceAddress src, size_t bytes) = 0;
-  /// Runs kernel `index` of `kernels` on `buffers` over `n` elements; `op` names the op it
-  /// computes, for errors.
+  /// Runs kernel `index` of `kernels` on `buffers` and `scalars` with `grid`; `op` names the
+  /// op it computes, for errors.
   virtual Status launch(const LoadedKernels &kernels, size_t index,
-                        std::span<const DeviceAddress> buffers, int64_t n,
-                        const std::string &op) = 0;
+                        std::span<const DeviceAddress> buffers, std::span<const int64_t> scalars,
+                        Grid grid, const std::string &op) = 0;
+  /// The block size for kernels that take any (at most kMaxBlockThreads), and the most blocks
+  /// worth launching for kernels whose blocks stride over their work.
+  virtual int64_t blockThreads() const = 0;
+  virtual int64_t maxBlocks() const = 0;
   /// Waits for everything launched or copied so far.
   virtual Status synchronize() = 0;
 };

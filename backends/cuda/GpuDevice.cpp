@@ -19,9 +19,6 @@
 namespace weft::cuda {
 namespace {
 
-constexpr unsigned kBlock = 256;
-constexpr int64_t kMaxBlocks = 65535;
-
 class GpuKernels : public LoadedKernels {
 public:
   GpuKernels(const Driver &d, CUcontext ctx) : driver(d), context(ctx) {}
@@ -125,21 +122,26 @@ public:
                          "cuMemcpyDtoDAsync");
   }
   Status launch(const LoadedKernels &kernels, size_t index, std::span<const DeviceAddress> buffers,
-                int64_t n, const std::string &op) override {
-    if (n <= 0)
+                std::span<const int64_t> scalars, Grid grid, const std::string &op) override {
+    if (grid.blocks <= 0 || grid.threads <= 0)
       return Status::ok();
     WEFT_TRY(current());
     const auto &k = static_cast<const GpuKernels &>(kernels);
     std::vector<DeviceAddress> args(buffers.begin(), buffers.end());
+    std::vector<int64_t> values(scalars.begin(), scalars.end());
     std::vector<void *> params;
     for (DeviceAddress &a : args)
       params.push_back(&a);
-    params.push_back(&n);
-    auto blocks = static_cast<unsigned>(std::min<int64_t>((n + kBlock - 1) / kBlock, kMaxBlocks));
-    return driver_.check(driver_.api().cuLaunchKernel(k.functions.at(index), blocks, 1, 1, kBlock,
-                                                      1, 1, 0, stream_, params.data(), nullptr),
+    for (int64_t &v : values)
+      params.push_back(&v);
+    return driver_.check(driver_.api().cuLaunchKernel(k.functions.at(index),
+                                                      static_cast<unsigned>(grid.blocks), 1, 1,
+                                                      static_cast<unsigned>(grid.threads), 1, 1, 0,
+                                                      stream_, params.data(), nullptr),
                          "cuLaunchKernel", op);
   }
+  int64_t blockThreads() const override { return kMaxBlockThreads; }
+  int64_t maxBlocks() const override { return 65535; }
   Status synchronize() override {
     WEFT_TRY(current());
     return driver_.check(driver_.api().cuStreamSynchronize(stream_), "cuStreamSynchronize");

@@ -1,10 +1,15 @@
 //===- backends/cuda/HostDevice.cpp - the CUDA backend's kernels on this CPU ===//
 //
 // The Device that runs kernels built for KernelTarget::Host: memory is host
-// memory (an address is a pointer), copies are memcpy, and a launch calls the
-// JIT-compiled kernel once per thread of a small grid, one thread after
-// another. Kernels stride over their elements, so an odd grid of three
-// threads exercises the striding a GPU launch relies on.
+// memory (an address is a pointer), copies are memcpy, and a launch runs the
+// JIT-compiled kernel as a grid: the blocks one after another, each block's
+// threads as threads of this process that meet at a std::barrier wherever the
+// kernel has a bar.sync, sharing one area of shared memory. Threads that run
+// at the same time are what makes a __syncthreads kernel (a reduction tree, a
+// tiled matmul) simulable at all: run one after another, the first thread
+// would wait at the barrier for the others forever. Where a kernel takes any
+// block size, the grid is small and odd (2 blocks of 3 threads), so that the
+// striding over elements, rows and tiles a GPU launch relies on is exercised.
 //
 //===----------------------------------------------------------------------===//
 #include "backends/cuda/Device.h"
@@ -17,19 +22,23 @@
 #include <llvm/IR/Module.h>
 #include <llvm/Support/TargetSelect.h>
 
+#include <barrier>
+#include <bit>
+#include <cmath>
+#include <cstddef>
 #include <cstring>
 #include <mutex>
 #include <new>
+#include <thread>
 
 namespace weft::cuda {
 namespace {
 
-constexpr int64_t kThreads = 3;
+constexpr int64_t kThreads = 3, kBlocks = 2;
 constexpr size_t kAlign = 256; // cudaMalloc's alignment
 
-/// How a launch calls a kernel: its buffers as an array, the element count, this thread's
-/// first element and the grid's stride.
-using Entry = void (*)(void *const *buffers, int64_t n, int64_t first, int64_t stride);
+/// How a launch calls a kernel: its buffers and scalars as arrays, and the thread.
+using Entry = void (*)(void *const *buffers, const int64_t *scalars, HostThread *thread);
 
 class HostKernels : public LoadedKernels {
 public:
@@ -37,24 +46,67 @@ public:
   std::vector<Entry> entries;
 };
 
-/// Adds `<name>.launch(ptr buffers, i64 n, i64 first, i64 stride)`, which calls kernel `f`
-/// (`(ptr..., i64 n, i64 first, i64 stride)`) with its buffers taken from the array.
+/// Adds `<name>.launch(ptr buffers, ptr scalars, ptr thread)`, which calls kernel `f`
+/// (`(ptr..., i64..., ptr thread)`) with its buffers and scalars taken from the arrays.
 void addLaunchWrapper(llvm::Module &m, llvm::Function &f) {
   llvm::LLVMContext &ctx = m.getContext();
   llvm::IRBuilder<> b(ctx);
   auto *ptr = llvm::PointerType::get(ctx, 0);
   auto *i64 = b.getInt64Ty();
-  auto *w =
-      llvm::Function::Create(llvm::FunctionType::get(b.getVoidTy(), {ptr, i64, i64, i64}, false),
-                             llvm::Function::ExternalLinkage, f.getName() + ".launch", m);
+  auto *w = llvm::Function::Create(llvm::FunctionType::get(b.getVoidTy(), {ptr, ptr, ptr}, false),
+                                   llvm::Function::ExternalLinkage, f.getName() + ".launch", m);
   b.SetInsertPoint(llvm::BasicBlock::Create(ctx, "entry", w));
   std::vector<llvm::Value *> args;
-  const unsigned numBuffers = f.arg_size() - 3;
+  unsigned numBuffers = 0;
+  while (numBuffers < f.arg_size() && f.getArg(numBuffers)->getType()->isPointerTy())
+    ++numBuffers;
+  const unsigned numScalars = f.arg_size() - numBuffers - 1;
   for (unsigned k = 0; k < numBuffers; ++k)
     args.push_back(b.CreateLoad(ptr, b.CreateConstInBoundsGEP1_64(ptr, w->getArg(0), k)));
-  args.insert(args.end(), {w->getArg(1), w->getArg(2), w->getArg(3)});
+  for (unsigned k = 0; k < numScalars; ++k)
+    args.push_back(b.CreateLoad(i64, b.CreateConstInBoundsGEP1_64(i64, w->getArg(1), k)));
+  args.push_back(w->getArg(2));
   b.CreateCall(&f, args);
   b.CreateRetVoid();
+}
+
+void arriveAndWait(void *state) { static_cast<std::barrier<> *>(state)->arrive_and_wait(); }
+
+/// A thread's fragments, as it hands them to its warp for a simulated mma.sync.
+struct Fragments {
+  std::vector<uint32_t> a, b;
+};
+
+/// mma.sync.m16n8k8.row.col.f32.tf32.tf32.f32 for each (i, j), simulated: every thread of the
+/// block posts its fragments, waits for the others, computes its part of the warp's result from
+/// its warp's fragments (products in f32, summed in increasing k), and waits again before the
+/// fragments may change.
+void mmaTf32(HostThread *self, const uint32_t *a, const uint32_t *b, float *c, int64_t tilesM,
+             int64_t tilesN) {
+  auto &posted = *static_cast<std::vector<Fragments> *>(self->warpExchange);
+  const auto me = static_cast<size_t>(self->tid);
+  posted[me].a.assign(a, a + tilesM * 4);
+  posted[me].b.assign(b, b + tilesN * 2);
+  self->barrier(self->barrierState);
+  const size_t warp = me / 32 * 32, lane = me % 32, g = lane / 4, t = lane % 4;
+  auto word = [](uint32_t bits) { return std::bit_cast<float>(bits); };
+  for (int64_t i = 0; i < tilesM; ++i)
+    for (int64_t j = 0; j < tilesN; ++j)
+      for (size_t r = 0; r < 4; ++r) {
+        const size_t row = g + (r / 2) * 8, col = 2 * t + r % 2;
+        float sum = c[(i * tilesN + j) * 4 + static_cast<int64_t>(r)];
+        for (size_t k = 0; k < 8; ++k) {
+          // a (row, k) is register (row >= 8) + 2 (k >= 4) of lane (row % 8) * 4 + k % 4; b (k,
+          // col) register (k >= 4) of lane col * 4 + k % 4.
+          const Fragments &fa = posted[warp + (row % 8) * 4 + k % 4];
+          const Fragments &fb = posted[warp + col * 4 + k % 4];
+          float x = word(fa.a[static_cast<size_t>(i) * 4 + (row >= 8) + 2 * (k >= 4)]);
+          float y = word(fb.b[static_cast<size_t>(j) * 2 + (k >= 4)]);
+          sum = std::fma(x, y, sum);
+        }
+        c[(i * tilesN + j) * 4 + static_cast<int64_t>(r)] = sum;
+      }
+  self->barrier(self->barrierState);
 }
 
 class HostDevice final : public Device {
@@ -117,17 +169,39 @@ public:
     return Status::ok();
   }
   Status launch(const LoadedKernels &kernels, size_t index, std::span<const DeviceAddress> buffers,
-                int64_t n, const std::string &op) override {
+                std::span<const int64_t> scalars, Grid grid, const std::string &op) override {
     const auto &k = static_cast<const HostKernels &>(kernels);
     if (index >= k.entries.size())
       return err(fmt::format("host device: no kernel {} for {}", index, op));
+    if (grid.blocks <= 0 || grid.threads <= 0)
+      return Status::ok();
     std::vector<void *> ptrs;
     for (DeviceAddress a : buffers)
       ptrs.push_back(reinterpret_cast<void *>(a));
-    for (int64_t t = 0; t < kThreads; ++t)
-      k.entries[index](ptrs.data(), n, t, kThreads);
+    std::vector<int64_t> values(scalars.begin(), scalars.end());
+    values.push_back(0); // never empty
+    auto shared = std::make_unique<std::max_align_t[]>(kMaxSharedBytes / sizeof(std::max_align_t));
+    std::barrier<> block(grid.threads);
+    std::vector<Fragments> exchange(static_cast<size_t>(grid.threads));
+    Entry entry = k.entries[index];
+    auto thread = [&](int64_t t) {
+      for (int64_t c = 0; c < grid.blocks; ++c) {
+        HostThread self{t,      grid.threads, c,        grid.blocks, shared.get(), arriveAndWait,
+                        &block, mmaTf32,      &exchange};
+        entry(ptrs.data(), values.data(), &self);
+        block.arrive_and_wait(); // the next block gets the shared memory when all are done
+      }
+    };
+    std::vector<std::thread> others;
+    for (int64_t t = 1; t < grid.threads; ++t)
+      others.emplace_back(thread, t);
+    thread(0);
+    for (std::thread &t : others)
+      t.join();
     return Status::ok();
   }
+  int64_t blockThreads() const override { return kThreads; }
+  int64_t maxBlocks() const override { return kBlocks; }
   Status synchronize() override { return Status::ok(); }
 };
 

@@ -2,6 +2,7 @@
 #include "backends/cuda/Kernels.h"
 
 #include "backends/ScalarOps.h"
+#include "backends/cuda/KernelEmitter.h"
 #include "backends/cuda/Math.h"
 #include "backends/cuda/Ptx.h"
 
@@ -11,6 +12,7 @@
 #include <llvm/IR/Module.h>
 
 #include <cmath>
+#include <cstddef>
 
 namespace weft::cuda {
 namespace {
@@ -168,18 +170,6 @@ private:
   llvm::Module &m;
 };
 
-/// The global index of this thread and the number of threads in the grid (as i64).
-std::pair<Value *, Value *> gridIndex(llvm::IRBuilder<> &b) {
-  auto sreg = [&](llvm::Intrinsic::ID id) {
-    return b.CreateZExt(b.CreateIntrinsic(id, {}, {}), b.getInt64Ty());
-  };
-  Value *tid = sreg(llvm::Intrinsic::nvvm_read_ptx_sreg_tid_x);
-  Value *ntid = sreg(llvm::Intrinsic::nvvm_read_ptx_sreg_ntid_x);
-  Value *ctaid = sreg(llvm::Intrinsic::nvvm_read_ptx_sreg_ctaid_x);
-  Value *nctaid = sreg(llvm::Intrinsic::nvvm_read_ptx_sreg_nctaid_x);
-  return {b.CreateAdd(b.CreateMul(ctaid, ntid), tid), b.CreateMul(nctaid, ntid)};
-}
-
 } // namespace
 
 KernelModule::KernelModule() = default;
@@ -198,57 +188,204 @@ KernelModule makeKernelModule(KernelTarget target, const std::string &name) {
 Expected<llvm::Function *> emitElementwiseKernel(llvm::Module &m, const ir::Op &op,
                                                  const std::string &name, KernelTarget target,
                                                  bool inPlace) {
-  const bool gpu = target == KernelTarget::Nvptx;
   if (!ir::isElementwise(op.kind()))
     return err(fmt::format("'{}' is not an elementwise op", op.name()), op.loc());
-  llvm::LLVMContext &ctx = m.getContext();
-  llvm::IRBuilder<> b(ctx);
-  auto *ptr = llvm::PointerType::get(ctx, gpu ? /*global*/ 1 : 0);
   const unsigned numBuffers = static_cast<unsigned>(op.numOperands() + 1);
+  detail::KernelEmitter k(m, name, target, numBuffers, /*numScalars=*/1, /*noAlias=*/!inPlace);
+  llvm::IRBuilder<> &b = k.b;
+  Value *first = b.CreateAdd(b.CreateMul(k.ctaid(), k.ntid()), k.tid());
+  Value *stride = b.CreateMul(k.nctaid(), k.ntid());
+  ElementwiseEmitter e(b, m);
+  Status failure;
+  k.loop(first, k.scalar(0), stride, [&](Value *i) {
+    std::vector<Value *> xs;
+    for (size_t j = 0; j < op.numOperands(); ++j)
+      xs.push_back(
+          e.load(k.buffer(static_cast<unsigned>(j + 1)), op.operand(j)->type().dtype(), i));
+    auto y = e.scalar(op, xs);
+    if (!y) {
+      failure = y.status();
+      return;
+    }
+    e.store(*y, k.buffer(0), op.result()->type().dtype(), i);
+  });
+  if (!failure) {
+    k.f->eraseFromParent();
+    return failure;
+  }
+  return k.finish();
+}
+
+namespace detail {
+namespace {
+// The host build reads these HostThread fields as 8-byte words.
+static_assert(sizeof(void *) == 8 && offsetof(HostThread, tid) == 0 &&
+                  offsetof(HostThread, ntid) == 8 && offsetof(HostThread, ctaid) == 16 &&
+                  offsetof(HostThread, nctaid) == 24 && offsetof(HostThread, shared) == 32 &&
+                  offsetof(HostThread, barrier) == 40 && offsetof(HostThread, barrierState) == 48 &&
+                  offsetof(HostThread, mmaTf32) == 56 && offsetof(HostThread, warpExchange) == 64,
+              "HostThread's layout is what KernelEmitter reads");
+enum HostField { kTid, kNtid, kCtaid, kNctaid, kShared, kBarrier, kBarrierState, kMmaTf32 };
+} // namespace
+
+KernelEmitter::KernelEmitter(llvm::Module &m, const std::string &name, KernelTarget target,
+                             unsigned numBuffers, unsigned numScalars, bool noAlias)
+    : b(m.getContext()), m(m), target(target), numBuffers_(numBuffers), numScalars_(numScalars) {
+  llvm::LLVMContext &ctx = m.getContext();
+  const bool gpu = target == KernelTarget::Nvptx;
+  auto *ptr = llvm::PointerType::get(ctx, gpu ? /*global*/ 1 : 0);
   std::vector<llvm::Type *> params(numBuffers, ptr);
-  params.push_back(b.getInt64Ty());
+  params.insert(params.end(), numScalars, b.getInt64Ty());
   if (!gpu)
-    params.insert(params.end(), {b.getInt64Ty(), b.getInt64Ty()}); // first, stride
-  auto *f = llvm::Function::Create(llvm::FunctionType::get(b.getVoidTy(), params, false),
-                                   llvm::Function::ExternalLinkage, name, m);
+    params.push_back(llvm::PointerType::get(ctx, 0)); // HostThread *
+  f = llvm::Function::Create(llvm::FunctionType::get(b.getVoidTy(), params, false),
+                             llvm::Function::ExternalLinkage, name, m);
   if (gpu)
     f->setCallingConv(llvm::CallingConv::PTX_Kernel);
-  for (unsigned i = 0; i < numBuffers && !inPlace; ++i)
+  for (unsigned i = 0; i < numBuffers && noAlias; ++i)
     f->addParamAttr(i, llvm::Attribute::NoAlias);
+  b.SetInsertPoint(llvm::BasicBlock::Create(ctx, "entry", f));
+}
 
-  auto *entry = llvm::BasicBlock::Create(ctx, "entry", f);
-  auto *loop = llvm::BasicBlock::Create(ctx, "loop", f);
-  auto *body = llvm::BasicBlock::Create(ctx, "body", f);
-  auto *exit = llvm::BasicBlock::Create(ctx, "exit", f);
-  b.SetInsertPoint(entry);
-  auto [first, stride] =
-      gpu ? gridIndex(b)
-          : std::pair<Value *, Value *>{f->getArg(numBuffers + 1), f->getArg(numBuffers + 2)};
-  Value *n = f->getArg(numBuffers);
-  b.CreateBr(loop);
+Value *KernelEmitter::buffer(unsigned i) const {
+  assert(i < numBuffers_ && "buffer index out of range");
+  return f->getArg(i);
+}
+Value *KernelEmitter::scalar(unsigned i) const {
+  assert(i < numScalars_ && "scalar index out of range");
+  return f->getArg(numBuffers_ + i);
+}
+Value *KernelEmitter::hostThread() const { return f->getArg(numBuffers_ + numScalars_); }
 
-  b.SetInsertPoint(loop);
-  llvm::PHINode *i = b.CreatePHI(b.getInt64Ty(), 2, "i");
-  i->addIncoming(first, entry);
-  b.CreateCondBr(b.CreateICmpSLT(i, n), body, exit);
+Value *KernelEmitter::sreg(unsigned id, int field) {
+  if (target == KernelTarget::Nvptx)
+    return b.CreateZExt(b.CreateIntrinsic(static_cast<llvm::Intrinsic::ID>(id), {}, {}),
+                        b.getInt64Ty());
+  return b.CreateLoad(b.getInt64Ty(),
+                      b.CreateConstInBoundsGEP1_64(b.getInt64Ty(), hostThread(), field));
+}
+Value *KernelEmitter::tid() { return sreg(llvm::Intrinsic::nvvm_read_ptx_sreg_tid_x, kTid); }
+Value *KernelEmitter::ntid() { return sreg(llvm::Intrinsic::nvvm_read_ptx_sreg_ntid_x, kNtid); }
+Value *KernelEmitter::ctaid() { return sreg(llvm::Intrinsic::nvvm_read_ptx_sreg_ctaid_x, kCtaid); }
+Value *KernelEmitter::nctaid() {
+  return sreg(llvm::Intrinsic::nvvm_read_ptx_sreg_nctaid_x, kNctaid);
+}
 
-  b.SetInsertPoint(body);
-  ElementwiseEmitter e(b, m);
-  std::vector<Value *> xs;
-  for (size_t k = 0; k < op.numOperands(); ++k)
-    xs.push_back(e.load(f->getArg(static_cast<unsigned>(k + 1)), op.operand(k)->type().dtype(), i));
-  auto y = e.scalar(op, xs);
-  if (!y) {
-    f->eraseFromParent();
-    return y.diag();
+void KernelEmitter::barrier() {
+  if (target == KernelTarget::Nvptx) {
+    b.CreateIntrinsic(llvm::Intrinsic::nvvm_barrier0, {}, {});
+    return;
   }
-  e.store(*y, f->getArg(0), op.result()->type().dtype(), i);
-  i->addIncoming(b.CreateAdd(i, stride), b.GetInsertBlock());
-  b.CreateBr(loop);
+  auto *ptr = b.getPtrTy();
+  auto word = [&](int field) {
+    return b.CreateLoad(ptr, b.CreateConstInBoundsGEP1_64(b.getInt64Ty(), hostThread(), field));
+  };
+  Value *fn = word(kBarrier), *state = word(kBarrierState);
+  b.CreateCall(llvm::FunctionType::get(b.getVoidTy(), {ptr}, false), fn, {state});
+}
 
+void KernelEmitter::hostMmaTf32(Value *a, Value *b4, Value *c, int64_t tilesM, int64_t tilesN) {
+  assert(target == KernelTarget::Host && "only the host build simulates mma");
+  auto *ptr = b.getPtrTy();
+  Value *fn =
+      b.CreateLoad(ptr, b.CreateConstInBoundsGEP1_64(b.getInt64Ty(), hostThread(), kMmaTf32));
+  auto *type = llvm::FunctionType::get(b.getVoidTy(),
+                                       {ptr, ptr, ptr, ptr, b.getInt64Ty(), b.getInt64Ty()}, false);
+  b.CreateCall(type, fn, {hostThread(), a, b4, c, i64(tilesM), i64(tilesN)});
+}
+
+Value *KernelEmitter::shared(uint64_t bytes) {
+  assert(bytes <= kMaxSharedBytes && "more shared memory than a block has");
+  if (target == KernelTarget::Host)
+    return b.CreateLoad(b.getPtrTy(),
+                        b.CreateConstInBoundsGEP1_64(b.getInt64Ty(), hostThread(), kShared));
+  auto *ty = llvm::ArrayType::get(b.getInt8Ty(), bytes);
+  auto *g = new llvm::GlobalVariable(
+      m, ty, /*isConstant=*/false, llvm::GlobalValue::InternalLinkage, llvm::UndefValue::get(ty),
+      f->getName() + ".shared", nullptr, llvm::GlobalValue::NotThreadLocal, /*AddressSpace=*/3);
+  g->setAlignment(llvm::Align(16));
+  return g;
+}
+
+llvm::Type *KernelEmitter::storageTy(DType t) {
+  switch (t) {
+  case DType::F32:
+    return b.getFloatTy();
+  case DType::F64:
+    return b.getDoubleTy();
+  case DType::I32:
+    return b.getInt32Ty();
+  case DType::I64:
+    return b.getInt64Ty();
+  case DType::I1:
+    return b.getInt8Ty();
+  }
+  WEFT_UNREACHABLE("unknown dtype");
+}
+
+Value *KernelEmitter::load(llvm::Type *t, Value *base, Value *index) {
+  return b.CreateLoad(t, b.CreateInBoundsGEP(t, base, index));
+}
+void KernelEmitter::store(Value *v, Value *base, Value *index) {
+  b.CreateStore(v, b.CreateInBoundsGEP(v->getType(), base, index));
+}
+
+void KernelEmitter::loop(Value *begin, Value *end, Value *step,
+                         const std::function<void(Value *)> &body) {
+  llvm::LLVMContext &ctx = m.getContext();
+  llvm::BasicBlock *pre = b.GetInsertBlock();
+  auto *header = llvm::BasicBlock::Create(ctx, "loop", f);
+  auto *inner = llvm::BasicBlock::Create(ctx, "body", f);
+  auto *exit = llvm::BasicBlock::Create(ctx, "done", f);
+  b.CreateBr(header);
+  b.SetInsertPoint(header);
+  llvm::PHINode *i = b.CreatePHI(b.getInt64Ty(), 2, "i");
+  i->addIncoming(begin, pre);
+  b.CreateCondBr(b.CreateICmpSLT(i, end), inner, exit);
+  b.SetInsertPoint(inner);
+  body(i);
+  i->addIncoming(b.CreateAdd(i, step), b.GetInsertBlock());
+  b.CreateBr(header);
   b.SetInsertPoint(exit);
+}
+
+void KernelEmitter::when(Value *cond, const std::function<void()> &then) {
+  llvm::LLVMContext &ctx = m.getContext();
+  auto *yes = llvm::BasicBlock::Create(ctx, "then", f);
+  auto *next = llvm::BasicBlock::Create(ctx, "next", f);
+  b.CreateCondBr(cond, yes, next);
+  b.SetInsertPoint(yes);
+  then();
+  b.CreateBr(next);
+  b.SetInsertPoint(next);
+}
+
+Value *KernelEmitter::variable(llvm::Type *t, Value *init, const std::string &name) {
+  llvm::BasicBlock &entry = f->getEntryBlock();
+  llvm::IRBuilder<> at(&entry, entry.begin());
+  Value *slot = at.CreateAlloca(t, nullptr, name);
+  b.CreateStore(init, slot);
+  return slot;
+}
+
+Value *KernelEmitter::stridedOffset(Value *i, const std::vector<Value *> &dims,
+                                    const std::vector<Value *> &strides) {
+  assert(dims.size() == strides.size() && "one stride per axis");
+  Value *offset = i64(0), *rest = i;
+  for (size_t a = dims.size(); a-- > 0;) {
+    Value *x = a == 0 ? rest : b.CreateURem(rest, dims[a]);
+    if (a > 0)
+      rest = b.CreateUDiv(rest, dims[a]);
+    offset = b.CreateAdd(offset, b.CreateMul(x, strides[a]));
+  }
+  return offset;
+}
+
+llvm::Function *KernelEmitter::finish() {
   b.CreateRetVoid();
   return f;
 }
+
+} // namespace detail
 
 } // namespace weft::cuda

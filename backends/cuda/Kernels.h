@@ -1,14 +1,21 @@
 //===- backends/cuda/Kernels.h - weft ops as CUDA kernels in LLVM IR -------===//
 //
 // Each function adds one kernel (an LLVM function with the ptx_kernel calling
-// convention) to a module made by newKernelModule, for compileToPtx. Buffers
+// convention) to a module made by makeKernelModule, for compileToPtx. Buffers
 // are device pointers in the layout of weft's Arrays; i1 is one byte.
 //
-// So far: elementwise ops (unary, binary, comparisons, logic, select, cast)
-// over n elements, one thread per element in a grid-stride loop. Not yet: sin,
-// cos, erf and pow (their math is not written for the GPU yet) and integer
-// division (its division-by-zero fault needs the status word of a call);
-// asking for them is an error that names the op.
+// The kernel ABI: `void name(ptr buffers..., i64 scalars...)`. Scalars carry
+// what is known only at run time (element counts, symbolic dims, strides), so
+// one kernel serves every binding of a function's symbols. The host build
+// takes a HostThread* last, read where the NVPTX build reads PTX's special
+// registers (%tid, %ntid, %ctaid, %nctaid), its shared memory and bar.sync.
+//
+// Kernels: elementwise ops (unary, binary, comparisons, logic, select, cast)
+// over n elements; reductions (ReduceKernels.cpp); strided copies and fills
+// for the shape ops (ShapeKernels.cpp); tiled matmul (MatmulKernel.cpp). Not
+// yet: sin, cos, erf and pow (their math is not written for the GPU yet) and
+// integer division (its division-by-zero fault needs the status word of a
+// call); asking for them is an error that names the op.
 //
 //===----------------------------------------------------------------------===//
 #pragma once
@@ -16,8 +23,11 @@
 #include "ir/Op.h"
 #include "runtime/Support.h"
 
+#include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace llvm {
 class Function;
@@ -46,6 +56,28 @@ struct KernelModule {
 /// host (the host device gives it this machine's when it loads it).
 KernelModule makeKernelModule(KernelTarget target, const std::string &name);
 
+/// One thread of a kernel's host build: its place in the grid (PTX's %tid.x, %ntid.x,
+/// %ctaid.x, %nctaid.x), its block's shared memory, and the block's barrier, which returns when
+/// every thread of the block has called it.
+struct HostThread {
+  int64_t tid, ntid, ctaid, nctaid;
+  void *shared;
+  void (*barrier)(void *state);
+  void *barrierState;
+  /// What the host build calls for a warp's mma.sync.m16n8k8 tf32 instructions (a warp-wide
+  /// exchange of fragments, so every thread of the block must call it): for i < tilesM and
+  /// j < tilesN, c[i][j] (4 floats) = a[i] (4 tf32 words) x b[j] (2 tf32 words) + c[i][j], in
+  /// the fragment layouts of PTX's mma.m16n8k8 .row.col .tf32.
+  void (*mmaTf32)(HostThread *self, const uint32_t *a, const uint32_t *b, float *c, int64_t tilesM,
+                  int64_t tilesN);
+  void *warpExchange;
+};
+
+/// The most threads a block of a kernel that takes any block size may have (its shared memory
+/// is sized for them), and the bytes of shared memory the host device gives each block.
+constexpr int64_t kMaxBlockThreads = 256;
+constexpr size_t kMaxSharedBytes = 48 * 1024;
+
 /// Adds `void name(ptr result, ptr operand0, ..., i64 n)` computing `op` (an elementwise op
 /// whose operands and result have one shape) on n elements. The launch needs no particular
 /// grid: threads stride over the elements. `inPlace`: the result's buffer is an operand's (the
@@ -54,5 +86,69 @@ Expected<llvm::Function *> emitElementwiseKernel(llvm::Module &m, const ir::Op &
                                                  const std::string &name,
                                                  KernelTarget target = KernelTarget::Nvptx,
                                                  bool inPlace = false);
+
+/// What a reduction kernel computes per output element.
+enum class ReduceKind { Sum, Mean, Max, Min, Argmax };
+
+/// Adds `void name(ptr result, ptr operand, i64 scalars...)` reducing an operand of dtype `in`
+/// with `keptRank` kept and `reducedRank` reduced axes into a result of dtype `out` (the
+/// operand's, or i64 for argmax). Scalars: reduceScalars's. Blocks stride over the output
+/// elements, one at a time; a block's threads (any number up to kMaxBlockThreads) stride over
+/// the reduced elements, each keeping a partial, then combine the partials in shared memory by
+/// a tree: in round s = 1, 2, 4, ..., thread t (t a multiple of 2s) takes in the partial of
+/// thread t + s. The order depends only on the block size, so a device's results are
+/// reproducible. Floats accumulate in double and round once (as the interpreter); max, min and
+/// argmax keep the first of equal elements and prefer NaN, as the interpreter does.
+Expected<llvm::Function *> emitReduceKernel(llvm::Module &m, const std::string &name,
+                                            KernelTarget target, ReduceKind kind, DType in,
+                                            DType out, int keptRank, int reducedRank);
+/// The scalars of a reduction of an operand of `shape` over the axes marked in `reduced`:
+/// outputs, reduced elements, the kept axes' sizes and strides, the reduced axes' sizes and
+/// strides.
+std::vector<int64_t> reduceScalars(const std::vector<int64_t> &shape,
+                                   const std::vector<bool> &reduced);
+
+/// Adds `void name(ptr dst, ptr src, i64 n, i64 dims[rank], i64 srcStrides[rank],
+/// i64 dstStrides[rank], i64 srcOffset, i64 dstOffset)`: for each flat position i < n of the
+/// row-major domain `dims`, with multi-index x, dst[dstOffset + x.dstStrides] =
+/// src[srcOffset + x.srcStrides], in elements of `elementBytes` (1, 4 or 8). Transpose,
+/// broadcast (stride 0), slice, concat and pad are this one kernel with other strides.
+Expected<llvm::Function *> emitCopyKernel(llvm::Module &m, const std::string &name,
+                                          KernelTarget target, int elementBytes, int rank);
+/// Adds `void name(ptr dst, i64 n, i64 bits)`: n elements of `elementBytes` set to the low
+/// bytes of `bits`.
+Expected<llvm::Function *> emitFillKernel(llvm::Module &m, const std::string &name,
+                                          KernelTarget target, int elementBytes);
+
+/// Adds `void name(ptr result, ptr table, ptr indices, ptr status, i64 n, i64 I, i64 Q,
+/// i64 axis)`: numpy's take, for a table [P, axis, Q] (its axes before, at and after the gather
+/// axis) and I indices of `indexType` (i32 or i64): result[p, i, q] = table[p, indices[i], q]
+/// over n = P * I * Q elements. An index outside [0, axis) leaves its element unwritten and
+/// lowers the i64 at `status` to the element's position, which the caller sets to INT64_MAX
+/// before and reads after.
+Expected<llvm::Function *> emitGatherKernel(llvm::Module &m, const std::string &name,
+                                            KernelTarget target, int elementBytes, DType indexType);
+
+/// The tiling of the matmul kernel: a block computes a kTileM x kTileN tile of the result,
+/// each of its kMatmulThreads threads a kThreadM x kThreadN grid of it, stepping over K by
+/// kTileK with both operands' tiles in shared memory.
+constexpr int64_t kTileM = 64, kTileN = 64, kTileK = 16, kThreadM = 8, kThreadN = 8;
+constexpr int64_t kMatmulThreads = (kTileM / kThreadM) * (kTileN / kThreadN);
+
+/// Adds `void name(ptr c, ptr a, ptr b, i64 batches, i64 M, i64 K, i64 N)`: for each batch,
+/// c[M, N] = a[M, K] b[K, N] in dtype `t` (floats accumulate in `t` with fma, integers wrap).
+/// Blocks of exactly kMatmulThreads threads stride over the tiles of all batches; each result
+/// element sums its products in increasing k.
+Expected<llvm::Function *> emitMatmulKernel(llvm::Module &m, const std::string &name,
+                                            KernelTarget target, DType t);
+
+/// The tensor-core matmul (f32 operands rounded to tf32, f32 accumulation; opt-in, as tf32
+/// keeps 10 bits of mantissa): the same arguments, tiles and tile loads as emitMatmulKernel,
+/// in blocks of exactly kMmaThreads threads, four warps each computing a 32 x 32 quarter of the
+/// tile with mma.sync.m16n8k8. On the host device the mma is simulated (HostThread::mmaTf32),
+/// so the kernel's indexing is tested there; the tensor cores themselves only on a GPU.
+constexpr int64_t kMmaThreads = 128;
+Expected<llvm::Function *> emitMatmulTf32Kernel(llvm::Module &m, const std::string &name,
+                                                KernelTarget target);
 
 } // namespace weft::cuda

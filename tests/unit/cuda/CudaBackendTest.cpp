@@ -110,15 +110,16 @@ TEST_CASE("cuda on the host device: functions of elementwise ops match the inter
 
 TEST_CASE("cuda: an op it cannot compile yet is an error naming the op and its line") {
   cuda::CudaBackend host(cuda::hostDevice());
-  auto m = ir::parseModule("func @f(%a: tensor<2 x 3 x f32>, %b: tensor<3 x 4 x f32>) -> "
-                           "(tensor<2 x 4 x f32>) {\n"
-                           "  %c = matmul %a, %b : tensor<2 x 4 x f32>\n"
+  auto m = ir::parseModule("func @f(%t: tensor<5 x f32>, %i: tensor<2 x i64>, %u: tensor<2 x f32>) "
+                           "-> (tensor<5 x f32>) {\n"
+                           "  %c = scatter_add %t, %i, %u {axis = 0} : tensor<5 x f32>\n"
                            "  return %c\n"
                            "}\n");
   REQUIRE_OK(m);
   auto exe = host.compile(**m);
   REQUIRE_FALSE(exe);
-  CHECK(exe.diag().message.find("'matmul' is not on the CUDA backend yet") != std::string::npos);
+  CHECK(exe.diag().message.find("'scatter_add' is not on the CUDA backend yet") !=
+        std::string::npos);
   CHECK(exe.diag().loc.line == 2);
 }
 

@@ -67,9 +67,10 @@ bool agrees(double got, double want, DType t, int64_t ulps) {
   return std::abs(a - b) <= ulps;
 }
 
-using K2 = void (*)(void *, void *, int64_t, int64_t, int64_t);
-using K3 = void (*)(void *, void *, void *, int64_t, int64_t, int64_t);
-using K4 = void (*)(void *, void *, void *, void *, int64_t, int64_t, int64_t);
+using Thread = cuda::HostThread;
+using K2 = void (*)(void *, void *, int64_t, Thread *);
+using K3 = void (*)(void *, void *, void *, int64_t, Thread *);
+using K4 = void (*)(void *, void *, void *, void *, int64_t, Thread *);
 
 } // namespace
 
@@ -92,16 +93,18 @@ TEST_CASE("every elementwise kernel computes what the interpreter computes") {
     auto want = eval::evaluateOp(op, in, {{"N", kN}});
     REQUIRE_OK(want);
     Array out(op.result()->type().dtype(), {kN});
-    // A grid of 8 threads, each striding by 8, run one after the other.
-    constexpr int64_t kThreads = 8;
-    for (int64_t t = 0; t < kThreads; ++t) {
-      if (in.size() == 1)
-        jit.lookup<K2>(name)(out.data(), in[0].data(), kN, t, kThreads);
-      else if (in.size() == 2)
-        jit.lookup<K3>(name)(out.data(), in[0].data(), in[1].data(), kN, t, kThreads);
-      else
-        jit.lookup<K4>(name)(out.data(), in[0].data(), in[1].data(), in[2].data(), kN, t, kThreads);
-    }
+    // A grid of 2 blocks of 4 threads, each striding by 8, run one after the other (they need
+    // no barrier).
+    for (int64_t block = 0; block < 2; ++block)
+      for (int64_t t = 0; t < 4; ++t) {
+        Thread th{t, 4, block, 2, nullptr, nullptr, nullptr, nullptr, nullptr};
+        if (in.size() == 1)
+          jit.lookup<K2>(name)(out.data(), in[0].data(), kN, &th);
+        else if (in.size() == 2)
+          jit.lookup<K3>(name)(out.data(), in[0].data(), in[1].data(), kN, &th);
+        else
+          jit.lookup<K4>(name)(out.data(), in[0].data(), in[1].data(), in[2].data(), kN, &th);
+      }
     const DType t = out.dtype();
     const int64_t ulps = isMath(c.name) ? (t == DType::F32 ? 1 : 3) : 0;
     for (int64_t i = 0; i < kN; ++i) {

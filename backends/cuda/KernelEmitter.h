@@ -1,0 +1,75 @@
+//===- backends/cuda/KernelEmitter.h - what every CUDA kernel builder uses -===//
+//
+// Internal to backends/cuda. A kernel is `void name(buffers..., i64 scalars...)`; its host
+// build takes one more argument, a HostThread* (Kernels.h), where its NVPTX build reads PTX's
+// special registers, so the same body builder emits both. KernelEmitter makes the function and
+// gives a builder the pieces of the CUDA model: thread and block indices, the block's shared
+// memory and its barrier, loads and stores in weft's layouts, and counted loops.
+//
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include "backends/cuda/Kernels.h"
+
+#include <llvm/IR/IRBuilder.h>
+#include <llvm/IR/Module.h>
+
+#include <functional>
+#include <string>
+
+namespace weft::cuda::detail {
+
+class KernelEmitter {
+public:
+  /// Starts kernel `name` with `numBuffers` pointers and `numScalars` i64 arguments, and puts
+  /// the builder in its entry block. `noAlias`: no two buffers overlap.
+  KernelEmitter(llvm::Module &m, const std::string &name, KernelTarget target, unsigned numBuffers,
+                unsigned numScalars, bool noAlias);
+
+  llvm::IRBuilder<> b;
+  llvm::Module &m;
+  llvm::Function *f;
+  const KernelTarget target;
+
+  llvm::Value *buffer(unsigned i) const;
+  llvm::Value *scalar(unsigned i) const;
+  /// threadIdx.x, blockDim.x, blockIdx.x, gridDim.x, as i64.
+  llvm::Value *tid();
+  llvm::Value *ntid();
+  llvm::Value *ctaid();
+  llvm::Value *nctaid();
+  /// __syncthreads(): every thread of the block must reach it.
+  void barrier();
+  /// Host build only: the simulated mma.sync of HostThread::mmaTf32 on arrays a, b and c.
+  void hostMmaTf32(llvm::Value *a, llvm::Value *b, llvm::Value *c, int64_t tilesM, int64_t tilesN);
+  /// The block's shared memory: `bytes` of it, 16-byte aligned, one area per kernel.
+  llvm::Value *shared(uint64_t bytes);
+
+  llvm::Type *storageTy(DType t);
+  llvm::Value *i64(int64_t v) { return b.getInt64(static_cast<uint64_t>(v)); }
+  llvm::Value *load(llvm::Type *t, llvm::Value *base, llvm::Value *index);
+  void store(llvm::Value *v, llvm::Value *base, llvm::Value *index);
+
+  /// Emits `for (i = begin; i < end; i += step) body(i)`.
+  void loop(llvm::Value *begin, llvm::Value *end, llvm::Value *step,
+            const std::function<void(llvm::Value *)> &body);
+  /// Emits `if (cond) then()`.
+  void when(llvm::Value *cond, const std::function<void()> &then);
+  /// An i64 or float variable in the entry block (promoted to a register when optimized).
+  llvm::Value *variable(llvm::Type *t, llvm::Value *init, const std::string &name = "");
+
+  /// The offset of the element at flat position `i` of a row-major domain of sizes `dims`,
+  /// in an array whose axes have `strides`: sum over axes of unravel(i)[a] * strides[a].
+  llvm::Value *stridedOffset(llvm::Value *i, const std::vector<llvm::Value *> &dims,
+                             const std::vector<llvm::Value *> &strides);
+
+  /// Ends the kernel: `ret void` at the current position.
+  llvm::Function *finish();
+
+private:
+  llvm::Value *sreg(unsigned nvvmIntrinsic, int hostField);
+  llvm::Value *hostThread() const;
+  unsigned numBuffers_, numScalars_;
+};
+
+} // namespace weft::cuda::detail

@@ -1,0 +1,501 @@
+//===- backends/cuda/Lowering.cpp -----------------------------------------===//
+//
+// Each op becomes steps:
+//   elementwise            one kernel over the result's elements
+//   reduce_*, argmax       one reduction kernel (ReduceKernels.cpp)
+//   matmul                 one tiled kernel (MatmulKernel.cpp)
+//   transpose, broadcast,  one strided copy (ShapeKernels.cpp) with the strides
+//   slice                  that make it that op
+//   concat                 a strided copy per operand into its part of the result
+//   pad                    a fill, then a strided copy into the interior
+//   gather                 a status word set, the gather kernel, a check of the word
+//   reshape                a device copy;  constant: an upload
+// Strides and counts come from the call's shapes, so symbolic dims are just
+// scalars of the launch.
+//
+//===----------------------------------------------------------------------===//
+#include "backends/cuda/Lowering.h"
+
+#include "analysis/BufferPlan.h"
+#include "eval/Evaluate.h"
+
+#include <fmt/format.h>
+#include <llvm/IR/Module.h>
+
+#include <algorithm>
+#include <cstring>
+#include <limits>
+#include <tuple>
+
+namespace weft::cuda::detail {
+namespace {
+
+using ir::OpKind;
+using Shape = std::vector<int64_t>;
+
+/// The op for run-time errors, which have no location of their own: "'add' (model.cpp:12)".
+std::string describeOp(const ir::Op &op) {
+  return op.loc().known() ? fmt::format("'{}' ({})", op.name(), op.loc().str())
+                          : fmt::format("'{}'", op.name());
+}
+
+Shape rowMajor(const Shape &shape) {
+  Shape strides(shape.size(), 1);
+  for (size_t a = shape.size(); a-- > 1;)
+    strides[a - 1] = strides[a] * shape[a];
+  return strides;
+}
+
+int64_t numel(const Shape &shape) {
+  int64_t n = 1;
+  for (int64_t d : shape)
+    n *= d;
+  return n;
+}
+
+/// The grid for `items` pieces of work that threads stride over, in blocks of any size.
+Grid strided(const Device &d, int64_t items) {
+  int64_t t = d.blockThreads();
+  return {std::min((items + t - 1) / t, d.maxBlocks()), t};
+}
+
+/// A strided copy's scalars (emitCopyKernel).
+std::vector<int64_t> copyScalars(const Shape &dims, const Shape &src, const Shape &dst,
+                                 int64_t srcOffset, int64_t dstOffset) {
+  std::vector<int64_t> s = {numel(dims)};
+  for (const Shape *v : {&dims, &src, &dst})
+    s.insert(s.end(), v->begin(), v->end());
+  s.push_back(srcOffset);
+  s.push_back(dstOffset);
+  return s;
+}
+
+/// The scratch each op needs: gather's status word.
+std::vector<ir::Type> scratch(const ir::Op &op) {
+  if (op.kind() == OpKind::Gather)
+    return {ir::Type({ir::Dim(1)}, DType::I64)};
+  return {};
+}
+
+std::string typeStr(DType t, const Shape &shape) {
+  return std::string(dtypeName(t)) + formatShape(shape);
+}
+
+class Lowerer {
+public:
+  Lowerer(const ir::Function &f, KernelModule &km, KernelTarget target,
+          std::vector<std::string> &names, const LoweringOptions &options)
+      : f(f), km(km), target(target), names(names), options(options), plan(f, scratch) {}
+
+  Expected<FunctionCode> run() {
+    FunctionCode code;
+    code.signature = ir::Signature::of(f);
+    code.resultTypes = f.resultTypes();
+    for (const analysis::BufferSlot &s : plan.slots()) {
+      code.slotTypes.push_back(s.type);
+      code.lives.push_back(s.live);
+    }
+    code.paramSlots = plan.paramSlots();
+    code.resultSlots = plan.resultSlots();
+    code.aliasCopies = plan.aliasCopies();
+    // Parameters and results are in the call's one allocation too: results must hold until
+    // they are copied back at the end.
+    for (int s : code.resultSlots)
+      code.lives[s].last = std::numeric_limits<int32_t>::max();
+    for (const auto &owned : f.body().ops()) {
+      const ir::Op &op = *owned;
+      if (op.kind() == OpKind::Return)
+        continue;
+      auto steps = lower(op);
+      WEFT_TRY(steps.status());
+      for (Step &s : *steps)
+        code.steps.push_back(std::move(s));
+    }
+    return code;
+  }
+
+private:
+  Expected<std::vector<Step>> lower(const ir::Op &op) {
+    if (ir::isElementwise(op.kind()))
+      return elementwise(op);
+    switch (op.kind()) {
+    case OpKind::ReduceSum:
+    case OpKind::ReduceMean:
+    case OpKind::ReduceMax:
+    case OpKind::ReduceMin:
+    case OpKind::Argmax:
+      return reduction(op);
+    case OpKind::Matmul:
+      return matmul(op);
+    case OpKind::Transpose:
+    case OpKind::Broadcast:
+    case OpKind::Slice:
+      return restride(op);
+    case OpKind::Concat:
+      return concat(op);
+    case OpKind::Pad:
+      return pad(op);
+    case OpKind::Gather:
+      return gather(op);
+    case OpKind::Reshape: {
+      Step s = step(op, Step::Kind::Copy);
+      s.slots = {plan.slotOf(op.result()), plan.slotOf(op.operand(0))};
+      return std::vector<Step>{std::move(s)};
+    }
+    case OpKind::Constant:
+      return constant(op);
+    default:
+      return err(fmt::format("'{}' is not on the CUDA backend yet (so far: elementwise ops, "
+                             "reductions, argmax, matmul, transpose, broadcast, slice, concat, "
+                             "pad, gather, reshape and constant, at function level)",
+                             op.name()),
+                 op.loc());
+    }
+  }
+
+  Step step(const ir::Op &op, Step::Kind kind) {
+    Step s;
+    s.kind = kind;
+    s.what = describeOp(op);
+    return s;
+  }
+
+  std::string kernelName(const ir::Op &op) {
+    return fmt::format("{}_{}_{}", f.name(), names.size(), op.name());
+  }
+
+  /// A kernel step for `fn` (just added to the module under `name`).
+  Step kernelStep(const ir::Op &op, const std::string &name, std::vector<int> slots,
+                  LaunchPlan launch) {
+    Step s = step(op, Step::Kind::Kernel);
+    s.kernel = names.size();
+    names.push_back(name);
+    s.slots = std::move(slots);
+    s.launch = std::move(launch);
+    return s;
+  }
+
+  int slot(const ir::Value *v) const { return plan.slotOf(v); }
+
+  Expected<std::vector<Step>> elementwise(const ir::Op &op) {
+    for (const ir::Value *v : op.operands())
+      if (v->type().dims() != op.result()->type().dims())
+        return err(fmt::format("'{}' on operands of other shapes than its result is not on "
+                               "the CUDA backend yet",
+                               op.name()),
+                   op.loc());
+    std::string name = kernelName(op);
+    WEFT_TRY(emitElementwiseKernel(*km.module, op, name, target,
+                                   plan.inPlaceOver(op.result()) != nullptr)
+                 .status());
+    std::vector<int> slots = {slot(op.result())};
+    for (const ir::Value *v : op.operands())
+      slots.push_back(slot(v));
+    ir::Type type = op.result()->type();
+    return std::vector<Step>{
+        kernelStep(op, name, std::move(slots),
+                   [type](const ir::DimBindings &dims, const Device &d) -> Expected<Launch> {
+                     auto shape = type.evaluateShape(dims);
+                     WEFT_TRY(shape.status());
+                     int64_t n = numel(*shape);
+                     return Launch{{n}, strided(d, n)};
+                   })};
+  }
+
+  Expected<std::vector<Step>> reduction(const ir::Op &op) {
+    const ir::Type in = op.operand(0)->type();
+    const int rank = static_cast<int>(in.rank());
+    std::vector<bool> reduced(static_cast<size_t>(rank), false);
+    const bool arg = op.kind() == OpKind::Argmax;
+    for (int64_t a : arg ? std::vector<int64_t>{op.axis()} : op.axes())
+      reduced.at(static_cast<size_t>(a)) = true;
+    const int reducedRank = static_cast<int>(std::count(reduced.begin(), reduced.end(), true));
+    ReduceKind kind = arg                               ? ReduceKind::Argmax
+                      : op.kind() == OpKind::ReduceSum  ? ReduceKind::Sum
+                      : op.kind() == OpKind::ReduceMean ? ReduceKind::Mean
+                      : op.kind() == OpKind::ReduceMax  ? ReduceKind::Max
+                                                        : ReduceKind::Min;
+    std::string name = kernelName(op);
+    WEFT_TRY(emitReduceKernel(*km.module, name, target, kind, in.dtype(),
+                              op.result()->type().dtype(), rank - reducedRank, reducedRank)
+                 .status());
+    const bool picks = kind != ReduceKind::Sum && kind != ReduceKind::Mean;
+    return std::vector<Step>{kernelStep(
+        op, name, {slot(op.result()), slot(op.operand(0))},
+        [in, reduced, picks](const ir::DimBindings &dims, const Device &d) -> Expected<Launch> {
+          auto shape = in.evaluateShape(dims);
+          WEFT_TRY(shape.status());
+          std::vector<int64_t> scalars = reduceScalars(*shape, reduced);
+          const int64_t outputs = scalars[0], count = scalars[1];
+          if (picks && count == 0 && outputs > 0) // the interpreter's words
+            return err(
+                fmt::format("cannot reduce {} over an empty axis", typeStr(in.dtype(), *shape)));
+          return Launch{std::move(scalars), {std::min(outputs, d.maxBlocks()), d.blockThreads()}};
+        })};
+  }
+
+  Expected<std::vector<Step>> matmul(const ir::Op &op) {
+    const ir::Type a = op.operand(0)->type(), b = op.operand(1)->type();
+    std::string name = kernelName(op);
+    const bool tensorCores = options.tf32 && a.dtype() == DType::F32;
+    WEFT_TRY((tensorCores ? emitMatmulTf32Kernel(*km.module, name, target)
+                          : emitMatmulKernel(*km.module, name, target, a.dtype()))
+                 .status());
+    const int64_t threads = tensorCores ? kMmaThreads : kMatmulThreads;
+    return std::vector<Step>{kernelStep(
+        op, name, {slot(op.result()), slot(op.operand(0)), slot(op.operand(1))},
+        [a, b, threads](const ir::DimBindings &dims, const Device &d) -> Expected<Launch> {
+          auto sa = a.evaluateShape(dims);
+          WEFT_TRY(sa.status());
+          auto sb = b.evaluateShape(dims);
+          WEFT_TRY(sb.status());
+          const size_t r = sa->size();
+          const int64_t M = (*sa)[r - 2], K = (*sa)[r - 1], N = (*sb)[r - 1];
+          const int64_t batches = numel(Shape(sa->begin(), sa->end() - 2));
+          const int64_t tiles = batches * ((M + kTileM - 1) / kTileM) * ((N + kTileN - 1) / kTileN);
+          return Launch{{batches, M, K, N}, {std::min(tiles, d.maxBlocks()), threads}};
+        })};
+  }
+
+  /// Adds the copy kernel for `op`'s dtype and `rank`.
+  Expected<std::string> copyKernel(const ir::Op &op, int rank) {
+    std::string name = kernelName(op);
+    WEFT_TRY(emitCopyKernel(*km.module, name, target,
+                            static_cast<int>(dtypeBytes(op.result()->type().dtype())), rank)
+                 .status());
+    return name;
+  }
+
+  /// transpose, broadcast and slice: a copy over the result, reading the operand at strides.
+  Expected<std::vector<Step>> restride(const ir::Op &op) {
+    const ir::Type in = op.operand(0)->type(), out = op.result()->type();
+    auto name = copyKernel(op, static_cast<int>(out.rank()));
+    WEFT_TRY(name.status());
+    const OpKind kind = op.kind();
+    const std::vector<int64_t> perm = kind == OpKind::Transpose ? op.perm() : Shape{};
+    const std::vector<int64_t> bdims = kind == OpKind::Broadcast ? op.dims() : Shape{};
+    const int64_t axis = kind == OpKind::Slice ? op.axis() : 0;
+    const int64_t start = kind == OpKind::Slice ? op.start() : 0;
+    return std::vector<Step>{
+        kernelStep(op, *name, {slot(op.result()), slot(op.operand(0))},
+                   [=](const ir::DimBindings &dims, const Device &d) -> Expected<Launch> {
+                     auto si = in.evaluateShape(dims);
+                     WEFT_TRY(si.status());
+                     auto so = out.evaluateShape(dims);
+                     WEFT_TRY(so.status());
+                     Shape inStrides = rowMajor(*si), src(so->size(), 0);
+                     int64_t offset = 0;
+                     if (kind == OpKind::Transpose) {
+                       for (size_t i = 0; i < perm.size(); ++i)
+                         src[i] = inStrides[static_cast<size_t>(perm[i])];
+                     } else if (kind == OpKind::Broadcast) {
+                       for (size_t i = 0; i < bdims.size(); ++i)
+                         if ((*si)[i] != 1)
+                           src[static_cast<size_t>(bdims[i])] = inStrides[i];
+                     } else {
+                       src = inStrides;
+                       offset = start * inStrides[static_cast<size_t>(axis)];
+                     }
+                     int64_t n = numel(*so);
+                     return Launch{copyScalars(*so, src, rowMajor(*so), offset, 0), strided(d, n)};
+                   })};
+  }
+
+  Expected<std::vector<Step>> concat(const ir::Op &op) {
+    const ir::Type out = op.result()->type();
+    auto name = copyKernel(op, static_cast<int>(out.rank()));
+    WEFT_TRY(name.status());
+    std::vector<ir::Type> ins;
+    for (const ir::Value *v : op.operands())
+      ins.push_back(v->type());
+    const auto axis = static_cast<size_t>(op.axis());
+    std::vector<Step> steps;
+    for (size_t k = 0; k < ins.size(); ++k) {
+      LaunchPlan launch = [=](const ir::DimBindings &dims, const Device &d) -> Expected<Launch> {
+        auto so = out.evaluateShape(dims);
+        WEFT_TRY(so.status());
+        int64_t before = 0;
+        Shape mine;
+        for (size_t j = 0; j <= k; ++j) {
+          auto s = ins[j].evaluateShape(dims);
+          WEFT_TRY(s.status());
+          if (j < k)
+            before += (*s)[axis];
+          else
+            mine = *s;
+        }
+        Shape outStrides = rowMajor(*so);
+        return Launch{copyScalars(mine, rowMajor(mine), outStrides, 0, before * outStrides[axis]),
+                      strided(d, numel(mine))};
+      };
+      if (k == 0) {
+        steps.push_back(kernelStep(op, *name, {slot(op.result()), slot(op.operand(k))}, launch));
+      } else { // the same kernel again, on the next operand
+        Step s = steps.front();
+        s.slots = {slot(op.result()), slot(op.operand(k))};
+        s.launch = launch;
+        steps.push_back(std::move(s));
+      }
+    }
+    return steps;
+  }
+
+  Expected<std::vector<Step>> pad(const ir::Op &op) {
+    const ir::Type in = op.operand(0)->type(), out = op.result()->type();
+    const int bytes = static_cast<int>(dtypeBytes(out.dtype()));
+    std::string fill = kernelName(op) + "_fill";
+    WEFT_TRY(emitFillKernel(*km.module, fill, target, bytes).status());
+    // The fill value in the result's dtype, as the interpreter converts it, as raw bits.
+    Array value(out.dtype(), {1});
+    value.setDouble(0, op.padValue());
+    int64_t bits = 0;
+    std::memcpy(&bits, value.data(), static_cast<size_t>(bytes));
+    std::vector<Step> steps;
+    steps.push_back(
+        kernelStep(op, fill, {slot(op.result())},
+                   [out, bits](const ir::DimBindings &dims, const Device &d) -> Expected<Launch> {
+                     auto so = out.evaluateShape(dims);
+                     WEFT_TRY(so.status());
+                     return Launch{{numel(*so), bits}, strided(d, numel(*so))};
+                   }));
+    auto name = copyKernel(op, static_cast<int>(out.rank()));
+    WEFT_TRY(name.status());
+    const Shape low = op.low();
+    steps.push_back(kernelStep(
+        op, *name, {slot(op.result()), slot(op.operand(0))},
+        [in, out, low](const ir::DimBindings &dims, const Device &d) -> Expected<Launch> {
+          auto si = in.evaluateShape(dims);
+          WEFT_TRY(si.status());
+          auto so = out.evaluateShape(dims);
+          WEFT_TRY(so.status());
+          Shape outStrides = rowMajor(*so);
+          int64_t offset = 0;
+          for (size_t a = 0; a < low.size(); ++a)
+            offset += low[a] * outStrides[a];
+          return Launch{copyScalars(*si, rowMajor(*si), outStrides, 0, offset),
+                        strided(d, numel(*si))};
+        }));
+    return steps;
+  }
+
+  Expected<std::vector<Step>> gather(const ir::Op &op) {
+    const ir::Type table = op.operand(0)->type(), indices = op.operand(1)->type();
+    const int bytes = static_cast<int>(dtypeBytes(table.dtype()));
+    std::string name = kernelName(op);
+    WEFT_TRY(emitGatherKernel(*km.module, name, target, bytes, indices.dtype()).status());
+    const int status = plan.scratchOf(op).at(0);
+    const auto axis = static_cast<size_t>(op.axis());
+    std::vector<Step> steps;
+    Step reset = step(op, Step::Kind::Upload);
+    Array none(DType::I64, {1});
+    none.setInt(0, std::numeric_limits<int64_t>::max());
+    reset.constant = std::make_shared<const Array>(std::move(none));
+    reset.slots = {status};
+    steps.push_back(std::move(reset));
+    // The table as [P, axis, Q], the gathered elements as [P, I, Q].
+    auto sizes =
+        [table, indices, axis](
+            const ir::DimBindings &dims) -> Expected<std::tuple<Shape, Shape, int64_t, int64_t>> {
+      auto st = table.evaluateShape(dims);
+      WEFT_TRY(st.status());
+      auto si = indices.evaluateShape(dims);
+      WEFT_TRY(si.status());
+      int64_t outer = numel(Shape(st->begin(), st->begin() + static_cast<int64_t>(axis)));
+      int64_t inner = numel(Shape(st->begin() + static_cast<int64_t>(axis) + 1, st->end()));
+      return std::tuple{*st, *si, outer, inner};
+    };
+    const int indicesSlot = slot(op.operand(1));
+    steps.push_back(
+        kernelStep(op, name, {slot(op.result()), slot(op.operand(0)), indicesSlot, status},
+                   [sizes, axis](const ir::DimBindings &dims, const Device &d) -> Expected<Launch> {
+                     auto s = sizes(dims);
+                     WEFT_TRY(s.status());
+                     auto &[st, si, outer, inner] = *s;
+                     const int64_t count = numel(si), n = outer * count * inner;
+                     return Launch{{n, count, inner, st[axis]}, strided(d, n)};
+                   }));
+    Step check = step(op, Step::Kind::Check);
+    const DType indexType = indices.dtype(), tableType = table.dtype();
+    check.check = [sizes, axis, status, indicesSlot, indexType,
+                   tableType](Device &d, const std::function<DeviceAddress(int)> &address,
+                              const ir::DimBindings &dims) -> Status {
+      int64_t bad = 0;
+      WEFT_TRY(d.download(&bad, address(status), sizeof bad));
+      WEFT_TRY(d.synchronize());
+      if (bad == std::numeric_limits<int64_t>::max())
+        return Status::ok();
+      auto s = sizes(dims);
+      WEFT_TRY(s.status());
+      auto &[st, si, outer, inner] = *s;
+      const int64_t i = (bad / inner) % numel(si);
+      const auto width = static_cast<size_t>(dtypeBytes(indexType));
+      Array k(indexType, {1});
+      WEFT_TRY(d.download(k.data(), address(indicesSlot) + static_cast<size_t>(i) * width, width));
+      WEFT_TRY(d.synchronize());
+      Shape position(si.size());
+      for (size_t a = si.size(), rest = static_cast<size_t>(i); a-- > 0;) {
+        position[a] = static_cast<int64_t>(rest % static_cast<size_t>(si[a]));
+        rest /= static_cast<size_t>(si[a]);
+      }
+      return err(fmt::format("index {} at position {} of the indices is out of range [0, {}) "
+                             "for axis {} of {}",
+                             k.getInt(0), formatShape(position), st[axis], axis,
+                             typeStr(tableType, st)));
+    };
+    steps.push_back(std::move(check));
+    return steps;
+  }
+
+  Expected<std::vector<Step>> constant(const ir::Op &op) {
+    // A constant of a symbolic shape is a splat (the verifier holds it to one value): it is
+    // evaluated with every symbol at 1, and its element repeated at run time.
+    Step s = step(op, Step::Kind::Upload);
+    const ir::Type type = op.result()->type();
+    ir::DimBindings ones;
+    for (const ir::Dim &d : type.dims())
+      for (const std::string &sym : d.symbols())
+        ones[sym] = 1;
+    auto value = eval::evaluateOp(op, {}, ones);
+    WEFT_TRY(value.status());
+    s.splat = !type.isStatic();
+    s.constant = std::make_shared<const Array>(std::move((*value)[0]));
+    s.slots = {slot(op.result())};
+    return std::vector<Step>{std::move(s)};
+  }
+
+  const ir::Function &f;
+  KernelModule &km;
+  KernelTarget target;
+  std::vector<std::string> &names;
+  LoweringOptions options;
+  analysis::BufferPlan plan;
+};
+
+} // namespace
+
+Expected<LoweringOptions> loweringOptions(const std::string &features) {
+  LoweringOptions options;
+  size_t begin = 0;
+  while (begin <= features.size()) {
+    size_t end = features.find(',', begin);
+    if (end == std::string::npos)
+      end = features.size();
+    std::string feature = features.substr(begin, end - begin);
+    if (feature == "+tf32" || feature == "-tf32")
+      options.tf32 = feature[0] == '+';
+    else if (!feature.empty())
+      return err(fmt::format("the CUDA backend has one feature, +tf32 (f32 matmuls on tensor "
+                             "cores), not '{}'",
+                             feature));
+    begin = end + 1;
+  }
+  return options;
+}
+
+Expected<FunctionCode> lowerFunction(const ir::Function &f, KernelModule &km, KernelTarget target,
+                                     std::vector<std::string> &kernelNames,
+                                     const LoweringOptions &options) {
+  return Lowerer(f, km, target, kernelNames, options).run();
+}
+
+} // namespace weft::cuda::detail
