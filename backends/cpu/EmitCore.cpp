@@ -12,6 +12,7 @@
 #include "ir/Clone.h"
 #include "ir/Infer.h"
 #include "ir/Walk.h"
+#include "transforms/ExpandGruRnn.h"
 #include "transforms/ExpandLstm.h"
 
 #include <fmt/format.h>
@@ -726,10 +727,27 @@ bool hasLstmSequence(const ir::Function &f) {
   return found;
 }
 
+/// Whether `f` holds a gru_sequence or rnn_sequence, lowered through their expansions.
+bool hasGruRnnSequence(const ir::Function &f) {
+  bool found = false;
+  ir::walk(const_cast<ir::Block &>(f.body()), [&](ir::Op &op) {
+    found |= op.kind() == ir::OpKind::GruSequence || op.kind() == ir::OpKind::RnnSequence;
+  });
+  return found;
+}
+
 } // namespace detail
 
 Status emitFunction(llvm::Module &m, const ir::Function &f, FunctionPlan &plan,
                     const llvm::TargetMachine &tm) {
+  if (detail::hasGruRnnSequence(f)) {
+    // Like lstm_sequence below: no kernels of their own yet, so gru_sequence and rnn_sequence
+    // run as the scans they stand for (transforms/ExpandGruRnn.h).
+    ir::Module expanded;
+    ir::Function &copy = ir::cloneFunction(expanded, f, f.name());
+    WEFT_TRY(transforms::expandGruRnnSequences(copy.body()).status());
+    return emitFunction(m, copy, plan, tm);
+  }
   if (detail::hasLstmSequence(f)) {
     // No kernel of its own yet: lstm_sequence runs as the scan it stands for
     // (transforms/ExpandLstm.h). The pipelines expand it before fuse-elementwise; this covers
