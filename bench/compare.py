@@ -6,12 +6,14 @@
 Suites: lstm-inference (one LSTM layer forward, T x B x I x H = 100 x 64 x 256 x 256 and
 100 x 64 x 512 x 512; peers oneDNN, PyTorch eager and torch.compile, JAX jit) and lstm-train
 (the training step of one LSTM layer with a linear readout, MSE and Adam, I = H = 256, B = 64,
-T = 100; peers PyTorch eager and torch.compile, JAX jit), seq2seq (the sort-letters
-encoder-decoder of examples/models/SortLettersModel.h: its Adam training step and its greedy
-decoding of a batch of 128 words; peers PyTorch eager and torch.compile) and attention (B 8,
-8 heads, d 64, T 512 and 2048, causal and not, forward and forward + backward; peers PyTorch's
-own ops eager and torch.compile, and its scaled_dot_product_attention; flops in
-attention_suite; a memory table follows). Default: all four.
+T = 100; peers PyTorch eager and torch.compile, JAX jit); gru-inference, gru-train,
+rnn-inference, rnn-train (one GRU or tanh RNN layer, I = H = 256 and 512, B = 64, T = 100;
+peers PyTorch eager and torch.compile); seq2seq (the sort-letters encoder-decoder of
+examples/models/SortLettersModel.h: its Adam training step and its greedy decoding of a batch
+of 128 words; peers PyTorch eager and torch.compile) and attention (B 8, 8 heads, d 64, T 512
+and 2048, causal and not, forward and forward + backward; peers PyTorch's own ops eager and
+torch.compile, and its scaled_dot_product_attention; flops in attention_suite; a memory table
+follows). Default: all.
 
 Each pass runs every contender once per shape and thread count, in an order that rotates from
 pass to pass, so that a change in the machine's load falls on all of them alike; each contender
@@ -103,8 +105,10 @@ def suites(build, py):
         Contender("JAX jit", [py, os.path.join(HERE, "lstm_jax.py"), "train", "--raw",
                               "--threads", "{threads}"] + train_args, pin=True),
     ])]
-    return {"lstm-inference": inference, "lstm-train": training, "seq2seq": seq2seq(tool, py),
-            "attention": attention_suite(tool, py)}
+    table = {"lstm-inference": inference, "lstm-train": training, "seq2seq": seq2seq(tool, py),
+             "attention": attention_suite(tool, py)}
+    table.update(gru_rnn_suites(tool, py, torch_env))
+    return table
 
 
 def seq2seq_flops():
@@ -167,6 +171,31 @@ def attention_suite(tool, py):
                               mem=8, env=TORCH_ENV),
                 ]))
     return work
+
+
+def gru_rnn_suites(tool, py, torch_env):
+    """gru-inference, gru-train, rnn-inference, rnn-train: one nn.GRU (PyTorch's form) or tanh
+    nn.RNN layer, I = H = 256 and 512, B = 64, T = 100; the training step adds a linear readout
+    of h_n, MSE and Adam. Peers PyTorch eager and torch.compile (bench/rnn_torch.py). GEMM flops:
+    2·T·B·(I+H)·G·H for the forward (G = 3 gates for the GRU, 1 for the RNN), three times that
+    for a training step."""
+    table = {}
+    for cell, gates in (("gru", 3), ("rnn", 1)):
+        for mode in ("infer", "train"):
+            rows = []
+            for shape in ["100x64x256x256", "100x64x512x512"]:
+                T, B, I, H = (int(v) for v in shape.split("x"))
+                flops = 2 * T * B * (I + H) * gates * H * (3 if mode == "train" else 1)
+                args = ["--cell", cell, "--mode", mode, "--raw", "--threads", "{threads}", shape]
+                peer = [py, os.path.join(HERE, "rnn_torch.py")] + args
+                rows.append((f"{cell.upper()} {'inference' if mode == 'infer' else 'training step'}"
+                             f" {shape}", flops, [
+                                 Contender("weft", [tool("weft-bench-rnn")] + args),
+                                 Contender("PyTorch eager", peer, env=torch_env),
+                                 Contender("torch.compile", peer + ["--compile"], env=torch_env),
+                             ]))
+            table[f"{cell}-{'inference' if mode == 'infer' else 'train'}"] = rows
+    return table
 
 
 def main():

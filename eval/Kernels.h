@@ -40,6 +40,9 @@ Expected<Array> evalMathOp(const ir::Op &op, Operands xs, const ir::DimBindings 
 
 /// lstm_sequence, its three results hs, hT, cT (LstmSequence.cpp).
 Expected<std::vector<Array>> evalLstmSequence(const ir::Op &op, Operands xs);
+
+/// gru_sequence and rnn_sequence, their two results hs, hT (GruRnnSequence.cpp).
+Expected<std::vector<Array>> evalGruRnnSequence(const ir::Op &op, Operands xs);
 /// attention and attention_grad, by the naive formula in double (Attention.cpp).
 Expected<Array> evalAttentionOp(const ir::Op &op, Operands xs);
 

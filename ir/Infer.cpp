@@ -444,6 +444,44 @@ Expected<Types> inferAttentionGrad(std::span<Value *const> ops, const Attrs &att
   return one(ops[static_cast<size_t>(*wrt)]->type());
 }
 
+/// gru_sequence (G = 3: %xs, %h0, %wx[I,3H], %wh[H,3H], %bx[3H], %bh[3H]) and rnn_sequence
+/// (G = 1: %xs, %h0, %wx[I,H], %wh[H,H], %b[H]), each with optional lengths [B]; results
+/// hs [T,B,H] and hT [B,H].
+Expected<Types> inferGatedSequence(OpKind k, std::span<Value *const> ops) {
+  const bool gru = k == OpKind::GruSequence;
+  const size_t base = gru ? 6 : 5;
+  if (ops.size() != base && ops.size() != base + 1)
+    return opError(k,
+                   fmt::format("expects {} operands ({}) and optional lengths, got {}", base,
+                               gru ? "xs, h0, wx, wh, bx, bh" : "xs, h0, wx, wh, b", ops.size()));
+  const Type &xs = ops[0]->type(), &h0 = ops[1]->type();
+  WEFT_TRY(checkDType(k, xs, "xs"));
+  if (xs.rank() != 3 || h0.rank() != 2)
+    return opError(k, fmt::format("xs must be [T, B, I] and h0 [B, H], got {} and {}",
+                                  xs.shapeStr(), h0.shapeStr()));
+  const Dim &batch = xs.dim(1), &in = xs.dim(2), &hidden = h0.dim(1);
+  if (!hidden.isStatic())
+    return opError(k, fmt::format("the hidden size must be static, got {}", hidden.str()));
+  Dim gates((gru ? 3 : 1) * hidden.size());
+  std::vector<const char *> names = {"xs", "h0", "wx", "wh", gru ? "bx" : "b", "bh"};
+  std::vector<Type> want = {xs, Type({batch, hidden}, xs.dtype()), Type({in, gates}, xs.dtype()),
+                            Type({hidden, gates}, xs.dtype()), Type({gates}, xs.dtype())};
+  if (gru)
+    want.push_back(Type({gates}, xs.dtype()));
+  for (size_t i = 1; i < want.size(); ++i)
+    if (ops[i]->type() != want[i])
+      return opError(k, fmt::format("{} must be {} (xs {}, h0 {}), got {}", names[i], want[i].str(),
+                                    xs.str(), h0.str(), ops[i]->type().str()));
+  if (ops.size() == base + 1) {
+    const Type &len = ops[base]->type();
+    if (len.rank() != 1 || len.dim(0) != batch ||
+        (len.dtype() != DType::I32 && len.dtype() != DType::I64))
+      return opError(
+          k, fmt::format("lengths must be tensor<{} x i32|i64>, got {}", batch.str(), len.str()));
+  }
+  return Types{Type({xs.dim(0), batch, hidden}, xs.dtype()), want[1]};
+}
+
 Expected<Types> inferConstant(std::span<Value *const> ops, const Attrs &attrs, const Type &out) {
   OpKind k = OpKind::Constant;
   auto it = attrs.find(attrKey(AttrId::Value));
@@ -729,6 +767,9 @@ Expected<std::vector<Type>> inferResultTypes(OpKind k, std::span<Value *const> o
     return inferFusion(ops, region);
   case OpKind::LstmSequence:
     return inferLstmSequence(ops);
+  case OpKind::GruSequence:
+  case OpKind::RnnSequence:
+    return inferGatedSequence(k, ops);
   case OpKind::Yield:
   case OpKind::Return:
     return Types{};

@@ -72,6 +72,15 @@ std::unique_ptr<Pass> createOptimizeStepPass();
 /// operand; broadcast of a splat -> a splat. stop_gradient is kept.
 std::unique_ptr<Pass> createSimplifyPass();
 
+/// A scan whose body computes a GRU cell (PyTorch's form or Cho et al.'s, however written)
+/// becomes one gru_sequence; one computing an Elman RNN cell (tanh or relu) one rnn_sequence.
+/// passes/FuseGru.cpp and FuseRnn.cpp list the forms they recognize and those they refuse.
+std::unique_ptr<Pass> createFuseGruPass();
+std::unique_ptr<Pass> createFuseRnnPass();
+/// gru_sequence and rnn_sequence back to their canonical scans (transforms/ExpandGruRnn.h).
+std::unique_ptr<Pass> createExpandGruPass();
+std::unique_ptr<Pass> createExpandRnnPass();
+
 /// The largest non-splat constant fold-constants creates, in elements.
 inline constexpr int64_t kMaxFoldedElements = 1024;
 

@@ -110,6 +110,11 @@ private:
       auto r = detail::evalLstmSequence(op, xs);
       WEFT_TRY(r.status());
       results = std::move(*r);
+    } else if (op.kind() == ir::OpKind::GruSequence ||
+               op.kind() == ir::OpKind::RnnSequence) { // two results
+      auto r = detail::evalGruRnnSequence(op, xs);
+      WEFT_TRY(r.status());
+      results = std::move(*r);
     } else {
       auto r = detail::evalOp(op, xs, dims_);
       WEFT_TRY(r.status());

@@ -5,6 +5,7 @@
 #include "passes/autodiff/Autodiff.h"
 #include "passes/autodiff/Emit.h"
 #include "passes/autodiff/VJP.h"
+#include "transforms/ExpandGruRnn.h"
 #include "transforms/ExpandLstm.h"
 
 #include <fmt/format.h>
@@ -217,6 +218,7 @@ Expected<ir::Function *> buildGradient(ir::Module &m, const ir::Function &f,
   // The VJP of lstm_sequence is the BPTT of the scan it stands for: expanded here, in the
   // gradient function only, it is differentiated like a hand-written cell.
   WEFT_TRY(transforms::expandLstmSequences(g.body()).status());
+  WEFT_TRY(transforms::expandGruRnnSequences(g.body()).status()); // likewise
 
   // Lengths become mask sequences before checkpointing, which segments them with the
   // sequences they mask.

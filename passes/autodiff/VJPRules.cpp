@@ -278,6 +278,9 @@ Expected<Grads> vjpOp(ir::OpBuilder &b, ir::Op &op, const Grads &resultAdjoints,
                op.loc());
   if (op.kind() == OpKind::LstmSequence) // buildGradient expands it first (Gradient.cpp)
     return err("autodiff: lstm_sequence reached the VJP rules unexpanded", op.loc());
+  if (op.kind() == OpKind::GruSequence || op.kind() == OpKind::RnnSequence) // likewise
+    return err(fmt::format("autodiff: {} reached the VJP rules unexpanded", ir::opName(op.kind())),
+               op.loc());
   Value *g = resultAdjoints.empty() ? nullptr : resultAdjoints[0];
   Grads none(op.numOperands(), nullptr);
   if (!g)

@@ -74,10 +74,10 @@ TEST_CASE("an unknown pass name is an error listing the known passes, and adds n
   Status s = pm.addPipeline("cse,frobnicate");
   REQUIRE_FALSE(s.isOk());
   CHECK(s.message() ==
-        "unknown pass 'frobnicate' (known: autodiff, cse, data-parallel, dce, expand-lstm, "
-        "fold-constants, fuse-attention, fuse-elementwise, fuse-lstm, hoist-input-projections, "
-        "hoist-weight-gradients, licm, optimize-step, overlap-collectives, simplify, canonicalize, "
-        "optimize, train)");
+        "unknown pass 'frobnicate' (known: autodiff, cse, data-parallel, dce, expand-gru, "
+        "expand-lstm, expand-rnn, fold-constants, fuse-attention, fuse-elementwise, fuse-gru, "
+        "fuse-lstm, fuse-rnn, hoist-input-projections, hoist-weight-gradients, licm, "
+        "optimize-step, overlap-collectives, simplify, canonicalize, optimize, train)");
   CHECK(pm.size() == 0);
 }
 

@@ -140,6 +140,44 @@ func @f(%xs: tensor<2 x 2 x 1 x f64>, %h0: tensor<2 x 1 x f64>, %c0: tensor<2 x 
                 {f64({2, 2, 1}, {std::tanh(c00) / 2, std::tanh(c01) / 2, 0, std::tanh(c11) / 2}),
                  f64({2, 1}, {std::tanh(c00) / 2, std::tanh(c11) / 2}), f64({2, 1}, {c00, c11})},
                 1e-15});
+  // H = I = 1, the gates r and z read nothing (r = z = 1/2), n reads x with weight 1 and h
+  // with weight 2, bh_n = 1. PyTorch's form: n = tanh(x + (2h + 1) / 2); Cho's, with reverse:
+  // n = tanh(x + 2 (h / 2) + 1). Either way h = n / 2 + h / 2.
+  const char *gruText = R"(
+func @f(%xs: tensor<2 x 1 x 1 x f64>, %h0: tensor<1 x 1 x f64>, %wx: tensor<1 x 3 x f64>, %wh: tensor<1 x 3 x f64>, %bx: tensor<3 x f64>, %bh: tensor<3 x f64>) -> (tensor<2 x 1 x 1 x f64>, tensor<1 x 1 x f64>) {
+  %hs, %hT = gru_sequence %xs, %h0, %wx, %wh, %bx, %bh {ATTRS} : tensor<2 x 1 x 1 x f64>, tensor<1 x 1 x f64>
+  return %hs, %hT
+}
+)";
+  auto gruCase = [&](const char *name, const char *attrs, std::vector<double> hs, double hT) {
+    std::string text = gruText;
+    text.replace(text.find("ATTRS"), 5, attrs);
+    cs.push_back({name,
+                  text,
+                  {f64({2, 1, 1}, {1, 2}), f64({1, 1}, {1}), f64({1, 3}, {0, 0, 1}),
+                   f64({1, 3}, {0, 0, 2}), f64({3}, {0, 0, 0}), f64({3}, {0, 0, 1})},
+                  {f64({2, 1, 1}, hs), f64({1, 1}, {hT})},
+                  1e-15});
+  };
+  double a1 = std::tanh(2.5) / 2 + 0.5, a2 = std::tanh(2 + a1 + 0.5) / 2 + a1 / 2;
+  gruCase("gru_sequence: r after the recurrent GEMM (PyTorch)", "linear_before_reset = 1", {a1, a2},
+          a2);
+  double c1 = std::tanh(4.0) / 2 + 0.5, c0 = std::tanh(1 + c1 + 1) / 2 + c1 / 2;
+  gruCase("gru_sequence: Cho's form, reverse", "reverse = 1", {c0, c1}, c0);
+  // rnn_sequence, H = I = 1: h = tanh(x + h / 2). Example 1 has length 1: step 1 keeps its
+  // state and emits 0.
+  double r00 = std::tanh(1.0), r01 = std::tanh(3.5), r10 = std::tanh(2 + r00 / 2);
+  cs.push_back({"rnn_sequence: tanh, lengths",
+                R"(
+func @f(%xs: tensor<2 x 2 x 1 x f64>, %h0: tensor<2 x 1 x f64>, %wx: tensor<1 x 1 x f64>, %wh: tensor<1 x 1 x f64>, %b: tensor<1 x f64>, %len: tensor<2 x i32>) -> (tensor<2 x 2 x 1 x f64>, tensor<2 x 1 x f64>) {
+  %hs, %hT = rnn_sequence %xs, %h0, %wx, %wh, %b, %len : tensor<2 x 2 x 1 x f64>, tensor<2 x 1 x f64>
+  return %hs, %hT
+}
+)",
+                {f64({2, 2, 1}, {1, 3, 2, 4}), f64({2, 1}, {0, 1}), f64({1, 1}, {1}),
+                 f64({1, 1}, {0.5}), f64({1}, {0}), i32({2}, {2, 1})},
+                {f64({2, 2, 1}, {r00, r01, r10, 0}), f64({2, 1}, {r10, r01})},
+                1e-15});
   return cs;
 }
 
