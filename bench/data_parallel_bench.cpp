@@ -11,7 +11,8 @@
 //
 // Models: `adding`, the adding problem's LSTM (examples/models/AddingProblem.h: T = 100,
 // 32 units, batch 64); `sort-letters`, the seq2seq exercise's encoder-decoder
-// (examples/models/SortLettersModel.h: embedding 15, 2 + 2 LSTM layers of 50, batch 128).
+// (examples/models/SortLettersModel.h: embedding 15, 2 + 2 LSTM layers of 50, batch 128, on
+// random words of up to 7 letters).
 //
 // Rank 0 prints one line of key=value pairs: model, world, batch (per rank), params,
 // bytes, buckets, step_us, forward_us, allreduce_us (0 in a world of one).
@@ -20,6 +21,7 @@
 #include "backends/cpu/CpuBackend.h"
 #include "bench/BenchTiming.h"
 #include "examples/models/AddingProblem.h"
+#include "examples/models/SortLettersModel.h"
 #include "ir/Walk.h"
 #include "passes/PassManager.h"
 #include "runtime/Collective.h"
@@ -60,6 +62,20 @@ Workload workload(const Config &c, int64_t localBatch, int64_t rank) {
     train::Dataset d = examples::addingData(localBatch, 100, /*seed=*/100 + rank);
     w.batch.emplace("xs", d.array(0));
     w.batch.emplace("ys", d.array(1));
+    return w;
+  }
+  if (c.model == "sort-letters") {
+    examples::SortLettersBatch batch = examples::sortLettersBatch(localBatch, /*seed=*/100 + rank);
+    Graph g("sort_letters");
+    examples::buildSortLettersModel(g, examples::Decode::TeacherForcing, {}, batch.vocab.size(), 0);
+    w.init = g.initParams(/*seed=*/1);
+    for (const ParamInfo &p : g.params())
+      w.paramNames += (w.paramNames.empty() ? "" : ",") + p.name;
+    w.module = g.build();
+    w.batch.emplace("source", std::move(batch.sourceIds));
+    w.batch.emplace("source_lengths", std::move(batch.sourceLengths));
+    w.batch.emplace("targets", std::move(batch.targetIds));
+    w.batch.emplace("targets_lengths", std::move(batch.targetLengths));
     return w;
   }
   throw Error(err(fmt::format("unknown model '{}'; models: adding, sort-letters", c.model)));

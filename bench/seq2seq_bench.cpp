@@ -59,55 +59,10 @@ struct Config {
 
 Config config;
 
-/// The batch's ids and lengths, and the vocabulary built from its words and their sorted
-/// letters, as the example builds it.
-struct Batch {
-  text::Vocabulary vocab;
-  Array sourceIds, sourceLengths, targetIds, targetLengths;
-};
+using Batch = examples::SortLettersBatch;
 
-/// Ids padded time-major [maxLen, B] and lengths [B]; `eos` appends <EOS> to every word.
-std::pair<Array, Array> encode(const text::Vocabulary &v, const std::vector<std::string> &ws,
-                               bool eos) {
-  int64_t B = static_cast<int64_t>(ws.size()), S = kLongest + (eos ? 1 : 0);
-  Array ids(DType::I32, {S, B}), lengths(DType::I32, {B});
-  for (int64_t b = 0; b < B; ++b) {
-    std::vector<int32_t> e = v.encode(ws[static_cast<size_t>(b)]);
-    if (eos)
-      e.push_back(text::kEos);
-    lengths.data<int32_t>()[b] = static_cast<int32_t>(e.size());
-    for (size_t t = 0; t < e.size(); ++t)
-      ids.data<int32_t>()[static_cast<int64_t>(t) * B + b] = e[t];
-  }
-  return {std::move(ids), std::move(lengths)};
-}
-
-/// 128 words of 1 to 7 random letters (seed 1), the first one 7 letters long so that the batch
-/// always pads to 7; every letter appears, so the vocabulary has 4 specials + 26 letters.
-Batch makeBatch() {
-  std::vector<std::string> source, target;
-  uint64_t draw = 0;
-  auto below = [&](int64_t k) {
-    return static_cast<int64_t>(random::uniformF64(1, draw++) * double(k));
-  };
-  for (int64_t i = 0; i < kBatch; ++i) {
-    std::string word;
-    for (int64_t len = i == 0 ? kLongest : 1 + below(kLongest); len > 0; --len)
-      word += static_cast<char>('a' + below(26));
-    std::string sorted = word;
-    std::sort(sorted.begin(), sorted.end());
-    source.push_back(word);
-    target.push_back(sorted);
-  }
-  std::vector<std::string> all = source;
-  all.insert(all.end(), target.begin(), target.end());
-  all.push_back("abcdefghijklmnopqrstuvwxyz");
-  text::Vocabulary vocab = text::Vocabulary::build(all, text::Vocabulary::Kind::Char);
-  auto [sourceIds, sourceLengths] = encode(vocab, source, /*eos=*/false);
-  auto [targetIds, targetLengths] = encode(vocab, target, /*eos=*/true);
-  return Batch{std::move(vocab), std::move(sourceIds), std::move(sourceLengths),
-               std::move(targetIds), std::move(targetLengths)};
-}
+/// 128 words of 1 to 7 random letters (seed 1) and their sorted letters.
+Batch makeBatch() { return examples::sortLettersBatch(kBatch, /*seed=*/1); }
 
 const ir::Function &function(const ir::Module &m, std::string_view name) {
   for (const auto &f : m.functions())

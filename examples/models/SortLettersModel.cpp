@@ -10,13 +10,37 @@
 
 #include "frontend/Weft.h"
 #include "frontend/nn/Losses.h"
-#include "frontend/nn/attention/BahdanauAttention.h"
 #include "frontend/nn/Recurrent.h"
+#include "frontend/nn/attention/BahdanauAttention.h"
 #include "frontend/seq2seq/BasicDecoder.h"
 #include "frontend/seq2seq/Encoder.h"
+#include "runtime/Random.h"
 #include "runtime/text/Vocabulary.h"
 
+#include <algorithm>
+
 namespace weft::examples {
+namespace {
+
+constexpr int64_t kBenchLongest = 7;
+
+/// Ids padded time-major [maxLen, B] and lengths [B]; `eos` appends <EOS> to every word.
+std::pair<Array, Array> encode(const text::Vocabulary &v, const std::vector<std::string> &ws,
+                               bool eos) {
+  int64_t B = static_cast<int64_t>(ws.size()), S = kBenchLongest + (eos ? 1 : 0);
+  Array ids(DType::I32, {S, B}), lengths(DType::I32, {B});
+  for (int64_t b = 0; b < B; ++b) {
+    std::vector<int32_t> e = v.encode(ws[static_cast<size_t>(b)]);
+    if (eos)
+      e.push_back(text::kEos);
+    lengths.data<int32_t>()[b] = static_cast<int32_t>(e.size());
+    for (size_t t = 0; t < e.size(); ++t)
+      ids.data<int32_t>()[static_cast<int64_t>(t) * B + b] = e[t];
+  }
+  return {std::move(ids), std::move(lengths)};
+}
+
+} // namespace
 
 void buildSortLettersModel(Graph &g, Decode how, const SortLettersSizes &c, int64_t vocab,
                            int64_t maxIterations) {
@@ -63,6 +87,31 @@ void buildSortLettersModel(Graph &g, Decode how, const SortLettersSizes &c, int6
                                         full({B}, double(text::kBos), DType::I64), text::kEos};
   auto r = seq2seq::dynamicDecode(decoder(helper), {.maximumIterations = maxIterations});
   g.outputs({r.sampleIds, r.lengths});
+}
+
+SortLettersBatch sortLettersBatch(int64_t n, int64_t seed) {
+  std::vector<std::string> source, target;
+  uint64_t draw = 0;
+  auto below = [&](int64_t k) {
+    return static_cast<int64_t>(random::uniformF64(seed, draw++) * double(k));
+  };
+  for (int64_t i = 0; i < n; ++i) {
+    std::string word;
+    for (int64_t len = i == 0 ? kBenchLongest : 1 + below(kBenchLongest); len > 0; --len)
+      word += static_cast<char>('a' + below(26));
+    std::string sorted = word;
+    std::sort(sorted.begin(), sorted.end());
+    source.push_back(word);
+    target.push_back(sorted);
+  }
+  std::vector<std::string> all = source;
+  all.insert(all.end(), target.begin(), target.end());
+  all.push_back("abcdefghijklmnopqrstuvwxyz");
+  text::Vocabulary vocab = text::Vocabulary::build(all, text::Vocabulary::Kind::Char);
+  auto [sourceIds, sourceLengths] = encode(vocab, source, /*eos=*/false);
+  auto [targetIds, targetLengths] = encode(vocab, target, /*eos=*/true);
+  return SortLettersBatch{std::move(vocab), std::move(sourceIds), std::move(sourceLengths),
+                          std::move(targetIds), std::move(targetLengths)};
 }
 
 } // namespace weft::examples

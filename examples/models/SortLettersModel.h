@@ -9,6 +9,7 @@
 #pragma once
 
 #include "frontend/Graph.h"
+#include "runtime/text/Vocabulary.h"
 
 #include <cstdint>
 
@@ -29,5 +30,15 @@ enum class Decode { TeacherForcing, Greedy };
 /// the greedy ids [maxIterations, B] and their lengths.
 void buildSortLettersModel(Graph &g, Decode how, const SortLettersSizes &sizes, int64_t vocab,
                            int64_t maxIterations);
+
+/// A benchmark batch: `n` words of 1 to 7 random letters drawn from `seed` (the first 7 long, so
+/// that the batch pads to 7) and their letters sorted, over the vocabulary of the specials and
+/// the 26 letters; ids time-major ([7, n] and [8, n] with <EOS>) with i32 lengths, as the
+/// example encodes its words.
+struct SortLettersBatch {
+  text::Vocabulary vocab;
+  Array sourceIds, sourceLengths, targetIds, targetLengths;
+};
+SortLettersBatch sortLettersBatch(int64_t n, int64_t seed);
 
 } // namespace weft::examples
