@@ -22,6 +22,7 @@
 #include "bench/BenchTiming.h"
 #include "examples/models/AddingProblem.h"
 #include "examples/models/SortLettersModel.h"
+#include "ir/Signature.h"
 #include "ir/Walk.h"
 #include "passes/PassManager.h"
 #include "runtime/Collective.h"
@@ -117,10 +118,7 @@ std::vector<Array> arguments(const ir::Function &f, const Workload &w) {
     } else if (auto in = w.batch.find(std::string(p->name())); in != w.batch.end()) {
       args.push_back(in->second);
     } else {
-      std::vector<int64_t> shape;
-      for (const ir::Dim &d : p->type().dims())
-        shape.push_back(d.size());
-      args.emplace_back(p->type().dtype(), shape); // optimizer state: zeros
+      args.push_back(ir::Signature::of(f).zerosOf(i).take()); // optimizer state: zeros
     }
   }
   return args;

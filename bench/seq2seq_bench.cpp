@@ -100,12 +100,8 @@ double timeTrainingStep(const Batch &batch, int &runs) {
   std::vector<Array> args(layout.numArgs);
   for (size_t i = 0; i < layout.params.size(); ++i)
     args[layout.params[i].arg] = std::move(params[i]);
-  for (const train::Carried &s : layout.state) {
-    std::vector<int64_t> shape;
-    for (const ir::Dim &d : step.param(s.arg)->type().dims())
-      shape.push_back(d.size());
-    args[s.arg] = Array(step.param(s.arg)->type().dtype(), shape);
-  }
+  for (const train::Carried &s : layout.state)
+    args[s.arg] = sig.zerosOf(s.arg).take();
   for (const train::Fed &f : layout.batch) {
     const Array *a = f.name == "source"            ? &batch.sourceIds
                      : f.name == "source_lengths"  ? &batch.sourceLengths

@@ -103,12 +103,8 @@ int main(int argc, char **argv) try {
   ir::Signature sig = ir::Signature::of(step);
   train::StepLayout layout = train::stepLayoutFromNames(sig.paramNames, sig.resultNames).take();
   std::vector<Array> state;
-  for (const train::Carried &s : layout.state) {
-    std::vector<int64_t> shape;
-    for (const ir::Dim &d : step.param(s.arg)->type().dims())
-      shape.push_back(d.size());
-    state.emplace_back(step.param(s.arg)->type().dtype(), shape);
-  }
+  for (const train::Carried &s : layout.state)
+    state.push_back(sig.zerosOf(s.arg).take());
 
   Array xsAll(DType::F32, {T, N, H}), ysAll(DType::F32, {N, 1});
   for (int64_t i = 0; i < xsAll.numel(); ++i)

@@ -75,12 +75,8 @@ double trainModel(bool lstm, const Config &c, const train::Dataset &trainSet,
 
   // Adam's state starts at zeros, one array per state argument of the step.
   std::vector<Array> state;
-  for (const train::Carried &s : layout.state) {
-    std::vector<int64_t> shape;
-    for (const ir::Dim &d : step.param(s.arg)->type().dims())
-      shape.push_back(d.size());
-    state.emplace_back(step.param(s.arg)->type().dtype(), shape);
-  }
+  for (const train::Carried &s : layout.state)
+    state.push_back(sig.zerosOf(s.arg).take());
 
   train::TrainOptions o;
   o.batching = {.batchSize = c.batch, .shuffle = true, .dropLast = false, .seed = 7};

@@ -39,6 +39,19 @@ Signature Signature::of(const Function &f) {
   return sig;
 }
 
+Expected<Array> Signature::zerosOf(size_t i) const {
+  if (i >= paramTypes.size())
+    return err(fmt::format("@{} has no parameter {}", name, i));
+  const Type &t = paramTypes[i];
+  if (!t.isStatic())
+    return err(fmt::format("@{}: parameter '{}' has a symbolic shape; it has no zeros of its own",
+                           name, paramNames[i]));
+  std::vector<int64_t> shape;
+  for (const Dim &d : t.dims())
+    shape.push_back(d.size());
+  return Array(t.dtype(), shape);
+}
+
 Expected<DimBindings> bindInputs(const Signature &sig, std::span<const Array> inputs,
                                  DimBindings dims) {
   if (inputs.size() != sig.paramTypes.size())

@@ -20,6 +20,10 @@ struct Signature {
   std::vector<std::string> resultNames;
 
   static Signature of(const Function &f);
+
+  /// Zeros of parameter `i`'s type, which must be static: the optimizer state a training step
+  /// starts from.
+  Expected<Array> zerosOf(size_t i) const;
 };
 
 /// Binds every parameter dim that is a plain symbol (B, T) from the input shapes, on top of

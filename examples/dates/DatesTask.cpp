@@ -171,12 +171,8 @@ Trained trainModel(const TaskConfig &c, const BuildModel &build, const Task &tas
   ir::Signature sig = ir::Signature::of(step);
   train::StepLayout layout = train::stepLayoutFromNames(sig.paramNames, sig.resultNames).take();
   std::vector<Array> state;
-  for (const train::Carried &s : layout.state) {
-    std::vector<int64_t> shape;
-    for (const ir::Dim &d : step.param(s.arg)->type().dims())
-      shape.push_back(d.size());
-    state.emplace_back(step.param(s.arg)->type().dtype(), shape);
-  }
+  for (const train::Carried &s : layout.state)
+    state.push_back(sig.zerosOf(s.arg).take());
 
   train::TrainOptions o;
   o.batching = {.batchSize = c.batch,

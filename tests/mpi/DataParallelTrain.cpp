@@ -123,12 +123,8 @@ int trainAndWrite(const RunOptions &ro) {
   ir::Signature sig = ir::Signature::of(step);
   train::StepLayout layout = train::stepLayoutFromNames(sig.paramNames, sig.resultNames).take();
   std::vector<Array> state;
-  for (const train::Carried &s : layout.state) {
-    std::vector<int64_t> shape;
-    for (const ir::Dim &d : step.param(s.arg)->type().dims())
-      shape.push_back(d.size());
-    state.emplace_back(step.param(s.arg)->type().dtype(), shape);
-  }
+  for (const train::Carried &s : layout.state)
+    state.push_back(sig.zerosOf(s.arg).take());
   size_t xArg = 0;
   while (step.param(xArg)->name() != "x")
     ++xArg;
