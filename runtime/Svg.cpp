@@ -14,29 +14,6 @@ namespace {
 constexpr const char *kColors[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e",
                                    "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"};
 
-std::string escapeXml(const std::string &s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-    case '&':
-      out += "&amp;";
-      break;
-    case '<':
-      out += "&lt;";
-      break;
-    case '>':
-      out += "&gt;";
-      break;
-    case '"':
-      out += "&quot;";
-      break;
-    default:
-      out += c;
-    }
-  }
-  return out;
-}
-
 /// [lo, hi] widened to a nonempty range.
 struct Range {
   double lo = 0, hi = 1;
@@ -67,6 +44,29 @@ std::string tickLabel(double v, bool logY) {
 }
 
 } // namespace
+
+std::string escapeXml(const std::string &s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+    case '&':
+      out += "&amp;";
+      break;
+    case '<':
+      out += "&lt;";
+      break;
+    case '>':
+      out += "&gt;";
+      break;
+    case '"':
+      out += "&quot;";
+      break;
+    default:
+      out += c;
+    }
+  }
+  return out;
+}
 
 Expected<std::string> renderSvg(const LinePlot &plot) {
   // The data range over the drawable points; y in log10 on a log axis.

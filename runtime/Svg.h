@@ -32,6 +32,9 @@ struct LinePlot {
 };
 
 /// The SVG document for `plot`. Series with x and y of different lengths are an error.
+/// `s` with &, <, > and " escaped for SVG text and attributes.
+std::string escapeXml(const std::string &s);
+
 Expected<std::string> renderSvg(const LinePlot &plot);
 
 /// Renders `plot` and writes it to `path` atomically (runtime/AtomicFile.h).

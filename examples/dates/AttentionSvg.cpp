@@ -2,6 +2,7 @@
 #include "examples/dates/AttentionSvg.h"
 
 #include "runtime/Support.h"
+#include "runtime/Svg.h"
 
 #include <fmt/format.h>
 
@@ -12,29 +13,6 @@ namespace weft::examples::dates {
 namespace {
 
 constexpr int kCell = 18, kLeft = 56, kTop = 40, kGap = 36;
-
-std::string escape(const std::string &s) {
-  std::string out;
-  for (char ch : s) {
-    switch (ch) {
-    case '&':
-      out += "&amp;";
-      break;
-    case '<':
-      out += "&lt;";
-      break;
-    case '>':
-      out += "&gt;";
-      break;
-    case '"':
-      out += "&quot;";
-      break;
-    default:
-      out += ch;
-    }
-  }
-  return out;
-}
 
 /// White at 0, a dark blue at 1.
 std::string shade(double w) {
@@ -71,17 +49,17 @@ std::string renderAttentionSvg(const std::vector<AttentionMap> &maps) {
       in += s;
     for (const std::string &s : m.outputs)
       out += s == "<EOS>" ? "" : s;
-    svg += fmt::format("<text x=\"4\" y=\"{}\">{} -&gt; {}</text>\n", y0 + 14, escape(in),
-                       escape(out));
+    svg += fmt::format("<text x=\"4\" y=\"{}\">{} -&gt; {}</text>\n", y0 + 14, escapeXml(in),
+                       escapeXml(out));
     int gridTop = y0 + kTop;
     for (size_t j = 0; j < m.inputs.size(); ++j)
       svg += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n",
                          kLeft + kCell * static_cast<int>(j) + kCell / 2, gridTop - 4,
-                         escape(m.inputs[j]));
+                         escapeXml(m.inputs[j]));
     for (size_t i = 0; i < m.outputs.size(); ++i) {
       int y = gridTop + kCell * static_cast<int>(i);
       svg += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>\n", kLeft - 4,
-                         y + kCell - 5, escape(m.outputs[i]));
+                         y + kCell - 5, escapeXml(m.outputs[i]));
       for (size_t j = 0; j < m.inputs.size(); ++j)
         svg += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"{}\">"
                            "<title>{:.3f}</title></rect>\n",
