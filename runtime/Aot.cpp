@@ -430,7 +430,7 @@ public:
       msg = fmt::format("value has {} entries but the result has {} elements", st[2], st[3]);
       break;
     case WEFT_AOT_FAULT_COLLECTIVE:
-      msg = weft::collective::lastError();
+      msg = weft::collective::lastErrorOf(site.op);
       break;
     default:
       msg = fmt::format("unknown fault {}", st[0]);

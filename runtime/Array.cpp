@@ -31,7 +31,10 @@ Array Array::uninitialized(DType dtype, std::vector<int64_t> shape) {
   return a;
 }
 
-Array::Array(const Array &o) : Array(o.dtype_, o.shape_, NoFill{}) {
+Array::Array(const Array &o) {
+  if (!o.data_)
+    return; // a default-constructed (or moved-from) array copies as an empty one
+  *this = Array(o.dtype_, o.shape_, NoFill{});
   std::memcpy(data_.get(), o.data_.get(), nbytes());
 }
 

@@ -583,6 +583,14 @@ Status runShards(int k, const std::function<Status(int)> &body) {
 
 std::string lastError() { return lastError_; }
 
+std::string lastErrorOf(std::string_view op) {
+  std::string_view msg = lastError_;
+  if (msg.size() > op.size() + 1 && msg.substr(0, op.size()) == op &&
+      msg.substr(op.size(), 2) == ": ")
+    msg.remove_prefix(op.size() + 2);
+  return std::string(msg);
+}
+
 } // namespace weft::collective
 
 namespace {

@@ -34,6 +34,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 
 /// Replaces the `n` elements at `data` (dtype: a weft::DType, f32 or f64) by their sum over
 /// the processes of `group`, or by their mean when `mean` is 1; every process of the group
@@ -96,5 +97,7 @@ Status broadcast(void *data, int64_t bytes, int root);
 
 /// Why the last weft_all_reduce of this thread returned nonzero.
 std::string lastError();
+/// lastError() without a leading "<op>: ", for a fault report that names the op itself.
+std::string lastErrorOf(std::string_view op);
 
 } // namespace weft::collective

@@ -141,7 +141,7 @@ Diag faultMessage(const FunctionPlan &p, const int64_t *st) {
     msg = fmt::format("value has {} entries but the result has {} elements", st[2], st[3]);
     break;
   case Fault::Collective:
-    msg = collective::lastError();
+    msg = collective::lastErrorOf(site.opName);
     break;
   default:
     msg = fmt::format("unknown fault {}", st[0]);

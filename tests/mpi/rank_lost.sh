@@ -51,5 +51,6 @@ WEFT_TEST_FAULT=kill run kill fail 'rank 1 .*(killed|signal 9)' -- --out "$dir/k
 WEFT_TEST_FAULT=hang run hang fail \
   'no answer within 2 s \(WEFT_COLLECTIVE_TIMEOUT\) on rank 0 of 2; every rank is alive' \
   -- --out "$dir/hang.txt"
+! grep -q 'all_reduce: all_reduce' "$dir/hang.log" || fail "hang: the op's name is doubled"
 WEFT_TEST_FAULT=kill run recovery any 'no answer within 2 s .* lost rank 1 \(pid [0-9]+\)' \
   --enable-recovery -- --out "$dir/recovery.txt"

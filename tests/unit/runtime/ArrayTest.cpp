@@ -32,3 +32,14 @@ TEST_CASE("an uninitialized array has its type and shape; debug builds poison it
 #endif
   CHECK_THROWS(Array::uninitialized(DType::F32, {2, -1}));
 }
+
+TEST_CASE("copying a default-constructed array gives an empty one, reading nothing") {
+  Array none;
+  Array copy(none);
+  CHECK(copy.numel() == 0);
+  CHECK(copy.data() == nullptr);
+  Array assigned = Array::of<float>({2}, {1.0f, 2.0f});
+  assigned = none;
+  CHECK(assigned.numel() == 0);
+  CHECK(assigned.data() == nullptr);
+}

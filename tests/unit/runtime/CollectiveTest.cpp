@@ -38,6 +38,9 @@ TEST_CASE("all_reduce refuses what it cannot reduce, and the C entry point says 
   CHECK(collective::lastError() == "all_reduce: dtype i32 is not f32 or f64");
   CHECK(weft_all_reduce(ints.data(), 2, static_cast<int32_t>(DType::F32), -1, 0) != 0);
   CHECK(collective::lastError() == "all_reduce: group -1 is negative");
+  // A fault report names the op itself, so it takes the message without the op's name.
+  CHECK(collective::lastErrorOf("all_reduce") == "group -1 is negative");
+  CHECK(collective::lastErrorOf("all_gather") == "all_reduce: group -1 is negative");
   Status b = collective::broadcast(ints.data(), 8, 1);
   REQUIRE_FALSE(b.isOk());
   CHECK(b.diag().message == "broadcast from rank 1: the world has 1 processes");
