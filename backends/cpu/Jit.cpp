@@ -10,6 +10,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "backends/cpu/Emitter.h"
+#include "backends/cpu/PerfMap.h"
 #include "ir/Verifier.h"
 #include "runtime/Collective.h"
 #include "runtime/Parallel.h"
@@ -22,6 +23,7 @@
 #include <llvm/ExecutionEngine/Orc/ExecutionUtils.h>
 #include <llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h>
 #include <llvm/ExecutionEngine/Orc/LLJIT.h>
+#include <llvm/ExecutionEngine/Orc/ObjectLinkingLayer.h>
 #include <llvm/IR/Verifier.h>
 #include <llvm/MC/MCSubtargetInfo.h>
 #include <llvm/MC/TargetRegistry.h>
@@ -256,7 +258,17 @@ Expected<std::unique_ptr<Executable>> compile(const ir::Module &module,
   for (std::thread &w : workers)
     w.join();
 
-  auto jit = llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(*jtmb).create();
+  llvm::orc::LLJITBuilder builder;
+  builder.setJITTargetMachineBuilder(*jtmb);
+  if (perfMapRequested())
+    builder.setObjectLinkingLayerCreator(
+        [](llvm::orc::ExecutionSession &session,
+           const llvm::Triple &) -> llvm::Expected<std::unique_ptr<llvm::orc::ObjectLayer>> {
+          auto layer = std::make_unique<llvm::orc::ObjectLinkingLayer>(session);
+          addPerfMapPlugin(*layer);
+          return std::unique_ptr<llvm::orc::ObjectLayer>(std::move(layer));
+        });
+  auto jit = builder.create();
   if (!jit)
     return llvmError("cannot create the JIT", jit.takeError());
   auto gen = llvm::orc::DynamicLibrarySearchGenerator::GetForCurrentProcess(
