@@ -339,6 +339,53 @@ Value *Emitter::sigmoidOf(Value *x, DType dt) {
                       b.CreateFAdd(fc(1), intrinsic(llvm::Intrinsic::exp, {b.CreateFNeg(x)})));
 }
 
+Value *Emitter::expFloat(Value *x) {
+  // exp(x) = 2^n e^r as expDouble does, in f32: ln 2 in two parts (the first exact in 9 bits,
+  // so n * C1 is exact), e^r = 1 + r + r^2 P(r) with Cephes' degree-5 P. x is clamped to
+  // [-87.3, 88.3], where 2^n is a normal float. NaN stays NaN (n = 0 for it).
+  auto ff = [&](double v) { return llvm::ConstantFP::get(b.getFloatTy(), v); };
+  Value *c = b.CreateSelect(b.CreateFCmpOGT(x, ff(88.3)), ff(88.3), x);
+  c = b.CreateSelect(b.CreateFCmpOLT(c, ff(-87.3)), ff(-87.3), c);
+  Value *n = intrinsic(llvm::Intrinsic::rint, {b.CreateFMul(c, ff(1.44269504088896341))});
+  n = b.CreateSelect(b.CreateFCmpUNO(c, c), ff(0), n);
+  Value *r = b.CreateFSub(c, b.CreateFMul(n, ff(0.693359375)));
+  r = b.CreateFSub(r, b.CreateFMul(n, ff(-2.12194440e-4)));
+  Value *p = ff(1.9875691500e-4);
+  for (double k :
+       {1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1})
+    p = intrinsic(llvm::Intrinsic::fmuladd, {p, r, ff(k)});
+  p = b.CreateFAdd(intrinsic(llvm::Intrinsic::fmuladd, {p, b.CreateFMul(r, r), r}), ff(1));
+  Value *ni = b.CreateFPToSI(n, b.getInt32Ty());
+  Value *scale = b.CreateBitCast(b.CreateShl(b.CreateAdd(ni, b.getInt32(127)), b.getInt32(23)),
+                                 b.getFloatTy());
+  return b.CreateFMul(p, scale);
+}
+
+Value *Emitter::gateSigmoidOf(Value *x, DType dt) {
+  if (dt != DType::F32)
+    return sigmoidOf(x, dt);
+  auto ff = [&](double v) { return llvm::ConstantFP::get(b.getFloatTy(), v); };
+  return b.CreateFDiv(ff(1), b.CreateFAdd(ff(1), expFloat(b.CreateFNeg(x))));
+}
+
+Value *Emitter::gateTanhOf(Value *x, DType dt) {
+  if (dt != DType::F32)
+    return tanhOf(x, dt);
+  auto ff = [&](double v) { return llvm::ConstantFP::get(b.getFloatTy(), v); };
+  // Below 0.625 Cephes' odd polynomial (1 - 2 / (e^2x + 1) would cancel there); above it the
+  // exp form on |x|, its sign put back.
+  Value *s = b.CreateFMul(x, x);
+  Value *p = ff(-5.70498872745e-3);
+  for (double k : {2.06390887954e-2, -5.37397155531e-2, 1.33314422036e-1, -3.33332819422e-1})
+    p = intrinsic(llvm::Intrinsic::fmuladd, {p, s, ff(k)});
+  Value *small = intrinsic(llvm::Intrinsic::fmuladd, {b.CreateFMul(p, s), x, x});
+  Value *a = intrinsic(llvm::Intrinsic::fabs, {x});
+  Value *big = b.CreateFSub(
+      ff(1), b.CreateFDiv(ff(2), b.CreateFAdd(expFloat(b.CreateFMul(a, ff(2))), ff(1))));
+  big = intrinsic(llvm::Intrinsic::copysign, {big, x});
+  return b.CreateSelect(b.CreateFCmpOLT(a, ff(0.625)), small, big);
+}
+
 Value *Emitter::scalarOp(const ir::Op &op, DType in, Values xs, Value *i, int site) {
   OpKind k = op.kind();
   Value *x = xs[0];

@@ -207,9 +207,10 @@ private:
                 z[q] = b.CreateFAdd(ld(tileRow, add(c64(q * W), l)), pre);
               }
               Value *cu = at(c, add(stateRow, u));
-              Value *c2 = b.CreateFAdd(b.CreateFMul(e.sigmoidOf(z[1], dt), ld(cu, c64(0))),
-                                       b.CreateFMul(e.sigmoidOf(z[0], dt), e.tanhOf(z[2], dt)));
-              Value *h2 = b.CreateFMul(e.sigmoidOf(z[3], dt), e.tanhOf(c2, dt));
+              Value *c2 =
+                  b.CreateFAdd(b.CreateFMul(e.gateSigmoidOf(z[1], dt), ld(cu, c64(0))),
+                               b.CreateFMul(e.gateSigmoidOf(z[0], dt), e.gateTanhOf(z[2], dt)));
+              Value *h2 = b.CreateFMul(e.gateSigmoidOf(z[3], dt), e.gateTanhOf(c2, dt));
               st(c2, cu);
               st(h2, at(hNext, add(stateRow, u)));
               st(h2, at(hst, add(stateRow, u)));

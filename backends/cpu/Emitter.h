@@ -102,6 +102,8 @@ public:
   /// exp of a double, inline (no call, so loops of it vectorize at any width), accurate to
   /// about 1 ulp of a double; for f32 tanh and sigmoid, which round it to f32.
   llvm::Value *expDouble(llvm::Value *x);
+  /// exp of a float, inline, within 2 ulps of a float (Cephes' expf); for the gate functions.
+  llvm::Value *expFloat(llvm::Value *x);
   llvm::Value *intrinsic(llvm::Intrinsic::ID id, Values args);
 
   Status emitBlockOps(const ir::Block &block);
@@ -182,6 +184,11 @@ public:
   /// sigmoid and tanh of a scalar of float dtype `dt`, as the elementwise ops compute them.
   llvm::Value *sigmoidOf(llvm::Value *x, DType dt);
   llvm::Value *tanhOf(llvm::Value *x, DType dt);
+  /// sigmoid and tanh for the recurrent kernels' gates: in f32 itself for f32 (16 lanes, a
+  /// degree-5 exp), within 3 ulps (2^-126 absolute where the result is subnormal: the exp
+  /// makes none); as above for f64.
+  llvm::Value *gateSigmoidOf(llvm::Value *x, DType dt);
+  llvm::Value *gateTanhOf(llvm::Value *x, DType dt);
   Status emitProducer(const ir::Op &op); // EmitOps.cpp
   /// Packs, before `loop`'s first trip, the B of each matmul of its body that Prepack.h picks,
   /// into a scratch slot of `loop` (the first ones it takes); records them in `packedB`.
