@@ -10,6 +10,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "backends/cpu/Emitter.h"
+#include "backends/cpu/PerfMap.h"
 #include "ir/Verifier.h"
 #include "runtime/Collective.h"
 #include "runtime/Parallel.h"
@@ -256,7 +257,10 @@ Expected<std::unique_ptr<Executable>> compile(const ir::Module &module,
   for (std::thread &w : workers)
     w.join();
 
-  auto jit = llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(*jtmb).create();
+  llvm::orc::LLJITBuilder builder;
+  builder.setJITTargetMachineBuilder(*jtmb);
+  addPerfMapIfRequested(builder);
+  auto jit = builder.create();
   if (!jit)
     return llvmError("cannot create the JIT", jit.takeError());
   auto gen = llvm::orc::DynamicLibrarySearchGenerator::GetForCurrentProcess(
