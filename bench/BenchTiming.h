@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <chrono>
 #include <thread>
+#include <time.h>
 #include <utility>
 #include <vector>
 
@@ -28,6 +29,21 @@ template <typename F> double timeOnce(F &&f) {
   return seconds(a, Clock::now());
 }
 
+/// CPU seconds this process has used, all its threads together: on a loaded machine, what one
+/// single-threaded call costs, without the time it waited for a core.
+inline double processCpuSeconds() {
+  timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
+
+/// CPU seconds (processCpuSeconds) one call of `f` takes.
+template <typename F> double cpuTimeOnce(F &&f) {
+  double a = processCpuSeconds();
+  f();
+  return processCpuSeconds() - a;
+}
+
 /// The median of `xs` (which must not be empty).
 inline double median(std::vector<double> xs) {
   std::sort(xs.begin(), xs.end());
@@ -36,15 +52,18 @@ inline double median(std::vector<double> xs) {
 
 /// The median seconds of a call of `f` over about `budget` seconds of calls (at least `minRuns`,
 /// at most `maxRuns`, the count stored in `runs`), after one warm-up call and three to estimate.
+/// With `cpuTime`, each call is timed in CPU seconds (cpuTimeOnce) instead of wall seconds.
 template <typename F>
-double medianOverBudget(F &&f, double budget, int minRuns, int maxRuns, int &runs) {
+double medianOverBudget(F &&f, double budget, int minRuns, int maxRuns, int &runs,
+                        bool cpuTime = false) {
+  auto timeOnce = [&] { return cpuTime ? cpuTimeOnce(f) : bench::timeOnce(f); };
   f();
-  double est = median({timeOnce(f), timeOnce(f), timeOnce(f)});
+  double est = median({timeOnce(), timeOnce(), timeOnce()});
   runs = static_cast<int>(std::clamp(budget / std::max(est, 1e-7), static_cast<double>(minRuns),
                                      static_cast<double>(maxRuns)));
   std::vector<double> times;
   for (int r = 0; r < runs; ++r)
-    times.push_back(timeOnce(f));
+    times.push_back(timeOnce());
   return median(times);
 }
 

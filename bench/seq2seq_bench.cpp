@@ -11,11 +11,13 @@
 //           encoder's scans, the gate nonlinearities fused), `none` to compile the graph as
 //           built, as the example does for now (about twice as slow: every elementwise op of
 //           the cells a loop of its own over memory).
-// Prints the median microseconds per call over about half a second of calls (after a warm-up);
+// Prints the median microseconds per call over about half a second of calls (--seconds: under a
+// profiler, longer) after a warm-up, in wall time or with --cpu-time in the process's CPU time
+// (on a loaded machine, a single-threaded call's own cost);
 // bench/seq2seq_torch.py is the PyTorch peer and bench/compare.py runs both (suite seq2seq).
 //
 //   weft-bench-seq2seq [--mode train|decode] [--threads N] [--decoder-passes P|none] [--raw]
-//                      [--print-ir]
+//                      [--print-ir] [--seconds S] [--cpu-time]
 // --raw prints "mode B S T threads microseconds_per_call", the line bench/compare.py reads.
 //
 //===----------------------------------------------------------------------===//
@@ -55,6 +57,10 @@ struct Config {
   /// The passes run on the decoder before it is compiled; "none" compiles it as built, as
   /// weft-example-sort-letters does for now.
   std::string decoderPasses = "optimize";
+  /// About how long the timed calls take in all (longer under a profiler).
+  double seconds = 0.5;
+  /// Times calls in process CPU seconds: on a loaded machine, what a single-threaded call costs.
+  bool cpuTime = false;
 };
 
 Config config;
@@ -123,7 +129,7 @@ double timeTrainingStep(const Batch &batch, int &runs) {
         for (const train::Carried &c : layout.state)
           args[c.arg] = std::move(out[c.result]);
       },
-      0.5, 10, 5000, runs);
+      config.seconds, 10, 1000000, runs, config.cpuTime);
 }
 
 /// Median seconds per greedy decode of the batch; `steps` is the longest answer.
@@ -143,7 +149,7 @@ double timeGreedyDecode(const Batch &batch, int &runs, int64_t &steps) {
   auto exe = cpu::compile(*m).take();
   std::vector<Array> out;
   double s = bench::medianOverBudget([&] { out = exe->run("sort_letters_infer", args).take(); },
-                                     0.5, 10, 5000, runs);
+                                     config.seconds, 10, 1000000, runs, config.cpuTime);
   steps = 0;
   for (int64_t b = 0; b < out[1].numel(); ++b)
     steps = std::max<int64_t>(steps, out[1].dtype() == DType::I64 ? out[1].data<int64_t>()[b]
@@ -154,6 +160,10 @@ double timeGreedyDecode(const Batch &batch, int &runs, int64_t &steps) {
 Config parseArgs(int argc, char **argv) {
   Config c;
   for (int i = 1; i < argc; ++i) {
+    if (!std::strcmp(argv[i], "--cpu-time")) {
+      c.cpuTime = true;
+      continue;
+    }
     if (!std::strcmp(argv[i], "--raw") || !std::strcmp(argv[i], "--print-ir")) {
       (argv[i][2] == 'r' ? c.raw : c.printIR) = true;
       continue;
@@ -168,11 +178,14 @@ Config parseArgs(int argc, char **argv) {
       c.threads = std::atoi(v);
     else if (!std::strcmp(argv[i - 1], "--decoder-passes"))
       c.decoderPasses = v;
+    else if (!std::strcmp(argv[i - 1], "--seconds") && std::atof(v) > 0)
+      c.seconds = std::atof(v);
     else
-      throw Error(
-          err(fmt::format("bad option '{} {}'; options: --mode train|decode, "
-                          "--threads N (N > 0), --decoder-passes PIPELINE|none, --raw, --print-ir",
-                          argv[i - 1], v)));
+      throw Error(err(
+          fmt::format("bad option '{} {}'; options: --mode train|decode, "
+                      "--threads N (N > 0), --decoder-passes PIPELINE|none, --seconds S (S > 0), "
+                      "--raw, --print-ir, --cpu-time",
+                      argv[i - 1], v)));
   }
   return c;
 }

@@ -13,12 +13,14 @@ the decoder's step, the loop and its early stop staying in Python). The encoder 
 padded batch through pack_padded_sequence, so that its final state is each word's own last
 step, as weft's encoder with lengths gives it.
 
-Usage: seq2seq_torch.py [--mode train|decode] [--threads N] [--compile] [--raw]
+Usage: seq2seq_torch.py [--mode train|decode] [--threads N] [--compile] [--raw] [--cpu-time]
 --raw prints "mode B S T threads microseconds_per_call", the line bench/compare.py reads.
+--cpu-time times calls in the process's CPU time, as weft-bench-seq2seq --cpu-time does.
 """
 import argparse
 import os
 import sys
+import time
 
 import torch
 from torch import nn
@@ -81,6 +83,7 @@ def main():
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--compile", action="store_true")
     ap.add_argument("--raw", action="store_true")
+    ap.add_argument("--cpu-time", action="store_true")
     a = ap.parse_args()
     torch_peer.set_threads(a.threads)
     torch_peer.warn_if_uncontrolled("seq2seq_torch.py")
@@ -119,7 +122,8 @@ def main():
                     break
             return torch.stack(out)
 
-    us = torch_peer.micros_per_call(call)
+    us = torch_peer.micros_per_call(
+        call, clock=time.process_time if a.cpu_time else time.perf_counter)
     if a.raw:
         print(f"{a.mode} {BATCH} {LONGEST} {T} {a.threads} {us:.1f}")
         return

@@ -22,6 +22,10 @@ std::unique_ptr<Pass> createDataParallelPass();
 /// follows (passes/OverlapCollectives.cpp).
 std::unique_ptr<Pass> createOverlapCollectivesPass();
 
+/// A sum of zero pads whose pieces tile one axis (the gradient of a value read by slices)
+/// becomes one concat of the pieces, padded where they leave a gap at either end.
+std::unique_ptr<Pass> createConcatPaddedSumsPass();
+
 /// Merges identical pure ops (same kind, operands, attributes and result types) within a
 /// function. An op may reuse an equivalent op from its own block or an enclosing one that
 /// precedes it, never one inside a region. scan and while are never merged.
