@@ -33,7 +33,8 @@ echo "gpu.sh: compiling the models ahead of time (function: GPU code or why none
 cp -r "$work/parity" "$work/manifest.tsv" "$out/"
 "$cxx" @"$build/weft_native_compile.rsp" -O2 -I "$work" -c "$work/registry.cpp" \
   -o "$work/registry.o"
-"$cxx" @"$build/weft_native_compile.rsp" -O2 -c "$root/bench/gpu/Runner.cpp" -o "$work/runner.o"
+"$cxx" @"$build/weft_native_compile.rsp" -O2 -Wall -Wextra -Wno-unused-parameter -Werror \
+  -c "$root/bench/gpu/Runner.cpp" -o "$work/runner.o"
 "$cxx" "$work/runner.o" "$work/registry.o" "$work"/models/*.o @"$build/weft_native_link.rsp" \
   -o "$out/bin/weft-gpu"
 cp "$build/examples/train_native/weft-example-train-native" "$out/bin/"

@@ -110,7 +110,12 @@ Expected<std::unique_ptr<AotGpuFunction>> AotGpuFunction::load(const weft_aot_fu
   WEFT_TRY(info.status());
   std::unique_ptr<AotGpuFunction> f(new AotGpuFunction);
   WEFT_TRY(aotGpuCodeOf(fn, &f->plan_));
-  if (info->smMajor * 10 + info->smMinor < std::stoi(f->plan_.sm.substr(3)))
+  int planSm = 0;
+  for (char c : f->plan_.sm.substr(std::min<size_t>(3, f->plan_.sm.size())))
+    planSm = c >= '0' && c <= '9' && planSm < 1000 ? planSm * 10 + (c - '0') : 1000;
+  if (f->plan_.sm.rfind("sm_", 0) != 0 || planSm == 0 || planSm >= 1000)
+    return err(fmt::format("@{}'s GPU code names no GPU generation ('{}')", fn.name, f->plan_.sm));
+  if (info->smMajor * 10 + info->smMinor < planSm)
     return err(fmt::format("@{}'s GPU code is for {}; {} is {}", fn.name, f->plan_.sm, info->name,
                            info->smName()));
   f->device_ = fmt::format("{} ({})", info->name, info->smName());

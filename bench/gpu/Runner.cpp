@@ -85,7 +85,8 @@ int parity(const weft_aot_function &fn, const std::string &dir, const std::strin
     const Array &g = (*got)[r];
     if (g.dtype() != want->dtype() || g.shape() != want->shape()) {
       std::printf("parity %s: result %zu is %s%s, the reference's %s%s\n", fn.name, r,
-                  dtypeName(g.dtype()), formatShape(g.shape()).c_str(), dtypeName(want->dtype()),
+                  std::string(dtypeName(g.dtype())).c_str(), formatShape(g.shape()).c_str(),
+                  std::string(dtypeName(want->dtype())).c_str(),
                   formatShape(want->shape()).c_str());
       return 1;
     }
@@ -116,21 +117,22 @@ int bench(const weft_aot_function &fn, const std::string &device, double seconds
   train::Function run;
   if (int rc = load(fn, device, run))
     return rc;
-  // Inputs uniform in [0, 0.1): finite, and valid optimizer state.
-  std::vector<Array> in;
-  int64_t dims[1] = {0};
+  // The dims the GPU code was built for (weftc --bind); inputs uniform in [0, 0.1): finite,
+  // and valid optimizer state.
   std::vector<int64_t> bound(fn.n_symbols + 1, 0);
-  if (weft_aot_bind_symbols(&fn, nullptr, nullptr, 0, bound.data(), nullptr, 0) != 0 &&
-      fn.n_symbols > 0) {
-    // Symbols come from the GPU code's binding, which the loader checks; read them from it.
-    cuda::AotPlan plan;
-    if (cuda::aotGpuCodeOf(fn, &plan))
-      for (size_t s = 0; s < fn.n_symbols; ++s)
-        for (size_t k = 0; k < plan.symbols.size(); ++k)
-          if (plan.symbols[k] == fn.symbols[s])
-            bound[s] = plan.symbolValues[k];
+  cuda::AotPlan plan;
+  if (fn.n_symbols > 0) {
+    Status code = cuda::aotGpuCodeOf(fn, &plan);
+    if (!code) {
+      std::printf("skipped %s: %s\n", fn.name, code.diag().message.c_str());
+      return 3;
+    }
+    for (size_t s = 0; s < fn.n_symbols; ++s)
+      for (size_t k = 0; k < plan.symbols.size(); ++k)
+        if (plan.symbols[k] == fn.symbols[s])
+          bound[s] = plan.symbolValues[k];
   }
-  (void)dims;
+  std::vector<Array> in;
   for (size_t i = 0; i < fn.n_params; ++i) {
     const weft_aot_slot &slot = fn.slots[fn.param_slots[i]];
     std::vector<int64_t> shape(static_cast<size_t>(slot.rank));
