@@ -1,4 +1,5 @@
-# weft_add_model(<target> <model.wir> [PIPELINE <passes>] [CPU <name>] [FEATURES <list>])
+# weft_add_model(<target> <model.wir> [PIPELINE <passes>] [CPU <name>] [FEATURES <list>]
+#                [GPU <sm>] [BIND <NAME=N>...])
 #
 # Compiles every function of an IR file ahead of time with weftc, at build time, into an object
 # and a C header (<target>.h, in the target's include path), and makes <target> a static
@@ -8,11 +9,13 @@
 #   PIPELINE  passes weftc runs first (weftc's --pipeline; default `optimize`, "" runs none)
 #   CPU       native (default: the building machine) or an LLVM CPU such as x86-64-v3
 #   FEATURES  extra target features, e.g. +avx2,-fma
+#   GPU       also embed each function's GPU code for this SM (weftc --gpu; sm_80, sm_90)
+#   BIND      dims the GPU code is specialized to (weftc --bind), e.g. B=64
 #
 # Works in weft's own tree (targets weftc, weft_runtime) and from an installed weft
 # (find_package(weft): weft::weftc, weft::runtime).
 function(weft_add_model target model)
-  cmake_parse_arguments(PARSE_ARGV 2 arg "" "PIPELINE;CPU;FEATURES" "")
+  cmake_parse_arguments(PARSE_ARGV 2 arg "" "PIPELINE;CPU;FEATURES;GPU" "BIND")
   if(arg_UNPARSED_ARGUMENTS)
     message(FATAL_ERROR "weft_add_model(${target}): unknown arguments ${arg_UNPARSED_ARGUMENTS}")
   endif()
@@ -36,6 +39,12 @@ function(weft_add_model target model)
   if(DEFINED arg_PIPELINE)
     list(APPEND flags --pipeline=${arg_PIPELINE})
   endif()
+  if(DEFINED arg_GPU)
+    list(APPEND flags --gpu=${arg_GPU})
+  endif()
+  foreach(bind IN LISTS arg_BIND)
+    list(APPEND flags --bind ${bind})
+  endforeach()
   set(dir ${CMAKE_CURRENT_BINARY_DIR}/${target}.weft)
   set(object ${dir}/${target}.o)
   set(header ${dir}/${target}.h)

@@ -105,6 +105,9 @@ typedef struct weft_aot_function {
   size_t n_aliases;
   const int32_t *alias_results;
   const int32_t *alias_params;
+  /* The function's GPU code (runtime/CudaAotPlan.h: PTX and the plan of a call, or why it has
+     none), or NULL when it was compiled without; run by runtime/CudaAot.h. */
+  const unsigned char *gpu_code;
 } weft_aot_function;
 
 /* A caller's input: data of `dtype` with `rank` sizes in `shape`, row-major. */

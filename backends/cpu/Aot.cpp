@@ -15,6 +15,8 @@
 
 #include <fmt/format.h>
 #include <llvm/ADT/SmallVector.h>
+#include <llvm/IR/Constants.h>
+#include <llvm/IR/GlobalVariable.h>
 #include <llvm/IR/LegacyPassManager.h>
 #include <llvm/IR/Verifier.h>
 #include <llvm/MC/TargetRegistry.h>
@@ -111,6 +113,19 @@ Status compileToObject(const ir::Module &module, const AotOptions &options) {
   for (llvm::GlobalVariable &g : m.globals())
     if (!g.isDeclaration())
       g.setLinkage(llvm::GlobalValue::InternalLinkage);
+  // Each function's GPU code, as bytes the header points to (visible, as the entries are).
+  std::set<std::string> gpuFunctions;
+  for (const auto &[name, bytes] : options.gpuCode) {
+    if (!module.function(name))
+      return err(fmt::format("GPU code for @{}, which the module does not have", name));
+    auto *data = llvm::ConstantDataArray::getRaw(llvm::StringRef(bytes.data(), bytes.size()),
+                                                 bytes.size(), llvm::Type::getInt8Ty(ctx));
+    auto *g = new llvm::GlobalVariable(m, data->getType(), /*isConstant=*/true,
+                                       llvm::GlobalValue::ExternalLinkage, data,
+                                       "weft_" + aotIdentifier(name) + "_gpu");
+    g->setAlignment(llvm::Align(16));
+    gpuFunctions.insert(name);
+  }
 
   std::string verifyMsg;
   llvm::raw_string_ostream verifyOs(verifyMsg);
@@ -128,7 +143,8 @@ Status compileToObject(const ir::Module &module, const AotOptions &options) {
   codegen.run(m);
 
   WEFT_TRY(writeFileAtomically(options.objectPath, std::string_view(object.data(), object.size())));
-  return writeFileAtomically(options.headerPath, aotHeader(module, plans, options.runtimeInclude));
+  return writeFileAtomically(options.headerPath,
+                             aotHeader(module, plans, options.runtimeInclude, gpuFunctions));
 }
 
 } // namespace weft::cpu

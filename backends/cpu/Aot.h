@@ -17,6 +17,8 @@
 
 #include "backends/cpu/Plan.h"
 
+#include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -31,6 +33,11 @@ struct AotOptions {
   std::string features;
   /// The path the header includes the runtime's C ABI by.
   std::string runtimeInclude = "runtime/Aot.h";
+  /// GPU code to carry beside the functions' CPU code, by function name: encoded plans
+  /// (runtime/CudaAotPlan.h, from backends/cuda's aotGpuCode). Each becomes the object's
+  /// `weft_<name>_gpu` bytes, which the header's weft_aot_function points to (gpu_code); a
+  /// function without an entry gets NULL there.
+  std::map<std::string, std::string> gpuCode;
 };
 
 /// Compiles every function of `module` (which must verify) into `options.objectPath` and
@@ -47,6 +54,7 @@ std::string aotIdentifier(const std::string &name);
 /// The header text for `plans` (one per function of `module`, in order, each with its entry
 /// symbol), including the runtime's C ABI by `runtimeInclude`.
 std::string aotHeader(const ir::Module &module, const std::vector<FunctionPlan> &plans,
-                      const std::string &runtimeInclude);
+                      const std::string &runtimeInclude,
+                      const std::set<std::string> &gpuFunctions = {});
 
 } // namespace weft::cpu

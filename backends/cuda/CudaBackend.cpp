@@ -11,6 +11,8 @@
 #include <llvm/IR/Module.h>
 
 #include <cstring>
+#include <functional>
+#include <map>
 #include <mutex>
 
 namespace weft::cuda {
@@ -32,12 +34,17 @@ public:
 protected:
   Expected<std::vector<Array>> runChecked(const ir::Signature &sig, std::span<const Array> inputs,
                                           const ir::DimBindings &dims) const override {
-    const FunctionCode *code = nullptr;
-    for (const FunctionCode &c : functions_)
-      if (c.signature.name == sig.name)
-        code = &c;
+    const FunctionCode *code = find(sig.name);
     if (!code)
       return err(fmt::format("no function '{}' was compiled", sig.name));
+
+    // One stream per executable: calls take turns.
+    std::lock_guard<std::mutex> lock(mutex_);
+    // Parameters kept on the device (keepOnDevice) live outside the call's allocation.
+    std::map<int, DeviceAddress> kept;
+    for (const auto &[key, buffer] : resident_)
+      if (key.first == sig.name)
+        kept[code->paramSlots[key.second]] = buffer.address;
 
     std::vector<PlanSlot> slots(code->slotTypes.size());
     std::vector<size_t> bytes(slots.size());
@@ -45,13 +52,11 @@ protected:
       auto b = code->slotTypes[s].evaluateBytes(dims);
       WEFT_TRY(b.status());
       bytes[s] = *b;
-      slots[s] = {*b, code->lives[s], true};
+      slots[s] = {*b, code->lives[s], !kept.count(static_cast<int>(s))};
     }
     auto memory = planMemory(slots);
     WEFT_TRY(memory.status());
 
-    // One stream per executable: calls take turns.
-    std::lock_guard<std::mutex> lock(mutex_);
     auto base = device_->allocate(memory->total);
     WEFT_TRY(base.status());
     struct Release {
@@ -59,48 +64,17 @@ protected:
       DeviceAddress p;
       ~Release() { d.release(p); }
     } release{*device_, *base};
-    auto at = [&](int slot) { return *base + memory->offsets[static_cast<size_t>(slot)]; };
+    auto at = [&](int slot) {
+      if (auto k = kept.find(slot); k != kept.end())
+        return k->second;
+      return *base + memory->offsets[static_cast<size_t>(slot)];
+    };
 
     for (size_t i = 0; i < inputs.size(); ++i)
-      WEFT_TRY(device_->upload(at(code->paramSlots[i]), inputs[i].data(), inputs[i].nbytes()));
-    for (const Step &step : code->steps) {
-      switch (step.kind) {
-      case Step::Kind::Kernel: {
-        auto launch = step.launch(dims, *device_);
-        if (!launch)
-          return err(fmt::format("{}: {}", step.what, launch.diag().message));
-        std::vector<DeviceAddress> buffers;
-        for (int s : step.slots)
-          buffers.push_back(at(s));
-        WEFT_TRY(device_->launch(*kernels_, step.kernel, buffers, launch->scalars, launch->grid,
-                                 step.what));
-        break;
-      }
-      case Step::Kind::Check: {
-        Status ok = step.check(*device_, at, dims);
-        if (!ok)
-          return err(fmt::format("{}: {}", step.what, ok.diag().message));
-        break;
-      }
-      case Step::Kind::Copy:
-        WEFT_TRY(device_->copy(at(step.slots[0]), at(step.slots[1]),
-                               bytes[static_cast<size_t>(step.slots[0])]));
-        break;
-      case Step::Kind::Upload:
-        if (step.splat) {
-          size_t total = bytes[static_cast<size_t>(step.slots[0])];
-          size_t element = static_cast<size_t>(dtypeBytes(step.constant->dtype()));
-          std::vector<std::byte> filled(total);
-          for (size_t pos = 0; pos + element <= total; pos += element)
-            std::memcpy(filled.data() + pos, step.constant->data(), element);
-          WEFT_TRY(device_->upload(at(step.slots[0]), filled.data(), total));
-        } else {
-          WEFT_TRY(
-              device_->upload(at(step.slots[0]), step.constant->data(), step.constant->nbytes()));
-        }
-        break;
-      }
-    }
+      if (!kept.count(code->paramSlots[i]))
+        WEFT_TRY(device_->upload(at(code->paramSlots[i]), inputs[i].data(), inputs[i].nbytes()));
+    for (size_t index = 0; index < code->steps.size(); ++index)
+      WEFT_TRY(runStep(*code, index, at, bytes, dims));
     for (auto [from, to] : code->aliasCopies)
       WEFT_TRY(device_->copy(at(to), at(from), bytes[static_cast<size_t>(from)]));
 
@@ -114,8 +88,141 @@ protected:
     }
     WEFT_TRY(device_->synchronize());
     // Parameters updated in place: the caller's arrays are inputs, so the new values are
-    // results (as on the other backends); nothing else to copy back.
+    // results (as on the other backends); a parameter kept on the device holds its new value
+    // there for the next call.
     return results;
+  }
+
+public:
+  ~CudaExecutable() override {
+    for (auto &[key, buffer] : resident_)
+      device_->release(buffer.address);
+    for (auto &[key, buffer] : constants_)
+      device_->release(buffer.address);
+  }
+
+  Status keepOnDevice(std::string_view function, size_t param, const Array &value) {
+    const FunctionCode *code = find(function);
+    if (!code)
+      return err(fmt::format("no function '{}' was compiled", function));
+    if (param >= code->paramSlots.size())
+      return err(fmt::format("@{} has {} parameters; there is no parameter {}", function,
+                             code->paramSlots.size(), param));
+    const ir::Type &type = code->signature.paramTypes[param];
+    if (!type.isStatic())
+      return err(fmt::format("parameter '{}' of @{} has a symbolic shape; only a parameter of a "
+                             "static shape stays on the device",
+                             code->signature.paramNames[param], function));
+    auto want = type.evaluateShape({});
+    WEFT_TRY(want.status());
+    if (value.dtype() != type.dtype() || value.shape() != *want)
+      return err(fmt::format("parameter '{}' of @{} is {}{}, not {}{}",
+                             code->signature.paramNames[param], function, dtypeName(type.dtype()),
+                             formatShape(*want), dtypeName(value.dtype()),
+                             formatShape(value.shape())));
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto key = std::pair{std::string(function), param};
+    auto found = resident_.find(key);
+    if (found == resident_.end()) {
+      auto address = device_->allocate(value.nbytes());
+      WEFT_TRY(address.status());
+      found = resident_.emplace(key, DeviceBuffer{*address, value.nbytes()}).first;
+    }
+    WEFT_TRY(device_->upload(found->second.address, value.data(), value.nbytes()));
+    return device_->synchronize();
+  }
+
+  Expected<Array> readFromDevice(std::string_view function, size_t param) const {
+    const FunctionCode *code = find(function);
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto found = resident_.find(std::pair{std::string(function), param});
+    if (!code || found == resident_.end())
+      return err(fmt::format("parameter {} of @{} is not kept on the device", param, function));
+    const ir::Type &type = code->signature.paramTypes[param];
+    auto shape = type.evaluateShape({});
+    WEFT_TRY(shape.status());
+    Array out(type.dtype(), *shape);
+    WEFT_TRY(device_->download(out.data(), found->second.address, out.nbytes()));
+    WEFT_TRY(device_->synchronize());
+    return out;
+  }
+
+private:
+  struct DeviceBuffer {
+    DeviceAddress address = 0;
+    size_t bytes = 0;
+  };
+
+  const FunctionCode *find(std::string_view name) const {
+    for (const FunctionCode &c : functions_)
+      if (c.signature.name == name)
+        return &c;
+    return nullptr;
+  }
+
+  /// Runs step `index` of `code`; every error, the device's included, names the step's op.
+  Status runStep(const FunctionCode &code, size_t index,
+                 const std::function<DeviceAddress(int)> &at, const std::vector<size_t> &bytes,
+                 const ir::DimBindings &dims) const {
+    const Step &step = code.steps[index];
+    if (step.kind == Step::Kind::Kernel) {
+      // The device names the op in a failed launch itself (Device::launch's `op`).
+      auto launch = step.launch(dims, *device_);
+      if (!launch)
+        return err(fmt::format("{}: {}", step.what, launch.diag().message));
+      std::vector<DeviceAddress> buffers;
+      for (int s : step.slots)
+        buffers.push_back(at(s));
+      return device_->launch(*kernels_, step.kernel, buffers, launch->scalars, launch->grid,
+                             step.what);
+    }
+    Status done = runTransfer(code, index, at, bytes, dims);
+    if (!done)
+      return err(fmt::format("{}: {}", step.what, done.diag().message));
+    return done;
+  }
+
+  /// A step that is not a launch: a check, a copy or a constant.
+  Status runTransfer(const FunctionCode &code, size_t index,
+                     const std::function<DeviceAddress(int)> &at, const std::vector<size_t> &bytes,
+                     const ir::DimBindings &dims) const {
+    const Step &step = code.steps[index];
+    switch (step.kind) {
+    case Step::Kind::Kernel:
+      WEFT_UNREACHABLE("launches are runStep's");
+    case Step::Kind::Check:
+      return step.check(*device_, at, dims);
+    case Step::Kind::Copy:
+      return device_->copy(at(step.slots[0]), at(step.slots[1]),
+                           bytes[static_cast<size_t>(step.slots[0])]);
+    case Step::Kind::Upload: {
+      // Constants go to the device once, on the first call that needs them at this size, and
+      // are copied on the device from then on: no host transfer inside a call.
+      size_t total = bytes[static_cast<size_t>(step.slots[0])];
+      auto key = std::pair{code.signature.name, index};
+      auto found = constants_.find(key);
+      if (found == constants_.end() || found->second.bytes != total) {
+        std::vector<std::byte> filled(total);
+        if (step.splat) {
+          size_t element = static_cast<size_t>(dtypeBytes(step.constant->dtype()));
+          for (size_t pos = 0; pos + element <= total; pos += element)
+            std::memcpy(filled.data() + pos, step.constant->data(), element);
+        } else {
+          std::memcpy(filled.data(), step.constant->data(), total);
+        }
+        if (found != constants_.end()) {
+          device_->release(found->second.address);
+          constants_.erase(found);
+        }
+        auto address = device_->allocate(total);
+        WEFT_TRY(address.status());
+        found = constants_.emplace(key, DeviceBuffer{*address, total}).first;
+        WEFT_TRY(device_->upload(*address, filled.data(), total));
+      }
+      return device_->copy(at(step.slots[0]), found->second.address, total);
+    }
+    }
+    WEFT_UNREACHABLE("unhandled Step::Kind in the cuda executable");
   }
 
 private:
@@ -123,6 +230,10 @@ private:
   std::unique_ptr<LoadedKernels> kernels_;
   std::vector<FunctionCode> functions_;
   mutable std::mutex mutex_;
+  /// Parameters kept on the device, by function and parameter index.
+  std::map<std::pair<std::string, size_t>, DeviceBuffer> resident_;
+  /// Constants uploaded once, by function and step.
+  mutable std::map<std::pair<std::string, size_t>, DeviceBuffer> constants_;
 };
 
 } // namespace
@@ -171,6 +282,29 @@ Expected<std::string> modulePtx(const ir::Module &module, const std::string &sm,
   for (const auto &f : module.functions())
     WEFT_TRY(lowerFunction(*f, km, KernelTarget::Nvptx, names, *lowering).status());
   return compileToPtx(*km.module, sm);
+}
+
+namespace {
+Expected<CudaExecutable *> cudaExecutable(const backends::Executable &executable) {
+  auto *e = dynamic_cast<const CudaExecutable *>(&executable);
+  if (!e)
+    return err("the executable was not compiled by the cuda backend");
+  return const_cast<CudaExecutable *>(e);
+}
+} // namespace
+
+Status keepOnDevice(const backends::Executable &executable, std::string_view function, size_t param,
+                    const Array &value) {
+  auto e = cudaExecutable(executable);
+  WEFT_TRY(e.status());
+  return (*e)->keepOnDevice(function, param, value);
+}
+
+Expected<Array> readFromDevice(const backends::Executable &executable, std::string_view function,
+                               size_t param) {
+  auto e = cudaExecutable(executable);
+  WEFT_TRY(e.status());
+  return (*e)->readFromDevice(function, param);
 }
 
 const CudaBackend &backend() {

@@ -5,7 +5,12 @@
 // a copy; buffers live in one device allocation per call, placed by the same
 // buffer plan (analysis/BufferPlan.h) and memory plan the CPU backend uses;
 // inputs go to the device and results come back only at the function's
-// boundary.
+// boundary. Parameters the caller keeps on the device (keepOnDevice: weights)
+// stay there across calls, outside the per-call allocation, and constants are
+// uploaded on the first call and copied on the device after that. Each
+// executable has its own stream (a GpuDevice of its own, opened when it is
+// compiled); its calls take turns on it. An error of the driver during a call
+// names the op whose step failed.
 //
 // The registered backend ("cuda") runs on GPU 0 through the driver, opened at
 // run time: on a machine without one, compiling says "no CUDA device: ...".
@@ -59,6 +64,18 @@ private:
 /// GPU device loads, for ptxas and for objects that carry it.
 Expected<std::string> modulePtx(const ir::Module &module, const std::string &sm,
                                 const backends::CompileOptions &options = {});
+
+/// Keeps parameter `param` of `function` on the device of `executable` (one the CUDA backend
+/// compiled), set to `value` now: later calls read it there and ignore that input's data (it
+/// must still be passed, for its shape), and a declared in-place update of it (IR `aliases`)
+/// leaves the new value there for the next call. So weights cross to the device once, not per
+/// call. Calling it again uploads a new value. Only parameters of a static shape.
+Status keepOnDevice(const backends::Executable &executable, std::string_view function, size_t param,
+                    const Array &value);
+
+/// The value of a parameter kept on the device (keepOnDevice), as it is now.
+Expected<Array> readFromDevice(const backends::Executable &executable, std::string_view function,
+                               size_t param);
 
 /// The registered CUDA backend (GPU 0).
 const CudaBackend &backend();

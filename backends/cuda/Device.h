@@ -40,6 +40,9 @@ struct Grid {
   int64_t blocks = 1, threads = 1;
 };
 
+/// The most blocks a GPU device launches for kernels whose blocks stride over their work.
+constexpr int64_t kGpuMaxBlocks = 65535;
+
 /// The kernels of one module, loaded on a device; launched by index, in the order of the
 /// names they were loaded with.
 class LoadedKernels {

@@ -141,7 +141,7 @@ public:
                          "cuLaunchKernel", op);
   }
   int64_t blockThreads() const override { return kMaxBlockThreads; }
-  int64_t maxBlocks() const override { return 65535; }
+  int64_t maxBlocks() const override { return kGpuMaxBlocks; }
   Status synchronize() override {
     WEFT_TRY(current());
     return driver_.check(driver_.api().cuStreamSynchronize(stream_), "cuStreamSynchronize");

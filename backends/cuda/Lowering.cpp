@@ -415,6 +415,7 @@ private:
                      return Launch{{n, count, inner, st[axis]}, strided(d, n)};
                    }));
     Step check = step(op, Step::Kind::Check);
+    check.statusSlot = status;
     const DType indexType = indices.dtype(), tableType = table.dtype();
     check.check = [sizes, axis, status, indicesSlot, indexType,
                    tableType](Device &d, const std::function<DeviceAddress(int)> &address,

@@ -47,6 +47,9 @@ struct Step {
   std::vector<int> slots;
   LaunchPlan launch;
   FaultCheck check;
+  /// Check: the slot of the i64 status word its kernel lowers from INT64_MAX on a fault, which
+  /// code built ahead of time reads in place of `check` (runtime/CudaAotPlan.h); -1: none.
+  int statusSlot = -1;
   /// Upload: the value, or for a splat constant of a symbolic shape its one element, repeated
   /// over the buffer at run time.
   std::shared_ptr<const Array> constant;

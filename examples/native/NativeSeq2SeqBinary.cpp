@@ -2,6 +2,9 @@
 #include "examples/native/NativeSeq2SeqBinary.h"
 
 #include "backends/cpu/Aot.h"
+#ifdef WEFT_HAVE_CUDA_BACKEND
+#include "backends/cuda/AotPlan.h"
+#endif
 #include "runtime/AtomicFile.h"
 #include "runtime/ReadFile.h"
 
@@ -173,6 +176,13 @@ Status buildNativeSeq2Seq(const NativeSeq2SeqBinary &b) {
   aot.objectPath = in("model.o");
   aot.headerPath = in("model.h");
   aot.cpu = b.cpu;
+#ifdef WEFT_HAVE_CUDA_BACKEND
+  if (!b.gpu.empty()) {
+    auto gpu = cuda::aotGpuCode(*b.module, b.gpu);
+    WEFT_TRY(gpu.status());
+    aot.gpuCode = std::move(*gpu);
+  }
+#endif
   WEFT_TRY(cpu::compileToObject(*b.module, aot));
   WEFT_TRY(writeFileAtomically(in("vocabulary.json"), b.vocabularyJson));
   WEFT_TRY(writeFileAtomically(in("weights.safetensors"), b.weights));

@@ -4,7 +4,8 @@
 // answers stdin lines (runtime/text/NativeSeq2Seq.h):
 //
 //   1. backends/cpu's compileToObject compiles the decoding function (a module that has been
-//      through its passes) into model.o and model.h;
+//      through its passes) into model.o and model.h, with its GPU code (or the reason there is
+//      none) where this build has the CUDA backend, for the program's --device cuda;
 //   2. the vocabulary's JSON and the weights' safetensors bytes are embedded in an object by
 //      an assembler file (.incbin), so the program needs no file beside it;
 //   3. a generated main.cpp fills a text::NativeSeq2Seq and calls nativeSeq2SeqMain;
@@ -40,6 +41,9 @@ struct NativeSeq2SeqBinary {
   int64_t maxSourceLength = 0;
   /// The CPU the code is compiled for (backends/cpu/Aot.h).
   std::string cpu = "native";
+  /// The GPU generation whose code goes beside it (backends/cuda/AotPlan.h), for the program's
+  /// --device cuda, where this build has the CUDA backend; empty: none.
+  std::string gpu = "sm_80";
 };
 
 /// Builds the program as the file comment says. Errors name the step that failed, with the

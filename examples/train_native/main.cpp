@@ -6,7 +6,10 @@
 // sin(3x) on [-1, 1] with train::Trainer, which runs the compiled step through
 // train::aotFunction (one scratch arena reused by every step):
 //
-//   weft-example-train-native [--steps N]     (default 300)
+//   weft-example-train-native [--steps N] [--device cpu|cuda]     (default 300, cpu)
+//
+// --device cuda runs the same step from the GPU code weftc embedded in the object (for batches
+// of 64; runtime/train/AotDevice.h); without a GPU it fails with "no CUDA device: ...".
 //
 // It prints the loss falling, then the held-out MSE (the compiled loss @mlp, run by the
 // Trainer's evaluation), and exits 1 unless the loss fell at least tenfold.
@@ -14,6 +17,7 @@
 //===----------------------------------------------------------------------===//
 #include "mlp_model.h"
 #include "runtime/Random.h"
+#include "runtime/train/AotDevice.h"
 #include "runtime/train/AotFunction.h"
 
 #include <cmath>
@@ -60,11 +64,14 @@ double meanOf(const std::vector<double> &v, size_t from, size_t to) {
 
 int main(int argc, char **argv) try {
   int64_t steps = 300;
+  std::string device = "cpu";
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--steps") == 0 && i + 1 < argc) {
       steps = std::atoll(argv[++i]);
+    } else if (std::strcmp(argv[i], "--device") == 0 && i + 1 < argc) {
+      device = argv[++i];
     } else {
-      std::fprintf(stderr, "usage: weft-example-train-native [--steps N]\n");
+      std::fprintf(stderr, "usage: weft-example-train-native [--steps N] [--device cpu|cuda]\n");
       return 2;
     }
   }
@@ -74,6 +81,14 @@ int main(int argc, char **argv) try {
   }
 
   const weft_aot_function &step = weft_mlp_step_fn, &loss = weft_mlp_fn;
+  Expected<train::Function> stepOn = train::aotFunctionOn(step, device);
+  Expected<train::Function> lossOn =
+      stepOn ? train::aotFunctionOn(loss, device) : Expected<train::Function>(stepOn.diag());
+  if (!stepOn || !lossOn) {
+    std::fprintf(stderr, "weft-example-train-native: %s\n",
+                 (stepOn ? lossOn : stepOn).diag().str().c_str());
+    return 1;
+  }
   train::StepLayout layout = train::aotStepLayout(step).take();
   std::vector<Array> params = {uniformInit({1, kHidden}, 1, 1), uniformInit({kHidden}, 1, 2),
                                uniformInit({kHidden, 1}, kHidden, 3), uniformInit({1}, kHidden, 4)};
@@ -86,17 +101,18 @@ int main(int argc, char **argv) try {
   o.maxSteps = steps;
   o.progress = train::Progress::Off;
   auto trainer =
-      train::Trainer::make(train::aotFunction(step), layout, std::move(params), std::move(state), o)
+      train::Trainer::make(std::move(*stepOn), layout, std::move(params), std::move(state), o)
           .take();
   // Held-out MSE: @mlp takes the parameters (arguments 0-3) and the batch (x, t).
-  trainer.evaluateWith({.function = train::aotFunction(loss),
+  trainer.evaluateWith({.function = std::move(*lossOn),
                         .numArgs = loss.n_params,
                         .paramArgs = {0, 1, 2, 3},
                         .batch = {{"x", 4}, {"t", 5}},
                         .metrics = {"mse"}});
 
-  std::printf("training @%s (Adam, lr 0.01), compiled ahead of time: %lld steps, batch 64\n",
-              step.name, static_cast<long long>(steps));
+  std::printf("training @%s (Adam, lr 0.01), compiled ahead of time: %lld steps, batch 64, on "
+              "%s\n",
+              step.name, static_cast<long long>(steps), device.c_str());
   double before = trainer.evaluate(testSet).take()[0];
   train::History h = trainer.fit(trainSet).take();
   // The loss, averaged over windows of 10 steps.

@@ -4,6 +4,7 @@
 #include "runtime/Safetensors.h"
 #include "runtime/text/LineCodec.h"
 #include "runtime/text/LineReader.h"
+#include "runtime/train/AotDevice.h"
 #include "runtime/train/AotFunction.h"
 
 #include <fmt/format.h>
@@ -67,15 +68,18 @@ bool isIdArray(const Array &a, size_t rank) {
 
 } // namespace
 
-Expected<DecodeBatch> aotDecodeBatch(const NativeSeq2Seq &model) {
+Expected<DecodeBatch> aotDecodeBatch(const NativeSeq2Seq &model, std::string_view device) {
   if (!model.decode)
     return err("no decoding function");
   Expected<DecodeArgs> bound = bindWeights(model);
   if (!bound)
     return bound.diag();
   auto args = std::make_shared<DecodeArgs>(std::move(*bound));
-  train::Function run = train::aotFunction(*model.decode);
-  return DecodeBatch([args, run](const std::vector<std::vector<int32_t>> &lines)
+  Expected<train::Function> loaded = train::aotFunctionOn(*model.decode, device);
+  if (!loaded)
+    return loaded.diag();
+  return DecodeBatch([args,
+                      run = std::move(*loaded)](const std::vector<std::vector<int32_t>> &lines)
                          -> Expected<std::vector<std::vector<int32_t>>> {
     int64_t B = static_cast<int64_t>(lines.size()), S = 1;
     for (const auto &l : lines)
@@ -175,13 +179,23 @@ int nativeSeq2SeqMain(const NativeSeq2Seq &model, int argc, char **argv) try {
   if (!vocabulary)
     return fail("the embedded vocabulary: " + vocabulary.diag().str());
   const char *unit = vocabulary->kind() == Vocabulary::Kind::Char ? "characters" : "words";
+  std::string device = "cpu";
   for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--device") == 0 && i + 1 < argc) {
+      device = argv[++i];
+      continue;
+    }
+    if (std::strncmp(argv[i], "--device=", 9) == 0) {
+      device = argv[i] + 9;
+      continue;
+    }
     if (std::strcmp(argv[i], "--help") == 0 || std::strcmp(argv[i], "-h") == 0) {
-      std::printf("usage: %s < input\n\n"
+      std::printf("usage: %s [--device cpu|cuda] < input\n\n"
                   "Reads one input per line on stdin and writes one answer per line on stdout.\n"
                   "A line longer than %lld %s is truncated to its first %lld, with a warning on\n"
                   "stderr; an empty line gets an empty answer; a character the model does not\n"
-                  "know, or a byte that is not UTF-8, reads as <UNK>.\n",
+                  "know, or a byte that is not UTF-8, reads as <UNK>. --device cuda runs the\n"
+                  "model on GPU 0 (the program's embedded GPU code), cpu (the default) here.\n",
                   program, static_cast<long long>(model.maxSourceLength), unit,
                   static_cast<long long>(model.maxSourceLength));
       return 0;
@@ -190,7 +204,7 @@ int nativeSeq2SeqMain(const NativeSeq2Seq &model, int argc, char **argv) try {
                  argv[i]);
     return 2;
   }
-  Expected<DecodeBatch> decode = aotDecodeBatch(model);
+  Expected<DecodeBatch> decode = aotDecodeBatch(model, device);
   if (!decode)
     return fail(decode.diag().str());
   Status s = serveLines(

@@ -66,9 +66,11 @@ struct NativeSeq2Seq {
 using DecodeBatch = std::function<Expected<std::vector<std::vector<int32_t>>>(
     const std::vector<std::vector<int32_t>> &)>;
 
-/// `model.decode` as a DecodeBatch: the weights decoded and checked once, a scratch arena kept
-/// across calls. Errors name a weight the function needs that the bytes lack.
-Expected<DecodeBatch> aotDecodeBatch(const NativeSeq2Seq &model);
+/// `model.decode` as a DecodeBatch on `device` ("cpu", or "cuda": its embedded GPU code,
+/// runtime/train/AotDevice.h): the weights decoded and checked once, a scratch arena kept
+/// across calls. Errors name a weight the function needs that the bytes lack, and on "cuda" a
+/// machine without a GPU ("no CUDA device: ...").
+Expected<DecodeBatch> aotDecodeBatch(const NativeSeq2Seq &model, std::string_view device = "cpu");
 
 struct ServeOptions {
   std::string program;
@@ -81,8 +83,10 @@ struct ServeOptions {
 Status serveLines(int inFd, std::FILE *out, std::FILE *err, const Vocabulary &vocabulary,
                   const DecodeBatch &decode, const ServeOptions &options);
 
-/// The program: `--help` prints what it does; otherwise serveLines on stdin and stdout. Returns
-/// 0, 1 on an error (its message on stderr), or 2 for an unknown argument.
+/// The program: `--help` prints what it does; `--device cpu|cuda` picks where the model runs
+/// (cpu by default); otherwise serveLines on stdin and stdout. Returns 0, 1 on an error (its
+/// message on stderr: "no CUDA device: ..." for cuda on a machine without one), or 2 for an
+/// unknown argument.
 int nativeSeq2SeqMain(const NativeSeq2Seq &model, int argc, char **argv);
 
 } // namespace weft::text

@@ -1,17 +1,21 @@
 //===- tools/weftc/main.cpp - ahead-of-time compile a .wir file -----------===//
 //
-//   weftc model.wir -o model.o --header model.h [--cpu=native|x86-64-v3]
+//   weftc model.wir -o model.o --header model.h [--cpu=native|x86-64-v3] [--gpu=sm_90]
 //   weftc model.wir --report-memory --bind T=100 --bind B=32
 //
 // Runs a pass pipeline first (`optimize` unless --pipeline says otherwise), then writes an object
 // file with weft_<name>_entry for every function and a C header that describes them to
-// runtime/Aot.h and declares typed wrappers.
+// runtime/Aot.h and declares typed wrappers. --gpu adds each function's GPU code (PTX and
+// the plan of a call, backends/cuda/AotPlan.h), which runtime/CudaAot.h runs.
 // --report-memory prints each function's buffer plan under the bound dims, as weft-opt does.
 // Errors print as `weftc: <message>` and exit 1.
 //
 //===----------------------------------------------------------------------===//
 #include "backends/cpu/Aot.h"
 #include "backends/cpu/CpuBackend.h"
+#ifdef WEFT_HAVE_CUDA_BACKEND
+#include "backends/cuda/AotPlan.h"
+#endif
 #include "ir/Parser.h"
 #include "passes/PassManager.h"
 #include "tools/common/CommandLine.h"
@@ -40,13 +44,18 @@ options:
   --header FILE         the C header to write
   --cpu=NAME            native (the default: this machine) or an LLVM CPU such as x86-64-v3
   --features=LIST       extra target features, e.g. +avx2,-fma
+  --gpu=SM              also embed each function's GPU code for SM (sm_80 or sm_90): PTX and
+                        the plan of a call, for functions of static shapes the CUDA backend
+                        compiles (for others, the reason it does not); run by the runtime's
+                        loader (runtime/CudaAot.h), e.g. with a native binary's --device cuda
   --runtime-include=P   the path the header includes runtime/Aot.h by (default runtime/Aot.h)
   --pipeline=PASSES     passes to run before code generation (default: optimize, which fuses
                         elementwise chains into kernels); --pipeline= runs none
   --report-memory       print each function's peak memory by its buffer plan (the per-call
                         arena, planned and one range per buffer, plus the results) for --cpu
                         instead of writing files; needs every dim bound
-  --bind NAME=N         the value of symbolic dim NAME for --report-memory (repeatable)
+  --bind NAME=N         the value of symbolic dim NAME for --report-memory, and the value
+                        --gpu's code is specialized to (repeatable)
   --help                show this text
 )";
 
@@ -56,6 +65,7 @@ struct Options {
   bool reportMemory = false;
   std::vector<std::string> binds;
   std::string pipeline = "optimize";
+  std::string gpu;
   bool help = false;
 };
 
@@ -70,6 +80,7 @@ Expected<Options> parseArgs(int argc, char **argv) {
   app.add_option("--cpu", o.aot.cpu);
   app.add_option("--features", o.aot.features);
   app.add_option("--runtime-include", o.aot.runtimeInclude);
+  app.add_option("--gpu", o.gpu);
   app.add_option("--pipeline", o.pipeline)->expected(0, 1); // --pipeline= runs no passes
   app.add_flag("--report-memory", o.reportMemory);
   tool::addBindOption(app, o.binds, "the value of symbolic dim NAME");
@@ -112,7 +123,20 @@ Status run(const Options &o) {
     WEFT_TRY(binds.status());
     return tool::printMemoryReport(**m, *binds, o.aot.cpu, o.aot.features, std::cout);
   }
-  return cpu::compileToObject(**m, o.aot);
+  cpu::AotOptions aot = o.aot;
+  if (!o.gpu.empty()) {
+#ifdef WEFT_HAVE_CUDA_BACKEND
+    auto binds = tool::parseBinds(o.binds);
+    WEFT_TRY(binds.status());
+    auto gpu = cuda::aotGpuCode(**m, o.gpu, *binds);
+    WEFT_TRY(gpu.status());
+    aot.gpuCode = std::move(*gpu);
+#else
+    return err("--gpu: this weftc was built without the CUDA backend (it needs LLVM's NVPTX "
+               "target)");
+#endif
+  }
+  return cpu::compileToObject(**m, aot);
 }
 
 } // namespace

@@ -46,15 +46,15 @@ const char *const kResultNames[] = {"y", "z"};
 const weft_aot_fault_site kSites[] = {{"gather", "m.wir:4:3", "axis 0 of tensor<10 x f32>"},
                                       {"reduce_max", "", "tensor<N x 0 x f32>"}};
 const weft_aot_function kF = {
-    "f",         faultEntry, 1,        kSymbols,     5, kSlots, kDims, kDimSyms, 1,      kParams,
-    kParamNames, 2,          kResults, kResultNames, 2, kSites, 0,     nullptr,  nullptr};
+    "f",         faultEntry, 1,        kSymbols,     5, kSlots, kDims, kDimSyms, 1,       kParams,
+    kParamNames, 2,          kResults, kResultNames, 2, kSites, 0,     nullptr,  nullptr, nullptr};
 
 // @g(%x: tensor<2*N x f32>) -> tensor<2*N x f32>: its input's size is a multiple of N.
 const weft_aot_slot kDoubleSlots[] = {{WEFT_AOT_F32, 1, 1, 0, 1}, {WEFT_AOT_F32, 1, 1, 0, 1}};
 const int32_t kOne[] = {1};
 const weft_aot_function kG = {
-    "g",         faultEntry, 1,    kSymbols,     2, kDoubleSlots, kDims, kDimSyms, 1,      kParams,
-    kParamNames, 1,          kOne, kResultNames, 0, nullptr,      0,     nullptr,  nullptr};
+    "g",  faultEntry,   1, kSymbols, 2, kDoubleSlots, kDims,   kDimSyms, 1, kParams, kParamNames, 1,
+    kOne, kResultNames, 0, nullptr,  0, nullptr,      nullptr, nullptr};
 
 // @f again, but its entry calls @f on gBusy, the workspace the outer call is using, and keeps
 // what that inner call returned.
@@ -70,8 +70,8 @@ void reenterEntry(void *const *, const int64_t *, int64_t *) {
                                             sizeof gInnerErr);
 }
 const weft_aot_function kReenter = {
-    "f",      reenterEntry, 1, kSymbols, 5, kSlots,  kDims,  kDimSyms, 1, kParams, kParamNames, 2,
-    kResults, kResultNames, 2, kSites,   0, nullptr, nullptr};
+    "f",      reenterEntry, 1, kSymbols, 5, kSlots,  kDims,   kDimSyms, 1, kParams, kParamNames, 2,
+    kResults, kResultNames, 2, kSites,   0, nullptr, nullptr, nullptr};
 
 constexpr int64_t kHuge = int64_t(1) << 60; // N f32 = 2^62 bytes: one buffer fits, two do not
 

@@ -38,9 +38,9 @@ const int32_t kResults[] = {1};
 const char *const kResultNames[] = {"y"};
 
 weft_aot_function twice(const weft_aot_slot *slots) {
-  return {"twice",  twiceEntry, 1,       kSymbols,    4,      slots,    kDims,
-          kDimSyms, 1,          kParams, kParamNames, 1,      kResults, kResultNames,
-          0,        nullptr,    0,       nullptr,     nullptr};
+  return {"twice",  twiceEntry, 1,       kSymbols,    4,       slots,    kDims,
+          kDimSyms, 1,          kParams, kParamNames, 1,       kResults, kResultNames,
+          0,        nullptr,    0,       nullptr,     nullptr, nullptr};
 }
 
 } // namespace

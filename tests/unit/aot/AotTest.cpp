@@ -47,8 +47,8 @@ const int32_t kResults[] = {2};
 const char *const kResultNames[] = {"sum"};
 const weft_aot_fault_site kSites[] = {{"div", "m.wir:3:5", "tensor<N x i32>"}};
 const weft_aot_function kAdd = {
-    "add",       addEntry, 1,        kSymbols,     4, kSlots, kDims, kDimSyms, 2,      kParams,
-    kParamNames, 1,        kResults, kResultNames, 1, kSites, 0,     nullptr,  nullptr};
+    "add",       addEntry, 1,        kSymbols,     4, kSlots, kDims, kDimSyms, 2,       kParams,
+    kParamNames, 1,        kResults, kResultNames, 1, kSites, 0,     nullptr,  nullptr, nullptr};
 
 // @flip(%x: tensor<3 x f32>) -> tensor<3 x f32>, by hand and without symbols: slot 0 the
 // parameter, 1 the result, 2 a scratch of 2 f32.
@@ -70,9 +70,9 @@ const char *const kFlipParamNames[] = {"x"};
 const int32_t kFlipResults[] = {1};
 const char *const kFlipResultNames[] = {"y"};
 const weft_aot_function kFlip = {
-    "flip",  flipEntry, 0,           nullptr,         3,      kFlipSlots,   kFlipDims,
-    nullptr, 1,         kFlipParams, kFlipParamNames, 1,      kFlipResults, kFlipResultNames,
-    0,       nullptr,   0,           nullptr,         nullptr};
+    "flip",  flipEntry, 0,           nullptr,         3,       kFlipSlots,   kFlipDims,
+    nullptr, 1,         kFlipParams, kFlipParamNames, 1,       kFlipResults, kFlipResultNames,
+    0,       nullptr,   0,           nullptr,         nullptr, nullptr};
 
 struct Call {
   float x[3] = {1, 2, 3}, y[3] = {10, 20, 30}, out[3] = {};

@@ -44,8 +44,8 @@ const char *const kParamNames[] = {"x"};
 const int32_t kResults[] = {1};
 const char *const kResultNames[] = {"y"};
 const weft_aot_function kTwice = {
-    "twice",     twiceEntry, 1,        kSymbols,     3, kSlots,  kDims, kDimSyms, 1,      kParams,
-    kParamNames, 1,          kResults, kResultNames, 0, nullptr, 0,     nullptr,  nullptr};
+    "twice",     twiceEntry, 1,        kSymbols,     3, kSlots,  kDims, kDimSyms, 1,       kParams,
+    kParamNames, 1,          kResults, kResultNames, 0, nullptr, 0,     nullptr,  nullptr, nullptr};
 
 /// Calls @twice on x[0 .. n) (n = 1 from the entry, else 4).
 int callN(weft_aot_workspace *ws, float *x, float *out, int64_t n) {

@@ -1,5 +1,5 @@
-//===- backends/cuda/Driver.cpp -------------------------------------------===//
-#include "backends/cuda/Driver.h"
+//===- runtime/CudaDriver.cpp ---------------------------------------------===//
+#include "runtime/CudaDriver.h"
 
 #include <fmt/format.h>
 

@@ -1,0 +1,230 @@
+//===- runtime/CudaAot.cpp ------------------------------------------------===//
+#include "runtime/CudaAot.h"
+
+#include "runtime/CudaDriver.h"
+
+#include <fmt/format.h>
+
+#include <limits>
+#include <map>
+
+namespace weft::cuda {
+namespace {
+
+/// Every offset of `p` within its arena, and every launch's grid positive: bytes that say
+/// otherwise are refused before anything runs.
+Status checkBounds(const AotPlan &p) {
+  auto within = [&](uint64_t offset, uint64_t bytes) {
+    return offset <= p.arenaBytes && bytes <= p.arenaBytes - offset;
+  };
+  for (const auto *buffers : {&p.params, &p.results})
+    for (const AotPlan::Buffer &b : *buffers)
+      if (!within(b.offset, b.bytes))
+        return err("the GPU code places a parameter or result outside its allocation");
+  for (const AotPlan::Step &s : p.steps) {
+    bool ok = true;
+    switch (s.kind) {
+    case AotPlan::Step::Kind::Launch:
+      for (uint64_t b : s.buffers)
+        ok = ok && b <= p.arenaBytes;
+      ok = ok && s.blocks > 0 && s.threads > 0 && s.blocks <= std::numeric_limits<int32_t>::max() &&
+           s.threads <= 1024;
+      break;
+    case AotPlan::Step::Kind::Copy:
+      ok = within(s.dst, s.bytes) && within(s.src, s.bytes);
+      break;
+    case AotPlan::Step::Kind::Constant:
+      ok = within(s.dst, s.data.size());
+      break;
+    case AotPlan::Step::Kind::StatusCheck:
+      ok = within(s.src, sizeof(int64_t));
+      break;
+    }
+    if (!ok)
+      return err(fmt::format("the GPU code's step for {} reaches outside its allocation", s.op));
+  }
+  return Status::ok();
+}
+
+} // namespace
+
+Status aotGpuCodeOf(const weft_aot_function &fn, AotPlan *out) {
+  if (!fn.gpu_code)
+    return err(
+        fmt::format("@{} was compiled without GPU code (weftc --gpu=sm_90 adds it)", fn.name));
+  uint64_t size = encodedAotPlanSize(fn.gpu_code);
+  if (size == 0)
+    return err(fmt::format("@{}'s GPU code is not weft's (it lacks WEFTGPU1)", fn.name));
+  auto plan = decodeAotPlan(
+      std::string_view(reinterpret_cast<const char *>(fn.gpu_code), static_cast<size_t>(size)));
+  if (!plan)
+    return err(fmt::format("@{}: {}", fn.name, plan.diag().message));
+  if (!plan->unavailable.empty())
+    return err(fmt::format("@{} has no GPU code: {}", fn.name, plan->unavailable));
+  WEFT_TRY(checkBounds(*plan));
+  if (plan->params.size() != fn.n_params || plan->results.size() != fn.n_results)
+    return err(fmt::format("@{}'s GPU code takes {} inputs and gives {} results; the function "
+                           "{} and {}",
+                           fn.name, plan->params.size(), plan->results.size(), fn.n_params,
+                           fn.n_results));
+  if (out)
+    *out = std::move(*plan);
+  return Status::ok();
+}
+
+struct AotGpuFunction::State {
+  const Driver *driver = nullptr;
+  int ordinal = 0;
+  CUcontext context = nullptr;
+  CUstream stream = nullptr;
+  CUmodule module = nullptr;
+  std::vector<CUfunction> kernels;
+  /// The constants, uploaded at load, by step.
+  std::map<size_t, CUdeviceptr> constants;
+
+  Status current() const {
+    return driver->check(driver->api().cuCtxSetCurrent(context), "cuCtxSetCurrent");
+  }
+};
+
+AotGpuFunction::~AotGpuFunction() {
+  if (!state_ || !state_->context)
+    return;
+  const DriverApi &api = state_->driver->api();
+  api.cuCtxSetCurrent(state_->context);
+  for (auto &[step, p] : state_->constants)
+    api.cuMemFree(p);
+  if (state_->module)
+    api.cuModuleUnload(state_->module);
+  if (state_->stream)
+    api.cuStreamDestroy(state_->stream);
+  api.cuDevicePrimaryCtxRelease(state_->ordinal);
+}
+
+Expected<std::unique_ptr<AotGpuFunction>> AotGpuFunction::load(const weft_aot_function &fn,
+                                                               int ordinal) {
+  // The device first: on a machine without one, that is what the user needs to hear.
+  auto driver = Driver::get();
+  WEFT_TRY(driver.status());
+  auto info = (*driver)->device(ordinal);
+  WEFT_TRY(info.status());
+  std::unique_ptr<AotGpuFunction> f(new AotGpuFunction);
+  WEFT_TRY(aotGpuCodeOf(fn, &f->plan_));
+  int planSm = 0;
+  for (char c : f->plan_.sm.substr(std::min<size_t>(3, f->plan_.sm.size())))
+    planSm = c >= '0' && c <= '9' && planSm < 1000 ? planSm * 10 + (c - '0') : 1000;
+  if (f->plan_.sm.rfind("sm_", 0) != 0 || planSm == 0 || planSm >= 1000)
+    return err(fmt::format("@{}'s GPU code names no GPU generation ('{}')", fn.name, f->plan_.sm));
+  if (info->smMajor * 10 + info->smMinor < planSm)
+    return err(fmt::format("@{}'s GPU code is for {}; {} is {}", fn.name, f->plan_.sm, info->name,
+                           info->smName()));
+  f->device_ = fmt::format("{} ({})", info->name, info->smName());
+  f->state_ = std::make_unique<State>();
+  State &s = *f->state_;
+  s.driver = *driver;
+  s.ordinal = ordinal;
+  const Driver &d = **driver;
+  const DriverApi &api = d.api();
+  WEFT_TRY(d.check(api.cuDevicePrimaryCtxRetain(&s.context, ordinal), "cuDevicePrimaryCtxRetain"));
+  WEFT_TRY(s.current());
+  WEFT_TRY(d.check(api.cuStreamCreate(&s.stream, 0), "cuStreamCreate"));
+  WEFT_TRY(d.check(api.cuModuleLoadDataEx(&s.module, f->plan_.ptx.c_str(), 0, nullptr, nullptr),
+                   "cuModuleLoadDataEx", fmt::format("the PTX of @{}", fn.name)));
+  for (const std::string &name : f->plan_.kernels) {
+    CUfunction k = nullptr;
+    WEFT_TRY(
+        d.check(api.cuModuleGetFunction(&k, s.module, name.c_str()), "cuModuleGetFunction", name));
+    s.kernels.push_back(k);
+  }
+  for (size_t i = 0; i < f->plan_.steps.size(); ++i) {
+    const AotPlan::Step &step = f->plan_.steps[i];
+    if (step.kind != AotPlan::Step::Kind::Constant)
+      continue;
+    CUdeviceptr p = 0;
+    WEFT_TRY(
+        d.check(api.cuMemAlloc(&p, std::max<size_t>(step.data.size(), 1)), "cuMemAlloc", step.op));
+    s.constants[i] = p;
+    WEFT_TRY(d.check(api.cuMemcpyHtoDAsync(p, step.data.data(), step.data.size(), s.stream),
+                     "cuMemcpyHtoDAsync", step.op));
+  }
+  WEFT_TRY(d.check(api.cuStreamSynchronize(s.stream), "cuStreamSynchronize"));
+  return f;
+}
+
+Status AotGpuFunction::call(std::span<const void *const> inputs, std::span<void *const> outputs) {
+  if (inputs.size() != plan_.params.size() || outputs.size() != plan_.results.size())
+    return err(fmt::format("@{} takes {} inputs and {} outputs, not {} and {}", plan_.function,
+                           plan_.params.size(), plan_.results.size(), inputs.size(),
+                           outputs.size()));
+  State &s = *state_;
+  const Driver &d = *s.driver;
+  const DriverApi &api = d.api();
+  WEFT_TRY(s.current());
+  CUdeviceptr base = 0;
+  WEFT_TRY(d.check(api.cuMemAlloc(&base, std::max<uint64_t>(plan_.arenaBytes, 1)), "cuMemAlloc",
+                   fmt::format("{} bytes for @{}", plan_.arenaBytes, plan_.function)));
+  struct Release {
+    const DriverApi &api;
+    CUdeviceptr p;
+    ~Release() { api.cuMemFree(p); }
+  } release{api, base};
+
+  for (size_t i = 0; i < inputs.size(); ++i)
+    WEFT_TRY(d.check(api.cuMemcpyHtoDAsync(base + plan_.params[i].offset, inputs[i],
+                                           plan_.params[i].bytes, s.stream),
+                     "cuMemcpyHtoDAsync", fmt::format("input {} of @{}", i, plan_.function)));
+  std::vector<void *> params;
+  std::vector<CUdeviceptr> addresses;
+  std::vector<int64_t> scalars;
+  for (size_t i = 0; i < plan_.steps.size(); ++i) {
+    const AotPlan::Step &step = plan_.steps[i];
+    switch (step.kind) {
+    case AotPlan::Step::Kind::Launch: {
+      addresses.clear();
+      for (uint64_t offset : step.buffers)
+        addresses.push_back(base + offset);
+      scalars.assign(step.scalars.begin(), step.scalars.end());
+      params.clear();
+      for (CUdeviceptr &a : addresses)
+        params.push_back(&a);
+      for (int64_t &v : scalars)
+        params.push_back(&v);
+      WEFT_TRY(
+          d.check(api.cuLaunchKernel(s.kernels[step.kernel], static_cast<unsigned>(step.blocks), 1,
+                                     1, static_cast<unsigned>(step.threads), 1, 1, 0, s.stream,
+                                     params.data(), nullptr),
+                  "cuLaunchKernel", step.op));
+      break;
+    }
+    case AotPlan::Step::Kind::Copy:
+      if (step.bytes > 0 && step.dst != step.src)
+        WEFT_TRY(
+            d.check(api.cuMemcpyDtoDAsync(base + step.dst, base + step.src, step.bytes, s.stream),
+                    "cuMemcpyDtoDAsync", step.op));
+      break;
+    case AotPlan::Step::Kind::Constant:
+      WEFT_TRY(d.check(
+          api.cuMemcpyDtoDAsync(base + step.dst, s.constants.at(i), step.data.size(), s.stream),
+          "cuMemcpyDtoDAsync", step.op));
+      break;
+    case AotPlan::Step::Kind::StatusCheck: {
+      int64_t word = 0;
+      WEFT_TRY(d.check(api.cuMemcpyDtoHAsync(&word, base + step.src, sizeof word, s.stream),
+                       "cuMemcpyDtoHAsync", step.op));
+      WEFT_TRY(d.check(api.cuStreamSynchronize(s.stream), "cuStreamSynchronize", step.op));
+      if (word != std::numeric_limits<int64_t>::max())
+        return err(fmt::format("{}: an index is out of range (at element {} of the result)",
+                               step.op, word));
+      break;
+    }
+    }
+  }
+  for (size_t r = 0; r < outputs.size(); ++r)
+    WEFT_TRY(d.check(api.cuMemcpyDtoHAsync(outputs[r], base + plan_.results[r].offset,
+                                           plan_.results[r].bytes, s.stream),
+                     "cuMemcpyDtoHAsync", fmt::format("result {} of @{}", r, plan_.function)));
+  return d.check(api.cuStreamSynchronize(s.stream), "cuStreamSynchronize",
+                 fmt::format("@{}", plan_.function));
+}
+
+} // namespace weft::cuda

@@ -1,0 +1,121 @@
+// The bytes of a function's GPU code (runtime/CudaAotPlan.h) and the loader's answers where it
+// cannot run them: every field survives encoding, damaged bytes are refused with a message, and
+// a function without usable GPU code says why.
+#include "runtime/CudaAotPlan.h"
+
+#include "runtime/CudaAot.h"
+
+#include <doctest/doctest.h>
+
+#include <string>
+
+using namespace weft;
+using namespace weft::cuda;
+
+namespace {
+
+AotPlan samplePlan() {
+  AotPlan p;
+  p.function = "f";
+  p.sm = "sm_90";
+  p.ptx = ".version 8.5\n.target sm_90\n";
+  p.kernels = {"k0", "k1"};
+  p.symbols = {"B"};
+  p.symbolValues = {64};
+  p.arenaBytes = 256;
+  p.params = {{0, 64}, {64, 64}};
+  p.results = {{128, 64}};
+  AotPlan::Step launch;
+  launch.kind = AotPlan::Step::Kind::Launch;
+  launch.kernel = 1;
+  launch.buffers = {128, 0, 64};
+  launch.scalars = {16, -3};
+  launch.blocks = 4;
+  launch.threads = 256;
+  launch.op = "'add' (m.wir:3:5)";
+  AotPlan::Step constant;
+  constant.kind = AotPlan::Step::Kind::Constant;
+  constant.dst = 192;
+  constant.data = std::string("\x01\x00\x02", 3);
+  constant.op = "'constant' (m.wir:2:5)";
+  p.steps = {launch, constant};
+  return p;
+}
+
+} // namespace
+
+TEST_CASE("GPU code: every field of a plan survives encoding") {
+  AotPlan p = samplePlan();
+  std::string bytes = encodeAotPlan(p);
+  CHECK(encodedAotPlanSize(reinterpret_cast<const unsigned char *>(bytes.data())) == bytes.size());
+  auto back = decodeAotPlan(bytes);
+  REQUIRE(back);
+  CHECK(back->function == "f");
+  CHECK(back->ptx == p.ptx);
+  CHECK(back->kernels == p.kernels);
+  CHECK(back->symbols == p.symbols);
+  CHECK(back->symbolValues == p.symbolValues);
+  CHECK(back->arenaBytes == 256);
+  REQUIRE(back->results.size() == 1);
+  CHECK(back->results[0].offset == 128);
+  REQUIRE(back->steps.size() == 2);
+  CHECK(back->steps[0].scalars == std::vector<int64_t>{16, -3});
+  CHECK(back->steps[0].buffers == std::vector<uint64_t>{128, 0, 64});
+  CHECK(back->steps[0].threads == 256);
+  CHECK(back->steps[1].data == p.steps[1].data);
+  CHECK(back->steps[1].op == p.steps[1].op);
+  CHECK(encodeAotPlan(*back) == bytes);
+}
+
+TEST_CASE("GPU code: damaged bytes are refused with a message, never read past their end") {
+  std::string bytes = encodeAotPlan(samplePlan());
+  for (size_t cut : {size_t(0), size_t(8), size_t(20), bytes.size() / 2, bytes.size() - 1}) {
+    CAPTURE(cut);
+    auto r = decodeAotPlan(std::string_view(bytes).substr(0, cut));
+    REQUIRE_FALSE(r);
+  }
+  auto foreign = decodeAotPlan("ELF\x7f and more bytes than a header");
+  REQUIRE_FALSE(foreign);
+  CHECK(foreign.diag().message == "not GPU code (weft's GPU plans start with WEFTGPU1)");
+  // A count that claims more elements than the bytes hold.
+  std::string huge = bytes;
+  size_t kernels = 16 + (8 + 1) + (8 + 0) + (8 + 5) + (8 + samplePlan().ptx.size());
+  huge[kernels + 7] = '\x7f';
+  REQUIRE_FALSE(decodeAotPlan(huge));
+}
+
+TEST_CASE("GPU code: a function without it, or with a reason instead, says so") {
+  weft_aot_function fn{};
+  fn.name = "decode";
+  auto none = aotGpuCodeOf(fn);
+  REQUIRE_FALSE(none);
+  CHECK(none.diag().message == "@decode was compiled without GPU code (weftc --gpu=sm_90 adds it)");
+
+  AotPlan p;
+  p.function = "decode";
+  p.unavailable = "'while' is not on the CUDA backend yet";
+  std::string bytes = encodeAotPlan(p);
+  fn.gpu_code = reinterpret_cast<const unsigned char *>(bytes.data());
+  auto why = aotGpuCodeOf(fn);
+  REQUIRE_FALSE(why);
+  CHECK(why.diag().message == "@decode has no GPU code: 'while' is not on the CUDA backend yet");
+}
+
+TEST_CASE("GPU code: a plan that reaches outside its allocation is refused before it runs") {
+  AotPlan p = samplePlan();
+  p.steps[0].buffers = {1000};
+  std::string bytes = encodeAotPlan(p);
+  weft_aot_function fn{};
+  fn.name = "f";
+  fn.n_params = 2;
+  fn.n_results = 1;
+  fn.gpu_code = reinterpret_cast<const unsigned char *>(bytes.data());
+  auto r = aotGpuCodeOf(fn);
+  REQUIRE_FALSE(r);
+  CHECK(r.diag().message == "the GPU code's step for 'add' (m.wir:3:5) reaches outside its "
+                            "allocation");
+  p = samplePlan();
+  bytes = encodeAotPlan(p);
+  fn.gpu_code = reinterpret_cast<const unsigned char *>(bytes.data());
+  CHECK(aotGpuCodeOf(fn));
+}
