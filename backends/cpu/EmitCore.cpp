@@ -9,10 +9,8 @@
 #include "backends/ScalarOps.h"
 #include "backends/cpu/Emitter.h"
 #include "backends/cpu/Scratch.h"
-#include "ir/Clone.h"
 #include "ir/Infer.h"
 #include "ir/Walk.h"
-#include "transforms/ExpandGruRnn.h"
 
 #include <fmt/format.h>
 #include <llvm/IR/Intrinsics.h>
@@ -658,6 +656,10 @@ Status Emitter::emitOp(const ir::Op &op) {
     return emitAllReduce(op);
   case OpKind::LstmSequence:
     return emitLstmSequence(op);
+  case OpKind::GruSequence:
+    return emitGruSequence(op);
+  case OpKind::RnnSequence:
+    return emitRnnSequence(op);
   default:
     return err(fmt::format("cpu backend: op {} is not supported here", op.name()), op.loc());
   }
@@ -739,28 +741,10 @@ Status Emitter::emit(const ir::Function &f) {
   return {};
 }
 
-/// Whether `f` holds a gru_sequence or rnn_sequence, lowered through their expansions.
-bool hasGruRnnSequence(const ir::Function &f) {
-  bool found = false;
-  ir::walk(const_cast<ir::Block &>(f.body()), [&](ir::Op &op) {
-    found |= op.kind() == ir::OpKind::GruSequence || op.kind() == ir::OpKind::RnnSequence;
-  });
-  return found;
-}
-
 } // namespace detail
 
 Status emitFunction(llvm::Module &m, const ir::Function &f, FunctionPlan &plan,
                     const llvm::TargetMachine &tm) {
-  if (detail::hasGruRnnSequence(f)) {
-    // No kernels of their own yet (lstm_sequence has one, EmitLstm.cpp): gru_sequence and
-    // rnn_sequence run as the scans they stand for (transforms/ExpandGruRnn.h). The copy lives
-    // until the code is emitted; the plan keeps no pointer into it.
-    ir::Module expanded;
-    ir::Function &copy = ir::cloneFunction(expanded, f, f.name());
-    WEFT_TRY(transforms::expandGruRnnSequences(copy.body()).status());
-    return emitFunction(m, copy, plan, tm);
-  }
   plan.signature = ir::Signature::of(f);
   plan.symbol = "weft_" + f.name();
   detail::Emitter e(m, plan);

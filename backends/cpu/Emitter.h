@@ -177,8 +177,11 @@ public:
   /// Packs all of B (K x N, both static) into `dst` in Prepack.h's layout, for emitGemm.
   void emitPackB(DType dt, const ir::Dim &Md, const ir::Dim &Kd, const ir::Dim &Nd, llvm::Value *B,
                  llvm::Value *dst);
-  /// lstm_sequence as one kernel: EmitLstm.cpp.
+  /// lstm_sequence, gru_sequence and rnn_sequence as kernels of their own: EmitLstm.cpp,
+  /// EmitGru.cpp, EmitRnn.cpp (RecurrentEmitter.h has what they share).
   Status emitLstmSequence(const ir::Op &op);
+  Status emitGruSequence(const ir::Op &op);
+  Status emitRnnSequence(const ir::Op &op);
   /// sigmoid and tanh of a scalar of float dtype `dt`, as the elementwise ops compute them.
   llvm::Value *sigmoidOf(llvm::Value *x, DType dt);
   llvm::Value *tanhOf(llvm::Value *x, DType dt);
