@@ -292,7 +292,10 @@ Value *Emitter::expDouble(Value *x) {
   // about 2^-60), |r| <= ln 2 / 2; e^r by its Taylor series to r^13 / 13!, whose first omitted
   // term is below 2^-53 relative. x is clamped to [-708, 709], where 2^n is a normal double:
   // f32 tanh and sigmoid are exactly +-1, 0 or 1 beyond. NaN stays NaN (n = 0 for it).
-  auto fd = [&](double v) { return llvm::ConstantFP::get(b.getDoubleTy(), v); };
+  // x may be a vector of doubles (the recurrent kernels' cell updates), lane by lane.
+  llvm::Type *t = x->getType(), *it = t->getWithNewType(i64Ty());
+  auto fd = [&](double v) { return llvm::ConstantFP::get(t, v); };
+  auto ci = [&](int64_t v) { return llvm::ConstantInt::get(it, static_cast<uint64_t>(v)); };
   Value *c = b.CreateSelect(b.CreateFCmpOGT(x, fd(709)), fd(709), x);
   c = b.CreateSelect(b.CreateFCmpOLT(c, fd(-708)), fd(-708), c);
   Value *n = intrinsic(llvm::Intrinsic::rint, {b.CreateFMul(c, fd(1.4426950408889634))});
@@ -306,31 +309,43 @@ Value *Emitter::expDouble(Value *x) {
     fact /= (k + 1);
     p = intrinsic(llvm::Intrinsic::fmuladd, {p, r, fd(1.0 / fact)});
   }
-  Value *ni = b.CreateFPToSI(n, i64Ty());
-  Value *scale = b.CreateBitCast(b.CreateShl(b.CreateAdd(ni, c64(1023)), c64(52)), b.getDoubleTy());
+  Value *ni = b.CreateFPToSI(n, it);
+  Value *scale = b.CreateBitCast(b.CreateShl(b.CreateAdd(ni, ci(1023)), ci(52)), t);
   return b.CreateFMul(p, scale);
 }
 
+Value *Emitter::callLibmLanes(const char *name, Value *x) {
+  auto *vt = llvm::dyn_cast<llvm::FixedVectorType>(x->getType());
+  if (!vt)
+    return callLibm(name, x);
+  Value *out = llvm::PoisonValue::get(vt);
+  for (unsigned l = 0; l < vt->getNumElements(); ++l)
+    out = b.CreateInsertElement(out, callLibm(name, b.CreateExtractElement(x, l)), l);
+  return out;
+}
+
 Value *Emitter::tanhOf(Value *x, DType dt) {
-  auto fd = [&](double v) { return llvm::ConstantFP::get(b.getDoubleTy(), v); };
   if (dt != DType::F32)
-    return callLibm("tanh", x);
+    return callLibmLanes("tanh", x);
   // In double, through an exp the vectorizer can widen (expDouble).
-  Value *d = b.CreateFPExt(x, b.getDoubleTy());
+  llvm::Type *dty = x->getType()->getWithNewType(b.getDoubleTy());
+  auto fd = [&](double v) { return llvm::ConstantFP::get(dty, v); };
+  Value *d = b.CreateFPExt(x, dty);
   Value *e2 = expDouble(b.CreateFMul(d, fd(2)));
   Value *t = b.CreateFSub(fd(1), b.CreateFDiv(fd(2), b.CreateFAdd(e2, fd(1))));
   // Below 2^-12, tanh x rounds to x in f32 (and the formula would cancel).
   Value *tiny = b.CreateFCmpOLT(intrinsic(llvm::Intrinsic::fabs, {x}),
                                 llvm::ConstantFP::get(x->getType(), 0x1p-12));
-  return b.CreateSelect(tiny, x, b.CreateFPTrunc(t, b.getFloatTy()));
+  return b.CreateSelect(tiny, x, b.CreateFPTrunc(t, x->getType()));
 }
 
 Value *Emitter::sigmoidOf(Value *x, DType dt) {
-  auto fd = [&](double v) { return llvm::ConstantFP::get(b.getDoubleTy(), v); };
   if (dt == DType::F32) { // in double, as the interpreter, rounded once
-    Value *d = b.CreateFPExt(x, b.getDoubleTy());
+    llvm::Type *dty = x->getType()->getWithNewType(b.getDoubleTy());
+    auto fd = [&](double v) { return llvm::ConstantFP::get(dty, v); };
+    Value *d = b.CreateFPExt(x, dty);
     Value *s = b.CreateFDiv(fd(1), b.CreateFAdd(fd(1), expDouble(b.CreateFNeg(d))));
-    return b.CreateFPTrunc(s, b.getFloatTy());
+    return b.CreateFPTrunc(s, x->getType());
   }
   auto fc = [&](double v) { return llvm::ConstantFP::get(x->getType(), v); };
   return b.CreateFDiv(fc(1),

@@ -130,11 +130,22 @@ private:
     return b.CreateLoad(ctxTy->getElementType(f), b.CreateStructGEP(ctxTy, ctx, f));
   }
 
-  /// P[t, row, q*H + u] + bx[q*H + u], and bh's element too for Cho's form (its bh is outside r).
-  Value *inputGate(Value *pt, Value *bx, Value *bh, Value *row, Value *u, int q) {
+  /// P[t, row, q*H + u ...] + bx[q*H + u ...] over the lanes of `mask`, and bh's elements too
+  /// for Cho's form (its bh is outside r).
+  Value *inputGate(Value *pt, Value *bx, Value *bh, Value *row, Value *u, int q, Value *mask) {
     Value *col = add(c64(q * H), u);
-    Value *x = b.CreateFAdd(ld(pt, add(mul(row, c64(3 * H)), col)), ld(bx, col));
-    return pytorchForm ? x : b.CreateFAdd(x, ld(bh, col));
+    Value *x =
+        b.CreateFAdd(vld(at(pt, add(mul(row, c64(3 * H)), col)), mask), vld(at(bx, col), mask));
+    return pytorchForm ? x : b.CreateFAdd(x, vld(at(bh, col), mask));
+  }
+
+  /// For each vector of units of a tile's row `i`: cell(mask, i-th row, first unit u, the
+  /// row's tile), in W lanes at a time.
+  void forEachVector(const Tile &tl, Value *i,
+                     const std::function<void(Value *, Value *, Value *)> &cell) {
+    Value *tileRow = at(tl.tile, mul(i, c64(tl.NR)));
+    for (int v = 0; v < ks.unitVectors; ++v)
+      cell(laneMask(tl.nu, v), add(tl.u0, c64(v * W)), at(tileRow, c64(v * W)));
   }
 
   /// PyTorch's form: the whole step over strips [begin, end), one pass.
@@ -150,21 +161,21 @@ private:
       e.forLoop(tl.mr, [&](Value *i) {
         Value *row = add(tl.r0, i);
         Value *active = activeRow(len, lenType, row, t);
-        Value *tileRow = at(tl.tile, mul(i, c64(tl.NR)));
         Value *stateRow = mul(row, c64(H));
         e.ifThen(active, [&] {
-          e.forLoop(tl.nu, [&](Value *l) {
-            Value *u = add(tl.u0, l);
+          forEachVector(tl, i, [&](Value *mask, Value *u, Value *tile) {
             auto recurrent = [&](int q) { // (h . wh + bh) of gate q
-              return b.CreateFAdd(ld(tileRow, add(c64(q * ks.U), l)), ld(bh, add(c64(q * H), u)));
+              return b.CreateFAdd(tileVector(tile, q * ks.U),
+                                  vld(at(bh, add(c64(q * H), u)), mask));
             };
             Value *r =
-                e.sigmoidOf(b.CreateFAdd(inputGate(pt, bx, bh, row, u, 0), recurrent(0)), dt);
+                e.sigmoidOf(b.CreateFAdd(inputGate(pt, bx, bh, row, u, 0, mask), recurrent(0)), dt);
             Value *z =
-                e.sigmoidOf(b.CreateFAdd(inputGate(pt, bx, bh, row, u, 1), recurrent(1)), dt);
+                e.sigmoidOf(b.CreateFAdd(inputGate(pt, bx, bh, row, u, 1, mask), recurrent(1)), dt);
             Value *n = e.tanhOf(
-                b.CreateFAdd(inputGate(pt, bx, bh, row, u, 2), b.CreateFMul(r, recurrent(2))), dt);
-            storeState(n, z, hPrev, hNext, hst, add(stateRow, u));
+                b.CreateFAdd(inputGate(pt, bx, bh, row, u, 2, mask), b.CreateFMul(r, recurrent(2))),
+                dt);
+            storeState(n, z, hPrev, hNext, hst, add(stateRow, u), mask);
           });
         });
         e.ifThen(b.CreateNot(active), [&] { keepRow(hPrev, hNext, hst, stateRow, tl.u0, tl.nu); });
@@ -185,16 +196,15 @@ private:
     forEachTile(body.begin, body.end, B, hPrev, whp, 2 * ks.unitVectors, [&](const Tile &tl) {
       e.forLoop(tl.mr, [&](Value *i) {
         Value *row = add(tl.r0, i);
-        Value *tileRow = at(tl.tile, mul(i, c64(tl.NR)));
         Value *stateRow = mul(row, c64(H));
-        e.forLoop(tl.nu, [&](Value *l) {
-          Value *u = add(tl.u0, l), *k = add(stateRow, u);
-          Value *r =
-              e.sigmoidOf(b.CreateFAdd(inputGate(pt, bx, bh, row, u, 0), ld(tileRow, l)), dt);
+        forEachVector(tl, i, [&](Value *mask, Value *u, Value *tile) {
+          Value *k = add(stateRow, u);
+          Value *r = e.sigmoidOf(
+              b.CreateFAdd(inputGate(pt, bx, bh, row, u, 0, mask), tileVector(tile, 0)), dt);
           Value *z = e.sigmoidOf(
-              b.CreateFAdd(inputGate(pt, bx, bh, row, u, 1), ld(tileRow, add(c64(ks.U), l))), dt);
-          st(b.CreateFMul(r, ld(hPrev, k)), at(rh, k));
-          st(z, at(hNext, k));
+              b.CreateFAdd(inputGate(pt, bx, bh, row, u, 1, mask), tileVector(tile, ks.U)), dt);
+          vst(b.CreateFMul(r, vld(at(hPrev, k), mask)), at(rh, k), mask);
+          vst(z, at(hNext, k), mask);
         });
       });
     });
@@ -215,13 +225,13 @@ private:
       e.forLoop(tl.mr, [&](Value *i) {
         Value *row = add(tl.r0, i);
         Value *active = activeRow(len, lenType, row, t);
-        Value *tileRow = at(tl.tile, mul(i, c64(tl.NR)));
         Value *stateRow = mul(row, c64(H));
         e.ifThen(active, [&] {
-          e.forLoop(tl.nu, [&](Value *l) {
-            Value *u = add(tl.u0, l);
-            Value *n = e.tanhOf(b.CreateFAdd(inputGate(pt, bx, bh, row, u, 2), ld(tileRow, l)), dt);
-            storeState(n, ld(hNext, add(stateRow, u)), hPrev, hNext, hst, add(stateRow, u));
+          forEachVector(tl, i, [&](Value *mask, Value *u, Value *tile) {
+            Value *k = add(stateRow, u);
+            Value *n = e.tanhOf(
+                b.CreateFAdd(inputGate(pt, bx, bh, row, u, 2, mask), tileVector(tile, 0)), dt);
+            storeState(n, vld(at(hNext, k), mask), hPrev, hNext, hst, k, mask);
           });
         });
         e.ifThen(b.CreateNot(active), [&] { keepRow(hPrev, hNext, hst, stateRow, tl.u0, tl.nu); });
@@ -231,11 +241,12 @@ private:
     return body.function;
   }
 
-  /// h' = n + z * (h - n) at state index k, into h' and hs[t].
-  void storeState(Value *n, Value *z, Value *hPrev, Value *hNext, Value *hst, Value *k) {
-    Value *h2 = b.CreateFAdd(n, b.CreateFMul(z, b.CreateFSub(ld(hPrev, k), n)));
-    st(h2, at(hNext, k));
-    st(h2, at(hst, k));
+  /// h' = n + z * (h - n) at state index k ..., the lanes of `mask`, into h' and hs[t].
+  void storeState(Value *n, Value *z, Value *hPrev, Value *hNext, Value *hst, Value *k,
+                  Value *mask) {
+    Value *h2 = b.CreateFAdd(n, b.CreateFMul(z, b.CreateFSub(vld(at(hPrev, k), mask), n)));
+    vst(h2, at(hNext, k), mask);
+    vst(h2, at(hst, k), mask);
   }
 
   bool pytorchForm;

@@ -92,7 +92,7 @@ private:
     };
     Value *hPrev = field(0), *Whp = field(1), *Pt = field(2), *bias = field(3), *hNext = field(4),
           *hst = field(5), *len = masked ? field(6) : nullptr, *B = field(7), *t = field(8);
-    auto *zero = llvm::ConstantFP::get(elt, 0.0);
+    Value *zero = llvm::Constant::getNullValue(vecTy);
     forEachTile(body.begin, body.end, B, hPrev, Whp, ks.NV, [&](const Tile &tl) {
       e.forLoop(tl.mr, [&](Value *i) {
         Value *row = add(tl.r0, i);
@@ -100,16 +100,17 @@ private:
         Value *tileRow = at(tl.tile, mul(i, c64(tl.NR)));
         Value *stateRow = mul(row, c64(H));
         e.ifThen(active, [&] {
-          e.forLoop(tl.nu, [&](Value *l) {
-            Value *u = add(tl.u0, l);
-            Value *pre = b.CreateFAdd(ld(Pt, add(stateRow, u)), ld(bias, u));
-            Value *a = b.CreateFAdd(ld(tileRow, l), pre);
+          for (int v = 0; v < ks.unitVectors; ++v) { // W units at a time
+            Value *mask = laneMask(tl.nu, v);
+            Value *u = add(tl.u0, c64(v * W)), *k = add(stateRow, u);
+            Value *pre = b.CreateFAdd(vld(at(Pt, k), mask), vld(at(bias, u), mask));
+            Value *a = b.CreateFAdd(tileVector(tileRow, v * W), pre);
             // relu as max(a, 0): a NaN goes through.
             Value *h2 =
                 op.relu() ? b.CreateSelect(b.CreateFCmpOLT(a, zero), zero, a) : e.tanhOf(a, dt);
-            st(h2, at(hNext, add(stateRow, u)));
-            st(h2, at(hst, add(stateRow, u)));
-          });
+            vst(h2, at(hNext, k), mask);
+            vst(h2, at(hst, k), mask);
+          }
         });
         e.ifThen(b.CreateNot(active), [&] { keepRow(hPrev, hNext, hst, stateRow, tl.u0, tl.nu); });
       });

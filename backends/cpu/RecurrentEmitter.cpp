@@ -12,6 +12,15 @@ RecurrentEmitter::RecurrentEmitter(Emitter &e, const ir::Op &op) : e(e), b(e.b),
   W = ks.W;
   esz = static_cast<int>(dtypeBytes(dt));
   elt = e.storageTy(dt);
+  vecTy = llvm::FixedVectorType::get(elt, static_cast<unsigned>(W));
+}
+
+Value *RecurrentEmitter::laneMask(Value *nu, int v) {
+  std::vector<llvm::Constant *> lanes;
+  for (int l = 0; l < W; ++l)
+    lanes.push_back(llvm::ConstantInt::get(e.i64Ty(), static_cast<uint64_t>(l)));
+  Value *left = b.CreateVectorSplat(static_cast<unsigned>(W), b.CreateSub(nu, c64(v * W)));
+  return b.CreateICmpSLT(llvm::ConstantVector::get(lanes), left);
 }
 
 void RecurrentEmitter::checkLengths(Value *len, DType lenType, Value *B, Value *T) {

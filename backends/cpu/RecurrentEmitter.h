@@ -77,6 +77,22 @@ protected:
   Value *unitsOf(Value *u0) {
     return H % ks.U == 0 ? c64(ks.U) : min(c64(ks.U), b.CreateSub(c64(H), u0));
   }
+  /// The lanes of vector v of a strip (units v*W ... v*W + W - 1 of it) that are below nu.
+  Value *laneMask(Value *nu, int v);
+  /// W elements from p; lanes off `mask` read 0 and touch no memory.
+  Value *vld(Value *p, Value *mask) {
+    return b.CreateMaskedLoad(vecTy, p, llvm::Align(static_cast<uint64_t>(esz)), mask,
+                              llvm::Constant::getNullValue(vecTy));
+  }
+  /// W elements to p, the lanes of `mask` only.
+  void vst(Value *x, Value *p, Value *mask) {
+    b.CreateMaskedStore(x, p, llvm::Align(static_cast<uint64_t>(esz)), mask);
+  }
+  /// W elements of a micro-tile (whole, aligned) from element `offset` of `tileRow`.
+  Value *tileVector(Value *tileRow, int64_t offset) {
+    return b.CreateAlignedLoad(vecTy, at(tileRow, c64(offset)),
+                               llvm::Align(static_cast<uint64_t>(W * esz)));
+  }
   /// A pointer-or-null field value for an optional operand.
   Value *orNull(Value *p) { return p ? p : llvm::ConstantPointerNull::get(b.getPtrTy()); }
 
@@ -88,6 +104,7 @@ protected:
   RecurrentKernelShape ks;
   int W = 8, esz = 4;
   llvm::Type *elt = nullptr;
+  llvm::FixedVectorType *vecTy = nullptr; // W elements
 };
 
 } // namespace weft::cpu::detail
