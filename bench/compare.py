@@ -8,7 +8,8 @@ Suites: lstm-inference (one LSTM layer forward, T x B x I x H = 100 x 64 x 256 x
 (the training step of one LSTM layer with a linear readout, MSE and Adam, I = H = 256, B = 64,
 T = 100; peers PyTorch eager and torch.compile, JAX jit); gru-inference, gru-train,
 rnn-inference, rnn-train (one GRU or tanh RNN layer, I = H = 256 and 512, B = 64, T = 100;
-peers PyTorch eager and torch.compile); seq2seq (the sort-letters encoder-decoder of
+peers PyTorch eager and torch.compile, JAX jit; inference also weft with the fused op run as
+its scan, the path before the cpu's kernels); seq2seq (the sort-letters encoder-decoder of
 examples/models/SortLettersModel.h: its Adam training step and its greedy decoding of a batch
 of 128 words; peers PyTorch eager and torch.compile) and attention (B 8, 8 heads, d 64, T 512
 and 2048, causal and not, forward and forward + backward; peers PyTorch's own ops eager and
@@ -176,7 +177,8 @@ def attention_suite(tool, py):
 def gru_rnn_suites(tool, py, torch_env):
     """gru-inference, gru-train, rnn-inference, rnn-train: one nn.GRU (PyTorch's form) or tanh
     nn.RNN layer, I = H = 256 and 512, B = 64, T = 100; the training step adds a linear readout
-    of h_n, MSE and Adam. Peers PyTorch eager and torch.compile (bench/rnn_torch.py). GEMM flops:
+    of h_n, MSE and Adam. Peers PyTorch eager and torch.compile (bench/rnn_torch.py) and JAX jit
+    (bench/rnn_jax.py); inference also times weft's expanded scan (--expanded). GEMM flops:
     2·T·B·(I+H)·G·H for the forward (G = 3 gates for the GRU, 1 for the RNN), three times that
     for a training step."""
     table = {}
@@ -188,12 +190,16 @@ def gru_rnn_suites(tool, py, torch_env):
                 flops = 2 * T * B * (I + H) * gates * H * (3 if mode == "train" else 1)
                 args = ["--cell", cell, "--mode", mode, "--raw", "--threads", "{threads}", shape]
                 peer = [py, os.path.join(HERE, "rnn_torch.py")] + args
+                expanded = [Contender("weft, expanded scan",
+                                      [tool("weft-bench-rnn"), "--expanded"] + args)]
                 rows.append((f"{cell.upper()} {'inference' if mode == 'infer' else 'training step'}"
                              f" {shape}", flops, [
                                  Contender("weft", [tool("weft-bench-rnn")] + args),
                                  Contender("PyTorch eager", peer, env=torch_env),
                                  Contender("torch.compile", peer + ["--compile"], env=torch_env),
-                             ]))
+                                 Contender("JAX jit", [py, os.path.join(HERE, "rnn_jax.py")] + args,
+                                           pin=True),
+                             ] + (expanded if mode == "infer" else [])))
             table[f"{cell}-{'inference' if mode == 'infer' else 'train'}"] = rows
     return table
 

@@ -3,14 +3,19 @@
 // One nn::GRU (PyTorch's form) or nn::RNN (tanh) layer over T steps, built in the DSL as a user
 // would, compiled by weft's JIT:
 //   infer: the layer's forward (xs [T, B, I], h0 [1, B, H] -> output, h_n) through the
-//          `optimize` pipeline (fuse-gru / fuse-rnn, expanded to the canonical scan: the input
-//          projection as one GEMM over all T*B rows, one recurrent GEMM per step);
+//          `optimize` pipeline (fuse-gru / fuse-rnn: one gru_sequence / rnn_sequence, the cpu
+//          backend's kernel); --expanded runs it as the canonical scan instead (expand-gru /
+//          expand-rnn after the fusion: the input projection as one GEMM over all T*B rows, one
+//          recurrent GEMM per step), the path before the kernels, for a ratio in one run;
 //   train: the layer, a linear readout of h_n and an MSE loss, as one training step with Adam
 //          (optimize-step after the same fusion and hoisting; the peer is bench/rnn_torch.py).
 // Before timing, the forward (T = 5, B = 3, I = 4, H = 6) is checked against the reference
-// interpreter. Times are the median per call over about half a second of calls.
+// interpreter. Times are the median per call over about half a second of calls, in wall time,
+// or with --cpu-time in the process's CPU time (all its threads), which another process's load
+// on the machine moves much less.
 //
-//   weft-bench-rnn --cell gru|rnn --mode infer|train [--threads N] [--raw] [TxBxIxH ...]
+//   weft-bench-rnn --cell gru|rnn --mode infer|train [--expanded] [--cpu-time] [--threads N]
+//                  [--raw] [TxBxIxH ...]
 // --raw prints "T B I H threads microseconds" per shape, the line bench/compare.py reads.
 //
 //===----------------------------------------------------------------------===//
@@ -43,7 +48,7 @@ struct LayerShape {
   int64_t T, B, I, H;
 };
 
-// Fusion and hoisting as `optimize` and `train` do them, before the gradient.
+// Fusion and hoisting as `train` does them, before the gradient.
 constexpr const char *kForward = "canonicalize,licm,fuse-gru,fuse-rnn,expand-gru,expand-rnn,"
                                  "hoist-input-projections";
 
@@ -82,14 +87,28 @@ std::vector<Array> inputsOf(const ir::Function &f) {
   return in;
 }
 
-void checkForward(bool gru) {
+/// `optimize`, or with `expanded` the same with the fused ops turned back into their scans.
+constexpr const char *kOptimize = "optimize";
+constexpr const char *kOptimizeExpanded =
+    "canonicalize,fuse-attention,licm,fuse-lstm,fuse-gru,fuse-rnn,expand-gru,expand-rnn,"
+    "hoist-input-projections,fuse-elementwise,dce";
+
+/// The median seconds of a call of `f` over about half a second of calls: wall time, or with
+/// `cpuTime` the process's CPU time.
+template <typename F> double medianCall(F &&f, int minRuns, int maxRuns, bool cpuTime) {
+  int runs = 0;
+  return cpuTime ? medianCpuOverBudget(f, 0.5, minRuns, maxRuns, runs)
+                 : medianOverBudget(f, 0.5, minRuns, maxRuns, runs);
+}
+
+void checkForward(bool gru, const char *pipeline) {
   const LayerShape small{5, 3, 4, 6};
   auto m = forwardModule(gru, small);
   std::vector<Array> in = inputsOf(*m->functions().front());
   auto want = reference::run(*m->functions().front(), in).take();
   std::ostringstream log;
   passes::PassManager pm(log);
-  pm.addPipeline("optimize").check();
+  pm.addPipeline(pipeline).check();
   pm.run(*m).check();
   auto got = cpu::compile(*m).take()->run("rnn", in).take();
   for (size_t r = 0; r < got.size(); ++r)
@@ -99,19 +118,18 @@ void checkForward(bool gru) {
                                     got[r].getDouble(e), want[r].getDouble(e))));
 }
 
-double inferMicros(bool gru, const LayerShape &sh) {
+double inferMicros(bool gru, const LayerShape &sh, const char *pipeline, bool cpuTime) {
   auto m = forwardModule(gru, sh);
   std::vector<Array> in = inputsOf(*m->functions().front());
   std::ostringstream log;
   passes::PassManager pm(log);
-  pm.addPipeline("optimize").check();
+  pm.addPipeline(pipeline).check();
   pm.run(*m).check();
   auto exe = cpu::compile(*m).take();
-  int runs = 0;
-  return medianOverBudget([&] { exe->run("rnn", in).take(); }, 0.5, 5, 2000, runs) * 1e6;
+  return medianCall([&] { exe->run("rnn", in).take(); }, 5, 2000, cpuTime) * 1e6;
 }
 
-double trainMicros(bool gru, const LayerShape &sh) {
+double trainMicros(bool gru, const LayerShape &sh, bool cpuTime) {
   Graph g("rnn");
   Tensor xs = g.input("xs", {sh.T, sh.B, sh.I});
   Tensor ys = g.input("ys", {sh.B, 1});
@@ -152,14 +170,13 @@ double trainMicros(bool gru, const LayerShape &sh) {
     else if (k < params.size() && n == g.params()[k].name)
       args[p] = params[k++];
   }
-  int runs = 0;
-  return medianOverBudget([&] { exe->run("rnn_step", args).take(); }, 0.5, 3, 200, runs) * 1e6;
+  return medianCall([&] { exe->run("rnn_step", args).take(); }, 3, 200, cpuTime) * 1e6;
 }
 
 } // namespace
 
 int main(int argc, char **argv) try {
-  bool raw = false, gru = true, train = false;
+  bool raw = false, gru = true, train = false, expanded = false, cpuTime = false;
   int threads = 0;
   std::vector<LayerShape> shapes;
   for (int i = 1; i < argc; ++i) {
@@ -171,6 +188,10 @@ int main(int argc, char **argv) try {
     };
     if (a == "--raw") {
       raw = true;
+    } else if (a == "--expanded") {
+      expanded = true;
+    } else if (a == "--cpu-time") {
+      cpuTime = true;
     } else if (a == "--threads") {
       threads = std::stoi(value());
     } else if (a == "--cell") {
@@ -195,9 +216,10 @@ int main(int argc, char **argv) try {
     shapes = {{100, 64, 256, 256}, {100, 64, 512, 512}};
   if (threads > 0)
     setNumThreads(threads);
-  checkForward(gru);
+  const char *pipeline = expanded ? kOptimizeExpanded : kOptimize;
+  checkForward(gru, pipeline);
   for (const LayerShape &s : shapes) {
-    double us = train ? trainMicros(gru, s) : inferMicros(gru, s);
+    double us = train ? trainMicros(gru, s, cpuTime) : inferMicros(gru, s, pipeline, cpuTime);
     if (raw)
       std::printf("%ld %ld %ld %ld %d %.1f\n", s.T, s.B, s.I, s.H, numThreads(), us);
     else

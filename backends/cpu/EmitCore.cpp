@@ -9,10 +9,8 @@
 #include "backends/ScalarOps.h"
 #include "backends/cpu/Emitter.h"
 #include "backends/cpu/Scratch.h"
-#include "ir/Clone.h"
 #include "ir/Infer.h"
 #include "ir/Walk.h"
-#include "transforms/ExpandGruRnn.h"
 
 #include <fmt/format.h>
 #include <llvm/IR/Intrinsics.h>
@@ -294,7 +292,10 @@ Value *Emitter::expDouble(Value *x) {
   // about 2^-60), |r| <= ln 2 / 2; e^r by its Taylor series to r^13 / 13!, whose first omitted
   // term is below 2^-53 relative. x is clamped to [-708, 709], where 2^n is a normal double:
   // f32 tanh and sigmoid are exactly +-1, 0 or 1 beyond. NaN stays NaN (n = 0 for it).
-  auto fd = [&](double v) { return llvm::ConstantFP::get(b.getDoubleTy(), v); };
+  // x may be a vector of doubles (the recurrent kernels' cell updates), lane by lane.
+  llvm::Type *t = x->getType(), *it = t->getWithNewType(i64Ty());
+  auto fd = [&](double v) { return llvm::ConstantFP::get(t, v); };
+  auto ci = [&](int64_t v) { return llvm::ConstantInt::get(it, static_cast<uint64_t>(v)); };
   Value *c = b.CreateSelect(b.CreateFCmpOGT(x, fd(709)), fd(709), x);
   c = b.CreateSelect(b.CreateFCmpOLT(c, fd(-708)), fd(-708), c);
   Value *n = intrinsic(llvm::Intrinsic::rint, {b.CreateFMul(c, fd(1.4426950408889634))});
@@ -308,31 +309,43 @@ Value *Emitter::expDouble(Value *x) {
     fact /= (k + 1);
     p = intrinsic(llvm::Intrinsic::fmuladd, {p, r, fd(1.0 / fact)});
   }
-  Value *ni = b.CreateFPToSI(n, i64Ty());
-  Value *scale = b.CreateBitCast(b.CreateShl(b.CreateAdd(ni, c64(1023)), c64(52)), b.getDoubleTy());
+  Value *ni = b.CreateFPToSI(n, it);
+  Value *scale = b.CreateBitCast(b.CreateShl(b.CreateAdd(ni, ci(1023)), ci(52)), t);
   return b.CreateFMul(p, scale);
 }
 
+Value *Emitter::callLibmLanes(const char *name, Value *x) {
+  auto *vt = llvm::dyn_cast<llvm::FixedVectorType>(x->getType());
+  if (!vt)
+    return callLibm(name, x);
+  Value *out = llvm::PoisonValue::get(vt);
+  for (unsigned l = 0; l < vt->getNumElements(); ++l)
+    out = b.CreateInsertElement(out, callLibm(name, b.CreateExtractElement(x, l)), l);
+  return out;
+}
+
 Value *Emitter::tanhOf(Value *x, DType dt) {
-  auto fd = [&](double v) { return llvm::ConstantFP::get(b.getDoubleTy(), v); };
   if (dt != DType::F32)
-    return callLibm("tanh", x);
+    return callLibmLanes("tanh", x);
   // In double, through an exp the vectorizer can widen (expDouble).
-  Value *d = b.CreateFPExt(x, b.getDoubleTy());
+  llvm::Type *dty = x->getType()->getWithNewType(b.getDoubleTy());
+  auto fd = [&](double v) { return llvm::ConstantFP::get(dty, v); };
+  Value *d = b.CreateFPExt(x, dty);
   Value *e2 = expDouble(b.CreateFMul(d, fd(2)));
   Value *t = b.CreateFSub(fd(1), b.CreateFDiv(fd(2), b.CreateFAdd(e2, fd(1))));
   // Below 2^-12, tanh x rounds to x in f32 (and the formula would cancel).
   Value *tiny = b.CreateFCmpOLT(intrinsic(llvm::Intrinsic::fabs, {x}),
                                 llvm::ConstantFP::get(x->getType(), 0x1p-12));
-  return b.CreateSelect(tiny, x, b.CreateFPTrunc(t, b.getFloatTy()));
+  return b.CreateSelect(tiny, x, b.CreateFPTrunc(t, x->getType()));
 }
 
 Value *Emitter::sigmoidOf(Value *x, DType dt) {
-  auto fd = [&](double v) { return llvm::ConstantFP::get(b.getDoubleTy(), v); };
   if (dt == DType::F32) { // in double, as the interpreter, rounded once
-    Value *d = b.CreateFPExt(x, b.getDoubleTy());
+    llvm::Type *dty = x->getType()->getWithNewType(b.getDoubleTy());
+    auto fd = [&](double v) { return llvm::ConstantFP::get(dty, v); };
+    Value *d = b.CreateFPExt(x, dty);
     Value *s = b.CreateFDiv(fd(1), b.CreateFAdd(fd(1), expDouble(b.CreateFNeg(d))));
-    return b.CreateFPTrunc(s, b.getFloatTy());
+    return b.CreateFPTrunc(s, x->getType());
   }
   auto fc = [&](double v) { return llvm::ConstantFP::get(x->getType(), v); };
   return b.CreateFDiv(fc(1),
@@ -342,8 +355,10 @@ Value *Emitter::sigmoidOf(Value *x, DType dt) {
 Value *Emitter::expFloat(Value *x) {
   // exp(x) = 2^n e^r as expDouble does, in f32: ln 2 in two parts (the first exact in 9 bits,
   // so n * C1 is exact), e^r = 1 + r + r^2 P(r) with Cephes' degree-5 P. x is clamped to
-  // [-87.3, 88.3], where 2^n is a normal float. NaN stays NaN (n = 0 for it).
-  auto ff = [&](double v) { return llvm::ConstantFP::get(b.getFloatTy(), v); };
+  // [-87.3, 88.3], where 2^n is a normal float. NaN stays NaN (n = 0 for it). x may be a
+  // vector of floats.
+  llvm::Type *ft = x->getType(), *it = ft->getWithNewType(b.getInt32Ty());
+  auto ff = [&](double v) { return llvm::ConstantFP::get(ft, v); };
   Value *c = b.CreateSelect(b.CreateFCmpOGT(x, ff(88.3)), ff(88.3), x);
   c = b.CreateSelect(b.CreateFCmpOLT(c, ff(-87.3)), ff(-87.3), c);
   Value *n = intrinsic(llvm::Intrinsic::rint, {b.CreateFMul(c, ff(1.44269504088896341))});
@@ -355,23 +370,24 @@ Value *Emitter::expFloat(Value *x) {
        {1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1})
     p = intrinsic(llvm::Intrinsic::fmuladd, {p, r, ff(k)});
   p = b.CreateFAdd(intrinsic(llvm::Intrinsic::fmuladd, {p, b.CreateFMul(r, r), r}), ff(1));
-  Value *ni = b.CreateFPToSI(n, b.getInt32Ty());
-  Value *scale = b.CreateBitCast(b.CreateShl(b.CreateAdd(ni, b.getInt32(127)), b.getInt32(23)),
-                                 b.getFloatTy());
+  Value *ni = b.CreateFPToSI(n, it);
+  Value *scale = b.CreateBitCast(
+      b.CreateShl(b.CreateAdd(ni, llvm::ConstantInt::get(it, 127)), llvm::ConstantInt::get(it, 23)),
+      ft);
   return b.CreateFMul(p, scale);
 }
 
 Value *Emitter::gateSigmoidOf(Value *x, DType dt) {
   if (dt != DType::F32)
     return sigmoidOf(x, dt);
-  auto ff = [&](double v) { return llvm::ConstantFP::get(b.getFloatTy(), v); };
+  auto ff = [&](double v) { return llvm::ConstantFP::get(x->getType(), v); };
   return b.CreateFDiv(ff(1), b.CreateFAdd(ff(1), expFloat(b.CreateFNeg(x))));
 }
 
 Value *Emitter::gateTanhOf(Value *x, DType dt) {
   if (dt != DType::F32)
     return tanhOf(x, dt);
-  auto ff = [&](double v) { return llvm::ConstantFP::get(b.getFloatTy(), v); };
+  auto ff = [&](double v) { return llvm::ConstantFP::get(x->getType(), v); };
   // Below 0.625 Cephes' odd polynomial (1 - 2 / (e^2x + 1) would cancel there); above it the
   // exp form on |x|, its sign put back.
   Value *s = b.CreateFMul(x, x);
@@ -705,6 +721,10 @@ Status Emitter::emitOp(const ir::Op &op) {
     return emitAllReduce(op);
   case OpKind::LstmSequence:
     return emitLstmSequence(op);
+  case OpKind::GruSequence:
+    return emitGruSequence(op);
+  case OpKind::RnnSequence:
+    return emitRnnSequence(op);
   default:
     return err(fmt::format("cpu backend: op {} is not supported here", op.name()), op.loc());
   }
@@ -786,28 +806,10 @@ Status Emitter::emit(const ir::Function &f) {
   return {};
 }
 
-/// Whether `f` holds a gru_sequence or rnn_sequence, lowered through their expansions.
-bool hasGruRnnSequence(const ir::Function &f) {
-  bool found = false;
-  ir::walk(const_cast<ir::Block &>(f.body()), [&](ir::Op &op) {
-    found |= op.kind() == ir::OpKind::GruSequence || op.kind() == ir::OpKind::RnnSequence;
-  });
-  return found;
-}
-
 } // namespace detail
 
 Status emitFunction(llvm::Module &m, const ir::Function &f, FunctionPlan &plan,
                     const llvm::TargetMachine &tm) {
-  if (detail::hasGruRnnSequence(f)) {
-    // No kernels of their own yet (lstm_sequence has one, EmitLstm.cpp): gru_sequence and
-    // rnn_sequence run as the scans they stand for (transforms/ExpandGruRnn.h). The copy lives
-    // until the code is emitted; the plan keeps no pointer into it.
-    ir::Module expanded;
-    ir::Function &copy = ir::cloneFunction(expanded, f, f.name());
-    WEFT_TRY(transforms::expandGruRnnSequences(copy.body()).status());
-    return emitFunction(m, copy, plan, tm);
-  }
   plan.signature = ir::Signature::of(f);
   plan.symbol = "weft_" + f.name();
   detail::Emitter e(m, plan);

@@ -99,6 +99,8 @@ public:
   /// When `cond`, records fault `f` at `site` unless an earlier fault was recorded.
   void fault(llvm::Value *cond, Fault f, int site, llvm::Value *a, llvm::Value *b2, llvm::Value *c);
   llvm::Value *callLibm(const char *name, llvm::Value *x);
+  /// callLibm of a scalar, or of each lane of a vector.
+  llvm::Value *callLibmLanes(const char *name, llvm::Value *x);
   /// exp of a double, inline (no call, so loops of it vectorize at any width), accurate to
   /// about 1 ulp of a double; for f32 tanh and sigmoid, which round it to f32.
   llvm::Value *expDouble(llvm::Value *x);
@@ -179,9 +181,13 @@ public:
   /// Packs all of B (K x N, both static) into `dst` in Prepack.h's layout, for emitGemm.
   void emitPackB(DType dt, const ir::Dim &Md, const ir::Dim &Kd, const ir::Dim &Nd, llvm::Value *B,
                  llvm::Value *dst);
-  /// lstm_sequence as one kernel: EmitLstm.cpp.
+  /// lstm_sequence, gru_sequence and rnn_sequence as kernels of their own: EmitLstm.cpp,
+  /// EmitGru.cpp, EmitRnn.cpp (RecurrentEmitter.h has what they share).
   Status emitLstmSequence(const ir::Op &op);
-  /// sigmoid and tanh of a scalar of float dtype `dt`, as the elementwise ops compute them.
+  Status emitGruSequence(const ir::Op &op);
+  Status emitRnnSequence(const ir::Op &op);
+  /// sigmoid and tanh of a scalar or a vector of float dtype `dt`, as the elementwise ops
+  /// compute them.
   llvm::Value *sigmoidOf(llvm::Value *x, DType dt);
   llvm::Value *tanhOf(llvm::Value *x, DType dt);
   /// sigmoid and tanh for the recurrent kernels' gates: in f32 itself for f32 (16 lanes, a

@@ -1,9 +1,9 @@
 //===- backends/cpu/Scratch.cpp - the CPU emitter's scratch model ---------===//
 #include "backends/cpu/Scratch.h"
 
-#include "backends/cpu/LstmKernel.h"
 #include "backends/cpu/MatmulBlocks.h"
 #include "backends/cpu/Prepack.h"
+#include "backends/cpu/RecurrentKernel.h"
 #include "ir/Infer.h"
 
 namespace weft::cpu {
@@ -74,8 +74,10 @@ std::vector<ir::Type> scratchOf(const ir::Op &op, int vectorBytes) {
     out.push_back(transposedRows(op.operand(2)->type()));
     break;
   }
-  case OpKind::LstmSequence: // its own kernel's buffers (LstmKernel.h)
-    out = lstmKernelScratch(op, vectorBytes);
+  case OpKind::LstmSequence: // their own kernels' buffers (RecurrentKernel.h)
+  case OpKind::GruSequence:
+  case OpKind::RnnSequence:
+    out = recurrentKernelScratch(op, vectorBytes);
     break;
   case OpKind::Scan: {
     packedBs(op, vectorBytes, out);

@@ -2,9 +2,11 @@
 //
 // The scans nn::GRU (both reset forms) and nn::RNN (tanh and relu) build, every layer and
 // direction, with lengths, become gru_sequence / rnn_sequence ops, and the fused model
-// computes what the unfused one does on the interpreter.
+// computes what the unfused one does on the interpreter. The `optimize` pipeline keeps those
+// ops for the cpu backend's kernels, which compute the same.
 //
 //===----------------------------------------------------------------------===//
+#include "backends/cpu/CpuBackend.h"
 #include "backends/reference/Interpreter.h"
 #include "frontend/Weft.h"
 #include "frontend/nn/Recurrent.h"
@@ -32,9 +34,11 @@ int countOps(ir::Module &m, ir::OpKind kind) {
 
 enum class Layer { GruAfter, GruBefore, RnnTanh, RnnRelu };
 
-/// A two-layer bidirectional layer of `kind` with lengths, fused (licm first: nn's Cho-form
-/// GRU slices W_hh inside the step) and not, compared on the interpreter.
-void checkFusesEveryScan(Layer kind) {
+/// A two-layer bidirectional layer of `kind` with lengths, fused by `pipeline` (licm first:
+/// nn's Cho-form GRU slices W_hh inside the step) and not, compared on the interpreter; with
+/// `onCpu`, the fused model also runs on the cpu backend.
+void checkFusesEveryScan(Layer kind, const char *pipeline = "licm,fuse-gru,fuse-rnn,dce",
+                         bool onCpu = false) {
   Graph g("rnn");
   Dim T = g.dim("T"), B = g.dim("B");
   Tensor xs = g.input("xs", {T, B, 3}, DType::F64);
@@ -62,7 +66,7 @@ void checkFusesEveryScan(Layer kind) {
   auto unfused = g.build(), fused = g.build();
   std::ostringstream log;
   passes::PassManager pm(log);
-  REQUIRE(pm.addPipeline("licm,fuse-gru,fuse-rnn,dce").isOk());
+  REQUIRE(pm.addPipeline(pipeline).isOk());
   REQUIRE(pm.run(*fused).isOk());
   INFO(ir::print(*fused));
   CHECK(countOps(*fused, fusedKind) == 4);
@@ -89,6 +93,11 @@ void checkFusesEveryScan(Layer kind) {
   auto want = reference::run(f, in, dims);
   REQUIRE_OK(want);
   auto got = reference::run(*fused->functions()[0], in, dims);
+  if (onCpu) {
+    auto exe = cpu::compile(*fused);
+    REQUIRE_OK(exe);
+    got = (*exe)->run(fused->functions()[0]->name(), in, dims);
+  }
   REQUIRE_OK(got);
   REQUIRE(got->size() == want->size());
   for (size_t r = 0; r < got->size(); ++r) {
@@ -115,4 +124,10 @@ TEST_CASE("fuse-rnn: a two-layer bidirectional nn::RNN with lengths fuses every 
 
 TEST_CASE("fuse-rnn: the relu nn::RNN fuses as rnn_sequence {relu = 1}") {
   checkFusesEveryScan(Layer::RnnRelu);
+}
+
+TEST_CASE("optimize: nn::GRU and nn::RNN layers stay fused for the cpu's kernels, which agree") {
+  checkFusesEveryScan(Layer::GruAfter, "optimize", /*onCpu=*/true);
+  checkFusesEveryScan(Layer::GruBefore, "optimize", /*onCpu=*/true);
+  checkFusesEveryScan(Layer::RnnTanh, "optimize", /*onCpu=*/true);
 }
