@@ -23,9 +23,9 @@
 //                                  [--opt-level 0-3] [--dump-ir]
 //
 // Adam's rate warms up linearly over the first 200 steps to 0.002 and then follows a cosine to 0
-// at the last step of the 10 epochs (Transformers train poorly from a cold start at full rate,
-// and the decay settles the last errors); --warmup N and --cosine replace that schedule (giving
-// either replaces both: --warmup 0 alone is a constant rate).
+// at the last step of the 10 epochs (the usual Transformer schedule: no full rate from a cold
+// start, and a decay to finish); --warmup N and --cosine replace that schedule (giving either
+// replaces both: --warmup 0 alone is a constant rate).
 //
 // With --out, the trained parameters (OUT/transformer_dates.safetensors) and the vocabulary
 // (OUT/vocabulary.json) are written there, and OUT/transformer_dates, the native program, which
