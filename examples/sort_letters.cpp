@@ -13,13 +13,18 @@
 // word has emitted <EOS>). Both read the same parameters by name.
 //
 //   weft-example-sort-letters [--data DIR] [--out OUT] [--epochs N] [--words N] [--seed S]
-//                             [--opt-level 0-3] [--attention]
+//                             [--opt-level 0-3] [--attention [--score bahdanau|luong]]
+//                             [--bidirectional] [--cosine]
 //
 // DIR holds letters_source.txt and letters_target.txt, one word per line (the exercise's
 // 10,000 words are in the shared data, data/letters); without --data, --words random words of
 // 1 to 7 letters are generated. The last 10% of the words are held out. --attention adds
-// Bahdanau attention over the encoder's outputs to every decoder step (seq2seq::
-// DecoderAttention: the cell also reads the 50-wide attention vector).
+// attention over the encoder's outputs to every decoder step (seq2seq::DecoderAttention: the
+// cell also reads the 50-wide attention vector), Bahdanau's additive score unless --score luong
+// (multiplicative, with a learned scale). --bidirectional reads the word in both directions
+// (Bahdanau et al. 2015's encoder): each encoder output, what the attention reads, then knows
+// the whole word, not only its prefix; the decoder starts from the sum of the two directions'
+// final states. --cosine decays Adam's rate from 0.001 to 0 over the training (cosine).
 //
 // The held-out words are answered by the inference graph after the `optimize` passes, compiled
 // by the JIT. With --out, OUT receives
@@ -80,8 +85,12 @@ struct Config {
   double lr = 0.001, clipNorm = 5.0;
   /// LLVM's level for the JIT; 0 compiles fastest (the smoke test).
   int optLevel = 2;
-  /// Bahdanau attention over the encoder's outputs in every decoder step.
+  /// Attention over the encoder's outputs in every decoder step, and how it scores them.
   bool attention = false;
+  examples::AttentionScore score = examples::AttentionScore::Bahdanau;
+  bool bidirectional = false;
+  /// Adam's learning rate: constant, or cosine from lr down to 0 over all the training steps.
+  bool cosine = false;
 };
 
 struct Words {
@@ -145,8 +154,9 @@ using examples::Decode;
 
 /// The model, with the exercise's sizes from `c` (examples/models/SortLettersModel.h).
 void buildModel(Graph &g, Decode how, const Config &c, int64_t vocab, int64_t maxIterations) {
-  examples::buildSortLettersModel(g, how, {c.embedding, c.hidden, c.layers, c.attention}, vocab,
-                                  maxIterations);
+  examples::buildSortLettersModel(
+      g, how, {c.embedding, c.hidden, c.layers, c.attention, c.score, c.bidirectional}, vocab,
+      maxIterations);
 }
 
 const ir::Function &function(const ir::Module &m, std::string_view name) {
@@ -173,10 +183,12 @@ Trained trainModel(const Config &c, int64_t vocab, const train::Dataset &data) {
     names += (names.empty() ? "" : ",") + p;
   std::ostringstream log;
   passes::PassManager pm(log);
-  pm.addPipeline(fmt::format("canonicalize,optimize-step{{kind=adam lr={} clip_norm={} "
+  int64_t steps = c.epochs * ((data.size() + c.batch - 1) / c.batch);
+  std::string schedule = c.cosine ? fmt::format(" schedule=cosine t_max={}", steps) : "";
+  pm.addPipeline(fmt::format("canonicalize,optimize-step{{kind=adam lr={}{} clip_norm={} "
                              "params={}}},hoist-weight-gradients,licm,canonicalize,"
                              "fuse-elementwise,dce",
-                             c.lr, c.clipNorm, names))
+                             c.lr, schedule, c.clipNorm, names))
       .check();
   pm.run(*m).check();
   auto exe = cpu::compile(*m, jitOptions(c)).take();
@@ -350,7 +362,15 @@ Config parseArgs(int argc, char **argv) {
     };
     if (std::strcmp(argv[i], "--attention") == 0)
       c.attention = true;
-    else if (const char *v = value("--data"))
+    else if (std::strcmp(argv[i], "--cosine") == 0)
+      c.cosine = true;
+    else if (std::strcmp(argv[i], "--bidirectional") == 0)
+      c.bidirectional = true;
+    else if (const char *v = value("--score")) {
+      if (std::strcmp(v, "bahdanau") != 0 && std::strcmp(v, "luong") != 0)
+        throw Error(err(fmt::format("--score is bahdanau or luong, got '{}'", v)));
+      c.score = v[0] == 'b' ? examples::AttentionScore::Bahdanau : examples::AttentionScore::Luong;
+    } else if (const char *v = value("--data"))
       c.data = v;
     else if (const char *v = value("--out"))
       c.out = v;
@@ -364,7 +384,8 @@ Config parseArgs(int argc, char **argv) {
       c.optLevel = static_cast<int>(integer("--opt-level", v, 0, 3));
     else
       throw Error(err(fmt::format("unknown option '{}'; options: --data DIR --out OUT "
-                                  "--epochs N --words N --seed S --opt-level 0-3 --attention",
+                                  "--epochs N --words N --seed S --opt-level 0-3 --attention "
+                                  "--score bahdanau|luong --bidirectional --cosine",
                                   argv[i])));
   }
   return c;

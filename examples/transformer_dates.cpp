@@ -19,8 +19,13 @@
 // the next.
 //
 //   weft-example-transformer-dates [--out OUT] [--epochs N] [--train N] [--held-out N]
-//                                  [--seed S] [--batch N] [--lr X] [--opt-level 0-3]
-//                                  [--dump-ir]
+//                                  [--seed S] [--batch N] [--lr X] [--warmup N] [--cosine]
+//                                  [--opt-level 0-3] [--dump-ir]
+//
+// Adam's rate warms up linearly over the first 200 steps to 0.002 and then follows a cosine to 0
+// at the last step of the 10 epochs (the usual Transformer schedule: no full rate from a cold
+// start, and a decay to finish); --warmup N and --cosine replace that schedule (giving either
+// replaces both: --warmup 0 alone is a constant rate).
 //
 // With --out, the trained parameters (OUT/transformer_dates.safetensors) and the vocabulary
 // (OUT/vocabulary.json) are written there, and OUT/transformer_dates, the native program, which
@@ -145,14 +150,23 @@ int main(int argc, char **argv) try {
   TaskConfig c;
   c.name = "transformer_dates";
   c.lr = 0.002;
+  c.epochs = 10;
+  bool scheduleGiven = false;
   bool dumpIR = false;
   std::vector<char *> args;
-  for (int i = 0; i < argc; ++i)
+  for (int i = 0; i < argc; ++i) {
     if (std::strcmp(argv[i], "--dump-ir") == 0)
       dumpIR = true;
     else
       args.push_back(argv[i]);
+    scheduleGiven = scheduleGiven || std::strcmp(argv[i], "--warmup") == 0 ||
+                    std::strcmp(argv[i], "--cosine") == 0;
+  }
   parseArgs(c, static_cast<int>(args.size()), args.data());
+  if (!scheduleGiven) {
+    c.warmup = 200;
+    c.cosine = true;
+  }
   if (!c.out.empty())
     std::filesystem::create_directories(c.out);
   Task task = makeTask(c);

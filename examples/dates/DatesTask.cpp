@@ -71,6 +71,19 @@ std::unique_ptr<ir::Module> inferenceModule(Graph &g, const BuildModel &build, i
   return m;
 }
 
+/// optimize-step's options for c.warmup and c.cosine (passes/optim/Schedule.cpp), each
+/// beginning with a space; empty for a constant rate.
+std::string scheduleOptions(const TaskConfig &c, int64_t examples) {
+  std::string o;
+  if (c.warmup > 0)
+    o += fmt::format(" warmup={}", c.warmup);
+  // The cosine starts after the warm-up and reaches 0 at the last step.
+  int64_t steps = c.epochs * ((examples + c.batch - 1) / c.batch);
+  if (c.cosine)
+    o += fmt::format(" schedule=cosine t_max={}", std::max<int64_t>(1, steps - c.warmup));
+  return o;
+}
+
 } // namespace
 
 void parseArgs(TaskConfig &c, int argc, char **argv) {
@@ -92,8 +105,12 @@ void parseArgs(TaskConfig &c, int argc, char **argv) {
     auto positive = [&](const char *flag, const char *v) {
       return integer(flag, v, 1, std::numeric_limits<int32_t>::max());
     };
-    if (const char *v = value("--out"))
+    if (std::strcmp(argv[i], "--cosine") == 0)
+      c.cosine = true;
+    else if (const char *v = value("--out"))
       c.out = v;
+    else if (const char *v = value("--warmup"))
+      c.warmup = integer("--warmup", v, 0, std::numeric_limits<int32_t>::max());
     else if (const char *v = value("--epochs"))
       c.epochs = positive("--epochs", v);
     else if (const char *v = value("--train"))
@@ -112,9 +129,10 @@ void parseArgs(TaskConfig &c, int argc, char **argv) {
     } else if (const char *v = value("--opt-level"))
       c.optLevel = static_cast<int>(integer("--opt-level", v, 0, 3));
     else
-      throw Error(err(fmt::format("unknown option '{}'; options: --out OUT --epochs N --train N "
-                                  "--held-out N --seed S --batch N --lr X --opt-level 0-3",
-                                  argv[i])));
+      throw Error(err(
+          fmt::format("unknown option '{}'; options: --out OUT --epochs N --train N "
+                      "--held-out N --seed S --batch N --lr X --warmup N --cosine --opt-level 0-3",
+                      argv[i])));
   }
 }
 
@@ -157,10 +175,10 @@ Trained trainModel(const TaskConfig &c, const BuildModel &build, const Task &tas
   std::ostringstream log;
   passes::PassManager pm(log);
   pm.addPipeline(fmt::format("canonicalize,fuse-attention,licm,fuse-lstm,expand-lstm,hoist-input-"
-                             "projections,optimize-step{{kind=adam lr={} "
+                             "projections,optimize-step{{kind=adam lr={}{} "
                              "clip_norm={} params={}}},hoist-weight-gradients,licm,canonicalize,"
                              "fuse-elementwise,dce",
-                             c.lr, c.clipNorm, names))
+                             c.lr, scheduleOptions(c, task.trainSet.size()), c.clipNorm, names))
       .check();
   pm.run(*m).check();
   if (!c.out.empty())
@@ -188,9 +206,11 @@ Trained trainModel(const TaskConfig &c, const BuildModel &build, const Task &tas
   train::Function run = [&](std::span<const Array> a) { return exe->run(stepName, a); };
   auto trainer = train::Trainer::make(run, layout, std::move(params), std::move(state), o).take();
   std::printf("training: %lld parameters, %lld dates, %lld epochs of batches of %lld, Adam "
-              "(lr %g)\n",
+              "(lr %g%s%s)\n",
               static_cast<long long>(count), static_cast<long long>(task.trainSet.size()),
-              static_cast<long long>(c.epochs), static_cast<long long>(c.batch), c.lr);
+              static_cast<long long>(c.epochs), static_cast<long long>(c.batch), c.lr,
+              c.warmup > 0 ? fmt::format(", warm-up {} steps", c.warmup).c_str() : "",
+              c.cosine ? ", cosine to 0" : "");
   std::fflush(stdout);
   auto start = std::chrono::steady_clock::now();
   train::History h = trainer.fit(task.trainSet).take();

@@ -38,12 +38,17 @@ struct TaskConfig {
   std::string out;
   int64_t epochs = 2, trainExamples = 30000, heldOutExamples = 2000, seed = 1, batch = 128;
   double lr = 0.004, clipNorm = 5.0;
+  /// Adam's learning rate: a linear warm-up over the first `warmup` steps from lr / 3 to lr,
+  /// then constant, or with `cosine` down to 0 at the last step (optimize-step's schedules).
+  int64_t warmup = 0;
+  bool cosine = false;
   /// LLVM's level for the JIT; 0 compiles fastest (the smoke tests).
   int optLevel = 2;
 };
 
-/// Reads --out OUT --epochs N --train N --held-out N --seed S --batch N --lr X --opt-level 0-3
-/// into `c` (whose values are the defaults); throws weft::Error naming a bad flag or value.
+/// Reads --out OUT --epochs N --train N --held-out N --seed S --batch N --lr X --warmup N
+/// --cosine --opt-level 0-3 into `c` (whose values are the defaults); throws weft::Error naming a
+/// bad flag or value.
 void parseArgs(TaskConfig &c, int argc, char **argv);
 
 enum class Decode { TeacherForcing, Greedy };

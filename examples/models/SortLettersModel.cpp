@@ -12,6 +12,7 @@
 #include "frontend/nn/Losses.h"
 #include "frontend/nn/Recurrent.h"
 #include "frontend/nn/attention/BahdanauAttention.h"
+#include "frontend/nn/attention/LuongAttention.h"
 #include "frontend/seq2seq/BasicDecoder.h"
 #include "frontend/seq2seq/Encoder.h"
 #include "runtime/Random.h"
@@ -51,12 +52,12 @@ void buildSortLettersModel(Graph &g, Decode how, const SortLettersSizes &c, int6
 
   seq2seq::Embedding sourceEmbedding(model.child("source_embedding"), vocab, c.embedding);
   nn::LSTM encoder(model.child("encoder"), c.embedding, c.hidden,
-                   nn::RecurrentOptions().layers(c.layers));
+                   nn::RecurrentOptions().layers(c.layers).bidir(c.bidirectional));
   nn::RecurrentOutputs encoded =
       encoder(sourceEmbedding(source), nn::RecurrentInputs().withLengths(sourceLengths));
 
   seq2seq::Embedding targetEmbedding(model.child("target_embedding"), vocab, c.embedding);
-  seq2seq::State initial = seq2seq::decoderInitialState(encoder, encoded);
+  seq2seq::State initial = seq2seq::decoderInitialState(encoder, encoded, seq2seq::Merge::Sum);
   // With attention, the decoder's cell also reads the attention vector (as wide as the cell).
   seq2seq::StackedCell cell(model.child("decoder"), nn::CellKind::LSTM,
                             c.embedding + (c.attention ? c.hidden : 0), c.hidden, c.layers);
@@ -64,11 +65,16 @@ void buildSortLettersModel(Graph &g, Decode how, const SortLettersSizes &c, int6
   auto decoder = [&](seq2seq::Helper helper) {
     if (!c.attention)
       return seq2seq::BasicDecoder(cell, std::move(helper), initial, output);
-    // Bahdanau over the encoder's outputs, batch-major [B, S, H], masked by the word lengths.
+    // Attention over the encoder's outputs, batch-major [B, S, H], masked by the word lengths.
     Tensor memory = transpose(encoded.output, {1, 0, 2});
-    auto bahdanau = std::make_shared<nn::BahdanauAttention>(model.child("attention"), c.hidden,
-                                                            memory, sourceLengths, c.hidden);
-    seq2seq::DecoderAttention attention(model.child("attention"), bahdanau, c.hidden);
+    std::shared_ptr<const nn::AttentionMechanism> mechanism;
+    if (c.score == AttentionScore::Bahdanau)
+      mechanism = std::make_shared<nn::BahdanauAttention>(model.child("attention"), c.hidden,
+                                                          memory, sourceLengths, c.hidden);
+    else
+      mechanism = std::make_shared<nn::LuongAttention>(model.child("attention"), memory,
+                                                       sourceLengths, c.hidden, /*scale=*/true);
+    seq2seq::DecoderAttention attention(model.child("attention"), mechanism, c.hidden);
     return seq2seq::BasicDecoder(cell, std::move(helper), initial, output, attention);
   };
 

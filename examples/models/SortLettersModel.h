@@ -15,11 +15,19 @@
 
 namespace weft::examples {
 
-/// The exercise's sizes: embedding 15, 2 LSTM layers of 50; `attention` adds Bahdanau attention
-/// over the encoder's outputs to every decoder step (seq2seq::DecoderAttention).
+/// How a decoder step scores the encoder's outputs: Bahdanau's additive score or Luong's
+/// multiplicative ("general", with TensorFlow's learned scale g).
+enum class AttentionScore { Bahdanau, Luong };
+
+/// The exercise's sizes: embedding 15, 2 LSTM layers of 50; `attention` adds attention over the
+/// encoder's outputs to every decoder step (seq2seq::DecoderAttention), scored by `score`.
 struct SortLettersSizes {
   int64_t embedding = 15, hidden = 50, layers = 2;
   bool attention = false;
+  AttentionScore score = AttentionScore::Bahdanau;
+  /// A bidirectional encoder (Bahdanau et al. 2015): each of its outputs, the attention's
+  /// memory, sees the whole word; the two directions' final states are summed for the decoder.
+  bool bidirectional = false;
 };
 
 enum class Decode { TeacherForcing, Greedy };
