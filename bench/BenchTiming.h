@@ -68,32 +68,6 @@ double medianOverBudget(F &&f, double budget, int minRuns, int maxRuns, int &run
   return median(times);
 }
 
-/// Seconds of CPU time this process has used, all its threads.
-inline double processCpuSeconds() {
-  timespec ts{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
-}
-
-/// As medianOverBudget, with each call timed in the process's CPU time rather than wall time:
-/// on a loaded machine the time another process takes the core from this one does not count.
-template <typename F>
-double medianCpuOverBudget(F &&f, double budget, int minRuns, int maxRuns, int &runs) {
-  auto cpuOnce = [&] {
-    double a = processCpuSeconds();
-    f();
-    return processCpuSeconds() - a;
-  };
-  f();
-  double est = median({cpuOnce(), cpuOnce(), cpuOnce()});
-  runs = static_cast<int>(std::clamp(budget / std::max(est, 1e-7), static_cast<double>(minRuns),
-                                     static_cast<double>(maxRuns)));
-  std::vector<double> times;
-  for (int r = 0; r < runs; ++r)
-    times.push_back(cpuOnce());
-  return median(times);
-}
-
 /// The median wall times of `runs` calls each of `f` and `g`, for two libraries that each run
 /// their own thread pool. The calls come in blocks, f's then g's, over several rounds, with a
 /// pause before each block: a pool's workers spin for a while after a call (OpenBLAS's for up to

@@ -97,8 +97,7 @@ constexpr const char *kOptimizeExpanded =
 /// `cpuTime` the process's CPU time.
 template <typename F> double medianCall(F &&f, int minRuns, int maxRuns, bool cpuTime) {
   int runs = 0;
-  return cpuTime ? medianCpuOverBudget(f, 0.5, minRuns, maxRuns, runs)
-                 : medianOverBudget(f, 0.5, minRuns, maxRuns, runs);
+  return medianOverBudget(f, 0.5, minRuns, maxRuns, runs, cpuTime);
 }
 
 void checkForward(bool gru, const char *pipeline) {
