@@ -12,7 +12,8 @@
 //
 // Kernels: elementwise ops (unary, binary, comparisons, logic, select, cast)
 // over n elements; reductions (ReduceKernels.cpp); strided copies and fills
-// for the shape ops (ShapeKernels.cpp); tiled matmul (MatmulKernel.cpp). Not
+// for the shape ops, gather and scatter_add (ShapeKernels.cpp); iota and random numbers
+// (ProducerKernels.cpp); tiled matmul (MatmulKernel.cpp). Not
 // yet: sin, cos, erf and pow (their math is not written for the GPU yet) and
 // integer division (its division-by-zero fault needs the status word of a
 // call); asking for them is an error that names the op.
@@ -128,6 +129,26 @@ Expected<llvm::Function *> emitFillKernel(llvm::Module &m, const std::string &na
 /// before and reads after.
 Expected<llvm::Function *> emitGatherKernel(llvm::Module &m, const std::string &name,
                                             KernelTarget target, int elementBytes, DType indexType);
+
+/// Adds `void name(ptr result, ptr base, ptr indices, ptr updates, ptr status, i64 n, i64 I,
+/// i64 Q, i64 axis, i64 P)`: gather's adjoint, result = base with updates[p, i, q] added at
+/// [p, indices[i], q], for a base [P, axis, Q] of dtype `t` over n = P * axis * Q elements and
+/// I indices of `indexType`. Each result element adds its updates in increasing i, as the
+/// interpreter does. An index outside [0, axis) (when there are updates) lowers the i64 at
+/// `status` to i * Q, the flat position of its first update, as gather's check reads it.
+Expected<llvm::Function *> emitScatterAddKernel(llvm::Module &m, const std::string &name,
+                                                KernelTarget target, DType t, DType indexType);
+
+/// Adds `void name(ptr result, i64 n, i64 inner, i64 axis)`: result[i] = (i / inner) % axis in
+/// dtype `t` over n elements (iota along an axis of size `axis` and stride `inner`).
+Expected<llvm::Function *> emitIotaKernel(llvm::Module &m, const std::string &name,
+                                          KernelTarget target, DType t);
+
+/// Adds `void name(ptr result, ptr seed, i64 n)`: n random numbers of float dtype `t` from the
+/// i64 at `seed`, uniform in [0, 1) or standard normal, runtime/Random.h's numbers for element
+/// i (uniform bit for bit; normal to the accuracy of log and cos in double).
+Expected<llvm::Function *> emitRandomKernel(llvm::Module &m, const std::string &name,
+                                            KernelTarget target, DType t, bool normal);
 
 /// The tiling of the matmul kernel: a block computes a kTileM x kTileN tile of the result,
 /// each of its kMatmulThreads threads a kThreadM x kThreadN grid of it, stepping over K by

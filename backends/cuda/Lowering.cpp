@@ -72,7 +72,7 @@ std::vector<int64_t> copyScalars(const Shape &dims, const Shape &src, const Shap
 
 /// The scratch each op needs: gather's status word.
 std::vector<ir::Type> scratch(const ir::Op &op) {
-  if (op.kind() == OpKind::Gather)
+  if (op.kind() == OpKind::Gather || op.kind() == OpKind::ScatterAdd)
     return {ir::Type({ir::Dim(1)}, DType::I64)};
   return {};
 }
@@ -136,7 +136,13 @@ private:
     case OpKind::Pad:
       return pad(op);
     case OpKind::Gather:
+    case OpKind::ScatterAdd:
       return gather(op);
+    case OpKind::Iota:
+      return iota(op);
+    case OpKind::RandomUniform:
+    case OpKind::RandomNormal:
+      return random(op);
     case OpKind::Reshape: {
       Step s = step(op, Step::Kind::Copy);
       s.slots = {plan.slotOf(op.result()), plan.slotOf(op.operand(0))};
@@ -382,7 +388,11 @@ private:
     const ir::Type table = op.operand(0)->type(), indices = op.operand(1)->type();
     const int bytes = static_cast<int>(dtypeBytes(table.dtype()));
     std::string name = kernelName(op);
-    WEFT_TRY(emitGatherKernel(*km.module, name, target, bytes, indices.dtype()).status());
+    const bool scatter = op.kind() == OpKind::ScatterAdd;
+    WEFT_TRY((scatter
+                  ? emitScatterAddKernel(*km.module, name, target, table.dtype(), indices.dtype())
+                  : emitGatherKernel(*km.module, name, target, bytes, indices.dtype()))
+                 .status());
     const int status = plan.scratchOf(op).at(0);
     const auto axis = static_cast<size_t>(op.axis());
     std::vector<Step> steps;
@@ -405,15 +415,28 @@ private:
       return std::tuple{*st, *si, outer, inner};
     };
     const int indicesSlot = slot(op.operand(1));
-    steps.push_back(
-        kernelStep(op, name, {slot(op.result()), slot(op.operand(0)), indicesSlot, status},
-                   [sizes, axis](const ir::DimBindings &dims, const Device &d) -> Expected<Launch> {
-                     auto s = sizes(dims);
-                     WEFT_TRY(s.status());
-                     auto &[st, si, outer, inner] = *s;
-                     const int64_t count = numel(si), n = outer * count * inner;
-                     return Launch{{n, count, inner, st[axis]}, strided(d, n)};
-                   }));
+    if (scatter) // threads over the result [P, axis, Q], each reading every index
+      steps.push_back(kernelStep(
+          op, name,
+          {slot(op.result()), slot(op.operand(0)), indicesSlot, slot(op.operand(2)), status},
+          [sizes, axis](const ir::DimBindings &dims, const Device &d) -> Expected<Launch> {
+            auto s = sizes(dims);
+            WEFT_TRY(s.status());
+            auto &[st, si, outer, inner] = *s;
+            const int64_t n = numel(st);
+            return Launch{{n, numel(si), inner, st[axis], outer},
+                          strided(d, std::max(n, numel(si)))};
+          }));
+    else
+      steps.push_back(kernelStep(
+          op, name, {slot(op.result()), slot(op.operand(0)), indicesSlot, status},
+          [sizes, axis](const ir::DimBindings &dims, const Device &d) -> Expected<Launch> {
+            auto s = sizes(dims);
+            WEFT_TRY(s.status());
+            auto &[st, si, outer, inner] = *s;
+            const int64_t count = numel(si), n = outer * count * inner;
+            return Launch{{n, count, inner, st[axis]}, strided(d, n)};
+          }));
     Step check = step(op, Step::Kind::Check);
     const DType indexType = indices.dtype(), tableType = table.dtype();
     check.check = [sizes, axis, status, indicesSlot, indexType,
@@ -444,6 +467,37 @@ private:
     };
     steps.push_back(std::move(check));
     return steps;
+  }
+
+  Expected<std::vector<Step>> iota(const ir::Op &op) {
+    const ir::Type out = op.result()->type();
+    std::string name = kernelName(op);
+    WEFT_TRY(emitIotaKernel(*km.module, name, target, out.dtype()).status());
+    const auto axis = static_cast<size_t>(op.axis());
+    return std::vector<Step>{
+        kernelStep(op, name, {slot(op.result())},
+                   [out, axis](const ir::DimBindings &dims, const Device &d) -> Expected<Launch> {
+                     auto so = out.evaluateShape(dims);
+                     WEFT_TRY(so.status());
+                     const int64_t n = numel(*so);
+                     return Launch{{n, rowMajor(*so)[axis], (*so)[axis]}, strided(d, n)};
+                   })};
+  }
+
+  Expected<std::vector<Step>> random(const ir::Op &op) {
+    const ir::Type out = op.result()->type();
+    std::string name = kernelName(op);
+    WEFT_TRY(
+        emitRandomKernel(*km.module, name, target, out.dtype(), op.kind() == OpKind::RandomNormal)
+            .status());
+    return std::vector<Step>{
+        kernelStep(op, name, {slot(op.result()), slot(op.operand(0))},
+                   [out](const ir::DimBindings &dims, const Device &d) -> Expected<Launch> {
+                     auto so = out.evaluateShape(dims);
+                     WEFT_TRY(so.status());
+                     const int64_t n = numel(*so);
+                     return Launch{{n}, strided(d, n)};
+                   })};
   }
 
   Expected<std::vector<Step>> constant(const ir::Op &op) {
