@@ -20,7 +20,6 @@ using ir::OpKind;
 
 using detail::FunctionCode;
 using detail::lowerFunction;
-using detail::Step;
 
 class CudaExecutable final : public backends::Executable {
 public:
@@ -59,48 +58,15 @@ protected:
       DeviceAddress p;
       ~Release() { d.release(p); }
     } release{*device_, *base};
-    auto at = [&](int slot) { return *base + memory->offsets[static_cast<size_t>(slot)]; };
+    detail::CallState call{*device_, *kernels_, dims, {}, bytes};
+    call.addresses.resize(slots.size() + static_cast<size_t>(code->numViews));
+    for (size_t s = 0; s < slots.size(); ++s)
+      call.addresses[s] = *base + memory->offsets[s];
+    auto at = [&](int slot) { return call.addresses[static_cast<size_t>(slot)]; };
 
     for (size_t i = 0; i < inputs.size(); ++i)
       WEFT_TRY(device_->upload(at(code->paramSlots[i]), inputs[i].data(), inputs[i].nbytes()));
-    for (const Step &step : code->steps) {
-      switch (step.kind) {
-      case Step::Kind::Kernel: {
-        auto launch = step.launch(dims, *device_);
-        if (!launch)
-          return err(fmt::format("{}: {}", step.what, launch.diag().message));
-        std::vector<DeviceAddress> buffers;
-        for (int s : step.slots)
-          buffers.push_back(at(s));
-        WEFT_TRY(device_->launch(*kernels_, step.kernel, buffers, launch->scalars, launch->grid,
-                                 step.what));
-        break;
-      }
-      case Step::Kind::Check: {
-        Status ok = step.check(*device_, at, dims);
-        if (!ok)
-          return err(fmt::format("{}: {}", step.what, ok.diag().message));
-        break;
-      }
-      case Step::Kind::Copy:
-        WEFT_TRY(device_->copy(at(step.slots[0]), at(step.slots[1]),
-                               bytes[static_cast<size_t>(step.slots[0])]));
-        break;
-      case Step::Kind::Upload:
-        if (step.splat) {
-          size_t total = bytes[static_cast<size_t>(step.slots[0])];
-          size_t element = static_cast<size_t>(dtypeBytes(step.constant->dtype()));
-          std::vector<std::byte> filled(total);
-          for (size_t pos = 0; pos + element <= total; pos += element)
-            std::memcpy(filled.data() + pos, step.constant->data(), element);
-          WEFT_TRY(device_->upload(at(step.slots[0]), filled.data(), total));
-        } else {
-          WEFT_TRY(
-              device_->upload(at(step.slots[0]), step.constant->data(), step.constant->nbytes()));
-        }
-        break;
-      }
-    }
+    WEFT_TRY(detail::runSteps(code->steps, call));
     for (auto [from, to] : code->aliasCopies)
       WEFT_TRY(device_->copy(at(to), at(from), bytes[static_cast<size_t>(from)]));
 

@@ -150,6 +150,21 @@ Expected<llvm::Function *> emitIotaKernel(llvm::Module &m, const std::string &na
 Expected<llvm::Function *> emitRandomKernel(llvm::Module &m, const std::string &name,
                                             KernelTarget target, DType t, bool normal);
 
+/// Which examples a loop's copy writes: all; those with t < lengths[b] (i32 or i64 lengths, a
+/// scan's); those whose finished flag (one byte) is 0 (a while's).
+enum class LoopCopyMask { None, LengthsI32, LengthsI64, Unfinished };
+
+/// Adds `void name(ptr dst, ptr src, ptr mask, i64 n, i64 rowElems, i64 dstOffset, i64 t,
+/// i64 zero)` (LoopKernels.cpp): for i < n, in example b = i / rowElems, dst[dstOffset + i] =
+/// src[i] if the example is active under `mask` (read at `mask`; any pointer for None), else 0
+/// if `zero` is not 0, else dst is left alone. Elements of 1, 4 or 8 bytes.
+Expected<llvm::Function *> emitLoopCopyKernel(llvm::Module &m, const std::string &name,
+                                              KernelTarget target, int elementBytes,
+                                              LoopCopyMask mask);
+/// Adds `void name(ptr dst, ptr src, i64 n)`: dst[i] |= src[i] over n bytes (i1 flags).
+Expected<llvm::Function *> emitOrKernel(llvm::Module &m, const std::string &name,
+                                        KernelTarget target);
+
 /// The tiling of the matmul kernel: a block computes a kTileM x kTileN tile of the result,
 /// each of its kMatmulThreads threads a kThreadM x kThreadN grid of it, stepping over K by
 /// kTileK with both operands' tiles in shared memory.

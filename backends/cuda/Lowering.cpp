@@ -18,6 +18,7 @@
 
 #include "analysis/BufferPlan.h"
 #include "eval/Evaluate.h"
+#include "ir/Infer.h"
 
 #include <fmt/format.h>
 #include <llvm/IR/Module.h>
@@ -26,6 +27,7 @@
 #include <cstring>
 #include <limits>
 #include <tuple>
+#include <unordered_map>
 
 namespace weft::cuda::detail {
 namespace {
@@ -70,11 +72,37 @@ std::vector<int64_t> copyScalars(const Shape &dims, const Shape &src, const Shap
   return s;
 }
 
-/// The scratch each op needs: gather's status word.
+/// The loop's carries i whose yielded value is another carry's body argument (a swap): they go
+/// through scratch, since the copies into the carries run one after another.
+std::vector<size_t> swappedCarries(const ir::Op &loop) {
+  const bool isWhile = loop.kind() == OpKind::While;
+  size_t carries = isWhile ? loop.numOperands() - 1 : 0;
+  if (!isWhile)
+    if (auto g = ir::scanOperands(loop.numOperands(), loop.attrs()))
+      carries = g->numCarry;
+  const ir::Block &body = loop.region();
+  const ir::Op *yield = body.back();
+  std::vector<size_t> out;
+  const size_t first = isWhile ? 1 : 0;
+  for (size_t i = 0; i < carries && yield && first + i < yield->numOperands(); ++i)
+    for (size_t j = 0; j < carries && j < body.numArgs(); ++j)
+      if (j != i && yield->operand(first + i) == body.arg(j)) {
+        out.push_back(i);
+        break;
+      }
+  return out;
+}
+
+/// The scratch each op needs: gather's and scatter_add's status word; a loop's staging for
+/// swapped carries.
 std::vector<ir::Type> scratch(const ir::Op &op) {
   if (op.kind() == OpKind::Gather || op.kind() == OpKind::ScatterAdd)
     return {ir::Type({ir::Dim(1)}, DType::I64)};
-  return {};
+  std::vector<ir::Type> out;
+  if (op.kind() == OpKind::Scan || op.kind() == OpKind::While)
+    for (size_t i : swappedCarries(op))
+      out.push_back(op.result((op.kind() == OpKind::While ? 1 : 0) + i)->type());
+  return out;
 }
 
 std::string typeStr(DType t, const Shape &shape) {
@@ -102,19 +130,29 @@ public:
     // they are copied back at the end.
     for (int s : code.resultSlots)
       code.lives[s].last = std::numeric_limits<int32_t>::max();
-    for (const auto &owned : f.body().ops()) {
-      const ir::Op &op = *owned;
-      if (op.kind() == OpKind::Return)
-        continue;
-      auto steps = lower(op);
-      WEFT_TRY(steps.status());
-      for (Step &s : *steps)
-        code.steps.push_back(std::move(s));
-    }
+    auto steps = lowerBlock(f.body());
+    WEFT_TRY(steps.status());
+    code.steps = std::move(*steps);
+    code.numViews = numViews;
     return code;
   }
 
 private:
+  /// The steps of a block's ops, its terminator left out.
+  Expected<std::vector<Step>> lowerBlock(const ir::Block &block) {
+    std::vector<Step> out;
+    for (const auto &owned : block.ops()) {
+      const ir::Op &op = *owned;
+      if (ir::isTerminator(op.kind()))
+        continue;
+      auto steps = lower(op);
+      WEFT_TRY(steps.status());
+      for (Step &s : *steps)
+        out.push_back(std::move(s));
+    }
+    return out;
+  }
+
   Expected<std::vector<Step>> lower(const ir::Op &op) {
     if (ir::isElementwise(op.kind()))
       return elementwise(op);
@@ -150,6 +188,9 @@ private:
     }
     case OpKind::Constant:
       return constant(op);
+    case OpKind::Scan:
+    case OpKind::While:
+      return loop(op);
     default:
       return err(fmt::format("'{}' is not on the CUDA backend yet (so far: elementwise ops, "
                              "reductions, argmax, matmul, transpose, broadcast, slice, concat, "
@@ -181,7 +222,11 @@ private:
     return s;
   }
 
-  int slot(const ir::Value *v) const { return plan.slotOf(v); }
+  /// The slot holding `v`, or the view it is (a scan's sequence step).
+  int slot(const ir::Value *v) const {
+    auto view = views.find(v);
+    return view != views.end() ? view->second : plan.slotOf(v);
+  }
 
   Expected<std::vector<Step>> elementwise(const ir::Op &op) {
     for (const ir::Value *v : op.operands())
@@ -517,12 +562,131 @@ private:
     return std::vector<Step>{std::move(s)};
   }
 
+  /// A copy kernel of a loop (LoopKernels.cpp) for `type`'s elements under `mask`.
+  Expected<LoopCopy> loopCopy(const ir::Op &op, const std::string &what, int from, int to,
+                              const ir::Type &type, LoopCopyMask mask) {
+    std::string name = fmt::format("{}_{}", kernelName(op), what);
+    WEFT_TRY(emitLoopCopyKernel(*km.module, name, target,
+                                static_cast<int>(dtypeBytes(type.dtype())), mask)
+                 .status());
+    LoopCopy c;
+    c.kernel = names.size();
+    names.push_back(name);
+    c.from = from;
+    c.to = to;
+    c.type = type;
+    return c;
+  }
+
+  /// scan and while: the host runs the trips (LoopCode); the body's ops are steps as anywhere.
+  Expected<std::vector<Step>> loop(const ir::Op &op) {
+    auto code = std::make_shared<LoopCode>();
+    LoopCode &l = *code;
+    l.isWhile = op.kind() == OpKind::While;
+    const ir::Block &body = op.region();
+    const ir::Op *yield = body.back();
+    WEFT_CHECK(yield && yield->kind() == OpKind::Yield, "a loop body ends in yield");
+    size_t carries = 0, sequences = 0;
+    bool lengths = false;
+    if (l.isWhile) {
+      carries = op.numOperands() - 1;
+      l.maxTrips = op.maxTrips();
+    } else {
+      auto g = ir::scanOperands(op.numOperands(), op.attrs());
+      WEFT_TRY(g.status());
+      carries = g->numCarry;
+      sequences = g->numSeq;
+      lengths = g->hasLengths;
+      l.reverse = op.reverse();
+      l.sequenceType = op.operand(carries)->type();
+    }
+    // Results and yields: [finished,] carries, emits [, trips].
+    const size_t first = l.isWhile ? 1 : 0;
+    const size_t emits = op.numResults() - first - carries - (l.isWhile ? 1 : 0);
+    for (size_t i = 0; i < carries; ++i)
+      l.init.push_back({slot(op.result(first + i)), slot(op.operand(first + i))});
+    LoopCopyMask mask = LoopCopyMask::None;
+    if (l.isWhile) {
+      l.finishedSlot = slot(op.result(0));
+      l.init.push_back({l.finishedSlot, slot(op.operand(0))});
+      l.maskRef = l.finishedSlot;
+      l.doneRef = slot(yield->operand(0));
+      l.tripsSlot = slot(op.result(op.numResults() - 1));
+      mask = LoopCopyMask::Unfinished;
+      std::string orName = kernelName(op) + "_finished";
+      WEFT_TRY(emitOrKernel(*km.module, orName, target).status());
+      l.orKernel = names.size();
+      names.push_back(orName);
+    } else if (lengths) {
+      const ir::Value *len = op.operand(op.numOperands() - 1);
+      l.lengthsType = len->type();
+      l.maskRef = slot(len);
+      mask =
+          len->type().dtype() == DType::I32 ? LoopCopyMask::LengthsI32 : LoopCopyMask::LengthsI64;
+    }
+    for (size_t j = 0; j < sequences; ++j) {
+      const ir::Value *step = body.arg(carries + j);
+      const int ref = static_cast<int>(plan.slots().size()) + numViews++;
+      views[step] = ref;
+      l.views.push_back({ref, slot(op.operand(carries + j)), step->type()});
+    }
+    auto steps = lowerBlock(body);
+    WEFT_TRY(steps.status());
+    l.body = std::move(*steps);
+    const std::vector<size_t> swapped = swappedCarries(op);
+    const std::vector<int> &staging = plan.scratchOf(op);
+    for (size_t i = 0; i < carries; ++i) {
+      const ir::Value *yielded = yield->operand(first + i);
+      int from = slot(yielded), to = slot(op.result(first + i));
+      if (from == to)
+        continue;
+      auto at = std::find(swapped.begin(), swapped.end(), i);
+      if (at != swapped.end()) {
+        int stage = staging.at(static_cast<size_t>(at - swapped.begin()));
+        auto c = loopCopy(op, fmt::format("stage{}", i), from, stage, yielded->type(),
+                          LoopCopyMask::None);
+        WEFT_TRY(c.status());
+        l.staged.push_back(std::move(*c));
+        from = stage;
+      }
+      auto c = loopCopy(op, fmt::format("carry{}", i), from, to, yielded->type(), mask);
+      WEFT_TRY(c.status());
+      l.carries.push_back(std::move(*c));
+    }
+    for (size_t e = 0; e < emits; ++e) {
+      const ir::Value *yielded = yield->operand(first + carries + e);
+      const ir::Value *stacked = op.result(first + carries + e);
+      auto c = loopCopy(op, fmt::format("emit{}", e), slot(yielded), slot(stacked), yielded->type(),
+                        mask);
+      WEFT_TRY(c.status());
+      l.emits.push_back(std::move(*c));
+      if (!l.isWhile)
+        continue;
+      std::string fill = fmt::format("{}_zero{}", kernelName(op), e);
+      WEFT_TRY(emitFillKernel(*km.module, fill, target,
+                              static_cast<int>(dtypeBytes(stacked->type().dtype())))
+                   .status());
+      LoopCopy z;
+      z.kernel = names.size();
+      names.push_back(fill);
+      z.from = z.to = slot(stacked);
+      z.type = stacked->type();
+      l.zeroed.push_back(std::move(z));
+    }
+    Step s = step(op, Step::Kind::Loop);
+    s.loop = std::move(code);
+    return std::vector<Step>{std::move(s)};
+  }
+
   const ir::Function &f;
   KernelModule &km;
   KernelTarget target;
   std::vector<std::string> &names;
   LoweringOptions options;
   analysis::BufferPlan plan;
+  /// A scan's sequence steps, as view references past the plan's slots.
+  std::unordered_map<const ir::Value *, int> views;
+  int numViews = 0;
 };
 
 } // namespace
