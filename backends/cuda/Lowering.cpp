@@ -18,7 +18,11 @@
 
 #include "analysis/BufferPlan.h"
 #include "eval/Evaluate.h"
+#include "ir/Clone.h"
 #include "ir/Infer.h"
+#include "ir/Walk.h"
+#include "transforms/ExpandGruRnn.h"
+#include "transforms/ExpandLstm.h"
 
 #include <fmt/format.h>
 #include <llvm/IR/Module.h>
@@ -192,9 +196,8 @@ private:
     case OpKind::While:
       return loop(op);
     default:
-      return err(fmt::format("'{}' is not on the CUDA backend yet (so far: elementwise ops, "
-                             "reductions, argmax, matmul, transpose, broadcast, slice, concat, "
-                             "pad, gather, reshape and constant, at function level)",
+      return err(fmt::format("'{}' is not on the CUDA backend yet (tests/unit/cuda/"
+                             "CudaCoverageTest.cpp lists what is not, and why)",
                              op.name()),
                  op.loc());
     }
@@ -689,6 +692,16 @@ private:
   int numViews = 0;
 };
 
+/// Whether `f` holds an lstm_sequence, gru_sequence or rnn_sequence, at any depth.
+bool hasSequenceOp(const ir::Function &f) {
+  bool found = false;
+  ir::walk(const_cast<ir::Block &>(f.body()), [&](ir::Op &op) {
+    found |= op.kind() == OpKind::LstmSequence || op.kind() == OpKind::GruSequence ||
+             op.kind() == OpKind::RnnSequence;
+  });
+  return found;
+}
+
 } // namespace
 
 Expected<LoweringOptions> loweringOptions(const std::string &features) {
@@ -713,6 +726,16 @@ Expected<LoweringOptions> loweringOptions(const std::string &features) {
 Expected<FunctionCode> lowerFunction(const ir::Function &f, KernelModule &km, KernelTarget target,
                                      std::vector<std::string> &kernelNames,
                                      const LoweringOptions &options) {
+  if (hasSequenceOp(f)) {
+    // No fused kernels of their own yet: lstm_sequence, gru_sequence and rnn_sequence run as
+    // the scans they stand for (transforms/), one launch per op of the cell per step. The copy
+    // lives while it is lowered; the code keeps no pointer into it.
+    ir::Module expanded;
+    ir::Function &copy = ir::cloneFunction(expanded, f, f.name());
+    WEFT_TRY(transforms::expandLstmSequences(copy.body()).status());
+    WEFT_TRY(transforms::expandGruRnnSequences(copy.body()).status());
+    return Lowerer(copy, km, target, kernelNames, options).run();
+  }
   return Lowerer(f, km, target, kernelNames, options).run();
 }
 
