@@ -150,6 +150,14 @@ Expected<llvm::Function *> emitIotaKernel(llvm::Module &m, const std::string &na
 Expected<llvm::Function *> emitRandomKernel(llvm::Module &m, const std::string &name,
                                             KernelTarget target, DType t, bool normal);
 
+/// Adds the kernel of `fusion` (a fusion op whose body is in kernel form, ir/Fusion.h),
+/// `void name(ptr results..., ptr arguments..., i64 scalars...)` (FusionKernel.cpp): every body
+/// value a register, the element yields stored, the trailing reductions accumulated in the
+/// interpreter's order. Scalars: fusionScalars's. `inPlace`: a result overwrites an argument.
+Expected<llvm::Function *> emitFusionKernel(llvm::Module &m, const std::string &name,
+                                            KernelTarget target, const ir::Op &fusion,
+                                            bool inPlace);
+
 /// Which examples a loop's copy writes: all; those with t < lengths[b] (i32 or i64 lengths, a
 /// scan's); those whose finished flag (one byte) is 0 (a while's).
 enum class LoopCopyMask { None, LengthsI32, LengthsI64, Unfinished };

@@ -19,6 +19,7 @@
 #include "analysis/BufferPlan.h"
 #include "eval/Evaluate.h"
 #include "ir/Clone.h"
+#include "ir/Fusion.h"
 #include "ir/Infer.h"
 #include "ir/Walk.h"
 #include "transforms/ExpandGruRnn.h"
@@ -195,6 +196,8 @@ private:
     case OpKind::Scan:
     case OpKind::While:
       return loop(op);
+    case OpKind::Fusion:
+      return fusion(op);
     default:
       return err(fmt::format("'{}' is not on the CUDA backend yet (tests/unit/cuda/"
                              "CudaCoverageTest.cpp lists what is not, and why)",
@@ -563,6 +566,62 @@ private:
     s.constant = std::make_shared<const Array>(std::move((*value)[0]));
     s.slots = {slot(op.result())};
     return std::vector<Step>{std::move(s)};
+  }
+
+  /// A fusion: one kernel (FusionKernel.cpp); its scalars from the call's domain.
+  Expected<std::vector<Step>> fusion(const ir::Op &op) {
+    auto form = ir::fusionForm(op.region());
+    if (!form)
+      return err(fmt::format("fusion body is not a kernel: {}", form.diag().message), op.loc());
+    bool inPlace = false;
+    std::vector<int> slots;
+    for (size_t r = 0; r < op.numResults(); ++r) {
+      inPlace |= plan.inPlaceOver(op.result(r)) != nullptr;
+      slots.push_back(slot(op.result(r)));
+    }
+    for (const ir::Value *v : op.operands())
+      slots.push_back(slot(v));
+    std::string name = kernelName(op);
+    WEFT_TRY(emitFusionKernel(*km.module, name, target, op, inPlace).status());
+    // Each broadcast's argument type and dims, in body order; the domain as a type.
+    std::vector<std::pair<ir::Type, Shape>> broadcasts;
+    bool picks = false;
+    DType reducedType = DType::F32;
+    for (const auto &inner : op.region().ops()) {
+      if (inner->kind() == OpKind::Broadcast)
+        broadcasts.push_back({inner->operand(0)->type(), inner->dims()});
+      if (inner->kind() == OpKind::ReduceMax || inner->kind() == OpKind::ReduceMin)
+        picks = true;
+      if (ir::hasTrait(inner->kind(), ir::trait::Reduction))
+        reducedType = inner->operand(0)->type().dtype();
+    }
+    const ir::Type domain(form->domain, reducedType);
+    std::vector<bool> reduced(form->domain.size(), false);
+    for (int64_t a : form->reduceAxes)
+      reduced[static_cast<size_t>(a)] = true;
+    return std::vector<Step>{
+        kernelStep(op, name, std::move(slots),
+                   [domain, reduced, broadcasts, picks](const ir::DimBindings &dims,
+                                                        const Device &d) -> Expected<Launch> {
+                     auto shape = domain.evaluateShape(dims);
+                     WEFT_TRY(shape.status());
+                     std::vector<int64_t> scalars = reduceScalars(*shape, reduced);
+                     const int64_t outputs = scalars[0], count = scalars[1];
+                     if (picks && count == 0 && outputs > 0) // the interpreter's words
+                       return err(fmt::format("cannot reduce {} over an empty axis",
+                                              typeStr(domain.dtype(), *shape)));
+                     scalars.insert(scalars.end(), shape->begin(), shape->end());
+                     for (const auto &[arg, bdims] : broadcasts) {
+                       auto s = arg.evaluateShape(dims);
+                       WEFT_TRY(s.status());
+                       Shape argStrides = rowMajor(*s), strides(shape->size(), 0);
+                       for (size_t j = 0; j < bdims.size(); ++j)
+                         if ((*s)[j] != 1)
+                           strides[static_cast<size_t>(bdims[j])] = argStrides[j];
+                       scalars.insert(scalars.end(), strides.begin(), strides.end());
+                     }
+                     return Launch{std::move(scalars), strided(d, outputs)};
+                   })};
   }
 
   /// A copy kernel of a loop (LoopKernels.cpp) for `type`'s elements under `mask`.

@@ -26,7 +26,6 @@ const std::map<OpKind, std::string> kNotYet = {
     {OpKind::Erf, "its math is not written for the GPU"},
     {OpKind::Pow, "its math (exp of y log x in more than double precision) is not written"},
     {OpKind::AllReduce, "communication: no collective between GPUs yet"},
-    {OpKind::Fusion, "fused elementwise groups as one kernel are still to come"},
     {OpKind::Attention, "the tiled online-softmax kernel is still to come"},
     {OpKind::AttentionGrad, "the tiled backward kernel is still to come"},
 };
@@ -77,6 +76,10 @@ const std::map<OpKind, std::string> kSpecial = {
                        "  %y = constant {value = [1.0, 2.0]} : tensor<2 x f32>\n  return %y\n}"},
     {OpKind::Iota, "() -> (tensor<2 x 3 x i64>) {\n"
                    "  %y = iota {axis = 1} : tensor<2 x 3 x i64>\n  return %y\n}"},
+    {OpKind::Fusion, "(%a: tensor<3 x f32>) -> (tensor<3 x f32>) {\n"
+                     "  %y = fusion %a {\n  ^body(%x: tensor<3 x f32>):\n"
+                     "    %e = exp %x : tensor<3 x f32>\n    yield %e\n"
+                     "  } : tensor<3 x f32>\n  return %y\n}"},
     {OpKind::RandomUniform, "(%s: tensor<i64>) -> (tensor<5 x f32>) {\n"
                             "  %y = random_uniform %s : tensor<5 x f32>\n  return %y\n}"},
     {OpKind::RandomNormal, "(%s: tensor<i64>) -> (tensor<5 x f32>) {\n"
