@@ -158,6 +158,20 @@ Expected<llvm::Function *> emitFusionKernel(llvm::Module &m, const std::string &
                                             KernelTarget target, const ir::Op &fusion,
                                             bool inPlace);
 
+/// The most d + dv attention's kernel takes: q's row and the accumulators share the block's
+/// shared memory with a tile of kMaxBlockThreads scores, all in double.
+constexpr int64_t kMaxAttentionDepth = static_cast<int64_t>(kMaxSharedBytes / 8) - kMaxBlockThreads;
+
+/// Adds `void name(ptr o, ptr q, ptr k, ptr v, ptr mask, i64 rows, i64 Tq, i64 Tk, i64 d,
+/// i64 dv, i64 batchDims[batchRank], i64 maskBatchStrides[batchRank], i64 maskQ, i64 maskK)`
+/// (AttentionKernel.cpp): attention of dtype `t` over rows = batch * Tq query rows, a block per
+/// row, with an online softmax over tiles of blockDim keys, scores in double. The mask (when
+/// `hasMask`; else any pointer) is read at its strides (0 where it broadcasts). The block's
+/// threads may be any number up to kMaxBlockThreads; d + dv at most kMaxAttentionDepth.
+Expected<llvm::Function *> emitAttentionKernel(llvm::Module &m, const std::string &name,
+                                               KernelTarget target, DType t, int batchRank,
+                                               bool hasMask, double scale, bool causal);
+
 /// Which examples a loop's copy writes: all; those with t < lengths[b] (i32 or i64 lengths, a
 /// scan's); those whose finished flag (one byte) is 0 (a while's).
 enum class LoopCopyMask { None, LengthsI32, LengthsI64, Unfinished };

@@ -198,6 +198,8 @@ private:
       return loop(op);
     case OpKind::Fusion:
       return fusion(op);
+    case OpKind::Attention:
+      return attention(op);
     default:
       return err(fmt::format("'{}' is not on the CUDA backend yet (tests/unit/cuda/"
                              "CudaCoverageTest.cpp lists what is not, and why)",
@@ -566,6 +568,53 @@ private:
     s.constant = std::make_shared<const Array>(std::move((*value)[0]));
     s.slots = {slot(op.result())};
     return std::vector<Step>{std::move(s)};
+  }
+
+  /// attention: a block per query row (AttentionKernel.cpp).
+  Expected<std::vector<Step>> attention(const ir::Op &op) {
+    const ir::Type q = op.operand(0)->type(), k = op.operand(1)->type(), v = op.operand(2)->type();
+    const bool hasMask = op.numOperands() == 4;
+    const ir::Type mask = hasMask ? op.operand(3)->type() : q;
+    const int batchRank = static_cast<int>(q.rank()) - 2;
+    std::string name = kernelName(op);
+    WEFT_TRY(emitAttentionKernel(*km.module, name, target, q.dtype(), batchRank, hasMask,
+                                 op.scale(), op.causal())
+                 .status());
+    std::vector<int> slots = {slot(op.result()), slot(op.operand(0)), slot(op.operand(1)),
+                              slot(op.operand(2)),
+                              hasMask ? slot(op.operand(3)) : slot(op.result())};
+    return std::vector<Step>{kernelStep(
+        op, name, std::move(slots),
+        [q, k, v, mask, hasMask](const ir::DimBindings &dims, const Device &d) -> Expected<Launch> {
+          auto sq = q.evaluateShape(dims);
+          WEFT_TRY(sq.status());
+          auto sk = k.evaluateShape(dims);
+          WEFT_TRY(sk.status());
+          auto sv = v.evaluateShape(dims);
+          WEFT_TRY(sv.status());
+          const size_t r = sq->size();
+          const int64_t tq = (*sq)[r - 2], tk = (*sk)[r - 2], depth = (*sq)[r - 1],
+                        dv = (*sv)[r - 1];
+          if (depth + dv > kMaxAttentionDepth)
+            return err(fmt::format("attention with d + dv = {} is more than the CUDA kernel's "
+                                   "shared memory holds ({})",
+                                   depth + dv, kMaxAttentionDepth));
+          Shape batch(sq->begin(), sq->end() - 2), maskStrides(r, 0);
+          if (hasMask) {
+            auto sm = mask.evaluateShape(dims);
+            WEFT_TRY(sm.status());
+            Shape strides = rowMajor(*sm);
+            for (size_t a = 0; a < r; ++a)
+              if ((*sm)[a] != 1)
+                maskStrides[a] = strides[a];
+          }
+          std::vector<int64_t> scalars = {numel(batch) * tq, tq, tk, depth, dv};
+          scalars.insert(scalars.end(), batch.begin(), batch.end());
+          scalars.insert(scalars.end(), maskStrides.begin(), maskStrides.end());
+          return Launch{
+              std::move(scalars),
+              {std::min(std::max<int64_t>(numel(batch) * tq, 1), d.maxBlocks()), d.blockThreads()}};
+        })};
   }
 
   /// A fusion: one kernel (FusionKernel.cpp); its scalars from the call's domain.

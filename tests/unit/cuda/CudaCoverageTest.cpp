@@ -26,7 +26,6 @@ const std::map<OpKind, std::string> kNotYet = {
     {OpKind::Erf, "its math is not written for the GPU"},
     {OpKind::Pow, "its math (exp of y log x in more than double precision) is not written"},
     {OpKind::AllReduce, "communication: no collective between GPUs yet"},
-    {OpKind::Attention, "the tiled online-softmax kernel is still to come"},
     {OpKind::AttentionGrad, "the tiled backward kernel is still to come"},
 };
 
@@ -80,6 +79,9 @@ const std::map<OpKind, std::string> kSpecial = {
                      "  %y = fusion %a {\n  ^body(%x: tensor<3 x f32>):\n"
                      "    %e = exp %x : tensor<3 x f32>\n    yield %e\n"
                      "  } : tensor<3 x f32>\n  return %y\n}"},
+    {OpKind::Attention, "(%q: tensor<5 x 2 x f32>) -> (tensor<5 x 2 x f32>) {\n"
+                        "  %o = attention %q, %q, %q {scale = 0.5} : tensor<5 x 2 x f32>\n"
+                        "  return %o\n}"},
     {OpKind::RandomUniform, "(%s: tensor<i64>) -> (tensor<5 x f32>) {\n"
                             "  %y = random_uniform %s : tensor<5 x f32>\n  return %y\n}"},
     {OpKind::RandomNormal, "(%s: tensor<i64>) -> (tensor<5 x f32>) {\n"
