@@ -8,7 +8,12 @@
 //   slice                  that make it that op
 //   concat                 a strided copy per operand into its part of the result
 //   pad                    a fill, then a strided copy into the interior
-//   gather                 a status word set, the gather kernel, a check of the word
+//   gather, scatter_add    a status word set, the kernel, a check of the word
+//   iota, random_*         one kernel over the result (ProducerKernels.cpp)
+//   fusion                 one kernel over its domain (FusionKernel.cpp)
+//   attention              a block per query row, online softmax (AttentionKernel.cpp)
+//   scan, while            a Loop step: the host runs the trips (RunSteps.cpp)
+//   lstm/gru/rnn_sequence  the scans they stand for (transforms/), lowered as above
 //   reshape                a device copy;  constant: an upload
 // Strides and counts come from the call's shapes, so symbolic dims are just
 // scalars of the launch.
