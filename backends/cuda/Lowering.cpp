@@ -727,6 +727,12 @@ private:
       l.init.push_back({l.finishedSlot, slot(op.operand(0))});
       l.maskRef = l.finishedSlot;
       l.doneRef = slot(yield->operand(0));
+      // `done` is read after the carries are written: it must not be one of them.
+      for (size_t i = 0; i < carries; ++i)
+        if (yield->operand(0) == body.arg(i))
+          return err("a while whose `done` flags are a carry as it was is not on the CUDA "
+                     "backend yet",
+                     op.loc());
       l.tripsSlot = slot(op.result(op.numResults() - 1));
       mask = LoopCopyMask::Unfinished;
       std::string orName = kernelName(op) + "_finished";

@@ -180,3 +180,25 @@ TEST_CASE("cuda: the loops' copy kernels are PTX that ptxas accepts") {
       CHECK(testing::ptxasErrors(*ptxas, *ptx, sm) == "");
   }
 }
+
+TEST_CASE("cuda: a while whose done flags are an old carry is refused, not run wrong") {
+  // The carries are written before `done` is or-ed into finished, so this form would read the
+  // new carry: the backend says so instead.
+  auto m = ir::parseModule(R"(
+func @f(%f0: tensor<2 x i1>, %g0: tensor<2 x i1>) -> (tensor<2 x i1>) {
+  %fin, %g, %trips = while finished(%f0) carry(%g0) {max_trips = 3} {
+  ^body(%g1: tensor<2 x i1>):
+    %n = not %g1 : tensor<2 x i1>
+    yield %g1, %n
+  } : tensor<2 x i1>, tensor<2 x i1>, tensor<i64>
+  return %fin
+}
+)",
+                           "done.wir");
+  REQUIRE_OK(m);
+  cuda::CudaBackend host(cuda::hostDevice());
+  auto exe = host.compile(**m);
+  REQUIRE_FALSE(exe);
+  CHECK(exe.diag().message.find("a while whose `done` flags are a carry") != std::string::npos);
+  CHECK(exe.diag().loc.line == 3);
+}
