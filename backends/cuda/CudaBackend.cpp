@@ -64,17 +64,21 @@ protected:
       DeviceAddress p;
       ~Release() { d.release(p); }
     } release{*device_, *base};
-    auto at = [&](int slot) {
-      if (auto k = kept.find(slot); k != kept.end())
-        return k->second;
-      return *base + memory->offsets[static_cast<size_t>(slot)];
+    detail::CallState call{*device_, *kernels_, dims, {}, bytes, {}};
+    call.addresses.resize(slots.size() + static_cast<size_t>(code->numViews));
+    for (size_t s = 0; s < slots.size(); ++s) {
+      auto k = kept.find(static_cast<int>(s));
+      call.addresses[s] = k != kept.end() ? k->second : *base + memory->offsets[s];
+    }
+    call.constantAddress = [this](const Step &step, size_t total) {
+      return constantAddress(step, total);
     };
+    auto at = [&](int slot) { return call.addresses[static_cast<size_t>(slot)]; };
 
     for (size_t i = 0; i < inputs.size(); ++i)
       if (!kept.count(code->paramSlots[i]))
         WEFT_TRY(device_->upload(at(code->paramSlots[i]), inputs[i].data(), inputs[i].nbytes()));
-    for (size_t index = 0; index < code->steps.size(); ++index)
-      WEFT_TRY(runStep(*code, index, at, bytes, dims));
+    WEFT_TRY(detail::runSteps(code->steps, call));
     for (auto [from, to] : code->aliasCopies)
       WEFT_TRY(device_->copy(at(to), at(from), bytes[static_cast<size_t>(from)]));
 
@@ -160,69 +164,23 @@ private:
     return nullptr;
   }
 
-  /// Runs step `index` of `code`; every error, the device's included, names the step's op.
-  Status runStep(const FunctionCode &code, size_t index,
-                 const std::function<DeviceAddress(int)> &at, const std::vector<size_t> &bytes,
-                 const ir::DimBindings &dims) const {
-    const Step &step = code.steps[index];
-    if (step.kind == Step::Kind::Kernel) {
-      // The device names the op in a failed launch itself (Device::launch's `op`).
-      auto launch = step.launch(dims, *device_);
-      if (!launch)
-        return err(fmt::format("{}: {}", step.what, launch.diag().message));
-      std::vector<DeviceAddress> buffers;
-      for (int s : step.slots)
-        buffers.push_back(at(s));
-      return device_->launch(*kernels_, step.kernel, buffers, launch->scalars, launch->grid,
-                             step.what);
-    }
-    Status done = runTransfer(code, index, at, bytes, dims);
-    if (!done)
-      return err(fmt::format("{}: {}", step.what, done.diag().message));
-    return done;
-  }
-
-  /// A step that is not a launch: a check, a copy or a constant.
-  Status runTransfer(const FunctionCode &code, size_t index,
-                     const std::function<DeviceAddress(int)> &at, const std::vector<size_t> &bytes,
-                     const ir::DimBindings &dims) const {
-    const Step &step = code.steps[index];
-    switch (step.kind) {
-    case Step::Kind::Kernel:
-      WEFT_UNREACHABLE("launches are runStep's");
-    case Step::Kind::Check:
-      return step.check(*device_, at, dims);
-    case Step::Kind::Copy:
-      return device_->copy(at(step.slots[0]), at(step.slots[1]),
-                           bytes[static_cast<size_t>(step.slots[0])]);
-    case Step::Kind::Upload: {
-      // Constants go to the device once, on the first call that needs them at this size, and
-      // are copied on the device from then on: no host transfer inside a call.
-      size_t total = bytes[static_cast<size_t>(step.slots[0])];
-      auto key = std::pair{code.signature.name, index};
-      auto found = constants_.find(key);
-      if (found == constants_.end() || found->second.bytes != total) {
-        std::vector<std::byte> filled(total);
-        if (step.splat) {
-          size_t element = static_cast<size_t>(dtypeBytes(step.constant->dtype()));
-          for (size_t pos = 0; pos + element <= total; pos += element)
-            std::memcpy(filled.data() + pos, step.constant->data(), element);
-        } else {
-          std::memcpy(filled.data(), step.constant->data(), total);
-        }
-        if (found != constants_.end()) {
-          device_->release(found->second.address);
-          constants_.erase(found);
-        }
-        auto address = device_->allocate(total);
-        WEFT_TRY(address.status());
-        found = constants_.emplace(key, DeviceBuffer{*address, total}).first;
-        WEFT_TRY(device_->upload(*address, filled.data(), total));
+  /// Where constant step `step` lives on the device at `total` bytes: uploaded on the first
+  /// call that needs it at this size, then copied on the device (no host transfer in a call).
+  Expected<DeviceAddress> constantAddress(const Step &step, size_t total) const {
+    std::lock_guard<std::mutex> lock(constantsMutex_);
+    auto found = constants_.find(&step);
+    if (found == constants_.end() || found->second.bytes != total) {
+      std::vector<std::byte> filled = detail::filledConstant(step, total);
+      if (found != constants_.end()) {
+        device_->release(found->second.address);
+        constants_.erase(found);
       }
-      return device_->copy(at(step.slots[0]), found->second.address, total);
+      auto address = device_->allocate(total);
+      WEFT_TRY(address.status());
+      found = constants_.emplace(&step, DeviceBuffer{*address, total}).first;
+      WEFT_TRY(device_->upload(*address, filled.data(), total));
     }
-    }
-    WEFT_UNREACHABLE("unhandled Step::Kind in the cuda executable");
+    return found->second.address;
   }
 
 private:
@@ -232,8 +190,9 @@ private:
   mutable std::mutex mutex_;
   /// Parameters kept on the device, by function and parameter index.
   std::map<std::pair<std::string, size_t>, DeviceBuffer> resident_;
-  /// Constants uploaded once, by function and step.
-  mutable std::map<std::pair<std::string, size_t>, DeviceBuffer> constants_;
+  /// Constants uploaded once, by step.
+  mutable std::mutex constantsMutex_;
+  mutable std::map<const Step *, DeviceBuffer> constants_;
 };
 
 } // namespace

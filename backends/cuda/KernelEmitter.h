@@ -72,4 +72,9 @@ private:
   unsigned numBuffers_, numScalars_;
 };
 
+/// The value of elementwise op `op` on scalars `xs` (i1 as i1), as the elementwise kernels
+/// compute it; an error names an op whose math is not written for the GPU.
+Expected<llvm::Value *> emitScalarOp(llvm::IRBuilder<> &b, llvm::Module &m, const ir::Op &op,
+                                     const std::vector<llvm::Value *> &xs);
+
 } // namespace weft::cuda::detail

@@ -217,6 +217,13 @@ Expected<llvm::Function *> emitElementwiseKernel(llvm::Module &m, const ir::Op &
 }
 
 namespace detail {
+
+Expected<llvm::Value *> emitScalarOp(llvm::IRBuilder<> &b, llvm::Module &m, const ir::Op &op,
+                                     const std::vector<llvm::Value *> &xs) {
+  ElementwiseEmitter e(b, m);
+  return e.scalar(op, xs);
+}
+
 namespace {
 // The host build reads these HostThread fields as 8-byte words.
 static_assert(sizeof(void *) == 8 && offsetof(HostThread, tid) == 0 &&

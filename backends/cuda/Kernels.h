@@ -12,7 +12,8 @@
 //
 // Kernels: elementwise ops (unary, binary, comparisons, logic, select, cast)
 // over n elements; reductions (ReduceKernels.cpp); strided copies and fills
-// for the shape ops (ShapeKernels.cpp); tiled matmul (MatmulKernel.cpp). Not
+// for the shape ops, gather and scatter_add (ShapeKernels.cpp); iota and random numbers
+// (ProducerKernels.cpp); tiled matmul (MatmulKernel.cpp). Not
 // yet: sin, cos, erf and pow (their math is not written for the GPU yet) and
 // integer division (its division-by-zero fault needs the status word of a
 // call); asking for them is an error that names the op.
@@ -128,6 +129,63 @@ Expected<llvm::Function *> emitFillKernel(llvm::Module &m, const std::string &na
 /// before and reads after.
 Expected<llvm::Function *> emitGatherKernel(llvm::Module &m, const std::string &name,
                                             KernelTarget target, int elementBytes, DType indexType);
+
+/// Adds `void name(ptr result, ptr base, ptr indices, ptr updates, ptr status, i64 n, i64 I,
+/// i64 Q, i64 axis, i64 P)`: gather's adjoint, result = base with updates[p, i, q] added at
+/// [p, indices[i], q], for a base [P, axis, Q] of dtype `t` over n = P * axis * Q elements and
+/// I indices of `indexType`. Each result element adds its updates in increasing i, as the
+/// interpreter does. An index outside [0, axis) (when there are updates) lowers the i64 at
+/// `status` to i * Q, the flat position of its first update, as gather's check reads it.
+Expected<llvm::Function *> emitScatterAddKernel(llvm::Module &m, const std::string &name,
+                                                KernelTarget target, DType t, DType indexType);
+
+/// Adds `void name(ptr result, i64 n, i64 inner, i64 axis)`: result[i] = (i / inner) % axis in
+/// dtype `t` over n elements (iota along an axis of size `axis` and stride `inner`).
+Expected<llvm::Function *> emitIotaKernel(llvm::Module &m, const std::string &name,
+                                          KernelTarget target, DType t);
+
+/// Adds `void name(ptr result, ptr seed, i64 n)`: n random numbers of float dtype `t` from the
+/// i64 at `seed`, uniform in [0, 1) or standard normal, runtime/Random.h's numbers for element
+/// i (uniform bit for bit; normal to the accuracy of log and cos in double).
+Expected<llvm::Function *> emitRandomKernel(llvm::Module &m, const std::string &name,
+                                            KernelTarget target, DType t, bool normal);
+
+/// Adds the kernel of `fusion` (a fusion op whose body is in kernel form, ir/Fusion.h),
+/// `void name(ptr results..., ptr arguments..., i64 scalars...)` (FusionKernel.cpp): every body
+/// value a register, the element yields stored, the trailing reductions accumulated in the
+/// interpreter's order. Scalars: fusionScalars's. `inPlace`: a result overwrites an argument.
+Expected<llvm::Function *> emitFusionKernel(llvm::Module &m, const std::string &name,
+                                            KernelTarget target, const ir::Op &fusion,
+                                            bool inPlace);
+
+/// The most d + dv attention's kernel takes: q's row and the accumulators share the block's
+/// shared memory with a tile of kMaxBlockThreads scores, all in double.
+constexpr int64_t kMaxAttentionDepth = static_cast<int64_t>(kMaxSharedBytes / 8) - kMaxBlockThreads;
+
+/// Adds `void name(ptr o, ptr q, ptr k, ptr v, ptr mask, i64 rows, i64 Tq, i64 Tk, i64 d,
+/// i64 dv, i64 batchDims[batchRank], i64 maskBatchStrides[batchRank], i64 maskQ, i64 maskK)`
+/// (AttentionKernel.cpp): attention of dtype `t` over rows = batch * Tq query rows, a block per
+/// row, with an online softmax over tiles of blockDim keys, scores in double. The mask (when
+/// `hasMask`; else any pointer) is read at its strides (0 where it broadcasts). The block's
+/// threads may be any number up to kMaxBlockThreads; d + dv at most kMaxAttentionDepth.
+Expected<llvm::Function *> emitAttentionKernel(llvm::Module &m, const std::string &name,
+                                               KernelTarget target, DType t, int batchRank,
+                                               bool hasMask, double scale, bool causal);
+
+/// Which examples a loop's copy writes: all; those with t < lengths[b] (i32 or i64 lengths, a
+/// scan's); those whose finished flag (one byte) is 0 (a while's).
+enum class LoopCopyMask { None, LengthsI32, LengthsI64, Unfinished };
+
+/// Adds `void name(ptr dst, ptr src, ptr mask, i64 n, i64 rowElems, i64 dstOffset, i64 t,
+/// i64 zero)` (LoopKernels.cpp): for i < n, in example b = i / rowElems, dst[dstOffset + i] =
+/// src[i] if the example is active under `mask` (read at `mask`; any pointer for None), else 0
+/// if `zero` is not 0, else dst is left alone. Elements of 1, 4 or 8 bytes.
+Expected<llvm::Function *> emitLoopCopyKernel(llvm::Module &m, const std::string &name,
+                                              KernelTarget target, int elementBytes,
+                                              LoopCopyMask mask);
+/// Adds `void name(ptr dst, ptr src, i64 n)`: dst[i] |= src[i] over n bytes (i1 flags).
+Expected<llvm::Function *> emitOrKernel(llvm::Module &m, const std::string &name,
+                                        KernelTarget target);
 
 /// The tiling of the matmul kernel: a block computes a kTileM x kTileN tile of the result,
 /// each of its kMatmulThreads threads a kThreadM x kThreadN grid of it, stepping over K by

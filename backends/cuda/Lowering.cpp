@@ -8,7 +8,12 @@
 //   slice                  that make it that op
 //   concat                 a strided copy per operand into its part of the result
 //   pad                    a fill, then a strided copy into the interior
-//   gather                 a status word set, the gather kernel, a check of the word
+//   gather, scatter_add    a status word set, the kernel, a check of the word
+//   iota, random_*         one kernel over the result (ProducerKernels.cpp)
+//   fusion                 one kernel over its domain (FusionKernel.cpp)
+//   attention              a block per query row, online softmax (AttentionKernel.cpp)
+//   scan, while            a Loop step: the host runs the trips (RunSteps.cpp)
+//   lstm/gru/rnn_sequence  the scans they stand for (transforms/), lowered as above
 //   reshape                a device copy;  constant: an upload
 // Strides and counts come from the call's shapes, so symbolic dims are just
 // scalars of the launch.
@@ -18,6 +23,12 @@
 
 #include "analysis/BufferPlan.h"
 #include "eval/Evaluate.h"
+#include "ir/Clone.h"
+#include "ir/Fusion.h"
+#include "ir/Infer.h"
+#include "ir/Walk.h"
+#include "transforms/ExpandGruRnn.h"
+#include "transforms/ExpandLstm.h"
 
 #include <fmt/format.h>
 #include <llvm/IR/Module.h>
@@ -26,6 +37,7 @@
 #include <cstring>
 #include <limits>
 #include <tuple>
+#include <unordered_map>
 
 namespace weft::cuda::detail {
 namespace {
@@ -70,11 +82,37 @@ std::vector<int64_t> copyScalars(const Shape &dims, const Shape &src, const Shap
   return s;
 }
 
-/// The scratch each op needs: gather's status word.
+/// The loop's carries i whose yielded value is another carry's body argument (a swap): they go
+/// through scratch, since the copies into the carries run one after another.
+std::vector<size_t> swappedCarries(const ir::Op &loop) {
+  const bool isWhile = loop.kind() == OpKind::While;
+  size_t carries = isWhile ? loop.numOperands() - 1 : 0;
+  if (!isWhile)
+    if (auto g = ir::scanOperands(loop.numOperands(), loop.attrs()))
+      carries = g->numCarry;
+  const ir::Block &body = loop.region();
+  const ir::Op *yield = body.back();
+  std::vector<size_t> out;
+  const size_t first = isWhile ? 1 : 0;
+  for (size_t i = 0; i < carries && yield && first + i < yield->numOperands(); ++i)
+    for (size_t j = 0; j < carries && j < body.numArgs(); ++j)
+      if (j != i && yield->operand(first + i) == body.arg(j)) {
+        out.push_back(i);
+        break;
+      }
+  return out;
+}
+
+/// The scratch each op needs: gather's and scatter_add's status word; a loop's staging for
+/// swapped carries.
 std::vector<ir::Type> scratch(const ir::Op &op) {
-  if (op.kind() == OpKind::Gather)
+  if (op.kind() == OpKind::Gather || op.kind() == OpKind::ScatterAdd)
     return {ir::Type({ir::Dim(1)}, DType::I64)};
-  return {};
+  std::vector<ir::Type> out;
+  if (op.kind() == OpKind::Scan || op.kind() == OpKind::While)
+    for (size_t i : swappedCarries(op))
+      out.push_back(op.result((op.kind() == OpKind::While ? 1 : 0) + i)->type());
+  return out;
 }
 
 std::string typeStr(DType t, const Shape &shape) {
@@ -102,19 +140,29 @@ public:
     // they are copied back at the end.
     for (int s : code.resultSlots)
       code.lives[s].last = std::numeric_limits<int32_t>::max();
-    for (const auto &owned : f.body().ops()) {
-      const ir::Op &op = *owned;
-      if (op.kind() == OpKind::Return)
-        continue;
-      auto steps = lower(op);
-      WEFT_TRY(steps.status());
-      for (Step &s : *steps)
-        code.steps.push_back(std::move(s));
-    }
+    auto steps = lowerBlock(f.body());
+    WEFT_TRY(steps.status());
+    code.steps = std::move(*steps);
+    code.numViews = numViews;
     return code;
   }
 
 private:
+  /// The steps of a block's ops, its terminator left out.
+  Expected<std::vector<Step>> lowerBlock(const ir::Block &block) {
+    std::vector<Step> out;
+    for (const auto &owned : block.ops()) {
+      const ir::Op &op = *owned;
+      if (ir::isTerminator(op.kind()))
+        continue;
+      auto steps = lower(op);
+      WEFT_TRY(steps.status());
+      for (Step &s : *steps)
+        out.push_back(std::move(s));
+    }
+    return out;
+  }
+
   Expected<std::vector<Step>> lower(const ir::Op &op) {
     if (ir::isElementwise(op.kind()))
       return elementwise(op);
@@ -136,7 +184,13 @@ private:
     case OpKind::Pad:
       return pad(op);
     case OpKind::Gather:
+    case OpKind::ScatterAdd:
       return gather(op);
+    case OpKind::Iota:
+      return iota(op);
+    case OpKind::RandomUniform:
+    case OpKind::RandomNormal:
+      return random(op);
     case OpKind::Reshape: {
       Step s = step(op, Step::Kind::Copy);
       s.slots = {plan.slotOf(op.result()), plan.slotOf(op.operand(0))};
@@ -144,10 +198,16 @@ private:
     }
     case OpKind::Constant:
       return constant(op);
+    case OpKind::Scan:
+    case OpKind::While:
+      return loop(op);
+    case OpKind::Fusion:
+      return fusion(op);
+    case OpKind::Attention:
+      return attention(op);
     default:
-      return err(fmt::format("'{}' is not on the CUDA backend yet (so far: elementwise ops, "
-                             "reductions, argmax, matmul, transpose, broadcast, slice, concat, "
-                             "pad, gather, reshape and constant, at function level)",
+      return err(fmt::format("'{}' is not on the CUDA backend yet (tests/unit/cuda/"
+                             "CudaCoverageTest.cpp lists what is not, and why)",
                              op.name()),
                  op.loc());
     }
@@ -175,7 +235,11 @@ private:
     return s;
   }
 
-  int slot(const ir::Value *v) const { return plan.slotOf(v); }
+  /// The slot holding `v`, or the view it is (a scan's sequence step).
+  int slot(const ir::Value *v) const {
+    auto view = views.find(v);
+    return view != views.end() ? view->second : plan.slotOf(v);
+  }
 
   Expected<std::vector<Step>> elementwise(const ir::Op &op) {
     for (const ir::Value *v : op.operands())
@@ -382,7 +446,11 @@ private:
     const ir::Type table = op.operand(0)->type(), indices = op.operand(1)->type();
     const int bytes = static_cast<int>(dtypeBytes(table.dtype()));
     std::string name = kernelName(op);
-    WEFT_TRY(emitGatherKernel(*km.module, name, target, bytes, indices.dtype()).status());
+    const bool scatter = op.kind() == OpKind::ScatterAdd;
+    WEFT_TRY((scatter
+                  ? emitScatterAddKernel(*km.module, name, target, table.dtype(), indices.dtype())
+                  : emitGatherKernel(*km.module, name, target, bytes, indices.dtype()))
+                 .status());
     const int status = plan.scratchOf(op).at(0);
     const auto axis = static_cast<size_t>(op.axis());
     std::vector<Step> steps;
@@ -405,15 +473,28 @@ private:
       return std::tuple{*st, *si, outer, inner};
     };
     const int indicesSlot = slot(op.operand(1));
-    steps.push_back(
-        kernelStep(op, name, {slot(op.result()), slot(op.operand(0)), indicesSlot, status},
-                   [sizes, axis](const ir::DimBindings &dims, const Device &d) -> Expected<Launch> {
-                     auto s = sizes(dims);
-                     WEFT_TRY(s.status());
-                     auto &[st, si, outer, inner] = *s;
-                     const int64_t count = numel(si), n = outer * count * inner;
-                     return Launch{{n, count, inner, st[axis]}, strided(d, n)};
-                   }));
+    if (scatter) // threads over the result [P, axis, Q], each reading every index
+      steps.push_back(kernelStep(
+          op, name,
+          {slot(op.result()), slot(op.operand(0)), indicesSlot, slot(op.operand(2)), status},
+          [sizes, axis](const ir::DimBindings &dims, const Device &d) -> Expected<Launch> {
+            auto s = sizes(dims);
+            WEFT_TRY(s.status());
+            auto &[st, si, outer, inner] = *s;
+            const int64_t n = numel(st);
+            return Launch{{n, numel(si), inner, st[axis], outer},
+                          strided(d, std::max(n, numel(si)))};
+          }));
+    else
+      steps.push_back(kernelStep(
+          op, name, {slot(op.result()), slot(op.operand(0)), indicesSlot, status},
+          [sizes, axis](const ir::DimBindings &dims, const Device &d) -> Expected<Launch> {
+            auto s = sizes(dims);
+            WEFT_TRY(s.status());
+            auto &[st, si, outer, inner] = *s;
+            const int64_t count = numel(si), n = outer * count * inner;
+            return Launch{{n, count, inner, st[axis]}, strided(d, n)};
+          }));
     Step check = step(op, Step::Kind::Check);
     check.statusSlot = status;
     const DType indexType = indices.dtype(), tableType = table.dtype();
@@ -447,6 +528,37 @@ private:
     return steps;
   }
 
+  Expected<std::vector<Step>> iota(const ir::Op &op) {
+    const ir::Type out = op.result()->type();
+    std::string name = kernelName(op);
+    WEFT_TRY(emitIotaKernel(*km.module, name, target, out.dtype()).status());
+    const auto axis = static_cast<size_t>(op.axis());
+    return std::vector<Step>{
+        kernelStep(op, name, {slot(op.result())},
+                   [out, axis](const ir::DimBindings &dims, const Device &d) -> Expected<Launch> {
+                     auto so = out.evaluateShape(dims);
+                     WEFT_TRY(so.status());
+                     const int64_t n = numel(*so);
+                     return Launch{{n, rowMajor(*so)[axis], (*so)[axis]}, strided(d, n)};
+                   })};
+  }
+
+  Expected<std::vector<Step>> random(const ir::Op &op) {
+    const ir::Type out = op.result()->type();
+    std::string name = kernelName(op);
+    WEFT_TRY(
+        emitRandomKernel(*km.module, name, target, out.dtype(), op.kind() == OpKind::RandomNormal)
+            .status());
+    return std::vector<Step>{
+        kernelStep(op, name, {slot(op.result()), slot(op.operand(0))},
+                   [out](const ir::DimBindings &dims, const Device &d) -> Expected<Launch> {
+                     auto so = out.evaluateShape(dims);
+                     WEFT_TRY(so.status());
+                     const int64_t n = numel(*so);
+                     return Launch{{n}, strided(d, n)};
+                   })};
+  }
+
   Expected<std::vector<Step>> constant(const ir::Op &op) {
     // A constant of a symbolic shape is a splat (the verifier holds it to one value): it is
     // evaluated with every symbol at 1, and its element repeated at run time.
@@ -464,13 +576,251 @@ private:
     return std::vector<Step>{std::move(s)};
   }
 
+  /// attention: a block per query row (AttentionKernel.cpp).
+  Expected<std::vector<Step>> attention(const ir::Op &op) {
+    const ir::Type q = op.operand(0)->type(), k = op.operand(1)->type(), v = op.operand(2)->type();
+    const bool hasMask = op.numOperands() == 4;
+    const ir::Type mask = hasMask ? op.operand(3)->type() : q;
+    const int batchRank = static_cast<int>(q.rank()) - 2;
+    std::string name = kernelName(op);
+    WEFT_TRY(emitAttentionKernel(*km.module, name, target, q.dtype(), batchRank, hasMask,
+                                 op.scale(), op.causal())
+                 .status());
+    std::vector<int> slots = {slot(op.result()), slot(op.operand(0)), slot(op.operand(1)),
+                              slot(op.operand(2)),
+                              hasMask ? slot(op.operand(3)) : slot(op.result())};
+    return std::vector<Step>{kernelStep(
+        op, name, std::move(slots),
+        [q, k, v, mask, hasMask](const ir::DimBindings &dims, const Device &d) -> Expected<Launch> {
+          auto sq = q.evaluateShape(dims);
+          WEFT_TRY(sq.status());
+          auto sk = k.evaluateShape(dims);
+          WEFT_TRY(sk.status());
+          auto sv = v.evaluateShape(dims);
+          WEFT_TRY(sv.status());
+          const size_t r = sq->size();
+          const int64_t tq = (*sq)[r - 2], tk = (*sk)[r - 2], depth = (*sq)[r - 1],
+                        dv = (*sv)[r - 1];
+          if (depth + dv > kMaxAttentionDepth)
+            return err(fmt::format("attention with d + dv = {} is more than the CUDA kernel's "
+                                   "shared memory holds ({})",
+                                   depth + dv, kMaxAttentionDepth));
+          Shape batch(sq->begin(), sq->end() - 2), maskStrides(r, 0);
+          if (hasMask) {
+            auto sm = mask.evaluateShape(dims);
+            WEFT_TRY(sm.status());
+            Shape strides = rowMajor(*sm);
+            for (size_t a = 0; a < r; ++a)
+              if ((*sm)[a] != 1)
+                maskStrides[a] = strides[a];
+          }
+          std::vector<int64_t> scalars = {numel(batch) * tq, tq, tk, depth, dv};
+          scalars.insert(scalars.end(), batch.begin(), batch.end());
+          scalars.insert(scalars.end(), maskStrides.begin(), maskStrides.end());
+          return Launch{
+              std::move(scalars),
+              {std::min(std::max<int64_t>(numel(batch) * tq, 1), d.maxBlocks()), d.blockThreads()}};
+        })};
+  }
+
+  /// A fusion: one kernel (FusionKernel.cpp); its scalars from the call's domain.
+  Expected<std::vector<Step>> fusion(const ir::Op &op) {
+    auto form = ir::fusionForm(op.region());
+    if (!form)
+      return err(fmt::format("fusion body is not a kernel: {}", form.diag().message), op.loc());
+    bool inPlace = false;
+    std::vector<int> slots;
+    for (size_t r = 0; r < op.numResults(); ++r) {
+      inPlace |= plan.inPlaceOver(op.result(r)) != nullptr;
+      slots.push_back(slot(op.result(r)));
+    }
+    for (const ir::Value *v : op.operands())
+      slots.push_back(slot(v));
+    std::string name = kernelName(op);
+    WEFT_TRY(emitFusionKernel(*km.module, name, target, op, inPlace).status());
+    // Each broadcast's argument type and dims, in body order; the domain as a type.
+    std::vector<std::pair<ir::Type, Shape>> broadcasts;
+    bool picks = false;
+    DType reducedType = DType::F32;
+    for (const auto &inner : op.region().ops()) {
+      if (inner->kind() == OpKind::Broadcast)
+        broadcasts.push_back({inner->operand(0)->type(), inner->dims()});
+      if (inner->kind() == OpKind::ReduceMax || inner->kind() == OpKind::ReduceMin)
+        picks = true;
+      if (ir::hasTrait(inner->kind(), ir::trait::Reduction))
+        reducedType = inner->operand(0)->type().dtype();
+    }
+    const ir::Type domain(form->domain, reducedType);
+    std::vector<bool> reduced(form->domain.size(), false);
+    for (int64_t a : form->reduceAxes)
+      reduced[static_cast<size_t>(a)] = true;
+    return std::vector<Step>{
+        kernelStep(op, name, std::move(slots),
+                   [domain, reduced, broadcasts, picks](const ir::DimBindings &dims,
+                                                        const Device &d) -> Expected<Launch> {
+                     auto shape = domain.evaluateShape(dims);
+                     WEFT_TRY(shape.status());
+                     std::vector<int64_t> scalars = reduceScalars(*shape, reduced);
+                     const int64_t outputs = scalars[0], count = scalars[1];
+                     if (picks && count == 0 && outputs > 0) // the interpreter's words
+                       return err(fmt::format("cannot reduce {} over an empty axis",
+                                              typeStr(domain.dtype(), *shape)));
+                     scalars.insert(scalars.end(), shape->begin(), shape->end());
+                     for (const auto &[arg, bdims] : broadcasts) {
+                       auto s = arg.evaluateShape(dims);
+                       WEFT_TRY(s.status());
+                       Shape argStrides = rowMajor(*s), strides(shape->size(), 0);
+                       for (size_t j = 0; j < bdims.size(); ++j)
+                         if ((*s)[j] != 1)
+                           strides[static_cast<size_t>(bdims[j])] = argStrides[j];
+                       scalars.insert(scalars.end(), strides.begin(), strides.end());
+                     }
+                     return Launch{std::move(scalars), strided(d, outputs)};
+                   })};
+  }
+
+  /// A copy kernel of a loop (LoopKernels.cpp) for `type`'s elements under `mask`.
+  Expected<LoopCopy> loopCopy(const ir::Op &op, const std::string &what, int from, int to,
+                              const ir::Type &type, LoopCopyMask mask) {
+    std::string name = fmt::format("{}_{}", kernelName(op), what);
+    WEFT_TRY(emitLoopCopyKernel(*km.module, name, target,
+                                static_cast<int>(dtypeBytes(type.dtype())), mask)
+                 .status());
+    LoopCopy c;
+    c.kernel = names.size();
+    names.push_back(name);
+    c.from = from;
+    c.to = to;
+    c.type = type;
+    return c;
+  }
+
+  /// scan and while: the host runs the trips (LoopCode); the body's ops are steps as anywhere.
+  Expected<std::vector<Step>> loop(const ir::Op &op) {
+    auto code = std::make_shared<LoopCode>();
+    LoopCode &l = *code;
+    l.isWhile = op.kind() == OpKind::While;
+    const ir::Block &body = op.region();
+    const ir::Op *yield = body.back();
+    WEFT_CHECK(yield && yield->kind() == OpKind::Yield, "a loop body ends in yield");
+    size_t carries = 0, sequences = 0;
+    bool lengths = false;
+    if (l.isWhile) {
+      carries = op.numOperands() - 1;
+      l.maxTrips = op.maxTrips();
+    } else {
+      auto g = ir::scanOperands(op.numOperands(), op.attrs());
+      WEFT_TRY(g.status());
+      carries = g->numCarry;
+      sequences = g->numSeq;
+      lengths = g->hasLengths;
+      l.reverse = op.reverse();
+      l.sequenceType = op.operand(carries)->type();
+    }
+    // Results and yields: [finished,] carries, emits [, trips].
+    const size_t first = l.isWhile ? 1 : 0;
+    const size_t emits = op.numResults() - first - carries - (l.isWhile ? 1 : 0);
+    for (size_t i = 0; i < carries; ++i)
+      l.init.push_back({slot(op.result(first + i)), slot(op.operand(first + i))});
+    LoopCopyMask mask = LoopCopyMask::None;
+    if (l.isWhile) {
+      l.finishedSlot = slot(op.result(0));
+      l.init.push_back({l.finishedSlot, slot(op.operand(0))});
+      l.maskRef = l.finishedSlot;
+      l.doneRef = slot(yield->operand(0));
+      // `done` is read after the carries are written: it must not be one of them.
+      for (size_t i = 0; i < carries; ++i)
+        if (yield->operand(0) == body.arg(i))
+          return err("a while whose `done` flags are a carry as it was is not on the CUDA "
+                     "backend yet",
+                     op.loc());
+      l.tripsSlot = slot(op.result(op.numResults() - 1));
+      mask = LoopCopyMask::Unfinished;
+      std::string orName = kernelName(op) + "_finished";
+      WEFT_TRY(emitOrKernel(*km.module, orName, target).status());
+      l.orKernel = names.size();
+      names.push_back(orName);
+    } else if (lengths) {
+      const ir::Value *len = op.operand(op.numOperands() - 1);
+      l.lengthsType = len->type();
+      l.maskRef = slot(len);
+      mask =
+          len->type().dtype() == DType::I32 ? LoopCopyMask::LengthsI32 : LoopCopyMask::LengthsI64;
+    }
+    for (size_t j = 0; j < sequences; ++j) {
+      const ir::Value *step = body.arg(carries + j);
+      const int ref = static_cast<int>(plan.slots().size()) + numViews++;
+      views[step] = ref;
+      l.views.push_back({ref, slot(op.operand(carries + j)), step->type()});
+    }
+    auto steps = lowerBlock(body);
+    WEFT_TRY(steps.status());
+    l.body = std::move(*steps);
+    const std::vector<size_t> swapped = swappedCarries(op);
+    const std::vector<int> &staging = plan.scratchOf(op);
+    for (size_t i = 0; i < carries; ++i) {
+      const ir::Value *yielded = yield->operand(first + i);
+      int from = slot(yielded), to = slot(op.result(first + i));
+      if (from == to)
+        continue;
+      auto at = std::find(swapped.begin(), swapped.end(), i);
+      if (at != swapped.end()) {
+        int stage = staging.at(static_cast<size_t>(at - swapped.begin()));
+        auto c = loopCopy(op, fmt::format("stage{}", i), from, stage, yielded->type(),
+                          LoopCopyMask::None);
+        WEFT_TRY(c.status());
+        l.staged.push_back(std::move(*c));
+        from = stage;
+      }
+      auto c = loopCopy(op, fmt::format("carry{}", i), from, to, yielded->type(), mask);
+      WEFT_TRY(c.status());
+      l.carries.push_back(std::move(*c));
+    }
+    for (size_t e = 0; e < emits; ++e) {
+      const ir::Value *yielded = yield->operand(first + carries + e);
+      const ir::Value *stacked = op.result(first + carries + e);
+      auto c = loopCopy(op, fmt::format("emit{}", e), slot(yielded), slot(stacked), yielded->type(),
+                        mask);
+      WEFT_TRY(c.status());
+      l.emits.push_back(std::move(*c));
+      if (!l.isWhile)
+        continue;
+      std::string fill = fmt::format("{}_zero{}", kernelName(op), e);
+      WEFT_TRY(emitFillKernel(*km.module, fill, target,
+                              static_cast<int>(dtypeBytes(stacked->type().dtype())))
+                   .status());
+      LoopCopy z;
+      z.kernel = names.size();
+      names.push_back(fill);
+      z.from = z.to = slot(stacked);
+      z.type = stacked->type();
+      l.zeroed.push_back(std::move(z));
+    }
+    Step s = step(op, Step::Kind::Loop);
+    s.loop = std::move(code);
+    return std::vector<Step>{std::move(s)};
+  }
+
   const ir::Function &f;
   KernelModule &km;
   KernelTarget target;
   std::vector<std::string> &names;
   LoweringOptions options;
   analysis::BufferPlan plan;
+  /// A scan's sequence steps, as view references past the plan's slots.
+  std::unordered_map<const ir::Value *, int> views;
+  int numViews = 0;
 };
+
+/// Whether `f` holds an lstm_sequence, gru_sequence or rnn_sequence, at any depth.
+bool hasSequenceOp(const ir::Function &f) {
+  bool found = false;
+  ir::walk(const_cast<ir::Block &>(f.body()), [&](ir::Op &op) {
+    found |= op.kind() == OpKind::LstmSequence || op.kind() == OpKind::GruSequence ||
+             op.kind() == OpKind::RnnSequence;
+  });
+  return found;
+}
 
 } // namespace
 
@@ -496,6 +846,16 @@ Expected<LoweringOptions> loweringOptions(const std::string &features) {
 Expected<FunctionCode> lowerFunction(const ir::Function &f, KernelModule &km, KernelTarget target,
                                      std::vector<std::string> &kernelNames,
                                      const LoweringOptions &options) {
+  if (hasSequenceOp(f)) {
+    // No fused kernels of their own yet: lstm_sequence, gru_sequence and rnn_sequence run as
+    // the scans they stand for (transforms/), one launch per op of the cell per step. The copy
+    // lives while it is lowered; the code keeps no pointer into it.
+    ir::Module expanded;
+    ir::Function &copy = ir::cloneFunction(expanded, f, f.name());
+    WEFT_TRY(transforms::expandLstmSequences(copy.body()).status());
+    WEFT_TRY(transforms::expandGruRnnSequences(copy.body()).status());
+    return Lowerer(copy, km, target, kernelNames, options).run();
+  }
   return Lowerer(f, km, target, kernelNames, options).run();
 }
 

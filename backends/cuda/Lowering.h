@@ -18,6 +18,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -38,9 +39,11 @@ using LaunchPlan = std::function<Expected<Launch>(const ir::DimBindings &, const
 using FaultCheck = std::function<Status(Device &, const std::function<DeviceAddress(int)> &address,
                                         const ir::DimBindings &)>;
 
+struct LoopCode;
+
 /// One thing a call does on the device, in program order.
 struct Step {
-  enum class Kind { Kernel, Copy, Upload, Check } kind = Kind::Kernel;
+  enum class Kind { Kernel, Copy, Upload, Check, Loop } kind = Kind::Kernel;
   size_t kernel = 0;
   /// Kernel: its buffers' slots, in its argument order. Copy: destination, source (the
   /// destination's bytes). Upload: destination.
@@ -54,8 +57,54 @@ struct Step {
   /// over the buffer at run time.
   std::shared_ptr<const Array> constant;
   bool splat = false;
+  /// Loop: a scan or while, run by the host (LoopCode).
+  std::shared_ptr<const LoopCode> loop;
   /// The op, for errors: "'add' (model.cpp:12)".
   std::string what;
+};
+
+/// The copy of a yielded value into a carry or into row t of a stacked emit (a kernel of
+/// emitLoopCopyKernel, masked by the loop's lengths or finished flags where it has them), or
+/// an emit's zeroing before the loop (a fill kernel).
+struct LoopCopy {
+  size_t kernel = 0;
+  /// What is yielded and where it goes: a slot, or a view (FunctionCode::numSlots + i).
+  int from = 0, to = 0;
+  /// The value's type (one example's row is its axis 0's slice under a mask).
+  ir::Type type;
+};
+
+/// A scan or while whose control flow the host runs, launching the body's steps each trip over
+/// the shared buffer plan's slots: the carries live in the loop's result slots (the body's
+/// arguments are them), a scan's sequence steps are views into the sequences that move each
+/// step, and yielded values are copied into the carries and into row t of the stacked emits.
+/// A while reads its `finished` flags back once per trip, before it, to know whether to go on.
+struct LoopCode {
+  bool isWhile = false, reverse = false;
+  int64_t maxTrips = 0;
+  /// Before the first trip: copies of the initial carries (and finished flags) into place.
+  std::vector<std::pair<int, int>> init; // (to, from)
+  /// Each trip: the sequences' views (view ref, sequence ref, the step's type), set first.
+  struct View {
+    int ref, sequence;
+    ir::Type step;
+  };
+  std::vector<View> views;
+  std::vector<Step> body;
+  /// After the body: yielded carries copied through `staged` scratch where a yield reads
+  /// another carry's argument (a swap), then the carries, then the emits.
+  std::vector<LoopCopy> staged, carries, emits;
+  /// The lengths (scan) or finished flags (while) the copies read; -1 if none.
+  int maskRef = -1;
+  /// A scan's sequence 0, whose axis 0 is T; its lengths' type, if it has them.
+  ir::Type sequenceType;
+  std::optional<ir::Type> lengthsType;
+  /// A while's finished flags, yielded `done`, the trip count's slot, and the kernel that ors
+  /// done into finished.
+  int finishedSlot = -1, doneRef = -1, tripsSlot = -1;
+  size_t orKernel = 0;
+  /// A while's emits, zeroed before the first trip (the rows of trips not run stay zero).
+  std::vector<LoopCopy> zeroed;
 };
 
 /// A function compiled for the device: its buffer slots, their live ranges, and its steps.
@@ -67,6 +116,8 @@ struct FunctionCode {
   std::vector<std::pair<int, int>> aliasCopies;
   std::vector<ir::Type> resultTypes;
   std::vector<Step> steps;
+  /// References past the slots are views (a scan's sequence steps): numViews of them.
+  int numViews = 0;
 };
 
 /// The user's choices that change the kernels.
@@ -78,6 +129,26 @@ struct LoweringOptions {
 /// The options a compile's target features ask for: "+tf32" (or "-tf32"), comma-separated; any
 /// other feature is an error naming it.
 Expected<LoweringOptions> loweringOptions(const std::string &features);
+
+/// Where a call's slots and views are, and what it runs on.
+struct CallState {
+  Device &device;
+  const LoadedKernels &kernels;
+  const ir::DimBindings &dims;
+  /// Addresses of the slots, then of the views.
+  std::vector<DeviceAddress> addresses;
+  /// Bytes of each slot.
+  std::vector<size_t> bytes;
+  /// Where a constant step's value already is on the device at the given bytes (the
+  /// executable's cache); when empty, the step uploads it from the host.
+  std::function<Expected<DeviceAddress>(const Step &, size_t)> constantAddress;
+};
+
+/// The bytes of constant step `step` filling `total` bytes (a splat repeated).
+std::vector<std::byte> filledConstant(const Step &step, size_t total);
+
+/// Runs `steps` (RunSteps.cpp); an error names the op that failed.
+Status runSteps(const std::vector<Step> &steps, CallState &call);
 
 /// Lowers `f`, adding its kernels to `km` (built for `target`) and their names to
 /// `kernelNames`; an op the backend cannot run yet is an error naming it, at its location.

@@ -16,6 +16,20 @@
 //     if 0 <= k < axis: out[o] = table[(p * axis + k) * Q + q]
 //     else:             atomicMin(status, o)         // the first bad position
 //
+// scatter_add, gather's adjoint, is computed by the owner of each result element, so that
+// every element sums its updates in the interpreter's order (increasing i) and a float
+// result is reproducible and bit-identical; no atomics on data:
+//
+//   for o = globalThread; o < n; o += gridThreads:   // o = (p, k, q), n = P * axis * Q
+//     acc = base[o]
+//     for i in 0 .. I: if indices[i] == k: acc += updates[(p * I + i) * Q + q]
+//     out[o] = acc
+//   for i = globalThread; i < I; i += gridThreads:   // (only when P * Q > 0)
+//     if indices[i] outside [0, axis): atomicMin(status, i * Q)  // as gather's position
+//
+// It reads all I indices per element: O(P axis Q I) work, which is fine for the gradients of
+// embeddings of moderate vocabularies; a sort by index would scale better.
+//
 //===----------------------------------------------------------------------===//
 #include "backends/cuda/KernelEmitter.h"
 #include "backends/cuda/Kernels.h"
@@ -101,6 +115,53 @@ Expected<llvm::Function *> emitGatherKernel(llvm::Module &m, const std::string &
                       llvm::AtomicOrdering::Monotonic);
     b.CreateBr(next);
     b.SetInsertPoint(next);
+  });
+  return k.finish();
+}
+
+Expected<llvm::Function *> emitScatterAddKernel(llvm::Module &m, const std::string &name,
+                                                KernelTarget target, DType t, DType indexType) {
+  if (indexType != DType::I32 && indexType != DType::I64)
+    return err(fmt::format("scatter_add indices must be i32 or i64, not {}", dtypeName(indexType)));
+  if (t == DType::I1)
+    return err("scatter_add adds numbers, not i1");
+  detail::KernelEmitter k(m, name, target, 5, 5, /*noAlias=*/true);
+  llvm::IRBuilder<> &b = k.b;
+  Value *n = k.scalar(0), *count = k.scalar(1), *inner = k.scalar(2), *axis = k.scalar(3),
+        *outer = k.scalar(4);
+  llvm::Type *elem = k.storageTy(t);
+  const bool fl = isFloat(t);
+  auto indexAt = [&](Value *i) {
+    Value *idx = k.load(k.storageTy(indexType), k.buffer(2), i);
+    return indexType == DType::I32 ? b.CreateSExt(idx, b.getInt64Ty()) : idx;
+  };
+  Value *first = b.CreateAdd(b.CreateMul(k.ctaid(), k.ntid()), k.tid());
+  Value *stride = b.CreateMul(k.nctaid(), k.ntid());
+  k.loop(first, n, stride, [&](Value *o) {
+    Value *q = b.CreateURem(o, inner), *rest = b.CreateUDiv(o, inner);
+    Value *key = b.CreateURem(rest, axis), *p = b.CreateUDiv(rest, axis);
+    Value *acc = k.variable(elem, k.load(elem, k.buffer(1), o));
+    Value *row = b.CreateMul(p, count);
+    k.loop(k.i64(0), count, k.i64(1), [&](Value *i) {
+      k.when(b.CreateICmpEQ(indexAt(i), key), [&] {
+        Value *u =
+            k.load(elem, k.buffer(3), b.CreateAdd(b.CreateMul(b.CreateAdd(row, i), inner), q));
+        Value *old = b.CreateLoad(elem, acc);
+        b.CreateStore(fl ? b.CreateFAdd(old, u) : b.CreateAdd(old, u), acc);
+      });
+    });
+    k.store(b.CreateLoad(elem, acc), k.buffer(0), o);
+  });
+  Value *updates = b.CreateICmpSGT(b.CreateMul(outer, inner), k.i64(0));
+  k.when(updates, [&] {
+    k.loop(first, count, stride, [&](Value *i) {
+      Value *idx = indexAt(i);
+      Value *bad = b.CreateOr(b.CreateICmpSLT(idx, k.i64(0)), b.CreateICmpSGE(idx, axis));
+      k.when(bad, [&] {
+        b.CreateAtomicRMW(llvm::AtomicRMWInst::Min, k.buffer(4), b.CreateMul(i, inner),
+                          llvm::MaybeAlign(8), llvm::AtomicOrdering::Monotonic);
+      });
+    });
   });
   return k.finish();
 }

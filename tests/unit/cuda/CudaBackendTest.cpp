@@ -110,15 +110,15 @@ TEST_CASE("cuda on the host device: functions of elementwise ops match the inter
 
 TEST_CASE("cuda: an op it cannot compile yet is an error naming the op and its line") {
   cuda::CudaBackend host(cuda::hostDevice());
-  auto m = ir::parseModule("func @f(%t: tensor<5 x f32>, %i: tensor<2 x i64>, %u: tensor<2 x f32>) "
-                           "-> (tensor<5 x f32>) {\n"
-                           "  %c = scatter_add %t, %i, %u {axis = 0} : tensor<5 x f32>\n"
-                           "  return %c\n"
+  auto m = ir::parseModule("func @f(%q: tensor<5 x 2 x f32>) -> (tensor<5 x 2 x f32>) {\n"
+                           "  %o = attention_grad %q, %q, %q, %q, %q {scale = 0.5, wrt = 0} : "
+                           "tensor<5 x 2 x f32>\n"
+                           "  return %o\n"
                            "}\n");
   REQUIRE_OK(m);
   auto exe = host.compile(**m);
   REQUIRE_FALSE(exe);
-  CHECK(exe.diag().message.find("'scatter_add' is not on the CUDA backend yet") !=
+  CHECK(exe.diag().message.find("'attention_grad' is not on the CUDA backend yet") !=
         std::string::npos);
   CHECK(exe.diag().loc.line == 2);
 }

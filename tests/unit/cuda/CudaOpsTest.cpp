@@ -6,6 +6,7 @@
 #include "backends/cuda/CudaBackend.h"
 #include "ir/Parser.h"
 #include "tests/unit/RequireOk.h"
+#include "tests/unit/cuda/Parity.h"
 #include "tests/unit/cuda/Ptxas.h"
 
 #include <doctest/doctest.h>
@@ -16,63 +17,11 @@
 #include <vector>
 
 using namespace weft;
+using testing::checkAgainstInterpreter;
+using testing::checkClose;
+using testing::inputFor;
 
 namespace {
-
-/// Numbers exact in f32, of both signs, with repeats (ties for max and argmax) and zeros of
-/// both signs.
-Array inputFor(DType t, std::vector<int64_t> shape, int64_t seed) {
-  Array a(t, std::move(shape));
-  for (int64_t i = 0; i < a.numel(); ++i) {
-    int64_t v = ((i + seed) * 7919 + seed * 31) % 41 - 20;
-    if (isFloat(t))
-      a.setDouble(i, v == 0 && i % 2 ? -0.0 : double(v) / 8);
-    else
-      a.setInt(i, v);
-  }
-  return a;
-}
-
-/// How close a float result must be: exactly (shape ops, max, min), or within `relative`.
-void checkClose(const Array &got, const Array &want, double relative) {
-  REQUIRE(got.dtype() == want.dtype());
-  REQUIRE(got.shape() == want.shape());
-  for (int64_t i = 0; i < want.numel(); ++i) {
-    CAPTURE(i);
-    if (!isFloat(want.dtype())) {
-      REQUIRE(got.getInt(i) == want.getInt(i));
-    } else if (relative == 0) {
-      double g = got.getDouble(i), w = want.getDouble(i);
-      const bool same =
-          (std::isnan(g) && std::isnan(w)) || (g == w && std::signbit(g) == std::signbit(w));
-      REQUIRE(same);
-    } else {
-      REQUIRE(std::abs(got.getDouble(i) - want.getDouble(i)) <=
-              relative * std::max(1.0, std::abs(want.getDouble(i))));
-    }
-  }
-}
-
-/// Runs `fn` of `text` on the interpreter and on the host device and compares every result.
-void checkAgainstInterpreter(const std::string &text, const std::string &fn,
-                             const std::vector<Array> &in, double relative = 0) {
-  auto m = ir::parseModule(text, "ops.wir");
-  REQUIRE_OK(m);
-  auto ref = backends::referenceBackend().compile(**m);
-  REQUIRE_OK(ref);
-  auto want = (*ref)->run(fn, in);
-  REQUIRE_OK(want);
-  cuda::CudaBackend host(cuda::hostDevice());
-  auto exe = host.compile(**m);
-  REQUIRE_OK(exe);
-  auto got = (*exe)->run(fn, in);
-  REQUIRE_OK(got);
-  REQUIRE(got->size() == want->size());
-  for (size_t r = 0; r < want->size(); ++r) {
-    CAPTURE(r);
-    checkClose((*got)[r], (*want)[r], relative);
-  }
-}
 
 const char *kReductions = R"(
 func @reduce_f32(%x: tensor<B x 5 x 13 x f32>) -> (tensor<B x 13 x f32>, tensor<B x f32>, tensor<5 x f32>, tensor<B x 5 x f32>, tensor<B x 13 x f32>, tensor<B x 5 x i64>, tensor<f32>) {

@@ -35,8 +35,8 @@ public:
     jit_.add(std::move(ctx), std::move(m));
   }
   Fn get(MathFn fn) { return jit_.lookup<Fn>(std::string("host_") + mathFnName(fn)); }
-  static constexpr MathFn kAll[] = {MathFn::Exp, MathFn::Expm1, MathFn::Log, MathFn::Tanh,
-                                    MathFn::Sigmoid};
+  static constexpr MathFn kAll[] = {MathFn::Exp,  MathFn::Expm1,   MathFn::Log,
+                                    MathFn::Tanh, MathFn::Sigmoid, MathFn::Cos};
 
 private:
   weft::testing::HostJit jit_;
@@ -59,6 +59,8 @@ double libm(MathFn fn, double x) {
     return std::tanh(x);
   case MathFn::Sigmoid:
     return 1.0 / (1.0 + std::exp(-x));
+  case MathFn::Cos:
+    return std::cos(x);
   }
   return NAN;
 }
@@ -83,7 +85,8 @@ int64_t ulpsF(float a, float b) {
 /// magnitudes of both signs.
 std::vector<double> inputs(MathFn fn) {
   std::mt19937_64 gen(7);
-  double hi = fn == MathFn::Log ? 1e300 : fn == MathFn::Exp ? 745 : 40;
+  // cos is defined for |x| below 2^20 pi/2 (Math.h).
+  double hi = fn == MathFn::Log ? 1e300 : fn == MathFn::Exp ? 745 : fn == MathFn::Cos ? 1.6e6 : 40;
   std::vector<double> xs;
   std::uniform_real_distribution<double> uni(-hi, hi), mag(-30, std::log10(hi));
   for (int i = 0; i < 20000; ++i) {
@@ -128,7 +131,8 @@ TEST_CASE("f32 results, rounded once from double, are within 1 ulp of the interp
     int64_t worst = 0, differ = 0, n = 0;
     for (int i = 0; i < 50000; ++i) {
       float x = std::bit_cast<float>(bits(gen));
-      if (std::isnan(x) || (fn == MathFn::Log && x < 0))
+      if (std::isnan(x) || (fn == MathFn::Log && x < 0) ||
+          (fn == MathFn::Cos && std::fabs(x) > 1.6e6))
         continue;
       ++n;
       float gpu = static_cast<float>(f(x)), ref = static_cast<float>(libm(fn, x));
@@ -147,8 +151,11 @@ TEST_CASE("special values: NaN, infinities, zeros, the edges of the range") {
      tanh = hostMath().get(MathFn::Tanh), sigmoid = hostMath().get(MathFn::Sigmoid),
      expm1 = hostMath().get(MathFn::Expm1);
   const double inf = INFINITY, nan = NAN;
-  for (Fn f : {exp, log, tanh, sigmoid, expm1})
+  Fn cos = hostMath().get(MathFn::Cos);
+  for (Fn f : {exp, log, tanh, sigmoid, expm1, cos})
     CHECK(std::isnan(f(nan)));
+  CHECK(cos(0.0) == 1.0);
+  CHECK(cos(-0.0) == 1.0);
   CHECK(exp(inf) == inf);
   CHECK(exp(-inf) == 0.0);
   CHECK(exp(709.78) == std::exp(709.78));
