@@ -658,6 +658,8 @@ Status Emitter::emitOp(const ir::Op &op) {
     return emitAllReduce(op);
   case OpKind::LstmSequence:
     return emitLstmSequence(op);
+  case OpKind::LstmSequenceGrad:
+    return emitLstmSequenceGrad(op);
   default:
     return err(fmt::format("cpu backend: op {} is not supported here", op.name()), op.loc());
   }

@@ -179,6 +179,8 @@ public:
                  llvm::Value *dst);
   /// lstm_sequence as one kernel: EmitLstm.cpp.
   Status emitLstmSequence(const ir::Op &op);
+  /// lstm_sequence_grad as one kernel: EmitLstmGrad.cpp.
+  Status emitLstmSequenceGrad(const ir::Op &op);
   /// sigmoid and tanh of a scalar of float dtype `dt`, as the elementwise ops compute them.
   llvm::Value *sigmoidOf(llvm::Value *x, DType dt);
   llvm::Value *tanhOf(llvm::Value *x, DType dt);

@@ -1,6 +1,7 @@
 //===- backends/cpu/Scratch.cpp - the CPU emitter's scratch model ---------===//
 #include "backends/cpu/Scratch.h"
 
+#include "backends/cpu/LstmGradKernel.h"
 #include "backends/cpu/LstmKernel.h"
 #include "backends/cpu/MatmulBlocks.h"
 #include "backends/cpu/Prepack.h"
@@ -76,6 +77,9 @@ std::vector<ir::Type> scratchOf(const ir::Op &op, int vectorBytes) {
   }
   case OpKind::LstmSequence: // its own kernel's buffers (LstmKernel.h)
     out = lstmKernelScratch(op, vectorBytes);
+    break;
+  case OpKind::LstmSequenceGrad: // LstmGradKernel.h
+    out = lstmGradKernelScratch(op, vectorBytes);
     break;
   case OpKind::Scan: {
     packedBs(op, vectorBytes, out);
