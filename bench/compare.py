@@ -98,6 +98,10 @@ def suites(build, py):
         Contender("weft", [tool("weft-bench-trainer-overhead"), "--raw", "--threads",
                            "{threads}", "--hidden", str(H), "--steps", "6", "--rounds", "3"],
                   field=4),
+        # The same step differentiating nn::LSTM's scan (BPTT) instead of lstm_sequence_grad.
+        Contender("weft scan BPTT", [tool("weft-bench-trainer-overhead"), "--raw", "--threads",
+                                     "{threads}", "--hidden", str(H), "--steps", "6", "--rounds",
+                                     "3", "--unfused", "1"], field=4),
         Contender("PyTorch eager", [py, os.path.join(HERE, "lstm_train_torch.py"), "--raw",
                                     "--threads", "{threads}"] + train_args, env=torch_env),
         Contender("torch.compile", [py, os.path.join(HERE, "lstm_train_torch.py"), "--raw",

@@ -10,7 +10,12 @@
 // direct; issue 9 asks for under 5%. Also the step's own time, the number a training-step
 // comparison with PyTorch starts from.
 //
-//   weft-bench-trainer-overhead [--hidden H] [--steps N] [--rounds R] [--threads N] [--raw]
+// The LSTM is fused into lstm_sequence and differentiated as one op (lstm_sequence_grad), as
+// the train pipeline does; --unfused 1 differentiates the scan nn::LSTM builds instead (BPTT of
+// scan), the way to compare the two in one run.
+//
+//   weft-bench-trainer-overhead [--hidden H] [--steps N] [--rounds R] [--threads N]
+//                               [--unfused 0|1] [--raw]
 // --raw prints "H B T threads direct_us trainer_us", the line bench/compare.py reads.
 //
 //===----------------------------------------------------------------------===//
@@ -40,7 +45,7 @@ namespace {
 
 struct Config {
   int64_t hidden = 256, batch = 64, length = 100, steps = 8, rounds = 3, threads = 0;
-  bool raw = false;
+  bool raw = false, unfused = false;
 };
 
 const ir::Function &function(const ir::Module &m, std::string_view name) {
@@ -69,6 +74,8 @@ int main(int argc, char **argv) try {
       c.steps = v;
     else if (!std::strcmp(argv[i], "--rounds"))
       c.rounds = v;
+    else if (!std::strcmp(argv[i], "--unfused"))
+      c.unfused = v != 0;
     else if (!std::strcmp(argv[i], "--threads"))
       c.threads = v;
     else
@@ -93,9 +100,9 @@ int main(int argc, char **argv) try {
     names += (names.empty() ? "" : ",") + p.name;
   std::ostringstream log;
   passes::PassManager pm(log);
-  pm.addPipeline(fmt::format("canonicalize,optimize-step{{kind=adam lr=0.001 params={}}},"
+  pm.addPipeline(fmt::format("canonicalize,{}optimize-step{{kind=adam lr=0.001 params={}}},"
                              "hoist-weight-gradients,licm,canonicalize,fuse-elementwise,dce",
-                             names))
+                             c.unfused ? "" : "licm,fuse-lstm,", names))
       .check();
   pm.run(*m).check();
   auto exe = cpu::compile(*m).take();

@@ -40,6 +40,8 @@ Expected<Array> evalMathOp(const ir::Op &op, Operands xs, const ir::DimBindings 
 
 /// lstm_sequence, its three results hs, hT, cT (LstmSequence.cpp).
 Expected<std::vector<Array>> evalLstmSequence(const ir::Op &op, Operands xs);
+/// lstm_sequence_grad, its six results dxs, dh0, dc0, dwx, dwh, db (LstmSequenceGrad.cpp).
+Expected<std::vector<Array>> evalLstmSequenceGrad(const ir::Op &op, Operands xs);
 
 /// gru_sequence and rnn_sequence, their two results hs, hT (GruRnnSequence.cpp).
 Expected<std::vector<Array>> evalGruRnnSequence(const ir::Op &op, Operands xs);

@@ -370,6 +370,34 @@ Expected<Types> inferLstmSequence(std::span<Value *const> ops) {
   return Types{Type({xs.dim(0), batch, hidden}, xs.dtype()), want[1], want[2]};
 }
 
+/// lstm_sequence_grad %xs, %h0, %c0, %wx, %wh, %b, %hs[T,B,H], %dhs[T,B,H], %dhT[B,H],
+/// %dcT[B,H] [, %len]: the forward's operands as lstm_sequence checks them, its hs and the
+/// adjoints of its three results; results dxs, dh0, dc0, dwx, dwh, db (the operands' types).
+Expected<Types> inferLstmSequenceGrad(std::span<Value *const> ops) {
+  OpKind k = OpKind::LstmSequenceGrad;
+  if (ops.size() != 10 && ops.size() != 11)
+    return opError(k, fmt::format("expects 10 operands (xs, h0, c0, wx, wh, b, hs, dhs, dhT, dcT) "
+                                  "and optional lengths, got {}",
+                                  ops.size()));
+  std::vector<Value *> forward(ops.begin(), ops.begin() + 6);
+  if (ops.size() == 11)
+    forward.push_back(ops[10]);
+  auto fwd = inferLstmSequence(forward);
+  if (!fwd)
+    return opError(k, fwd.diag().message);
+  const Types &r = *fwd; // hs, hT, cT
+  const char *names[] = {"hs", "dhs", "dhT", "dcT"};
+  const Type *want[] = {&r[0], &r[0], &r[1], &r[2]};
+  for (size_t i = 0; i < 4; ++i)
+    if (ops[6 + i]->type() != *want[i])
+      return opError(k, fmt::format("{} must be {}, got {}", names[i], want[i]->str(),
+                                    ops[6 + i]->type().str()));
+  Types out;
+  for (size_t i = 0; i < 6; ++i)
+    out.push_back(ops[i]->type());
+  return out;
+}
+
 /// The scores' shape [..., Tq, Tk] of attention or attention_grad with operands q, k, v
 /// (, mask), after checking them: one float dtype, rank >= 2, equal batch dims, q and k of one
 /// depth, k and v of one length, a mask of the scores' rank whose dims are 1 or the scores'.
@@ -767,6 +795,8 @@ Expected<std::vector<Type>> inferResultTypes(OpKind k, std::span<Value *const> o
     return inferFusion(ops, region);
   case OpKind::LstmSequence:
     return inferLstmSequence(ops);
+  case OpKind::LstmSequenceGrad:
+    return inferLstmSequenceGrad(ops);
   case OpKind::GruSequence:
   case OpKind::RnnSequence:
     return inferGatedSequence(k, ops);

@@ -725,6 +725,8 @@ Status Emitter::emitOp(const ir::Op &op) {
     return emitGruSequence(op);
   case OpKind::RnnSequence:
     return emitRnnSequence(op);
+  case OpKind::LstmSequenceGrad:
+    return emitLstmSequenceGrad(op);
   default:
     return err(fmt::format("cpu backend: op {} is not supported here", op.name()), op.loc());
   }

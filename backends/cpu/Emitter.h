@@ -186,6 +186,8 @@ public:
   Status emitLstmSequence(const ir::Op &op);
   Status emitGruSequence(const ir::Op &op);
   Status emitRnnSequence(const ir::Op &op);
+  /// lstm_sequence_grad as one kernel: EmitLstmGrad.cpp.
+  Status emitLstmSequenceGrad(const ir::Op &op);
   /// sigmoid and tanh of a scalar or a vector of float dtype `dt`, as the elementwise ops
   /// compute them.
   llvm::Value *sigmoidOf(llvm::Value *x, DType dt);

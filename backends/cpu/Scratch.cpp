@@ -1,6 +1,7 @@
 //===- backends/cpu/Scratch.cpp - the CPU emitter's scratch model ---------===//
 #include "backends/cpu/Scratch.h"
 
+#include "backends/cpu/LstmGradKernel.h"
 #include "backends/cpu/MatmulBlocks.h"
 #include "backends/cpu/Prepack.h"
 #include "backends/cpu/RecurrentKernel.h"
@@ -78,6 +79,9 @@ std::vector<ir::Type> scratchOf(const ir::Op &op, int vectorBytes) {
   case OpKind::GruSequence:
   case OpKind::RnnSequence:
     out = recurrentKernelScratch(op, vectorBytes);
+    break;
+  case OpKind::LstmSequenceGrad: // LstmGradKernel.h
+    out = lstmGradKernelScratch(op, vectorBytes);
     break;
   case OpKind::Scan: {
     packedBs(op, vectorBytes, out);

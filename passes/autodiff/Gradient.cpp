@@ -215,9 +215,11 @@ Expected<ir::Function *> buildGradient(ir::Module &m, const ir::Function &f,
       ir::cloneOp(b, *op, map);
   Value *loss = map.lookup(ret->operand(options.lossIndex));
 
-  // The VJP of lstm_sequence is the BPTT of the scan it stands for: expanded here, in the
-  // gradient function only, it is differentiated like a hand-written cell.
-  WEFT_TRY(transforms::expandLstmSequences(g.body()).status());
+  // lstm_sequence has a fused VJP (lstm_sequence_grad) for whole-sequence BPTT. Truncated
+  // BPTT cuts the recurrence every k steps, which only the scan it stands for can express:
+  // expanded here, in the gradient function only, it is differentiated like a hand-written cell.
+  if (options.truncate > 0)
+    WEFT_TRY(transforms::expandLstmSequences(g.body()).status());
   WEFT_TRY(transforms::expandGruRnnSequences(g.body()).status()); // likewise
 
   // Lengths become mask sequences before checkpointing, which segments them with the

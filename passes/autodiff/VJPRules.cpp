@@ -260,6 +260,34 @@ Expected<Grads> attentionVJP(Emit &e, ir::Op &op, Value *g, const std::vector<bo
   return grads;
 }
 
+/// One lstm_sequence_grad for all of lstm_sequence's operands (the lengths have none): it
+/// reads the forward's hs and the adjoints of hs, hT and cT (zeros for those that have none).
+Expected<Grads> lstmSequenceVJP(Emit &e, ir::Op &op, const Grads &resultAdjoints) {
+  bool any = false;
+  for (Value *g : resultAdjoints)
+    any |= g != nullptr;
+  Grads grads(op.numOperands(), nullptr);
+  if (!any)
+    return grads;
+  std::vector<Value *> xs(op.operands().begin(), op.operands().begin() + 6);
+  xs.push_back(op.result(0));
+  for (size_t r = 0; r < 3; ++r) {
+    Value *g = r < resultAdjoints.size() ? resultAdjoints[r] : nullptr;
+    xs.push_back(g ? g : e.zerosLike(op.result(r)));
+  }
+  if (op.numOperands() == 7)
+    xs.push_back(op.operand(6));
+  ir::Attrs attrs;
+  if (op.reverse())
+    attrs["reverse"] = int64_t{1};
+  auto r = e.builder().create(OpKind::LstmSequenceGrad, xs, attrs, {}, e.loc());
+  if (!r)
+    return err(fmt::format("autodiff: lstm_sequence_grad: {}", r.diag().message), op.loc());
+  for (size_t i = 0; i < 6; ++i)
+    grads[i] = (*r)->result(i);
+  return grads;
+}
+
 } // namespace
 
 Expected<Grads> vjpOp(ir::OpBuilder &b, ir::Op &op, const Grads &resultAdjoints,
@@ -276,8 +304,13 @@ Expected<Grads> vjpOp(ir::OpBuilder &b, ir::Op &op, const Grads &resultAdjoints,
     return err("autodiff: cannot differentiate a fused kernel; run autodiff before "
                "fuse-elementwise (as the train pipeline does)",
                op.loc());
-  if (op.kind() == OpKind::LstmSequence) // buildGradient expands it first (Gradient.cpp)
-    return err("autodiff: lstm_sequence reached the VJP rules unexpanded", op.loc());
+  // Before the zero-adjoint early exit: the gradient may reach it through hT or cT only.
+  if (op.kind() == OpKind::LstmSequence)
+    return lstmSequenceVJP(e, op, resultAdjoints);
+  if (op.kind() == OpKind::LstmSequenceGrad)
+    return err("autodiff: cannot differentiate lstm_sequence_grad (no second derivatives of "
+               "lstm_sequence); run autodiff once",
+               op.loc());
   if (op.kind() == OpKind::GruSequence || op.kind() == OpKind::RnnSequence) // likewise
     return err(fmt::format("autodiff: {} reached the VJP rules unexpanded", ir::opName(op.kind())),
                op.loc());

@@ -85,3 +85,14 @@ TEST_CASE("attention_grad is refused: no second derivatives of attention") {
 )";
   CHECK(gradError(grad, {"q"}).starts_with("autodiff: cannot differentiate attention_grad"));
 }
+
+TEST_CASE("lstm_sequence_grad is refused: no second derivatives of lstm_sequence") {
+  const char *grad =
+      R"(func @f(%xs: tensor<1 x 1 x 1 x f64>, %h: tensor<1 x 1 x f64>, %w: tensor<1 x 4 x f64>, %b: tensor<4 x f64>) -> (tensor<f64>) {
+  %dxs, %dh0, %dc0, %dwx, %dwh, %db = lstm_sequence_grad %xs, %h, %h, %w, %w, %b, %xs, %xs, %h, %h : tensor<1 x 1 x 1 x f64>, tensor<1 x 1 x f64>, tensor<1 x 1 x f64>, tensor<1 x 4 x f64>, tensor<1 x 4 x f64>, tensor<4 x f64>
+  %l = reduce_sum %dwx {axes = [0, 1]} : tensor<f64>
+  return %l
+}
+)";
+  CHECK(gradError(grad, {"w"}).starts_with("autodiff: cannot differentiate lstm_sequence_grad"));
+}

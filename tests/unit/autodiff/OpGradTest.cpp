@@ -268,8 +268,8 @@ TEST_CASE("every op kind has a gradient check or is not differentiable") {
   // Kinds with no gradient (integer or boolean results, producers, terminators), and kinds
   // checked elsewhere: stop_gradient by its own case above (not by finite differences), scan
   // in ScanGradTest.cpp, while and fusion (errors) in GradientErrorTest.cpp, lstm_sequence
-  // in cpu/LstmSequenceTest.cpp, attention_grad (an error: no second derivatives) in
-  // GradientErrorTest.cpp.
+  // in cpu/LstmSequenceTest.cpp, attention_grad and lstm_sequence_grad (errors: no second
+  // derivatives) in GradientErrorTest.cpp.
   const std::set<OpKind> elsewhere = {OpKind::Not,          OpKind::Eq,
                                       OpKind::Ne,           OpKind::Lt,
                                       OpKind::Le,           OpKind::Gt,
@@ -282,8 +282,9 @@ TEST_CASE("every op kind has a gradient check or is not differentiable") {
                                       OpKind::Yield,        OpKind::Return,
                                       OpKind::StopGradient, OpKind::LstmSequence,
                                       OpKind::AttentionGrad};
-  // gru_sequence and rnn_sequence: cpu/GruRnnSequenceTest.cpp.
-  const std::set<OpKind> fusedRecurrent = {OpKind::GruSequence, OpKind::RnnSequence};
+  // gru_sequence and rnn_sequence: cpu/GruRnnSequenceTest.cpp; lstm_sequence_grad: above.
+  const std::set<OpKind> fusedRecurrent = {OpKind::GruSequence, OpKind::RnnSequence,
+                                           OpKind::LstmSequenceGrad};
   for (OpKind k : weft::ir::allOpKinds()) {
     CAPTURE(weft::ir::opName(k));
     CHECK((checked.count(k) + elsewhere.count(k) + fusedRecurrent.count(k)) == 1);

@@ -42,7 +42,7 @@ inline std::vector<CorpusFile> compileCorpus() {
 }
 
 /// The number of functions in the corpus: the parity tests compare every one of them.
-inline constexpr int64_t kCorpusFunctions = 32;
+inline constexpr int64_t kCorpusFunctions = 33;
 
 /// How the corpus uses its integer parameters ("function.param"): divisors must not be 0,
 /// indices must be inside their table and scan lengths inside [0, T]. Other integers are drawn
@@ -57,6 +57,7 @@ inline const std::map<std::string, CorpusInt> kCorpusInts = {
     {"axis1.i", {IntUse::Index, 10}},          {"decode.tok0", {IntUse::Index, 16}},
     {"masked_reverse.len", {IntUse::Lengths}}, {"lstm_forward.len", {IntUse::Lengths}},
     {"gru_forward.len", {IntUse::Lengths}},    {"rnn_forward.len", {IntUse::Lengths}},
+    {"lstm_grad.len", {IntUse::Lengths}},
 };
 
 /// How `f` uses its parameter `i`, or nullptr for a parameter with no constraint.

@@ -3,7 +3,8 @@
 // Every form of the cell LstmIr.h writes, in seeded random sizes (odd ones, T = 1, B = 1),
 // with and without lengths and reverse: the module after fuse-lstm (one lstm_sequence, run by
 // the interpreter's own kernel and by the cpu backend) against the scan it replaced, outputs
-// and the gradients autodiff builds. f64 throughout, so the bounds are tight.
+// and the gradients autodiff builds (one lstm_sequence_grad against BPTT of the scan). f64
+// throughout, so the bounds are tight.
 //
 //===----------------------------------------------------------------------===//
 #include "Parity.h"
@@ -72,12 +73,14 @@ std::string lstmModule(const Case &c) {
                      params, bh, ths, scan);
 }
 
-int countLstmSequences(ir::Module &m) {
+int countOps(ir::Module &m, ir::OpKind kind) {
   int n = 0;
   for (auto &f : m.functions())
-    ir::walk(f->body(), [&](ir::Op &op) { n += op.kind() == ir::OpKind::LstmSequence; });
+    ir::walk(f->body(), [&](ir::Op &op) { n += op.kind() == kind; });
   return n;
 }
+
+int countLstmSequences(ir::Module &m) { return countOps(m, ir::OpKind::LstmSequence); }
 
 std::unique_ptr<ir::Module> parsed(const std::string &text) {
   auto m = ir::parseModule(text);
@@ -153,7 +156,10 @@ TEST_CASE("fuse-lstm: gradients through the fused op match those through the sca
     auto unfused = parsed(text), fused = parsed(text);
     runPipeline(*unfused, "autodiff");
     runPipeline(*fused, "fuse-lstm,dce,autodiff");
-    REQUIRE(countLstmSequences(*fused) == 2); // @lstm and @loss keep theirs
+    // @lstm and @loss keep theirs; @loss_grad runs the forward op and its fused VJP.
+    REQUIRE(countLstmSequences(*fused) == 3);
+    CHECK(countOps(*fused, ir::OpKind::LstmSequenceGrad) == 1);
+    CHECK(countOps(*fused, ir::OpKind::Scan) == 0);
     ir::DimBindings dims{{"T", c.steps}, {"B", c.batch}};
     std::vector<Array> in = inputsFor(*unfused->function("loss"), c, dims, ++seed);
     std::vector<Array> want = interpret(*unfused, "loss_grad", in, dims);
@@ -168,31 +174,35 @@ TEST_CASE("fuse-lstm: gradients through the fused op match those through the sca
   }
 }
 
-TEST_CASE("lstm_sequence: its gradient matches central differences of its interpreter kernel") {
+TEST_CASE("lstm_sequence: its gradient (lstm_sequence_grad) matches central differences") {
   // The fused op's own kernel as the function, so the check does not go through a scan.
-  const Case c{3, 2, 2, 3, LstmGates::Separate, true, true};
-  auto m = parsed(lstmModule(c));
-  runPipeline(*m, "fuse-lstm,dce,autodiff");
-  ir::DimBindings dims{{"T", c.steps}, {"B", c.batch}};
-  std::vector<Array> in = inputsFor(*m->function("loss"), c, dims, 7);
-  std::vector<Array> grads = interpret(*m, "loss_grad", in, dims);
-  const double eps = 1e-6;
-  for (size_t p = 0; p < in.size(); ++p) {
-    if (!isFloat(in[p].dtype()))
-      continue;
-    CAPTURE(p);
-    for (int64_t e = 0; e < in[p].numel(); e += 3) {
-      CAPTURE(e);
-      std::vector<Array> plus = in, minus = in;
-      plus[p].setDouble(e, in[p].getDouble(e) + eps);
-      minus[p].setDouble(e, in[p].getDouble(e) - eps);
-      double lp = interpret(*m, "loss", plus, dims)[0].getDouble(0);
-      double lm = interpret(*m, "loss", minus, dims)[0].getDouble(0);
-      double fd = (lp - lm) / (2 * eps);
-      // grads[0] is the loss; the gradient of parameter p follows (len has none, but it is
-      // the last parameter before %R, which does).
-      size_t g = 1 + p - (c.lengths && p > 5 ? 1 : 0);
-      CHECK(std::fabs(grads[g].getDouble(e) - fd) <= 1e-6 * (1 + std::fabs(fd)));
+  for (const Case &c : {Case{3, 2, 2, 3, LstmGates::Separate, true, true},
+                        Case{2, 3, 3, 2, LstmGates::Separate, false, false}}) {
+    CAPTURE(c.lengths);
+    auto m = parsed(lstmModule(c));
+    runPipeline(*m, "fuse-lstm,dce,autodiff");
+    REQUIRE(countOps(*m, ir::OpKind::LstmSequenceGrad) == 1);
+    ir::DimBindings dims{{"T", c.steps}, {"B", c.batch}};
+    std::vector<Array> in = inputsFor(*m->function("loss"), c, dims, 7);
+    std::vector<Array> grads = interpret(*m, "loss_grad", in, dims);
+    const double eps = 1e-6;
+    for (size_t p = 0; p < in.size(); ++p) {
+      if (!isFloat(in[p].dtype()))
+        continue;
+      CAPTURE(p);
+      for (int64_t e = 0; e < in[p].numel(); e += 2) {
+        CAPTURE(e);
+        std::vector<Array> plus = in, minus = in;
+        plus[p].setDouble(e, in[p].getDouble(e) + eps);
+        minus[p].setDouble(e, in[p].getDouble(e) - eps);
+        double lp = interpret(*m, "loss", plus, dims)[0].getDouble(0);
+        double lm = interpret(*m, "loss", minus, dims)[0].getDouble(0);
+        double fd = (lp - lm) / (2 * eps);
+        // grads[0] is the loss; the gradient of parameter p follows (len has none, but it is
+        // the last parameter before %R, which does).
+        size_t g = 1 + p - (c.lengths && p > 5 ? 1 : 0);
+        CHECK(std::fabs(grads[g].getDouble(e) - fd) <= 1e-6 * (1 + std::fabs(fd)));
+      }
     }
   }
 }

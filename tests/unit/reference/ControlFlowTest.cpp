@@ -140,6 +140,29 @@ func @f(%xs: tensor<2 x 2 x 1 x f64>, %h0: tensor<2 x 1 x f64>, %c0: tensor<2 x 
                 {f64({2, 2, 1}, {std::tanh(c00) / 2, std::tanh(c01) / 2, 0, std::tanh(c11) / 2}),
                  f64({2, 1}, {std::tanh(c00) / 2, std::tanh(c11) / 2}), f64({2, 1}, {c00, c11})},
                 1e-15});
+  // lstm_sequence_grad at one step with zero weights: i = f = o = 1/2, g = 0, so c = c0 / 2 and
+  // h = tanh(c) / 2. With dhs = 1: dc = (1 - tanh(c)^2) / 2, dz = (0, dc c0 / 4, dc / 2,
+  // tanh(c) / 4), dc0 = dc / 2, dh0 = dz . wh^T = 0, dxs = dz . wx^T = 0, dwx = x dz,
+  // dwh = h0 dz, db = dz. (At T = 1 the op reads h0, not hs.)
+  {
+    double tc = std::tanh(1.0), dc = (1 - tc * tc) / 2;
+    std::vector<double> dz = {0, dc / 2, dc / 2, tc / 4}, dwh;
+    for (double v : dz)
+      dwh.push_back(2 * v);
+    cs.push_back({"lstm_sequence_grad: gate gradients of one step",
+                  R"(
+func @f(%xs: tensor<1 x 1 x 1 x f64>, %h0: tensor<1 x 1 x f64>, %c0: tensor<1 x 1 x f64>, %wx: tensor<1 x 4 x f64>, %wh: tensor<1 x 4 x f64>, %b: tensor<4 x f64>, %hs: tensor<1 x 1 x 1 x f64>, %dhs: tensor<1 x 1 x 1 x f64>, %dhT: tensor<1 x 1 x f64>, %dcT: tensor<1 x 1 x f64>) -> (tensor<1 x 1 x 1 x f64>, tensor<1 x 1 x f64>, tensor<1 x 1 x f64>, tensor<1 x 4 x f64>, tensor<1 x 4 x f64>, tensor<4 x f64>) {
+  %dxs, %dh0, %dc0, %dwx, %dwh, %db = lstm_sequence_grad %xs, %h0, %c0, %wx, %wh, %b, %hs, %dhs, %dhT, %dcT : tensor<1 x 1 x 1 x f64>, tensor<1 x 1 x f64>, tensor<1 x 1 x f64>, tensor<1 x 4 x f64>, tensor<1 x 4 x f64>, tensor<4 x f64>
+  return %dxs, %dh0, %dc0, %dwx, %dwh, %db
+}
+)",
+                  {f64({1, 1, 1}, {1}), f64({1, 1}, {2}), f64({1, 1}, {2}),
+                   f64({1, 4}, {0, 0, 0, 0}), f64({1, 4}, {0, 0, 0, 0}), f64({4}, {0, 0, 0, 0}),
+                   f64({1, 1, 1}, {0}), f64({1, 1, 1}, {1}), f64({1, 1}, {0}), f64({1, 1}, {0})},
+                  {f64({1, 1, 1}, {0}), f64({1, 1}, {0}), f64({1, 1}, {dc / 2}), f64({1, 4}, dz),
+                   f64({1, 4}, dwh), f64({4}, dz)},
+                  1e-15});
+  }
   // H = I = 1, the gates r and z read nothing (r = z = 1/2), n reads x with weight 1 and h
   // with weight 2, bh_n = 1. PyTorch's form: n = tanh(x + (2h + 1) / 2); Cho's, with reverse:
   // n = tanh(x + 2 (h / 2) + 1). Either way h = n / 2 + h / 2.
