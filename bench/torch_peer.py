@@ -7,6 +7,7 @@ torch.set_num_threads does not reach; without openblas_set_num_threads as well, 
 import argparse
 import ctypes
 import ctypes.util
+import os
 import statistics
 import sys
 import time
@@ -45,18 +46,20 @@ def warn_if_uncontrolled(script):
 
 
 def micros_per_call(fn, seconds=0.5, min_runs=20, max_runs=5000):
-    """Median microseconds of fn() over about `seconds` of calls, after a warm-up."""
+    """Median microseconds of fn() over about `seconds` of calls, after a warm-up: wall time, or
+    the process's CPU time under WEFT_BENCH_CLOCK=cpu (as bench/BenchTiming.h)."""
+    clock = time.process_time if os.environ.get("WEFT_BENCH_CLOCK") == "cpu" else time.perf_counter
     for _ in range(3):
         fn()
-    t0 = time.perf_counter()
+    t0 = clock()
     fn()
-    est = time.perf_counter() - t0
+    est = clock() - t0
     runs = int(min(max(seconds / max(est, 1e-7), min_runs), max_runs))
     times = []
     for _ in range(runs):
-        t0 = time.perf_counter()
+        t0 = clock()
         fn()
-        times.append(time.perf_counter() - t0)
+        times.append(clock() - t0)
     return statistics.median(times) * 1e6
 
 
