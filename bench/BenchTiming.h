@@ -1,17 +1,19 @@
 //===- bench/BenchTiming.h - wall-clock medians for the benchmarks -------===//
 //
-// The benchmarks time one call at a time with steady_clock and report the
-// median of several runs taken after a warm-up, so one slow run (another
-// process on a shared machine) moves nothing.
+// The benchmarks time one call at a time with steady_clock (or the process's
+// CPU time, WEFT_BENCH_CLOCK=cpu) and report the median of several runs taken
+// after a warm-up, so one slow run (another process on a shared machine)
+// moves nothing.
 //
 //===----------------------------------------------------------------------===//
 #pragma once
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <ctime>
+#include <string_view>
 #include <thread>
-#include <time.h>
 #include <utility>
 #include <vector>
 
@@ -23,19 +25,34 @@ inline double seconds(Clock::time_point a, Clock::time_point b) {
   return std::chrono::duration<double>(b - a).count();
 }
 
-/// Seconds one call of `f` takes.
+/// Whether the benchmarks time the process's CPU time rather than wall time: WEFT_BENCH_CLOCK=cpu
+/// (bench/compare.py --cpu-time). On a loaded machine a call's wall time is mostly waiting for
+/// a core; its CPU time is what it cost (at 1 thread the two agree on a quiet machine).
+inline bool cpuClock() {
+  static const bool cpu = [] {
+    const char *v = std::getenv("WEFT_BENCH_CLOCK");
+    return v && std::string_view(v) == "cpu";
+  }();
+  return cpu;
+}
+
+/// The process's CPU seconds so far, every thread's together.
+inline double processCpuSeconds() {
+  timespec t{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
+}
+
+/// Seconds one call of `f` takes (CPU seconds under WEFT_BENCH_CLOCK=cpu).
 template <typename F> double timeOnce(F &&f) {
+  if (cpuClock()) {
+    double a = processCpuSeconds();
+    f();
+    return processCpuSeconds() - a;
+  }
   auto a = Clock::now();
   f();
   return seconds(a, Clock::now());
-}
-
-/// CPU seconds this process has used, all its threads together: on a loaded machine, what one
-/// single-threaded call costs, without the time it waited for a core.
-inline double processCpuSeconds() {
-  timespec ts;
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
 }
 
 /// CPU seconds (processCpuSeconds) one call of `f` takes.

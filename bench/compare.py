@@ -213,6 +213,9 @@ def main():
     ap.add_argument("--build", default=os.path.join(HERE, "..", "build", "release"))
     ap.add_argument("--passes", type=int, default=3)
     ap.add_argument("--threads", default="1,2")
+    ap.add_argument("--cpu-time", action="store_true",
+                    help="time the process CPU time of a call (for a loaded machine; the "
+                         "benches using BenchTiming.h and torch_peer.py honour it)")
     ap.add_argument("--python", default=sys.executable)
     ap.add_argument("suite", nargs="*")
     a = ap.parse_args()
@@ -222,6 +225,8 @@ def main():
     if unknown:
         sys.exit(f"compare.py: unknown suite {unknown[0]!r}; known: {', '.join(table)}")
     threads = [int(t) for t in a.threads.split(",")]
+    if a.cpu_time:
+        os.environ["WEFT_BENCH_CLOCK"] = "cpu"  # inherited by every contender
     peak_tool = os.path.join(a.build, "bench", "weft-bench-peak")
     if not os.access(peak_tool, os.X_OK):
         sys.exit(f"compare.py: {peak_tool} not found; build the benchmarks first "
@@ -243,7 +248,8 @@ def main():
                         times.setdefault((label, t, c.name), []).append(us)
         print(f"compare.py: pass {p + 1}/{a.passes} done", file=sys.stderr)
 
-    print(f"{a.passes} passes, medians; {os.cpu_count()} CPUs; speed = peer time / weft time "
+    print(f"{a.passes} passes, medians of {'CPU' if a.cpu_time else 'wall'} time per call; "
+          f"{os.cpu_count()} CPUs; speed = peer time / weft time "
           "(> 1: weft faster); % = fraction of the measured f32 FMA peak")
     for t in threads:
         print(f"f32 FMA peak, {t} thread(s): {max(peaks[t]):.1f} GFLOP/s")

@@ -7,6 +7,7 @@ torch.set_num_threads does not reach; without openblas_set_num_threads as well, 
 import argparse
 import ctypes
 import ctypes.util
+import os
 import statistics
 import sys
 import time
@@ -44,10 +45,12 @@ def warn_if_uncontrolled(script):
               "may use more threads than asked", file=sys.stderr)
 
 
-def micros_per_call(fn, seconds=0.5, min_runs=20, max_runs=5000, clock=time.perf_counter):
-    """Median microseconds of fn() over about `seconds` of calls, after a warm-up; `clock`
-    time.process_time times them in the process's CPU time (a loaded machine's fairer measure
-    of a single-threaded call)."""
+def micros_per_call(fn, seconds=0.5, min_runs=20, max_runs=5000, clock=None):
+    """Median microseconds of fn() over about `seconds` of calls, after a warm-up: wall time, or
+    the process's CPU time with clock=time.process_time or under WEFT_BENCH_CLOCK=cpu (as
+    bench/BenchTiming.h)."""
+    if clock is None:
+        clock = time.process_time if os.environ.get("WEFT_BENCH_CLOCK") == "cpu" else time.perf_counter
     for _ in range(3):
         fn()
     t0 = clock()

@@ -129,7 +129,8 @@ Expected<Array> attention(const ir::Op &op, Operands xs) {
   return out;
 }
 
-Expected<Array> attentionGrad(const ir::Op &op, Operands xs) {
+/// dq, dk and dv, each of its operand's shape; zeros for those `wrt` leaves out.
+Expected<std::vector<Array>> attentionGrad(const ir::Op &op, Operands xs) {
   if (xs.size() != 5 && xs.size() != 6)
     return opError(op, "expects q, k, v, o, do and an optional mask");
   const Array &q = *xs[0], &k = *xs[1], &v = *xs[2], &o = *xs[3], &dout = *xs[4];
@@ -142,13 +143,14 @@ Expected<Array> attentionGrad(const ir::Op &op, Operands xs) {
     if (a->shape() != oShape || a->dtype() != q.dtype())
       return opError(op, fmt::format("o and do must be attention's result {}, got {}",
                                      formatShape(oShape), a->typeStr()));
-  int64_t wrt = op.wrt();
-  if (wrt < 0 || wrt > 2)
-    return opError(op, fmt::format("wrt must be 0, 1 or 2, got {}", wrt));
-  auto out = makeArray(q.dtype(), xs[static_cast<size_t>(wrt)]->shape());
-  WEFT_TRY(out.status());
-  std::vector<double> acc(static_cast<size_t>(out->numel()), 0.0);
+  std::vector<double> dq(static_cast<size_t>(q.numel())), dk(static_cast<size_t>(k.numel())),
+      dv(static_cast<size_t>(v.numel()));
   double scale = op.scale();
+  const ir::Attr *wrtAttr = op.findAttr(ir::AttrId::Wrt);
+  int64_t wrt = wrtAttr ? std::get<int64_t>(*wrtAttr) : 7;
+  if (wrt < 1 || wrt > 7)
+    return opError(op, fmt::format("wrt must be a bit set of 1 (dq), 2 (dk), 4 (dv), got {}", wrt));
+  bool wantQ = wrt & 1, wantK = wrt & 2, wantV = wrt & 4;
   for (int64_t b = 0; b < d->batch; ++b) {
     std::vector<double> p = probabilities(op, *d, b, q, k, mask);
     auto qAt = [&](int64_t i, int64_t c) { return q.getDouble((b * d->Tq + i) * d->d + c); };
@@ -165,31 +167,36 @@ Expected<Array> attentionGrad(const ir::Op &op, Operands xs) {
         rowSum += doAt(i, c) * oAt(i, c);
       for (int64_t j = 0; j < d->Tk; ++j)
         for (int64_t c = 0; c < d->dv; ++c)
-          dp[j] += doAt(i, c) * vAt(j, c);
+          dp[static_cast<size_t>(j)] += doAt(i, c) * vAt(j, c);
       for (int64_t j = 0; j < d->Tk; ++j) {
-        double ds = pi[j] * (dp[j] - rowSum);
-        if (wrt == 0)
-          for (int64_t c = 0; c < d->d; ++c)
-            acc[(b * d->Tq + i) * d->d + c] += scale * ds * kAt(j, c);
-        else if (wrt == 1)
-          for (int64_t c = 0; c < d->d; ++c)
-            acc[(b * d->Tk + j) * d->d + c] += scale * ds * qAt(i, c);
-        else
-          for (int64_t c = 0; c < d->dv; ++c)
-            acc[(b * d->Tk + j) * d->dv + c] += pi[j] * doAt(i, c);
+        double ds = pi[j] * (dp[static_cast<size_t>(j)] - rowSum);
+        for (int64_t c = 0; c < d->d; ++c) {
+          if (wantQ)
+            dq[static_cast<size_t>((b * d->Tq + i) * d->d + c)] += scale * ds * kAt(j, c);
+          if (wantK)
+            dk[static_cast<size_t>((b * d->Tk + j) * d->d + c)] += scale * ds * qAt(i, c);
+        }
+        for (int64_t c = 0; wantV && c < d->dv; ++c)
+          dv[static_cast<size_t>((b * d->Tk + j) * d->dv + c)] += pi[j] * doAt(i, c);
       }
     }
   }
-  for (int64_t i = 0; i < out->numel(); ++i)
-    out->setDouble(i, acc[static_cast<size_t>(i)]);
+  std::vector<Array> out;
+  for (auto [acc, like] : {std::pair{&dq, &q}, std::pair{&dk, &k}, std::pair{&dv, &v}}) {
+    auto a = makeArray(q.dtype(), like->shape());
+    WEFT_TRY(a.status());
+    for (int64_t i = 0; i < a->numel(); ++i)
+      a->setDouble(i, (*acc)[static_cast<size_t>(i)]);
+    out.push_back(std::move(*a));
+  }
   return out;
 }
 
 } // namespace
 
-Expected<Array> evalAttentionOp(const ir::Op &op, Operands xs) {
-  if (op.kind() == ir::OpKind::Attention)
-    return attention(op, xs);
+Expected<Array> evalAttention(const ir::Op &op, Operands xs) { return attention(op, xs); }
+
+Expected<std::vector<Array>> evalAttentionGrad(const ir::Op &op, Operands xs) {
   return attentionGrad(op, xs);
 }
 

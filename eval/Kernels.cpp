@@ -72,8 +72,8 @@ Expected<Array> evalOp(const ir::Op &op, Operands xs, const ir::DimBindings &dim
     return evalElementwise(op, xs, dims);
   if (ir::hasTrait(op.kind(), ir::trait::Shape))
     return evalShapeOp(op, xs, dims);
-  if (op.kind() == ir::OpKind::Attention || op.kind() == ir::OpKind::AttentionGrad)
-    return evalAttentionOp(op, xs);
+  if (op.kind() == ir::OpKind::Attention)
+    return evalAttention(op, xs);
   return evalMathOp(op, xs, dims);
 }
 
@@ -94,6 +94,13 @@ Expected<std::vector<Array>> evaluateOp(const ir::Op &op, std::span<const Array>
   if (op.kind() == ir::OpKind::LstmSequenceGrad) {
     WEFT_TRY(ir::checkAttrs(op.kind(), op.attrs()));
     auto rs = detail::evalLstmSequenceGrad(op, ptrs);
+    if (!rs)
+      return Diag{rs.diag().message, op.loc()};
+    return std::move(*rs);
+  }
+  if (op.kind() == ir::OpKind::AttentionGrad) {
+    WEFT_TRY(ir::checkAttrs(op.kind(), op.attrs()));
+    auto rs = detail::evalAttentionGrad(op, ptrs);
     if (!rs)
       return Diag{rs.diag().message, op.loc()};
     return std::move(*rs);

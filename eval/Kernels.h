@@ -45,8 +45,10 @@ Expected<std::vector<Array>> evalLstmSequenceGrad(const ir::Op &op, Operands xs)
 
 /// gru_sequence and rnn_sequence, their two results hs, hT (GruRnnSequence.cpp).
 Expected<std::vector<Array>> evalGruRnnSequence(const ir::Op &op, Operands xs);
-/// attention and attention_grad, by the naive formula in double (Attention.cpp).
-Expected<Array> evalAttentionOp(const ir::Op &op, Operands xs);
+/// attention, and attention_grad's three results dq, dk, dv, by the naive formula in double
+/// (Attention.cpp).
+Expected<Array> evalAttention(const ir::Op &op, Operands xs);
+Expected<std::vector<Array>> evalAttentionGrad(const ir::Op &op, Operands xs);
 
 /// Evaluates any op without a region (Kernels.cpp): checks operand count and dtypes against
 /// the op, then dispatches to the kernels above.

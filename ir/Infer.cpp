@@ -465,11 +465,14 @@ Expected<Types> inferAttentionGrad(std::span<Value *const> ops, const Attrs &att
     if (ops[i]->type() != o)
       return opError(k, fmt::format("{} must be {} (attention's result), got {}",
                                     i == 3 ? "o" : "do", o.str(), ops[i]->type().str()));
-  auto wrt = attr<int64_t>(k, attrs, AttrId::Wrt);
-  WEFT_TRY(wrt.status());
-  if (*wrt < 0 || *wrt > 2)
-    return opError(k, fmt::format("wrt must be 0 (q), 1 (k) or 2 (v), got {}", *wrt));
-  return one(ops[static_cast<size_t>(*wrt)]->type());
+  if (attrs.count(attrKey(AttrId::Wrt))) {
+    auto wrt = attr<int64_t>(k, attrs, AttrId::Wrt);
+    WEFT_TRY(wrt.status());
+    if (*wrt < 1 || *wrt > 7)
+      return opError(k,
+                     fmt::format("wrt must be a bit set of 1 (dq), 2 (dk), 4 (dv), got {}", *wrt));
+  }
+  return Types{q, ops[1]->type(), v}; // dq, dk, dv
 }
 
 /// gru_sequence (G = 3: %xs, %h0, %wx[I,3H], %wh[H,3H], %bx[3H], %bh[3H]) and rnn_sequence

@@ -9,13 +9,16 @@
 //   e = exp(sub(s, B(reduce_max(s, axes=[r-1]))))       with the max subtracted, or exp(s)
 //   s = add(s', mask) | add(mask, s')                   any number of additive masks (one kept)
 //     | select(causal, s', -inf)                        causal: iota(r-2) >= iota(r-1)
+//     | add(s', C) | add(s', C + mask)                  causal too: C = select(causal, 0, -inf)
 //     | mul(s', c) | mul(c, s') | div(s', c)            c a splat constant: the scale
 //     | matmul(q, transpose(k, swap last two))          or matmul(q, kt): k = transpose(kt)
 //
 // B(x) is x brought back to the scores' shape: a broadcast of x, or of x reshaped with a
 // trailing 1 (what keepdims writes). A mask that is a broadcast of a smaller tensor is passed
 // as that tensor reshaped to rank r with 1s (the op broadcasts it), so a key-padding mask
-// [B, Tk] stays [B, 1, 1, Tk]. Left alone: a softmax over another axis, a mask that is not
+// [B, Tk] stays [B, 1, 1, Tk]. An additive causal mask C (what nn::causalMask makes, possibly
+// broadcast, alone or added to another mask) becomes the causal flag rather than a Tq x Tk
+// operand. Left alone: a softmax over another axis, a mask that is not
 // added (multiplied, say), a scale that is not a splat constant, a select that is not the
 // causal one, and attention weights p that something else also reads.
 //
@@ -157,6 +160,53 @@ private:
     return qi && kj && qi->axis() == qAxis && kj->axis() == kAxis;
   }
 
+  /// Whether `c` is the additive causal mask select(iota(r-2) >= iota(r-1), 0, -inf), possibly
+  /// broadcast to the scores' trailing axes.
+  bool causalAdditive(Value *c) {
+    if (Op *bc = defOf(c, OpKind::Broadcast)) {
+      const std::vector<int64_t> &dims = bc->dims();
+      int64_t n = static_cast<int64_t>(dims.size());
+      int64_t r = c->type().rank();
+      if (n < 2 || dims[n - 2] != r - 2 || dims[n - 1] != r - 1)
+        return false;
+      c = bc->operand(0);
+    }
+    Op *sel = defOf(c, OpKind::Select);
+    if (!sel || c->type().rank() < 2)
+      return false;
+    auto zero = splatOrBroadcast(sel->operand(1)), ninf = splatOrBroadcast(sel->operand(2));
+    return zero && *zero == 0 && ninf && std::isinf(*ninf) && *ninf < 0 &&
+           causalCondition(sel->operand(0));
+  }
+
+  /// An additive mask with its causal part taken out into m.causal: nullptr when it was all
+  /// causal, the other term when it is (a broadcast of) C + mask or mask + C with that term of
+  /// the scores' rank, else the mask as it is.
+  Value *peelCausal(Value *mask, Match &m) {
+    if (m.causal)
+      return mask;
+    if (causalAdditive(mask)) {
+      m.causal = true;
+      return nullptr;
+    }
+    Value *sum = mask;
+    if (Op *bc = defOf(sum, OpKind::Broadcast)) {
+      sum = bc->operand(0);
+      for (size_t i = 0; i < bc->dims().size(); ++i)
+        if (bc->dims()[i] != static_cast<int64_t>(i)) // size-1 axes grown, none moved
+          return mask;
+    }
+    Op *add = defOf(sum, OpKind::Add);
+    if (!add || sum->type().rank() != rank_)
+      return mask;
+    for (int side : {0, 1})
+      if (causalAdditive(add->operand(static_cast<size_t>(side)))) {
+        m.causal = true;
+        return add->operand(static_cast<size_t>(1 - side));
+      }
+    return mask;
+  }
+
   bool logits(Value *s, Match &m) {
     if (s->type().rank() != rank_)
       return false;
@@ -200,7 +250,7 @@ private:
         Match trial = m;
         if (!m.mask && logits(d->operand(static_cast<size_t>(1 - side)), trial) && !trial.mask) {
           m = trial;
-          m.mask = d->operand(static_cast<size_t>(side));
+          m.mask = peelCausal(d->operand(static_cast<size_t>(side)), m);
           m.chain.push_back(d);
           return true;
         }

@@ -5,7 +5,7 @@
 // BQ x BK tile of scores (BK = kCV vectors, BQ = kBQ rows) and a few rows of its outputs.
 // Per batch slice (every axis before the last two), with q: [Tq, d], k: [Tk, d], v: [Tk, dv]:
 //
-// first, kᵀ (and vᵀ for a gradient) into scratch, a task per slice: a key block of a row of
+// first, kᵀ (and vᵀ for the gradient) into scratch, a task per slice: a key block of a row of
 // it is one contiguous run, read by every query block.
 // forward, a task per (slice, block of BQ query rows):
 //   m = -inf, l = 0, O = 0                                       (BQ rows)
@@ -14,14 +14,22 @@
 //     per row: m' = max(m, max_j S), c = exp(m - m'), P = exp(S - m'), l = c l + sum_j P
 //     O = c O + P v_blk, m = m'
 //   o = O / l                                                    (zeros where l = 0)
-// gradient (wrt q, k or v), recomputing the scores (FlashAttention-2's backward):
-//   1. stats, per query block: lse[i] = m + log l (as above, without O), D[i] = do[i].o[i]
-//   2. P = exp(S - lse), dP = do vᵀ, dS = P (dP - D) scale, then
-//      dq, a task per query block:  dQ_blk += dS k_blk    over the key blocks
-//      dk, a task per key block:    dK_blk += dSᵀ Q_blk   over the query blocks
-//      dv, a task per key block:    dV_blk += Pᵀ do_blk   over the query blocks
+// gradient (dq, dk and dv together), recomputing the scores (FlashAttention-2's backward):
+//   1. stats, a task per query block: lse[i] = m + log l (as above, without O), D[i] = do[i].o[i]
+//   2. a task per slice, which owns its dq, dk and dv (no atomics, no partial sums to add):
+//      dq = 0
+//      for each key block:  dK_blk = 0, dV_blk = 0                  (BK rows, on the stack)
+//        for each query block that sees it:
+//          P = exp(S - lse)                 S = scale Q_blk kᵀ_blk (+ mask)
+//          dV_blk += Pᵀ do_blk
+//          dS = P (do_blk vᵀ_blk - D) scale
+//          dK_blk += dSᵀ Q_blk
+//          dq[blk] += dS k_blk              (straight into dq; a partial last block on the stack)
+//        dk[blk] = dK_blk, dv[blk] = dV_blk
+//   so a tile costs 5 products of its size, and stats one more per query block. With `wrt`, the
+//   products of the gradients not wanted (and dS when neither dq nor dk is) are left out.
 // With causal, query i sees keys j <= i: blocks wholly above the diagonal are skipped and the
-// diagonal ones masked. Both matrix products of a tile are register-blocked micro-kernels
+// diagonal ones masked. The matrix products of a tile are register-blocked micro-kernels
 // (kR rows x kCV vectors of the target's width, fused multiply-adds); exp is inline and
 // vectorized. A task's tiles are on its stack: max(BQ, BK) (BK + max(d, dv)) elements.
 //
@@ -49,6 +57,9 @@ public:
   AttentionEmitter(Emitter &e, const ir::Op &op)
       : e(e), b(e.b), op(op), dt(op.result()->type().dtype()), rank(op.operand(0)->type().rank()) {
     grad = op.kind() == ir::OpKind::AttentionGrad;
+    if (grad)
+      if (const ir::Attr *w = op.findAttr(ir::AttrId::Wrt))
+        wanted = std::get<int64_t>(*w);
     size_t maskAt = grad ? 5 : 3;
     maskType = op.numOperands() > maskAt ? &op.operand(maskAt)->type() : nullptr;
     esz = static_cast<int>(dtypeBytes(dt));
@@ -59,12 +70,14 @@ public:
   }
 
   Status emit() {
-    Value *result = e.bufferOf(op.result());
-    e.ptrs[op.result()] = result;
     Values fields;
     for (ir::Value *x : op.operands())
       fields.push_back(e.ptr(x));
-    fields.push_back(result);
+    for (size_t r = 0; r < op.numResults(); ++r) {
+      Value *result = e.bufferOf(op.result(r));
+      e.ptrs[op.result(r)] = result;
+      fields.push_back(result);
+    }
     if (grad) {
       const ir::Type &q = op.operand(0)->type();
       ir::Type rowT(std::vector<ir::Dim>(q.dims().begin(), q.dims().end() - 1), dt);
@@ -85,7 +98,6 @@ public:
     Value *dd = b.CreateAdd(e.dim(qt.dim(rank - 1)), e.dim(op.operand(2)->type().dim(rank - 1)));
     Value *work = b.CreateMul(b.CreateMul(batch, b.CreateMul(tq, tk)), dd);
     Value *qTasks = b.CreateMul(batch, ceilDiv(tq, kBQ));
-    Value *kTasks = b.CreateMul(batch, ceilDiv(tk, BK));
     run(kernel("attention.transpose", fields, [&](Value *t) { transposeTask(t); }), fields, batch,
         b.CreateMul(batch, b.CreateMul(tk, dd)));
     if (!grad) {
@@ -93,10 +105,8 @@ public:
       return {};
     }
     run(kernel("attention.stats", fields, [&](Value *t) { statsTask(t); }), fields, qTasks, work);
-    if (op.wrt() == 0)
-      run(kernel("attention.dq", fields, [&](Value *t) { dqTask(t); }), fields, qTasks, work);
-    else
-      run(kernel("attention.dkv", fields, [&](Value *t) { dkvTask(t); }), fields, kTasks, work);
+    run(kernel("attention.backward", fields, [&](Value *t) { backwardTask(t); }), fields, batch,
+        work);
     return {};
   }
 
@@ -107,6 +117,7 @@ private:
   DType dt;
   int64_t rank;
   bool grad = false;
+  int64_t wanted = 7; // the gradient's results computed, 1 dq | 2 dk | 4 dv; the others are 0
   const ir::Type *maskType = nullptr;
   int esz = 4, W = 8;
   int64_t BK = 32;
@@ -115,11 +126,14 @@ private:
 
   // Inside a kernel: the operand, result and scratch pointers, sizes and the tiles.
   Value *q = nullptr, *k = nullptr, *v = nullptr, *o = nullptr, *dout = nullptr, *mask = nullptr;
-  Value *out = nullptr, *lse = nullptr, *dsum = nullptr, *kt = nullptr, *vt = nullptr;
+  Value *out = nullptr, *dqOut = nullptr, *dkOut = nullptr, *dvOut = nullptr, *lse = nullptr,
+        *dsum = nullptr, *kt = nullptr, *vt = nullptr;
   Value *Tq = nullptr, *Tk = nullptr, *D = nullptr, *Dv = nullptr;
   Value *tileP = nullptr; // [max(BQ, BK)][BK]: scores, then probabilities, then dS
   Value *tileO = nullptr; // [max(BQ, BK)][max(d, dv)]: the task's output rows
   Value *rowM = nullptr, *rowL = nullptr, *rowC = nullptr; // [BQ]: max, sum, rescale
+  Value *tileDv = nullptr;                                 // [BK][dv]: a key block's dV
+  Value *tileDq = nullptr; // [BQ][d]: dq of a slice's partial last query block
 
   llvm::Type *fty() { return e.scalarTy(dt); }
   Value *fc(double x) { return llvm::ConstantFP::get(fty(), x); }
@@ -208,9 +222,10 @@ private:
     if (grad)
       o = f[n++], dout = f[n++];
     mask = maskType ? f[n++] : nullptr;
-    out = f[n++];
     if (grad)
-      lse = f[n++], dsum = f[n++];
+      dqOut = f[n++], dkOut = f[n++], dvOut = f[n++], lse = f[n++], dsum = f[n++];
+    else
+      out = f[n++];
     kt = f[n++];
     if (grad)
       vt = f[n++];
@@ -227,6 +242,10 @@ private:
     rowM = tile(c64(kBQ));
     rowL = tile(c64(kBQ));
     rowC = tile(c64(kBQ));
+    if (grad) {
+      tileDv = tile(mul(c64(BK), Dv));
+      tileDq = tile(mul(c64(kBQ), D));
+    }
     e.forLoop(b.CreateSub(kb.end, kb.begin), [&](Value *i) { body(add(kb.begin, i)); });
     b.CreateRetVoid();
     return kb.function;
@@ -588,61 +607,60 @@ private:
     }
   }
 
-  /// P and dS of the tile where query block `blk` meets its key block: `withDs` as well as P.
-  void probabilities(const Block &blk, bool withDs) {
-    auto qRow = [&](Value *r) { return rowOf(q, blk.bt, Tq, queryRow(blk, r), D); };
-    rowTile(kBQ, qRow, keyColumns(kt, blk, D), Tk, blk.nk, D,
-            [&](Value *r, Values &s) { probabilityRow(blk, r, s); });
-    if (!withDs)
-      return;
-    auto doRow = [&](Value *r) { return rowOf(dout, blk.bt, Tq, queryRow(blk, r), Dv); };
-    rowTile(kBQ, doRow, keyColumns(vt, blk, Dv), Tk, blk.nk, Dv,
-            [&](Value *r, Values &dp) { dsRow(blk, r, dp); });
-  }
-
-  /// Copies the first `rows` rows of tileO (n wide) to rows first.. of the result, slice bt.
-  void storeRows(Value *bt, Value *T, Value *first, Value *rows, Value *n) {
+  /// Copies the first `rows` rows of `tile` (n wide) to rows first.. of `dst`, slice bt.
+  void storeRows(Value *dst, Value *tile, Value *bt, Value *T, Value *first, Value *rows,
+                 Value *n) {
     e.forLoop(rows, [&](Value *r) {
-      e.memCopy(rowOf(out, bt, T, add(first, r), n), at(tileO, mul(r, n)), mul(n, c64(esz)));
+      e.memCopy(rowOf(dst, bt, T, add(first, r), n), at(tile, mul(r, n)), mul(n, c64(esz)));
     });
   }
 
-  /// dQ_blk = sum over key blocks of dS k_blk.
-  void dqTask(Value *t) {
-    Block blk = queryBlock(t);
-    zeroTile(tileO, mul(c64(kBQ), D));
-    forKeyBlocks(blk, keysSeen(blk), [&] {
-      probabilities(blk, /*withDs=*/true);
-      accumulateTile(
-          tileO, kBQ, [&](Value *r) { return at(tileP, mul(r, c64(BK))); }, c64(1),
-          rowOf(k, blk.bt, Tk, blk.kb, D), D, blk.nk, D, nullptr);
-    });
-    storeRows(blk.bt, Tq, blk.i0, blk.nq, D);
-  }
-
-  /// dK_blk = sum over query blocks of dSᵀ Q_blk, or dV_blk = sum of Pᵀ do_blk.
-  void dkvTask(Value *t) {
-    bool dk = op.wrt() == 1;
-    Value *n = dk ? D : Dv;
-    Value *nkb = ceilDiv(Tk, BK);
+  /// dq, dk and dv of batch slice bt (the algorithm at the top of the file). Query blocks
+  /// start at multiples of BQ, so a slice's only partial one is its last, whose dq rows
+  /// gather in tileDq.
+  void backwardTask(Value *bt) {
+    e.memZero(rowOf(dqOut, bt, Tq, c64(0), D), mul(mul(Tq, D), c64(esz)));
+    zeroTile(tileDq, mul(c64(kBQ), D));
     Block blk{};
-    blk.bt = b.CreateSDiv(t, nkb);
-    blk.kb = mul(b.CreateSRem(t, nkb), c64(BK));
-    blk.nk = min(c64(BK), b.CreateSub(Tk, blk.kb));
-    blk.mb = mask ? maskBase(blk.bt) : Values{};
-    zeroTile(tileO, mul(c64(BK), n));
-    // Causal: only queries i >= kb see a key of the block.
-    Value *first = op.causal() ? min(blk.kb, Tq) : c64(0);
-    e.forLoop(ceilDiv(b.CreateSub(Tq, first), kBQ), [&](Value *qi) {
-      blk.i0 = add(first, mul(qi, c64(kBQ)));
-      blk.nq = min(c64(kBQ), b.CreateSub(Tq, blk.i0));
-      probabilities(blk, /*withDs=*/dk);
-      // Row r of the result is key kb + r; A(r, c) = tileP[c][r], over the block's rows c.
-      accumulateTile(
-          tileO, BK, [&](Value *r) { return at(tileP, r); }, c64(BK),
-          rowOf(dk ? q : dout, blk.bt, Tq, blk.i0, n), n, blk.nq, n, nullptr);
+    blk.bt = bt;
+    blk.mb = mask ? maskBase(bt) : Values{};
+    Value *tileDk = tileO;
+    forKeyBlocks(blk, Tk, [&] {
+      zeroTile(tileDk, mul(c64(BK), D));
+      zeroTile(tileDv, mul(c64(BK), Dv));
+      // Causal: only queries i >= kb see a key of the block.
+      Value *first = op.causal() ? mul(b.CreateSDiv(min(blk.kb, Tq), c64(kBQ)), c64(kBQ)) : c64(0);
+      e.forLoop(ceilDiv(b.CreateSub(Tq, first), kBQ), [&](Value *qi) {
+        blk.i0 = add(first, mul(qi, c64(kBQ)));
+        blk.nq = min(c64(kBQ), b.CreateSub(Tq, blk.i0));
+        auto qRow = [&](Value *r) { return rowOf(q, bt, Tq, queryRow(blk, r), D); };
+        auto doRow = [&](Value *r) { return rowOf(dout, bt, Tq, queryRow(blk, r), Dv); };
+        auto pRow = [&](Value *r) { return at(tileP, mul(r, c64(BK))); };
+        auto pColumn = [&](Value *r) { return at(tileP, r); }; // A(r, c) = tileP[c][r]
+        rowTile(kBQ, qRow, keyColumns(kt, blk, D), Tk, blk.nk, D,
+                [&](Value *r, Values &s) { probabilityRow(blk, r, s); });
+        if (wanted & 4)
+          accumulateTile(tileDv, BK, pColumn, c64(BK), rowOf(dout, bt, Tq, blk.i0, Dv), Dv, blk.nq,
+                         Dv, nullptr);
+        if (!(wanted & 3))
+          return;
+        rowTile(kBQ, doRow, keyColumns(vt, blk, Dv), Tk, blk.nk, Dv,
+                [&](Value *r, Values &dp) { dsRow(blk, r, dp); });
+        if (wanted & 2)
+          accumulateTile(tileDk, BK, pColumn, c64(BK), rowOf(q, bt, Tq, blk.i0, D), D, blk.nq, D,
+                         nullptr);
+        if (!(wanted & 1))
+          return;
+        Value *whole = b.CreateICmpEQ(blk.nq, c64(kBQ));
+        Value *dqBlk = b.CreateSelect(whole, rowOf(dqOut, bt, Tq, blk.i0, D), tileDq);
+        accumulateTile(dqBlk, kBQ, pRow, c64(1), rowOf(k, bt, Tk, blk.kb, D), D, blk.nk, D,
+                       nullptr);
+      });
+      storeRows(dkOut, tileDk, bt, Tk, blk.kb, blk.nk, D);
+      storeRows(dvOut, tileDv, bt, Tk, blk.kb, blk.nk, Dv);
     });
-    storeRows(blk.bt, Tk, blk.kb, blk.nk, n);
+    Value *tail = b.CreateSRem(Tq, c64(kBQ));
+    storeRows(dqOut, tileDq, bt, Tq, b.CreateSub(Tq, tail), tail, D);
   }
 };
 

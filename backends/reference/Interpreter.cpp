@@ -119,6 +119,10 @@ private:
       auto r = detail::evalGruRnnSequence(op, xs);
       WEFT_TRY(r.status());
       results = std::move(*r);
+    } else if (op.kind() == ir::OpKind::AttentionGrad) { // dq, dk, dv
+      auto r = detail::evalAttentionGrad(op, xs);
+      WEFT_TRY(r.status());
+      results = std::move(*r);
     } else {
       auto r = detail::evalOp(op, xs, dims_);
       WEFT_TRY(r.status());

@@ -25,6 +25,14 @@ public:
                   __LINE__);
     return *r;
   }
+  /// An op with several results, such as attention_grad's dq, dk and dv.
+  ir::Op *multi(ir::OpKind k, std::vector<ir::Value *> xs, ir::Attrs attrs = {}) {
+    auto r = b_.create(k, std::move(xs), std::move(attrs), {}, loc_);
+    if (!r)
+      unreachable(("autodiff rule built an ill-typed op: " + r.diag().message).c_str(), __FILE__,
+                  __LINE__);
+    return *r;
+  }
   ir::Value *splatLike(ir::Value *v, double c) { return b_.splat(v->type(), c, loc_); }
   ir::Value *zerosLike(ir::Value *v) { return splatLike(v, 0.0); }
   ir::Value *add(ir::Value *a, ir::Value *b) { return op(ir::OpKind::Add, {a, b}); }

@@ -239,21 +239,26 @@ Value *attentionMaskGrad(Emit &e, ir::Op &op, Value *g) {
   return e.reshape(e.reduceSum(ds, broadcastAxes), mask->type());
 }
 
-/// dq, dk and dv as attention_grad ops, each recomputing the scores from q and k (none are
-/// stored); the mask's gradient, where wanted, from attentionMaskGrad.
+/// dq, dk and dv as one attention_grad op, which recomputes the scores from q and k (none are
+/// stored) once for all three, told by `wrt` which are wanted when not all are; the mask's
+/// gradient, where wanted, from attentionMaskGrad.
 Expected<Grads> attentionVJP(Emit &e, ir::Op &op, Value *g, const std::vector<bool> &want) {
   bool masked = op.numOperands() == 4;
   std::vector<Value *> xs = {op.operand(0), op.operand(1), op.operand(2), op.result(), g};
   if (masked)
     xs.push_back(op.operand(3));
   Grads grads(op.numOperands(), nullptr);
-  for (int64_t wrt = 0; wrt < 3; ++wrt) {
-    if (!want[static_cast<size_t>(wrt)])
-      continue;
-    ir::Attrs attrs = {{"scale", op.scale()}, {"wrt", wrt}};
+  if (want[0] || want[1] || want[2]) {
+    ir::Attrs attrs = {{"scale", op.scale()}};
     if (op.causal())
       attrs["causal"] = int64_t{1};
-    grads[static_cast<size_t>(wrt)] = e.op(OpKind::AttentionGrad, xs, attrs);
+    int64_t wrt = int64_t{want[0]} | int64_t{want[1]} << 1 | int64_t{want[2]} << 2;
+    if (wrt != 7)
+      attrs["wrt"] = wrt;
+    ir::Op *grad = e.multi(OpKind::AttentionGrad, xs, attrs);
+    for (size_t i = 0; i < 3; ++i)
+      if (want[i])
+        grads[i] = grad->result(i);
   }
   if (masked && want[3])
     grads[3] = attentionMaskGrad(e, op, g);

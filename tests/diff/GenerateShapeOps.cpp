@@ -206,9 +206,9 @@ Value *Generator::genMatmul(const Type &t, int d) {
   return bounded(make(OpKind::Matmul, {x, y}, {}, {}, {mag, !isF}));
 }
 
-/// attention with result type t ([..., Tq, dv]), or attention_grad with result t (dq, dk or
-/// dv). q and k are kept within [-1, 1], so that the scores are small enough for f32 to hold
-/// the probabilities to its precision whatever order it sums in.
+/// attention with result type t ([..., Tq, dv]), or attention_grad whose result `wrt` (dq, dk
+/// or dv) is t. q and k are kept within [-1, 1], so that the scores are small enough for f32 to
+/// hold the probabilities to its precision whatever order it sums in.
 Value *Generator::genAttention(const Type &t, int d) {
   std::vector<Dim> lead(t.dims().begin(), t.dims().end() - 2);
   auto type = [&](const Dim &rows, const Dim &cols) {
@@ -245,13 +245,14 @@ Value *Generator::genAttention(const Type &t, int d) {
   Attrs attrs = {{"scale", scale}};
   if (chance(0.3))
     attrs["causal"] = int64_t{1};
-  if (grad)
-    attrs["wrt"] = wrt;
   double n = static_cast<double>(std::max<int64_t>({size(Tq), size(Tk), 1}));
   double dn = static_cast<double>(std::max<int64_t>(size(D), 1));
   double mag = grad ? 4 * n * std::max(1.0, scale * dn) : 1;
-  return bounded(
-      make(grad ? OpKind::AttentionGrad : OpKind::Attention, xs, attrs, {}, {mag, false}));
+  if (!grad)
+    return bounded(make(OpKind::Attention, xs, attrs, {}, {mag, false}));
+  if (chance(0.3)) // some gradients wanted, the one used among them
+    attrs["wrt"] = (int64_t{1} << wrt) | uniform(0, 7);
+  return bounded(makeNth(OpKind::AttentionGrad, static_cast<size_t>(wrt), xs, attrs, {mag, false}));
 }
 
 } // namespace weft::difftest::detail

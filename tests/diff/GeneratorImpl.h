@@ -182,6 +182,16 @@ private:
     scopes_.back().push_back(*v);
     return *v;
   }
+  /// Result n of an op with several results; the others go unused.
+  Value *makeNth(OpKind k, size_t n, std::vector<Value *> ops, Attrs attrs, Info inf) {
+    auto op = b_->create(k, std::move(ops), std::move(attrs));
+    check(op.status(), "create");
+    ++opsMade_;
+    Value *v = (*op)->result(n);
+    info_[v] = inf;
+    scopes_.back().push_back(v);
+    return v;
+  }
   Value *splat(const Type &t, double v) {
     Value *c = b_->splat(t, v);
     info_[c] = {std::fabs(v), true};

@@ -78,7 +78,7 @@ TEST_CASE("a fused kernel on the path to the loss is refused: autodiff runs befo
 
 TEST_CASE("attention_grad is refused: no second derivatives of attention") {
   const char *grad = R"(func @f(%q: tensor<2 x 3 x f64>) -> (tensor<f64>) {
-  %g = attention_grad %q, %q, %q, %q, %q {scale = 1.0, wrt = 0} : tensor<2 x 3 x f64>
+  %g, %gk, %gv = attention_grad %q, %q, %q, %q, %q {scale = 1.0} : tensor<2 x 3 x f64>, tensor<2 x 3 x f64>, tensor<2 x 3 x f64>
   %l = reduce_sum %g {axes = [0, 1]} : tensor<f64>
   return %l
 }

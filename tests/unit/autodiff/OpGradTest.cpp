@@ -163,25 +163,37 @@ std::vector<OpGradCase> matmulCases() {
 
 std::vector<OpGradCase> attentionCases() {
   // Odd sizes, two heads, a causal case with a broadcast key-padding mask, a full mask; the VJP
-  // is attention_grad ops recomputing the scores, and primitives for the mask.
-  return {{OpKind::Attention,
-           {withLoss("%q: tensor<3 x 2 x f64>, %k: tensor<5 x 2 x f64>, %v: tensor<5 x 3 x f64>",
-                     "  %y = attention %q, %k, %v {scale = 0.7} : tensor<3 x 3 x f64>\n",
-                     "tensor<3 x 3 x f64>", 2),
-            {"q", "k", "v"}}},
-          {OpKind::Attention,
-           {withLoss("%q: tensor<2 x 4 x 3 x f64>, %k: tensor<2 x 4 x 3 x f64>, %v: tensor<2 x 4 x "
-                     "2 x f64>, %pad: tensor<2 x 1 x 4 x f64>",
-                     "  %y = attention %q, %k, %v, %pad {causal = 1, scale = 0.5} : tensor<2 x 4 x "
-                     "2 x f64>\n",
-                     "tensor<2 x 4 x 2 x f64>", 3),
-            {"q", "k", "v", "pad"}}},
-          {OpKind::Attention,
-           {withLoss("%q: tensor<1 x 2 x f64>, %k: tensor<3 x 2 x f64>, %v: tensor<3 x 2 x f64>, "
-                     "%m: tensor<1 x 3 x f64>",
-                     "  %y = attention %q, %k, %v, %m {scale = 1.5} : tensor<1 x 2 x f64>\n",
-                     "tensor<1 x 2 x f64>", 2),
-            {"q", "k", "v", "m"}}}};
+  // is one attention_grad op recomputing the scores, and primitives for the mask.
+  return {
+      {OpKind::Attention,
+       {withLoss("%q: tensor<3 x 2 x f64>, %k: tensor<5 x 2 x f64>, %v: tensor<5 x 3 x f64>",
+                 "  %y = attention %q, %k, %v {scale = 0.7} : tensor<3 x 3 x f64>\n",
+                 "tensor<3 x 3 x f64>", 2),
+        {"q", "k", "v"}}},
+      {OpKind::Attention,
+       {withLoss("%q: tensor<2 x 4 x 3 x f64>, %k: tensor<2 x 4 x 3 x f64>, %v: tensor<2 x 4 x "
+                 "2 x f64>, %pad: tensor<2 x 1 x 4 x f64>",
+                 "  %y = attention %q, %k, %v, %pad {causal = 1, scale = 0.5} : tensor<2 x 4 x "
+                 "2 x f64>\n",
+                 "tensor<2 x 4 x 2 x f64>", 3),
+        {"q", "k", "v", "pad"}}},
+      {OpKind::Attention,
+       {withLoss("%q: tensor<1 x 2 x f64>, %k: tensor<3 x 2 x f64>, %v: tensor<3 x 2 x f64>, "
+                 "%m: tensor<1 x 3 x f64>",
+                 "  %y = attention %q, %k, %v, %m {scale = 1.5} : tensor<1 x 2 x f64>\n",
+                 "tensor<1 x 2 x f64>", 2),
+        {"q", "k", "v", "m"}}},
+      // Some of q, k, v wanted: attention_grad's wrt leaves the others out.
+      {OpKind::Attention,
+       {withLoss("%q: tensor<4 x 3 x f64>, %k: tensor<5 x 3 x f64>, %v: tensor<5 x 2 x f64>",
+                 "  %y = attention %q, %k, %v {causal = 1, scale = 0.6} : tensor<4 x 2 x f64>\n",
+                 "tensor<4 x 2 x f64>", 2),
+        {"q"}}},
+      {OpKind::Attention,
+       {withLoss("%q: tensor<4 x 3 x f64>, %k: tensor<5 x 3 x f64>, %v: tensor<5 x 2 x f64>",
+                 "  %y = attention %q, %k, %v {scale = 0.6} : tensor<4 x 2 x f64>\n",
+                 "tensor<4 x 2 x f64>", 2),
+        {"k", "v"}}}};
 }
 
 std::vector<OpGradCase> castCases() {

@@ -249,10 +249,21 @@ TEST_CASE("fuse-attention: outputs and gradients match at the CPU kernel's tile 
                  f.dt == "f64" ? 1e-12 : 2e-5);
     }
   }
-  Form f = fs[3];
-  CAPTURE(str(f));
-  checkForms(attentionText(f, true), "fuse-attention,autodiff", "autodiff", "f_grad", f, sizes,
-             1e-11);
+  for (Form f : {fs[1], fs[3]}) // the gradient kernel's tiles: dq, dk and dv together
+    for (const char *dt : {"f64", "f32"}) {
+      f.dt = dt;
+      CAPTURE(str(f));
+      checkForms(attentionText(f, true), "fuse-attention,autodiff", "autodiff", "f_grad", f, sizes,
+                 f.dt == "f64" ? 1e-11 : 2e-5);
+    }
+}
+
+TEST_CASE("fuse-attention: autodiff makes one attention_grad for dq, dk and dv") {
+  for (Form f : forms()) {
+    CAPTURE(str(f));
+    std::unique_ptr<ir::Module> m = build(attentionText(f, true), "fuse-attention,autodiff");
+    CHECK(countOps(*m->function("f_grad"), ir::OpKind::AttentionGrad) == 1);
+  }
 }
 
 TEST_CASE("fuse-attention: the fused forward and training graphs' peak memory grows as T") {

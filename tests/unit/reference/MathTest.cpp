@@ -56,15 +56,14 @@ func @f(%a: tensor<2 x 3 x DT>, %b: tensor<3 x 2 x DT>, %p: tensor<2 x 1 x 2 x D
     double inf = std::numeric_limits<double>::infinity();
     cs.push_back({std::string("attention and attention_grad ") + std::string(dtypeName(dt)),
                   withDType(R"(
-func @f(%q: tensor<2 x 1 x DT>, %k: tensor<2 x 1 x DT>, %v: tensor<2 x 1 x DT>, %pad: tensor<1 x 2 x DT>, %m: tensor<2 x 2 x DT>, %o: tensor<2 x 1 x DT>, %do: tensor<2 x 1 x DT>) -> (tensor<2 x 1 x DT>, tensor<2 x 1 x DT>, tensor<2 x 1 x DT>, tensor<2 x 1 x DT>, tensor<2 x 1 x DT>, tensor<2 x 1 x DT>, tensor<2 x 1 x DT>) {
+func @f(%q: tensor<2 x 1 x DT>, %k: tensor<2 x 1 x DT>, %v: tensor<2 x 1 x DT>, %pad: tensor<1 x 2 x DT>, %m: tensor<2 x 2 x DT>, %o: tensor<2 x 1 x DT>, %do: tensor<2 x 1 x DT>) -> (tensor<2 x 1 x DT>, tensor<2 x 1 x DT>, tensor<2 x 1 x DT>, tensor<2 x 1 x DT>, tensor<2 x 1 x DT>, tensor<2 x 1 x DT>, tensor<2 x 1 x DT>, tensor<2 x 1 x DT>, tensor<2 x 1 x DT>, tensor<2 x 1 x DT>) {
   %a = attention %q, %k, %v {scale = 1.0986122886681098} : tensor<2 x 1 x DT>
   %c = attention %q, %k, %v {causal = 1, scale = 1.0986122886681098} : tensor<2 x 1 x DT>
   %p = attention %q, %k, %v, %pad {scale = 1.0986122886681098} : tensor<2 x 1 x DT>
   %z = attention %q, %k, %v, %m {scale = 1.0986122886681098} : tensor<2 x 1 x DT>
-  %dq = attention_grad %q, %k, %v, %o, %do {scale = 1.0986122886681098, wrt = 0} : tensor<2 x 1 x DT>
-  %dk = attention_grad %q, %k, %v, %o, %do {scale = 1.0986122886681098, wrt = 1} : tensor<2 x 1 x DT>
-  %dv = attention_grad %q, %k, %v, %o, %do {scale = 1.0986122886681098, wrt = 2} : tensor<2 x 1 x DT>
-  return %a, %c, %p, %z, %dq, %dk, %dv
+  %dq, %dk, %dv = attention_grad %q, %k, %v, %o, %do {scale = 1.0986122886681098} : tensor<2 x 1 x DT>, tensor<2 x 1 x DT>, tensor<2 x 1 x DT>
+  %wq, %wk, %wv = attention_grad %q, %k, %v, %o, %do {scale = 1.0986122886681098, wrt = 2} : tensor<2 x 1 x DT>, tensor<2 x 1 x DT>, tensor<2 x 1 x DT>
+  return %a, %c, %p, %z, %dq, %dk, %dv, %wq, %wk, %wv
 }
 )",
                             dt),
@@ -72,7 +71,8 @@ func @f(%q: tensor<2 x 1 x DT>, %k: tensor<2 x 1 x DT>, %v: tensor<2 x 1 x DT>, 
                    v({2, 2}, {-inf, -inf, 0, 0}), v({2, 1}, {5, 6}), v({2, 1}, {1, 1})},
                   {v({2, 1}, {5, 6}), v({2, 1}, {4, 6}), v({2, 1}, {4, 4}), v({2, 1}, {0, 6}),
                    v({2, 1}, {-0.75 * ln3, -ln3}), v({2, 1}, {-0.75 * ln3, 0.75 * ln3}),
-                   v({2, 1}, {1.25, 0.75})},
+                   v({2, 1}, {1.25, 0.75}), v({2, 1}, {0, 0}), v({2, 1}, {-0.75 * ln3, 0.75 * ln3}),
+                   v({2, 1}, {0, 0})},
                   dt == DType::F32 ? 1e-6 : 1e-14});
   }
   cs.push_back({"integer reductions and matmul",
