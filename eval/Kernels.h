@@ -43,6 +43,8 @@ Expected<std::vector<Array>> evalLstmSequence(const ir::Op &op, Operands xs);
 
 /// gru_sequence and rnn_sequence, their two results hs, hT (GruRnnSequence.cpp).
 Expected<std::vector<Array>> evalGruRnnSequence(const ir::Op &op, Operands xs);
+/// additive_attention, its two results context and weights, in double (AdditiveAttention.cpp).
+Expected<std::vector<Array>> evalAdditiveAttention(const ir::Op &op, Operands xs);
 /// attention and attention_grad, by the naive formula in double (Attention.cpp).
 Expected<Array> evalAttentionOp(const ir::Op &op, Operands xs);
 
