@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "Parity.h"
+#include "ir/Printer.h"
 #include "ir/Walk.h"
 
 #include <fmt/format.h>
@@ -74,12 +75,13 @@ std::string decoderText(const std::string &dt, bool keysInBody, bool loss) {
   if (!loss)
     return fmt::format("func @f({}) -> ({}, {}) {{\n{}  return %hT, %al\n}}\n", params, bh,
                        T("T x B x S"), scan);
+  std::string scalar = fmt::format("tensor<{}>", dt);
   std::string tail = fmt::format("  %hr = mul %hT, %r : {}\n", bh);
-  tail += fmt::format("  %l1 = reduce_sum %hr {{axes = [0, 1]}} : {}\n", T(""));
+  tail += fmt::format("  %l1 = reduce_sum %hr {{axes = [0, 1]}} : {}\n", scalar);
   tail += fmt::format("  %ar = mul %al, %ra : {}\n", T("T x B x S"));
-  tail += fmt::format("  %l2 = reduce_sum %ar {{axes = [0, 1, 2]}} : {}\n", T(""));
-  tail += fmt::format("  %l = add %l1, %l2 : {}\n", T(""));
-  return fmt::format("func @f({}) -> ({}) {{\n{}{}  return %l\n}}\n", params, T(""), scan, tail);
+  tail += fmt::format("  %l2 = reduce_sum %ar {{axes = [0, 1, 2]}} : {}\n", scalar);
+  tail += fmt::format("  %l = add %l1, %l2 : {}\n", scalar);
+  return fmt::format("func @f({}) -> ({}) {{\n{}{}  return %l\n}}\n", params, scalar, scan, tail);
 }
 
 size_t countOps(const ir::Function &f, ir::OpKind k) {
