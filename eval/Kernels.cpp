@@ -105,6 +105,12 @@ Expected<std::vector<Array>> evaluateOp(const ir::Op &op, std::span<const Array>
       return Diag{rs.diag().message, op.loc()};
     return std::move(*rs);
   }
+  if (op.kind() == ir::OpKind::AdditiveAttention) {
+    auto rs = detail::evalAdditiveAttention(op, ptrs);
+    if (!rs)
+      return Diag{rs.diag().message, op.loc()};
+    return std::move(*rs);
+  }
   if (op.kind() == ir::OpKind::GruSequence || op.kind() == ir::OpKind::RnnSequence) {
     WEFT_TRY(ir::checkAttrs(op.kind(), op.attrs()));
     auto rs = detail::evalGruRnnSequence(op, ptrs);

@@ -49,6 +49,8 @@ Expected<std::vector<Array>> evalGruRnnSequence(const ir::Op &op, Operands xs);
 /// (Attention.cpp).
 Expected<Array> evalAttention(const ir::Op &op, Operands xs);
 Expected<std::vector<Array>> evalAttentionGrad(const ir::Op &op, Operands xs);
+/// additive_attention, its two results context and weights, in double (AdditiveAttention.cpp).
+Expected<std::vector<Array>> evalAdditiveAttention(const ir::Op &op, Operands xs);
 
 /// Evaluates any op without a region (Kernels.cpp): checks operand count and dtypes against
 /// the op, then dispatches to the kernels above.

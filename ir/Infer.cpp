@@ -438,6 +438,39 @@ Status checkAttentionOperands(OpKind k, const Type &q, const Type &kt, const Typ
   return {};
 }
 
+/// additive_attention %qp[B,A], %kp[B,S,A], %v[A], %values[B,S,D] (, %mask[B,S]).
+Expected<Types> inferAdditiveAttention(std::span<Value *const> ops) {
+  OpKind k = OpKind::AdditiveAttention;
+  if (ops.size() != 4 && ops.size() != 5)
+    return opError(
+        k, fmt::format("expects 4 or 5 operands (qp, kp, v, values, mask), got {}", ops.size()));
+  const Type &qp = ops[0]->type(), &kp = ops[1]->type(), &values = ops[3]->type();
+  WEFT_TRY(checkDType(k, qp, "qp"));
+  for (size_t i = 1; i < ops.size(); ++i)
+    if (ops[i]->type().dtype() != qp.dtype())
+      return opError(k, fmt::format("operand {} is {} but qp is {}", i, ops[i]->type().str(),
+                                    dtypeName(qp.dtype())));
+  if (qp.rank() != 2 || kp.rank() != 3 || values.rank() != 3)
+    return opError(k, fmt::format("qp must be [B, A], kp [B, S, A] and values [B, S, D], got "
+                                  "{}, {} and {}",
+                                  qp.shapeStr(), kp.shapeStr(), values.shapeStr()));
+  const Dim &batch = qp.dim(0), &units = qp.dim(1), &len = kp.dim(1);
+  if (kp.dim(0) != batch || kp.dim(2) != units)
+    return opError(k, fmt::format("kp must be [{}, S, {}] for qp {}, got {}", batch.str(),
+                                  units.str(), qp.shapeStr(), kp.shapeStr()));
+  if (ops[2]->type() != Type({units}, qp.dtype()))
+    return opError(k, fmt::format("v must be [{}] for qp {}, got {}", units.str(), qp.shapeStr(),
+                                  ops[2]->type().shapeStr()));
+  if (values.dim(0) != batch || values.dim(1) != len)
+    return opError(k, fmt::format("values must be [{}, {}, D] for kp {}, got {}", batch.str(),
+                                  len.str(), kp.shapeStr(), values.shapeStr()));
+  Type weights({batch, len}, qp.dtype());
+  if (ops.size() == 5 && ops[4]->type() != weights)
+    return opError(k, fmt::format("the mask must be {} (the scores), got {}", weights.shapeStr(),
+                                  ops[4]->type().shapeStr()));
+  return Types{Type({batch, values.dim(2)}, qp.dtype()), weights};
+}
+
 Expected<Types> inferAttention(std::span<Value *const> ops) {
   OpKind k = OpKind::Attention;
   if (ops.size() != 3 && ops.size() != 4)
@@ -779,6 +812,8 @@ Expected<std::vector<Type>> inferResultTypes(OpKind k, std::span<Value *const> o
     return inferAttention(ops);
   case OpKind::AttentionGrad:
     return inferAttentionGrad(ops, attrs);
+  case OpKind::AdditiveAttention:
+    return inferAdditiveAttention(ops);
   case OpKind::Constant:
     return inferConstant(ops, attrs, declared[0]);
   case OpKind::Iota:

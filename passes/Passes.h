@@ -41,10 +41,13 @@ std::unique_ptr<Pass> createExpandLstmPass();
 
 std::unique_ptr<Pass> createFoldConstantsPass();
 
+std::unique_ptr<Pass> createFuseAttentionPass();
+/// Additive (Bahdanau) attention written out in primitives, with the keys' projection invariant
+/// in the loop around it, becomes one additive_attention op (FuseAdditiveAttention.cpp).
+std::unique_ptr<Pass> createFuseAdditiveAttentionPass();
 /// Groups elementwise ops over one shape (with splat constants, broadcasts into that shape
 /// and a trailing reduction) into `fusion` ops in kernel form (ir/Fusion.h), in scan and
 /// while bodies too. Run it after autodiff, which does not differentiate fusions.
-std::unique_ptr<Pass> createFuseAttentionPass();
 std::unique_ptr<Pass> createFuseElementwisePass();
 
 /// In scans whose body multiplies a step of a [T, b, I] sequence by a matrix defined outside

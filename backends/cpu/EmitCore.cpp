@@ -711,6 +711,8 @@ Status Emitter::emitOp(const ir::Op &op) {
   case OpKind::Attention:
   case OpKind::AttentionGrad:
     return emitAttention(op);
+  case OpKind::AdditiveAttention:
+    return emitAdditiveAttention(op);
   case OpKind::Scan:
     return emitScan(op);
   case OpKind::While:

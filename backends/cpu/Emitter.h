@@ -212,6 +212,8 @@ public:
   void emitCollectiveProgress();
   /// attention and attention_grad: online-softmax kernels over rows; EmitAttention.cpp.
   Status emitAttention(const ir::Op &op);
+  /// additive_attention: one pass over the keys per batch row; EmitAdditiveAttention.cpp.
+  Status emitAdditiveAttention(const ir::Op &op);
 
   llvm::LLVMContext &ctx;
   llvm::Module &mod;

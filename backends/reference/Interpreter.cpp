@@ -114,6 +114,10 @@ private:
       auto r = detail::evalLstmSequenceGrad(op, xs);
       WEFT_TRY(r.status());
       results = std::move(*r);
+    } else if (op.kind() == ir::OpKind::AdditiveAttention) { // context and weights
+      auto r = detail::evalAdditiveAttention(op, xs);
+      WEFT_TRY(r.status());
+      results = std::move(*r);
     } else if (op.kind() == ir::OpKind::GruSequence ||
                op.kind() == ir::OpKind::RnnSequence) { // two results
       auto r = detail::evalGruRnnSequence(op, xs);

@@ -51,6 +51,12 @@ Expected<std::vector<ir::Value *>> vjpOp(ir::OpBuilder &b, ir::Op &op,
                                          const std::vector<ir::Value *> &resultAdjoints,
                                          const std::vector<bool> &wanted);
 
+/// The VJP of additive_attention (AdditiveAttentionVJP.cpp): the adjoints of its results are
+/// those of context and weights, either possibly nullptr.
+Expected<std::vector<ir::Value *>>
+vjpAdditiveAttention(ir::OpBuilder &b, ir::Op &op, const std::vector<ir::Value *> &resultAdjoints,
+                     const std::vector<bool> &wanted);
+
 /// The VJP of `matmul` when its left operand concatenates, along its last axis, pieces of
 /// which some carry no gradient: adds dz . B_i^T to the adjoint of each active piece a_i only
 /// (and dB to B's), skipping the concat. Returns false, building nothing, when the op is not

@@ -319,6 +319,8 @@ Expected<Grads> vjpOp(ir::OpBuilder &b, ir::Op &op, const Grads &resultAdjoints,
   if (op.kind() == OpKind::GruSequence || op.kind() == OpKind::RnnSequence) // likewise
     return err(fmt::format("autodiff: {} reached the VJP rules unexpanded", ir::opName(op.kind())),
                op.loc());
+  if (op.kind() == OpKind::AdditiveAttention) // two results, either may have an adjoint
+    return vjpAdditiveAttention(b, op, resultAdjoints, want);
   Value *g = resultAdjoints.empty() ? nullptr : resultAdjoints[0];
   Grads none(op.numOperands(), nullptr);
   if (!g)

@@ -9,6 +9,7 @@
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
+#include <limits>
 #include <set>
 
 using weft::Array;
@@ -196,6 +197,32 @@ std::vector<OpGradCase> attentionCases() {
         {"k", "v"}}}};
 }
 
+std::vector<OpGradCase> additiveAttentionCases() {
+  // Odd sizes (B 2, S 3, A 5, D 3); the loss reads both results, the context and the weights,
+  // and with the mask (one key of a row blocked) differentiates it too.
+  const char *params = "%qp: tensor<2 x 5 x f64>, %kp: tensor<2 x 3 x 5 x f64>, %v: tensor<5 x "
+                       "f64>, %values: tensor<2 x 3 x 3 x f64>, %r: tensor<2 x 3 x f64>, %rw: "
+                       "tensor<2 x 3 x f64>";
+  auto text = [&](bool masked) {
+    return fmt::format(
+        "func @f({}{}) -> (tensor<f64>) {{\n"
+        "  %c, %w = additive_attention %qp, %kp, %v, %values{} : tensor<2 x 3 x f64>, tensor<2 "
+        "x 3 x f64>\n"
+        "  %cr = mul %c, %r : tensor<2 x 3 x f64>\n"
+        "  %wr = mul %w, %rw : tensor<2 x 3 x f64>\n"
+        "  %l1 = reduce_sum %cr {{axes = [0, 1]}} : tensor<f64>\n"
+        "  %l2 = reduce_sum %wr {{axes = [0, 1]}} : tensor<f64>\n"
+        "  %l = add %l1, %l2 : tensor<f64>\n"
+        "  return %l\n}}\n",
+        params, masked ? ", %mask: tensor<2 x 3 x f64>" : "", masked ? ", %mask" : "");
+  };
+  Array mask =
+      Array::of<double>({2, 3}, {0, -std::numeric_limits<double>::infinity(), 0.3, -0.2, 0.1, 0});
+  return {{OpKind::AdditiveAttention, {text(false), {"qp", "kp", "v", "values"}}},
+          {OpKind::AdditiveAttention,
+           {text(true), {"qp", "kp", "v", "values"}, -1.0, 1.0, {{"mask", mask}}}}};
+}
+
 std::vector<OpGradCase> castCases() {
   // f64 -> f32 -> f64 would round, so finite differences would measure the rounding: the
   // check runs on an f64 -> f64 cast, which goes through the same rule.
@@ -245,6 +272,7 @@ TEST_CASE("matmul: VJPs match finite differences, batched included") { run(matmu
 
 TEST_CASE("attention: VJPs (attention_grad) match finite differences, causal and masked") {
   run(attentionCases());
+  run(additiveAttentionCases());
 }
 
 TEST_CASE("cast between float types passes the gradient through") { run(castCases()); }
@@ -273,8 +301,9 @@ TEST_CASE("stop_gradient: the loss is treated as constant in its operand") {
 
 TEST_CASE("every op kind has a gradient check or is not differentiable") {
   std::set<OpKind> checked;
-  for (auto *cases : {unaryCases, binaryCases, selectCases, shapeCases, gatherScatterCases,
-                      reductionCases, matmulCases, attentionCases, castCases, collectiveCases})
+  for (auto *cases :
+       {unaryCases, binaryCases, selectCases, shapeCases, gatherScatterCases, reductionCases,
+        matmulCases, attentionCases, additiveAttentionCases, castCases, collectiveCases})
     for (const OpGradCase &c : cases())
       checked.insert(c.kind);
   // Kinds with no gradient (integer or boolean results, producers, terminators), and kinds

@@ -116,3 +116,26 @@ TEST_CASE("while results: finished flags, carries, stacked emits, trip count") {
     types += r->type().str() + ";";
   CHECK(types == "tensor<B x i1>;tensor<B x i64>;tensor<7 x B x i64>;tensor<i64>;");
 }
+
+TEST_CASE("additive_attention: context [B, D] and weights [B, S]; misshapen operands are named") {
+  OneOp o;
+  const Dim S = Dim::symbol("S");
+  Value *qp = o.param(f32({B, 5})), *kp = o.param(f32({B, S, 5})), *v = o.param(f32({5}));
+  Value *values = o.param(f32({B, S, 3})), *mask = o.param(f32({B, S}));
+  CHECK(o.run(OpKind::AdditiveAttention, {qp, kp, v, values}) ==
+        "tensor<B x 3 x f32>, tensor<B x S x f32>");
+  CHECK(o.run(OpKind::AdditiveAttention, {qp, kp, v, values, mask}) ==
+        "tensor<B x 3 x f32>, tensor<B x S x f32>");
+  CHECK(o.run(OpKind::AdditiveAttention, {qp, kp, v}) ==
+        "additive_attention: expects 4 or 5 operands (qp, kp, v, values, mask), got 3");
+  CHECK(o.run(OpKind::AdditiveAttention, {qp, kp, o.param(f32({4})), values}) ==
+        "additive_attention: v must be [5] for qp [B, 5], got [4]");
+  CHECK(o.run(OpKind::AdditiveAttention, {qp, o.param(f32({B, S, 4})), v, values}) ==
+        "additive_attention: kp must be [B, S, 5] for qp [B, 5], got [B, S, 4]");
+  CHECK(o.run(OpKind::AdditiveAttention, {qp, kp, v, o.param(f32({B, T, 3}))}) ==
+        "additive_attention: values must be [B, S, D] for kp [B, S, 5], got [B, T, 3]");
+  CHECK(o.run(OpKind::AdditiveAttention, {qp, kp, v, values, o.param(f32({B, 1}))}) ==
+        "additive_attention: the mask must be [B, S] (the scores), got [B, 1]");
+  CHECK(o.run(OpKind::AdditiveAttention, {qp, kp, v, o.param(i64({B, S, 3}))}) ==
+        "additive_attention: operand 3 is tensor<B x S x 3 x i64> but qp is f32");
+}

@@ -75,6 +75,27 @@ func @f(%q: tensor<2 x 1 x DT>, %k: tensor<2 x 1 x DT>, %v: tensor<2 x 1 x DT>, 
                    v({2, 1}, {0, 0})},
                   dt == DType::F32 ? 1e-6 : 1e-14});
   }
+  // additive_attention with qp = kp = 0: every score is 0, so row 0 weighs values [1, 3] by
+  // [1/2, 1/2] (context 2) and row 1 [5, 7] (context 6); with the mask [0, -inf], row 0 by
+  // [1, 0] (context 1); row 1, all keys masked, has zero weights and a zero context.
+  for (DType dt : {DType::F32, DType::F64}) {
+    auto v = [dt](std::vector<int64_t> s, std::vector<double> xs) { return floats(dt, s, xs); };
+    double inf = std::numeric_limits<double>::infinity();
+    cs.push_back({std::string("additive_attention ") + std::string(dtypeName(dt)),
+                  withDType(R"(
+func @f(%qp: tensor<2 x 1 x DT>, %kp: tensor<2 x 2 x 1 x DT>, %v: tensor<1 x DT>, %values: tensor<2 x 2 x 1 x DT>, %mask: tensor<2 x 2 x DT>) -> (tensor<2 x 1 x DT>, tensor<2 x 2 x DT>, tensor<2 x 1 x DT>, tensor<2 x 2 x DT>) {
+  %c, %w = additive_attention %qp, %kp, %v, %values : tensor<2 x 1 x DT>, tensor<2 x 2 x DT>
+  %cm, %wm = additive_attention %qp, %kp, %v, %values, %mask : tensor<2 x 1 x DT>, tensor<2 x 2 x DT>
+  return %c, %w, %cm, %wm
+}
+)",
+                            dt),
+                  {v({2, 1}, {0, 0}), v({2, 2, 1}, {0, 0, 0, 0}), v({1}, {1}),
+                   v({2, 2, 1}, {1, 3, 5, 7}), v({2, 2}, {0, -inf, -inf, -inf})},
+                  {v({2, 1}, {2, 6}), v({2, 2}, {0.5, 0.5, 0.5, 0.5}), v({2, 1}, {1, 0}),
+                   v({2, 2}, {1, 0, 0, 0})},
+                  dt == DType::F32 ? 1e-6 : 1e-14});
+  }
   cs.push_back({"integer reductions and matmul",
                 R"(
 func @f(%x: tensor<2 x 3 x i32>, %a: tensor<1 x 2 x i64>, %b: tensor<2 x 1 x i64>) -> (tensor<2 x i32>, tensor<3 x i32>, tensor<3 x i32>, tensor<2 x i64>, tensor<1 x 1 x i64>) {
