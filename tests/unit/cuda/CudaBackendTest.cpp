@@ -111,9 +111,9 @@ TEST_CASE("cuda on the host device: functions of elementwise ops match the inter
 TEST_CASE("cuda: an op it cannot compile yet is an error naming the op and its line") {
   cuda::CudaBackend host(cuda::hostDevice());
   auto m = ir::parseModule("func @f(%q: tensor<5 x 2 x f32>) -> (tensor<5 x 2 x f32>) {\n"
-                           "  %o = attention_grad %q, %q, %q, %q, %q {scale = 0.5, wrt = 0} : "
-                           "tensor<5 x 2 x f32>\n"
-                           "  return %o\n"
+                           "  %dq, %dk, %dv = attention_grad %q, %q, %q, %q, %q {scale = 0.5} : "
+                           "tensor<5 x 2 x f32>, tensor<5 x 2 x f32>, tensor<5 x 2 x f32>\n"
+                           "  return %dq\n"
                            "}\n");
   REQUIRE_OK(m);
   auto exe = host.compile(**m);

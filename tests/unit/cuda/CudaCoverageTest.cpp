@@ -27,6 +27,7 @@ const std::map<OpKind, std::string> kNotYet = {
     {OpKind::Pow, "its math (exp of y log x in more than double precision) is not written"},
     {OpKind::AllReduce, "communication: no collective between GPUs yet"},
     {OpKind::AttentionGrad, "the tiled backward kernel is still to come"},
+    {OpKind::AdditiveAttention, "the fused Bahdanau step has a CPU kernel only; no GPU kernel yet"},
     {OpKind::LstmSequenceGrad, "the fused LSTM backward has a CPU kernel only; no GPU kernel yet"},
 };
 
