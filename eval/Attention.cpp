@@ -80,7 +80,7 @@ std::vector<double> probabilities(const ir::Op &op, const Dims &d, int64_t b, co
   double scale = op.scale();
   std::vector<double> p(static_cast<size_t>(d.Tq * d.Tk));
   for (int64_t i = 0; i < d.Tq; ++i) {
-    double *row = &p[static_cast<size_t>(i * d.Tk)];
+    double *row = p.data() + static_cast<size_t>(i * d.Tk); // Tk may be 0
     double m = -std::numeric_limits<double>::infinity();
     for (int64_t j = 0; j < d.Tk; ++j) {
       double s = 0;
@@ -159,7 +159,7 @@ Expected<std::vector<Array>> attentionGrad(const ir::Op &op, Operands xs) {
     auto oAt = [&](int64_t i, int64_t c) { return o.getDouble((b * d->Tq + i) * d->dv + c); };
     auto doAt = [&](int64_t i, int64_t c) { return dout.getDouble((b * d->Tq + i) * d->dv + c); };
     for (int64_t i = 0; i < d->Tq; ++i) {
-      const double *pi = &p[static_cast<size_t>(i * d->Tk)];
+      const double *pi = p.data() + static_cast<size_t>(i * d->Tk);
       std::vector<double> dp(static_cast<size_t>(d->Tk));
       // sum_j p[i, j] dp[i, j] = do[i].o[i] when o is attention's result, which it must be.
       double rowSum = 0;
