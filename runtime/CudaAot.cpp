@@ -1,6 +1,7 @@
 //===- runtime/CudaAot.cpp ------------------------------------------------===//
 #include "runtime/CudaAot.h"
 
+#include "runtime/CudaAotSteps.h"
 #include "runtime/CudaDriver.h"
 
 #include <fmt/format.h>
@@ -38,6 +39,12 @@ Status checkBounds(const AotPlan &p) {
       break;
     case AotPlan::Step::Kind::StatusCheck:
       ok = within(s.src, sizeof(int64_t));
+      break;
+    case AotPlan::Step::Kind::LengthsCheck:
+      ok = within(s.src, s.bytes);
+      break;
+    case AotPlan::Step::Kind::WhileCheck:
+      ok = within(s.src, s.bytes) && within(s.dst, sizeof(int64_t));
       break;
     }
     if (!ok)
@@ -86,6 +93,67 @@ struct AotGpuFunction::State {
     return driver->check(driver->api().cuCtxSetCurrent(context), "cuCtxSetCurrent");
   }
 };
+
+namespace {
+
+/// A plan's steps on the driver, in the function's stream, within the call's allocation at
+/// `base`.
+class DriverSteps final : public AotStepTarget {
+public:
+  DriverSteps(const Driver &d, CUstream stream, const std::vector<CUfunction> &kernels,
+              const std::map<size_t, CUdeviceptr> &constants, CUdeviceptr base)
+      : d_(d), api_(d.api()), stream_(stream), kernels_(kernels), constants_(constants),
+        base_(base) {}
+
+  Status launch(const AotPlan::Step &s) override {
+    addresses_.clear();
+    for (uint64_t offset : s.buffers)
+      addresses_.push_back(base_ + offset);
+    scalars_.assign(s.scalars.begin(), s.scalars.end());
+    params_.clear();
+    for (CUdeviceptr &a : addresses_)
+      params_.push_back(&a);
+    for (int64_t &v : scalars_)
+      params_.push_back(&v);
+    return d_.check(api_.cuLaunchKernel(kernels_[s.kernel], static_cast<unsigned>(s.blocks), 1, 1,
+                                        static_cast<unsigned>(s.threads), 1, 1, 0, stream_,
+                                        params_.data(), nullptr),
+                    "cuLaunchKernel", s.op);
+  }
+  Status copy(uint64_t dst, uint64_t src, uint64_t bytes, const std::string &op) override {
+    return d_.check(api_.cuMemcpyDtoDAsync(base_ + dst, base_ + src, bytes, stream_),
+                    "cuMemcpyDtoDAsync", op);
+  }
+  Status constant(size_t index, const AotPlan::Step &s) override {
+    return d_.check(
+        api_.cuMemcpyDtoDAsync(base_ + s.dst, constants_.at(index), s.data.size(), stream_),
+        "cuMemcpyDtoDAsync", s.op);
+  }
+  Status read(void *to, uint64_t offset, uint64_t bytes, const std::string &op) override {
+    WEFT_TRY(d_.check(api_.cuMemcpyDtoHAsync(to, base_ + offset, bytes, stream_),
+                      "cuMemcpyDtoHAsync", op));
+    return d_.check(api_.cuStreamSynchronize(stream_), "cuStreamSynchronize", op);
+  }
+  Status write(uint64_t offset, const void *from, uint64_t bytes, const std::string &op) override {
+    // Waited for: `from` may be gone when an asynchronous copy would read it.
+    WEFT_TRY(d_.check(api_.cuMemcpyHtoDAsync(base_ + offset, from, bytes, stream_),
+                      "cuMemcpyHtoDAsync", op));
+    return d_.check(api_.cuStreamSynchronize(stream_), "cuStreamSynchronize", op);
+  }
+
+private:
+  const Driver &d_;
+  const DriverApi &api_;
+  CUstream stream_;
+  const std::vector<CUfunction> &kernels_;
+  const std::map<size_t, CUdeviceptr> &constants_;
+  CUdeviceptr base_;
+  std::vector<void *> params_;
+  std::vector<CUdeviceptr> addresses_;
+  std::vector<int64_t> scalars_;
+};
+
+} // namespace
 
 AotGpuFunction::~AotGpuFunction() {
   if (!state_ || !state_->context)
@@ -173,52 +241,8 @@ Status AotGpuFunction::call(std::span<const void *const> inputs, std::span<void 
     WEFT_TRY(d.check(api.cuMemcpyHtoDAsync(base + plan_.params[i].offset, inputs[i],
                                            plan_.params[i].bytes, s.stream),
                      "cuMemcpyHtoDAsync", fmt::format("input {} of @{}", i, plan_.function)));
-  std::vector<void *> params;
-  std::vector<CUdeviceptr> addresses;
-  std::vector<int64_t> scalars;
-  for (size_t i = 0; i < plan_.steps.size(); ++i) {
-    const AotPlan::Step &step = plan_.steps[i];
-    switch (step.kind) {
-    case AotPlan::Step::Kind::Launch: {
-      addresses.clear();
-      for (uint64_t offset : step.buffers)
-        addresses.push_back(base + offset);
-      scalars.assign(step.scalars.begin(), step.scalars.end());
-      params.clear();
-      for (CUdeviceptr &a : addresses)
-        params.push_back(&a);
-      for (int64_t &v : scalars)
-        params.push_back(&v);
-      WEFT_TRY(
-          d.check(api.cuLaunchKernel(s.kernels[step.kernel], static_cast<unsigned>(step.blocks), 1,
-                                     1, static_cast<unsigned>(step.threads), 1, 1, 0, s.stream,
-                                     params.data(), nullptr),
-                  "cuLaunchKernel", step.op));
-      break;
-    }
-    case AotPlan::Step::Kind::Copy:
-      if (step.bytes > 0 && step.dst != step.src)
-        WEFT_TRY(
-            d.check(api.cuMemcpyDtoDAsync(base + step.dst, base + step.src, step.bytes, s.stream),
-                    "cuMemcpyDtoDAsync", step.op));
-      break;
-    case AotPlan::Step::Kind::Constant:
-      WEFT_TRY(d.check(
-          api.cuMemcpyDtoDAsync(base + step.dst, s.constants.at(i), step.data.size(), s.stream),
-          "cuMemcpyDtoDAsync", step.op));
-      break;
-    case AotPlan::Step::Kind::StatusCheck: {
-      int64_t word = 0;
-      WEFT_TRY(d.check(api.cuMemcpyDtoHAsync(&word, base + step.src, sizeof word, s.stream),
-                       "cuMemcpyDtoHAsync", step.op));
-      WEFT_TRY(d.check(api.cuStreamSynchronize(s.stream), "cuStreamSynchronize", step.op));
-      if (word != std::numeric_limits<int64_t>::max())
-        return err(fmt::format("{}: an index is out of range (at element {} of the result)",
-                               step.op, word));
-      break;
-    }
-    }
-  }
+  DriverSteps target(d, s.stream, s.kernels, s.constants, base);
+  WEFT_TRY(runAotSteps(plan_, target));
   for (size_t r = 0; r < outputs.size(); ++r)
     WEFT_TRY(d.check(api.cuMemcpyDtoHAsync(outputs[r], base + plan_.results[r].offset,
                                            plan_.results[r].bytes, s.stream),

@@ -1,6 +1,8 @@
 //===- runtime/CudaAotPlan.cpp --------------------------------------------===//
 #include "runtime/CudaAotPlan.h"
 
+#include "runtime/DType.h"
+
 #include <fmt/format.h>
 
 #include <cstring>
@@ -148,7 +150,7 @@ Expected<AotPlan> decodeAotPlan(std::string_view bytes) {
   p.steps.resize(r.count(8 * 13));
   for (AotPlan::Step &s : p.steps) {
     uint64_t kind = r.word();
-    if (kind > static_cast<uint64_t>(AotPlan::Step::Kind::StatusCheck))
+    if (kind > static_cast<uint64_t>(AotPlan::Step::Kind::WhileCheck))
       return err(fmt::format("the GPU code has a step of unknown kind {}", kind));
     s.kind = static_cast<AotPlan::Step::Kind>(kind);
     s.kernel = r.word();
@@ -167,6 +169,20 @@ Expected<AotPlan> decodeAotPlan(std::string_view bytes) {
     s.op = r.text();
     if (s.kind == AotPlan::Step::Kind::Launch && !r.failed && s.kernel >= p.kernels.size())
       return err(fmt::format("the GPU code launches kernel {} of {}", s.kernel, p.kernels.size()));
+  }
+  for (size_t i = 0; i < p.steps.size() && !r.failed; ++i) {
+    const AotPlan::Step &s = p.steps[i];
+    if (s.kind == AotPlan::Step::Kind::LengthsCheck) {
+      bool known = s.scalars.size() == 2 && s.scalars[0] >= 0 &&
+                   s.scalars[0] < static_cast<int64_t>(kAllDTypes.size());
+      if (!known || !isInteger(static_cast<DType>(s.scalars[0])) ||
+          s.bytes % static_cast<uint64_t>(dtypeBytes(static_cast<DType>(s.scalars[0]))) != 0)
+        return err(fmt::format("the GPU code's lengths check for {} is malformed", s.op));
+    }
+    if (s.kind == AotPlan::Step::Kind::WhileCheck &&
+        (s.scalars.size() != 2 || s.scalars[1] <= static_cast<int64_t>(i) ||
+         static_cast<uint64_t>(s.scalars[1]) > p.steps.size()))
+      return err(fmt::format("the GPU code's loop check for {} jumps outside the plan", s.op));
   }
   if (r.failed || r.at != bytes.size())
     return err("the GPU code is truncated or malformed");

@@ -6,8 +6,11 @@
 // arenaBytes on the device, uploads the parameters at their offsets, runs
 // the steps in order (launches with their scalars and grids, copies on the
 // device, constants, checks of a status word a kernel lowered), and
-// downloads the results. backends/cuda's aotGpuPlan writes it; the runtime's
-// loader (runtime/CudaAot.h) runs it without LLVM.
+// downloads the results. Loops are unrolled: a scan's trips one after another
+// (its lengths checked first), a while's up to its max_trips, each trip behind
+// a check of its finished flags that jumps past the rest when all are set.
+// backends/cuda's aotGpuPlan writes it; the runtime's loader (runtime/CudaAot.h)
+// runs it without LLVM, through runtime/CudaAotSteps.h.
 //
 // The bytes: "WEFTGPU1", the total size as a little-endian u64, then the
 // fields in the order of AotPlan, each string as a u64 length and its bytes,
@@ -47,7 +50,7 @@ struct AotPlan {
   std::vector<Buffer> params, results;
 
   struct Step {
-    enum class Kind : uint64_t { Launch, Copy, Constant, StatusCheck };
+    enum class Kind : uint64_t { Launch, Copy, Constant, StatusCheck, LengthsCheck, WhileCheck };
     Kind kind = Kind::Launch;
     /// Launch: the kernel's index in `kernels`, its buffers' offsets, scalars and grid.
     uint64_t kernel = 0;
@@ -56,6 +59,10 @@ struct AotPlan {
     int64_t blocks = 1, threads = 1;
     /// Copy: `bytes` from offset `src` to offset `dst`. Constant: `data` to offset `dst`.
     /// StatusCheck: the i64 at offset `src` must still be INT64_MAX, else the op faulted.
+    /// LengthsCheck: a scan's lengths, `bytes` at `src` of dtype scalars[0], must each lie in
+    /// [0, scalars[1]].
+    /// WhileCheck: when all `bytes` finished flags at `src` are set, the while ran scalars[0]
+    /// trips: that i64 goes to offset `dst` and the call goes on at step scalars[1] (later).
     uint64_t dst = 0, src = 0, bytes = 0;
     std::string data;
     /// The op the step computes, for errors: "'add' (model.wir:3:5)".

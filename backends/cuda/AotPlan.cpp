@@ -11,10 +11,14 @@
 #include <llvm/IR/Module.h>
 
 #include <cstring>
+#include <tuple>
 
 namespace weft::cuda {
 namespace {
 
+using detail::LoopCode;
+using detail::LoopCopy;
+using detail::LoopLaunch;
 using detail::Step;
 
 /// A GPU as the launch plans see it: its block sizes, nothing else (nothing runs on it).
@@ -52,6 +56,179 @@ AotPlan unavailable(const ir::Function &f, std::string why) {
   p.unavailable = std::move(why);
   return p;
 }
+
+/// Writes lowered steps out as a plan's, loops unrolled (runtime/CudaAotPlan.h). A step the
+/// plan cannot hold ends the writing with the reason, which the plan then carries.
+class PlanWriter {
+public:
+  /// Past this many steps a plan stops being worth embedding (an LSTM of 100 steps is a few
+  /// thousand).
+  static constexpr size_t kMaxSteps = 1 << 20;
+
+  PlanWriter(AotPlan &plan, const ir::DimBindings &dims, std::vector<uint64_t> &offsets,
+             const std::vector<size_t> &bytes)
+      : p_(plan), dims_(dims), at_(offsets), bytes_(bytes) {}
+
+  /// Appends `steps`; the reason the plan cannot hold them, or empty.
+  Expected<std::string> steps(const std::vector<Step> &steps) {
+    for (const Step &step : steps) {
+      auto why = this->step(step);
+      if (!why || !why->empty())
+        return why;
+    }
+    return std::string();
+  }
+
+private:
+  uint64_t at(int ref) const { return at_[static_cast<size_t>(ref)]; }
+
+  Expected<std::string> step(const Step &step) {
+    AotPlan::Step out;
+    out.op = step.what;
+    switch (step.kind) {
+    case Step::Kind::Kernel: {
+      auto launch = step.launch(dims_, gpu_);
+      if (!launch) // the op's fault at these shapes (a max over an empty axis)
+        return fmt::format("{}: {}", step.what, launch.diag().message);
+      if (launch->grid.blocks <= 0 || launch->grid.threads <= 0)
+        return std::string(); // nothing to launch (an empty tensor)
+      add(LoopLaunch{step.kernel, step.slots, std::move(*launch)}, step.what);
+      return std::string();
+    }
+    case Step::Kind::Copy:
+      out.kind = AotPlan::Step::Kind::Copy;
+      out.dst = at(step.slots[0]);
+      out.src = at(step.slots[1]);
+      out.bytes = bytes_[static_cast<size_t>(step.slots[0])];
+      break;
+    case Step::Kind::Upload: {
+      out.kind = AotPlan::Step::Kind::Constant;
+      out.dst = at(step.slots[0]);
+      size_t total = bytes_[static_cast<size_t>(step.slots[0])];
+      out.data.resize(total);
+      size_t element = step.splat ? static_cast<size_t>(dtypeBytes(step.constant->dtype())) : total;
+      for (size_t pos = 0; pos + element <= total && element > 0; pos += element)
+        std::memcpy(out.data.data() + pos, step.constant->data(), element);
+      break;
+    }
+    case Step::Kind::Check:
+      if (step.statusSlot < 0)
+        return fmt::format("{}: its run-time check has no form in code built ahead of time yet",
+                           step.what);
+      out.kind = AotPlan::Step::Kind::StatusCheck;
+      out.src = at(step.statusSlot);
+      break;
+    case Step::Kind::Loop:
+      return loop(step);
+    }
+    p_.steps.push_back(std::move(out));
+    return std::string();
+  }
+
+  void add(const LoopLaunch &l, const std::string &what) {
+    AotPlan::Step out;
+    out.kind = AotPlan::Step::Kind::Launch;
+    out.op = what;
+    out.kernel = l.kernel;
+    for (int ref : l.refs)
+      out.buffers.push_back(at(ref));
+    out.scalars = l.launch.scalars;
+    out.blocks = l.launch.grid.blocks;
+    out.threads = l.launch.grid.threads;
+    p_.steps.push_back(std::move(out));
+  }
+
+  /// A scan's or while's trips, one after another, as RunSteps.cpp runs them.
+  Expected<std::string> loop(const Step &step) {
+    const LoopCode &l = *step.loop;
+    for (auto [to, from] : l.init) {
+      AotPlan::Step copy;
+      copy.kind = AotPlan::Step::Kind::Copy;
+      copy.op = step.what;
+      copy.dst = at(to);
+      copy.src = at(from);
+      copy.bytes = bytes_[static_cast<size_t>(to)];
+      p_.steps.push_back(std::move(copy));
+    }
+    for (const LoopCopy &z : l.zeroed) {
+      auto zero = detail::loopZeroLaunch(z, dims_, gpu_);
+      WEFT_TRY(zero.status());
+      add(*zero, step.what);
+    }
+    int64_t trips = l.maxTrips;
+    if (!l.isWhile) {
+      auto n = detail::scanTrips(l, dims_);
+      WEFT_TRY(n.status());
+      trips = *n;
+      if (l.lengthsType) {
+        AotPlan::Step check;
+        check.kind = AotPlan::Step::Kind::LengthsCheck;
+        check.op = step.what;
+        check.src = at(l.maskRef);
+        auto lengthBytes = l.lengthsType->evaluateBytes(dims_);
+        WEFT_TRY(lengthBytes.status());
+        check.bytes = *lengthBytes;
+        check.scalars = {static_cast<int64_t>(l.lengthsType->dtype()), trips};
+        p_.steps.push_back(std::move(check));
+      }
+    }
+    const uint64_t flags = l.isWhile ? bytes_[static_cast<size_t>(l.finishedSlot)] : 0;
+    std::vector<size_t> whileChecks; // their jumps are set once the loop's end is known
+    for (int64_t trip = 0; trip < trips; ++trip) {
+      if (l.isWhile) {
+        AotPlan::Step check;
+        check.kind = AotPlan::Step::Kind::WhileCheck;
+        check.op = step.what;
+        check.src = at(l.finishedSlot);
+        check.bytes = flags;
+        check.dst = at(l.tripsSlot);
+        check.scalars = {trip, 0};
+        whileChecks.push_back(p_.steps.size());
+        p_.steps.push_back(std::move(check));
+      }
+      const int64_t t = l.reverse ? trips - 1 - trip : trip;
+      for (const LoopCode::View &v : l.views) {
+        auto offset = detail::viewOffset(v, dims_, t);
+        WEFT_TRY(offset.status());
+        at_[static_cast<size_t>(v.ref)] = at(v.sequence) + *offset;
+      }
+      auto why = steps(l.body);
+      if (!why || !why->empty())
+        return why;
+      for (const auto &[copies, row, zero] : {std::tuple{&l.emits, t, true},
+                                              {&l.staged, int64_t(0), false},
+                                              {&l.carries, int64_t(0), false}})
+        for (const LoopCopy &c : *copies) {
+          auto copy = detail::loopCopyLaunch(l, c, dims_, gpu_, t, row, zero);
+          WEFT_TRY(copy.status());
+          if (*copy)
+            add(**copy, step.what);
+        }
+      if (l.isWhile)
+        add(whileOrLaunch(l, static_cast<int64_t>(flags), gpu_), step.what);
+      if (p_.steps.size() > kMaxSteps)
+        return fmt::format("{}: its loops unrolled take more than {} steps", step.what, kMaxSteps);
+    }
+    if (l.isWhile) { // all max_trips ran
+      AotPlan::Step count;
+      count.kind = AotPlan::Step::Kind::Constant;
+      count.op = step.what;
+      count.dst = at(l.tripsSlot);
+      count.data.assign(reinterpret_cast<const char *>(&trips), sizeof trips);
+      p_.steps.push_back(std::move(count));
+      for (size_t i : whileChecks)
+        p_.steps[i].scalars[1] = static_cast<int64_t>(p_.steps.size());
+    }
+    return std::string();
+  }
+
+  AotPlan &p_;
+  const ir::DimBindings &dims_;
+  /// The slots' offsets, then the views', which each trip moves.
+  std::vector<uint64_t> &at_;
+  const std::vector<size_t> &bytes_;
+  PlanningDevice gpu_;
+};
 
 } // namespace
 
@@ -98,57 +275,13 @@ Expected<AotPlan> aotGpuPlan(const ir::Function &f, const std::string &sm,
   for (int s : code->resultSlots)
     p.results.push_back({at(s), bytes[static_cast<size_t>(s)]});
 
-  PlanningDevice gpu;
-  for (const Step &step : code->steps) {
-    AotPlan::Step out;
-    out.op = step.what;
-    switch (step.kind) {
-    case Step::Kind::Kernel: {
-      auto launch = step.launch(dims, gpu);
-      if (!launch) // the op's fault at these shapes (a max over an empty axis)
-        return unavailable(f, fmt::format("{}: {}", step.what, launch.diag().message));
-      out.kind = AotPlan::Step::Kind::Launch;
-      out.kernel = step.kernel;
-      for (int s : step.slots)
-        out.buffers.push_back(at(s));
-      out.scalars = launch->scalars;
-      out.blocks = launch->grid.blocks;
-      out.threads = launch->grid.threads;
-      if (out.blocks <= 0 || out.threads <= 0)
-        continue; // nothing to launch (an empty tensor)
-      break;
-    }
-    case Step::Kind::Copy:
-      out.kind = AotPlan::Step::Kind::Copy;
-      out.dst = at(step.slots[0]);
-      out.src = at(step.slots[1]);
-      out.bytes = bytes[static_cast<size_t>(step.slots[0])];
-      break;
-    case Step::Kind::Upload: {
-      out.kind = AotPlan::Step::Kind::Constant;
-      out.dst = at(step.slots[0]);
-      size_t total = bytes[static_cast<size_t>(step.slots[0])];
-      out.data.resize(total);
-      size_t element = step.splat ? static_cast<size_t>(dtypeBytes(step.constant->dtype())) : total;
-      for (size_t pos = 0; pos + element <= total && element > 0; pos += element)
-        std::memcpy(out.data.data() + pos, step.constant->data(), element);
-      break;
-    }
-    case Step::Kind::Check:
-      if (step.statusSlot < 0)
-        return unavailable(f, fmt::format("{}: its run-time check has no form in code built "
-                                          "ahead of time yet",
-                                          step.what));
-      out.kind = AotPlan::Step::Kind::StatusCheck;
-      out.src = at(step.statusSlot);
-      break;
-    default:
-      return unavailable(f, fmt::format("{}: a step of this kind has no form in code built ahead "
-                                        "of time yet",
-                                        step.what));
-    }
-    p.steps.push_back(std::move(out));
-  }
+  std::vector<uint64_t> offsets(memory->offsets.begin(), memory->offsets.end());
+  offsets.resize(offsets.size() + static_cast<size_t>(code->numViews), 0);
+  PlanWriter writer{p, dims, offsets, bytes};
+  auto why = writer.steps(code->steps);
+  WEFT_TRY(why.status());
+  if (!why->empty())
+    return unavailable(f, std::move(*why));
   for (auto [from, to] : code->aliasCopies) {
     AotPlan::Step copy;
     copy.kind = AotPlan::Step::Kind::Copy;

@@ -107,6 +107,35 @@ struct LoopCode {
   std::vector<LoopCopy> zeroed;
 };
 
+/// A launch a loop makes besides its body's steps: a kernel, its buffers as slot or view refs,
+/// its scalars and grid. RunSteps.cpp launches them trip by trip; code built ahead of time
+/// (AotPlan.cpp) writes them out for every trip (LoopLaunches.cpp).
+struct LoopLaunch {
+  size_t kernel = 0;
+  std::vector<int> refs;
+  Launch launch;
+};
+
+/// A scan's trip count (its sequence 0's axis 0) at `dims`.
+Expected<int64_t> scanTrips(const LoopCode &l, const ir::DimBindings &dims);
+
+/// Where view `v` starts within its sequence at step t, in bytes.
+Expected<size_t> viewOffset(const LoopCode::View &v, const ir::DimBindings &dims, int64_t t);
+
+/// Loop copy `c` at step t: its rows into row offset `row` of its destination (an emit's t,
+/// else 0), inactive examples' rows zeroed when `zero`; nothing when the value is empty.
+Expected<std::optional<LoopLaunch>> loopCopyLaunch(const LoopCode &l, const LoopCopy &c,
+                                                   const ir::DimBindings &dims,
+                                                   const Device &device, int64_t t, int64_t row,
+                                                   bool zero);
+
+/// The zeroing of a while's emit `z` before its first trip.
+Expected<LoopLaunch> loopZeroLaunch(const LoopCopy &z, const ir::DimBindings &dims,
+                                    const Device &device);
+
+/// A while's `finished |= done` over its `flags` examples, after each trip.
+LoopLaunch whileOrLaunch(const LoopCode &l, int64_t flags, const Device &device);
+
 /// A function compiled for the device: its buffer slots, their live ranges, and its steps.
 struct FunctionCode {
   ir::Signature signature;

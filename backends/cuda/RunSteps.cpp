@@ -21,40 +21,25 @@
 namespace weft::cuda::detail {
 namespace {
 
-int64_t numel(const std::vector<int64_t> &shape) {
-  int64_t n = 1;
-  for (int64_t d : shape)
-    n *= d;
-  return n;
+Status launch(CallState &call, const LoopLaunch &l, const std::string &what) {
+  std::vector<DeviceAddress> buffers;
+  for (int ref : l.refs)
+    buffers.push_back(call.addresses[static_cast<size_t>(ref)]);
+  return call.device.launch(call.kernels, l.kernel, buffers, l.launch.scalars, l.launch.grid, what);
 }
 
-Grid strided(const Device &d, int64_t items) {
-  int64_t t = d.blockThreads();
-  return {std::max<int64_t>(1, std::min((items + t - 1) / t, d.maxBlocks())), t};
-}
-
-/// Launches loop copy `c` for step t: its rows into dst at row offset `row` (an emit's t, else
-/// 0); inactive examples' rows are zeroed when `zero`.
+/// Launches loop copy `c` for step t (LoopLaunches.cpp says how).
 Status launchCopy(CallState &call, const LoopCode &l, const LoopCopy &c, int64_t t, int64_t row,
                   bool zero, const std::string &what) {
-  auto shape = c.type.evaluateShape(call.dims);
-  WEFT_TRY(shape.status());
-  const int64_t n = numel(*shape);
-  if (n == 0)
-    return Status::ok();
-  const int64_t rowElems = shape->empty() || (*shape)[0] == 0 ? n : n / (*shape)[0];
-  const DeviceAddress to = call.addresses[static_cast<size_t>(c.to)];
-  const DeviceAddress mask = l.maskRef >= 0 ? call.addresses[static_cast<size_t>(l.maskRef)] : to;
-  const DeviceAddress buffers[] = {to, call.addresses[static_cast<size_t>(c.from)], mask};
-  const int64_t scalars[] = {n, rowElems, row * n, t, zero ? 1 : 0};
-  return call.device.launch(call.kernels, c.kernel, buffers, scalars, strided(call.device, n),
-                            what);
+  auto copy = loopCopyLaunch(l, c, call.dims, call.device, t, row, zero);
+  WEFT_TRY(copy.status());
+  return *copy ? launch(call, **copy, what) : Status::ok();
 }
 
 Expected<int64_t> scanSteps(CallState &call, const LoopCode &l) {
-  auto seq = l.sequenceType.evaluateShape(call.dims);
-  WEFT_TRY(seq.status());
-  const int64_t steps = seq->at(0);
+  auto trips = scanTrips(l, call.dims);
+  WEFT_TRY(trips.status());
+  const int64_t steps = *trips;
   if (!l.lengthsType)
     return steps;
   auto shape = l.lengthsType->evaluateShape(call.dims);
@@ -91,13 +76,9 @@ Status runLoop(const Step &step, CallState &call) {
     WEFT_TRY(call.device.copy(at[static_cast<size_t>(to)], at[static_cast<size_t>(from)],
                               call.bytes[static_cast<size_t>(to)]));
   for (const LoopCopy &z : l.zeroed) {
-    auto shape = z.type.evaluateShape(call.dims);
-    WEFT_TRY(shape.status());
-    const int64_t n = numel(*shape);
-    const DeviceAddress buffers[] = {at[static_cast<size_t>(z.to)]};
-    const int64_t scalars[] = {n, 0};
-    WEFT_TRY(call.device.launch(call.kernels, z.kernel, buffers, scalars, strided(call.device, n),
-                                step.what));
+    auto zero = loopZeroLaunch(z, call.dims, call.device);
+    WEFT_TRY(zero.status());
+    WEFT_TRY(launch(call, *zero, step.what));
   }
   int64_t steps = l.maxTrips;
   if (!l.isWhile) {
@@ -119,10 +100,9 @@ Status runLoop(const Step &step, CallState &call) {
     }
     const int64_t t = l.reverse ? steps - 1 - trips : trips;
     for (const LoopCode::View &v : l.views) {
-      auto bytes = v.step.evaluateBytes(call.dims);
-      WEFT_TRY(bytes.status());
-      at[static_cast<size_t>(v.ref)] =
-          at[static_cast<size_t>(v.sequence)] + static_cast<size_t>(t) * *bytes;
+      auto offset = viewOffset(v, call.dims, t);
+      WEFT_TRY(offset.status());
+      at[static_cast<size_t>(v.ref)] = at[static_cast<size_t>(v.sequence)] + *offset;
     }
     WEFT_TRY(runSteps(l.body, call));
     for (const LoopCopy &c : l.emits)
@@ -131,14 +111,9 @@ Status runLoop(const Step &step, CallState &call) {
       WEFT_TRY(launchCopy(call, l, c, t, 0, /*zero=*/false, step.what));
     for (const LoopCopy &c : l.carries)
       WEFT_TRY(launchCopy(call, l, c, t, 0, /*zero=*/false, step.what));
-    if (l.isWhile) {
-      const auto n = static_cast<int64_t>(finished.size());
-      const DeviceAddress buffers[] = {at[static_cast<size_t>(l.finishedSlot)],
-                                       at[static_cast<size_t>(l.doneRef)]};
-      const int64_t scalars[] = {n};
-      WEFT_TRY(call.device.launch(call.kernels, l.orKernel, buffers, scalars,
-                                  strided(call.device, n), step.what));
-    }
+    if (l.isWhile)
+      WEFT_TRY(launch(call, whileOrLaunch(l, static_cast<int64_t>(finished.size()), call.device),
+                      step.what));
   }
   if (l.isWhile) // (an upload from pageable memory has read it when it returns)
     WEFT_TRY(call.device.upload(at[static_cast<size_t>(l.tripsSlot)], &trips, sizeof trips));

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Builds the GPU round's bundle (bench/gpu.sh) into OUT and checks what can be checked without
-# a GPU: it builds and stays under 64 MiB (gpu.sh fails otherwise), its CPU-only path passes
+# a GPU: it builds and stays under 64 MiB (gpu.sh fails otherwise), the LSTM has GPU code, its CPU-only path passes
 # (the parity checks and the training example, on the CPU), --dry-run lists the round, and
 # each program, asked for the GPU, fails with "no CUDA device" where there is none.
 #   tests/examples/gpu_bundle.sh OUT BUILD_DIR
 set -euo pipefail
 out=$1 build=$2
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-"$root/bench/gpu.sh" "$out" "$build"
+"$root/bench/gpu.sh" "$out" "$build" | tee "$out/build.log"
+# The LSTM's scan has GPU code (unrolled into the plan), so its benchmark runs on a GPU.
+grep -Eq "^lstm +ready$" "$out/build.log"
 "$out/run.sh" --device cpu --no-peers | tee "$out/cpu.log"
 grep -q "^parity elementwise ok" "$out/cpu.log"
 grep -q "^parity mlp_step ok" "$out/cpu.log"

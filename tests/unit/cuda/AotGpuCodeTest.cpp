@@ -13,6 +13,7 @@
 #include "runtime/CudaDriver.h"
 #include "runtime/ReadFile.h"
 #include "tests/unit/RequireOk.h"
+#include "tests/unit/cuda/PlanOnHost.h"
 #include "tests/unit/cuda/Ptxas.h"
 
 #include <doctest/doctest.h>
@@ -20,10 +21,12 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <functional>
 #include <limits>
 
 using namespace weft;
 using namespace weft::cuda;
+using testing::runPlanOnHost;
 
 namespace {
 
@@ -66,66 +69,6 @@ Array filled(DType t, std::vector<int64_t> shape, double start, double step) {
   return a;
 }
 
-/// Runs `plan` as the runtime's loader would on a GPU, but on the host device: the kernels of
-/// `f` built for this CPU under the plan's names, the plan's offsets, scalars and grids.
-Expected<std::vector<Array>> runPlanOnHost(const ir::Function &f, const AotPlan &plan,
-                                           const std::vector<Array> &inputs) {
-  std::shared_ptr<Device> device = hostDevice();
-  KernelModule km = makeKernelModule(KernelTarget::Host, "plan_on_host");
-  std::vector<std::string> names;
-  auto code = cuda::detail::lowerFunction(f, km, KernelTarget::Host, names);
-  WEFT_TRY(code.status());
-  if (names != plan.kernels)
-    return err("the host build's kernels are not the plan's");
-  auto kernels = device->load(std::move(km), names);
-  WEFT_TRY(kernels.status());
-  auto base = device->allocate(plan.arenaBytes);
-  WEFT_TRY(base.status());
-  struct Release {
-    Device &d;
-    DeviceAddress p;
-    ~Release() { d.release(p); }
-  } release{*device, *base};
-  for (size_t i = 0; i < inputs.size(); ++i)
-    WEFT_TRY(device->upload(*base + plan.params[i].offset, inputs[i].data(), inputs[i].nbytes()));
-  for (const AotPlan::Step &s : plan.steps) {
-    switch (s.kind) {
-    case AotPlan::Step::Kind::Launch: {
-      std::vector<DeviceAddress> buffers;
-      for (uint64_t o : s.buffers)
-        buffers.push_back(*base + o);
-      WEFT_TRY(
-          device->launch(**kernels, s.kernel, buffers, s.scalars, {s.blocks, s.threads}, s.op));
-      break;
-    }
-    case AotPlan::Step::Kind::Copy:
-      WEFT_TRY(device->copy(*base + s.dst, *base + s.src, s.bytes));
-      break;
-    case AotPlan::Step::Kind::Constant:
-      WEFT_TRY(device->upload(*base + s.dst, s.data.data(), s.data.size()));
-      break;
-    case AotPlan::Step::Kind::StatusCheck: {
-      int64_t word = 0;
-      WEFT_TRY(device->download(&word, *base + s.src, sizeof word));
-      WEFT_TRY(device->synchronize());
-      if (word != std::numeric_limits<int64_t>::max())
-        return err(fmt::format("{}: an index is out of range", s.op));
-      break;
-    }
-    }
-  }
-  std::vector<Array> results;
-  for (size_t r = 0; r < plan.results.size(); ++r) {
-    auto shape = f.resultTypes()[r].evaluateShape({{"B", 4}});
-    WEFT_TRY(shape.status());
-    Array out(f.resultTypes()[r].dtype(), *shape);
-    WEFT_TRY(device->download(out.data(), *base + plan.results[r].offset, out.nbytes()));
-    results.push_back(std::move(out));
-  }
-  WEFT_TRY(device->synchronize());
-  return results;
-}
-
 } // namespace
 
 TEST_CASE("GPU code: a plan run on the host device gives the interpreter's results") {
@@ -150,7 +93,7 @@ TEST_CASE("GPU code: a plan run on the host device gives the interpreter's resul
       CHECK(std::any_of(plan->steps.begin(), plan->steps.end(), [](const AotPlan::Step &s) {
         return s.kind == AotPlan::Step::Kind::Copy;
       }));
-    auto got = runPlanOnHost(f, *plan, in);
+    auto got = runPlanOnHost(f, *plan, in, {{"B", 4}});
     REQUIRE_OK(got);
     auto want = (*ref)->run(name, in);
     REQUIRE_OK(want);
@@ -173,7 +116,8 @@ TEST_CASE("GPU code: a gather's out-of-range index stops the plan at its status 
   auto got =
       runPlanOnHost(f, *plan,
                     {filled(DType::F32, {4, 3}, 0.5, 0.25),
-                     filled(DType::F32, {3, 5}, -0.75, 0.125), filled(DType::I64, {2}, 1, 5)});
+                     filled(DType::F32, {3, 5}, -0.75, 0.125), filled(DType::I64, {2}, 1, 5)},
+                    {{"B", 4}});
   REQUIRE_FALSE(got);
   CHECK(got.diag().message.rfind("'gather' (gpu.wir:8", 0) == 0);
 }
@@ -185,9 +129,6 @@ TEST_CASE("GPU code: a function the plan cannot hold says why") {
   REQUIRE_OK(unbound);
   CHECK(unbound->unavailable.find("its shapes are not all static") != std::string::npos);
   CHECK(unbound->unavailable.find("weftc --bind") != std::string::npos);
-  auto loop = aotGpuPlan(*(*m)->function("loop"), "sm_90");
-  REQUIRE_OK(loop);
-  CHECK(loop->unavailable.find("'scan'") != std::string::npos);
   auto sm = aotGpuPlan(*(*m)->function("sgd"), "sm_75");
   REQUIRE_FALSE(sm);
 }
@@ -224,9 +165,9 @@ TEST_CASE("GPU code: the object carries each function's plan and PTX that ptxas 
     found[plan->function] = *plan;
   }
   REQUIRE(found.size() == 3);
-  CHECK(found["loop"].unavailable.find("'scan'") != std::string::npos);
+  CHECK(found["loop"].unavailable.empty()); // a static scan is unrolled
   auto ptxas = testing::findPtxas();
-  for (const char *name : {"layer", "sgd"}) {
+  for (const char *name : {"layer", "sgd", "loop"}) {
     CAPTURE(name);
     CHECK(encodeAotPlan(found[name]) == gpu->at(name));
     CHECK(found[name].ptx.find(".target sm_90") != std::string::npos);
@@ -256,4 +197,37 @@ TEST_CASE("GPU code: on a machine without a GPU the loader says 'no CUDA device'
   auto loaded = AotGpuFunction::load(fn);
   REQUIRE_FALSE(loaded);
   CHECK(loaded.diag().message.rfind("no CUDA device: ", 0) == 0);
+}
+
+TEST_CASE("GPU code: bytes that describe an impossible step are refused when decoded") {
+  auto m = ir::parseModule(kModule, "gpu.wir");
+  REQUIRE_OK(m);
+  auto plan = aotGpuPlan(*(*m)->function("loop"), "sm_90");
+  REQUIRE_OK(plan);
+  REQUIRE_OK(decodeAotPlan(encodeAotPlan(*plan)));
+  auto refused = [&](const std::function<void(AotPlan &)> &spoil) {
+    AotPlan bad = *plan;
+    spoil(bad);
+    auto decoded = decodeAotPlan(encodeAotPlan(bad));
+    REQUIRE_FALSE(decoded);
+    return decoded.diag().message;
+  };
+  CHECK(refused([](AotPlan &p) { p.steps[0].kind = AotPlan::Step::Kind(99); }) ==
+        "the GPU code has a step of unknown kind 99");
+  AotPlan::Step loop;
+  loop.kind = AotPlan::Step::Kind::WhileCheck;
+  loop.op = "'while'";
+  loop.scalars = {0, 0}; // a jump back to the first step would never end
+  CHECK(refused([&](AotPlan &p) { p.steps.push_back(loop); }) ==
+        "the GPU code's loop check for 'while' jumps outside the plan");
+  loop.scalars = {0, 1 << 20};
+  CHECK(refused([&](AotPlan &p) { p.steps.insert(p.steps.begin(), loop); }) ==
+        "the GPU code's loop check for 'while' jumps outside the plan");
+  AotPlan::Step lengths;
+  lengths.kind = AotPlan::Step::Kind::LengthsCheck;
+  lengths.op = "'scan'";
+  lengths.bytes = 8;
+  lengths.scalars = {static_cast<int64_t>(DType::F32), 3};
+  CHECK(refused([&](AotPlan &p) { p.steps.push_back(lengths); }) ==
+        "the GPU code's lengths check for 'scan' is malformed");
 }

@@ -4,6 +4,7 @@
 // its sequence step, symbolic T and B (T = 0 too), while loops whose examples finish at
 // different trips, and the loops' kernels through ptxas for sm_80 and sm_90.
 #include "tests/unit/cuda/Parity.h"
+#include "tests/unit/cuda/PlanOnHost.h"
 #include "tests/unit/cuda/Ptxas.h"
 
 #include <doctest/doctest.h>
@@ -97,6 +98,30 @@ Array flags(std::vector<int> values) {
   return a;
 }
 
+/// `fn` of `text` through the GPU plan built ahead of time for `dims` (its loops unrolled), run
+/// on the host device, against the interpreter.
+void checkPlanAgainstInterpreter(const std::string &text, const std::string &fn,
+                                 const std::vector<Array> &inputs, const ir::DimBindings &dims,
+                                 double relative = 0) {
+  auto m = ir::parseModule(text, "loops.wir");
+  REQUIRE_OK(m);
+  const ir::Function &f = *(*m)->function(fn);
+  auto plan = cuda::aotGpuPlan(f, "sm_90", dims);
+  REQUIRE_OK(plan);
+  REQUIRE(plan->unavailable == "");
+  auto got = testing::runPlanOnHost(f, *plan, inputs, dims);
+  REQUIRE_OK(got);
+  auto ref = backends::referenceBackend().compile(**m);
+  REQUIRE_OK(ref);
+  auto want = (*ref)->run(fn, inputs);
+  REQUIRE_OK(want);
+  REQUIRE(got->size() == want->size());
+  for (size_t r = 0; r < want->size(); ++r) {
+    CAPTURE(r);
+    testing::checkClose((*got)[r], (*want)[r], relative);
+  }
+}
+
 Array ints(DType t, std::vector<int64_t> values) {
   Array a(t, {static_cast<int64_t>(values.size())});
   for (size_t i = 0; i < values.size(); ++i)
@@ -160,6 +185,69 @@ TEST_CASE("cuda on the host device: a while runs until every example is finished
     w.setDouble(i, std::vector<double>{0.5, -1.0, 1.25, 0.75}[static_cast<size_t>(i)]);
   checkAgainstInterpreter(kWhiles, "decode", {flags({0, 0, 0}), inputFor(DType::F32, {3, 2}, 4), w},
                           1e-6);
+}
+
+TEST_CASE("GPU code built ahead of time: scans unrolled give the interpreter's results") {
+  for (auto [t, b] : {std::pair<int64_t, int64_t>{5, 3}, {1, 1}, {0, 2}}) {
+    CAPTURE(t);
+    CAPTURE(b);
+    const ir::DimBindings dims = {{"T", t}, {"B", b}};
+    checkPlanAgainstInterpreter(kScans, "rnn",
+                                {inputFor(DType::F32, {t, b, 3}, 1),
+                                 inputFor(DType::F32, {b, 4}, 2), inputFor(DType::F32, {3, 4}, 3),
+                                 inputFor(DType::F32, {4, 4}, 4)},
+                                dims, 1e-6);
+    checkPlanAgainstInterpreter(kScans, "swap_reverse",
+                                {inputFor(DType::F32, {t, b, 2}, 1),
+                                 inputFor(DType::F32, {t, b, 2}, 2),
+                                 inputFor(DType::F32, {b, 2}, 3), inputFor(DType::F32, {b, 2}, 4)},
+                                dims);
+    checkPlanAgainstInterpreter(
+        kScans, "nested", {inputFor(DType::F32, {t, 3, b}, 5), inputFor(DType::F32, {b}, 6)}, dims);
+  }
+  checkPlanAgainstInterpreter(kScans, "masked",
+                              {inputFor(DType::F32, {4, 3, 3}, 1), inputFor(DType::F32, {3, 3}, 2),
+                               ints(DType::I32, {2, 0, 4}), ints(DType::I64, {4, 1, 0})},
+                              {{"T", 4}, {"B", 3}});
+}
+
+TEST_CASE("GPU code built ahead of time: a scan length outside [0, T] stops the call") {
+  auto m = ir::parseModule(kScans, "scan.wir");
+  REQUIRE_OK(m);
+  const ir::Function &f = *(*m)->function("masked");
+  const ir::DimBindings dims = {{"T", 4}, {"B", 2}};
+  auto plan = cuda::aotGpuPlan(f, "sm_90", dims);
+  REQUIRE_OK(plan);
+  for (auto [len, len64, message] :
+       {std::tuple{std::vector<int64_t>{2, 5}, std::vector<int64_t>{1, 1},
+                   "'scan' (scan.wir:23:3): length 5 of example 1 is outside [0, 4]"},
+        {std::vector<int64_t>{2, 2}, std::vector<int64_t>{-1, 1},
+         "'scan' (scan.wir:28:3): length -1 of example 0 is outside [0, 4]"}}) {
+    auto got =
+        testing::runPlanOnHost(f, *plan,
+                               {inputFor(DType::F32, {4, 2, 3}, 1), inputFor(DType::F32, {2, 3}, 2),
+                                ints(DType::I32, len), ints(DType::I64, len64)},
+                               dims);
+    REQUIRE_FALSE(got);
+    CHECK(got.diag().message == message);
+  }
+}
+
+TEST_CASE("GPU code built ahead of time: a while's trips stop when every example is finished") {
+  const ir::DimBindings five = {{"B", 5}}, two = {{"B", 2}}, three = {{"B", 3}};
+  checkPlanAgainstInterpreter(kWhiles, "count",
+                              {flags({0, 0, 0, 1, 0}), ints(DType::I64, {0, 0, 1, 0, 0}),
+                               ints(DType::I64, {1, 3, 3, 9, 99})},
+                              five);
+  checkPlanAgainstInterpreter(
+      kWhiles, "count", {flags({0, 0}), ints(DType::I64, {0, 0}), ints(DType::I64, {2, 3})}, two);
+  checkPlanAgainstInterpreter(
+      kWhiles, "count", {flags({1, 1}), ints(DType::I64, {0, 0}), ints(DType::I64, {1, 1})}, two);
+  Array w(DType::F32, {2, 2});
+  for (int64_t i = 0; i < 4; ++i)
+    w.setDouble(i, std::vector<double>{0.5, -1.0, 1.25, 0.75}[static_cast<size_t>(i)]);
+  checkPlanAgainstInterpreter(kWhiles, "decode",
+                              {flags({0, 0, 0}), inputFor(DType::F32, {3, 2}, 4), w}, three, 1e-6);
 }
 
 TEST_CASE("cuda: the loops' copy kernels are PTX that ptxas accepts") {
