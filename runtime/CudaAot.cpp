@@ -88,6 +88,8 @@ struct AotGpuFunction::State {
   std::vector<CUfunction> kernels;
   /// The constants, uploaded at load, by step.
   std::map<size_t, CUdeviceptr> constants;
+  /// The kept parameters' device copies, by parameter.
+  std::map<size_t, CUdeviceptr> kept;
 
   Status current() const {
     return driver->check(driver->api().cuCtxSetCurrent(context), "cuCtxSetCurrent");
@@ -162,6 +164,8 @@ AotGpuFunction::~AotGpuFunction() {
   api.cuCtxSetCurrent(state_->context);
   for (auto &[step, p] : state_->constants)
     api.cuMemFree(p);
+  for (auto &[param, p] : state_->kept)
+    api.cuMemFree(p);
   if (state_->module)
     api.cuModuleUnload(state_->module);
   if (state_->stream)
@@ -169,12 +173,16 @@ AotGpuFunction::~AotGpuFunction() {
   api.cuDevicePrimaryCtxRelease(state_->ordinal);
 }
 
-Expected<std::unique_ptr<AotGpuFunction>> AotGpuFunction::load(const weft_aot_function &fn,
-                                                               int ordinal) {
+Expected<std::unique_ptr<AotGpuFunction>>
+AotGpuFunction::load(const weft_aot_function &fn, int ordinal, const Driver *system) {
   // The device first: on a machine without one, that is what the user needs to hear.
-  auto driver = Driver::get();
-  WEFT_TRY(driver.status());
-  auto info = (*driver)->device(ordinal);
+  const Driver *driver = system;
+  if (!driver) {
+    auto opened = Driver::get();
+    WEFT_TRY(opened.status());
+    driver = *opened;
+  }
+  auto info = driver->device(ordinal);
   WEFT_TRY(info.status());
   std::unique_ptr<AotGpuFunction> f(new AotGpuFunction);
   WEFT_TRY(aotGpuCodeOf(fn, &f->plan_));
@@ -187,11 +195,14 @@ Expected<std::unique_ptr<AotGpuFunction>> AotGpuFunction::load(const weft_aot_fu
     return err(fmt::format("@{}'s GPU code is for {}; {} is {}", fn.name, f->plan_.sm, info->name,
                            info->smName()));
   f->device_ = fmt::format("{} ({})", info->name, info->smName());
+  f->name_ = fn.name;
+  for (size_t a = 0; a < fn.n_aliases; ++a)
+    f->aliases_.emplace_back(fn.alias_results[a], fn.alias_params[a]);
   f->state_ = std::make_unique<State>();
   State &s = *f->state_;
-  s.driver = *driver;
+  s.driver = driver;
   s.ordinal = ordinal;
-  const Driver &d = **driver;
+  const Driver &d = *driver;
   const DriverApi &api = d.api();
   WEFT_TRY(d.check(api.cuDevicePrimaryCtxRetain(&s.context, ordinal), "cuDevicePrimaryCtxRetain"));
   WEFT_TRY(s.current());
@@ -237,18 +248,73 @@ Status AotGpuFunction::call(std::span<const void *const> inputs, std::span<void 
     ~Release() { api.cuMemFree(p); }
   } release{api, base};
 
-  for (size_t i = 0; i < inputs.size(); ++i)
-    WEFT_TRY(d.check(api.cuMemcpyHtoDAsync(base + plan_.params[i].offset, inputs[i],
-                                           plan_.params[i].bytes, s.stream),
-                     "cuMemcpyHtoDAsync", fmt::format("input {} of @{}", i, plan_.function)));
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const std::string what = fmt::format("input {} of @{}", i, plan_.function);
+    const AotPlan::Buffer &in = plan_.params[i];
+    if (auto kept = s.kept.find(i); kept != s.kept.end())
+      WEFT_TRY(d.check(api.cuMemcpyDtoDAsync(base + in.offset, kept->second, in.bytes, s.stream),
+                       "cuMemcpyDtoDAsync", what));
+    else if (!inputs[i])
+      return err(fmt::format("{} is missing (null, and not kept on the device)", what));
+    else
+      WEFT_TRY(d.check(api.cuMemcpyHtoDAsync(base + in.offset, inputs[i], in.bytes, s.stream),
+                       "cuMemcpyHtoDAsync", what));
+  }
   DriverSteps target(d, s.stream, s.kernels, s.constants, base);
   WEFT_TRY(runAotSteps(plan_, target));
-  for (size_t r = 0; r < outputs.size(); ++r)
-    WEFT_TRY(d.check(api.cuMemcpyDtoHAsync(outputs[r], base + plan_.results[r].offset,
-                                           plan_.results[r].bytes, s.stream),
-                     "cuMemcpyDtoHAsync", fmt::format("result {} of @{}", r, plan_.function)));
+  for (size_t r = 0; r < outputs.size(); ++r) {
+    const std::string what = fmt::format("result {} of @{}", r, plan_.function);
+    const AotPlan::Buffer &out = plan_.results[r];
+    bool stays = false;
+    for (auto [result, param] : aliases_)
+      if (result == r && s.kept.count(param)) {
+        WEFT_TRY(d.check(
+            api.cuMemcpyDtoDAsync(s.kept[param], base + out.offset, out.bytes, s.stream),
+            "cuMemcpyDtoDAsync", what));
+        stays = true;
+      }
+    if (outputs[r])
+      WEFT_TRY(d.check(api.cuMemcpyDtoHAsync(outputs[r], base + out.offset, out.bytes, s.stream),
+                       "cuMemcpyDtoHAsync", what));
+    else if (!stays)
+      return err(fmt::format("{} has nowhere to go (null, and not an update of a kept parameter)",
+                             what));
+  }
   return d.check(api.cuStreamSynchronize(s.stream), "cuStreamSynchronize",
                  fmt::format("@{}", plan_.function));
+}
+
+Status AotGpuFunction::keepOnDevice(size_t param, const void *data) {
+  if (param >= plan_.params.size())
+    return err(fmt::format("@{} has {} parameters; it cannot keep parameter {}", name_,
+                           plan_.params.size(), param));
+  State &s = *state_;
+  const Driver &d = *s.driver;
+  const DriverApi &api = d.api();
+  WEFT_TRY(s.current());
+  const std::string what = fmt::format("kept parameter {} of @{}", param, name_);
+  CUdeviceptr &p = s.kept[param];
+  if (!p)
+    WEFT_TRY(d.check(api.cuMemAlloc(&p, std::max<uint64_t>(plan_.params[param].bytes, 1)),
+                     "cuMemAlloc", what));
+  WEFT_TRY(d.check(api.cuMemcpyHtoDAsync(p, data, plan_.params[param].bytes, s.stream),
+                   "cuMemcpyHtoDAsync", what));
+  return d.check(api.cuStreamSynchronize(s.stream), "cuStreamSynchronize", what);
+}
+
+Status AotGpuFunction::readFromDevice(size_t param, void *out) const {
+  const State &s = *state_;
+  auto kept = s.kept.find(param);
+  if (kept == s.kept.end())
+    return err(fmt::format("parameter {} of @{} is not kept on the device", param, name_));
+  const Driver &d = *s.driver;
+  const DriverApi &api = d.api();
+  WEFT_TRY(s.current());
+  const std::string what = fmt::format("kept parameter {} of @{}", param, name_);
+  WEFT_TRY(d.check(
+      api.cuMemcpyDtoHAsync(out, kept->second, plan_.params[param].bytes, s.stream),
+      "cuMemcpyDtoHAsync", what));
+  return d.check(api.cuStreamSynchronize(s.stream), "cuStreamSynchronize", what);
 }
 
 } // namespace weft::cuda

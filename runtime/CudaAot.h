@@ -23,22 +23,36 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace weft::cuda {
 
+class Driver;
+
 class AotGpuFunction {
 public:
-  /// Loads the GPU code of `fn` on GPU `ordinal`.
+  /// Loads the GPU code of `fn` on GPU `ordinal`, through `driver` (Driver::get()'s, the
+  /// system's libcuda.so.1, when null).
   static Expected<std::unique_ptr<AotGpuFunction>> load(const weft_aot_function &fn,
-                                                        int ordinal = 0);
+                                                        int ordinal = 0,
+                                                        const Driver *driver = nullptr);
   ~AotGpuFunction();
   AotGpuFunction(const AotGpuFunction &) = delete;
   AotGpuFunction &operator=(const AotGpuFunction &) = delete;
 
   /// Runs one call: inputs[i] holds plan().params[i].bytes bytes, outputs[r] has room for
   /// plan().results[r].bytes. One call at a time per function. Errors name the op whose step
-  /// failed.
+  /// failed. A kept parameter's input is not read (it may be null), and a result that updates
+  /// a kept parameter in place (IR `aliases`) stays on the device: its output may be null.
   Status call(std::span<const void *const> inputs, std::span<void *const> outputs);
+
+  /// Keeps parameter `param` on the device from now on, starting from `data`: calls read it
+  /// there, and a declared in-place update of it leaves the new value there (weights and
+  /// optimizer state across training steps).
+  Status keepOnDevice(size_t param, const void *data);
+  /// The current value of kept parameter `param`, into `out`.
+  Status readFromDevice(size_t param, void *out) const;
 
   const AotPlan &plan() const { return plan_; }
   /// "NVIDIA H200 (sm_90)".
@@ -49,6 +63,9 @@ private:
   struct State;
   AotPlan plan_;
   std::string device_;
+  std::string name_;
+  /// (result, parameter) for each declared in-place update.
+  std::vector<std::pair<size_t, size_t>> aliases_;
   std::unique_ptr<State> state_;
 };
 

@@ -4,6 +4,7 @@
 #include "runtime/CudaAotPlan.h"
 
 #include "runtime/CudaAot.h"
+#include "runtime/DType.h"
 
 #include <doctest/doctest.h>
 
@@ -118,4 +119,48 @@ TEST_CASE("GPU code: a plan that reaches outside its allocation is refused befor
   bytes = encodeAotPlan(p);
   fn.gpu_code = reinterpret_cast<const unsigned char *>(bytes.data());
   CHECK(aotGpuCodeOf(fn));
+}
+
+TEST_CASE("GPU code: a loop's checks that jump backwards or read wrongly are refused") {
+  auto refused = [](const AotPlan::Step &step, bool first) {
+    AotPlan p = samplePlan();
+    p.steps.insert(first ? p.steps.begin() : p.steps.end(), step);
+    auto decoded = decodeAotPlan(encodeAotPlan(p));
+    REQUIRE_FALSE(decoded);
+    return decoded.diag().message;
+  };
+  AotPlan::Step loop;
+  loop.kind = AotPlan::Step::Kind::WhileCheck;
+  loop.op = "'while'";
+  loop.scalars = {0, 0}; // back to the first step: it would never end
+  CHECK(refused(loop, false) == "the GPU code's loop check for 'while' jumps outside the plan");
+  loop.scalars = {0, 1 << 20};
+  CHECK(refused(loop, true) == "the GPU code's loop check for 'while' jumps outside the plan");
+  AotPlan::Step lengths;
+  lengths.kind = AotPlan::Step::Kind::LengthsCheck;
+  lengths.op = "'scan'";
+  lengths.bytes = 8;
+  lengths.scalars = {static_cast<int64_t>(DType::F32), 3};
+  CHECK(refused(lengths, true) == "the GPU code's lengths check for 'scan' is malformed");
+  lengths.scalars = {static_cast<int64_t>(DType::I64), 3};
+  lengths.bytes = 12;
+  CHECK(refused(lengths, true) == "the GPU code's lengths check for 'scan' is malformed");
+
+  // Well formed, but reading or writing past the allocation: refused by the loader.
+  loop.scalars = {0, 2};
+  loop.src = 0;
+  loop.bytes = 4;
+  loop.dst = 252; // the trip count is 8 bytes
+  AotPlan p = samplePlan();
+  p.steps.insert(p.steps.begin(), loop);
+  std::string bytes = encodeAotPlan(p);
+  REQUIRE(decodeAotPlan(bytes));
+  weft_aot_function fn{};
+  fn.name = "f";
+  fn.n_params = 2;
+  fn.n_results = 1;
+  fn.gpu_code = reinterpret_cast<const unsigned char *>(bytes.data());
+  auto r = aotGpuCodeOf(fn);
+  REQUIRE_FALSE(r);
+  CHECK(r.diag().message == "the GPU code's step for 'while' reaches outside its allocation");
 }

@@ -1,0 +1,128 @@
+// The runtime's loader of GPU code (runtime/CudaAot.h) on a stand-in driver whose one GPU's
+// memory is the host's (tests/fake_cuda, WEFT_FAKE_CUDA_INIT=host): what a call moves and
+// when. A kept parameter is uploaded once and read on the device by every call; a declared
+// in-place update of it stays there (no download), and reading it back gives the new value.
+#include "runtime/CudaAot.h"
+#include "runtime/CudaDriver.h"
+
+#include <doctest/doctest.h>
+
+#include <dlfcn.h>
+
+#include <array>
+#include <cstdlib>
+#include <string>
+
+using namespace weft;
+using namespace weft::cuda;
+
+namespace {
+
+/// The stand-in's counters of copies, by kind.
+struct Moves {
+  long uploads, downloads, deviceCopies;
+  bool operator==(const Moves &) const = default;
+};
+
+Moves movesSoFar() {
+  void *lib = dlopen(WEFT_FAKE_CUDA, RTLD_NOW | RTLD_NOLOAD);
+  REQUIRE(lib);
+  auto counter = [&](const char *name) { return *static_cast<long *>(dlsym(lib, name)); };
+  Moves m{counter("weft_fake_cuda_uploads"), counter("weft_fake_cuda_downloads"),
+          counter("weft_fake_cuda_device_copies")};
+  dlclose(lib);
+  return m;
+}
+
+Moves since(const Moves &before) {
+  Moves now = movesSoFar();
+  return {now.uploads - before.uploads, now.downloads - before.downloads,
+          now.deviceCopies - before.deviceCopies};
+}
+
+/// @step(%w, %x) -> (%w2 = %x + nothing, aliases(0 = %w)): its plan copies x into the result,
+/// which updates w in place. No kernel, so the stand-in runs it for real.
+AotPlan stepPlan() {
+  AotPlan p;
+  p.function = "step";
+  p.sm = "sm_90";
+  p.ptx = ".version 8.5\n.target sm_90\n";
+  p.arenaBytes = 48;
+  p.params = {{0, 16}, {16, 16}};
+  p.results = {{32, 16}};
+  AotPlan::Step copy;
+  copy.kind = AotPlan::Step::Kind::Copy;
+  copy.dst = 32;
+  copy.src = 16;
+  copy.bytes = 16;
+  copy.op = "'copy' (step.wir:2:3)";
+  p.steps = {copy};
+  return p;
+}
+
+} // namespace
+
+TEST_CASE("a kept parameter is uploaded once and its in-place update stays on the device") {
+  ::setenv("WEFT_FAKE_CUDA_INIT", "host", 1);
+  auto driver = Driver::open(WEFT_FAKE_CUDA);
+  REQUIRE(driver);
+  const std::string code = encodeAotPlan(stepPlan());
+  const char *names[] = {"w", "x"};
+  const int32_t aliasResults[] = {0}, aliasParams[] = {0};
+  weft_aot_function fn{};
+  fn.name = "step";
+  fn.n_params = 2;
+  fn.param_names = names;
+  fn.n_results = 1;
+  fn.n_aliases = 1;
+  fn.alias_results = aliasResults;
+  fn.alias_params = aliasParams;
+  fn.gpu_code = reinterpret_cast<const unsigned char *>(code.data());
+  auto f = AotGpuFunction::load(fn, 0, *driver);
+  REQUIRE(f);
+  CHECK((*f)->device() == "weft fake GPU (sm_90)");
+
+  const std::array<float, 4> w0 = {1, 2, 3, 4}, x1 = {5, 6, 7, 8}, x2 = {-1, -2, -3, -4};
+  std::array<float, 4> out{};
+  // Not kept: both inputs go up and the result comes down.
+  Moves before = movesSoFar();
+  const void *in[] = {w0.data(), x1.data()};
+  void *outs[] = {out.data()};
+  REQUIRE((*f)->call(in, outs));
+  CHECK(since(before) == Moves{2, 1, 1}); // and the plan's copy of x into the result
+  CHECK(out == x1);
+  // A result with nowhere to go is an error, not a write through null.
+  outs[0] = nullptr;
+  auto nowhere = (*f)->call(in, outs);
+  REQUIRE_FALSE(nowhere);
+  CHECK(nowhere.diag().message ==
+        "result 0 of @step has nowhere to go (null, and not an update of a kept parameter)");
+
+  // Kept: w is uploaded once; calls copy it on the device, update it there, download nothing.
+  before = movesSoFar();
+  REQUIRE((*f)->keepOnDevice(0, w0.data()));
+  CHECK(since(before) == Moves{1, 0, 0});
+  before = movesSoFar();
+  in[0] = nullptr;
+  REQUIRE((*f)->call(in, outs));
+  CHECK(since(before) == Moves{1, 0, 3}); // x up; w in, x to the result, the result to w
+  REQUIRE((*f)->readFromDevice(0, out.data()));
+  CHECK(out == x1);
+  in[1] = x2.data();
+  REQUIRE((*f)->call(in, outs));
+  REQUIRE((*f)->readFromDevice(0, out.data()));
+  CHECK(out == x2);
+
+  auto unkept = (*f)->readFromDevice(1, out.data());
+  REQUIRE_FALSE(unkept);
+  CHECK(unkept.diag().message == "parameter 1 of @step is not kept on the device");
+  in[1] = nullptr;
+  auto missing = (*f)->call(in, outs);
+  REQUIRE_FALSE(missing);
+  CHECK(missing.diag().message == "input 1 of @step is missing (null, and not kept on the device)");
+  auto beyond = (*f)->keepOnDevice(2, w0.data());
+  REQUIRE_FALSE(beyond);
+  CHECK(beyond.diag().message == "@step has 2 parameters; it cannot keep parameter 2");
+  f->reset();
+  ::unsetenv("WEFT_FAKE_CUDA_INIT");
+}
