@@ -7,6 +7,7 @@
 #endif
 #include "runtime/AtomicFile.h"
 #include "runtime/ReadFile.h"
+#include "runtime/text/NativeSeq2Seq.h"
 
 #include <fmt/format.h>
 
@@ -178,7 +179,8 @@ Status buildNativeSeq2Seq(const NativeSeq2SeqBinary &b) {
   aot.cpu = b.cpu;
 #ifdef WEFT_HAVE_CUDA_BACKEND
   if (!b.gpu.empty()) {
-    auto gpu = cuda::aotGpuCode(*b.module, b.gpu);
+    const ir::DimBindings shape = {{"B", text::NativeSeq2Seq().batch}, {"S", b.maxSourceLength}};
+    auto gpu = cuda::aotGpuCode(*b.module, b.gpu, shape);
     WEFT_TRY(gpu.status());
     aot.gpuCode = std::move(*gpu);
   }

@@ -42,7 +42,9 @@ struct NativeSeq2SeqBinary {
   /// The CPU the code is compiled for (backends/cpu/Aot.h).
   std::string cpu = "native";
   /// The GPU generation whose code goes beside it (backends/cuda/AotPlan.h), for the program's
-  /// --device cuda, where this build has the CUDA backend; empty: none.
+  /// --device cuda, where this build has the CUDA backend; empty: none. That code is built for
+  /// a fixed shape: dim B bound to the program's batch (text::NativeSeq2Seq::batch) and S to
+  /// maxSourceLength; the program pads each batch to it.
   std::string gpu = "sm_80";
 };
 

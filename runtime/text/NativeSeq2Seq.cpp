@@ -1,7 +1,9 @@
 //===- runtime/text/NativeSeq2Seq.cpp -------------------------------------===//
 #include "runtime/text/NativeSeq2Seq.h"
 
+#include "runtime/CudaAot.h"
 #include "runtime/Safetensors.h"
+#include "runtime/text/BatchPacking.h"
 #include "runtime/text/LineCodec.h"
 #include "runtime/text/LineReader.h"
 #include "runtime/train/AotDevice.h"
@@ -14,6 +16,7 @@
 #include <exception>
 #include <memory>
 #include <optional>
+#include <span>
 #include <unistd.h>
 
 namespace weft::text {
@@ -57,15 +60,6 @@ Expected<DecodeArgs> bindWeights(const NativeSeq2Seq &model) {
   return a;
 }
 
-/// Element `i` of an integer array (the decoder's ids and lengths are i64 or i32).
-int64_t integerAt(const Array &a, int64_t i) {
-  return a.dtype() == DType::I64 ? a.data<int64_t>()[i] : a.data<int32_t>()[i];
-}
-
-bool isIdArray(const Array &a, size_t rank) {
-  return (a.dtype() == DType::I64 || a.dtype() == DType::I32) && a.shape().size() == rank;
-}
-
 } // namespace
 
 Expected<DecodeBatch> aotDecodeBatch(const NativeSeq2Seq &model, std::string_view device) {
@@ -78,38 +72,34 @@ Expected<DecodeBatch> aotDecodeBatch(const NativeSeq2Seq &model, std::string_vie
   Expected<train::Function> loaded = train::aotFunctionOn(*model.decode, device);
   if (!loaded)
     return loaded.diag();
-  return DecodeBatch([args,
-                      run = std::move(*loaded)](const std::vector<std::vector<int32_t>> &lines)
-                         -> Expected<std::vector<std::vector<int32_t>>> {
-    int64_t B = static_cast<int64_t>(lines.size()), S = 1;
-    for (const auto &l : lines)
-      S = std::max(S, static_cast<int64_t>(l.size()));
-    // Time-major ids, <PAD> (0) past each line's end.
-    Array ids(DType::I32, {S, B}), lengths(DType::I32, {B});
-    std::fill_n(ids.data<int32_t>(), ids.numel(), kPad);
-    for (int64_t b = 0; b < B; ++b) {
-      const std::vector<int32_t> &l = lines[static_cast<size_t>(b)];
-      lengths.data<int32_t>()[b] = static_cast<int32_t>(l.size());
-      for (size_t t = 0; t < l.size(); ++t)
-        ids.data<int32_t>()[static_cast<int64_t>(t) * B + b] = l[t];
+  // GPU code is built for one shape (examples/native/NativeSeq2SeqBinary.h): B lines of at
+  // most S units. Batches are padded to it; on the CPU they take their own shape.
+  int64_t fixedB = 0, fixedS = 0;
+  if (device == "cuda") {
+    cuda::AotPlan plan;
+    WEFT_TRY(cuda::aotGpuCodeOf(*model.decode, &plan));
+    for (size_t k = 0; k < plan.symbols.size(); ++k) {
+      if (plan.symbols[k] == "B")
+        fixedB = plan.symbolValues[k];
+      if (plan.symbols[k] == "S")
+        fixedS = plan.symbolValues[k];
     }
-    args->args[args->source] = std::move(ids);
-    args->args[args->lengths] = std::move(lengths);
+  }
+  LineDecoder decodeChunk = [args, run = std::move(*loaded), fixedB,
+                             fixedS](std::span<const std::vector<int32_t>> lines)
+      -> Expected<std::vector<std::vector<int32_t>>> {
+    Expected<PackedBatch> packed = packLines(lines, fixedB, fixedS);
+    if (!packed)
+      return packed.diag();
+    args->args[args->source] = std::move(packed->ids);
+    args->args[args->lengths] = std::move(packed->lengths);
     Expected<std::vector<Array>> r = run(args->args);
     if (!r)
       return r.diag();
-    const Array &out = (*r)[0], &outLengths = (*r)[1];
-    if (!isIdArray(out, 2) || out.shape()[1] != B || !isIdArray(outLengths, 1) ||
-        outLengths.shape()[0] != B)
-      return err("the decoder's results are not ids [T, B] and lengths [B]");
-    int64_t T = out.shape()[0];
-    std::vector<std::vector<int32_t>> answers(lines.size());
-    for (int64_t b = 0; b < B; ++b) {
-      int64_t n = std::clamp<int64_t>(integerAt(outLengths, b), 0, T);
-      for (int64_t t = 0; t < n; ++t)
-        answers[static_cast<size_t>(b)].push_back(static_cast<int32_t>(integerAt(out, t * B + b)));
-    }
-    return answers;
+    return unpackAnswers((*r)[0], (*r)[1], lines.size());
+  };
+  return DecodeBatch([decodeChunk, fixedB](const std::vector<std::vector<int32_t>> &lines) {
+    return decodeInChunks(decodeChunk, lines, static_cast<size_t>(fixedB));
   });
 }
 
