@@ -66,6 +66,13 @@ public:
     Value *y = b.CreateCall(mathFunction(m, fn), {d});
     return f32 ? b.CreateFPTrunc(y, x->getType()) : y;
   }
+  /// pow in double, rounded once to the op's type.
+  Value *pow(Value *x, Value *y) {
+    bool f32 = x->getType()->isFloatTy();
+    auto wide = [&](Value *v) { return f32 ? b.CreateFPExt(v, b.getDoubleTy()) : v; };
+    Value *r = b.CreateCall(powFunction(m), {wide(x), wide(y)});
+    return f32 ? b.CreateFPTrunc(r, x->getType()) : r;
+  }
   /// 1 / sqrt(x) in double, rounded once.
   Value *rsqrt(Value *x) {
     bool f32 = x->getType()->isFloatTy();
@@ -102,6 +109,12 @@ public:
       return math(MathFn::Tanh, x);
     case OpKind::Sigmoid:
       return math(MathFn::Sigmoid, x);
+    case OpKind::Sin:
+      return math(MathFn::Sin, x);
+    case OpKind::Cos:
+      return math(MathFn::Cos, x);
+    case OpKind::Erf:
+      return math(MathFn::Erf, x);
     case OpKind::Sqrt:
       return intrinsic(llvm::Intrinsic::sqrt, x); // correctly rounded
     case OpKind::Rsqrt:
@@ -140,6 +153,8 @@ public:
     case OpKind::Max:
     case OpKind::Min:
       return backends::emitMaxMin(b, op.kind() == OpKind::Max, fl, x, y);
+    case OpKind::Pow:
+      return pow(x, y);
     default:
       if (auto v = backends::emitCompareOrLogic(b, op.kind(), fl, x, y))
         return *v;

@@ -13,10 +13,10 @@
 // Kernels: elementwise ops (unary, binary, comparisons, logic, select, cast)
 // over n elements; reductions (ReduceKernels.cpp); strided copies and fills
 // for the shape ops, gather and scatter_add (ShapeKernels.cpp); iota and random numbers
-// (ProducerKernels.cpp); tiled matmul (MatmulKernel.cpp). Not
-// yet: sin, cos, erf and pow (their math is not written for the GPU yet) and
-// integer division (its division-by-zero fault needs the status word of a
-// call); asking for them is an error that names the op.
+// (ProducerKernels.cpp); tiled matmul (MatmulKernel.cpp). The math functions
+// (exp, log, tanh, sigmoid, sin, cos, erf, pow) are Math.h's, in double. Not
+// yet: integer division (its division-by-zero fault needs the status word of a
+// call); asking for it is an error that names the op.
 //
 //===----------------------------------------------------------------------===//
 #pragma once

@@ -20,11 +20,6 @@ namespace {
 
 /// The ops the backend does not lower yet, and why.
 const std::map<OpKind, std::string> kNotYet = {
-    {OpKind::Sin, "its math is not written for the GPU: a range reduction exact for every "
-                  "argument (Payne-Hanek) is still to come"},
-    {OpKind::Cos, "as sin (Math.cpp's cos serves random_normal's bounded arguments only)"},
-    {OpKind::Erf, "its math is not written for the GPU"},
-    {OpKind::Pow, "its math (exp of y log x in more than double precision) is not written"},
     {OpKind::AllReduce, "communication: no collective between GPUs yet"},
     {OpKind::AttentionGrad, "the tiled backward kernel is still to come"},
     {OpKind::AdditiveAttention, "the fused Bahdanau step has a CPU kernel only; no GPU kernel yet"},
