@@ -14,9 +14,9 @@
 // over n elements; reductions (ReduceKernels.cpp); strided copies and fills
 // for the shape ops, gather and scatter_add (ShapeKernels.cpp); iota and random numbers
 // (ProducerKernels.cpp); tiled matmul (MatmulKernel.cpp). The math functions
-// (exp, log, tanh, sigmoid, sin, cos, erf, pow) are Math.h's, in double. Not
-// yet: integer division (its division-by-zero fault needs the status word of a
-// call); asking for it is an error that names the op.
+// (exp, log, tanh, sigmoid, sin, cos, erf, pow) are Math.h's, in double.
+// Integer division reports division by zero through a status word; inside a
+// fusion (which has none) it is refused, naming the op.
 //
 //===----------------------------------------------------------------------===//
 #pragma once
@@ -79,10 +79,15 @@ struct HostThread {
 constexpr int64_t kMaxBlockThreads = 256;
 constexpr size_t kMaxSharedBytes = 48 * 1024;
 
-/// Adds `void name(ptr result, ptr operand0, ..., i64 n)` computing `op` (an elementwise op
-/// whose operands and result have one shape) on n elements. The launch needs no particular
-/// grid: threads stride over the elements. `inPlace`: the result's buffer is an operand's (the
-/// buffer plan's in-place write), so the buffers are not marked noalias.
+/// Whether `op`'s elementwise kernel can fault (integer division by zero): it then takes one
+/// more buffer, an i64 status word, which it lowers by atomic min to the first faulting
+/// element's index (the caller sets it to INT64_MAX before).
+bool elementwiseFaults(const ir::Op &op);
+
+/// Adds `void name(ptr result, ptr operand0, ... [, ptr status], i64 n)` computing `op` (an
+/// elementwise op whose operands and result have one shape) on n elements. The launch needs no
+/// particular grid: threads stride over the elements. `inPlace`: the result's buffer is an
+/// operand's (the buffer plan's in-place write), so the buffers are not marked noalias.
 Expected<llvm::Function *> emitElementwiseKernel(llvm::Module &m, const ir::Op &op,
                                                  const std::string &name,
                                                  KernelTarget target = KernelTarget::Nvptx,

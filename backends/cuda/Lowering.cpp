@@ -106,7 +106,7 @@ std::vector<size_t> swappedCarries(const ir::Op &loop) {
 /// The scratch each op needs: gather's and scatter_add's status word; a loop's staging for
 /// swapped carries.
 std::vector<ir::Type> scratch(const ir::Op &op) {
-  if (op.kind() == OpKind::Gather || op.kind() == OpKind::ScatterAdd)
+  if (op.kind() == OpKind::Gather || op.kind() == OpKind::ScatterAdd || elementwiseFaults(op))
     return {ir::Type({ir::Dim(1)}, DType::I64)};
   std::vector<ir::Type> out;
   if (op.kind() == OpKind::Scan || op.kind() == OpKind::While)
@@ -255,15 +255,52 @@ private:
     std::vector<int> slots = {slot(op.result())};
     for (const ir::Value *v : op.operands())
       slots.push_back(slot(v));
+    const bool faults = elementwiseFaults(op);
+    if (faults)
+      slots.push_back(plan.scratchOf(op).at(0));
     ir::Type type = op.result()->type();
-    return std::vector<Step>{
+    Step kernel =
         kernelStep(op, name, std::move(slots),
                    [type](const ir::DimBindings &dims, const Device &d) -> Expected<Launch> {
                      auto shape = type.evaluateShape(dims);
                      WEFT_TRY(shape.status());
                      int64_t n = numel(*shape);
                      return Launch{{n}, strided(d, n)};
-                   })};
+                   });
+    if (!faults)
+      return std::vector<Step>{std::move(kernel)};
+    return divisionSteps(op, std::move(kernel));
+  }
+
+  /// Integer division: its status word set, the kernel, then a check of the word that reports
+  /// the first element divided by zero in the interpreter's words. (No AOT status check: its
+  /// runtime reports indices.)
+  std::vector<Step> divisionSteps(const ir::Op &op, Step kernel) {
+    const int status = plan.scratchOf(op).at(0);
+    Step reset = step(op, Step::Kind::Upload);
+    Array none(DType::I64, {1});
+    none.setInt(0, std::numeric_limits<int64_t>::max());
+    reset.constant = std::make_shared<const Array>(std::move(none));
+    reset.slots = {status};
+    Step check = step(op, Step::Kind::Check);
+    const ir::Type type = op.operand(0)->type();
+    check.check = [status, type](Device &d, const std::function<DeviceAddress(int)> &address,
+                                 const ir::DimBindings &dims) -> Status {
+      int64_t bad = 0;
+      WEFT_TRY(d.download(&bad, address(status), sizeof bad));
+      WEFT_TRY(d.synchronize());
+      if (bad == std::numeric_limits<int64_t>::max())
+        return Status::ok();
+      auto shape = type.evaluateShape(dims);
+      WEFT_TRY(shape.status());
+      return err(fmt::format("integer division by zero at element {} of {}", bad,
+                             typeStr(type.dtype(), *shape)));
+    };
+    std::vector<Step> steps;
+    steps.push_back(std::move(reset));
+    steps.push_back(std::move(kernel));
+    steps.push_back(std::move(check));
+    return steps;
   }
 
   Expected<std::vector<Step>> reduction(const ir::Op &op) {
