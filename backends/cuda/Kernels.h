@@ -167,6 +167,13 @@ Expected<llvm::Function *> emitFusionKernel(llvm::Module &m, const std::string &
 /// shared memory with a tile of kMaxBlockThreads scores, all in double.
 constexpr int64_t kMaxAttentionDepth = static_cast<int64_t>(kMaxSharedBytes / 8) - kMaxBlockThreads;
 
+/// Adds `void name(ptr context, ptr weights, ptr qp, ptr kp, ptr v, ptr values, ptr mask,
+/// i64 B, i64 S, i64 A, i64 D)` (AdditiveAttentionKernel.cpp): additive_attention of dtype `t`,
+/// a block per batch row (any number of threads up to kMaxBlockThreads), scores in double; the
+/// mask (when `hasMask`; else any pointer) is [B, S].
+Expected<llvm::Function *> emitAdditiveAttentionKernel(llvm::Module &m, const std::string &name,
+                                                       KernelTarget target, DType t, bool hasMask);
+
 /// Adds `void name(ptr o, ptr q, ptr k, ptr v, ptr mask, i64 rows, i64 Tq, i64 Tk, i64 d,
 /// i64 dv, i64 batchDims[batchRank], i64 maskBatchStrides[batchRank], i64 maskQ, i64 maskK)`
 /// (AttentionKernel.cpp): attention of dtype `t` over rows = batch * Tq query rows, a block per

@@ -12,6 +12,7 @@
 //   iota, random_*         one kernel over the result (ProducerKernels.cpp)
 //   fusion                 one kernel over its domain (FusionKernel.cpp)
 //   attention              a block per query row, online softmax (AttentionKernel.cpp)
+//   additive_attention     a block per batch row (AdditiveAttentionKernel.cpp)
 //   scan, while            a Loop step: the host runs the trips (RunSteps.cpp)
 //   lstm/gru/rnn_sequence  the scans they stand for (transforms/), lowered as above
 //   reshape                a device copy;  constant: an upload
@@ -205,6 +206,8 @@ private:
       return fusion(op);
     case OpKind::Attention:
       return attention(op);
+    case OpKind::AdditiveAttention:
+      return additiveAttention(op);
     default:
       return err(fmt::format("'{}' is not on the CUDA backend yet (tests/unit/cuda/"
                              "CudaCoverageTest.cpp lists what is not, and why)",
@@ -657,6 +660,29 @@ private:
           return Launch{
               std::move(scalars),
               {std::min(std::max<int64_t>(numel(batch) * tq, 1), d.maxBlocks()), d.blockThreads()}};
+        })};
+  }
+
+  /// additive_attention: a block per batch row (AdditiveAttentionKernel.cpp).
+  Expected<std::vector<Step>> additiveAttention(const ir::Op &op) {
+    const bool hasMask = op.numOperands() == 5;
+    const ir::Type kp = op.operand(1)->type(), values = op.operand(3)->type();
+    std::string name = kernelName(op);
+    WEFT_TRY(emitAdditiveAttentionKernel(*km.module, name, target, kp.dtype(), hasMask).status());
+    std::vector<int> slots = {slot(op.result(0)), slot(op.result(1))};
+    for (size_t i = 0; i < 4; ++i)
+      slots.push_back(slot(op.operand(i)));
+    slots.push_back(hasMask ? slot(op.operand(4)) : slot(op.result(0)));
+    return std::vector<Step>{kernelStep(
+        op, name, std::move(slots),
+        [kp, values](const ir::DimBindings &dims, const Device &d) -> Expected<Launch> {
+          auto sk = kp.evaluateShape(dims);
+          WEFT_TRY(sk.status());
+          auto sv = values.evaluateShape(dims);
+          WEFT_TRY(sv.status());
+          const int64_t rows = (*sk)[0];
+          return Launch{{rows, (*sk)[1], (*sk)[2], (*sv)[2]},
+                        {std::min(std::max<int64_t>(rows, 1), d.maxBlocks()), d.blockThreads()}};
         })};
   }
 

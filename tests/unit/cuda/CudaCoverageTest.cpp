@@ -22,7 +22,6 @@ namespace {
 const std::map<OpKind, std::string> kNotYet = {
     {OpKind::AllReduce, "communication: no collective between GPUs yet"},
     {OpKind::AttentionGrad, "the tiled backward kernel is still to come"},
-    {OpKind::AdditiveAttention, "the fused Bahdanau step has a CPU kernel only; no GPU kernel yet"},
     {OpKind::LstmSequenceGrad, "the fused LSTM backward has a CPU kernel only; no GPU kernel yet"},
 };
 
@@ -79,6 +78,11 @@ const std::map<OpKind, std::string> kSpecial = {
     {OpKind::Attention, "(%q: tensor<5 x 2 x f32>) -> (tensor<5 x 2 x f32>) {\n"
                         "  %o = attention %q, %q, %q {scale = 0.5} : tensor<5 x 2 x f32>\n"
                         "  return %o\n}"},
+    {OpKind::AdditiveAttention,
+     "(%qp: tensor<2 x 3 x f32>, %kp: tensor<2 x 4 x 3 x f32>, %v: tensor<3 x f32>, "
+     "%vals: tensor<2 x 4 x 5 x f32>) -> (tensor<2 x 5 x f32>) {\n"
+     "  %c, %w = additive_attention %qp, %kp, %v, %vals : tensor<2 x 5 x f32>, "
+     "tensor<2 x 4 x f32>\n  return %c\n}"},
     {OpKind::RandomUniform, "(%s: tensor<i64>) -> (tensor<5 x f32>) {\n"
                             "  %y = random_uniform %s : tensor<5 x f32>\n  return %y\n}"},
     {OpKind::RandomNormal, "(%s: tensor<i64>) -> (tensor<5 x f32>) {\n"
