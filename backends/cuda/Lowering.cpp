@@ -13,6 +13,7 @@
 //   fusion                 one kernel over its domain (FusionKernel.cpp)
 //   attention              a block per query row, online softmax (AttentionKernel.cpp)
 //   additive_attention     a block per batch row (AdditiveAttentionKernel.cpp)
+//   all_reduce             through the host: runtime/Collective.h (CollectiveStep.cpp)
 //   scan, while            a Loop step: the host runs the trips (RunSteps.cpp)
 //   lstm/gru/rnn_sequence  the scans they stand for (transforms/), lowered as above
 //   reshape                a device copy;  constant: an upload
@@ -208,6 +209,9 @@ private:
       return attention(op);
     case OpKind::AdditiveAttention:
       return additiveAttention(op);
+    case OpKind::AllReduce:
+      return std::vector<Step>{
+          allReduceStep(op, slot(op.operand(0)), slot(op.result()), describeOp(op))};
     default:
       return err(fmt::format("'{}' is not on the CUDA backend yet (tests/unit/cuda/"
                              "CudaCoverageTest.cpp lists what is not, and why)",

@@ -20,7 +20,6 @@ namespace {
 
 /// The ops the backend does not lower yet, and why.
 const std::map<OpKind, std::string> kNotYet = {
-    {OpKind::AllReduce, "communication: no collective between GPUs yet"},
     {OpKind::AttentionGrad, "the tiled backward kernel is still to come"},
     {OpKind::LstmSequenceGrad, "the fused LSTM backward has a CPU kernel only; no GPU kernel yet"},
 };
@@ -83,6 +82,8 @@ const std::map<OpKind, std::string> kSpecial = {
      "%vals: tensor<2 x 4 x 5 x f32>) -> (tensor<2 x 5 x f32>) {\n"
      "  %c, %w = additive_attention %qp, %kp, %v, %vals : tensor<2 x 5 x f32>, "
      "tensor<2 x 4 x f32>\n  return %c\n}"},
+    {OpKind::AllReduce, "(%a: tensor<3 x f32>) -> (tensor<3 x f32>) {\n"
+                        "  %y = all_reduce %a {group = 0} : tensor<3 x f32>\n  return %y\n}"},
     {OpKind::RandomUniform, "(%s: tensor<i64>) -> (tensor<5 x f32>) {\n"
                             "  %y = random_uniform %s : tensor<5 x f32>\n  return %y\n}"},
     {OpKind::RandomNormal, "(%s: tensor<i64>) -> (tensor<5 x f32>) {\n"
