@@ -13,6 +13,7 @@
 
 #include <cmath>
 #include <cstddef>
+#include <functional>
 
 namespace weft::cuda {
 namespace {
@@ -66,6 +67,13 @@ public:
     Value *y = b.CreateCall(mathFunction(m, fn), {d});
     return f32 ? b.CreateFPTrunc(y, x->getType()) : y;
   }
+  /// pow in double, rounded once to the op's type.
+  Value *pow(Value *x, Value *y) {
+    bool f32 = x->getType()->isFloatTy();
+    auto wide = [&](Value *v) { return f32 ? b.CreateFPExt(v, b.getDoubleTy()) : v; };
+    Value *r = b.CreateCall(powFunction(m), {wide(x), wide(y)});
+    return f32 ? b.CreateFPTrunc(r, x->getType()) : r;
+  }
   /// 1 / sqrt(x) in double, rounded once.
   Value *rsqrt(Value *x) {
     bool f32 = x->getType()->isFloatTy();
@@ -102,6 +110,12 @@ public:
       return math(MathFn::Tanh, x);
     case OpKind::Sigmoid:
       return math(MathFn::Sigmoid, x);
+    case OpKind::Sin:
+      return math(MathFn::Sin, x);
+    case OpKind::Cos:
+      return math(MathFn::Cos, x);
+    case OpKind::Erf:
+      return math(MathFn::Erf, x);
     case OpKind::Sqrt:
       return intrinsic(llvm::Intrinsic::sqrt, x); // correctly rounded
     case OpKind::Rsqrt:
@@ -131,15 +145,25 @@ public:
       return fl ? b.CreateFSub(x, y) : b.CreateSub(x, y);
     case OpKind::Mul:
       return fl ? b.CreateFMul(x, y) : b.CreateMul(x, y);
-    case OpKind::Div:
+    case OpKind::Div: {
       if (fl)
         return b.CreateFDiv(x, y);
-      return err("integer 'div' is not on the CUDA backend yet: its division-by-zero fault "
-                 "needs a status word per call",
-                 op.loc());
+      if (!divisionByZero)
+        return err("integer 'div' inside a fusion is not on the CUDA backend yet: its "
+                   "division-by-zero fault needs a status word",
+                   op.loc());
+      llvm::Type *ty = x->getType();
+      Value *zero = b.CreateICmpEQ(y, ic(ty, 0)), *minus1 = b.CreateICmpEQ(y, ic(ty, -1));
+      divisionByZero(zero);
+      // As the interpreter: C's truncation; INT_MIN / -1 wraps (negation) instead of trapping.
+      Value *safe = b.CreateSelect(b.CreateOr(zero, minus1), ic(ty, 1), y);
+      return b.CreateSelect(minus1, b.CreateSub(ic(ty, 0), x), b.CreateSDiv(x, safe));
+    }
     case OpKind::Max:
     case OpKind::Min:
       return backends::emitMaxMin(b, op.kind() == OpKind::Max, fl, x, y);
+    case OpKind::Pow:
+      return pow(x, y);
     default:
       if (auto v = backends::emitCompareOrLogic(b, op.kind(), fl, x, y))
         return *v;
@@ -165,6 +189,10 @@ public:
     return binary(op, in, xs[0], xs[1]);
   }
 
+  /// Emits what an integer division does where its divisor is zero (`zero`, an i1); unset,
+  /// integer division is refused.
+  std::function<void(Value *zero)> divisionByZero;
+
 private:
   llvm::IRBuilder<> &b;
   llvm::Module &m;
@@ -185,12 +213,17 @@ KernelModule makeKernelModule(KernelTarget target, const std::string &name) {
   return km;
 }
 
+bool elementwiseFaults(const ir::Op &op) {
+  return op.kind() == OpKind::Div && !isFloat(op.operand(0)->type().dtype());
+}
+
 Expected<llvm::Function *> emitElementwiseKernel(llvm::Module &m, const ir::Op &op,
                                                  const std::string &name, KernelTarget target,
                                                  bool inPlace) {
   if (!ir::isElementwise(op.kind()))
     return err(fmt::format("'{}' is not an elementwise op", op.name()), op.loc());
-  const unsigned numBuffers = static_cast<unsigned>(op.numOperands() + 1);
+  const bool faults = elementwiseFaults(op);
+  const unsigned numBuffers = static_cast<unsigned>(op.numOperands() + 1 + (faults ? 1 : 0));
   detail::KernelEmitter k(m, name, target, numBuffers, /*numScalars=*/1, /*noAlias=*/!inPlace);
   llvm::IRBuilder<> &b = k.b;
   Value *first = b.CreateAdd(b.CreateMul(k.ctaid(), k.ntid()), k.tid());
@@ -198,6 +231,13 @@ Expected<llvm::Function *> emitElementwiseKernel(llvm::Module &m, const ir::Op &
   ElementwiseEmitter e(b, m);
   Status failure;
   k.loop(first, k.scalar(0), stride, [&](Value *i) {
+    if (faults) // the first element divided by zero, into the status word
+      e.divisionByZero = [&, i](Value *zero) {
+        k.when(zero, [&] {
+          b.CreateAtomicRMW(llvm::AtomicRMWInst::Min, k.buffer(numBuffers - 1), i,
+                            llvm::MaybeAlign(8), llvm::AtomicOrdering::Monotonic);
+        });
+      };
     std::vector<Value *> xs;
     for (size_t j = 0; j < op.numOperands(); ++j)
       xs.push_back(

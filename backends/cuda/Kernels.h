@@ -13,10 +13,10 @@
 // Kernels: elementwise ops (unary, binary, comparisons, logic, select, cast)
 // over n elements; reductions (ReduceKernels.cpp); strided copies and fills
 // for the shape ops, gather and scatter_add (ShapeKernels.cpp); iota and random numbers
-// (ProducerKernels.cpp); tiled matmul (MatmulKernel.cpp). Not
-// yet: sin, cos, erf and pow (their math is not written for the GPU yet) and
-// integer division (its division-by-zero fault needs the status word of a
-// call); asking for them is an error that names the op.
+// (ProducerKernels.cpp); tiled matmul (MatmulKernel.cpp). The math functions
+// (exp, log, tanh, sigmoid, sin, cos, erf, pow) are Math.h's, in double.
+// Integer division reports division by zero through a status word; inside a
+// fusion (which has none) it is refused, naming the op.
 //
 //===----------------------------------------------------------------------===//
 #pragma once
@@ -79,10 +79,15 @@ struct HostThread {
 constexpr int64_t kMaxBlockThreads = 256;
 constexpr size_t kMaxSharedBytes = 48 * 1024;
 
-/// Adds `void name(ptr result, ptr operand0, ..., i64 n)` computing `op` (an elementwise op
-/// whose operands and result have one shape) on n elements. The launch needs no particular
-/// grid: threads stride over the elements. `inPlace`: the result's buffer is an operand's (the
-/// buffer plan's in-place write), so the buffers are not marked noalias.
+/// Whether `op`'s elementwise kernel can fault (integer division by zero): it then takes one
+/// more buffer, an i64 status word, which it lowers by atomic min to the first faulting
+/// element's index (the caller sets it to INT64_MAX before).
+bool elementwiseFaults(const ir::Op &op);
+
+/// Adds `void name(ptr result, ptr operand0, ... [, ptr status], i64 n)` computing `op` (an
+/// elementwise op whose operands and result have one shape) on n elements. The launch needs no
+/// particular grid: threads stride over the elements. `inPlace`: the result's buffer is an
+/// operand's (the buffer plan's in-place write), so the buffers are not marked noalias.
 Expected<llvm::Function *> emitElementwiseKernel(llvm::Module &m, const ir::Op &op,
                                                  const std::string &name,
                                                  KernelTarget target = KernelTarget::Nvptx,
@@ -161,6 +166,13 @@ Expected<llvm::Function *> emitFusionKernel(llvm::Module &m, const std::string &
 /// The most d + dv attention's kernel takes: q's row and the accumulators share the block's
 /// shared memory with a tile of kMaxBlockThreads scores, all in double.
 constexpr int64_t kMaxAttentionDepth = static_cast<int64_t>(kMaxSharedBytes / 8) - kMaxBlockThreads;
+
+/// Adds `void name(ptr context, ptr weights, ptr qp, ptr kp, ptr v, ptr values, ptr mask,
+/// i64 B, i64 S, i64 A, i64 D)` (AdditiveAttentionKernel.cpp): additive_attention of dtype `t`,
+/// a block per batch row (any number of threads up to kMaxBlockThreads), scores in double; the
+/// mask (when `hasMask`; else any pointer) is [B, S].
+Expected<llvm::Function *> emitAdditiveAttentionKernel(llvm::Module &m, const std::string &name,
+                                                       KernelTarget target, DType t, bool hasMask);
 
 /// Adds `void name(ptr o, ptr q, ptr k, ptr v, ptr mask, i64 rows, i64 Tq, i64 Tk, i64 d,
 /// i64 dv, i64 batchDims[batchRank], i64 maskBatchStrides[batchRank], i64 maskQ, i64 maskK)`

@@ -12,6 +12,8 @@
 //   iota, random_*         one kernel over the result (ProducerKernels.cpp)
 //   fusion                 one kernel over its domain (FusionKernel.cpp)
 //   attention              a block per query row, online softmax (AttentionKernel.cpp)
+//   additive_attention     a block per batch row (AdditiveAttentionKernel.cpp)
+//   all_reduce             through the host: runtime/Collective.h (CollectiveStep.cpp)
 //   scan, while            a Loop step: the host runs the trips (RunSteps.cpp)
 //   lstm/gru/rnn_sequence  the scans they stand for (transforms/), lowered as above
 //   reshape                a device copy;  constant: an upload
@@ -106,7 +108,7 @@ std::vector<size_t> swappedCarries(const ir::Op &loop) {
 /// The scratch each op needs: gather's and scatter_add's status word; a loop's staging for
 /// swapped carries.
 std::vector<ir::Type> scratch(const ir::Op &op) {
-  if (op.kind() == OpKind::Gather || op.kind() == OpKind::ScatterAdd)
+  if (op.kind() == OpKind::Gather || op.kind() == OpKind::ScatterAdd || elementwiseFaults(op))
     return {ir::Type({ir::Dim(1)}, DType::I64)};
   std::vector<ir::Type> out;
   if (op.kind() == OpKind::Scan || op.kind() == OpKind::While)
@@ -205,6 +207,11 @@ private:
       return fusion(op);
     case OpKind::Attention:
       return attention(op);
+    case OpKind::AdditiveAttention:
+      return additiveAttention(op);
+    case OpKind::AllReduce:
+      return std::vector<Step>{
+          allReduceStep(op, slot(op.operand(0)), slot(op.result()), describeOp(op))};
     default:
       return err(fmt::format("'{}' is not on the CUDA backend yet (tests/unit/cuda/"
                              "CudaCoverageTest.cpp lists what is not, and why)",
@@ -255,15 +262,52 @@ private:
     std::vector<int> slots = {slot(op.result())};
     for (const ir::Value *v : op.operands())
       slots.push_back(slot(v));
+    const bool faults = elementwiseFaults(op);
+    if (faults)
+      slots.push_back(plan.scratchOf(op).at(0));
     ir::Type type = op.result()->type();
-    return std::vector<Step>{
+    Step kernel =
         kernelStep(op, name, std::move(slots),
                    [type](const ir::DimBindings &dims, const Device &d) -> Expected<Launch> {
                      auto shape = type.evaluateShape(dims);
                      WEFT_TRY(shape.status());
                      int64_t n = numel(*shape);
                      return Launch{{n}, strided(d, n)};
-                   })};
+                   });
+    if (!faults)
+      return std::vector<Step>{std::move(kernel)};
+    return divisionSteps(op, std::move(kernel));
+  }
+
+  /// Integer division: its status word set, the kernel, then a check of the word that reports
+  /// the first element divided by zero in the interpreter's words. (No AOT status check: its
+  /// runtime reports indices.)
+  std::vector<Step> divisionSteps(const ir::Op &op, Step kernel) {
+    const int status = plan.scratchOf(op).at(0);
+    Step reset = step(op, Step::Kind::Upload);
+    Array none(DType::I64, {1});
+    none.setInt(0, std::numeric_limits<int64_t>::max());
+    reset.constant = std::make_shared<const Array>(std::move(none));
+    reset.slots = {status};
+    Step check = step(op, Step::Kind::Check);
+    const ir::Type type = op.operand(0)->type();
+    check.check = [status, type](Device &d, const std::function<DeviceAddress(int)> &address,
+                                 const ir::DimBindings &dims) -> Status {
+      int64_t bad = 0;
+      WEFT_TRY(d.download(&bad, address(status), sizeof bad));
+      WEFT_TRY(d.synchronize());
+      if (bad == std::numeric_limits<int64_t>::max())
+        return Status::ok();
+      auto shape = type.evaluateShape(dims);
+      WEFT_TRY(shape.status());
+      return err(fmt::format("integer division by zero at element {} of {}", bad,
+                             typeStr(type.dtype(), *shape)));
+    };
+    std::vector<Step> steps;
+    steps.push_back(std::move(reset));
+    steps.push_back(std::move(kernel));
+    steps.push_back(std::move(check));
+    return steps;
   }
 
   Expected<std::vector<Step>> reduction(const ir::Op &op) {
@@ -620,6 +664,29 @@ private:
           return Launch{
               std::move(scalars),
               {std::min(std::max<int64_t>(numel(batch) * tq, 1), d.maxBlocks()), d.blockThreads()}};
+        })};
+  }
+
+  /// additive_attention: a block per batch row (AdditiveAttentionKernel.cpp).
+  Expected<std::vector<Step>> additiveAttention(const ir::Op &op) {
+    const bool hasMask = op.numOperands() == 5;
+    const ir::Type kp = op.operand(1)->type(), values = op.operand(3)->type();
+    std::string name = kernelName(op);
+    WEFT_TRY(emitAdditiveAttentionKernel(*km.module, name, target, kp.dtype(), hasMask).status());
+    std::vector<int> slots = {slot(op.result(0)), slot(op.result(1))};
+    for (size_t i = 0; i < 4; ++i)
+      slots.push_back(slot(op.operand(i)));
+    slots.push_back(hasMask ? slot(op.operand(4)) : slot(op.result(0)));
+    return std::vector<Step>{kernelStep(
+        op, name, std::move(slots),
+        [kp, values](const ir::DimBindings &dims, const Device &d) -> Expected<Launch> {
+          auto sk = kp.evaluateShape(dims);
+          WEFT_TRY(sk.status());
+          auto sv = values.evaluateShape(dims);
+          WEFT_TRY(sv.status());
+          const int64_t rows = (*sk)[0];
+          return Launch{{rows, (*sk)[1], (*sk)[2], (*sv)[2]},
+                        {std::min(std::max<int64_t>(rows, 1), d.maxBlocks()), d.blockThreads()}};
         })};
   }
 

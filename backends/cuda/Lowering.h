@@ -43,7 +43,7 @@ struct LoopCode;
 
 /// One thing a call does on the device, in program order.
 struct Step {
-  enum class Kind { Kernel, Copy, Upload, Check, Loop } kind = Kind::Kernel;
+  enum class Kind { Kernel, Copy, Upload, Check, Loop, Host } kind = Kind::Kernel;
   size_t kernel = 0;
   /// Kernel: its buffers' slots, in its argument order. Copy: destination, source (the
   /// destination's bytes). Upload: destination.
@@ -57,6 +57,9 @@ struct Step {
   /// over the buffer at run time.
   std::shared_ptr<const Array> constant;
   bool splat = false;
+  /// Host: work the host does between kernels over the slots' device memory (all_reduce's
+  /// copy to the host, the collective, and the copy back); an error stops the call.
+  FaultCheck host;
   /// Loop: a scan or while, run by the host (LoopCode).
   std::shared_ptr<const LoopCode> loop;
   /// The op, for errors: "'add' (model.cpp:12)".
@@ -175,6 +178,10 @@ struct CallState {
 
 /// The bytes of constant step `step` filling `total` bytes (a splat repeated).
 std::vector<std::byte> filledConstant(const Step &step, size_t total);
+
+/// all_reduce `op` as a Host step from slot `from` into slot `to` (CollectiveStep.cpp);
+/// `what` names the op in its errors.
+Step allReduceStep(const ir::Op &op, int from, int to, std::string what);
 
 /// Runs `steps` (RunSteps.cpp); an error names the op that failed.
 Status runSteps(const std::vector<Step> &steps, CallState &call);

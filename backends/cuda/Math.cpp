@@ -7,6 +7,8 @@
 //===----------------------------------------------------------------------===//
 #include "backends/cuda/Math.h"
 
+#include "backends/cuda/MathIR.h"
+
 #include <llvm/IR/IRBuilder.h>
 #include <llvm/IR/Intrinsics.h>
 #include <llvm/IR/Module.h>
@@ -148,37 +150,6 @@ public:
     return copysign(y, x);
   }
 
-  /// cos(x) for |x| below 2^20 pi/2 (random_normal's 2 pi u): x = n pi/2 + r by Cody-Waite
-  /// in three parts (fdlibm's pio2_1, _2, _3: n pi/2's first two products are exact there), then
-  /// fdlibm's kernels on |r| <= pi/4 by the quadrant n mod 4.
-  Value *cos(Value *x) {
-    Value *n = rint(b.CreateFMul(x, c(6.36619772367581382433e-01)));
-    Value *r = b.CreateFSub(x, b.CreateFMul(n, c(1.57079632673412561417e+00)));
-    r = b.CreateFSub(r, b.CreateFMul(n, c(6.07710050630396597660e-11)));
-    r = b.CreateFSub(r, b.CreateFMul(n, c(2.02226624871116645580e-21)));
-    Value *z = b.CreateFMul(r, r);
-    // __kernel_sin(r, 0): r + r^3 (S1 + z S2 + ... + z^5 S6).
-    Value *s = fma(b.CreateFMul(z, r),
-                   poly(z, {-1.66666666666666324348e-01, 8.33333333332248946124e-03,
-                            -1.98412698298579493134e-04, 2.75573137070700676789e-06,
-                            -2.50507602534068634195e-08, 1.58969099521155010221e-10}),
-                   r);
-    // __kernel_cos(r, 0): w + ((1 - w) - z/2 + z^2 (C1 + ... + z^5 C6)), w = 1 - z/2.
-    Value *hz = b.CreateFMul(z, c(0.5)), *w = b.CreateFSub(c(1.0), hz);
-    Value *q = b.CreateFMul(b.CreateFMul(z, z),
-                            poly(z, {4.16666666666666019037e-02, -1.38888888888741095749e-03,
-                                     2.48015872894767294178e-05, -2.75573143513906633035e-07,
-                                     2.08757232129817482790e-09, -1.13596475577881948265e-11}));
-    Value *co = b.CreateFAdd(w, b.CreateFAdd(b.CreateFSub(b.CreateFSub(c(1.0), w), hz), q));
-    Value *quadrant = b.CreateAnd(toInt(n), ci(3));
-    Value *odd = b.CreateICmpEQ(b.CreateAnd(quadrant, ci(1)), ci(1));
-    Value *y = b.CreateSelect(odd, s, co);
-    // cos, -sin, -cos, sin in quadrants 0 to 3.
-    Value *negate = b.CreateOr(b.CreateICmpEQ(quadrant, ci(1)), b.CreateICmpEQ(quadrant, ci(2)));
-    y = b.CreateSelect(negate, b.CreateFNeg(y), y);
-    return b.CreateSelect(isNan(x), x, y);
-  }
-
   Value *sigmoid(Value *x) {
     return b.CreateFDiv(c(1.0), b.CreateFAdd(c(1.0), exp(b.CreateFNeg(x))));
   }
@@ -202,8 +173,12 @@ const char *mathFnName(MathFn fn) {
     return "tanh";
   case MathFn::Sigmoid:
     return "sigmoid";
+  case MathFn::Sin:
+    return "sin";
   case MathFn::Cos:
     return "cos";
+  case MathFn::Erf:
+    return "erf";
   }
   return "?";
 }
@@ -239,11 +214,30 @@ llvm::Function *mathFunction(llvm::Module &m, MathFn fn) {
   case MathFn::Sigmoid:
     y = mb.sigmoid(x);
     break;
+  case MathFn::Sin:
   case MathFn::Cos:
-    y = mb.cos(x);
+    y = detail::emitSinCos(b, m, x, fn == MathFn::Cos);
+    break;
+  case MathFn::Erf:
+    y = detail::emitErf(b, m, x);
     break;
   }
   b.CreateRet(y);
+  return f;
+}
+
+llvm::Function *powFunction(llvm::Module &m) {
+  if (llvm::Function *f = m.getFunction("weft_pow"))
+    return f;
+  llvm::LLVMContext &ctx = m.getContext();
+  auto *f64 = llvm::Type::getDoubleTy(ctx);
+  auto *f = llvm::Function::Create(llvm::FunctionType::get(f64, {f64, f64}, false),
+                                   llvm::Function::InternalLinkage, "weft_pow", m);
+  f->addFnAttr(llvm::Attribute::AlwaysInline);
+  f->addFnAttr(llvm::Attribute::NoUnwind);
+  f->setDoesNotAccessMemory();
+  llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", f));
+  b.CreateRet(detail::emitPow(b, m, f->getArg(0), f->getArg(1)));
   return f;
 }
 

@@ -18,16 +18,19 @@ class Module;
 
 namespace weft::cuda {
 
-enum class MathFn { Exp, Expm1, Log, Tanh, Sigmoid, Cos };
+enum class MathFn { Exp, Expm1, Log, Tanh, Sigmoid, Sin, Cos, Erf };
 
 /// The function `double weft_<fn>(double)` in `m`, defined (internal, always inlined) on first
 /// request. exp: exp(x) (x > 709.78 gives inf, x < -745.14 gives 0); expm1: exp(x) - 1,
 /// accurate near 0; log: ln(x) (NaN below 0, -inf at +-0); tanh; sigmoid: 1 / (1 + exp(-x)).
-/// cos: for |x| below 2^20 pi/2 only (its range reduction is exact there, not beyond), as
-/// random_normal needs it; not yet the `cos` op. NaN gives NaN.
+/// sin, cos: for every double (MathTrig.cpp); erf (MathErf.cpp). NaN gives NaN.
 llvm::Function *mathFunction(llvm::Module &m, MathFn fn);
 
-/// "exp", "expm1", "log", "tanh", "sigmoid", "cos".
+/// "exp", "expm1", "log", "tanh", "sigmoid", "sin", "cos", "erf".
 const char *mathFnName(MathFn fn);
+
+/// The function `double weft_pow(double x, double y)` in `m` (MathPow.cpp): C's pow, special
+/// cases included.
+llvm::Function *powFunction(llvm::Module &m);
 
 } // namespace weft::cuda

@@ -172,6 +172,12 @@ Status runSteps(const std::vector<Step> &steps, CallState &call) {
     case Step::Kind::Loop:
       WEFT_TRY(runLoop(step, call));
       break;
+    case Step::Kind::Host: {
+      Status done = step.host(call.device, address, call.dims);
+      if (!done)
+        return err(fmt::format("{}: {}", step.what, done.diag().message));
+      break;
+    }
     }
   }
   return Status::ok();

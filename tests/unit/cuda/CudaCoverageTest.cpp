@@ -20,14 +20,7 @@ namespace {
 
 /// The ops the backend does not lower yet, and why.
 const std::map<OpKind, std::string> kNotYet = {
-    {OpKind::Sin, "its math is not written for the GPU: a range reduction exact for every "
-                  "argument (Payne-Hanek) is still to come"},
-    {OpKind::Cos, "as sin (Math.cpp's cos serves random_normal's bounded arguments only)"},
-    {OpKind::Erf, "its math is not written for the GPU"},
-    {OpKind::Pow, "its math (exp of y log x in more than double precision) is not written"},
-    {OpKind::AllReduce, "communication: no collective between GPUs yet"},
     {OpKind::AttentionGrad, "the tiled backward kernel is still to come"},
-    {OpKind::AdditiveAttention, "the fused Bahdanau step has a CPU kernel only; no GPU kernel yet"},
     {OpKind::LstmSequenceGrad, "the fused LSTM backward has a CPU kernel only; no GPU kernel yet"},
 };
 
@@ -84,6 +77,13 @@ const std::map<OpKind, std::string> kSpecial = {
     {OpKind::Attention, "(%q: tensor<5 x 2 x f32>) -> (tensor<5 x 2 x f32>) {\n"
                         "  %o = attention %q, %q, %q {scale = 0.5} : tensor<5 x 2 x f32>\n"
                         "  return %o\n}"},
+    {OpKind::AdditiveAttention,
+     "(%qp: tensor<2 x 3 x f32>, %kp: tensor<2 x 4 x 3 x f32>, %v: tensor<3 x f32>, "
+     "%vals: tensor<2 x 4 x 5 x f32>) -> (tensor<2 x 5 x f32>) {\n"
+     "  %c, %w = additive_attention %qp, %kp, %v, %vals : tensor<2 x 5 x f32>, "
+     "tensor<2 x 4 x f32>\n  return %c\n}"},
+    {OpKind::AllReduce, "(%a: tensor<3 x f32>) -> (tensor<3 x f32>) {\n"
+                        "  %y = all_reduce %a {group = 0} : tensor<3 x f32>\n  return %y\n}"},
     {OpKind::RandomUniform, "(%s: tensor<i64>) -> (tensor<5 x f32>) {\n"
                             "  %y = random_uniform %s : tensor<5 x f32>\n  return %y\n}"},
     {OpKind::RandomNormal, "(%s: tensor<i64>) -> (tensor<5 x f32>) {\n"

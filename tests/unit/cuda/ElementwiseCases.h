@@ -34,7 +34,7 @@ inline std::vector<Case> cases() {
   auto t = [](const char *d) { return fmt::format("tensor<N x {}>", d); };
   for (const char *d : {"f32", "f64"})
     for (const char *op : {"neg", "abs", "sign", "relu", "exp", "log", "tanh", "sigmoid", "sqrt",
-                           "rsqrt", "floor", "ceil", "stop_gradient"})
+                           "rsqrt", "floor", "ceil", "stop_gradient", "sin", "cos", "erf"})
       out.push_back({fmt::format("{} {}", op, d), "%a: " + t(d),
                      fmt::format("%r = {} %a : {}", op, t(d)), t(d)});
   for (const char *d : {"i32", "i64"})
@@ -53,8 +53,9 @@ inline std::vector<Case> cases() {
                      fmt::format("%r = cast %a : {}", t(to)), t(to)});
   }
   for (const char *d : {"f32", "f64"})
-    out.push_back({fmt::format("div {}", d), fmt::format("%a: {}, %b: {}", t(d), t(d)),
-                   fmt::format("%r = div %a, %b : {}", t(d)), t(d)});
+    for (const char *op : {"div", "pow"})
+      out.push_back({fmt::format("{} {}", op, d), fmt::format("%a: {}, %b: {}", t(d), t(d)),
+                     fmt::format("%r = {} %a, %b : {}", op, t(d)), t(d)});
   for (const char *op : {"and", "or", "xor"})
     out.push_back({op, fmt::format("%a: {}, %b: {}", t("i1"), t("i1")),
                    fmt::format("%r = {} %a, %b : {}", op, t("i1")), t("i1")});

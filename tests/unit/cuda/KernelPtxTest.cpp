@@ -44,25 +44,6 @@ TEST_CASE("every elementwise kernel compiles to PTX that ptxas accepts for sm_80
   }
 }
 
-TEST_CASE("ops without a GPU lowering yet are refused by name, with their location") {
-  const std::string t = "tensor<N x f32>", ti = "tensor<N x i32>";
-  for (auto [params, line, result, word] :
-       {std::tuple{"%a: " + t, "%r = sin %a : " + t, t, std::string("'sin'")},
-        std::tuple{"%a: " + t + ", %b: " + t, "%r = pow %a, %b : " + t, t, std::string("'pow'")},
-        std::tuple{"%a: " + ti + ", %b: " + ti, "%r = div %a, %b : " + ti, ti,
-                   std::string("integer 'div'")}}) {
-    auto m = oneOp(params, line, result);
-    const ir::Op &op = *m->functions()[0]->body().ops().front();
-    llvm::LLVMContext ctx;
-    auto km = cuda::newKernelModule(ctx, "k");
-    auto f = cuda::emitElementwiseKernel(*km, op, "k");
-    REQUIRE_FALSE(f);
-    CHECK(f.diag().message.find(word + " is not on the CUDA backend yet") != std::string::npos);
-    CHECK(f.diag().str().rfind("op.wir:2:", 0) == 0);
-    CHECK(km->getFunction("k") == nullptr); // nothing half-built is left behind
-  }
-}
-
 TEST_CASE("PTX is made only for the GPU generations weft supports") {
   llvm::LLVMContext ctx;
   auto km = cuda::newKernelModule(ctx, "k");

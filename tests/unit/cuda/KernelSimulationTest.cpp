@@ -48,7 +48,7 @@ Array randomInput(DType t, std::mt19937_64 &gen) {
 }
 
 bool isMath(const std::string &name) {
-  for (const char *fn : {"exp ", "log ", "tanh ", "sigmoid "})
+  for (const char *fn : {"exp ", "log ", "tanh ", "sigmoid ", "sin ", "cos ", "erf ", "pow "})
     if (name.rfind(fn, 0) == 0)
       return true;
   return false;

@@ -59,8 +59,12 @@ double libm(MathFn fn, double x) {
     return std::tanh(x);
   case MathFn::Sigmoid:
     return 1.0 / (1.0 + std::exp(-x));
+  case MathFn::Sin: // (MathTrigErfPowTest.cpp checks sin, erf and the full range of cos)
+    return std::sin(x);
   case MathFn::Cos:
     return std::cos(x);
+  case MathFn::Erf:
+    return std::erf(x);
   }
   return NAN;
 }
