@@ -120,6 +120,10 @@ private:
       break;
     case Step::Kind::Loop:
       return loop(step);
+    case Step::Kind::Host: // all_reduce: the loader has no collective
+      return fmt::format("{}: work on the host between kernels has no form in code built ahead "
+                         "of time yet",
+                         step.what);
     }
     p_.steps.push_back(std::move(out));
     return std::string();
