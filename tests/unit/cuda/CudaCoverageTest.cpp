@@ -26,7 +26,6 @@ const std::map<OpKind, std::string> kNotYet = {
     {OpKind::Erf, "its math is not written for the GPU"},
     {OpKind::Pow, "its math (exp of y log x in more than double precision) is not written"},
     {OpKind::AllReduce, "communication: no collective between GPUs yet"},
-    {OpKind::AttentionGrad, "the tiled backward kernel is still to come"},
     {OpKind::AdditiveAttention, "the fused Bahdanau step has a CPU kernel only; no GPU kernel yet"},
     {OpKind::LstmSequenceGrad, "the fused LSTM backward has a CPU kernel only; no GPU kernel yet"},
 };
@@ -84,6 +83,10 @@ const std::map<OpKind, std::string> kSpecial = {
     {OpKind::Attention, "(%q: tensor<5 x 2 x f32>) -> (tensor<5 x 2 x f32>) {\n"
                         "  %o = attention %q, %q, %q {scale = 0.5} : tensor<5 x 2 x f32>\n"
                         "  return %o\n}"},
+    {OpKind::AttentionGrad,
+     "(%q: tensor<5 x 2 x f32>) -> (tensor<5 x 2 x f32>) {\n"
+     "  %dq, %dk, %dv = attention_grad %q, %q, %q, %q, %q {scale = 0.5} : tensor<5 x 2 x f32>, "
+     "tensor<5 x 2 x f32>, tensor<5 x 2 x f32>\n  return %dq\n}"},
     {OpKind::RandomUniform, "(%s: tensor<i64>) -> (tensor<5 x f32>) {\n"
                             "  %y = random_uniform %s : tensor<5 x f32>\n  return %y\n}"},
     {OpKind::RandomNormal, "(%s: tensor<i64>) -> (tensor<5 x f32>) {\n"
