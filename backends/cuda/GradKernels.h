@@ -9,6 +9,8 @@
 
 #include "backends/cuda/Kernels.h"
 
+#include <optional>
+
 namespace weft::cuda {
 
 /// The most d + dv attention_grad's kernels take: the dk/dv kernel holds a key's k and v rows
@@ -45,5 +47,37 @@ Expected<llvm::Function *> emitAttentionKeyGradKernel(llvm::Module &m, const std
 Expected<llvm::Function *> emitAttentionQueryGradKernel(llvm::Module &m, const std::string &name,
                                                         KernelTarget target, DType t, int batchRank,
                                                         bool hasMask, double scale, bool causal);
+
+/// lstm_sequence_grad's elementwise kernels (LstmGradKernels.cpp), for T steps of B examples
+/// with H hidden units and G = 4H gates in dtype `t`. `lengths`: the dtype of the op's lengths
+/// (i32 or i64), or none (every example runs T steps). Threads stride over their elements.
+///
+/// Previous states, `void name(ptr hp, ptr h0, ptr hs, ptr len, i64 T, i64 B, i64 H)`: hp[t, b]
+/// = the h that step t of example b starts from: h0[b] at the example's first step (t = 0, or
+/// t = len[b] - 1 when `reverse`), else hs of the step before; 0 past its length.
+Expected<llvm::Function *> emitLstmPreviousStateKernel(llvm::Module &m, const std::string &name,
+                                                       KernelTarget target, DType t,
+                                                       std::optional<DType> lengths, bool reverse);
+
+/// Gates, `void name(ptr act, ptr zh, ptr bias, i64 n, i64 G, i64 H)`: over n = T B G elements,
+/// act = sigmoid(act + zh + bias[q]) (tanh for the g gate, 2H <= q < 3H) in place, where act
+/// holds xs wx and zh hp wh. In double, rounded once.
+Expected<llvm::Function *> emitLstmGatesKernel(llvm::Module &m, const std::string &name,
+                                               KernelTarget target, DType t);
+
+/// Cell states, `void name(ptr cs, ptr cp, ptr act, ptr c0, ptr len, i64 T, i64 B, i64 H)`: a
+/// thread per (b, j) runs the example's steps in the forward's order, c = f c + i g from c0 in
+/// double: cp[t, b, j] the c step t starts from, cs[t, b, j] the c it ends with; 0 past the
+/// example's length.
+Expected<llvm::Function *> emitLstmCellKernel(llvm::Module &m, const std::string &name,
+                                              KernelTarget target, DType t,
+                                              std::optional<DType> lengths, bool reverse);
+
+/// One step's gate gradients, `void name(ptr dz, ptr dcOut, ptr act, ptr cs, ptr cp, ptr dhs,
+/// ptr dh, ptr dc, i64 n, i64 H)` over n = B H elements (eval/LstmSequenceGrad.cpp's step):
+///   dh' = dh + dhs;  tc = tanh(cs);  dc' = dc + dh' o (1 - tc^2)
+///   dz = [dc' g i (1 - i), dc' cp f (1 - f), dc' i (1 - g^2), dh' tc o (1 - o)];  dcOut = dc' f
+Expected<llvm::Function *> emitLstmGateGradKernel(llvm::Module &m, const std::string &name,
+                                                  KernelTarget target, DType t);
 
 } // namespace weft::cuda

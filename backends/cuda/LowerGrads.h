@@ -38,6 +38,10 @@ struct OpLowering {
   /// A kernel step launching `name` (a kernel just added to the module).
   Step kernelStep(const ir::Op &op, const std::string &name, std::vector<int> slots,
                   LaunchPlan launch);
+  /// A loop's copy of `type`'s elements from ref `from` to ref `to` under `mask` (a kernel of
+  /// emitLoopCopyKernel).
+  Expected<LoopCopy> loopCopy(const ir::Op &op, const std::string &suffix, int from, int to,
+                              const ir::Type &type, LoopCopyMask mask);
 };
 
 /// The scratch attention_grad and lstm_sequence_grad need, for the buffer plan; none for other
@@ -48,5 +52,11 @@ std::vector<ir::Type> gradScratch(const ir::Op &op);
 std::vector<ir::Type> attentionGradScratch(const ir::Op &op);
 /// attention_grad: a stats pass, then dk and dv per key row, then dq per query row.
 Expected<std::vector<Step>> lowerAttentionGrad(OpLowering &l, const ir::Op &op);
+
+/// lstm_sequence_grad's scratch: the recomputed forward and the stacked gate gradients.
+std::vector<ir::Type> lstmGradScratch(const ir::Op &op);
+/// lstm_sequence_grad: the gates recomputed for every step at once, a loop the host runs of one
+/// gate-gradient kernel and one matmul per step, then the weight gradients at once.
+Expected<std::vector<Step>> lowerLstmSequenceGrad(OpLowering &l, const ir::Op &op);
 
 } // namespace weft::cuda::detail

@@ -13,6 +13,7 @@
 //   fusion                 one kernel over its domain (FusionKernel.cpp)
 //   attention              a block per query row, online softmax (AttentionKernel.cpp)
 //   attention_grad         stats, dk/dv and dq kernels (LowerAttentionGrad.cpp)
+//   lstm_sequence_grad     recomputed gates, a host loop over the steps (LowerLstmGrad.cpp)
 //   scan, while            a Loop step: the host runs the trips (RunSteps.cpp)
 //   lstm/gru/rnn_sequence  the scans they stand for (transforms/), lowered as above
 //   reshape                a device copy;  constant: an upload
@@ -212,6 +213,10 @@ private:
     case OpKind::AttentionGrad: {
       OpLowering l = context();
       return lowerAttentionGrad(l, op);
+    }
+    case OpKind::LstmSequenceGrad: {
+      OpLowering l = context();
+      return lowerLstmSequenceGrad(l, op);
     }
     default:
       return err(fmt::format("'{}' is not on the CUDA backend yet (tests/unit/cuda/"

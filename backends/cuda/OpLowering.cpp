@@ -31,10 +31,26 @@ Step OpLowering::kernelStep(const ir::Op &op, const std::string &name, std::vect
   return s;
 }
 
+Expected<LoopCopy> OpLowering::loopCopy(const ir::Op &op, const std::string &suffix, int from,
+                                        int to, const ir::Type &type, LoopCopyMask mask) {
+  std::string name = kernelName(op, suffix);
+  WEFT_TRY(
+      emitLoopCopyKernel(*km.module, name, target, static_cast<int>(dtypeBytes(type.dtype())), mask)
+          .status());
+  LoopCopy c;
+  c.kernel = addKernel(name);
+  c.from = from;
+  c.to = to;
+  c.type = type;
+  return c;
+}
+
 std::vector<ir::Type> gradScratch(const ir::Op &op) {
   switch (op.kind()) {
   case ir::OpKind::AttentionGrad:
     return attentionGradScratch(op);
+  case ir::OpKind::LstmSequenceGrad:
+    return lstmGradScratch(op);
   default:
     return {};
   }

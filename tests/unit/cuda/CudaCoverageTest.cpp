@@ -27,7 +27,6 @@ const std::map<OpKind, std::string> kNotYet = {
     {OpKind::Pow, "its math (exp of y log x in more than double precision) is not written"},
     {OpKind::AllReduce, "communication: no collective between GPUs yet"},
     {OpKind::AdditiveAttention, "the fused Bahdanau step has a CPU kernel only; no GPU kernel yet"},
-    {OpKind::LstmSequenceGrad, "the fused LSTM backward has a CPU kernel only; no GPU kernel yet"},
 };
 
 std::string unary(std::string_view op, const char *t) {
@@ -106,6 +105,13 @@ const std::map<OpKind, std::string> kSpecial = {
      "%wh: tensor<4 x 16 x f32>, %b: tensor<16 x f32>) -> (tensor<2 x 4 x f32>) {\n"
      "  %hs, %hT, %cT = lstm_sequence %xs, %h0, %h0, %wx, %wh, %b : tensor<T x 2 x 4 x f32>, "
      "tensor<2 x 4 x f32>, tensor<2 x 4 x f32>\n  return %hT\n}"},
+    {OpKind::LstmSequenceGrad,
+     "(%xs: tensor<T x 2 x 3 x f32>, %h: tensor<2 x 4 x f32>, %wx: tensor<3 x 16 x f32>, "
+     "%wh: tensor<4 x 16 x f32>, %b: tensor<16 x f32>, %hs: tensor<T x 2 x 4 x f32>) -> "
+     "(tensor<T x 2 x 3 x f32>) {\n"
+     "  %dxs, %dh0, %dc0, %dwx, %dwh, %db = lstm_sequence_grad %xs, %h, %h, %wx, %wh, %b, %hs, "
+     "%hs, %h, %h : tensor<T x 2 x 3 x f32>, tensor<2 x 4 x f32>, tensor<2 x 4 x f32>, "
+     "tensor<3 x 16 x f32>, tensor<4 x 16 x f32>, tensor<16 x f32>\n  return %dxs\n}"},
     {OpKind::GruSequence,
      "(%xs: tensor<T x 2 x 3 x f32>, %h0: tensor<2 x 4 x f32>, %wx: tensor<3 x 12 x f32>, "
      "%wh: tensor<4 x 12 x f32>, %b: tensor<12 x f32>) -> (tensor<2 x 4 x f32>) {\n"
