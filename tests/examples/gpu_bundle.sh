@@ -11,6 +11,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 "$out/run.sh" --device cpu --no-peers | tee "$out/cpu.log"
 grep -q "^parity elementwise ok" "$out/cpu.log"
 grep -q "^parity mlp_step ok" "$out/cpu.log"
+grep -q "^parity attention_grad ok" "$out/cpu.log"
 grep -q "== done: every check passed" "$out/cpu.log"
 "$out/run.sh" --dry-run > "$out/dry.log"
 grep -q "bin/weft-gpu bench lstm --device cuda" "$out/dry.log"
