@@ -14,6 +14,8 @@
 //   attention              a block per query row, online softmax (AttentionKernel.cpp)
 //   additive_attention     a block per batch row (AdditiveAttentionKernel.cpp)
 //   all_reduce             through the host: runtime/Collective.h (CollectiveStep.cpp)
+//   attention_grad         stats, dk/dv and dq kernels (LowerAttentionGrad.cpp)
+//   lstm_sequence_grad     recomputed gates, a host loop over the steps (LowerLstmGrad.cpp)
 //   scan, while            a Loop step: the host runs the trips (RunSteps.cpp)
 //   lstm/gru/rnn_sequence  the scans they stand for (transforms/), lowered as above
 //   reshape                a device copy;  constant: an upload
@@ -24,6 +26,7 @@
 #include "backends/cuda/Lowering.h"
 
 #include "analysis/BufferPlan.h"
+#include "backends/cuda/LowerGrads.h"
 #include "eval/Evaluate.h"
 #include "ir/Clone.h"
 #include "ir/Fusion.h"
@@ -108,6 +111,8 @@ std::vector<size_t> swappedCarries(const ir::Op &loop) {
 /// The scratch each op needs: gather's and scatter_add's status word; a loop's staging for
 /// swapped carries.
 std::vector<ir::Type> scratch(const ir::Op &op) {
+  if (std::vector<ir::Type> grad = gradScratch(op); !grad.empty())
+    return grad;
   if (op.kind() == OpKind::Gather || op.kind() == OpKind::ScatterAdd || elementwiseFaults(op))
     return {ir::Type({ir::Dim(1)}, DType::I64)};
   std::vector<ir::Type> out;
@@ -212,12 +217,32 @@ private:
     case OpKind::AllReduce:
       return std::vector<Step>{
           allReduceStep(op, slot(op.operand(0)), slot(op.result()), describeOp(op))};
+    case OpKind::AttentionGrad: {
+      OpLowering l = context();
+      return lowerAttentionGrad(l, op);
+    }
+    case OpKind::LstmSequenceGrad: {
+      OpLowering l = context();
+      return lowerLstmSequenceGrad(l, op);
+    }
     default:
       return err(fmt::format("'{}' is not on the CUDA backend yet (tests/unit/cuda/"
                              "CudaCoverageTest.cpp lists what is not, and why)",
                              op.name()),
                  op.loc());
     }
+  }
+
+  /// What an op lowered in a file of its own (LowerGrads.h) needs of this one.
+  OpLowering context() {
+    return {f.name(),
+            km,
+            target,
+            names,
+            plan,
+            options,
+            [this](const ir::Value *v) { return slot(v); },
+            [this] { return static_cast<int>(plan.slots().size()) + numViews++; }};
   }
 
   Step step(const ir::Op &op, Step::Kind kind) {

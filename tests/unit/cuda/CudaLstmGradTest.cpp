@@ -1,0 +1,138 @@
+// lstm_sequence_grad on the CUDA backend's host device against the reference interpreter, after
+// the lstm_sequence whose hs it reads: T B rows and 4H gates past the matmul's 64-wide tiles,
+// lengths (i32 and i64, zero and full) and reverse, T = 1, f32 and f64; a length out of range is
+// the interpreter's error; and the kernels through ptxas for sm_80 and sm_90.
+#include "tests/unit/cuda/Parity.h"
+#include "tests/unit/cuda/Ptxas.h"
+
+#include <doctest/doctest.h>
+#include <fmt/format.h>
+
+using namespace weft;
+using testing::inputFor;
+
+namespace {
+
+struct Case {
+  int64_t input, hidden, batch, steps;
+  const char *lengths; // "" (none), "i32" or "i64"
+  bool reverse;
+  const char *dtype;
+};
+
+const Case kCases[] = {
+    {5, 17, 10, 7, "i32", false, "f32"}, // T B = 70 rows and G = 68 gates: two tiles each
+    {3, 4, 3, 6, "i64", true, "f64"},    // reverse with lengths: each example starts elsewhere
+    {4, 5, 2, 5, "", true, "f32"},       // reverse, no lengths
+    {2, 3, 3, 1, "i32", false, "f64"},   // T = 1, lengths 0 and 1
+};
+
+/// @grad(xs, h0, c0, wx, wh, b [, len], dhs, dhT, dcT): lstm_sequence, then the gradient of its
+/// results with adjoints dhs, dhT, dcT (the batch B symbolic).
+std::string gradModule(const Case &c) {
+  std::string dt = c.dtype;
+  const int64_t h = c.hidden, i = c.input;
+  std::string bh = fmt::format("tensor<B x {} x {}>", h, dt);
+  std::string hs = fmt::format("tensor<T x B x {} x {}>", h, dt);
+  std::string xs = fmt::format("tensor<T x B x {} x {}>", i, dt);
+  std::string wx = fmt::format("tensor<{} x {} x {}>", i, 4 * h, dt);
+  std::string wh = fmt::format("tensor<{} x {} x {}>", h, 4 * h, dt);
+  std::string bias = fmt::format("tensor<{} x {}>", 4 * h, dt);
+  const bool lengths = *c.lengths != 0;
+  std::string len = lengths ? ", %len" : "", attr = c.reverse ? " {reverse = 1}" : "";
+  return fmt::format(
+      "func @grad(%xs: {0}, %h0: {1}, %c0: {1}, %wx: {2}, %wh: {3}, %b: {4}{5}, %dhs: {6}, "
+      "%dhT: {1}, %dcT: {1}) -> ({0}, {1}, {1}, {2}, {3}, {4}) {{\n"
+      "  %hs, %hT, %cT = lstm_sequence %xs, %h0, %c0, %wx, %wh, %b{7}{8} : {6}, {1}, {1}\n"
+      "  %dxs, %dh0, %dc0, %dwx, %dwh, %db = lstm_sequence_grad %xs, %h0, %c0, %wx, %wh, %b, "
+      "%hs, %dhs, %dhT, %dcT{7}{8} : {0}, {1}, {1}, {2}, {3}, {4}\n"
+      "  return %dxs, %dh0, %dc0, %dwx, %dwh, %db\n}}\n",
+      xs, bh, wx, wh, bias, lengths ? fmt::format(", %len: tensor<B x {}>", c.lengths) : "", hs,
+      len, attr);
+}
+
+/// inputFor's numbers times `scale` (small weights keep the gates off their flat ends).
+Array scaled(DType t, std::vector<int64_t> shape, int64_t seed, double scale) {
+  Array a = inputFor(t, std::move(shape), seed);
+  for (int64_t i = 0; i < a.numel(); ++i)
+    a.setDouble(i, a.getDouble(i) * scale);
+  return a;
+}
+
+std::vector<Array> inputsFor(const Case &c, std::vector<int64_t> lengths) {
+  const DType t = std::string(c.dtype) == "f32" ? DType::F32 : DType::F64;
+  const int64_t T = c.steps, B = c.batch, I = c.input, H = c.hidden;
+  std::vector<Array> in = {scaled(t, {T, B, I}, 1, 0.5),  scaled(t, {B, H}, 2, 0.3),
+                           scaled(t, {B, H}, 3, 0.3),     scaled(t, {I, 4 * H}, 4, 0.2),
+                           scaled(t, {H, 4 * H}, 5, 0.2), scaled(t, {4 * H}, 6, 0.2)};
+  if (*c.lengths) {
+    Array len(std::string(c.lengths) == "i32" ? DType::I32 : DType::I64, {B});
+    for (int64_t b = 0; b < B; ++b)
+      len.setInt(b, lengths[static_cast<size_t>(b) % lengths.size()]);
+    in.push_back(std::move(len));
+  }
+  in.push_back(scaled(t, {T, B, H}, 7, 0.5));
+  in.push_back(scaled(t, {B, H}, 8, 0.5));
+  in.push_back(scaled(t, {B, H}, 9, 0.5));
+  return in;
+}
+
+} // namespace
+
+TEST_CASE("cuda on the host device: lstm_sequence_grad matches the interpreter") {
+  for (const Case &c : kCases) {
+    CAPTURE(c.input);
+    CAPTURE(c.hidden);
+    CAPTURE(c.batch);
+    CAPTURE(c.steps);
+    CAPTURE(c.lengths);
+    CAPTURE(c.reverse);
+    CAPTURE(c.dtype);
+    // Lengths: full, none, partial.
+    std::vector<Array> in = inputsFor(c, {c.steps, 0, c.steps / 2 + 1});
+    testing::checkAgainstInterpreter(gradModule(c), "grad", in,
+                                     std::string(c.dtype) == "f32" ? 1e-5 : 1e-12);
+  }
+}
+
+TEST_CASE("cuda on the host device: lstm_sequence_grad refuses a length out of range") {
+  // The gradient alone (hs a parameter), so that no forward refuses it first.
+  auto m = ir::parseModule(R"(
+func @grad(%xs: tensor<T x 2 x 1 x f64>, %h: tensor<2 x 1 x f64>, %w: tensor<1 x 4 x f64>, %b: tensor<4 x f64>, %hs: tensor<T x 2 x 1 x f64>, %len: tensor<2 x i64>) -> (tensor<T x 2 x 1 x f64>) {
+  %dxs, %dh0, %dc0, %dwx, %dwh, %db = lstm_sequence_grad %xs, %h, %h, %w, %w, %b, %hs, %hs, %h, %h, %len : tensor<T x 2 x 1 x f64>, tensor<2 x 1 x f64>, tensor<2 x 1 x f64>, tensor<1 x 4 x f64>, tensor<1 x 4 x f64>, tensor<4 x f64>
+  return %dxs
+}
+)");
+  REQUIRE_OK(m);
+  cuda::CudaBackend host(cuda::hostDevice());
+  auto exe = host.compile(**m);
+  REQUIRE_OK(exe);
+  Array len(DType::I64, {2});
+  len.setInt(0, 3);
+  len.setInt(1, 4);
+  std::vector<Array> in = {inputFor(DType::F64, {3, 2, 1}, 1), inputFor(DType::F64, {2, 1}, 2),
+                           inputFor(DType::F64, {1, 4}, 3),    inputFor(DType::F64, {4}, 4),
+                           inputFor(DType::F64, {3, 2, 1}, 5), len};
+  auto got = (*exe)->run("grad", in);
+  REQUIRE_FALSE(got);
+  CHECK(got.diag().message.find("'lstm_sequence_grad'") != std::string::npos);
+  CHECK(got.diag().message.find("length 4 of example 1 is outside [0, 3]") != std::string::npos);
+}
+
+TEST_CASE("cuda: the lstm_sequence_grad kernels are PTX that ptxas accepts") {
+  auto ptxas = testing::findPtxas();
+  if (!ptxas)
+    MESSAGE("ptxas not found (no CUDA toolkit; set WEFT_PTXAS): PTX is generated but not "
+            "validated");
+  auto m = ir::parseModule(gradModule(kCases[1]));
+  REQUIRE_OK(m);
+  for (const char *sm : {"sm_80", "sm_90"}) {
+    CAPTURE(sm);
+    auto ptx = cuda::modulePtx(**m, sm);
+    REQUIRE_OK(ptx);
+    for (const char *kernel : {"_previous(", "_gates(", "_cell(", "_gate_grad(", "_db("})
+      CHECK(ptx->find(kernel) != std::string::npos);
+    if (ptxas)
+      CHECK(testing::ptxasErrors(*ptxas, *ptx, sm) == "");
+  }
+}
