@@ -13,7 +13,9 @@
 //   fusion                 one kernel over its domain (FusionKernel.cpp)
 //   attention              a block per query row, online softmax (AttentionKernel.cpp)
 //   scan, while            a Loop step: the host runs the trips (RunSteps.cpp)
-//   lstm/gru/rnn_sequence  the scans they stand for (transforms/), lowered as above
+//   lstm_sequence          a persistent kernel where wh fits on chip (PersistentLstm.h),
+//                          else the scan it stands for (transforms/)
+//   gru/rnn_sequence       the scans they stand for (transforms/), lowered as above
 //   reshape                a device copy;  constant: an upload
 // Strides and counts come from the call's shapes, so symbolic dims are just
 // scalars of the launch.
@@ -22,6 +24,7 @@
 #include "backends/cuda/Lowering.h"
 
 #include "analysis/BufferPlan.h"
+#include "backends/cuda/PersistentLstm.h"
 #include "eval/Evaluate.h"
 #include "ir/Clone.h"
 #include "ir/Fusion.h"
@@ -108,6 +111,8 @@ std::vector<size_t> swappedCarries(const ir::Op &loop) {
 std::vector<ir::Type> scratch(const ir::Op &op) {
   if (op.kind() == OpKind::Gather || op.kind() == OpKind::ScatterAdd)
     return {ir::Type({ir::Dim(1)}, DType::I64)};
+  if (op.kind() == OpKind::LstmSequence)
+    return persistentLstmScratch(op);
   std::vector<ir::Type> out;
   if (op.kind() == OpKind::Scan || op.kind() == OpKind::While)
     for (size_t i : swappedCarries(op))
@@ -205,6 +210,8 @@ private:
       return fusion(op);
     case OpKind::Attention:
       return attention(op);
+    case OpKind::LstmSequence:
+      return lstmSequence(op);
     default:
       return err(fmt::format("'{}' is not on the CUDA backend yet (tests/unit/cuda/"
                              "CudaCoverageTest.cpp lists what is not, and why)",
@@ -623,6 +630,20 @@ private:
         })};
   }
 
+  /// lstm_sequence, where it fits: one persistent kernel (PersistentLstm.h).
+  Expected<std::vector<Step>> lstmSequence(const ir::Op &op) {
+    const std::vector<int> &scratchSlots = plan.scratchOf(op);
+    LstmSlots s{slot(op.result(0)),  slot(op.result(1)),
+                slot(op.result(2)),  slot(op.operand(0)),
+                slot(op.operand(1)), slot(op.operand(2)),
+                slot(op.operand(3)), slot(op.operand(4)),
+                slot(op.operand(5)), op.numOperands() == 7 ? slot(op.operand(6)) : -1,
+                scratchSlots.at(0),  scratchSlots.at(1),
+                scratchSlots.at(2)};
+    return lowerPersistentLstm(op, s, km, target, names, kernelName(op), describeOp(op),
+                               options.tf32);
+  }
+
   /// A fusion: one kernel (FusionKernel.cpp); its scalars from the call's domain.
   Expected<std::vector<Step>> fusion(const ir::Op &op) {
     auto form = ir::fusionForm(op.region());
@@ -847,12 +868,20 @@ Expected<FunctionCode> lowerFunction(const ir::Function &f, KernelModule &km, Ke
                                      std::vector<std::string> &kernelNames,
                                      const LoweringOptions &options) {
   if (hasSequenceOp(f)) {
-    // No fused kernels of their own yet: lstm_sequence, gru_sequence and rnn_sequence run as
-    // the scans they stand for (transforms/), one launch per op of the cell per step. The copy
-    // lives while it is lowered; the code keeps no pointer into it.
+    // lstm_sequence takes the persistent kernel where its weights fit on chip (PersistentLstm.h);
+    // the others, and gru_sequence and rnn_sequence, run as the scans they stand for
+    // (transforms/), one launch per op of the cell per step. The copy lives while it is lowered;
+    // the code keeps no pointer into it.
     ir::Module expanded;
     ir::Function &copy = ir::cloneFunction(expanded, f, f.name());
-    WEFT_TRY(transforms::expandLstmSequences(copy.body()).status());
+    std::vector<ir::Op *> perStep;
+    ir::walk(copy.body(), [&](ir::Op &op) {
+      if (op.kind() == OpKind::LstmSequence &&
+          !persistentLstmFits(op.operand(1)->type().dim(1).size(), op.operand(0)->type().dtype()))
+        perStep.push_back(&op);
+    });
+    for (ir::Op *op : perStep)
+      WEFT_TRY(transforms::expandLstmSequence(*op));
     WEFT_TRY(transforms::expandGruRnnSequences(copy.body()).status());
     return Lowerer(copy, km, target, kernelNames, options).run();
   }
