@@ -6,7 +6,7 @@
 // fewer:
 //
 //   single = gridDim >= S                       // each block keeps one slice's weights
-//   whs[H][4][U] (shared) = wh[:, g*H + slice*U + u]  once when single, 0 past H
+//   whs[H][U][4] (shared) = wh[:, g*H + slice*U + u]  once when single, 0 past H
 //   for (slice, b, u) owned:  cT[b, j] = c0[b, j]      // j = slice*U + u; c stays in cT,
 //                                                      // read and written by its block only
 //   for s < T:  t = reverse ? T-1-s : s
@@ -15,7 +15,7 @@
 //       if !single: sync; whs = slice's weights; sync
 //       for q = threadIdx; q < B*U; q += blockDim:   b = q / U, u = q % U, j < H
 //         if t >= len[b]: hnext[b, j] = hprev[b, j]; hs[t, b, j] = 0; continue
-//         z[g] = proj[t*B + b, g*H + j] + bias[g*H + j] + sum_k hprev[b, k] * whs[k][g][u]
+//         z[g] = proj[t*B + b, g*H + j] + bias[g*H + j] + sum_k hprev[b, k] * whs[k][u][g]
 //         c = sigmoid(z_f) * cT[b, j] + sigmoid(z_i) * tanh(z_g);  h = sigmoid(z_o) * tanh(c)
 //         cT[b, j] = c;  hnext[b, j] = h;  hs[t, b, j] = h
 //     grid barrier                              // every block's hnext written
@@ -85,12 +85,18 @@ Expected<llvm::Function *> emitPersistentLstmKernel(llvm::Module &m, const std::
   Value *pairs = b.CreateMul(B, k.i64(U)), *rows = b.CreateMul(B, k.i64(H));
   Value *single = b.CreateICmpSGE(grid, k.i64(S));
   Value *zero = llvm::ConstantFP::get(elem, 0.0);
+  auto *gates = llvm::FixedVectorType::get(elem, 4);
+  // h's elements per load: 16 bytes where H is a multiple of them (rows stay 16-byte aligned).
+  const int64_t vectorWidth = 16 / dtypeBytes(t);
+  const int64_t width = H % vectorWidth == 0 ? vectorWidth : 1;
+  auto *hvec = llvm::FixedVectorType::get(elem, static_cast<unsigned>(width));
 
-  // whs[kk][g][u] = wh[kk, g*H + slice*U + u], 0 for units past H.
+  // whs[kk][u][g] = wh[kk, g*H + slice*U + u] (a unit's four gates side by side, one vector
+  // load), 0 for units past H.
   auto loadSlice = [&](Value *slice) {
     k.loop(tid, k.i64(H * 4 * U), ntid, [&](Value *e) {
       Value *kk = b.CreateUDiv(e, k.i64(4 * U)), *r = b.CreateURem(e, k.i64(4 * U));
-      Value *g = b.CreateUDiv(r, k.i64(U)), *u = b.CreateURem(r, k.i64(U));
+      Value *u = b.CreateUDiv(r, k.i64(4)), *g = b.CreateURem(r, k.i64(4));
       Value *j = b.CreateAdd(b.CreateMul(slice, k.i64(U)), u);
       Value *inside = b.CreateICmpSLT(j, k.i64(H));
       Value *col = b.CreateAdd(b.CreateMul(g, k.i64(H)), b.CreateSelect(inside, j, k.i64(0)));
@@ -146,24 +152,33 @@ Expected<llvm::Function *> emitPersistentLstmKernel(llvm::Module &m, const std::
             k.store(zero, k.buffer(kHs), out);
           });
           k.when(active, [&] {
-            Value *z[4];
+            // z = proj + bias + hprev[b, :] . whs[:, u, :], the four gates as one vector; h read
+            // `width` elements at a time where H allows.
+            Value *init = llvm::PoisonValue::get(gates);
             for (int64_t g = 0; g < 4; ++g) {
               Value *col = b.CreateAdd(k.i64(g * H), j);
               Value *p =
                   k.load(elem, k.buffer(kProj), b.CreateAdd(b.CreateMul(row, k.i64(4 * H)), col));
-              z[g] = k.variable(elem, b.CreateFAdd(p, k.load(elem, k.buffer(kBias), col)));
+              init = b.CreateInsertElement(init,
+                                           b.CreateFAdd(p, k.load(elem, k.buffer(kBias), col)), g);
             }
-            k.loop(k.i64(0), k.i64(H), k.i64(1), [&](Value *kk) {
-              Value *hk = k.load(elem, hprev, at(ex, kk));
-              Value *base = b.CreateAdd(b.CreateMul(kk, k.i64(4 * U)), u);
-              for (int64_t g = 0; g < 4; ++g) {
-                Value *w = k.load(elem, whs, b.CreateAdd(base, k.i64(g * U)));
-                Value *acc = b.CreateLoad(elem, z[g]);
-                b.CreateStore(b.CreateIntrinsic(llvm::Intrinsic::fma, {elem}, {hk, w, acc}), z[g]);
+            Value *z = k.variable(gates, init);
+            k.loop(k.i64(0), k.i64(H), k.i64(width), [&](Value *kk) {
+              Value *hv = b.CreateAlignedLoad(hvec, b.CreateInBoundsGEP(elem, hprev, at(ex, kk)),
+                                              llvm::Align(width * dtypeBytes(t)));
+              Value *acc = b.CreateLoad(gates, z);
+              for (int64_t w = 0; w < width; ++w) {
+                Value *hk = b.CreateVectorSplat(4, b.CreateExtractElement(hv, w));
+                Value *at4 = b.CreateMul(
+                    b.CreateAdd(b.CreateMul(b.CreateAdd(kk, k.i64(w)), k.i64(U)), u), k.i64(4));
+                Value *wv = b.CreateAlignedLoad(gates, b.CreateInBoundsGEP(elem, whs, at4),
+                                                llvm::Align(16));
+                acc = b.CreateIntrinsic(llvm::Intrinsic::fma, {gates}, {hk, wv, acc});
               }
+              b.CreateStore(acc, z);
             });
             auto gate = [&](int64_t g, llvm::Function *fn) {
-              return b.CreateCall(fn, {wide(b.CreateLoad(elem, z[g]))});
+              return b.CreateCall(fn, {wide(b.CreateExtractElement(b.CreateLoad(gates, z), g))});
             };
             Value *i = gate(0, sigmoid), *f = gate(1, sigmoid), *gg = gate(2, tanh),
                   *o = gate(3, sigmoid);
