@@ -120,6 +120,11 @@ struct HostBlock {
   explicit HostBlock(int64_t threads)
       : shared(std::make_unique<std::max_align_t[]>(kMaxSharedBytes / sizeof(std::max_align_t))),
         barrier(threads), exchange(static_cast<size_t>(threads)) {}
+  /// Thread t of this block as block c of `grid`.
+  HostThread thread(int64_t t, int64_t c, Grid grid) {
+    return {t,        grid.threads, c,         grid.blocks, shared.get(), arriveAndWait,
+            &barrier, mmaTf32,      &exchange, yieldThread};
+  }
   std::unique_ptr<std::max_align_t[]> shared;
   std::barrier<> barrier;
   std::vector<Fragments> exchange;
@@ -202,16 +207,7 @@ public:
     HostBlock block(grid.threads);
     auto thread = [&](int64_t t) {
       for (int64_t c = 0; c < grid.blocks; ++c) {
-        HostThread self{t,
-                        grid.threads,
-                        c,
-                        grid.blocks,
-                        block.shared.get(),
-                        arriveAndWait,
-                        &block.barrier,
-                        mmaTf32,
-                        &block.exchange,
-                        yieldThread};
+        HostThread self = block.thread(t, c, grid);
         entry(ptrs.data(), values.data(), &self);
         block.barrier.arrive_and_wait(); // the next block gets the shared memory when all are done
       }
@@ -242,16 +238,7 @@ private:
       blocks.push_back(std::make_unique<HostBlock>(grid.threads));
     auto thread = [&](int64_t c, int64_t t) {
       HostBlock &block = *blocks[static_cast<size_t>(c)];
-      HostThread self{t,
-                      grid.threads,
-                      c,
-                      grid.blocks,
-                      block.shared.get(),
-                      arriveAndWait,
-                      &block.barrier,
-                      mmaTf32,
-                      &block.exchange,
-                      yieldThread};
+      HostThread self = block.thread(t, c, grid);
       entry(ptrs.data(), values.data(), &self);
     };
     std::vector<std::thread> threads;

@@ -149,3 +149,17 @@ TEST_CASE("persistent lstm kernels compile to PTX that ptxas accepts for sm_80 a
       CHECK(testing::ptxasErrors(*ptxas, *ptx, sm) == "");
   }
 }
+
+TEST_CASE("persistent lstm: a length outside [0, T] is an error naming it, as the interpreter's") {
+  std::vector<Array> in = inputs(DType::F32, 3, 2, 2);
+  in[6].setInt(1, 3); // T = 2
+  auto m = ir::parseModule(threeLstms(DType::F32, 3), "lstm.wir");
+  REQUIRE_OK(m);
+  cuda::CudaBackend host(cuda::hostDevice());
+  auto exe = host.compile(**m);
+  REQUIRE_OK(exe);
+  auto out = (*exe)->run("lstm", in);
+  REQUIRE_FALSE(out);
+  CHECK(out.diag().message ==
+        "'lstm_sequence' (lstm.wir:3:3): length 3 of example 1 is outside [0, 2]");
+}
