@@ -115,6 +115,8 @@ Status expand(ir::Op &op) {
 
 } // namespace
 
+Status expandLstmSequence(ir::Op &op) { return expand(op); }
+
 bool hasLstmSequence(const ir::Module &m) {
   bool found = false;
   for (const auto &f : m.functions())

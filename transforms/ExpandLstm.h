@@ -15,6 +15,9 @@ namespace weft::transforms {
 /// whether there was one.
 Expected<bool> expandLstmSequences(ir::Block &block);
 
+/// Replaces lstm_sequence `op` by the scan it stands for.
+Status expandLstmSequence(ir::Op &op);
+
 /// Whether `m` holds an lstm_sequence anywhere.
 bool hasLstmSequence(const ir::Module &m);
 

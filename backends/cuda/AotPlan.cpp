@@ -47,6 +47,8 @@ public:
   }
   int64_t blockThreads() const override { return kMaxBlockThreads; }
   int64_t maxBlocks() const override { return kGpuMaxBlocks; }
+  /// Unknown: the GPU the code will run on is not known yet.
+  int64_t coResidentBlocks() const override { return 0; }
   Status synchronize() override { return Status::ok(); }
 };
 

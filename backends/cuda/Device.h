@@ -7,9 +7,10 @@
 //   launched through the driver (backends/cuda/Driver.h), one stream each;
 // - the host (HostDevice.cpp): the same kernel bodies built for
 //   KernelTarget::Host, JIT-compiled for this CPU and run as a small grid:
-//   the blocks one after another, the threads of a block as cooperating
-//   threads of this process, so that bar.sync (a std::barrier here) and
-//   shared memory behave as on a GPU. It is how the backend's runtime and
+//   the blocks one after another (all at once for a kernel with a grid
+//   barrier), the threads of a block as cooperating threads of this process,
+//   so that bar.sync (a std::barrier here) and shared memory behave as on a
+//   GPU. It is how the backend's runtime and
 //   kernels are tested on machines without a GPU; it is not meant to be fast.
 //
 // Kernels take `(ptr buffers..., i64 scalars...)` (Kernels.h); the caller picks
@@ -36,8 +37,11 @@ struct KernelModule;
 using DeviceAddress = uint64_t;
 
 /// A launch's grid: `blocks` blocks of `threads` threads (PTX's %nctaid.x and %ntid.x).
+/// `coResident`: the kernel has a grid-wide barrier (KernelEmitter::gridBarrier), so all its
+/// blocks must run at once; its launch plan keeps `blocks` within Device::coResidentBlocks().
 struct Grid {
   int64_t blocks = 1, threads = 1;
+  bool coResident = false;
 };
 
 /// The most blocks a GPU device launches for kernels whose blocks stride over their work.
@@ -76,6 +80,10 @@ public:
   /// worth launching for kernels whose blocks stride over their work.
   virtual int64_t blockThreads() const = 0;
   virtual int64_t maxBlocks() const = 0;
+  /// The most blocks of up to kMaxBlockThreads threads and kMaxSharedBytes of static shared
+  /// memory that surely run at once (a grid barrier's launch); 0 where unknown (code planned
+  /// ahead of time, for a GPU not yet seen).
+  virtual int64_t coResidentBlocks() const = 0;
   /// Waits for everything launched or copied so far.
   virtual Status synchronize() = 0;
 };

@@ -142,6 +142,10 @@ public:
   }
   int64_t blockThreads() const override { return kMaxBlockThreads; }
   int64_t maxBlocks() const override { return kGpuMaxBlocks; }
+  /// One block per SM: a block of at most 256 threads (255 registers each at most) and 48 KB
+  /// of shared memory fits on any SM of sm_80 and newer, so a grid of this many runs at once
+  /// whatever the kernel's occupancy (kernels of one stream run one after another).
+  int64_t coResidentBlocks() const override { return info_.multiprocessors; }
   Status synchronize() override {
     WEFT_TRY(current());
     return driver_.check(driver_.api().cuStreamSynchronize(stream_), "cuStreamSynchronize");

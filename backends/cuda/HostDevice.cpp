@@ -10,6 +10,11 @@
 // would wait at the barrier for the others forever. Where a kernel takes any
 // block size, the grid is small and odd (2 blocks of 3 threads), so that the
 // striding over elements, rows and tiles a GPU launch relies on is exercised.
+// A kernel with a grid barrier (Grid::coResident) cannot run its blocks one
+// after another either: there every block has its own shared memory and
+// barrier, and all the grid's threads run at once; the device says that at
+// most kCoResident blocks do, few enough that a persistent kernel's blocks
+// take several slices of its work each.
 //
 //===----------------------------------------------------------------------===//
 #include "backends/cuda/Device.h"
@@ -34,7 +39,7 @@
 namespace weft::cuda {
 namespace {
 
-constexpr int64_t kThreads = 3, kBlocks = 2;
+constexpr int64_t kThreads = 3, kBlocks = 2, kCoResident = 4;
 constexpr size_t kAlign = 256; // cudaMalloc's alignment
 
 /// How a launch calls a kernel: its buffers and scalars as arrays, and the thread.
@@ -71,6 +76,7 @@ void addLaunchWrapper(llvm::Module &m, llvm::Function &f) {
 }
 
 void arriveAndWait(void *state) { static_cast<std::barrier<> *>(state)->arrive_and_wait(); }
+void yieldThread() { std::this_thread::yield(); }
 
 /// A thread's fragments, as it hands them to its warp for a simulated mma.sync.
 struct Fragments {
@@ -108,6 +114,21 @@ void mmaTf32(HostThread *self, const uint32_t *a, const uint32_t *b, float *c, i
       }
   self->barrier(self->barrierState);
 }
+
+/// One block of a launch: its shared memory, barrier and warp exchange.
+struct HostBlock {
+  explicit HostBlock(int64_t threads)
+      : shared(std::make_unique<std::max_align_t[]>(kMaxSharedBytes / sizeof(std::max_align_t))),
+        barrier(threads), exchange(static_cast<size_t>(threads)) {}
+  /// Thread t of this block as block c of `grid`.
+  HostThread thread(int64_t t, int64_t c, Grid grid) {
+    return {t,        grid.threads, c,         grid.blocks, shared.get(), arriveAndWait,
+            &barrier, mmaTf32,      &exchange, yieldThread};
+  }
+  std::unique_ptr<std::max_align_t[]> shared;
+  std::barrier<> barrier;
+  std::vector<Fragments> exchange;
+};
 
 class HostDevice final : public Device {
 public:
@@ -180,16 +201,15 @@ public:
       ptrs.push_back(reinterpret_cast<void *>(a));
     std::vector<int64_t> values(scalars.begin(), scalars.end());
     values.push_back(0); // never empty
-    auto shared = std::make_unique<std::max_align_t[]>(kMaxSharedBytes / sizeof(std::max_align_t));
-    std::barrier<> block(grid.threads);
-    std::vector<Fragments> exchange(static_cast<size_t>(grid.threads));
     Entry entry = k.entries[index];
+    if (grid.coResident)
+      return runCoResident(entry, ptrs, values, grid, op);
+    HostBlock block(grid.threads);
     auto thread = [&](int64_t t) {
       for (int64_t c = 0; c < grid.blocks; ++c) {
-        HostThread self{t,      grid.threads, c,        grid.blocks, shared.get(), arriveAndWait,
-                        &block, mmaTf32,      &exchange};
+        HostThread self = block.thread(t, c, grid);
         entry(ptrs.data(), values.data(), &self);
-        block.arrive_and_wait(); // the next block gets the shared memory when all are done
+        block.barrier.arrive_and_wait(); // the next block gets the shared memory when all are done
       }
     };
     std::vector<std::thread> others;
@@ -202,7 +222,33 @@ public:
   }
   int64_t blockThreads() const override { return kThreads; }
   int64_t maxBlocks() const override { return kBlocks; }
+  int64_t coResidentBlocks() const override { return kCoResident; }
   Status synchronize() override { return Status::ok(); }
+
+private:
+  /// Every thread of every block at once, each block with its own shared memory and barrier.
+  static Status runCoResident(Entry entry, const std::vector<void *> &ptrs,
+                              const std::vector<int64_t> &values, Grid grid,
+                              const std::string &op) {
+    if (grid.blocks > kCoResident) // the launch would wait at its grid barrier forever
+      return err(fmt::format("host device: {} blocks of {} cannot all run at once (at most {})",
+                             grid.blocks, op, kCoResident));
+    std::vector<std::unique_ptr<HostBlock>> blocks;
+    for (int64_t c = 0; c < grid.blocks; ++c)
+      blocks.push_back(std::make_unique<HostBlock>(grid.threads));
+    auto thread = [&](int64_t c, int64_t t) {
+      HostBlock &block = *blocks[static_cast<size_t>(c)];
+      HostThread self = block.thread(t, c, grid);
+      entry(ptrs.data(), values.data(), &self);
+    };
+    std::vector<std::thread> threads;
+    for (int64_t c = 0; c < grid.blocks; ++c)
+      for (int64_t t = 0; t < grid.threads; ++t)
+        threads.emplace_back(thread, c, t);
+    for (std::thread &t : threads)
+      t.join();
+    return Status::ok();
+  }
 };
 
 } // namespace

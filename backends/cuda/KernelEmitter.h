@@ -40,6 +40,12 @@ public:
   llvm::Value *nctaid();
   /// __syncthreads(): every thread of the block must reach it.
   void barrier();
+  /// A barrier of the whole grid, for kernels launched with Grid::coResident (every block
+  /// running at once): every thread of every block must reach it. `counter` is an i64 in global
+  /// memory, 0 at the launch; at its k-th barrier (k = 1, 2, ...) a kernel passes `arrivals` =
+  /// k * gridDim. The block's thread 0 fences (release), adds 1 to the counter, spins until it
+  /// reads `arrivals` and fences again (acquire), between two bar.syncs of the block.
+  void gridBarrier(llvm::Value *counter, llvm::Value *arrivals);
   /// Host build only: the simulated mma.sync of HostThread::mmaTf32 on arrays a, b and c.
   void hostMmaTf32(llvm::Value *a, llvm::Value *b, llvm::Value *c, int64_t tilesM, int64_t tilesN);
   /// The block's shared memory: `bytes` of it, 16-byte aligned, one area per kernel.

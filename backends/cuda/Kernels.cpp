@@ -270,9 +270,21 @@ static_assert(sizeof(void *) == 8 && offsetof(HostThread, tid) == 0 &&
                   offsetof(HostThread, ntid) == 8 && offsetof(HostThread, ctaid) == 16 &&
                   offsetof(HostThread, nctaid) == 24 && offsetof(HostThread, shared) == 32 &&
                   offsetof(HostThread, barrier) == 40 && offsetof(HostThread, barrierState) == 48 &&
-                  offsetof(HostThread, mmaTf32) == 56 && offsetof(HostThread, warpExchange) == 64,
+                  offsetof(HostThread, mmaTf32) == 56 && offsetof(HostThread, warpExchange) == 64 &&
+                  offsetof(HostThread, yield) == 72,
               "HostThread's layout is what KernelEmitter reads");
-enum HostField { kTid, kNtid, kCtaid, kNctaid, kShared, kBarrier, kBarrierState, kMmaTf32 };
+enum HostField {
+  kTid,
+  kNtid,
+  kCtaid,
+  kNctaid,
+  kShared,
+  kBarrier,
+  kBarrierState,
+  kMmaTf32,
+  kWarpExchange,
+  kYield
+};
 } // namespace
 
 KernelEmitter::KernelEmitter(llvm::Module &m, const std::string &name, KernelTarget target,
@@ -329,6 +341,49 @@ void KernelEmitter::barrier() {
   };
   Value *fn = word(kBarrier), *state = word(kBarrierState);
   b.CreateCall(llvm::FunctionType::get(b.getVoidTy(), {ptr}, false), fn, {state});
+}
+
+void KernelEmitter::gridBarrier(Value *counter, Value *arrivals) {
+  barrier(); // the block's writes of this phase are done
+  when(b.CreateICmpEQ(tid(), i64(0)), [&] {
+    const bool gpu = target == KernelTarget::Nvptx;
+    // Release: the block's writes before the arrival (membar.gl is __threadfence()).
+    if (gpu)
+      b.CreateIntrinsic(llvm::Intrinsic::nvvm_membar_gl, {}, {});
+    else
+      b.CreateFence(llvm::AtomicOrdering::SequentiallyConsistent);
+    b.CreateAtomicRMW(llvm::AtomicRMWInst::Add, counter, i64(1), llvm::MaybeAlign(8),
+                      gpu ? llvm::AtomicOrdering::Monotonic
+                          : llvm::AtomicOrdering::SequentiallyConsistent);
+    llvm::LLVMContext &ctx = m.getContext();
+    auto *spin = llvm::BasicBlock::Create(ctx, "grid.spin", f);
+    auto *wait = llvm::BasicBlock::Create(ctx, "grid.wait", f);
+    auto *done = llvm::BasicBlock::Create(ctx, "grid.done", f);
+    b.CreateBr(spin);
+    b.SetInsertPoint(spin);
+    llvm::LoadInst *seen = b.CreateAlignedLoad(b.getInt64Ty(), counter, llvm::MaybeAlign(8));
+    if (gpu) {
+      seen->setVolatile(true); // ld.volatile.global: from L2, never a stale L1 line
+    } else {
+      seen->setAtomic(llvm::AtomicOrdering::Acquire);
+    }
+    b.CreateCondBr(b.CreateICmpSLT(seen, arrivals), wait, done);
+    b.SetInsertPoint(wait);
+    if (!gpu) {
+      auto *ptr = b.getPtrTy();
+      Value *fn =
+          b.CreateLoad(ptr, b.CreateConstInBoundsGEP1_64(b.getInt64Ty(), hostThread(), kYield));
+      b.CreateCall(llvm::FunctionType::get(b.getVoidTy(), {}, false), fn, {});
+    }
+    b.CreateBr(spin);
+    b.SetInsertPoint(done);
+    // Acquire: the other blocks' writes before their arrivals.
+    if (gpu)
+      b.CreateIntrinsic(llvm::Intrinsic::nvvm_membar_gl, {}, {});
+    else
+      b.CreateFence(llvm::AtomicOrdering::SequentiallyConsistent);
+  });
+  barrier(); // the block goes on when its first thread has seen every arrival
 }
 
 void KernelEmitter::hostMmaTf32(Value *a, Value *b4, Value *c, int64_t tilesM, int64_t tilesN) {

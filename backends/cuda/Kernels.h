@@ -72,6 +72,9 @@ struct HostThread {
   void (*mmaTf32)(HostThread *self, const uint32_t *a, const uint32_t *b, float *c, int64_t tilesM,
                   int64_t tilesN);
   void *warpExchange;
+  /// What a thread spinning at a grid barrier (KernelEmitter::gridBarrier) calls between two
+  /// reads of the counter, so that the threads it waits for get the CPU.
+  void (*yield)();
 };
 
 /// The most threads a block of a kernel that takes any block size may have (its shared memory

@@ -17,7 +17,9 @@
 //   attention_grad         stats, dk/dv and dq kernels (LowerAttentionGrad.cpp)
 //   lstm_sequence_grad     recomputed gates, a host loop over the steps (LowerLstmGrad.cpp)
 //   scan, while            a Loop step: the host runs the trips (RunSteps.cpp)
-//   lstm/gru/rnn_sequence  the scans they stand for (transforms/), lowered as above
+//   lstm_sequence          a persistent kernel where wh fits on chip (PersistentLstm.h),
+//                          else the scan it stands for (transforms/)
+//   gru/rnn_sequence       the scans they stand for (transforms/), lowered as above
 //   reshape                a device copy;  constant: an upload
 // Strides and counts come from the call's shapes, so symbolic dims are just
 // scalars of the launch.
@@ -27,6 +29,7 @@
 
 #include "analysis/BufferPlan.h"
 #include "backends/cuda/LowerGrads.h"
+#include "backends/cuda/PersistentLstm.h"
 #include "eval/Evaluate.h"
 #include "ir/Clone.h"
 #include "ir/Fusion.h"
@@ -115,6 +118,8 @@ std::vector<ir::Type> scratch(const ir::Op &op) {
     return grad;
   if (op.kind() == OpKind::Gather || op.kind() == OpKind::ScatterAdd || elementwiseFaults(op))
     return {ir::Type({ir::Dim(1)}, DType::I64)};
+  if (op.kind() == OpKind::LstmSequence)
+    return persistentLstmScratch(op);
   std::vector<ir::Type> out;
   if (op.kind() == OpKind::Scan || op.kind() == OpKind::While)
     for (size_t i : swappedCarries(op))
@@ -225,6 +230,8 @@ private:
       OpLowering l = context();
       return lowerLstmSequenceGrad(l, op);
     }
+    case OpKind::LstmSequence:
+      return lstmSequence(op);
     default:
       return err(fmt::format("'{}' is not on the CUDA backend yet (tests/unit/cuda/"
                              "CudaCoverageTest.cpp lists what is not, and why)",
@@ -715,6 +722,20 @@ private:
         })};
   }
 
+  /// lstm_sequence, where it fits: one persistent kernel (PersistentLstm.h).
+  Expected<std::vector<Step>> lstmSequence(const ir::Op &op) {
+    const std::vector<int> &scratchSlots = plan.scratchOf(op);
+    LstmSlots s{slot(op.result(0)),  slot(op.result(1)),
+                slot(op.result(2)),  slot(op.operand(0)),
+                slot(op.operand(1)), slot(op.operand(2)),
+                slot(op.operand(3)), slot(op.operand(4)),
+                slot(op.operand(5)), op.numOperands() == 7 ? slot(op.operand(6)) : -1,
+                scratchSlots.at(0),  scratchSlots.at(1),
+                scratchSlots.at(2)};
+    return lowerPersistentLstm(op, s, km, target, names, kernelName(op), describeOp(op),
+                               options.tf32);
+  }
+
   /// A fusion: one kernel (FusionKernel.cpp); its scalars from the call's domain.
   Expected<std::vector<Step>> fusion(const ir::Op &op) {
     auto form = ir::fusionForm(op.region());
@@ -939,12 +960,20 @@ Expected<FunctionCode> lowerFunction(const ir::Function &f, KernelModule &km, Ke
                                      std::vector<std::string> &kernelNames,
                                      const LoweringOptions &options) {
   if (hasSequenceOp(f)) {
-    // No fused kernels of their own yet: lstm_sequence, gru_sequence and rnn_sequence run as
-    // the scans they stand for (transforms/), one launch per op of the cell per step. The copy
-    // lives while it is lowered; the code keeps no pointer into it.
+    // lstm_sequence takes the persistent kernel where its weights fit on chip (PersistentLstm.h);
+    // the others, and gru_sequence and rnn_sequence, run as the scans they stand for
+    // (transforms/), one launch per op of the cell per step. The copy lives while it is lowered;
+    // the code keeps no pointer into it.
     ir::Module expanded;
     ir::Function &copy = ir::cloneFunction(expanded, f, f.name());
-    WEFT_TRY(transforms::expandLstmSequences(copy.body()).status());
+    std::vector<ir::Op *> perStep;
+    ir::walk(copy.body(), [&](ir::Op &op) {
+      if (op.kind() == OpKind::LstmSequence &&
+          !persistentLstmFits(op.operand(1)->type().dim(1).size(), op.operand(0)->type().dtype()))
+        perStep.push_back(&op);
+    });
+    for (ir::Op *op : perStep)
+      WEFT_TRY(transforms::expandLstmSequence(*op));
     WEFT_TRY(transforms::expandGruRnnSequences(copy.body()).status());
     return Lowerer(copy, km, target, kernelNames, options).run();
   }

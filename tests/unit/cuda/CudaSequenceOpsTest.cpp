@@ -1,7 +1,8 @@
 // lstm_sequence, gru_sequence and rnn_sequence on the CUDA backend's host device against the
-// reference interpreter. They have no fused GPU kernels yet: the backend lowers the scans they
-// stand for (transforms/ExpandLstm.h, ExpandGruRnn.h), so this checks that path, with lengths,
-// reverse and a symbolic batch.
+// reference interpreter, with lengths, reverse and a symbolic batch. lstm_sequence of this size
+// takes the persistent kernel (CudaPersistentLstmTest.cpp has its cases); gru_sequence and
+// rnn_sequence have no fused GPU kernels yet: the backend lowers the scans they stand for
+// (transforms/ExpandGruRnn.h).
 #include "tests/unit/cuda/Parity.h"
 
 #include <doctest/doctest.h>

@@ -97,7 +97,7 @@ TEST_CASE("every elementwise kernel computes what the interpreter computes") {
     // no barrier).
     for (int64_t block = 0; block < 2; ++block)
       for (int64_t t = 0; t < 4; ++t) {
-        Thread th{t, 4, block, 2, nullptr, nullptr, nullptr, nullptr, nullptr};
+        Thread th{t, 4, block, 2, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr};
         if (in.size() == 1)
           jit.lookup<K2>(name)(out.data(), in[0].data(), kN, &th);
         else if (in.size() == 2)

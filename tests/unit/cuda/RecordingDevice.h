@@ -14,13 +14,18 @@ public:
   explicit RecordingDevice(std::shared_ptr<cuda::Device> inner) : inner_(std::move(inner)) {}
 
   int allocations = 0, uploads = 0, downloads = 0, copies = 0, launches = 0;
+  /// Launches of kernels with a grid barrier (Grid::coResident).
+  int coResidentLaunches = 0;
   size_t uploadedBytes = 0;
   /// The launch number (from 1) that fails, as cuLaunchKernel would; 0: none.
   int failLaunch = 0;
   /// The copy number (from 1) that fails; 0: none.
   int failCopy = 0;
 
-  void reset() { allocations = uploads = downloads = copies = launches = 0, uploadedBytes = 0; }
+  void reset() {
+    allocations = uploads = downloads = copies = launches = coResidentLaunches = 0;
+    uploadedBytes = 0;
+  }
 
   std::string describe() const override { return "recording " + inner_->describe(); }
   cuda::KernelTarget target() const override { return inner_->target(); }
@@ -51,6 +56,7 @@ public:
   Status launch(const cuda::LoadedKernels &kernels, size_t index,
                 std::span<const cuda::DeviceAddress> buffers, std::span<const int64_t> scalars,
                 cuda::Grid grid, const std::string &op) override {
+    coResidentLaunches += grid.coResident ? 1 : 0;
     if (++launches == failLaunch)
       return err("cuLaunchKernel failed (" + op +
                  "): CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES: too many resources requested");
@@ -58,6 +64,7 @@ public:
   }
   int64_t blockThreads() const override { return inner_->blockThreads(); }
   int64_t maxBlocks() const override { return inner_->maxBlocks(); }
+  int64_t coResidentBlocks() const override { return inner_->coResidentBlocks(); }
   Status synchronize() override { return inner_->synchronize(); }
 
 private:
