@@ -114,6 +114,11 @@ private:
       break;
     }
     case Step::Kind::Check:
+      if (step.lengths) {
+        auto T = step.lengths->sequence.evaluateShape(dims_);
+        WEFT_TRY(T.status());
+        return lengthsCheck(step.what, step.lengths->slot, step.lengths->type, T->at(0));
+      }
       if (step.statusSlot < 0)
         return fmt::format("{}: its run-time check has no form in code built ahead of time yet",
                            step.what);
@@ -144,6 +149,21 @@ private:
     p_.steps.push_back(std::move(out));
   }
 
+  /// The check that the lengths at `ref` (of `type`) lie in [0, steps].
+  Expected<std::string> lengthsCheck(const std::string &what, int ref, const ir::Type &type,
+                                     int64_t steps) {
+    AotPlan::Step check;
+    check.kind = AotPlan::Step::Kind::LengthsCheck;
+    check.op = what;
+    check.src = at(ref);
+    auto bytes = type.evaluateBytes(dims_);
+    WEFT_TRY(bytes.status());
+    check.bytes = *bytes;
+    check.scalars = {static_cast<int64_t>(type.dtype()), steps};
+    p_.steps.push_back(std::move(check));
+    return std::string();
+  }
+
   /// A scan's or while's trips, one after another, as RunSteps.cpp runs them.
   Expected<std::string> loop(const Step &step) {
     const LoopCode &l = *step.loop;
@@ -167,15 +187,9 @@ private:
       WEFT_TRY(n.status());
       trips = *n;
       if (l.lengthsType) {
-        AotPlan::Step check;
-        check.kind = AotPlan::Step::Kind::LengthsCheck;
-        check.op = step.what;
-        check.src = at(l.maskRef);
-        auto lengthBytes = l.lengthsType->evaluateBytes(dims_);
-        WEFT_TRY(lengthBytes.status());
-        check.bytes = *lengthBytes;
-        check.scalars = {static_cast<int64_t>(l.lengthsType->dtype()), trips};
-        p_.steps.push_back(std::move(check));
+        auto why = lengthsCheck(step.what, l.maskRef, *l.lengthsType, trips);
+        if (!why || !why->empty())
+          return why;
       }
     }
     const uint64_t flags = l.isWhile ? bytes_[static_cast<size_t>(l.finishedSlot)] : 0;

@@ -1,12 +1,13 @@
 //===- backends/cuda/LoopLaunches.cpp - the launches a loop makes ---------===//
 //
-// What a scan or while launches besides its body (Lowering.h's LoopCode): the copies of its
-// yields into carries and stacked rows, the zeroing of a while's emits, and `finished |= done`.
-// The host's loop (RunSteps.cpp) and code built ahead of time (AotPlan.cpp) both take them
-// from here, so the two cannot drift apart.
+// What a scan or while launches besides its body, and the check of a scan-like op's lengths
+// (Lowering.h's LoopCode): the copies of its yields into carries and stacked rows, the zeroing of a
+// while's emits, and `finished |= done`. The host's loop (RunSteps.cpp) and code built ahead of
+// time (AotPlan.cpp) both take them from here, so the two cannot drift apart.
 //
 //===----------------------------------------------------------------------===//
 #include "backends/cuda/Lowering.h"
+#include "runtime/CudaAotSteps.h"
 
 #include <algorithm>
 
@@ -26,6 +27,21 @@ Grid strided(const Device &d, int64_t items) {
 }
 
 } // namespace
+
+void checkLengths(Step &check, int slot, const ir::Type &type, const ir::Type &sequence) {
+  check.lengths = Step::Lengths{slot, type, sequence};
+  check.check = [slot, type, sequence](Device &d, const std::function<DeviceAddress(int)> &address,
+                                       const ir::DimBindings &dims) -> Status {
+    auto seq = sequence.evaluateShape(dims);
+    WEFT_TRY(seq.status());
+    auto shape = type.evaluateShape(dims);
+    WEFT_TRY(shape.status());
+    Array lengths(type.dtype(), *shape);
+    WEFT_TRY(d.download(lengths.data(), address(slot), lengths.nbytes()));
+    WEFT_TRY(d.synchronize());
+    return checkScanLengths(lengths, seq->at(0));
+  };
+}
 
 Expected<int64_t> scanTrips(const LoopCode &l, const ir::DimBindings &dims) {
   auto seq = l.sequenceType.evaluateShape(dims);

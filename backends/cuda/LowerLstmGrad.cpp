@@ -102,22 +102,7 @@ Expected<std::vector<Step>> lowerLstmSequenceGrad(OpLowering &l, const ir::Op &o
 
   if (lenType) { // the kernels below index by the lengths: check them first
     Step check = l.step(op, Step::Kind::Check);
-    const ir::Type lt = *lenType;
-    check.check = [lt, len, xsType](Device &d, const std::function<DeviceAddress(int)> &address,
-                                    const ir::DimBindings &dims) -> Status {
-      auto shape = lt.evaluateShape(dims);
-      WEFT_TRY(shape.status());
-      auto xs = xsType.evaluateShape(dims);
-      WEFT_TRY(xs.status());
-      Array lengths(lt.dtype(), *shape);
-      WEFT_TRY(d.download(lengths.data(), address(len), lengths.nbytes()));
-      WEFT_TRY(d.synchronize());
-      for (int64_t b = 0; b < lengths.numel(); ++b)
-        if (lengths.getInt(b) < 0 || lengths.getInt(b) > (*xs)[0]) // the interpreter's words
-          return err(fmt::format("length {} of example {} is outside [0, {}]", lengths.getInt(b), b,
-                                 (*xs)[0]));
-      return Status::ok();
-    };
+    checkLengths(check, len, *lenType, xsType);
     steps.push_back(std::move(check));
   }
 

@@ -53,6 +53,14 @@ struct Step {
   /// Check: the slot of the i64 status word its kernel lowers from INT64_MAX on a fault, which
   /// code built ahead of time reads in place of `check` (runtime/CudaAotPlan.h); -1: none.
   int statusSlot = -1;
+  /// Check: when set, it checks a scan-like op's lengths (their slot and type) against axis 0
+  /// of `sequence`, as checkLengths makes it; code built ahead of time checks them with a step
+  /// of its own (runtime/CudaAotPlan.h).
+  struct Lengths {
+    int slot = -1;
+    ir::Type type, sequence;
+  };
+  std::optional<Lengths> lengths;
   /// Upload: the value, or for a splat constant of a symbolic shape its one element, repeated
   /// over the buffer at run time.
   std::shared_ptr<const Array> constant;
@@ -118,6 +126,10 @@ struct LoopLaunch {
   std::vector<int> refs;
   Launch launch;
 };
+
+/// Makes `check`, a Check step, the check that the lengths in `slot` (of `type`) lie in
+/// [0, T], T being axis 0 of `sequence`; the error is the interpreter's.
+void checkLengths(Step &check, int slot, const ir::Type &type, const ir::Type &sequence);
 
 /// A scan's trip count (its sequence 0's axis 0) at `dims`.
 Expected<int64_t> scanTrips(const LoopCode &l, const ir::DimBindings &dims);

@@ -58,24 +58,7 @@ Expected<std::vector<Step>> lowerPersistentLstm(const ir::Op &op, const LstmSlot
 
   if (hasLengths) { // as a scan checks its lengths, before the first step
     Step check = newStep(Step::Kind::Check);
-    const int lenSlot = slots.len;
-    check.check = [xs, lenType, lenSlot](Device &d,
-                                         const std::function<DeviceAddress(int)> &address,
-                                         const ir::DimBindings &dims) -> Status {
-      auto seq = xs.evaluateShape(dims);
-      WEFT_TRY(seq.status());
-      auto shape = lenType->evaluateShape(dims);
-      WEFT_TRY(shape.status());
-      Array len(lenType->dtype(), *shape);
-      WEFT_TRY(d.download(len.data(), address(lenSlot), len.nbytes()));
-      WEFT_TRY(d.synchronize());
-      const int64_t steps = (*seq)[0];
-      for (int64_t b = 0; b < len.numel(); ++b)
-        if (len.getInt(b) < 0 || len.getInt(b) > steps)
-          return err(
-              fmt::format("length {} of example {} is outside [0, {}]", len.getInt(b), b, steps));
-      return Status::ok();
-    };
+    checkLengths(check, slots.len, *lenType, xs);
     steps.push_back(std::move(check));
   }
 

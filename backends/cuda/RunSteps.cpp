@@ -12,6 +12,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "backends/cuda/Lowering.h"
+#include "runtime/CudaAotSteps.h"
 
 #include <fmt/format.h>
 
@@ -48,10 +49,7 @@ Expected<int64_t> scanSteps(CallState &call, const LoopCode &l) {
   WEFT_TRY(call.device.download(lengths.data(), call.addresses[static_cast<size_t>(l.maskRef)],
                                 lengths.nbytes()));
   WEFT_TRY(call.device.synchronize());
-  for (int64_t b = 0; b < lengths.numel(); ++b)
-    if (lengths.getInt(b) < 0 || lengths.getInt(b) > steps) // the interpreter's words
-      return err(
-          fmt::format("length {} of example {} is outside [0, {}]", lengths.getInt(b), b, steps));
+  WEFT_TRY(checkScanLengths(lengths, steps));
   return steps;
 }
 

@@ -108,20 +108,6 @@ TEST_CASE("cuda on the host device: functions of elementwise ops match the inter
   checkSame(runOn(host, "sgd", in)[0], runOn(backends::referenceBackend(), "sgd", in)[0]);
 }
 
-TEST_CASE("cuda: an op it cannot compile yet is an error naming the op and its line") {
-  cuda::CudaBackend host(cuda::hostDevice());
-  auto m = ir::parseModule("func @f(%x: tensor<3 x f32>) -> (tensor<3 x f32>) {\n"
-                           "  %y = all_reduce %x {group = 0} : tensor<3 x f32>\n"
-                           "  return %y\n"
-                           "}\n");
-  REQUIRE_OK(m);
-  auto exe = host.compile(**m);
-  REQUIRE_FALSE(exe);
-  CHECK(exe.diag().message.find("'all_reduce' is not on the CUDA backend yet") !=
-        std::string::npos);
-  CHECK(exe.diag().loc.line == 2);
-}
-
 TEST_CASE("cuda: inputs are checked as on every backend") {
   cuda::CudaBackend host(cuda::hostDevice());
   auto m = ir::parseModule(kModule);
