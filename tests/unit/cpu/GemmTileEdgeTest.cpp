@@ -38,15 +38,21 @@ func @f(%a: tensor<{0} x {2} x {3}>, %b: tensor<{2} x {1} x {3}>) -> (tensor<{0}
 
 TEST_CASE("cpu: GEMM tile edges (N = 1, 50, 65, 129, K = 1, odd M) match the interpreter, f32 "
           "and f64") {
-  for (const char *dt : {"f32", "f64"})
-    for (Mnk s : kEdges) {
-      CAPTURE(dt);
-      CAPTURE(s.M);
-      CAPTURE(s.N);
-      CAPTURE(s.K);
-      Compiled c = compileText(matmulText(s, dt));
-      checkParity(c, "f", {}, matmulTolerance(s.K));
-    }
+  // f64 where A is read in place (the symbolic case below packs it).
+  std::vector<std::pair<const char *, Mnk>> cases;
+  for (Mnk s : kEdges) {
+    cases.push_back({"f32", s});
+    if (s.N <= 64)
+      cases.push_back({"f64", s});
+  }
+  for (auto [dt, s] : cases) {
+    CAPTURE(dt);
+    CAPTURE(s.M);
+    CAPTURE(s.N);
+    CAPTURE(s.K);
+    Compiled c = compileText(matmulText(s, dt));
+    checkParity(c, "f", {}, matmulTolerance(s.K));
+  }
 }
 
 TEST_CASE("cpu: GEMM tile edges with symbolic dims (A packed) match the interpreter") {
@@ -66,7 +72,8 @@ func @f(%a: tensor<M x K x f64>, %b: tensor<K x N x f64>) -> (tensor<M x N x f64
 TEST_CASE("cpu: GEMM tile edges with exactly representable sums match bit for bit") {
   // Small integers: every partial sum is exact, so any wrong, missing or doubled element of an
   // edge tile (a mask off by one, a row past M written) shows at zero tolerance.
-  for (Mnk s : kEdges) {
+  for (Mnk s : {Mnk{128, 50, 200}, Mnk{7, 1, 33}, Mnk{9, 50, 1}, Mnk{7, 65, 3}, Mnk{11, 80, 300},
+                Mnk{19, 191, 300}}) {
     CAPTURE(s.M);
     CAPTURE(s.N);
     CAPTURE(s.K);
