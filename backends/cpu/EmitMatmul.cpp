@@ -9,12 +9,16 @@
 //           kc rows of NR, zero-padded)
 //         weft_parallel_for over tasks (ic in M by MC) x (column group of whole strips, NB wide
 //         or narrower where that leaves a thread fewer than 2 tasks, weft_num_threads):
-//           pack A[ic:ic+mc, pc:pc+kc] into Ap (panel p: kc columns of MR, zero-padded)
+//           pack A[ic:ic+mc, pc:pc+kc] into Ap (panel p: kc columns of MR, zero-padded), unless
+//             N spans at most two strips (A is then read in place: a copy would not pay back)
 //           for jr in the group by NR, ir in mc by MR:
-//             MR x NR micro-tile: prefetch the C tile; MR * NR/W vector accumulators, one
-//             llvm.fmuladd (an FMA where the target has one) per (row, vector) per k; then
-//             C += tile (straight to C for a full tile, through a small scratch tile and
-//             scalar adds at the edges of M and N).
+//             MR x NR micro-tile: prefetch the C tile; MR * nv vector accumulators, nv the
+//             vectors that hold a column before the strip's end (a narrow last strip costs what
+//             it holds), one llvm.fmuladd (an FMA where the target has one) per (row, vector)
+//             per k; then C += tile (the first k block stores), straight to C, with rows past
+//             M skipped and the lanes past N masked at the edges.
+//
+// The tile and block sizes, and the rule that picks them, are in MatmulBlocks.h.
 //
 // A matmul in a loop body whose B is computed before the loop (a weight) skips both packing
 // steps: the loop packs all of B once, before its first trip, block after block in the layout
@@ -22,13 +26,13 @@
 //
 // W is the target's vector width in elements (targetVectorBytes: 512-bit with AVX-512F, else
 // 256-bit with AVX, else 128-bit; CompileOptions::cpu's for the JIT, --cpu's for AOT). Bp is a
-// scratch slot; Ap and the edge tile live on the stack of the outlined task body (one per running
-// task). All are sized at compile time; where M, N or K are static and small the blocks shrink to
-// fit them (M into equal blocks, so that tasks are balanced). How a block is cut into tasks depends
-// on the thread count, but each task writes its own tile of C and the k blocks stay serial, so
-// every element of C is the same sum in the same order, and results are bit-identical for any
-// thread count. The sum over k is accumulated in the element type, in a different order than the
-// interpreter's (k ascending per block, multiply-adds, fused where the target has FMA).
+// scratch slot; Ap lives on the stack of the outlined task body (one per running task). All are
+// sized at compile time; where M, N or K are static and small the blocks shrink to fit them (M into
+// equal blocks, so that tasks are balanced). How a block is cut into tasks depends on the thread
+// count, but each task writes its own tile of C and the k blocks stay serial, so every element of C
+// is the same sum in the same order, and results are bit-identical for any thread count. The sum
+// over k is accumulated in the element type, in a different order than the interpreter's (k
+// ascending per block, multiply-adds, fused where the target has FMA).
 //
 //===----------------------------------------------------------------------===//
 #include "backends/cpu/Emitter.h"
@@ -147,6 +151,7 @@ private:
     GemmBlocks g = gemmBlocks(dt, e.vectorBytes, Md, Kd, Nd);
     esz = g.esz, W = g.W, NV = g.NV, NR = g.NR, MR = g.MR;
     KC = g.KC, MC = g.MC, NC = g.NC, NB = g.NB;
+    packsA = g.packA;
     vec = llvm::FixedVectorType::get(elt, static_cast<unsigned>(W));
     if (W * esz == 64)
       e.fn->addFnAttr("min-legal-vector-width", "512");
@@ -230,8 +235,8 @@ private:
     ctxTy = llvm::StructType::get(e.ctx, {ptrTy, ptrTy, ptrTy, e.i64Ty(), e.i64Ty(), e.i64Ty(),
                                           e.i64Ty(), e.i64Ty(), e.i64Ty(), e.i64Ty(), e.i64Ty(),
                                           e.i64Ty(), ptrTy, e.i64Ty()});
-    std::string name =
-        fmt::format("weft.gemm.{}.w{}.{}x{}.kc{}.mc{}", dtypeName(dt), W, MR, NR, KC, MC);
+    std::string name = fmt::format("weft.gemm.{}.w{}.{}x{}.kc{}.mc{}{}", dtypeName(dt), W, MR, NR,
+                                   KC, MC, packsA ? "" : ".ain");
     if (llvm::Function *shared = e.mod.getFunction(name))
       return shared;
     OutlinedBody body(e, "gemm");
@@ -247,12 +252,11 @@ private:
           *nJg = field(10), *gw = field(11), *Bsrc = field(12), *packInTask = field(13);
     Value *firstK = b.CreateICmpEQ(pc, c64(0));
     auto *scratchTy = llvm::ArrayType::get(elt, static_cast<uint64_t>(MC * KC));
-    auto *tileTy = llvm::ArrayType::get(elt, static_cast<uint64_t>(MR * NR));
-    llvm::IRBuilder<> eb(&e.entry->front());
-    Ap = eb.CreateAlloca(scratchTy);
-    llvm::cast<llvm::AllocaInst>(Ap)->setAlignment(llvm::Align(64));
-    tile = eb.CreateAlloca(tileTy);
-    llvm::cast<llvm::AllocaInst>(tile)->setAlignment(llvm::Align(64));
+    if (packsA) {
+      llvm::IRBuilder<> eb(&e.entry->front());
+      Ap = eb.CreateAlloca(scratchTy);
+      llvm::cast<llvm::AllocaInst>(Ap)->setAlignment(llvm::Align(64));
+    }
     e.forLoop(b.CreateSub(end, begin), [&](Value *i) {
       Value *t = add(begin, i);
       Value *ic = mul(b.CreateSDiv(t, nJg), c64(MC));
@@ -261,8 +265,9 @@ private:
       Value *j0 = mul(jg, gw);
       Value *ncg = min(gw, b.CreateSub(nc, j0));
       ncg = b.CreateSelect(b.CreateICmpSLT(ncg, c64(0)), c64(0), ncg);
-      e.ifThen(b.CreateOr(b.CreateICmpEQ(i, c64(0)), b.CreateICmpEQ(jg, c64(0))),
-               [&] { packA(Ab, K, ic, mc, pc, kc); });
+      if (packsA)
+        e.ifThen(b.CreateOr(b.CreateICmpEQ(i, c64(0)), b.CreateICmpEQ(jg, c64(0))),
+                 [&] { packA(Ab, K, ic, mc, pc, kc); });
       e.ifThen(b.CreateICmpNE(packInTask, c64(0)), [&] {
         Value *outerBp = Bp;
         Bp = Bpk;
@@ -274,7 +279,8 @@ private:
         Value *jr = add(j0, jl);
         blocks(mc, MR, [&](Value *ir, Value *mr) {
           Value *c = at(Cb, add(mul(add(ic, ir), N), add(jc, jr)));
-          microKernel(kc, at(Ap, mul(ir, kc)), at(Bpk, mul(jr, kc)), c, N, mr, nr, firstK);
+          Value *a = packsA ? at(Ap, mul(ir, kc)) : at(Ab, add(mul(add(ic, ir), K), pc));
+          microKernel(kc, a, K, at(Bpk, mul(jr, kc)), c, N, mr, nr, firstK);
         });
       });
     });
@@ -352,42 +358,78 @@ private:
     }
   }
 
-  /// C[0:mr, 0:nr] (row stride ldc) += a (kc x MR, packed) x bs (kc x NR, packed), or = where
-  /// `first` (the first k block).
-  void microKernel(Value *kc, Value *a, Value *bs, Value *c, Value *ldc, Value *mr, Value *nr,
-                   Value *first) {
-    prefetchTile(c, ldc, mr);
-    auto vAlign = llvm::Align(static_cast<uint64_t>(W * esz));
-    Values next = e.gemmTileProduct(dt, MR, NV, kc, [&](int i) { return at(a, c64(i)); }, MR, bs);
+  /// Lanes of a vector that fall before `left` columns.
+  Value *laneMask(Value *left) {
+    std::vector<llvm::Constant *> lanes;
+    for (int l = 0; l < W; ++l)
+      lanes.push_back(b.getInt64(static_cast<uint64_t>(l)));
+    return b.CreateICmpSLT(llvm::ConstantVector::get(lanes),
+                           b.CreateVectorSplat(static_cast<unsigned>(W), left));
+  }
 
-    // The first k block stores the tile (C is not zeroed beforehand); later ones add to it.
-    Value *full = b.CreateAnd(b.CreateICmpEQ(mr, c64(MR)), b.CreateICmpEQ(nr, c64(NR)));
+  /// C[0:mr, 0:nr] (row stride ldc) += A x bs (kc x NR, packed), or = where `first` (the first
+  /// k block). A is the packed panel `a` (kc columns of MR), or where A is read in place, the
+  /// rows a + i * lda (rows past mr repeat the last one: computed, never stored). Only the
+  /// vectors that hold a column before nr are computed, so a narrow last strip (N = 50 is
+  /// 32 + 18 with NR = 32) costs what it holds, not a whole tile.
+  void microKernel(Value *kc, Value *a, Value *lda, Value *bs, Value *c, Value *ldc, Value *mr,
+                   Value *nr, Value *first) {
+    prefetchTile(c, ldc, mr);
+    if (NV == 1)
+      return tileOf(1, kc, a, lda, bs, c, ldc, mr, nr, first);
+    Value *vectors = ceilDiv(nr, c64(W));
+    for (int nv = 1; nv <= NV; ++nv)
+      e.ifThen(b.CreateICmpEQ(vectors, c64(nv)),
+               [&] { tileOf(nv, kc, a, lda, bs, c, ldc, mr, nr, first); });
+  }
+
+  /// The micro-tile over the first nv vectors of the strip (nr > (nv - 1) * W columns).
+  void tileOf(int nv, Value *kc, Value *a, Value *lda, Value *bs, Value *c, Value *ldc, Value *mr,
+              Value *nr, Value *first) {
+    Value *lastRow = b.CreateSub(mr, c64(1));
+    auto aRow = [&](int i) {
+      if (packsA)
+        return at(a, c64(i));
+      Value *row = i == 0 ? c64(0) : min(c64(i), lastRow);
+      return at(a, mul(row, lda));
+    };
+    Values next = e.gemmTileProduct(dt, MR, nv, kc, aRow, packsA ? MR : 1, bs, NR);
+    auto cAt = [&](int i, int v) { return at(c, add(mul(c64(i), ldc), c64(v * W))); };
+    auto align = llvm::Align(esz);
+
+    // A whole tile: plain stores (the first k block stores, C is not zeroed beforehand; later
+    // ones add to it).
+    Value *full = b.CreateAnd(b.CreateICmpEQ(mr, c64(MR)), b.CreateICmpEQ(nr, c64(nv * W)));
     e.ifThen(b.CreateAnd(full, first), [&] {
       for (int i = 0; i < MR; ++i)
-        for (int v = 0; v < NV; ++v)
-          b.CreateAlignedStore(next[i * NV + v], at(c, add(mul(c64(i), ldc), c64(v * W))),
-                               llvm::Align(esz));
+        for (int v = 0; v < nv; ++v)
+          b.CreateAlignedStore(next[i * nv + v], cAt(i, v), align);
     });
     e.ifThen(b.CreateAnd(full, b.CreateNot(first)), [&] {
       for (int i = 0; i < MR; ++i)
-        for (int v = 0; v < NV; ++v) {
-          Value *p = at(c, add(mul(c64(i), ldc), c64(v * W)));
-          Value *old = b.CreateAlignedLoad(vec, p, llvm::Align(esz));
-          b.CreateAlignedStore(b.CreateFAdd(old, next[i * NV + v]), p, llvm::Align(esz));
+        for (int v = 0; v < nv; ++v) {
+          Value *old = b.CreateAlignedLoad(vec, cAt(i, v), align);
+          b.CreateAlignedStore(b.CreateFAdd(old, next[i * nv + v]), cAt(i, v), align);
         }
     });
+    // At an edge: rows past mr are skipped, the last vector's lanes past nr are masked.
     e.ifThen(b.CreateNot(full), [&] {
+      Value *mask = laneMask(b.CreateSub(nr, c64((nv - 1) * W)));
+      auto *zero = llvm::Constant::getNullValue(vec);
       for (int i = 0; i < MR; ++i)
-        for (int v = 0; v < NV; ++v)
-          b.CreateAlignedStore(next[i * NV + v], at(tile, c64(i * NR + v * W)), vAlign);
-      e.forLoop(mr, [&](Value *i) {
-        e.forLoop(nr, [&](Value *j) {
-          Value *p = at(c, add(mul(i, ldc), j));
-          Value *t = b.CreateAlignedLoad(elt, at(tile, add(mul(i, c64(NR)), j)), llvm::Align(esz));
-          Value *old = b.CreateAlignedLoad(elt, p, llvm::Align(esz)); // unused when first
-          b.CreateAlignedStore(b.CreateSelect(first, t, b.CreateFAdd(old, t)), p, llvm::Align(esz));
+        e.ifThen(b.CreateICmpSLT(c64(i), mr), [&] {
+          for (int v = 0; v < nv; ++v) {
+            Value *p = cAt(i, v), *t = next[i * nv + v];
+            bool last = v == nv - 1;
+            Value *old = last ? static_cast<Value *>(b.CreateMaskedLoad(vec, p, align, mask, zero))
+                              : b.CreateAlignedLoad(vec, p, align); // unused when first
+            Value *sum = b.CreateSelect(first, t, b.CreateFAdd(old, t));
+            if (last)
+              b.CreateMaskedStore(sum, p, align, mask);
+            else
+              b.CreateAlignedStore(sum, p, align);
+          }
         });
-      });
     });
   }
 
@@ -399,16 +441,18 @@ private:
   llvm::StructType *ctxTy = nullptr, *packCtxTy = nullptr;
   llvm::Type *elt = nullptr;
   llvm::VectorType *vec = nullptr;
-  Value *Ap = nullptr, *Bp = nullptr, *tile = nullptr;
+  bool packsA = true;
+  Value *Ap = nullptr, *Bp = nullptr;
 };
 
 } // namespace
 
 Values Emitter::gemmTileProduct(DType dt, int MR, int NV, Value *kc,
                                 const std::function<Value *(int)> &aRow, int64_t aKStride,
-                                Value *bs) {
+                                Value *bs, int64_t bKStride) {
   llvm::Type *elt = storageTy(dt);
-  const int esz = static_cast<int>(dtypeBytes(dt)), W = vectorBytes / esz, NR = W * NV;
+  const int esz = static_cast<int>(dtypeBytes(dt)), W = vectorBytes / esz;
+  const int64_t NR = bKStride ? bKStride : W * NV;
   auto *vec = llvm::FixedVectorType::get(elt, static_cast<unsigned>(W));
   auto vAlign = llvm::Align(static_cast<uint64_t>(W * esz));
   auto at = [&](Value *p, Value *i) { return b.CreateInBoundsGEP(elt, p, i); };

@@ -167,10 +167,11 @@ public:
   /// i's vector v at i * NV + v; NR = NV * the vector's lanes): sum over k < kc of A(i, k) times
   /// row k of `bs`, a packed strip of kc rows of NR (vector-aligned). Row i of A starts at
   /// `aRow(i)`, its k-th element `aKStride` elements on (1 in place, MR when packed).
-  /// EmitMatmul.cpp.
+  /// `bKStride`, where not 0, is the strip's row length when it is wider than NR (a tile over
+  /// the first NV vectors of a wider strip). EmitMatmul.cpp.
   Values gemmTileProduct(DType dt, int MR, int NV, llvm::Value *kc,
                          const std::function<llvm::Value *(int)> &aRow, int64_t aKStride,
-                         llvm::Value *bs);
+                         llvm::Value *bs, int64_t bKStride = 0);
   /// C (M x K times K x N, row-major) through the packed GEMM; the dims size its blocks as
   /// gemmBlocks does. B is read from `packedB` (emitPackB's, same dims) where given; else it is
   /// packed block by block into `blockScratch` (KC * NC elements), or where that is null into the

@@ -124,7 +124,7 @@ func @f(%a: tensor<M x K x f32>, %b: tensor<K x N x f32>) -> (tensor<M x N x f32
 
 TEST_CASE("cpu: f32 matmul compiled for AVX2 and SSE2 CPUs (other tile shapes) matches the "
           "interpreter") {
-  // The tiles follow the target's vectors (6 x 16 on AVX2, 6 x 8 with SSE2, 8 x 32 on
+  // The tiles follow the target's vectors (6 x 16 on AVX2, 6 x 8 with SSE2, 6 x 64 on
   // AVX-512): compiling for an older CPU runs the kernels another machine would get.
   const char *text = R"(
 func @f(%a: tensor<B x M x K x f32>, %b: tensor<B x K x N x f32>) -> (tensor<B x M x N x f32>) {
