@@ -155,7 +155,9 @@ AttentionMap attentionMap(const TaskConfig &c, const text::Vocabulary &vocab,
 int main(int argc, char **argv) try {
   TaskConfig c;
   c.name = "dates";
-  parseArgs(c, argc, argv);
+  CLI::App app("Human-readable dates to ISO 8601 with Bahdanau attention.", "weft-example-dates");
+  addTaskOptions(app, c);
+  examples::parseCommandLine(app, argc, argv);
   if (!c.out.empty())
     std::filesystem::create_directories(c.out);
   Task task = makeTask(c);
