@@ -30,7 +30,9 @@
 //   2003-03-25
 //   2003-03-25
 //
-// Its last line: `held-out exact dates: <p>% (<k>/<n>) after <s> s of training`.
+// Its last line: `held-out exact dates: <p>% (<k>/<n>) after <s> s of training`. With the
+// defaults (2 epochs over 30,000 generated dates, Adam at 0.004, seed 1) it reads 100.00%
+// (2000/2000), after 43 s of CPU time in all (user + sys, WEFT_NUM_THREADS=1, build included).
 //
 //===----------------------------------------------------------------------===//
 #include "examples/dates/AttentionSvg.h"

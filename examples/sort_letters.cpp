@@ -40,6 +40,11 @@
 // (the most the decoder's `while` was built for) is truncated to that many letters, with a
 // warning on stderr naming the line.
 //
+// On the exercise's words (seed 1, the last 1,000 held out) the attention-free model reads 99.30%
+// after its 60 epochs. --attention reads 99.00% after 30 epochs and 98.60% after the same 60 (its
+// training loss ten times lower: it overfits); no variant tried beats 99.30% yet (the table in
+// README.md).
+//
 // --opt-level is LLVM's for the JIT (2 by default; the smoke test uses 0, which compiles fastest).
 //
 // Its last line: `held-out exact words: <p>% (<k>/<n>) after <s> s of training`.
