@@ -17,6 +17,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "backends/cpu/CpuBackend.h"
+#include "examples/CommandLine.h"
 #include "examples/models/AddingProblem.h"
 #include "frontend/Weft.h"
 #include "ir/Signature.h"
@@ -27,7 +28,6 @@
 #include <fmt/format.h>
 
 #include <cstdlib>
-#include <cstring>
 #include <iostream>
 #include <sstream>
 
@@ -116,27 +116,13 @@ double trainModel(bool lstm, const Config &c, const train::Dataset &trainSet,
 
 int main(int argc, char **argv) try {
   Config c;
-  for (int i = 1; i < argc; ++i) {
-    auto value = [&](const char *flag) -> const char * {
-      if (std::strcmp(argv[i], flag) != 0)
-        return nullptr;
-      if (i + 1 >= argc)
-        throw Error(err(fmt::format("{} needs a value", flag)));
-      return argv[++i];
-    };
-    if (const char *v = value("--steps"))
-      c.steps = std::atoll(v);
-    else if (const char *v = value("--length"))
-      c.length = std::atoll(v);
-    else if (const char *v = value("--hidden"))
-      c.hidden = std::atoll(v);
-    else if (const char *v = value("--out"))
-      c.out = v;
-    else
-      throw Error(err(fmt::format("unknown option '{}'; options: --steps N --length T "
-                                  "--hidden H --out DIR",
-                                  argv[i])));
-  }
+  CLI::App app("The adding problem: an LSTM and a tanh RNN trained with Adam.",
+               "weft-example-adding");
+  examples::addInteger(app, "--steps", c.steps, "training steps");
+  examples::addInteger(app, "--length", c.length, "sequence length", 2);
+  examples::addInteger(app, "--hidden", c.hidden, "hidden units");
+  app.add_option("--out", c.out, "write the loss curves to DIR");
+  examples::parseCommandLine(app, argc, argv);
   train::Dataset trainSet = examples::addingData(c.trainSize, c.length, 11);
   train::Dataset testSet = examples::addingData(c.testSize, c.length, 12);
 

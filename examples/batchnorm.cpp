@@ -17,6 +17,7 @@
 #include "frontend/nn/BatchNorm.h"
 
 #include "backends/cpu/CpuBackend.h"
+#include "examples/CommandLine.h"
 #include "frontend/Weft.h"
 #include "frontend/nn/Activations.h"
 #include "frontend/nn/Linear.h"
@@ -33,7 +34,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
-#include <cstring>
 #include <map>
 #include <sstream>
 
@@ -177,30 +177,13 @@ double tailMean(const std::vector<double> &v, size_t n) {
 
 int main(int argc, char **argv) try {
   Config c;
-  for (int i = 1; i < argc; ++i) {
-    auto value = [&](const char *flag) -> const char * {
-      if (std::strcmp(argv[i], flag) != 0)
-        return nullptr;
-      if (i + 1 >= argc)
-        throw Error(err(fmt::format("{} needs a value", flag)));
-      return argv[++i];
-    };
-    if (const char *v = value("--steps"))
-      c.steps = std::atoll(v);
-    else if (const char *v = value("--depth"))
-      c.depth = std::atoll(v);
-    else if (const char *v = value("--lr"))
-      c.lr = std::atof(v);
-    else if (const char *v = value("--out"))
-      c.out = v;
-    else if (std::strcmp(argv[i], "--check") == 0)
-      c.check = true;
-    else
-      throw Error(err(fmt::format(
-          "unknown option '{}'; options: --steps N --depth L --lr X --out DIR --check", argv[i])));
-  }
-  if (c.steps < 1 || c.depth < 1)
-    throw Error(err("--steps and --depth must be at least 1"));
+  CLI::App app("A deep sigmoid MLP trained with and without BatchNorm.", "weft-example-batchnorm");
+  examples::addInteger(app, "--steps", c.steps, "training steps");
+  examples::addInteger(app, "--depth", c.depth, "hidden layers");
+  examples::addNumber(app, "--lr", c.lr, "SGD's learning rate", 0, 10);
+  app.add_option("--out", c.out, "write batchnorm_loss.svg to DIR")->capture_default_str();
+  app.add_flag("--check", c.check, "fail unless BatchNorm's final loss is the lower");
+  examples::parseCommandLine(app, argc, argv);
   const train::Dataset data = diskData(c.examples, /*seed=*/11);
   std::printf("%lld-layer sigmoid MLP (width %lld) on the disk problem (%lld points), SGD with "
               "momentum 0.9, lr %g, batch %lld, %lld steps, the same seed for both\n",

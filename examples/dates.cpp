@@ -30,7 +30,9 @@
 //   2003-03-25
 //   2003-03-25
 //
-// Its last line: `held-out exact dates: <p>% (<k>/<n>) after <s> s of training`.
+// Its last line: `held-out exact dates: <p>% (<k>/<n>) after <s> s of training`. With the
+// defaults (2 epochs over 30,000 generated dates, Adam at 0.004, seed 1) it reads 100.00%
+// (2000/2000), after 43 s of CPU time in all (user + sys, WEFT_NUM_THREADS=1, build included).
 //
 //===----------------------------------------------------------------------===//
 #include "examples/dates/AttentionSvg.h"
@@ -155,7 +157,9 @@ AttentionMap attentionMap(const TaskConfig &c, const text::Vocabulary &vocab,
 int main(int argc, char **argv) try {
   TaskConfig c;
   c.name = "dates";
-  parseArgs(c, argc, argv);
+  CLI::App app("Human-readable dates to ISO 8601 with Bahdanau attention.", "weft-example-dates");
+  addTaskOptions(app, c);
+  examples::parseCommandLine(app, argc, argv);
   if (!c.out.empty())
     std::filesystem::create_directories(c.out);
   Task task = makeTask(c);

@@ -19,6 +19,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "backends/cpu/CpuBackend.h"
+#include "examples/CommandLine.h"
 #include "frontend/Weft.h"
 #include "frontend/nn/Activations.h"
 #include "frontend/nn/Linear.h"
@@ -31,7 +32,6 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <map>
 #include <sstream>
 
@@ -42,7 +42,7 @@ namespace {
 struct Config {
   int64_t nodes = 300, classes = 3, features = 16, steps = 200, seed = 1;
   /// LLVM's level; the smoke test takes 0, since compiling costs more than its few steps.
-  int optLevel = 2;
+  int64_t optLevel = 2;
   double pIn = 0.05, pOut = 0.005, signal = 0.4, trainFraction = 0.3, lr = 0.01;
 };
 
@@ -143,7 +143,7 @@ Array zerosOf(const ir::Value &v) {
 /// Trains `m` and returns its accuracy on the nodes outside the training mask.
 double trainAndTest(Model &m, const Dataset &d, const Config &c) {
   cpu::CompileOptions options;
-  options.optLevel = c.optLevel;
+  options.optLevel = static_cast<int>(c.optLevel);
   auto exe = cpu::compile(*m.module, options).take();
   const ir::Function &step = function(*m.module, m.name + "_step");
   const ir::Function &forward = function(*m.module, m.name);
@@ -195,29 +195,13 @@ double trainAndTest(Model &m, const Dataset &d, const Config &c) {
 
 int main(int argc, char **argv) try {
   Config c;
-  for (int i = 1; i < argc; ++i) {
-    auto value = [&](const char *flag) -> const char * {
-      if (std::strcmp(argv[i], flag) != 0)
-        return nullptr;
-      if (i + 1 >= argc)
-        throw Error(err(fmt::format("{} needs a value", flag)));
-      return argv[++i];
-    };
-    if (const char *v = value("--steps"))
-      c.steps = std::atoll(v);
-    else if (const char *v = value("--nodes"))
-      c.nodes = std::atoll(v);
-    else if (const char *v = value("--seed"))
-      c.seed = std::atoll(v);
-    else if (const char *v = value("--opt-level"))
-      c.optLevel = std::atoi(v);
-    else
-      throw Error(err(fmt::format(
-          "unknown option '{}'; options: --steps N --nodes N --seed S --opt-level 0-3", argv[i])));
-  }
-  if (c.steps < 1 || c.nodes < 2 * c.classes)
-    throw Error(
-        err(fmt::format("--steps must be positive and --nodes at least {}", 2 * c.classes)));
+  CLI::App app("Node classification: a graph attention network against an MLP.",
+               "weft-example-gat");
+  examples::addInteger(app, "--steps", c.steps, "training steps");
+  examples::addInteger(app, "--nodes", c.nodes, "nodes of the graph", 2 * c.classes);
+  examples::addInteger(app, "--seed", c.seed, "the seed of the graph and the weights");
+  examples::addInteger(app, "--opt-level", c.optLevel, "LLVM's level for the JIT", 0, 3);
+  examples::parseCommandLine(app, argc, argv);
   Dataset d = generate(c);
   int64_t edges = 0;
   for (int64_t i = 0; i < d.adj.numel(); ++i)

@@ -40,12 +40,18 @@
 // (the most the decoder's `while` was built for) is truncated to that many letters, with a
 // warning on stderr naming the line.
 //
+// On the exercise's words (seed 1, the last 1,000 held out) the attention-free model reads 99.30%
+// after its 60 epochs. --attention reads 99.00% after 30 epochs and 98.60% after the same 60 (its
+// training loss ten times lower: it overfits); no variant tried beats 99.30% yet (the table in
+// README.md).
+//
 // --opt-level is LLVM's for the JIT (2 by default; the smoke test uses 0, which compiles fastest).
 //
 // Its last line: `held-out exact words: <p>% (<k>/<n>) after <s> s of training`.
 //
 //===----------------------------------------------------------------------===//
 #include "backends/cpu/CpuBackend.h"
+#include "examples/CommandLine.h"
 #include "examples/models/SortLettersModel.h"
 #include "examples/native/NativeSeq2SeqBinary.h"
 #include "frontend/Weft.h"
@@ -67,9 +73,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
-#include <cstring>
 #include <filesystem>
-#include <limits>
 #include <map>
 #include <sstream>
 
@@ -84,7 +88,7 @@ struct Config {
   int64_t embedding = 15, hidden = 50, layers = 2, batch = 128;
   double lr = 0.001, clipNorm = 5.0;
   /// LLVM's level for the JIT; 0 compiles fastest (the smoke test).
-  int optLevel = 2;
+  int64_t optLevel = 2;
   /// Attention over the encoder's outputs in every decoder step, and how it scores them.
   bool attention = false;
   examples::AttentionScore score = examples::AttentionScore::Bahdanau;
@@ -146,7 +150,7 @@ int64_t longest(const std::vector<std::string> &words) {
 
 cpu::CompileOptions jitOptions(const Config &c) {
   cpu::CompileOptions o;
-  o.optLevel = c.optLevel;
+  o.optLevel = static_cast<int>(c.optLevel);
   return o;
 }
 
@@ -342,52 +346,25 @@ void save(const Config &c, const text::Vocabulary &v, const Trained &t) {
 
 Config parseArgs(int argc, char **argv) {
   Config c;
-  for (int i = 1; i < argc; ++i) {
-    auto value = [&](const char *flag) -> const char * {
-      if (std::strcmp(argv[i], flag) != 0)
-        return nullptr;
-      if (i + 1 >= argc)
-        throw Error(err(fmt::format("{} needs a value", flag)));
-      return argv[++i];
-    };
-    auto integer = [&](const char *flag, const char *v, long long lo, long long hi) {
-      char *end = nullptr;
-      long long n = std::strtoll(v, &end, 10);
-      if (*v == '\0' || *end != '\0' || n < lo || n > hi)
-        throw Error(err(fmt::format("{} takes an integer in [{}, {}], got '{}'", flag, lo, hi, v)));
-      return static_cast<int64_t>(n);
-    };
-    auto positive = [&](const char *flag, const char *v) {
-      return integer(flag, v, 1, std::numeric_limits<int32_t>::max());
-    };
-    if (std::strcmp(argv[i], "--attention") == 0)
-      c.attention = true;
-    else if (std::strcmp(argv[i], "--cosine") == 0)
-      c.cosine = true;
-    else if (std::strcmp(argv[i], "--bidirectional") == 0)
-      c.bidirectional = true;
-    else if (const char *v = value("--score")) {
-      if (std::strcmp(v, "bahdanau") != 0 && std::strcmp(v, "luong") != 0)
-        throw Error(err(fmt::format("--score is bahdanau or luong, got '{}'", v)));
-      c.score = v[0] == 'b' ? examples::AttentionScore::Bahdanau : examples::AttentionScore::Luong;
-    } else if (const char *v = value("--data"))
-      c.data = v;
-    else if (const char *v = value("--out"))
-      c.out = v;
-    else if (const char *v = value("--epochs"))
-      c.epochs = positive("--epochs", v);
-    else if (const char *v = value("--words"))
-      c.words = positive("--words", v);
-    else if (const char *v = value("--seed"))
-      c.seed = positive("--seed", v);
-    else if (const char *v = value("--opt-level"))
-      c.optLevel = static_cast<int>(integer("--opt-level", v, 0, 3));
-    else
-      throw Error(err(fmt::format("unknown option '{}'; options: --data DIR --out OUT "
-                                  "--epochs N --words N --seed S --opt-level 0-3 --attention "
-                                  "--score bahdanau|luong --bidirectional --cosine",
-                                  argv[i])));
-  }
+  CLI::App app("The Udacity seq2seq exercise: an encoder-decoder sorts the letters of a word.",
+               "weft-example-sort-letters");
+  app.add_option("--data", c.data, "DIR with letters_source.txt and letters_target.txt")
+      ->type_name("DIR");
+  app.add_option("--out", c.out, "write the weights, the IR and the native program to OUT")
+      ->type_name("OUT");
+  examples::addInteger(app, "--epochs", c.epochs, "training epochs");
+  examples::addInteger(app, "--words", c.words, "words to generate without --data");
+  examples::addInteger(app, "--seed", c.seed, "the seed of the initial weights and the shuffle");
+  examples::addInteger(app, "--opt-level", c.optLevel, "LLVM's level for the JIT", 0, 3);
+  app.add_flag("--attention", c.attention, "attention over the encoder's outputs");
+  std::string score = "bahdanau";
+  app.add_option("--score", score, "the attention's score")
+      ->check(CLI::IsMember({"bahdanau", "luong"}))
+      ->capture_default_str();
+  app.add_flag("--bidirectional", c.bidirectional, "a bidirectional encoder");
+  app.add_flag("--cosine", c.cosine, "decay Adam's rate to 0 (cosine)");
+  examples::parseCommandLine(app, argc, argv);
+  c.score = score == "luong" ? examples::AttentionScore::Luong : examples::AttentionScore::Bahdanau;
   return c;
 }
 

@@ -46,7 +46,6 @@
 
 #include <cmath>
 #include <cstdio>
-#include <cstring>
 #include <filesystem>
 
 using namespace weft;
@@ -151,18 +150,13 @@ int main(int argc, char **argv) try {
   c.name = "transformer_dates";
   c.lr = 0.002;
   c.epochs = 10;
-  bool scheduleGiven = false;
   bool dumpIR = false;
-  std::vector<char *> args;
-  for (int i = 0; i < argc; ++i) {
-    if (std::strcmp(argv[i], "--dump-ir") == 0)
-      dumpIR = true;
-    else
-      args.push_back(argv[i]);
-    scheduleGiven = scheduleGiven || std::strcmp(argv[i], "--warmup") == 0 ||
-                    std::strcmp(argv[i], "--cosine") == 0;
-  }
-  parseArgs(c, static_cast<int>(args.size()), args.data());
+  CLI::App app("Human-readable dates to ISO 8601 with a small Transformer.",
+               "weft-example-transformer-dates");
+  addTaskOptions(app, c);
+  app.add_flag("--dump-ir", dumpIR, "print the inference graph after the passes");
+  examples::parseCommandLine(app, argc, argv);
+  bool scheduleGiven = app.count("--warmup") > 0 || app.count("--cosine") > 0;
   if (!scheduleGiven) {
     c.warmup = 200;
     c.cosine = true;

@@ -16,8 +16,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
-#include <cstring>
-#include <limits>
 #include <map>
 #include <sstream>
 
@@ -26,7 +24,7 @@ namespace {
 
 cpu::CompileOptions jitOptions(const TaskConfig &c) {
   cpu::CompileOptions o;
-  o.optLevel = c.optLevel;
+  o.optLevel = static_cast<int>(c.optLevel);
   return o;
 }
 
@@ -86,54 +84,18 @@ std::string scheduleOptions(const TaskConfig &c, int64_t examples) {
 
 } // namespace
 
-void parseArgs(TaskConfig &c, int argc, char **argv) {
-  for (int i = 1; i < argc; ++i) {
-    auto value = [&](const char *flag) -> const char * {
-      if (std::strcmp(argv[i], flag) != 0)
-        return nullptr;
-      if (i + 1 >= argc)
-        throw Error(err(fmt::format("{} needs a value", flag)));
-      return argv[++i];
-    };
-    auto integer = [&](const char *flag, const char *v, long long lo, long long hi) {
-      char *end = nullptr;
-      long long n = std::strtoll(v, &end, 10);
-      if (*v == '\0' || *end != '\0' || n < lo || n > hi)
-        throw Error(err(fmt::format("{} takes an integer in [{}, {}], got '{}'", flag, lo, hi, v)));
-      return static_cast<int64_t>(n);
-    };
-    auto positive = [&](const char *flag, const char *v) {
-      return integer(flag, v, 1, std::numeric_limits<int32_t>::max());
-    };
-    if (std::strcmp(argv[i], "--cosine") == 0)
-      c.cosine = true;
-    else if (const char *v = value("--out"))
-      c.out = v;
-    else if (const char *v = value("--warmup"))
-      c.warmup = integer("--warmup", v, 0, std::numeric_limits<int32_t>::max());
-    else if (const char *v = value("--epochs"))
-      c.epochs = positive("--epochs", v);
-    else if (const char *v = value("--train"))
-      c.trainExamples = positive("--train", v);
-    else if (const char *v = value("--held-out"))
-      c.heldOutExamples = positive("--held-out", v);
-    else if (const char *v = value("--seed"))
-      c.seed = positive("--seed", v);
-    else if (const char *v = value("--batch"))
-      c.batch = positive("--batch", v);
-    else if (const char *v = value("--lr")) {
-      char *end = nullptr;
-      c.lr = std::strtod(v, &end);
-      if (*v == '\0' || *end != '\0' || !(c.lr > 0 && c.lr < 1))
-        throw Error(err(fmt::format("--lr takes a number in (0, 1), got '{}'", v)));
-    } else if (const char *v = value("--opt-level"))
-      c.optLevel = static_cast<int>(integer("--opt-level", v, 0, 3));
-    else
-      throw Error(err(
-          fmt::format("unknown option '{}'; options: --out OUT --epochs N --train N "
-                      "--held-out N --seed S --batch N --lr X --warmup N --cosine --opt-level 0-3",
-                      argv[i])));
-  }
+void addTaskOptions(CLI::App &app, TaskConfig &c) {
+  app.add_option("--out", c.out, "write the weights and the native program to OUT")
+      ->type_name("OUT");
+  examples::addInteger(app, "--epochs", c.epochs, "training epochs");
+  examples::addInteger(app, "--train", c.trainExamples, "training dates");
+  examples::addInteger(app, "--held-out", c.heldOutExamples, "held-out dates");
+  examples::addInteger(app, "--seed", c.seed, "the seed of the data, the weights, the shuffle");
+  examples::addInteger(app, "--batch", c.batch, "batch size");
+  examples::addNumber(app, "--lr", c.lr, "Adam's learning rate", 0, 1);
+  examples::addInteger(app, "--warmup", c.warmup, "linear warm-up steps", 0);
+  app.add_flag("--cosine", c.cosine, "decay the rate to 0 (cosine)");
+  examples::addInteger(app, "--opt-level", c.optLevel, "LLVM's level for the JIT", 0, 3);
 }
 
 Task makeTask(const TaskConfig &c) {

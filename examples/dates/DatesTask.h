@@ -19,6 +19,7 @@
 //===----------------------------------------------------------------------===//
 #pragma once
 
+#include "examples/CommandLine.h"
 #include "examples/dates/DateFormats.h"
 #include "frontend/Weft.h"
 #include "ir/Module.h"
@@ -43,13 +44,13 @@ struct TaskConfig {
   int64_t warmup = 0;
   bool cosine = false;
   /// LLVM's level for the JIT; 0 compiles fastest (the smoke tests).
-  int optLevel = 2;
+  int64_t optLevel = 2;
 };
 
-/// Reads --out OUT --epochs N --train N --held-out N --seed S --batch N --lr X --warmup N
-/// --cosine --opt-level 0-3 into `c` (whose values are the defaults); throws weft::Error naming a
-/// bad flag or value.
-void parseArgs(TaskConfig &c, int argc, char **argv);
+/// Adds --out OUT --epochs N --train N --held-out N --seed S --batch N --lr X --warmup N
+/// --cosine --opt-level 0-3 to `app`, read into `c` (whose values are the defaults); the example
+/// parses with examples::parseCommandLine (examples/CommandLine.h).
+void addTaskOptions(CLI::App &app, TaskConfig &c);
 
 enum class Decode { TeacherForcing, Greedy };
 

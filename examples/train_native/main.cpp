@@ -15,6 +15,7 @@
 // Trainer's evaluation), and exits 1 unless the loss fell at least tenfold.
 //
 //===----------------------------------------------------------------------===//
+#include "examples/CommandLine.h"
 #include "mlp_model.h"
 #include "runtime/Random.h"
 #include "runtime/train/AotDevice.h"
@@ -23,7 +24,6 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <numeric>
 #include <string>
 
@@ -65,20 +65,12 @@ double meanOf(const std::vector<double> &v, size_t from, size_t to) {
 int main(int argc, char **argv) try {
   int64_t steps = 300;
   std::string device = "cpu";
-  for (int i = 1; i < argc; ++i) {
-    if (std::strcmp(argv[i], "--steps") == 0 && i + 1 < argc) {
-      steps = std::atoll(argv[++i]);
-    } else if (std::strcmp(argv[i], "--device") == 0 && i + 1 < argc) {
-      device = argv[++i];
-    } else {
-      std::fprintf(stderr, "usage: weft-example-train-native [--steps N] [--device cpu|cuda]\n");
-      return 2;
-    }
-  }
-  if (steps < 20) {
-    std::fprintf(stderr, "weft-example-train-native: --steps must be at least 20\n");
-    return 2;
-  }
+  CLI::App app("Trains a small MLP with a training step compiled ahead of time.",
+               "weft-example-train-native");
+  examples::addInteger(app, "--steps", steps, "training steps", 20);
+  app.add_option("--device", device, "cpu, or cuda for the GPU code in the object")
+      ->capture_default_str();
+  examples::parseCommandLine(app, argc, argv);
 
   const weft_aot_function &step = weft_mlp_step_fn, &loss = weft_mlp_fn;
   Expected<train::Function> stepOn = train::aotFunctionOn(step, device);
