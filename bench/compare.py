@@ -182,7 +182,7 @@ def gru_rnn_suites(tool, py, torch_env):
     """gru-inference, gru-train, rnn-inference, rnn-train: one nn.GRU (PyTorch's form) or tanh
     nn.RNN layer, I = H = 256 and 512, B = 64, T = 100; the training step adds a linear readout
     of h_n, MSE and Adam. Peers PyTorch eager and torch.compile (bench/rnn_torch.py) and JAX jit
-    (bench/rnn_jax.py); inference also times weft's expanded scan (--expanded). GEMM flops:
+    (bench/rnn_jax.py); both also time weft's expanded scan (--expanded). GEMM flops:
     2·T·B·(I+H)·G·H for the forward (G = 3 gates for the GRU, 1 for the RNN), three times that
     for a training step."""
     table = {}
@@ -203,7 +203,7 @@ def gru_rnn_suites(tool, py, torch_env):
                                  Contender("torch.compile", peer + ["--compile"], env=torch_env),
                                  Contender("JAX jit", [py, os.path.join(HERE, "rnn_jax.py")] + args,
                                            pin=True),
-                             ] + (expanded if mode == "infer" else [])))
+                             ] + expanded))
             table[f"{cell}-{'inference' if mode == 'infer' else 'train'}"] = rows
     return table
 

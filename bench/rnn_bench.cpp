@@ -8,7 +8,9 @@
 //          expand-rnn after the fusion: the input projection as one GEMM over all T*B rows, one
 //          recurrent GEMM per step), the path before the kernels, for a ratio in one run;
 //   train: the layer, a linear readout of h_n and an MSE loss, as one training step with Adam
-//          (optimize-step after the same fusion and hoisting; the peer is bench/rnn_torch.py).
+//          (optimize-step after the same fusion and hoisting, the fused op's gradient one
+//          gru_sequence_grad / rnn_sequence_grad; --expanded: BPTT of the canonical scan; the
+//          peer is bench/rnn_torch.py).
 // Before timing, the forward (T = 5, B = 3, I = 4, H = 6) is checked against the reference
 // interpreter. Times are the median per call over about half a second of calls, in wall time,
 // or with --cpu-time in the process's CPU time (all its threads), which another process's load
@@ -48,9 +50,12 @@ struct LayerShape {
   int64_t T, B, I, H;
 };
 
-// Fusion and hoisting as `train` does them, before the gradient.
-constexpr const char *kForward = "canonicalize,licm,fuse-gru,fuse-rnn,expand-gru,expand-rnn,"
-                                 "hoist-input-projections";
+// Fusion and hoisting as `train` does them, before the gradient (the fused ops, differentiated
+// as gru_sequence_grad / rnn_sequence_grad); with --expanded the canonical scans, which
+// autodiff differentiates by BPTT.
+constexpr const char *kForward = "canonicalize,licm,fuse-gru,fuse-rnn,hoist-input-projections";
+constexpr const char *kForwardExpanded = "canonicalize,licm,fuse-gru,fuse-rnn,expand-gru,"
+                                         "expand-rnn,hoist-input-projections";
 
 std::unique_ptr<nn::Recurrent> layer(const nn::Scope &s, bool gru, const LayerShape &sh) {
   if (gru)
@@ -128,7 +133,7 @@ double inferMicros(bool gru, const LayerShape &sh, const char *pipeline, bool cp
   return medianCall([&] { exe->run("rnn", in).take(); }, 5, 2000, cpuTime) * 1e6;
 }
 
-double trainMicros(bool gru, const LayerShape &sh, bool cpuTime) {
+double trainMicros(bool gru, const LayerShape &sh, bool expanded, bool cpuTime) {
   Graph g("rnn");
   Tensor xs = g.input("xs", {sh.T, sh.B, sh.I});
   Tensor ys = g.input("ys", {sh.B, 1});
@@ -145,7 +150,7 @@ double trainMicros(bool gru, const LayerShape &sh, bool cpuTime) {
   passes::PassManager pm(log);
   pm.addPipeline(fmt::format("{},optimize-step{{kind=adam lr=0.001 params={}}},"
                              "hoist-weight-gradients,licm,canonicalize,fuse-elementwise,dce",
-                             kForward, names))
+                             expanded ? kForwardExpanded : kForward, names))
       .check();
   pm.run(*m).check();
   auto exe = cpu::compile(*m).take();
@@ -218,7 +223,8 @@ int main(int argc, char **argv) try {
   const char *pipeline = expanded ? kOptimizeExpanded : kOptimize;
   checkForward(gru, pipeline);
   for (const LayerShape &s : shapes) {
-    double us = train ? trainMicros(gru, s, cpuTime) : inferMicros(gru, s, pipeline, cpuTime);
+    double us =
+        train ? trainMicros(gru, s, expanded, cpuTime) : inferMicros(gru, s, pipeline, cpuTime);
     if (raw)
       std::printf("%ld %ld %ld %ld %d %.1f\n", s.T, s.B, s.I, s.H, numThreads(), us);
     else

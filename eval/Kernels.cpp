@@ -98,6 +98,13 @@ Expected<std::vector<Array>> evaluateOp(const ir::Op &op, std::span<const Array>
       return Diag{rs.diag().message, op.loc()};
     return std::move(*rs);
   }
+  if (op.kind() == ir::OpKind::GruSequenceGrad || op.kind() == ir::OpKind::RnnSequenceGrad) {
+    WEFT_TRY(ir::checkAttrs(op.kind(), op.attrs()));
+    auto rs = detail::evalGruRnnSequenceGrad(op, ptrs);
+    if (!rs)
+      return Diag{rs.diag().message, op.loc()};
+    return std::move(*rs);
+  }
   if (op.kind() == ir::OpKind::AttentionGrad) {
     WEFT_TRY(ir::checkAttrs(op.kind(), op.attrs()));
     auto rs = detail::evalAttentionGrad(op, ptrs);

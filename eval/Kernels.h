@@ -45,6 +45,9 @@ Expected<std::vector<Array>> evalLstmSequenceGrad(const ir::Op &op, Operands xs)
 
 /// gru_sequence and rnn_sequence, their two results hs, hT (GruRnnSequence.cpp).
 Expected<std::vector<Array>> evalGruRnnSequence(const ir::Op &op, Operands xs);
+/// gru_sequence_grad (dxs, dh0, dwx, dwh, dbx, dbh) and rnn_sequence_grad (dxs, dh0, dwx, dwh,
+/// db) (GruRnnSequenceGrad.cpp).
+Expected<std::vector<Array>> evalGruRnnSequenceGrad(const ir::Op &op, Operands xs);
 /// attention, and attention_grad's three results dq, dk, dv, by the naive formula in double
 /// (Attention.cpp).
 Expected<Array> evalAttention(const ir::Op &op, Operands xs);

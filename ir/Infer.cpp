@@ -546,6 +546,37 @@ Expected<Types> inferGatedSequence(OpKind k, std::span<Value *const> ops) {
   return Types{Type({xs.dim(0), batch, hidden}, xs.dtype()), want[1]};
 }
 
+/// gru_sequence_grad (%xs, %h0, %wx, %wh, %bx, %bh, %hs, %dhs, %dhT [, %len]) and
+/// rnn_sequence_grad (%xs, %h0, %wx, %wh, %b, %hs, %dhs, %dhT [, %len]): the forward's
+/// operands as its op checks them, its hs and the adjoints of hs and hT; results the adjoints
+/// of the forward's operands but the lengths (their types).
+Expected<Types> inferGatedSequenceGrad(OpKind k, std::span<Value *const> ops) {
+  const bool gru = k == OpKind::GruSequenceGrad;
+  const size_t base = gru ? 6 : 5;
+  if (ops.size() != base + 3 && ops.size() != base + 4)
+    return opError(k, fmt::format("expects {} operands ({}, hs, dhs, dhT) and optional lengths, "
+                                  "got {}",
+                                  base + 3, gru ? "xs, h0, wx, wh, bx, bh" : "xs, h0, wx, wh, b",
+                                  ops.size()));
+  std::vector<Value *> forward(ops.begin(), ops.begin() + static_cast<ptrdiff_t>(base));
+  if (ops.size() == base + 4)
+    forward.push_back(ops[base + 3]);
+  auto fwd = inferGatedSequence(gru ? OpKind::GruSequence : OpKind::RnnSequence, forward);
+  if (!fwd)
+    return opError(k, fwd.diag().message);
+  const Types &r = *fwd; // hs, hT
+  const char *names[] = {"hs", "dhs", "dhT"};
+  const Type *want[] = {&r[0], &r[0], &r[1]};
+  for (size_t i = 0; i < 3; ++i)
+    if (ops[base + i]->type() != *want[i])
+      return opError(k, fmt::format("{} must be {}, got {}", names[i], want[i]->str(),
+                                    ops[base + i]->type().str()));
+  Types out;
+  for (size_t i = 0; i < base; ++i)
+    out.push_back(ops[i]->type());
+  return out;
+}
+
 Expected<Types> inferConstant(std::span<Value *const> ops, const Attrs &attrs, const Type &out) {
   OpKind k = OpKind::Constant;
   auto it = attrs.find(attrKey(AttrId::Value));
@@ -838,6 +869,9 @@ Expected<std::vector<Type>> inferResultTypes(OpKind k, std::span<Value *const> o
   case OpKind::GruSequence:
   case OpKind::RnnSequence:
     return inferGatedSequence(k, ops);
+  case OpKind::GruSequenceGrad:
+  case OpKind::RnnSequenceGrad:
+    return inferGatedSequenceGrad(k, ops);
   case OpKind::Yield:
   case OpKind::Return:
     return Types{};

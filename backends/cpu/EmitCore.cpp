@@ -614,6 +614,9 @@ Status Emitter::emitOp(const ir::Op &op) {
     return emitRnnSequence(op);
   case OpKind::LstmSequenceGrad:
     return emitLstmSequenceGrad(op);
+  case OpKind::GruSequenceGrad:
+  case OpKind::RnnSequenceGrad:
+    return emitGruRnnSequenceGrad(op);
   default:
     return err(fmt::format("cpu backend: op {} is not supported here", op.name()), op.loc());
   }

@@ -48,26 +48,13 @@ public:
       : RecurrentEmitter(e, op), pytorchForm(op.linearBeforeReset()) {}
 
   Status emit() {
-    const ir::Type &xt = op.operand(0)->type();
-    if (e.vectorBytes == 64)
-      e.fn->addFnAttr("min-legal-vector-width", "512");
-    Value *hs = e.bufferOf(op.result(0)), *hT = e.bufferOf(op.result(1));
-    for (size_t r = 0; r < 2; ++r)
-      e.ptrs[op.result(r)] = e.bufferOf(op.result(r));
-    Value *T = e.dim(xt.dim(0)), *B = e.dim(xt.dim(1));
+    Prologue p = beginKernel(6, recurrentKernelScratch(op, e.vectorBytes));
+    Value *hs = p.results[0], *hT = p.results[1], *B = p.B, *len = p.len;
+    DType lenType = p.lenType;
     Value *xs = e.ptr(op.operand(0)), *h0 = e.ptr(op.operand(1)), *wx = e.ptr(op.operand(2)),
           *wh = e.ptr(op.operand(3)), *bx = e.ptr(op.operand(4)), *bh = e.ptr(op.operand(5));
-    Value *len = nullptr;
-    DType lenType = DType::I64;
-    if (op.numOperands() == 7) {
-      len = e.ptr(op.operand(6));
-      lenType = op.operand(6)->type().dtype();
-      checkLengths(len, lenType, B, T);
-    }
-    std::vector<ir::Type> scratch = recurrentKernelScratch(op, e.vectorBytes);
-    Value *P = e.scratchBuffer(scratch[0]), *Wx = e.scratchBuffer(scratch[1]),
-          *Whp = e.scratchBuffer(scratch[2]), *hbuf = e.scratchBuffer(scratch[3]);
-    Value *rh = pytorchForm ? nullptr : e.scratchBuffer(scratch[4]);
+    Value *P = p.scratch[0], *Wx = p.scratch[1], *Whp = p.scratch[2], *hbuf = p.scratch[3];
+    Value *rh = pytorchForm ? nullptr : p.scratch[4];
     // PyTorch's form: one strip array of r, z, n. Cho's: r, z strips, then n strips.
     Value *whpN = nullptr;
     if (pytorchForm) {

@@ -41,26 +41,12 @@ public:
   LstmEmitter(Emitter &e, const ir::Op &op) : RecurrentEmitter(e, op) {}
 
   Status emit() {
-    const ir::Type &xt = op.operand(0)->type();
-    if (e.vectorBytes == 64)
-      e.fn->addFnAttr("min-legal-vector-width", "512");
-    Value *hs = e.bufferOf(op.result(0)), *hT = e.bufferOf(op.result(1)),
-          *cT = e.bufferOf(op.result(2));
-    for (size_t r = 0; r < 3; ++r)
-      e.ptrs[op.result(r)] = e.bufferOf(op.result(r));
-    Value *T = e.dim(xt.dim(0)), *B = e.dim(xt.dim(1));
+    Prologue p = beginKernel(6, recurrentKernelScratch(op, e.vectorBytes));
+    Value *hs = p.results[0], *hT = p.results[1], *cT = p.results[2], *B = p.B, *len = p.len;
+    DType lenType = p.lenType;
     Value *xs = e.ptr(op.operand(0)), *h0 = e.ptr(op.operand(1)), *c0 = e.ptr(op.operand(2)),
           *wx = e.ptr(op.operand(3)), *wh = e.ptr(op.operand(4)), *bias = e.ptr(op.operand(5));
-    Value *len = nullptr;
-    DType lenType = DType::I64;
-    if (op.numOperands() == 7) {
-      len = e.ptr(op.operand(6));
-      lenType = op.operand(6)->type().dtype();
-      checkLengths(len, lenType, B, T);
-    }
-    std::vector<ir::Type> scratch = recurrentKernelScratch(op, e.vectorBytes);
-    Value *P = e.scratchBuffer(scratch[0]), *Wx = e.scratchBuffer(scratch[1]),
-          *Whp = e.scratchBuffer(scratch[2]), *hbuf = e.scratchBuffer(scratch[3]);
+    Value *P = p.scratch[0], *Wx = p.scratch[1], *Whp = p.scratch[2], *hbuf = p.scratch[3];
     packStrips(wh, {0, 1, 2, 3}, Whp);
     Value *stateBytes = mul(B, c64(H * esz));
     e.memCopy(hbuf, h0, stateBytes); // h0 first: cT may share h0's buffer (a declared update)

@@ -23,8 +23,8 @@
 // disjoint rows and the GEMMs are thread-count independent, so results do not depend on it.
 //
 //===----------------------------------------------------------------------===//
-#include "backends/cpu/Emitter.h"
 #include "backends/cpu/LstmGradKernel.h"
+#include "backends/cpu/RecurrentEmitter.h"
 
 namespace weft::cpu::detail {
 
@@ -36,13 +36,9 @@ namespace {
 /// rows of the destination at once, reading its source rows in short contiguous runs.
 constexpr int64_t kTransposeBlock = 16;
 
-class LstmGradEmitter {
+class LstmGradEmitter : RecurrentBase {
 public:
-  LstmGradEmitter(Emitter &e, const ir::Op &op) : e(e), b(e.b), op(op) {
-    dt = op.operand(0)->type().dtype();
-    H = op.operand(1)->type().dim(1).size();
-    esz = static_cast<int>(dtypeBytes(dt));
-    elt = e.storageTy(dt);
+  LstmGradEmitter(Emitter &e, const ir::Op &op) : RecurrentBase(e, op) {
     masked = op.numOperands() == 11;
     if (masked)
       lenType = op.operand(10)->type().dtype();
@@ -50,27 +46,16 @@ public:
 
   Status emit() {
     const ir::Type &xt = op.operand(0)->type();
-    if (e.vectorBytes == 64)
-      e.fn->addFnAttr("min-legal-vector-width", "512");
-    Value *res[6];
-    for (unsigned r = 0; r < 6; ++r) {
-      res[r] = e.bufferOf(op.result(r));
-      e.ptrs[op.result(r)] = res[r];
-    }
+    Prologue p = beginKernel(10, lstmGradKernelScratch(op, e.vectorBytes));
+    const Values &res = p.results, &s = p.scratch;
     Value *dxs = res[0], *dh0 = res[1], *dc0 = res[2], *dwx = res[3], *dwh = res[4], *db = res[5];
-    T = e.dim(xt.dim(0)), B = e.dim(xt.dim(1));
+    T = p.T, B = p.B;
     Value *I = e.dim(xt.dim(2));
     Value *xs = e.ptr(op.operand(0)), *h0 = e.ptr(op.operand(1)), *c0 = e.ptr(op.operand(2)),
           *wx = e.ptr(op.operand(3)), *wh = e.ptr(op.operand(4)), *bias = e.ptr(op.operand(5)),
           *hs = e.ptr(op.operand(6)), *dhs = e.ptr(op.operand(7)), *dhT = e.ptr(op.operand(8)),
           *dcT = e.ptr(op.operand(9));
-    len = masked ? e.ptr(op.operand(10)) : llvm::ConstantPointerNull::get(b.getPtrTy());
-    if (masked)
-      checkLengths();
-    std::vector<ir::Type> scratch = lstmGradKernelScratch(op, e.vectorBytes);
-    std::vector<Value *> s;
-    for (const ir::Type &t : scratch)
-      s.push_back(e.scratchBuffer(t));
+    len = orNull(p.len);
     Value *Hp = s[0], *Z = s[1], *Zh = s[2], *C = s[3], *Xt = s[4], *Hpt = s[5], *WhT = s[6],
           *WhTp = s[7], *WxT = s[8], *dh = s[9], *dc = s[10], *block = s[11];
     const ir::Dim TBd = xt.dim(0) * xt.dim(1), Hd(H), G(4 * H);
@@ -120,16 +105,6 @@ public:
   }
 
 private:
-  /// The scan's check: every len[b] in [0, T].
-  void checkLengths() {
-    int site = e.faultSite(op, "lengths");
-    e.forLoop(B, [&](Value *r) {
-      Value *n = lengthOf(len, T, r);
-      e.fault(b.CreateOr(b.CreateICmpSLT(n, c64(0)), b.CreateICmpSGT(n, T)),
-              Fault::LengthOutOfRange, site, n, r, T);
-    });
-  }
-
   Value *lengthOf(Value *lenPtr, Value *steps, Value *r) {
     return masked ? b.CreateSExt(e.load(lenPtr, lenType, r), e.i64Ty()) : steps;
   }
@@ -280,26 +255,9 @@ private:
   }
 
   Value *oneMinus(Value *x) { return b.CreateFSub(llvm::ConstantFP::get(elt, 1.0), x); }
-  Value *c64(int64_t v) { return e.c64(v); }
-  Value *add(Value *x, Value *y) { return b.CreateAdd(x, y, "", true, true); }
-  Value *mul(Value *x, Value *y) { return b.CreateMul(x, y, "", true, true); }
-  Value *min(Value *x, Value *y) { return b.CreateSelect(b.CreateICmpSLT(x, y), x, y); }
-  Value *at(Value *p, Value *i) { return b.CreateInBoundsGEP(elt, p, i); }
-  Value *ld(Value *p, Value *i) {
-    return b.CreateAlignedLoad(elt, at(p, i), llvm::Align(static_cast<uint64_t>(esz)));
-  }
-  void st(Value *v, Value *p) {
-    b.CreateAlignedStore(v, p, llvm::Align(static_cast<uint64_t>(esz)));
-  }
 
-  Emitter &e;
-  llvm::IRBuilder<> &b;
-  const ir::Op &op;
-  DType dt = DType::F32, lenType = DType::I64;
-  int64_t H = 0;
-  int esz = 4;
+  DType lenType = DType::I64;
   bool masked = false;
-  llvm::Type *elt = nullptr;
   Value *T = nullptr, *B = nullptr, *len = nullptr;
 };
 

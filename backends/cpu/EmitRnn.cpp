@@ -31,25 +31,12 @@ public:
   RnnEmitter(Emitter &e, const ir::Op &op) : RecurrentEmitter(e, op) {}
 
   Status emit() {
-    const ir::Type &xt = op.operand(0)->type();
-    if (e.vectorBytes == 64)
-      e.fn->addFnAttr("min-legal-vector-width", "512");
-    Value *hs = e.bufferOf(op.result(0)), *hT = e.bufferOf(op.result(1));
-    for (size_t r = 0; r < 2; ++r)
-      e.ptrs[op.result(r)] = e.bufferOf(op.result(r));
-    Value *T = e.dim(xt.dim(0)), *B = e.dim(xt.dim(1));
+    Prologue p = beginKernel(5, recurrentKernelScratch(op, e.vectorBytes));
+    Value *hs = p.results[0], *hT = p.results[1], *B = p.B, *len = p.len;
+    DType lenType = p.lenType;
     Value *xs = e.ptr(op.operand(0)), *h0 = e.ptr(op.operand(1)), *wx = e.ptr(op.operand(2)),
           *wh = e.ptr(op.operand(3)), *bias = e.ptr(op.operand(4));
-    Value *len = nullptr;
-    DType lenType = DType::I64;
-    if (op.numOperands() == 6) {
-      len = e.ptr(op.operand(5));
-      lenType = op.operand(5)->type().dtype();
-      checkLengths(len, lenType, B, T);
-    }
-    std::vector<ir::Type> scratch = recurrentKernelScratch(op, e.vectorBytes);
-    Value *P = e.scratchBuffer(scratch[0]), *Wx = e.scratchBuffer(scratch[1]),
-          *Whp = e.scratchBuffer(scratch[2]), *hbuf = e.scratchBuffer(scratch[3]);
+    Value *P = p.scratch[0], *Wx = p.scratch[1], *Whp = p.scratch[2], *hbuf = p.scratch[3];
     packStrips(wh, {0}, Whp);
     Value *stateBytes = mul(B, c64(H * esz));
     e.memCopy(hbuf, h0, stateBytes);

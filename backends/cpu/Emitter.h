@@ -189,6 +189,8 @@ public:
   Status emitRnnSequence(const ir::Op &op);
   /// lstm_sequence_grad as one kernel: EmitLstmGrad.cpp.
   Status emitLstmSequenceGrad(const ir::Op &op);
+  /// gru_sequence_grad and rnn_sequence_grad as one kernel: EmitGruRnnGrad.cpp.
+  Status emitGruRnnSequenceGrad(const ir::Op &op);
   /// sigmoid and tanh of a scalar or a vector of float dtype `dt`, as the elementwise ops
   /// compute them.
   llvm::Value *sigmoidOf(llvm::Value *x, DType dt);

@@ -5,13 +5,38 @@ namespace weft::cpu::detail {
 
 using llvm::Value;
 
-RecurrentEmitter::RecurrentEmitter(Emitter &e, const ir::Op &op) : e(e), b(e.b), op(op) {
+RecurrentBase::RecurrentBase(Emitter &e, const ir::Op &op) : e(e), b(e.b), op(op) {
   dt = op.operand(0)->type().dtype();
   H = op.operand(1)->type().dim(1).size();
-  ks = recurrentKernelShape(op, e.vectorBytes);
-  W = ks.W;
   esz = static_cast<int>(dtypeBytes(dt));
   elt = e.storageTy(dt);
+}
+
+RecurrentBase::Prologue RecurrentBase::beginKernel(size_t lenOperand,
+                                                   const std::vector<ir::Type> &scratch) {
+  const ir::Type &xt = op.operand(0)->type();
+  if (e.vectorBytes == 64)
+    e.fn->addFnAttr("min-legal-vector-width", "512");
+  Prologue p;
+  for (size_t r = 0; r < op.numResults(); ++r) {
+    p.results.push_back(e.bufferOf(op.result(r)));
+    e.ptrs[op.result(r)] = p.results.back();
+  }
+  p.T = e.dim(xt.dim(0));
+  p.B = e.dim(xt.dim(1));
+  if (op.numOperands() > lenOperand) {
+    p.len = e.ptr(op.operand(lenOperand));
+    p.lenType = op.operand(lenOperand)->type().dtype();
+    checkLengths(p.len, p.lenType, p.B, p.T);
+  }
+  for (const ir::Type &t : scratch)
+    p.scratch.push_back(e.scratchBuffer(t));
+  return p;
+}
+
+RecurrentEmitter::RecurrentEmitter(Emitter &e, const ir::Op &op) : RecurrentBase(e, op) {
+  ks = recurrentKernelShape(op, e.vectorBytes);
+  W = ks.W;
   vecTy = llvm::FixedVectorType::get(elt, static_cast<unsigned>(W));
 }
 
@@ -23,7 +48,7 @@ Value *RecurrentEmitter::laneMask(Value *nu, int v) {
   return b.CreateICmpSLT(llvm::ConstantVector::get(lanes), left);
 }
 
-void RecurrentEmitter::checkLengths(Value *len, DType lenType, Value *B, Value *T) {
+void RecurrentBase::checkLengths(Value *len, DType lenType, Value *B, Value *T) {
   int site = e.faultSite(op, "lengths");
   e.forLoop(B, [&](Value *r) {
     Value *n = b.CreateSExt(e.load(len, lenType, r), e.i64Ty());

@@ -3,7 +3,9 @@
 // Internal to the CPU backend: the parts of the lstm_sequence, gru_sequence and rnn_sequence
 // kernels (EmitLstm.cpp, EmitGru.cpp, EmitRnn.cpp) that do not depend on the cell, in the
 // layout of RecurrentKernel.h:
-//   - the lengths check of a scan;
+//   - the prologue every recurrent kernel opens with, the gradients' too (RecurrentBase): the
+//     results bound to their buffers, the lengths checked as a scan checks them, the scratch
+//     taken; and the scalar helpers;
 //   - wh packed in gate-interleaved strips of U hidden units;
 //   - the time loop: chunks of steps, each chunk's input projection as one GEMM (wx packed
 //     once), then the cell's step for each of its steps with h in a scratch pair;
@@ -19,13 +21,58 @@
 
 namespace weft::cpu::detail {
 
-class RecurrentEmitter {
+/// What every recurrent kernel, forward or gradient, starts with: the op's dtype and hidden
+/// size (operand 1 is h0 [B, H]), the prologue and the scalar helpers.
+class RecurrentBase {
 public:
-  RecurrentEmitter(Emitter &e, const ir::Op &op);
+  RecurrentBase(Emitter &e, const ir::Op &op);
 
 protected:
   using Value = llvm::Value;
 
+  /// What the prologue hands the kernel.
+  struct Prologue {
+    Values results;                   // the results' buffers, bound to the results
+    Value *T = nullptr, *B = nullptr; // xs's time and batch dims
+    Value *len = nullptr;             // the lengths operand, or null without one
+    DType lenType = DType::I64;
+    Values scratch; // the op's scratch buffers, taken in order
+  };
+  /// The prologue of a kernel: the 512-bit vector attribute where vectors are that wide, each
+  /// result bound to its buffer, the optional lengths (operand `lenOperand` where the op has
+  /// it) checked as a scan checks them, and the buffers of `scratch` taken.
+  Prologue beginKernel(size_t lenOperand, const std::vector<ir::Type> &scratch);
+  /// The scan's check: every len[b] in [0, T].
+  void checkLengths(Value *len, DType lenType, Value *B, Value *T);
+
+  Value *c64(int64_t v) { return e.c64(v); }
+  Value *add(Value *x, Value *y) { return b.CreateAdd(x, y, "", true, true); }
+  Value *mul(Value *x, Value *y) { return b.CreateMul(x, y, "", true, true); }
+  Value *min(Value *x, Value *y) { return b.CreateSelect(b.CreateICmpSLT(x, y), x, y); }
+  Value *at(Value *p, Value *i) { return b.CreateInBoundsGEP(elt, p, i); }
+  Value *ld(Value *p, Value *i) {
+    return b.CreateAlignedLoad(elt, at(p, i), llvm::Align(static_cast<uint64_t>(esz)));
+  }
+  void st(Value *v, Value *p) {
+    b.CreateAlignedStore(v, p, llvm::Align(static_cast<uint64_t>(esz)));
+  }
+  /// A pointer-or-null field value for an optional operand.
+  Value *orNull(Value *p) { return p ? p : llvm::ConstantPointerNull::get(b.getPtrTy()); }
+
+  Emitter &e;
+  llvm::IRBuilder<> &b;
+  const ir::Op &op;
+  DType dt = DType::F32;
+  int64_t H = 0;
+  int esz = 4;
+  llvm::Type *elt = nullptr;
+};
+
+class RecurrentEmitter : public RecurrentBase {
+public:
+  RecurrentEmitter(Emitter &e, const ir::Op &op);
+
+protected:
   /// One step of the time loop.
   struct Step {
     Value *t;     // its time index (T-1 down to 0 with reverse)
@@ -41,8 +88,6 @@ protected:
     int NR;
   };
 
-  /// The scan's check: every len[b] in [0, T].
-  void checkLengths(Value *len, DType lenType, Value *B, Value *T);
   /// Packs the column blocks `gates` of wh (H x G*H) into `dst` in strips: strip s, row k holds
   /// gates.size() blocks of U elements, [wh[k, gates[q]*H + s*U ...]], zero past unit H - 1.
   void packStrips(Value *wh, const std::vector<int> &gates, Value *dst);
@@ -62,17 +107,6 @@ protected:
   /// The row of a masked-out step: h kept, its row of hs zero, for units [u0, u0 + nu).
   void keepRow(Value *hPrev, Value *hNext, Value *hst, Value *stateRow, Value *u0, Value *nu);
 
-  Value *c64(int64_t v) { return e.c64(v); }
-  Value *add(Value *x, Value *y) { return b.CreateAdd(x, y, "", true, true); }
-  Value *mul(Value *x, Value *y) { return b.CreateMul(x, y, "", true, true); }
-  Value *min(Value *x, Value *y) { return b.CreateSelect(b.CreateICmpSLT(x, y), x, y); }
-  Value *at(Value *p, Value *i) { return b.CreateInBoundsGEP(elt, p, i); }
-  Value *ld(Value *p, Value *i) {
-    return b.CreateAlignedLoad(elt, at(p, i), llvm::Align(static_cast<uint64_t>(esz)));
-  }
-  void st(Value *v, Value *p) {
-    b.CreateAlignedStore(v, p, llvm::Align(static_cast<uint64_t>(esz)));
-  }
   /// Units of strip s: U, or fewer in the last strip.
   Value *unitsOf(Value *u0) {
     return H % ks.U == 0 ? c64(ks.U) : min(c64(ks.U), b.CreateSub(c64(H), u0));
@@ -93,17 +127,9 @@ protected:
     return b.CreateAlignedLoad(vecTy, at(tileRow, c64(offset)),
                                llvm::Align(static_cast<uint64_t>(W * esz)));
   }
-  /// A pointer-or-null field value for an optional operand.
-  Value *orNull(Value *p) { return p ? p : llvm::ConstantPointerNull::get(b.getPtrTy()); }
 
-  Emitter &e;
-  llvm::IRBuilder<> &b;
-  const ir::Op &op;
-  DType dt = DType::F32;
-  int64_t H = 0;
   RecurrentKernelShape ks;
-  int W = 8, esz = 4;
-  llvm::Type *elt = nullptr;
+  int W = 8;
   llvm::FixedVectorType *vecTy = nullptr; // W elements
 };
 

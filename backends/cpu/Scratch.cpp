@@ -1,6 +1,7 @@
 //===- backends/cpu/Scratch.cpp - the CPU emitter's scratch model ---------===//
 #include "backends/cpu/Scratch.h"
 
+#include "backends/cpu/GruRnnGradKernel.h"
 #include "backends/cpu/LstmGradKernel.h"
 #include "backends/cpu/MatmulBlocks.h"
 #include "backends/cpu/Prepack.h"
@@ -82,6 +83,10 @@ std::vector<ir::Type> scratchOf(const ir::Op &op, int vectorBytes) {
     break;
   case OpKind::LstmSequenceGrad: // LstmGradKernel.h
     out = lstmGradKernelScratch(op, vectorBytes);
+    break;
+  case OpKind::GruSequenceGrad: // GruRnnGradKernel.h
+  case OpKind::RnnSequenceGrad:
+    out = gruRnnGradKernelScratch(op, vectorBytes);
     break;
   case OpKind::Scan: {
     packedBs(op, vectorBytes, out);

@@ -114,6 +114,11 @@ private:
       auto r = detail::evalLstmSequenceGrad(op, xs);
       WEFT_TRY(r.status());
       results = std::move(*r);
+    } else if (op.kind() == ir::OpKind::GruSequenceGrad ||
+               op.kind() == ir::OpKind::RnnSequenceGrad) { // six or five results
+      auto r = detail::evalGruRnnSequenceGrad(op, xs);
+      WEFT_TRY(r.status());
+      results = std::move(*r);
     } else if (op.kind() == ir::OpKind::AdditiveAttention) { // context and weights
       auto r = detail::evalAdditiveAttention(op, xs);
       WEFT_TRY(r.status());

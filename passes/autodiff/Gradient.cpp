@@ -215,12 +215,14 @@ Expected<ir::Function *> buildGradient(ir::Module &m, const ir::Function &f,
       ir::cloneOp(b, *op, map);
   Value *loss = map.lookup(ret->operand(options.lossIndex));
 
-  // lstm_sequence has a fused VJP (lstm_sequence_grad) for whole-sequence BPTT. Truncated
-  // BPTT cuts the recurrence every k steps, which only the scan it stands for can express:
-  // expanded here, in the gradient function only, it is differentiated like a hand-written cell.
-  if (options.truncate > 0)
+  // lstm_sequence, gru_sequence and rnn_sequence have fused VJPs (lstm_sequence_grad, ...)
+  // for whole-sequence BPTT. Truncated BPTT cuts the recurrence every k steps, which only the
+  // scan each stands for can express: expanded here, in the gradient function only, it is
+  // differentiated like a hand-written cell.
+  if (options.truncate > 0) {
     WEFT_TRY(transforms::expandLstmSequences(g.body()).status());
-  WEFT_TRY(transforms::expandGruRnnSequences(g.body()).status()); // likewise
+    WEFT_TRY(transforms::expandGruRnnSequences(g.body()).status());
+  }
 
   // Lengths become mask sequences before checkpointing, which segments them with the
   // sequences they mask.

@@ -293,6 +293,35 @@ Expected<Grads> lstmSequenceVJP(Emit &e, ir::Op &op, const Grads &resultAdjoints
   return grads;
 }
 
+/// One gru_sequence_grad or rnn_sequence_grad for all of the op's operands (the lengths have
+/// none), as lstm_sequence's: it reads the forward's hs and the adjoints of hs and hT (zeros
+/// for those that have none), and keeps the op's attributes.
+Expected<Grads> gatedSequenceVJP(Emit &e, ir::Op &op, const Grads &resultAdjoints) {
+  bool any = false;
+  for (Value *g : resultAdjoints)
+    any |= g != nullptr;
+  Grads grads(op.numOperands(), nullptr);
+  if (!any)
+    return grads;
+  const bool gru = op.kind() == OpKind::GruSequence;
+  const size_t base = gru ? 6 : 5;
+  std::vector<Value *> xs(op.operands().begin(), op.operands().begin() + base);
+  xs.push_back(op.result(0));
+  for (size_t r = 0; r < 2; ++r) {
+    Value *g = r < resultAdjoints.size() ? resultAdjoints[r] : nullptr;
+    xs.push_back(g ? g : e.zerosLike(op.result(r)));
+  }
+  if (op.numOperands() == base + 1)
+    xs.push_back(op.operand(base));
+  const OpKind kind = gru ? OpKind::GruSequenceGrad : OpKind::RnnSequenceGrad;
+  auto r = e.builder().create(kind, xs, op.attrs(), {}, e.loc());
+  if (!r)
+    return err(fmt::format("autodiff: {}: {}", ir::opName(kind), r.diag().message), op.loc());
+  for (size_t i = 0; i < base; ++i)
+    grads[i] = (*r)->result(i);
+  return grads;
+}
+
 } // namespace
 
 Expected<Grads> vjpOp(ir::OpBuilder &b, ir::Op &op, const Grads &resultAdjoints,
@@ -317,7 +346,12 @@ Expected<Grads> vjpOp(ir::OpBuilder &b, ir::Op &op, const Grads &resultAdjoints,
                "lstm_sequence); run autodiff once",
                op.loc());
   if (op.kind() == OpKind::GruSequence || op.kind() == OpKind::RnnSequence) // likewise
-    return err(fmt::format("autodiff: {} reached the VJP rules unexpanded", ir::opName(op.kind())),
+    return gatedSequenceVJP(e, op, resultAdjoints);
+  if (op.kind() == OpKind::GruSequenceGrad || op.kind() == OpKind::RnnSequenceGrad)
+    return err(fmt::format("autodiff: cannot differentiate {} (no second derivatives of {}); run "
+                           "autodiff once",
+                           ir::opName(op.kind()),
+                           op.kind() == OpKind::GruSequenceGrad ? "gru_sequence" : "rnn_sequence"),
                op.loc());
   if (op.kind() == OpKind::AdditiveAttention) // two results, either may have an adjoint
     return vjpAdditiveAttention(b, op, resultAdjoints, want);

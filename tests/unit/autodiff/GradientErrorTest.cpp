@@ -96,3 +96,22 @@ TEST_CASE("lstm_sequence_grad is refused: no second derivatives of lstm_sequence
 )";
   CHECK(gradError(grad, {"w"}).starts_with("autodiff: cannot differentiate lstm_sequence_grad"));
 }
+
+TEST_CASE("gru_sequence_grad and rnn_sequence_grad are refused: no second derivatives") {
+  const char *gru =
+      R"(func @f(%xs: tensor<1 x 1 x 1 x f64>, %h: tensor<1 x 1 x f64>, %w: tensor<1 x 3 x f64>, %b: tensor<3 x f64>) -> (tensor<f64>) {
+  %dxs, %dh0, %dwx, %dwh, %dbx, %dbh = gru_sequence_grad %xs, %h, %w, %w, %b, %b, %xs, %xs, %h : tensor<1 x 1 x 1 x f64>, tensor<1 x 1 x f64>, tensor<1 x 3 x f64>, tensor<1 x 3 x f64>, tensor<3 x f64>, tensor<3 x f64>
+  %l = reduce_sum %dwx {axes = [0, 1]} : tensor<f64>
+  return %l
+}
+)";
+  CHECK(gradError(gru, {"w"}).starts_with("autodiff: cannot differentiate gru_sequence_grad"));
+  const char *rnn =
+      R"(func @f(%xs: tensor<1 x 1 x 1 x f64>, %h: tensor<1 x 1 x f64>, %b: tensor<1 x f64>) -> (tensor<f64>) {
+  %dxs, %dh0, %dwx, %dwh, %db = rnn_sequence_grad %xs, %h, %h, %h, %b, %xs, %xs, %h : tensor<1 x 1 x 1 x f64>, tensor<1 x 1 x f64>, tensor<1 x 1 x f64>, tensor<1 x 1 x f64>, tensor<1 x f64>
+  %l = reduce_sum %dwx {axes = [0, 1]} : tensor<f64>
+  return %l
+}
+)";
+  CHECK(gradError(rnn, {"h"}).starts_with("autodiff: cannot differentiate rnn_sequence_grad"));
+}

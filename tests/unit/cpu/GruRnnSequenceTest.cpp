@@ -116,6 +116,9 @@ std::string cellModule(const Case &c) {
 ir::OpKind fusedKind(const Case &c) {
   return isGru(c.cell) ? ir::OpKind::GruSequence : ir::OpKind::RnnSequence;
 }
+ir::OpKind fusedGradKind(const Case &c) {
+  return isGru(c.cell) ? ir::OpKind::GruSequenceGrad : ir::OpKind::RnnSequenceGrad;
+}
 const char *fusePipeline(const Case &c) { return isGru(c.cell) ? "fuse-gru,dce" : "fuse-rnn,dce"; }
 
 int countOps(ir::Module &m, ir::OpKind kind) {
@@ -199,7 +202,12 @@ TEST_CASE("fuse-gru, fuse-rnn: gradients through the fused op match those throug
     auto unfused = parsed(text), fused = parsed(text);
     runPipeline(*unfused, "autodiff");
     runPipeline(*fused, std::string(fusePipeline(c)) + ",autodiff");
-    REQUIRE(countOps(*fused, fusedKind(c)) == 2); // @cell and @loss keep theirs
+    // @cell and @loss keep theirs, and @loss_grad runs the fused forward too.
+    REQUIRE(countOps(*fused, fusedKind(c)) == 3);
+    // The gradient is the fused op's own (gru_sequence_grad / rnn_sequence_grad), not BPTT of
+    // the scan it stands for.
+    CHECK(countOps(*fused, fusedGradKind(c)) == 1);
+    CHECK(countOps(*fused, ir::OpKind::Scan) == 0);
     ir::DimBindings dims{{"T", c.steps}, {"B", c.batch}};
     std::vector<Array> in = inputsFor(*unfused->function("loss"), c, dims, ++seed);
     std::vector<Array> want = interpret(*unfused, "loss_grad", in, dims);
@@ -223,7 +231,8 @@ TEST_CASE("gru_sequence, rnn_sequence: gradients match central differences of th
     capture(c);
     auto m = parsed(cellModule(c));
     runPipeline(*m, std::string(fusePipeline(c)) + ",autodiff");
-    REQUIRE(countOps(*m, fusedKind(c)) == 2);
+    REQUIRE(countOps(*m, fusedKind(c)) == 3);
+    REQUIRE(countOps(*m, fusedGradKind(c)) == 1);
     ir::DimBindings dims{{"T", c.steps}, {"B", c.batch}};
     std::vector<Array> in = inputsFor(*m->function("loss"), c, dims, 7);
     std::vector<Array> grads = interpret(*m, "loss_grad", in, dims);

@@ -19,8 +19,10 @@ using ir::OpKind;
 namespace {
 
 /// The ops the backend does not lower yet, and why.
-// Empty when every op lowers.
-const std::map<OpKind, std::string> kNotYet = {};
+const std::map<OpKind, std::string> kNotYet = {
+    {OpKind::GruSequenceGrad, "the fused GRU backward has a CPU kernel only; no GPU lowering yet"},
+    {OpKind::RnnSequenceGrad, "the fused RNN backward has a CPU kernel only; no GPU lowering yet"},
+};
 
 std::string unary(std::string_view op, const char *t) {
   return fmt::format("func @f(%x: tensor<N x {1}>) -> (tensor<N x {1}>) {{\n"
@@ -36,6 +38,12 @@ std::string binary(std::string_view op, const char *in, const char *out) {
 
 /// The body of a function `@f` of one op for kinds the categories do not cover.
 const std::map<OpKind, std::string> kSpecial = {
+    {OpKind::RnnSequenceGrad,
+     "(%xs: tensor<1 x 1 x 1 x f32>, %h: tensor<1 x 1 x f32>, %b: tensor<1 x f32>) -> "
+     "(tensor<1 x 1 x f32>) {\n"
+     "  %dxs, %dh0, %dwx, %dwh, %db = rnn_sequence_grad %xs, %h, %h, %h, %b, %xs, %xs, %h : "
+     "tensor<1 x 1 x 1 x f32>, tensor<1 x 1 x f32>, tensor<1 x 1 x f32>, tensor<1 x 1 x f32>, "
+     "tensor<1 x f32>\n  return %dwx\n}"},
     {OpKind::Select, "(%c: tensor<3 x i1>, %a: tensor<3 x f32>) -> (tensor<3 x f32>) {\n"
                      "  %y = select %c, %a, %a : tensor<3 x f32>\n  return %y\n}"},
     {OpKind::Cast, "(%a: tensor<3 x f32>) -> (tensor<3 x i32>) {\n"
