@@ -10,9 +10,10 @@
 // direct; issue 9 asks for under 5%. Also the step's own time, the number a training-step
 // comparison with PyTorch starts from.
 //
-// The LSTM is fused into lstm_sequence and differentiated as one op (lstm_sequence_grad), as
-// the train pipeline does; --unfused 1 differentiates the scan nn::LSTM builds instead (BPTT of
-// scan), the way to compare the two in one run.
+// The LSTM is fused into lstm_sequence and differentiated as one op (lstm_sequence_grad, which
+// reads the gates and cell states its forward saved), as the train pipeline does; --unfused 1
+// differentiates the scan nn::LSTM builds instead (BPTT of scan), the way to compare the two in one
+// run.
 //
 //   weft-bench-trainer-overhead [--hidden H] [--steps N] [--rounds R] [--threads N]
 //                               [--unfused 0|1] [--raw]
@@ -100,9 +101,10 @@ int main(int argc, char **argv) try {
     names += (names.empty() ? "" : ",") + p.name;
   std::ostringstream log;
   passes::PassManager pm(log);
-  pm.addPipeline(fmt::format("canonicalize,{}optimize-step{{kind=adam lr=0.001 params={}}},"
+  pm.addPipeline(fmt::format("canonicalize,{}optimize-step{{kind=adam lr=0.001 params={}}},{}"
                              "hoist-weight-gradients,licm,canonicalize,fuse-elementwise,dce",
-                             c.unfused ? "" : "licm,fuse-lstm,", names))
+                             c.unfused ? "" : "licm,fuse-lstm,", names,
+                             c.unfused ? "" : "save-lstm-gates,"))
       .check();
   pm.run(*m).check();
   auto exe = cpu::compile(*m).take();
