@@ -98,6 +98,10 @@ def suites(build, py):
         Contender("weft", [tool("weft-bench-trainer-overhead"), "--raw", "--threads",
                            "{threads}", "--hidden", str(H), "--steps", "6", "--rounds", "3"],
                   field=4),
+        # The same step with lstm_sequence_grad recomputing the gates (no save-lstm-gates).
+        Contender("weft recompute gates", [tool("weft-bench-trainer-overhead"), "--raw",
+                                           "--threads", "{threads}", "--hidden", str(H), "--steps",
+                                           "6", "--rounds", "3", "--save-gates", "0"], field=4),
         # The same step differentiating nn::LSTM's scan (BPTT) instead of lstm_sequence_grad.
         Contender("weft scan BPTT", [tool("weft-bench-trainer-overhead"), "--raw", "--threads",
                                      "{threads}", "--hidden", str(H), "--steps", "6", "--rounds",

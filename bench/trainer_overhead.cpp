@@ -10,12 +10,14 @@
 // direct; issue 9 asks for under 5%. Also the step's own time, the number a training-step
 // comparison with PyTorch starts from.
 //
-// The LSTM is fused into lstm_sequence and differentiated as one op (lstm_sequence_grad), as
-// the train pipeline does; --unfused 1 differentiates the scan nn::LSTM builds instead (BPTT of
-// scan), the way to compare the two in one run.
+// The LSTM is fused into lstm_sequence and differentiated as one op (lstm_sequence_grad, which
+// reads the gates and cell states its forward saved), as the train pipeline does (--save-gates 0:
+// the gradient recomputes them, as before save-lstm-gates); --unfused 1
+// differentiates the scan nn::LSTM builds instead (BPTT of scan), the way to compare the two in one
+// run.
 //
 //   weft-bench-trainer-overhead [--hidden H] [--steps N] [--rounds R] [--threads N]
-//                               [--unfused 0|1] [--raw]
+//                               [--unfused 0|1] [--save-gates 0|1] [--raw]
 // --raw prints "H B T threads direct_us trainer_us", the line bench/compare.py reads.
 //
 //===----------------------------------------------------------------------===//
@@ -45,7 +47,7 @@ namespace {
 
 struct Config {
   int64_t hidden = 256, batch = 64, length = 100, steps = 8, rounds = 3, threads = 0;
-  bool raw = false, unfused = false;
+  bool raw = false, unfused = false, saveGates = true;
 };
 
 const ir::Function &function(const ir::Module &m, std::string_view name) {
@@ -76,6 +78,8 @@ int main(int argc, char **argv) try {
       c.rounds = v;
     else if (!std::strcmp(argv[i], "--unfused"))
       c.unfused = v != 0;
+    else if (!std::strcmp(argv[i], "--save-gates"))
+      c.saveGates = v != 0;
     else if (!std::strcmp(argv[i], "--threads"))
       c.threads = v;
     else
@@ -100,9 +104,10 @@ int main(int argc, char **argv) try {
     names += (names.empty() ? "" : ",") + p.name;
   std::ostringstream log;
   passes::PassManager pm(log);
-  pm.addPipeline(fmt::format("canonicalize,{}optimize-step{{kind=adam lr=0.001 params={}}},"
+  pm.addPipeline(fmt::format("canonicalize,{}optimize-step{{kind=adam lr=0.001 params={}}},{}"
                              "hoist-weight-gradients,licm,canonicalize,fuse-elementwise,dce",
-                             c.unfused ? "" : "licm,fuse-lstm,", names))
+                             c.unfused ? "" : "licm,fuse-lstm,", names,
+                             c.unfused || !c.saveGates ? "" : "save-lstm-gates,"))
       .check();
   pm.run(*m).check();
   auto exe = cpu::compile(*m).take();

@@ -9,7 +9,8 @@
 //       h[b] = sigmoid(z_o) * tanh(c[b]);  hs[t,b] = h[b]
 //
 // Each step's pre-activations accumulate in double; h and c are stored in the op's dtype after
-// every step, as the scan's carries are.
+// every step, as the scan's carries are. With {save_gates} it also returns every step's
+// activated gates (gates[t, b] = i, f, g, o) and c (cs[t, b]), zero on padded steps.
 //
 //===----------------------------------------------------------------------===//
 #include "eval/Kernels.h"
@@ -54,6 +55,11 @@ Expected<std::vector<Array>> evalLstmSequence(const ir::Op &op, Operands xs) {
   }
   auto hs = makeArray(seq.dtype(), {steps, batch, hid});
   WEFT_TRY(hs.status());
+  const bool save = op.saveGates();
+  auto gateSeq = makeArray(seq.dtype(), {save ? steps : 0, batch, gates});
+  WEFT_TRY(gateSeq.status());
+  auto cs = makeArray(seq.dtype(), {save ? steps : 0, batch, hid});
+  WEFT_TRY(cs.status());
   Array h = h0, c = c0;
   std::vector<double> z(gates);
   for (int64_t s = 0; s < steps; ++s) {
@@ -75,6 +81,12 @@ Expected<std::vector<Array>> evalLstmSequence(const ir::Op &op, Operands xs) {
         c.setDouble(b * hid + j, f * c.getDouble(b * hid + j) + i * g);
         h.setDouble(b * hid + j, o * std::tanh(c.getDouble(b * hid + j)));
         hs->setDouble((t * batch + b) * hid + j, h.getDouble(b * hid + j));
+        if (!save)
+          continue;
+        const double act[4] = {i, f, g, o};
+        for (int64_t q = 0; q < 4; ++q)
+          gateSeq->setDouble((t * batch + b) * gates + q * hid + j, act[q]);
+        cs->setDouble((t * batch + b) * hid + j, c.getDouble(b * hid + j));
       }
     }
   }
@@ -82,6 +94,10 @@ Expected<std::vector<Array>> evalLstmSequence(const ir::Op &op, Operands xs) {
   out.push_back(std::move(*hs));
   out.push_back(std::move(h));
   out.push_back(std::move(c));
+  if (save) {
+    out.push_back(std::move(*gateSeq));
+    out.push_back(std::move(*cs));
+  }
   return out;
 }
 

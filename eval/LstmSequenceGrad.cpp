@@ -13,6 +13,8 @@
 //                         dxs[t_k, b] = dz . wx^T;  dwx += xs[t_k, b]^T dz;  dwh += hp_k^T dz
 //                         db += dz;  dh = dz . wh^T;  dc = dc f
 //   dh0[b] = dh, dc0[b] = dc (dhT and dcT to start); padded steps have dxs = 0.
+// With {save_gates} the forward's activated gates and c come from the operands gates and cs
+// (the training form of lstm_sequence saved them) instead of being recomputed.
 //
 // Everything is computed in double and stored in the op's dtype at the end.
 //
@@ -31,8 +33,11 @@ double sigmoid(double x) { return 1.0 / (1.0 + std::exp(-x)); }
 } // namespace
 
 Expected<std::vector<Array>> evalLstmSequenceGrad(const ir::Op &op, Operands xs) {
-  if (xs.size() != 10 && xs.size() != 11)
-    return opError(op, fmt::format("expects 10 or 11 operands, got {}", xs.size()));
+  const bool saved = op.saveGates();
+  const size_t fixed = saved ? 12 : 10;
+  if (xs.size() != fixed && xs.size() != fixed + 1)
+    return opError(op,
+                   fmt::format("expects {} or {} operands, got {}", fixed, fixed + 1, xs.size()));
   const Array &seq = *xs[0], &h0 = *xs[1], &c0 = *xs[2], &wx = *xs[3], &wh = *xs[4], &bias = *xs[5],
               &hs = *xs[6], &dhs = *xs[7], &dhT = *xs[8], &dcT = *xs[9];
   if (seq.rank() != 3 || h0.rank() != 2)
@@ -44,15 +49,16 @@ Expected<std::vector<Array>> evalLstmSequenceGrad(const ir::Op &op, Operands xs)
   std::vector<int64_t> state = {batch, hid}, seqState = {steps, batch, hid};
   if (h0.shape()[0] != batch || !same(c0, state) || !same(wx, {in, gates}) ||
       !same(wh, {hid, gates}) || !same(bias, {gates}) || !same(hs, seqState) ||
-      !same(dhs, seqState) || !same(dhT, state) || !same(dcT, state))
+      !same(dhs, seqState) || !same(dhT, state) || !same(dcT, state) ||
+      (saved && (!same(*xs[10], {steps, batch, gates}) || !same(*xs[11], seqState))))
     return opError(op, fmt::format("operands do not fit: xs {}, h0 {}, c0 {}, wx {}, wh {}, b {}, "
                                    "hs {}, dhs {}, dhT {}, dcT {}",
                                    seq.typeStr(), h0.typeStr(), c0.typeStr(), wx.typeStr(),
                                    wh.typeStr(), bias.typeStr(), hs.typeStr(), dhs.typeStr(),
                                    dhT.typeStr(), dcT.typeStr()));
   std::vector<int64_t> lengths(batch, steps);
-  if (xs.size() == 11) {
-    const Array &len = *xs[10];
+  if (xs.size() == fixed + 1) {
+    const Array &len = *xs[fixed];
     if (len.numel() != batch)
       return opError(op, fmt::format("lengths {} do not match batch {}", len.typeStr(), batch));
     for (int64_t b = 0; b < batch; ++b) {
@@ -80,6 +86,13 @@ Expected<std::vector<Array>> evalLstmSequenceGrad(const ir::Op &op, Operands xs)
       for (int64_t j = 0; j < hid; ++j)
         hp[k * hid + j] =
             k == 0 ? h0.getDouble(b * hid + j) : hs.getDouble((ts[k - 1] * batch + b) * hid + j);
+      if (saved) {
+        for (int64_t q = 0; q < gates; ++q)
+          act[k * gates + q] = xs[10]->getDouble((t * batch + b) * gates + q);
+        for (int64_t j = 0; j < hid; ++j)
+          cs[(k + 1) * hid + j] = xs[11]->getDouble((t * batch + b) * hid + j);
+        continue;
+      }
       for (int64_t q = 0; q < gates; ++q) {
         double acc = bias.getDouble(q);
         for (int64_t i = 0; i < in; ++i)

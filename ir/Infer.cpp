@@ -333,8 +333,18 @@ Expected<Types> inferMatmul(std::span<Value *const> ops) {
   return one(Type(dims, a.dtype()));
 }
 
-/// lstm_sequence %xs[T,B,I], %h0[B,H], %c0[B,H], %wx[I,4H], %wh[H,4H], %b[4H] [, %len[B]].
-Expected<Types> inferLstmSequence(std::span<Value *const> ops) {
+/// Whether the optional flag `id` is set.
+bool flag(const Attrs &attrs, AttrId id) {
+  auto it = attrs.find(attrKey(id));
+  if (it == attrs.end())
+    return false;
+  const int64_t *v = std::get_if<int64_t>(&it->second);
+  return v && *v != 0;
+}
+
+/// lstm_sequence %xs[T,B,I], %h0[B,H], %c0[B,H], %wx[I,4H], %wh[H,4H], %b[4H] [, %len[B]];
+/// {save_gates} adds the results gates[T,B,4H] and cs[T,B,H].
+Expected<Types> inferLstmSequence(std::span<Value *const> ops, const Attrs &attrs) {
   OpKind k = OpKind::LstmSequence;
   if (ops.size() != 6 && ops.size() != 7)
     return opError(k, fmt::format("expects 6 operands (xs, h0, c0, wx, wh, b) and optional "
@@ -367,28 +377,36 @@ Expected<Types> inferLstmSequence(std::span<Value *const> ops) {
       return opError(
           k, fmt::format("lengths must be tensor<{} x i32|i64>, got {}", batch.str(), len.str()));
   }
-  return Types{Type({xs.dim(0), batch, hidden}, xs.dtype()), want[1], want[2]};
+  Types out{Type({xs.dim(0), batch, hidden}, xs.dtype()), want[1], want[2]};
+  if (flag(attrs, AttrId::SaveGates)) {
+    out.push_back(Type({xs.dim(0), batch, gates}, xs.dtype()));
+    out.push_back(out[0]);
+  }
+  return out;
 }
 
 /// lstm_sequence_grad %xs, %h0, %c0, %wx, %wh, %b, %hs[T,B,H], %dhs[T,B,H], %dhT[B,H],
-/// %dcT[B,H] [, %len]: the forward's operands as lstm_sequence checks them, its hs and the
-/// adjoints of its three results; results dxs, dh0, dc0, dwx, dwh, db (the operands' types).
-Expected<Types> inferLstmSequenceGrad(std::span<Value *const> ops) {
+/// %dcT[B,H] [, %gates[T,B,4H], %cs[T,B,H] with {save_gates}] [, %len]: the forward's operands
+/// as lstm_sequence checks them, its hs (gates and cs) and the adjoints of its three results;
+/// results dxs, dh0, dc0, dwx, dwh, db (the operands' types).
+Expected<Types> inferLstmSequenceGrad(std::span<Value *const> ops, const Attrs &attrs) {
   OpKind k = OpKind::LstmSequenceGrad;
-  if (ops.size() != 10 && ops.size() != 11)
-    return opError(k, fmt::format("expects 10 operands (xs, h0, c0, wx, wh, b, hs, dhs, dhT, dcT) "
-                                  "and optional lengths, got {}",
-                                  ops.size()));
+  const bool saved = flag(attrs, AttrId::SaveGates);
+  const size_t fixed = saved ? 12 : 10;
+  if (ops.size() != fixed && ops.size() != fixed + 1)
+    return opError(k, fmt::format("expects {} operands (xs, h0, c0, wx, wh, b, hs, dhs, dhT, "
+                                  "dcT{}) and optional lengths, got {}",
+                                  fixed, saved ? ", gates, cs" : "", ops.size()));
   std::vector<Value *> forward(ops.begin(), ops.begin() + 6);
-  if (ops.size() == 11)
-    forward.push_back(ops[10]);
-  auto fwd = inferLstmSequence(forward);
+  if (ops.size() == fixed + 1)
+    forward.push_back(ops[fixed]);
+  auto fwd = inferLstmSequence(forward, {{std::string(attrKey(AttrId::SaveGates)), int64_t{1}}});
   if (!fwd)
     return opError(k, fwd.diag().message);
-  const Types &r = *fwd; // hs, hT, cT
-  const char *names[] = {"hs", "dhs", "dhT", "dcT"};
-  const Type *want[] = {&r[0], &r[0], &r[1], &r[2]};
-  for (size_t i = 0; i < 4; ++i)
+  const Types &r = *fwd; // hs, hT, cT, gates, cs
+  const char *names[] = {"hs", "dhs", "dhT", "dcT", "gates", "cs"};
+  const Type *want[] = {&r[0], &r[0], &r[1], &r[2], &r[3], &r[4]};
+  for (size_t i = 0; i < fixed - 6; ++i)
     if (ops[6 + i]->type() != *want[i])
       return opError(k, fmt::format("{} must be {}, got {}", names[i], want[i]->str(),
                                     ops[6 + i]->type().str()));
@@ -863,9 +881,9 @@ Expected<std::vector<Type>> inferResultTypes(OpKind k, std::span<Value *const> o
   case OpKind::Fusion:
     return inferFusion(ops, region);
   case OpKind::LstmSequence:
-    return inferLstmSequence(ops);
+    return inferLstmSequence(ops, attrs);
   case OpKind::LstmSequenceGrad:
-    return inferLstmSequenceGrad(ops);
+    return inferLstmSequenceGrad(ops, attrs);
   case OpKind::GruSequence:
   case OpKind::RnnSequence:
     return inferGatedSequence(k, ops);

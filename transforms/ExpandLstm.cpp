@@ -13,6 +13,8 @@
 //     yield %h2, %c2, %h2
 //   }
 //
+// The training form ({save_gates}) emits concat(i, f, g, o) and %c2 too: its gates and cs.
+//
 //===----------------------------------------------------------------------===//
 #include "transforms/ExpandLstm.h"
 
@@ -28,8 +30,9 @@ namespace {
 using ir::OpKind;
 using ir::Value;
 
-/// Builds the cell step in `body` (arguments %h, %c, %pt) and its yield.
-Status buildStep(ir::OpBuilder &b, ir::Block &body, Value *wh, int64_t hid, Loc loc) {
+/// Builds the cell step in `body` (arguments %h, %c, %pt) and its yield; `save`: the activated
+/// gates and c are emitted too.
+Status buildStep(ir::OpBuilder &b, ir::Block &body, Value *wh, int64_t hid, bool save, Loc loc) {
   Value *h = body.arg(0), *c = body.arg(1), *pt = body.arg(2);
   auto rec = b.create1(OpKind::Matmul, {h, wh}, {}, {}, loc);
   WEFT_TRY(rec.status());
@@ -60,7 +63,15 @@ Status buildStep(ir::OpBuilder &b, ir::Block &body, Value *wh, int64_t hid, Loc 
   auto h2 = b.create1(OpKind::Mul, {gate[3], *tc}, {}, {}, loc);
   WEFT_TRY(h2.status());
   (*h2)->setName("h2");
-  return b.create(OpKind::Yield, {*h2, *c2, *h2}, {}, {}, loc).status();
+  std::vector<Value *> yielded = {*h2, *c2, *h2};
+  if (save) {
+    auto gates = b.create1(OpKind::Concat, {gate[0], gate[1], gate[2], gate[3]},
+                           {{"axis", int64_t{1}}}, {}, loc);
+    WEFT_TRY(gates.status());
+    yielded.push_back(*gates);
+    yielded.push_back(*c2);
+  }
+  return b.create(OpKind::Yield, yielded, {}, {}, loc).status();
 }
 
 /// Replaces one lstm_sequence by its expansion.
@@ -100,12 +111,13 @@ Status expand(ir::Op &op) {
   for (size_t a = 0; a < body.numArgs(); ++a)
     body.arg(a)->setName(argNames[a]);
   ir::OpBuilder inner(body);
-  WEFT_TRY(buildStep(inner, body, wh, hid, loc));
+  WEFT_TRY(buildStep(inner, body, wh, hid, op.saveGates(), loc));
   WEFT_TRY(b.finishRegionOp(*scan));
 
   ir::Uses uses(*op.parentBlock());
-  const size_t from[3] = {2, 0, 1}; // hs, hT, cT are the scan's results 2, 0, 1
-  for (size_t r = 0; r < 3; ++r) {
+  // hs, hT, cT (gates, cs) are the scan's results 2, 0, 1 (3, 4)
+  const size_t from[5] = {2, 0, 1, 3, 4};
+  for (size_t r = 0; r < op.numResults(); ++r) {
     (*scan)->result(from[r])->setName(op.result(r)->name());
     uses.replaceAllUsesWith(op.result(r), (*scan)->result(from[r]));
   }

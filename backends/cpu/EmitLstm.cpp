@@ -17,6 +17,8 @@
 //       cT[row, u] = c;  h'[row, u] = h';  hs[t, row, u] = h'
 //     rows with t >= len[row] keep h and c, and their row of hs is zero (a scan's masking).
 // After: hT = h.
+// The training form ({save_gates}) also stores each row's activated gates in gates[t, row]
+// (i, f, g, o blocks of H) and c in cs[t, row], zero on padded rows, for lstm_sequence_grad.
 // A step's tasks write disjoint columns of h', c and hs[t] and read only h, so results do not
 // depend on the thread count. The sums are those of the expansion (transforms/ExpandLstm.h),
 // z = h . wh + (xs . wx + b), with the GEMMs' own order over k.
@@ -38,11 +40,12 @@ constexpr int64_t kGrainWork = int64_t{1} << 16;
 
 class LstmEmitter : RecurrentEmitter {
 public:
-  LstmEmitter(Emitter &e, const ir::Op &op) : RecurrentEmitter(e, op) {}
+  LstmEmitter(Emitter &e, const ir::Op &op) : RecurrentEmitter(e, op), save(op.saveGates()) {}
 
   Status emit() {
     Prologue p = beginKernel(6, recurrentKernelScratch(op, e.vectorBytes));
     Value *hs = p.results[0], *hT = p.results[1], *cT = p.results[2], *B = p.B, *len = p.len;
+    Value *gates = save ? p.results[3] : nullptr, *cs = save ? p.results[4] : nullptr;
     DType lenType = p.lenType;
     Value *xs = e.ptr(op.operand(0)), *h0 = e.ptr(op.operand(1)), *c0 = e.ptr(op.operand(2)),
           *wx = e.ptr(op.operand(3)), *wh = e.ptr(op.operand(4)), *bias = e.ptr(op.operand(5));
@@ -62,9 +65,18 @@ public:
     Value *last = timeLoop(
         xs, wx, P, Wx, hbuf,
         [&](const Step &step) {
-          Value *fields[] = {
-              step.hPrev,  Whp, step.Pt, bias, cT, step.hNext, at(hs, mul(step.t, state)),
-              orNull(len), B,   step.t};
+          Value *fields[] = {step.hPrev,
+                             Whp,
+                             step.Pt,
+                             bias,
+                             cT,
+                             step.hNext,
+                             at(hs, mul(step.t, state)),
+                             orNull(len),
+                             B,
+                             step.t,
+                             save ? at(gates, mul(step.t, mul(state, c64(4)))) : orNull(nullptr),
+                             save ? at(cs, mul(step.t, state)) : orNull(nullptr)};
           for (unsigned f = 0; f < std::size(fields); ++f)
             b.CreateStore(fields[f], b.CreateStructGEP(ctxTy, ctx, f));
           e.dispatchRows(body, ctx, c64(ks.strips), mul(B, c64(4 * H * H)), kParallelWork,
@@ -79,8 +91,8 @@ private:
   /// The outlined step `void (ptr ctx, i64 begin, i64 end)` over strips [begin, end).
   llvm::Function *emitStepBody(bool masked, DType lenType) {
     auto *ptrTy = b.getPtrTy();
-    ctxTy = llvm::StructType::get(
-        e.ctx, {ptrTy, ptrTy, ptrTy, ptrTy, ptrTy, ptrTy, ptrTy, ptrTy, e.i64Ty(), e.i64Ty()});
+    ctxTy = llvm::StructType::get(e.ctx, {ptrTy, ptrTy, ptrTy, ptrTy, ptrTy, ptrTy, ptrTy, ptrTy,
+                                          e.i64Ty(), e.i64Ty(), ptrTy, ptrTy});
     OutlinedBody body(e, "lstm");
     if (e.vectorBytes == 64)
       body.function->addFnAttr("min-legal-vector-width", "512");
@@ -90,7 +102,7 @@ private:
     };
     Value *hPrev = field(0), *Whp = field(1), *Pt = field(2), *bias = field(3), *c = field(4),
           *hNext = field(5), *hst = field(6), *len = masked ? field(7) : nullptr, *B = field(8),
-          *t = field(9);
+          *t = field(9), *gatesT = save ? field(10) : nullptr, *cst = save ? field(11) : nullptr;
     forEachTile(body.begin, body.end, B, hPrev, Whp, ks.NV, [&](const Tile &tl) {
       e.forLoop(tl.mr, [&](Value *i) {
         Value *row = add(tl.r0, i);
@@ -107,16 +119,30 @@ private:
               z[q] = b.CreateFAdd(ld(tileRow, add(c64(q * W), l)), pre);
             }
             Value *cu = at(c, add(stateRow, u));
-            Value *c2 =
-                b.CreateFAdd(b.CreateFMul(e.gateSigmoidOf(z[1], dt), ld(cu, c64(0))),
-                             b.CreateFMul(e.gateSigmoidOf(z[0], dt), e.gateTanhOf(z[2], dt)));
-            Value *h2 = b.CreateFMul(e.gateSigmoidOf(z[3], dt), e.gateTanhOf(c2, dt));
+            Value *a[4] = {e.gateSigmoidOf(z[0], dt), e.gateSigmoidOf(z[1], dt),
+                           e.gateTanhOf(z[2], dt), e.gateSigmoidOf(z[3], dt)};
+            Value *c2 = b.CreateFAdd(b.CreateFMul(a[1], ld(cu, c64(0))), b.CreateFMul(a[0], a[2]));
+            Value *h2 = b.CreateFMul(a[3], e.gateTanhOf(c2, dt));
             st(c2, cu);
+            if (save) {
+              for (int64_t q = 0; q < 4; ++q)
+                st(a[q], at(gatesT, add(mul(row, c64(4 * H)), add(c64(q * H), u))));
+              st(c2, at(cst, add(stateRow, u)));
+            }
             st(h2, at(hNext, add(stateRow, u)));
             st(h2, at(hst, add(stateRow, u)));
           });
         });
-        e.ifThen(b.CreateNot(active), [&] { keepRow(hPrev, hNext, hst, stateRow, tl.u0, tl.nu); });
+        e.ifThen(b.CreateNot(active), [&] {
+          keepRow(hPrev, hNext, hst, stateRow, tl.u0, tl.nu);
+          if (save) // the saved rows of a padded step are zero, as the interpreter's
+            e.forLoop(tl.nu, [&](Value *l) {
+              Value *u = add(tl.u0, l), *zero = llvm::ConstantFP::get(elt, 0.0);
+              for (int64_t q = 0; q < 4; ++q)
+                st(zero, at(gatesT, add(mul(row, c64(4 * H)), add(c64(q * H), u))));
+              st(zero, at(cst, add(stateRow, u)));
+            });
+        });
       });
     });
     b.CreateRetVoid();
@@ -124,6 +150,7 @@ private:
   }
 
   llvm::StructType *ctxTy = nullptr;
+  const bool save; // the training form: gates and cs saved
 };
 
 } // namespace

@@ -19,6 +19,9 @@
 //   rows past len[b] keep dh (a padded step passes the state through)
 // After the loop, each over all TB rows as one GEMM:
 //   dwx = Xt . dz,  dwh = Hpt . dz,  dxs = dz . WxT,  db = column sums of dz;  dh0, dc0 = dh, dc
+// The training form ({save_gates}, operands gates and cs after dcT) reads the activated gates
+// and C from its forward instead: Hp is still gathered (A of dwh), the two GEMMs and the cell
+// pass go, and dz is written into Z rather than over the gates.
 // Per example and step the work is the interpreter's (eval/LstmSequenceGrad.cpp); tasks write
 // disjoint rows and the GEMMs are thread-count independent, so results do not depend on it.
 //
@@ -35,18 +38,22 @@ namespace {
 /// Transposes are blocked by this many columns of the source: each task writes that many
 /// rows of the destination at once, reading its source rows in short contiguous runs.
 constexpr int64_t kTransposeBlock = 16;
+/// db's column sums run in tasks of this many columns.
+constexpr int64_t kColumnBlock = 64;
 
 class LstmGradEmitter : RecurrentBase {
 public:
   LstmGradEmitter(Emitter &e, const ir::Op &op) : RecurrentBase(e, op) {
-    masked = op.numOperands() == 11;
+    saved = op.saveGates();
+    lenIndex = saved ? 12 : 10;
+    masked = op.numOperands() == lenIndex + 1;
     if (masked)
-      lenType = op.operand(10)->type().dtype();
+      lenType = op.operand(lenIndex)->type().dtype();
   }
 
   Status emit() {
     const ir::Type &xt = op.operand(0)->type();
-    Prologue p = beginKernel(10, lstmGradKernelScratch(op, e.vectorBytes));
+    Prologue p = beginKernel(lenIndex, lstmGradKernelScratch(op, e.vectorBytes));
     const Values &res = p.results, &s = p.scratch;
     Value *dxs = res[0], *dh0 = res[1], *dc0 = res[2], *dwx = res[3], *dwh = res[4], *db = res[5];
     T = p.T, B = p.B;
@@ -62,9 +69,16 @@ public:
     Value *TB = mul(T, B), *g4 = c64(4 * H), *hid = c64(H);
 
     gatherPreviousH(hs, h0, Hp);
-    e.emitGemm(dt, TBd, xt.dim(2), G, xs, wx, Z, TB, I, g4, nullptr, block);
-    e.emitGemm(dt, TBd, Hd, G, Hp, wh, Zh, TB, hid, g4, nullptr, block);
-    forwardCells(Z, Zh, bias, c0, C);
+    // The activated gates of the forward: read by the cell gradients, which write dz into Z.
+    Value *acts = Z;
+    if (saved) {
+      acts = e.ptr(op.operand(10));
+      C = e.ptr(op.operand(11));
+    } else {
+      e.emitGemm(dt, TBd, xt.dim(2), G, xs, wx, Z, TB, I, g4, nullptr, block);
+      e.emitGemm(dt, TBd, Hd, G, Hp, wh, Zh, TB, hid, g4, nullptr, block);
+      forwardCells(Z, Zh, bias, c0, C);
+    }
     transpose(wh, hid, g4, WhT);
     e.emitPackB(dt, xt.dim(1), G, Hd, WhT, WhTp);
     transpose(wx, I, g4, WxT);
@@ -84,7 +98,7 @@ public:
           Value *dhCur = at(dh, mul(parity, state));
           Value *dhNext = at(dh, mul(b.CreateXor(parity, c64(1)), state));
           Value *Zt = at(Z, mul(t, mul(B, g4)));
-          cellGradients(t, Zt, C, c0, dhs, dhCur, dc);
+          cellGradients(t, at(acts, mul(t, mul(B, g4))), Zt, C, c0, dhs, dhCur, dc);
           e.emitGemm(dt, xt.dim(1), G, Hd, Zt, WhT, dhNext, B, g4, hid, WhTp, nullptr);
           if (masked) // padded rows pass dh through
             e.forLoop(B, [&](Value *r) {
@@ -183,18 +197,19 @@ private:
         });
   }
 
-  /// The gate gradients of step t: Zt's rows become dz (zero on padded rows), dc moves to the
-  /// state before the step.
-  void cellGradients(Value *t, Value *Zt, Value *C, Value *c0, Value *dhs, Value *dh, Value *dc) {
+  /// The gate gradients of step t from its activated gates At: Zt's rows become dz (zero on
+  /// padded rows; Zt may be At), dc moves to the state before the step.
+  void cellGradients(Value *t, Value *At, Value *Zt, Value *C, Value *c0, Value *dhs, Value *dh,
+                     Value *dc) {
     e.parallelRows(
-        B, mul(B, c64(4 * H)), {t, Zt, C, c0, dhs, dh, dc, len, T, B},
+        B, mul(B, c64(4 * H)), {t, Zt, C, c0, dhs, dh, dc, len, T, B, At},
         [&](const Values &in, Value *begin, Value *end) {
           Value *tI = in[0], *ZtI = in[1], *CI = in[2], *c0I = in[3], *dhsI = in[4], *dhI = in[5],
-                *dcI = in[6], *lenI = in[7], *TI = in[8], *BI = in[9];
+                *dcI = in[6], *lenI = in[7], *TI = in[8], *BI = in[9], *AtI = in[10];
           e.forLoop(b.CreateSub(end, begin), [&](Value *ri) {
             Value *r = add(begin, ri);
             Value *n = lengthOf(lenI, TI, r);
-            Value *z = at(ZtI, mul(r, c64(4 * H)));
+            Value *z = at(ZtI, mul(r, c64(4 * H))), *act = at(AtI, mul(r, c64(4 * H)));
             Value *on = b.CreateICmpSLT(tI, n);
             e.ifThen(b.CreateNot(on), [&] { e.memZero(z, c64(4 * H * esz)); });
             e.ifThen(on, [&] {
@@ -205,7 +220,7 @@ private:
               e.forLoop(c64(H), [&](Value *u) {
                 Value *a[4];
                 for (int64_t q = 0; q < 4; ++q)
-                  a[q] = ld(z, add(c64(q * H), u));
+                  a[q] = ld(act, add(c64(q * H), u));
                 Value *i = a[0], *f = a[1], *g = a[2], *o = a[3];
                 Value *dht = b.CreateFAdd(ld(dhRow, u), ld(dhsRow, u));
                 Value *tc = e.gateTanhOf(ld(c, u), dt);
@@ -245,19 +260,33 @@ private:
                    });
   }
 
-  /// db[q] = sum over the rows of dz of column q.
+  /// db[q] = sum over the rows of dz of column q; in parallel over blocks of columns, each
+  /// summed over the rows in order, so the sums do not depend on the thread count.
   void columnSums(Value *dz, Value *rows, Value *db) {
     e.memZero(db, c64(4 * H * esz));
-    e.forLoop(rows, [&](Value *r) {
-      Value *row = at(dz, mul(r, c64(4 * H)));
-      e.forLoop(c64(4 * H), [&](Value *q) { st(b.CreateFAdd(ld(db, q), ld(row, q)), at(db, q)); });
-    });
+    const int64_t blocks = (4 * H + kColumnBlock - 1) / kColumnBlock;
+    e.parallelRows(c64(blocks), mul(rows, c64(4 * H)), {dz, rows, db},
+                   [&](const Values &in, Value *begin, Value *end) {
+                     Value *dzI = in[0], *R = in[1], *dbI = in[2];
+                     e.forLoop(b.CreateSub(end, begin), [&](Value *bi) {
+                       Value *q0 = mul(add(begin, bi), c64(kColumnBlock));
+                       Value *qn = min(c64(kColumnBlock), b.CreateSub(c64(4 * H), q0));
+                       Value *out = at(dbI, q0);
+                       e.forLoop(R, [&](Value *r) {
+                         Value *row = at(dzI, add(mul(r, c64(4 * H)), q0));
+                         e.forLoop(qn, [&](Value *q) {
+                           st(b.CreateFAdd(ld(out, q), ld(row, q)), at(out, q));
+                         });
+                       });
+                     });
+                   });
   }
 
   Value *oneMinus(Value *x) { return b.CreateFSub(llvm::ConstantFP::get(elt, 1.0), x); }
 
   DType lenType = DType::I64;
-  bool masked = false;
+  unsigned lenIndex = 10;
+  bool masked = false, saved = false;
   Value *T = nullptr, *B = nullptr, *len = nullptr;
 };
 

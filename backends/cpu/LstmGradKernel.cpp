@@ -26,12 +26,20 @@ std::vector<ir::Type> lstmGradKernelScratch(const ir::Op &op, int vectorBytes) {
         gemmBlocks(dt, vectorBytes, TB, G, I)})
     block = std::max(block, g.KC * g.NC);
   auto t = [dt](std::vector<ir::Dim> dims) { return ir::Type(std::move(dims), dt); };
-  return {t({T, B, Hd}), t({T, B, G}),
-          t({T, B, G}),  t({T, B, Hd}),
-          t({I, TB}),    t({Hd, TB}),
-          t({G, Hd}),    t({ir::Dim(packed)}),
-          t({G, I}),     t({ir::Dim(2), B, Hd}),
-          t({B, Hd}),    t({ir::Dim(block)})};
+  // The training form reads the gates and C from its operands: no Zh, no C of its own.
+  const ir::Dim recomputed = op.saveGates() ? ir::Dim(0) : T;
+  return {t({T, B, Hd}),
+          t({T, B, G}),
+          t({recomputed, B, G}),
+          t({recomputed, B, Hd}),
+          t({I, TB}),
+          t({Hd, TB}),
+          t({G, Hd}),
+          t({ir::Dim(packed)}),
+          t({G, I}),
+          t({ir::Dim(2), B, Hd}),
+          t({B, Hd}),
+          t({ir::Dim(block)})};
 }
 
 } // namespace weft::cpu

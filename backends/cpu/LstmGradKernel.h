@@ -5,8 +5,9 @@
 // the kernel takes them (TB = T * B rows, one per step and example):
 //   Hp    [T, B, H]     the h each step started from (zero on padded steps)
 //   Z     [T, B, 4H]    xs . wx; then the activated gates i, f, g, o; then their gradient dz
-//   Zh    [T, B, 4H]    Hp . wh
-//   C     [T, B, H]     c after each step
+//                       (the training form: dz only)
+//   Zh    [T, B, 4H]    Hp . wh                  } empty in the training form ({save_gates}),
+//   C     [T, B, H]     c after each step        } which reads gates and cs from its operands
 //   Xt    [I, TB]       xs transposed, Hpt [H, TB] Hp transposed: A of the weight gradients
 //   WhT   [4H, H]       wh transposed, then packed whole (WhTp) for the per-step dh GEMM
 //   WxT   [4H, I]       wx transposed, B of dxs = dz . wx^T

@@ -2,8 +2,9 @@
 //
 // A two-layer bidirectional nn::LSTM with lengths, differentiated twice: through the scans
 // nn::LSTM builds (BPTT of scan), and after fuse-lstm, which makes each scan an lstm_sequence
-// that autodiff differentiates as one op (lstm_sequence_grad), as the train pipeline does. The
-// parameter gradients agree, on the interpreter and on the cpu backend.
+// that autodiff differentiates as one op (lstm_sequence_grad), as the train pipeline does, and
+// then with save-lstm-gates too (the forward saves its gates for the gradient). The parameter
+// gradients agree, on the interpreter and on the cpu backend.
 //
 //===----------------------------------------------------------------------===//
 #include "RunBackends.h"
@@ -30,9 +31,9 @@ int countOps(ir::Module &m, ir::OpKind kind) {
   return n;
 }
 
-} // namespace
-
-TEST_CASE("train: a two-layer bidirectional nn::LSTM's fused gradients match the scans'") {
+/// The gradients of a two-layer bidirectional nn::LSTM with lengths, fused (and with
+/// `saveGates` in the training form) against those of its scans.
+void checkFusedGradients(bool saveGates) {
   Graph g("lstm");
   Dim T = g.dim("T"), B = g.dim("B");
   Tensor xs = g.input("xs", {T, B, 3}, DType::F64);
@@ -56,7 +57,20 @@ TEST_CASE("train: a two-layer bidirectional nn::LSTM's fused gradients match the
   REQUIRE(pm.addPipeline("fuse-lstm,dce").isOk());
   REQUIRE(pm.run(*fused).isOk());
   REQUIRE_OK(autodiff::buildGradient(*fused, *fused->functions()[0], opts).status());
+  if (saveGates) {
+    passes::PassManager save(log);
+    REQUIRE(save.addPipeline("save-lstm-gates").isOk());
+    REQUIRE(save.run(*fused).isOk());
+  }
   CHECK(countOps(*fused, ir::OpKind::LstmSequenceGrad) == 4);
+  int saving = 0;
+  for (auto &fn : fused->functions())
+    ir::walk(fn->body(), [&](ir::Op &op) {
+      bool lstm =
+          op.kind() == ir::OpKind::LstmSequence || op.kind() == ir::OpKind::LstmSequenceGrad;
+      saving += lstm && op.saveGates();
+    });
+  CHECK(saving == (saveGates ? 8 : 0)); // four forwards and their four gradients
   CHECK(countOps(*unfused, ir::OpKind::LstmSequenceGrad) == 0);
 
   const int64_t steps = 4, batch = 3;
@@ -92,4 +106,14 @@ TEST_CASE("train: a two-layer bidirectional nn::LSTM's fused gradients match the
               1e-11 * (1 + std::fabs((*want)[k].getDouble(e))));
     }
   }
+}
+
+} // namespace
+
+TEST_CASE("train: a two-layer bidirectional nn::LSTM's fused gradients match the scans'") {
+  checkFusedGradients(/*saveGates=*/false);
+}
+
+TEST_CASE("train: with the gates saved by the forward, the fused gradients match the scans'") {
+  checkFusedGradients(/*saveGates=*/true);
 }
