@@ -323,9 +323,10 @@ TEST_CASE("every op kind has a gradient check or is not differentiable") {
                                       OpKind::Yield,        OpKind::Return,
                                       OpKind::StopGradient, OpKind::LstmSequence,
                                       OpKind::AttentionGrad};
-  // gru_sequence and rnn_sequence: cpu/GruRnnSequenceTest.cpp; lstm_sequence_grad: above.
+  // gru_sequence and rnn_sequence: cpu/GruRnnSequenceTest.cpp; lstm_sequence_grad: above;
+  // lstm_attention_step (inference only, refused): GradientErrorTest.cpp.
   const std::set<OpKind> fusedRecurrent = {OpKind::GruSequence, OpKind::RnnSequence,
-                                           OpKind::LstmSequenceGrad};
+                                           OpKind::LstmSequenceGrad, OpKind::LstmAttentionStep};
   for (OpKind k : weft::ir::allOpKinds()) {
     CAPTURE(weft::ir::opName(k));
     CHECK((checked.count(k) + elsewhere.count(k) + fusedRecurrent.count(k)) == 1);

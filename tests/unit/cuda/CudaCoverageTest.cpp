@@ -29,6 +29,8 @@ const std::map<OpKind, std::string> kNotYet = {
     {OpKind::AttentionGrad, "the tiled backward kernel is still to come"},
     {OpKind::AdditiveAttention, "the fused Bahdanau step has a CPU kernel only; no GPU kernel yet"},
     {OpKind::LstmSequenceGrad, "the fused LSTM backward has a CPU kernel only; no GPU kernel yet"},
+    {OpKind::LstmAttentionStep,
+     "the fused decoder step (LSTM cell and attention) has a CPU kernel only; no GPU kernel yet"},
 };
 
 std::string unary(std::string_view op, const char *t) {
