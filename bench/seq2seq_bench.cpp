@@ -17,7 +17,10 @@
 // bench/seq2seq_torch.py is the PyTorch peer and bench/compare.py runs both (suite seq2seq).
 //
 //   weft-bench-seq2seq [--mode train|decode] [--threads N] [--decoder-passes P|none] [--raw]
-//                      [--print-ir] [--seconds S] [--cpu-time]
+//                      [--print-ir] [--seconds S] [--cpu-time] [--attention bahdanau|luong]
+// --attention adds attention over the encoder's outputs to the decoder (the example's
+// --attention [--score luong]); bench/lstm_attention.sh times its decode with fuse-lstm-attention
+// on and off.
 // --raw prints "mode B S T threads microseconds_per_call", the line bench/compare.py reads.
 //
 //===----------------------------------------------------------------------===//
@@ -61,6 +64,9 @@ struct Config {
   double seconds = 0.5;
   /// Times calls in process CPU seconds: on a loaded machine, what a single-threaded call costs.
   bool cpuTime = false;
+  /// The model's sizes; --attention bahdanau|luong adds attention to the decoder, as the
+  /// example's --attention [--score luong] does.
+  examples::SortLettersSizes sizes;
 };
 
 Config config;
@@ -80,7 +86,7 @@ const ir::Function &function(const ir::Module &m, std::string_view name) {
 /// Median seconds per training step, compiled as weft-example-sort-letters compiles it.
 double timeTrainingStep(const Batch &batch, int &runs) {
   Graph g("sort_letters");
-  examples::buildSortLettersModel(g, Decode::TeacherForcing, {}, batch.vocab.size(), 0);
+  examples::buildSortLettersModel(g, Decode::TeacherForcing, config.sizes, batch.vocab.size(), 0);
   std::vector<Array> params = g.initParams(1);
   auto m = g.build();
   std::string names;
@@ -135,7 +141,8 @@ double timeTrainingStep(const Batch &batch, int &runs) {
 /// Median seconds per greedy decode of the batch; `steps` is the longest answer.
 double timeGreedyDecode(const Batch &batch, int &runs, int64_t &steps) {
   Graph g("sort_letters_infer");
-  examples::buildSortLettersModel(g, Decode::Greedy, {}, batch.vocab.size(), kLongest + 1);
+  examples::buildSortLettersModel(g, Decode::Greedy, config.sizes, batch.vocab.size(),
+                                  kLongest + 1);
   std::vector<Array> args = g.arguments({batch.sourceIds, batch.sourceLengths}, g.initParams(1));
   auto m = g.build();
   if (config.decoderPasses != "none") {
@@ -180,11 +187,16 @@ Config parseArgs(int argc, char **argv) {
       c.decoderPasses = v;
     else if (!std::strcmp(argv[i - 1], "--seconds") && std::atof(v) > 0)
       c.seconds = std::atof(v);
-    else
+    else if (!std::strcmp(argv[i - 1], "--attention") &&
+             (!std::strcmp(v, "bahdanau") || !std::strcmp(v, "luong"))) {
+      c.sizes.attention = true;
+      c.sizes.score =
+          v[0] == 'b' ? examples::AttentionScore::Bahdanau : examples::AttentionScore::Luong;
+    } else
       throw Error(err(
           fmt::format("bad option '{} {}'; options: --mode train|decode, "
                       "--threads N (N > 0), --decoder-passes PIPELINE|none, --seconds S (S > 0), "
-                      "--raw, --print-ir, --cpu-time",
+                      "--attention bahdanau|luong, --raw, --print-ir, --cpu-time",
                       argv[i - 1], v)));
   }
   return c;

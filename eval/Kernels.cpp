@@ -118,6 +118,13 @@ Expected<std::vector<Array>> evaluateOp(const ir::Op &op, std::span<const Array>
       return Diag{rs.diag().message, op.loc()};
     return std::move(*rs);
   }
+  if (op.kind() == ir::OpKind::LstmAttentionStep) {
+    WEFT_TRY(ir::checkAttrs(op.kind(), op.attrs()));
+    auto rs = detail::evalLstmAttentionStep(op, ptrs);
+    if (!rs)
+      return Diag{rs.diag().message, op.loc()};
+    return std::move(*rs);
+  }
   if (op.kind() == ir::OpKind::GruSequence || op.kind() == ir::OpKind::RnnSequence) {
     WEFT_TRY(ir::checkAttrs(op.kind(), op.attrs()));
     auto rs = detail::evalGruRnnSequence(op, ptrs);

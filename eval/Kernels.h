@@ -54,6 +54,9 @@ Expected<Array> evalAttention(const ir::Op &op, Operands xs);
 Expected<std::vector<Array>> evalAttentionGrad(const ir::Op &op, Operands xs);
 /// additive_attention, its two results context and weights, in double (AdditiveAttention.cpp).
 Expected<std::vector<Array>> evalAdditiveAttention(const ir::Op &op, Operands xs);
+/// lstm_attention_step, its four results h2, c2, att and weights, in double
+/// (LstmAttentionStep.cpp).
+Expected<std::vector<Array>> evalLstmAttentionStep(const ir::Op &op, Operands xs);
 
 /// Evaluates any op without a region (Kernels.cpp): checks operand count and dtypes against
 /// the op, then dispatches to the kernels above.

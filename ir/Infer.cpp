@@ -416,6 +416,62 @@ Expected<Types> inferLstmSequenceGrad(std::span<Value *const> ops, const Attrs &
   return out;
 }
 
+/// lstm_attention_step %x[B,I], %h[B,H], %c[B,H], %wx[I,4H], %wh[H,4H], %b[4H], %wq[H,A],
+/// %kp[B,S,A], %v[A], %values[B,S,D], %wa[H+D,N] (, %mask[B,S]); with {luong}, no %wq and a
+/// scale %g[] for %v, A = H. Results h2, c2 [B,H], att [B,N], weights [B,S].
+Expected<Types> inferLstmAttentionStep(std::span<Value *const> ops, const Attrs &attrs) {
+  OpKind k = OpKind::LstmAttentionStep;
+  bool luong = attrs.count("luong") && std::get<int64_t>(attrs.at("luong")) != 0;
+  const size_t base = luong ? 10 : 11;
+  if (ops.size() != base && ops.size() != base + 1)
+    return opError(k, fmt::format("expects {} operands ({}) and an optional mask, got {}", base,
+                                  luong ? "x, h, c, wx, wh, b, kp, g, values, wa"
+                                        : "x, h, c, wx, wh, b, wq, kp, v, values, wa",
+                                  ops.size()));
+  const Type &x = ops[0]->type(), &h = ops[1]->type();
+  WEFT_TRY(checkDType(k, x, "x"));
+  if (x.rank() != 2 || h.rank() != 2)
+    return opError(
+        k, fmt::format("x must be [B, I] and h [B, H], got {} and {}", x.shapeStr(), h.shapeStr()));
+  const Dim &batch = x.dim(0), &in = x.dim(1), &hidden = h.dim(1);
+  const size_t kpAt = luong ? 6 : 7, valuesAt = luong ? 8 : 9, waAt = luong ? 9 : 10;
+  const Type &kp = ops[kpAt]->type(), &values = ops[valuesAt]->type(), &wa = ops[waAt]->type();
+  if (!hidden.isStatic() || kp.rank() != 3 || values.rank() != 3 || wa.rank() != 2 ||
+      !kp.dim(2).isStatic() || !values.dim(2).isStatic())
+    return opError(k, fmt::format("the hidden size must be static, kp [B, S, A] and values "
+                                  "[B, S, D] with static A and D, wa [H + D, N]; got h {}, kp {}, "
+                                  "values {}, wa {}",
+                                  h.shapeStr(), kp.shapeStr(), values.shapeStr(), wa.shapeStr()));
+  const Dim &len = kp.dim(1), &units = kp.dim(2), &depth = values.dim(2);
+  Dim gates(4 * hidden.size()), concat(hidden.size() + depth.size());
+  DType dt = x.dtype();
+  std::vector<std::pair<const char *, Type>> want = {{"x", x},
+                                                     {"h", Type({batch, hidden}, dt)},
+                                                     {"c", Type({batch, hidden}, dt)},
+                                                     {"wx", Type({in, gates}, dt)},
+                                                     {"wh", Type({hidden, gates}, dt)},
+                                                     {"b", Type({gates}, dt)}};
+  if (luong) {
+    want.push_back({"kp", Type({batch, len, hidden}, dt)});
+    want.push_back({"g", Type({}, dt)});
+  } else {
+    want.push_back({"wq", Type({hidden, units}, dt)});
+    want.push_back({"kp", Type({batch, len, units}, dt)});
+    want.push_back({"v", Type({units}, dt)});
+  }
+  want.push_back({"values", Type({batch, len, depth}, dt)});
+  want.push_back({"wa", Type({concat, wa.dim(1)}, dt)});
+  Type weights({batch, len}, dt);
+  if (ops.size() == base + 1)
+    want.push_back({"mask", weights});
+  for (size_t i = 1; i < want.size(); ++i)
+    if (ops[i]->type() != want[i].second)
+      return opError(k, fmt::format("{} must be {} (x {}, h {}, kp {}, values {}), got {}",
+                                    want[i].first, want[i].second.str(), x.shapeStr(), h.shapeStr(),
+                                    kp.shapeStr(), values.shapeStr(), ops[i]->type().str()));
+  return Types{want[1].second, want[2].second, Type({batch, wa.dim(1)}, dt), weights};
+}
+
 /// The scores' shape [..., Tq, Tk] of attention or attention_grad with operands q, k, v
 /// (, mask), after checking them: one float dtype, rank >= 2, equal batch dims, q and k of one
 /// depth, k and v of one length, a mask of the scores' rank whose dims are 1 or the scores'.
@@ -884,6 +940,8 @@ Expected<std::vector<Type>> inferResultTypes(OpKind k, std::span<Value *const> o
     return inferLstmSequence(ops, attrs);
   case OpKind::LstmSequenceGrad:
     return inferLstmSequenceGrad(ops, attrs);
+  case OpKind::LstmAttentionStep:
+    return inferLstmAttentionStep(ops, attrs);
   case OpKind::GruSequence:
   case OpKind::RnnSequence:
     return inferGatedSequence(k, ops);

@@ -80,6 +80,8 @@ public:
 
   /// Whether every op of the body but its yield was matched: nothing else reads the state.
   bool matchedAll() const { return matched_.size() + 1 == body_.ops().size(); }
+  /// The body ops matched so far.
+  const std::set<ir::Op *> &matched() const { return matched_; }
 
   /// Exactly one input and one hidden term, each with a static row range.
   static bool oneEach(const std::vector<Term> &ts);

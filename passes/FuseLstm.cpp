@@ -13,22 +13,19 @@
 //
 // with W, U, bias defined outside the body (gate GEMMs separate or concatenated, gates in any
 // column order, bias before or after slicing). Each gate needs exactly one x term and one h
-// term. The weights of the fused op are gathered before the loop, in the gate order i, f, g, o:
-// a matrix whose column blocks are already in that order is used as it is, otherwise its
-// blocks are sliced and concatenated once. The term matching and the gathering are shared with
-// fuse-gru and fuse-rnn (passes/CellMatch.h).
+// term (passes/LstmCellMatch.h). The weights of the fused op are gathered before the loop, in the
+// gate order i, f, g, o: a matrix whose column blocks are already in that order is used as it is,
+// otherwise its blocks are sliced and concatenated once. The term matching and the gathering are
+// shared with fuse-gru and fuse-rnn (passes/CellMatch.h).
 //
 // Refused: any other op on the path (a peephole LSTM reads c in its gates), an extra emit or
 // a carry yielded in another role (a state used outside the cell), several sequences.
 //
 //===----------------------------------------------------------------------===//
 #include "ir/Infer.h"
-#include "passes/CellMatch.h"
+#include "passes/LstmCellMatch.h"
 #include "passes/Passes.h"
 #include "passes/Rewrite.h"
-
-#include <array>
-#include <optional>
 
 namespace weft::passes {
 namespace {
@@ -36,55 +33,6 @@ namespace {
 using ir::OpKind;
 using ir::Value;
 using namespace cell;
-
-/// The LSTM cell on top of the shared affine-term matching.
-class CellMatcher : public BodyMatcher {
-public:
-  CellMatcher(ir::Op &scan, Value *x, Value *h, Value *c)
-      : BodyMatcher(scan.region(), x, h), c_(c) {}
-
-  /// The four gates' terms, i f g o, when `h2` and `c2` compute the cell; nullopt otherwise.
-  std::optional<std::array<std::vector<Term>, 4>> match(Value *h2, Value *c2) {
-    // h2 = sigmoid(z_o) * tanh(c2)
-    auto h2ops = operandsOf(h2, OpKind::Mul);
-    if (!h2ops)
-      return std::nullopt;
-    auto [a, b] = *h2ops;
-    if (!isUnary(b, OpKind::Tanh, c2))
-      std::swap(a, b);
-    if (!isUnary(b, OpKind::Tanh, c2))
-      return std::nullopt;
-    Value *zo = unaryOperand(a, OpKind::Sigmoid);
-    // c2 = sigmoid(z_f) * c + sigmoid(z_i) * tanh(z_g)
-    auto c2ops = operandsOf(c2, OpKind::Add);
-    if (!zo || !c2ops)
-      return std::nullopt;
-    auto [p, q] = *c2ops;
-    if (!mulWith(p, c_))
-      std::swap(p, q);
-    auto fc = mulWith(p, c_);
-    auto ig = operandsOf(q, OpKind::Mul);
-    if (!fc || !ig)
-      return std::nullopt;
-    Value *zf = unaryOperand(*fc, OpKind::Sigmoid);
-    auto [u, v] = *ig;
-    if (!unaryOperand(u, OpKind::Sigmoid))
-      std::swap(u, v);
-    Value *zi = unaryOperand(u, OpKind::Sigmoid), *zg = unaryOperand(v, OpKind::Tanh);
-    if (!zf || !zi || !zg)
-      return std::nullopt;
-    std::array<std::vector<Term>, 4> gates;
-    Value *z[4] = {zi, zf, zg, zo};
-    for (int k = 0; k < 4; ++k) {
-      if (!terms(z[k], 0, gates[k]) || !oneEach(gates[k]))
-        return std::nullopt;
-    }
-    return gates;
-  }
-
-private:
-  Value *c_;
-};
 
 Expected<bool> fuse(ir::Op &scan) {
   auto g = ir::scanOperands(scan.numOperands(), scan.attrs());
@@ -106,7 +54,7 @@ Expected<bool> fuse(ir::Op &scan) {
     Value *h2 = yield->operand(hIdx), *c2 = yield->operand(cIdx);
     if (yield->numOperands() == 3 && yield->operand(2) != h2)
       continue;
-    CellMatcher m(scan, body.arg(2), body.arg(hIdx), body.arg(cIdx));
+    LstmCellMatcher m(body, body.arg(2), body.arg(hIdx), body.arg(cIdx));
     auto gates = m.match(h2, c2);
     if (!gates)
       continue;

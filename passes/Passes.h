@@ -45,6 +45,9 @@ std::unique_ptr<Pass> createFuseAttentionPass();
 /// Additive (Bahdanau) attention written out in primitives, with the keys' projection invariant
 /// in the loop around it, becomes one additive_attention op (FuseAdditiveAttention.cpp).
 std::unique_ptr<Pass> createFuseAdditiveAttentionPass();
+/// An LSTM decoder cell, the additive attention its new h queries and the attention vector
+/// concat(h, context) . wa become one lstm_attention_step op (FuseLstmAttention.cpp).
+std::unique_ptr<Pass> createFuseLstmAttentionPass();
 /// Groups elementwise ops over one shape (with splat constants, broadcasts into that shape
 /// and a trailing reduction) into `fusion` ops in kernel form (ir/Fusion.h), in scan and
 /// while bodies too. Run it after autodiff, which does not differentiate fusions.

@@ -598,6 +598,8 @@ Status Emitter::emitOp(const ir::Op &op) {
     return emitAttention(op);
   case OpKind::AdditiveAttention:
     return emitAdditiveAttention(op);
+  case OpKind::LstmAttentionStep:
+    return emitLstmAttentionStep(op);
   case OpKind::Scan:
     return emitScan(op);
   case OpKind::While:

@@ -217,6 +217,9 @@ public:
   Status emitAttention(const ir::Op &op);
   /// additive_attention: one pass over the keys per batch row; EmitAdditiveAttention.cpp.
   Status emitAdditiveAttention(const ir::Op &op);
+  /// lstm_attention_step: the whole decoder step per block of batch rows;
+  /// EmitLstmAttentionStep.cpp.
+  Status emitLstmAttentionStep(const ir::Op &op);
 
   llvm::LLVMContext &ctx;
   llvm::Module &mod;

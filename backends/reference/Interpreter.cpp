@@ -123,6 +123,10 @@ private:
       auto r = detail::evalAdditiveAttention(op, xs);
       WEFT_TRY(r.status());
       results = std::move(*r);
+    } else if (op.kind() == ir::OpKind::LstmAttentionStep) { // h2, c2, att and weights
+      auto r = detail::evalLstmAttentionStep(op, xs);
+      WEFT_TRY(r.status());
+      results = std::move(*r);
     } else if (op.kind() == ir::OpKind::GruSequence ||
                op.kind() == ir::OpKind::RnnSequence) { // two results
       auto r = detail::evalGruRnnSequence(op, xs);

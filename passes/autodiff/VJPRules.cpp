@@ -345,6 +345,10 @@ Expected<Grads> vjpOp(ir::OpBuilder &b, ir::Op &op, const Grads &resultAdjoints,
     return err("autodiff: cannot differentiate lstm_sequence_grad (no second derivatives of "
                "lstm_sequence); run autodiff once",
                op.loc());
+  if (op.kind() == OpKind::LstmAttentionStep) // before the early exit, as lstm_sequence
+    return err("autodiff: cannot differentiate lstm_attention_step, an inference-only fusion; "
+               "run autodiff before fuse-lstm-attention (as the train pipeline does)",
+               op.loc());
   if (op.kind() == OpKind::GruSequence || op.kind() == OpKind::RnnSequence) // likewise
     return gatedSequenceVJP(e, op, resultAdjoints);
   if (op.kind() == OpKind::GruSequenceGrad || op.kind() == OpKind::RnnSequenceGrad)

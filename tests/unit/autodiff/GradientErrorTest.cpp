@@ -115,3 +115,16 @@ TEST_CASE("gru_sequence_grad and rnn_sequence_grad are refused: no second deriva
 )";
   CHECK(gradError(rnn, {"h"}).starts_with("autodiff: cannot differentiate rnn_sequence_grad"));
 }
+
+TEST_CASE("lstm_attention_step is refused: it is made for inference only") {
+  const char *ir =
+      R"(func @f(%x: tensor<1 x 1 x f64>, %w4: tensor<1 x 4 x f64>, %b: tensor<4 x f64>, %w: tensor<1 x 1 x f64>, %k: tensor<1 x 1 x 1 x f64>, %v: tensor<1 x f64>, %wa: tensor<2 x 1 x f64>) -> (tensor<f64>) {
+  %h2, %c2, %a, %p = lstm_attention_step %x, %x, %x, %w4, %w4, %b, %w, %k, %v, %k, %wa : tensor<1 x 1 x f64>, tensor<1 x 1 x f64>, tensor<1 x 1 x f64>, tensor<1 x 1 x f64>
+  %l = reduce_sum %a {axes = [0, 1]} : tensor<f64>
+  return %l
+}
+)";
+  CHECK(gradError(ir, {"x"}) ==
+        "autodiff: cannot differentiate lstm_attention_step, an inference-only fusion; run "
+        "autodiff before fuse-lstm-attention (as the train pipeline does)");
+}

@@ -323,9 +323,10 @@ TEST_CASE("every op kind has a gradient check or is not differentiable") {
                                       OpKind::Yield,        OpKind::Return,
                                       OpKind::StopGradient, OpKind::LstmSequence,
                                       OpKind::AttentionGrad};
-  // gru_sequence and rnn_sequence: cpu/GruRnnSequenceTest.cpp; lstm_sequence_grad: above.
+  // gru_sequence and rnn_sequence: cpu/GruRnnSequenceTest.cpp; lstm_sequence_grad: above;
+  // lstm_attention_step (inference only, refused): GradientErrorTest.cpp.
   const std::set<OpKind> fusedRecurrent = {OpKind::GruSequence, OpKind::RnnSequence,
-                                           OpKind::LstmSequenceGrad};
+                                           OpKind::LstmSequenceGrad, OpKind::LstmAttentionStep};
   // gru_sequence_grad and rnn_sequence_grad (errors: no second derivatives):
   // GradientErrorTest.cpp.
   const std::set<OpKind> fusedRecurrentGrads = {OpKind::GruSequenceGrad, OpKind::RnnSequenceGrad};

@@ -22,6 +22,8 @@ namespace {
 const std::map<OpKind, std::string> kNotYet = {
     {OpKind::GruSequenceGrad, "the fused GRU backward has a CPU kernel only; no GPU lowering yet"},
     {OpKind::RnnSequenceGrad, "the fused RNN backward has a CPU kernel only; no GPU lowering yet"},
+    {OpKind::LstmAttentionStep,
+     "the fused decoder step (LSTM cell and attention) has a CPU kernel only; no GPU kernel yet"},
 };
 
 std::string unary(std::string_view op, const char *t) {
