@@ -82,6 +82,7 @@ Status aotGpuCodeOf(const weft_aot_function &fn, AotPlan *out) {
 struct AotGpuFunction::State {
   const Driver *driver = nullptr;
   int ordinal = 0;
+  int64_t multiprocessors = 1;
   CUcontext context = nullptr;
   CUstream stream = nullptr;
   CUmodule module = nullptr;
@@ -103,9 +104,10 @@ namespace {
 class DriverSteps final : public AotStepTarget {
 public:
   DriverSteps(const Driver &d, CUstream stream, const std::vector<CUfunction> &kernels,
-              const std::map<size_t, CUdeviceptr> &constants, CUdeviceptr base)
+              const std::map<size_t, CUdeviceptr> &constants, CUdeviceptr base,
+              int64_t multiprocessors)
       : d_(d), api_(d.api()), stream_(stream), kernels_(kernels), constants_(constants),
-        base_(base) {}
+        base_(base), multiprocessors_(std::max<int64_t>(1, multiprocessors)) {}
 
   Status launch(const AotPlan::Step &s) override {
     addresses_.clear();
@@ -117,7 +119,8 @@ public:
       params_.push_back(&a);
     for (int64_t &v : scalars_)
       params_.push_back(&v);
-    return d_.check(api_.cuLaunchKernel(kernels_[s.kernel], static_cast<unsigned>(s.blocks), 1, 1,
+    const int64_t blocks = s.coResident ? std::min<int64_t>(s.blocks, multiprocessors_) : s.blocks;
+    return d_.check(api_.cuLaunchKernel(kernels_[s.kernel], static_cast<unsigned>(blocks), 1, 1,
                                         static_cast<unsigned>(s.threads), 1, 1, 0, stream_,
                                         params_.data(), nullptr),
                     "cuLaunchKernel", s.op);
@@ -150,6 +153,7 @@ private:
   const std::vector<CUfunction> &kernels_;
   const std::map<size_t, CUdeviceptr> &constants_;
   CUdeviceptr base_;
+  int64_t multiprocessors_;
   std::vector<void *> params_;
   std::vector<CUdeviceptr> addresses_;
   std::vector<int64_t> scalars_;
@@ -173,8 +177,8 @@ AotGpuFunction::~AotGpuFunction() {
   api.cuDevicePrimaryCtxRelease(state_->ordinal);
 }
 
-Expected<std::unique_ptr<AotGpuFunction>>
-AotGpuFunction::load(const weft_aot_function &fn, int ordinal, const Driver *system) {
+Expected<std::unique_ptr<AotGpuFunction>> AotGpuFunction::load(const weft_aot_function &fn,
+                                                               int ordinal, const Driver *system) {
   // The device first: on a machine without one, that is what the user needs to hear.
   const Driver *driver = system;
   if (!driver) {
@@ -201,6 +205,7 @@ AotGpuFunction::load(const weft_aot_function &fn, int ordinal, const Driver *sys
   f->state_ = std::make_unique<State>();
   State &s = *f->state_;
   s.driver = driver;
+  s.multiprocessors = info->multiprocessors;
   s.ordinal = ordinal;
   const Driver &d = *driver;
   const DriverApi &api = d.api();
@@ -260,7 +265,7 @@ Status AotGpuFunction::call(std::span<const void *const> inputs, std::span<void 
       WEFT_TRY(d.check(api.cuMemcpyHtoDAsync(base + in.offset, inputs[i], in.bytes, s.stream),
                        "cuMemcpyHtoDAsync", what));
   }
-  DriverSteps target(d, s.stream, s.kernels, s.constants, base);
+  DriverSteps target(d, s.stream, s.kernels, s.constants, base, s.multiprocessors);
   WEFT_TRY(runAotSteps(plan_, target));
   for (size_t r = 0; r < outputs.size(); ++r) {
     const std::string what = fmt::format("result {} of @{}", r, plan_.function);
@@ -268,17 +273,17 @@ Status AotGpuFunction::call(std::span<const void *const> inputs, std::span<void 
     bool stays = false;
     for (auto [result, param] : aliases_)
       if (result == r && s.kept.count(param)) {
-        WEFT_TRY(d.check(
-            api.cuMemcpyDtoDAsync(s.kept[param], base + out.offset, out.bytes, s.stream),
-            "cuMemcpyDtoDAsync", what));
+        WEFT_TRY(
+            d.check(api.cuMemcpyDtoDAsync(s.kept[param], base + out.offset, out.bytes, s.stream),
+                    "cuMemcpyDtoDAsync", what));
         stays = true;
       }
     if (outputs[r])
       WEFT_TRY(d.check(api.cuMemcpyDtoHAsync(outputs[r], base + out.offset, out.bytes, s.stream),
                        "cuMemcpyDtoHAsync", what));
     else if (!stays)
-      return err(fmt::format("{} has nowhere to go (null, and not an update of a kept parameter)",
-                             what));
+      return err(
+          fmt::format("{} has nowhere to go (null, and not an update of a kept parameter)", what));
   }
   return d.check(api.cuStreamSynchronize(s.stream), "cuStreamSynchronize",
                  fmt::format("@{}", plan_.function));
@@ -311,9 +316,8 @@ Status AotGpuFunction::readFromDevice(size_t param, void *out) const {
   const DriverApi &api = d.api();
   WEFT_TRY(s.current());
   const std::string what = fmt::format("kept parameter {} of @{}", param, name_);
-  WEFT_TRY(d.check(
-      api.cuMemcpyDtoHAsync(out, kept->second, plan_.params[param].bytes, s.stream),
-      "cuMemcpyDtoHAsync", what));
+  WEFT_TRY(d.check(api.cuMemcpyDtoHAsync(out, kept->second, plan_.params[param].bytes, s.stream),
+                   "cuMemcpyDtoHAsync", what));
   return d.check(api.cuStreamSynchronize(s.stream), "cuStreamSynchronize", what);
 }
 

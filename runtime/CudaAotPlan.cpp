@@ -96,6 +96,7 @@ std::string encodeAotPlan(const AotPlan &p) {
       w.word(static_cast<uint64_t>(v));
     w.word(static_cast<uint64_t>(s.blocks));
     w.word(static_cast<uint64_t>(s.threads));
+    w.word(s.coResident ? 1 : 0);
     w.word(s.dst);
     w.word(s.src);
     w.word(s.bytes);
@@ -147,7 +148,7 @@ Expected<AotPlan> decodeAotPlan(std::string_view bytes) {
       b.bytes = r.word();
     }
   }
-  p.steps.resize(r.count(8 * 13));
+  p.steps.resize(r.count(8 * 14));
   for (AotPlan::Step &s : p.steps) {
     uint64_t kind = r.word();
     if (kind > static_cast<uint64_t>(AotPlan::Step::Kind::WhileCheck))
@@ -162,6 +163,7 @@ Expected<AotPlan> decodeAotPlan(std::string_view bytes) {
       v = static_cast<int64_t>(r.word());
     s.blocks = static_cast<int64_t>(r.word());
     s.threads = static_cast<int64_t>(r.word());
+    s.coResident = r.word() != 0;
     s.dst = r.word();
     s.src = r.word();
     s.bytes = r.word();

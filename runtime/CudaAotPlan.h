@@ -57,6 +57,10 @@ struct AotPlan {
     std::vector<uint64_t> buffers;
     std::vector<int64_t> scalars;
     int64_t blocks = 1, threads = 1;
+    /// Launch: its blocks wait for each other (a grid-wide barrier), so they must all run at
+    /// once: the loader launches at most as many as the GPU has multiprocessors (the kernel
+    /// takes any grid size).
+    bool coResident = false;
     /// Copy: `bytes` from offset `src` to offset `dst`. Constant: `data` to offset `dst`.
     /// StatusCheck: the i64 at offset `src` must still be INT64_MAX, else the op faulted.
     /// LengthsCheck: a scan's lengths, `bytes` at `src` of dtype scalars[0], must each lie in

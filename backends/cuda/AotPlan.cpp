@@ -11,6 +11,7 @@
 #include <llvm/IR/Module.h>
 
 #include <cstring>
+#include <limits>
 #include <tuple>
 
 namespace weft::cuda {
@@ -48,7 +49,9 @@ public:
   int64_t blockThreads() const override { return kMaxBlockThreads; }
   int64_t maxBlocks() const override { return kGpuMaxBlocks; }
   /// Unknown: the GPU the code will run on is not known yet.
-  int64_t coResidentBlocks() const override { return 0; }
+  // As many as the grid wants: the loader launches a co-resident grid on at most the GPU's
+  // multiprocessors (AotPlan::Step::coResident).
+  int64_t coResidentBlocks() const override { return std::numeric_limits<int32_t>::max(); }
   Status synchronize() override { return Status::ok(); }
 };
 
@@ -146,6 +149,7 @@ private:
     out.scalars = l.launch.scalars;
     out.blocks = l.launch.grid.blocks;
     out.threads = l.launch.grid.threads;
+    out.coResident = l.launch.grid.coResident;
     p_.steps.push_back(std::move(out));
   }
 

@@ -78,16 +78,19 @@ Expected<std::vector<Step>> lowerLstmSequenceGrad(OpLowering &l, const ir::Op &o
   const ir::Type xsType = op.operand(0)->type(), h0Type = op.operand(1)->type(),
                  wxType = op.operand(3)->type();
   const DType t = xsType.dtype();
-  const bool hasLengths = op.numOperands() == 11;
+  // The training form's saved gates and cell states (operands 10, 11) are not read: the gates
+  // are recomputed, as for the plain form. The lengths come last.
+  const size_t lenOperand = op.saveGates() ? 12 : 10;
+  const bool hasLengths = op.numOperands() == lenOperand + 1;
   const std::optional<ir::Type> lenType =
-      hasLengths ? std::optional<ir::Type>(op.operand(10)->type()) : std::nullopt;
+      hasLengths ? std::optional<ir::Type>(op.operand(lenOperand)->type()) : std::nullopt;
   const std::optional<DType> lengths =
       lenType ? std::optional<DType>(lenType->dtype()) : std::nullopt;
   const bool reverse = op.reverse();
   const std::vector<int> &s = l.plan.scratchOf(op);
   auto in = [&](size_t i) { return l.slot(op.operand(i)); };
   auto out = [&](size_t i) { return l.slot(op.result(i)); };
-  const int len = hasLengths ? in(10) : s[Hp];
+  const int len = hasLengths ? in(lenOperand) : s[Hp];
   auto sizes = [=](const ir::DimBindings &dims) -> Expected<Sizes> {
     auto xs = xsType.evaluateShape(dims);
     WEFT_TRY(xs.status());

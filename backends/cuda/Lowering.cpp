@@ -968,8 +968,11 @@ Expected<FunctionCode> lowerFunction(const ir::Function &f, KernelModule &km, Ke
     ir::Function &copy = ir::cloneFunction(expanded, f, f.name());
     std::vector<ir::Op *> perStep;
     ir::walk(copy.body(), [&](ir::Op &op) {
+      // The persistent kernel writes no saved gates (the training form): that form runs as its
+      // scan, which emits them.
       if (op.kind() == OpKind::LstmSequence &&
-          !persistentLstmFits(op.operand(1)->type().dim(1).size(), op.operand(0)->type().dtype()))
+          (op.saveGates() ||
+           !persistentLstmFits(op.operand(1)->type().dim(1).size(), op.operand(0)->type().dtype())))
         perStep.push_back(&op);
     });
     for (ir::Op *op : perStep)

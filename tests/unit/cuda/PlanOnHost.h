@@ -10,6 +10,7 @@
 #include "backends/cuda/Lowering.h"
 #include "runtime/CudaAotSteps.h"
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <vector>
@@ -25,7 +26,10 @@ public:
     std::vector<cuda::DeviceAddress> buffers;
     for (uint64_t o : s.buffers)
       buffers.push_back(base_ + o);
-    return device_.launch(kernels_, s.kernel, buffers, s.scalars, {s.blocks, s.threads}, s.op);
+    // As the loader does on a GPU: a co-resident grid on at most what runs at once.
+    const int64_t blocks = s.coResident ? std::min(s.blocks, device_.coResidentBlocks()) : s.blocks;
+    return device_.launch(kernels_, s.kernel, buffers, s.scalars, {blocks, s.threads, s.coResident},
+                          s.op);
   }
   Status copy(uint64_t dst, uint64_t src, uint64_t bytes, const std::string &) override {
     return device_.copy(base_ + dst, base_ + src, bytes);

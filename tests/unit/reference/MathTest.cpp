@@ -96,6 +96,61 @@ func @f(%qp: tensor<2 x 1 x DT>, %kp: tensor<2 x 2 x 1 x DT>, %v: tensor<1 x DT>
                    v({2, 2}, {1, 0, 0, 0})},
                   dt == DType::F32 ? 1e-6 : 1e-14});
   }
+  // lstm_attention_step with x = h = 0 and b = [0, ln 3, 0, 0]: i = o = 1/2, f = 3/4, g = 0, so
+  // from c = 2, c2 = 3/2 and h2 = tanh(3/2)/2. With wq = 0 and kp = 0 every score is 0: the
+  // two keys weigh values [1, 3] by [1/2, 1/2] (context 2), or by [1, 0] under the mask
+  // [0, -inf] (context 1); att = [h2, context] . [1, 1].
+  for (DType dt : {DType::F32, DType::F64}) {
+    auto v = [dt](std::vector<int64_t> s, std::vector<double> xs) { return floats(dt, s, xs); };
+    const double inf = std::numeric_limits<double>::infinity(), h2 = std::tanh(1.5) / 2;
+    cs.push_back({std::string("lstm_attention_step ") + std::string(dtypeName(dt)),
+                  withDType(R"(
+func @f(%x: tensor<1 x 1 x DT>, %h: tensor<1 x 1 x DT>, %c: tensor<1 x 1 x DT>, %wx: tensor<1 x 4 x DT>, %wh: tensor<1 x 4 x DT>, %b: tensor<4 x DT>, %wq: tensor<1 x 1 x DT>, %kp: tensor<1 x 2 x 1 x DT>, %v: tensor<1 x DT>, %values: tensor<1 x 2 x 1 x DT>, %wa: tensor<2 x 1 x DT>, %mask: tensor<1 x 2 x DT>) -> (tensor<1 x 1 x DT>, tensor<1 x 1 x DT>, tensor<1 x 1 x DT>, tensor<1 x 2 x DT>, tensor<1 x 1 x DT>, tensor<1 x 2 x DT>) {
+  %h2, %c2, %a, %w = lstm_attention_step %x, %h, %c, %wx, %wh, %b, %wq, %kp, %v, %values, %wa : tensor<1 x 1 x DT>, tensor<1 x 1 x DT>, tensor<1 x 1 x DT>, tensor<1 x 2 x DT>
+  %h2m, %c2m, %am, %wm = lstm_attention_step %x, %h, %c, %wx, %wh, %b, %wq, %kp, %v, %values, %wa, %mask : tensor<1 x 1 x DT>, tensor<1 x 1 x DT>, tensor<1 x 1 x DT>, tensor<1 x 2 x DT>
+  return %h2, %c2, %a, %w, %am, %wm
+}
+)",
+                            dt),
+                  {v({1, 1}, {0}), v({1, 1}, {0}), v({1, 1}, {2}), v({1, 4}, {0.5, -1, 2, 3}),
+                   v({1, 4}, {1, 2, -3, 4}), v({4}, {0, std::log(3.0), 0, 0}), v({1, 1}, {0}),
+                   v({1, 2, 1}, {0, 0}), v({1}, {1}), v({1, 2, 1}, {1, 3}), v({2, 1}, {1, 1}),
+                   v({1, 2}, {0, -inf})},
+                  {v({1, 1}, {h2}), v({1, 1}, {1.5}), v({1, 1}, {h2 + 2}), v({1, 2}, {0.5, 0.5}),
+                   v({1, 1}, {h2 + 1}), v({1, 2}, {1, 0})},
+                  dt == DType::F32 ? 1e-6 : 1e-14});
+  }
+  // gru_sequence_grad over one step from x = h0 = 0 with zero biases: r = z = 1/2, n = 0, so
+  // h = 0 (hs). With dh = dhs + dhT = 2: dn = dh (1 - z) = 1 = d(gx_n) (n' = 1), dz = dh (h0 - n)
+  // = 0, dr = 0, and dh0 = dh z + (d(gh_n) = r dn) whn = 1 + 1/2 * 3 in PyTorch's form; Cho's
+  // gives d((r h0) wh_n) = dn, so dh0 = 1 + r whn as well and bh_n's gradient is dn = 1, not
+  // r dn. dxs = d(gx_n) wxn = 2; the weights' gradients are 0 (x = h0 = 0).
+  // rnn_sequence_grad over one step: tanh(1 * atanh(1/2) + 1 * 2 - 2) = 1/2; dz = 2 (1 - 1/4)
+  // = 3/2: dxs = dz wx, dh0 = dz wh = 3, dwx = x dz, dwh = h0 dz, db = dz.
+  for (DType dt : {DType::F32, DType::F64}) {
+    auto v = [dt](std::vector<int64_t> s, std::vector<double> xs) { return floats(dt, s, xs); };
+    const double a = std::atanh(0.5);
+    cs.push_back(
+        {std::string("gru_sequence_grad and rnn_sequence_grad ") + std::string(dtypeName(dt)),
+         withDType(R"(
+func @f(%x: tensor<1 x 1 x 1 x DT>, %h0: tensor<1 x 1 x DT>, %wx: tensor<1 x 3 x DT>, %wh: tensor<1 x 3 x DT>, %b3: tensor<3 x DT>, %hs: tensor<1 x 1 x 1 x DT>, %dhs: tensor<1 x 1 x 1 x DT>, %dhT: tensor<1 x 1 x DT>, %rx: tensor<1 x 1 x 1 x DT>, %rh0: tensor<1 x 1 x DT>, %rwx: tensor<1 x 1 x DT>, %rwh: tensor<1 x 1 x DT>, %rb: tensor<1 x DT>, %rhs: tensor<1 x 1 x 1 x DT>) -> (tensor<1 x 1 x 1 x DT>, tensor<1 x 1 x DT>, tensor<1 x 3 x DT>, tensor<1 x 3 x DT>, tensor<3 x DT>, tensor<3 x DT>, tensor<1 x 1 x DT>, tensor<3 x DT>, tensor<1 x 1 x 1 x DT>, tensor<1 x 1 x DT>, tensor<1 x 1 x DT>, tensor<1 x 1 x DT>, tensor<1 x DT>) {
+  %dx, %dh, %dwx, %dwh, %dbx, %dbh = gru_sequence_grad %x, %h0, %wx, %wh, %b3, %b3, %hs, %dhs, %dhT {linear_before_reset = 1} : tensor<1 x 1 x 1 x DT>, tensor<1 x 1 x DT>, tensor<1 x 3 x DT>, tensor<1 x 3 x DT>, tensor<3 x DT>, tensor<3 x DT>
+  %cx, %ch, %cwx, %cwh, %cbx, %cbh = gru_sequence_grad %x, %h0, %wx, %wh, %b3, %b3, %hs, %dhs, %dhT : tensor<1 x 1 x 1 x DT>, tensor<1 x 1 x DT>, tensor<1 x 3 x DT>, tensor<1 x 3 x DT>, tensor<3 x DT>, tensor<3 x DT>
+  %rdx, %rdh, %rdwx, %rdwh, %rdb = rnn_sequence_grad %rx, %rh0, %rwx, %rwh, %rb, %rhs, %dhs, %dhT : tensor<1 x 1 x 1 x DT>, tensor<1 x 1 x DT>, tensor<1 x 1 x DT>, tensor<1 x 1 x DT>, tensor<1 x DT>
+  return %dx, %dh, %dwx, %dwh, %dbx, %dbh, %ch, %cbh, %rdx, %rdh, %rdwx, %rdwh, %rdb
+}
+)",
+                   dt),
+         {v({1, 1, 1}, {0}), v({1, 1}, {0}), v({1, 3}, {0.5, -1, 2}), v({1, 3}, {1, 2, 3}),
+          v({3}, {0, 0, 0}), v({1, 1, 1}, {0}), v({1, 1, 1}, {1}), v({1, 1}, {1}),
+          v({1, 1, 1}, {1}), v({1, 1}, {1}), v({1, 1}, {a}), v({1, 1}, {2}), v({1}, {-2}),
+          v({1, 1, 1}, {0.5})},
+         {v({1, 1, 1}, {2}), v({1, 1}, {2.5}), v({1, 3}, {0, 0, 0}), v({1, 3}, {0, 0, 0}),
+          v({3}, {0, 0, 1}), v({3}, {0, 0, 0.5}), v({1, 1}, {2.5}), v({3}, {0, 0, 1}),
+          v({1, 1, 1}, {1.5 * a}), v({1, 1}, {3}), v({1, 1}, {1.5}), v({1, 1}, {1.5}),
+          v({1}, {1.5})},
+         dt == DType::F32 ? 1e-6 : 1e-14});
+  }
   cs.push_back({"integer reductions and matmul",
                 R"(
 func @f(%x: tensor<2 x 3 x i32>, %a: tensor<1 x 2 x i64>, %b: tensor<2 x 1 x i64>) -> (tensor<2 x i32>, tensor<3 x i32>, tensor<3 x i32>, tensor<2 x i64>, tensor<1 x 1 x i64>) {

@@ -33,6 +33,7 @@ AotPlan samplePlan() {
   launch.scalars = {16, -3};
   launch.blocks = 4;
   launch.threads = 256;
+  launch.coResident = true;
   launch.op = "'add' (m.wir:3:5)";
   AotPlan::Step constant;
   constant.kind = AotPlan::Step::Kind::Constant;
@@ -63,6 +64,8 @@ TEST_CASE("GPU code: every field of a plan survives encoding") {
   CHECK(back->steps[0].scalars == std::vector<int64_t>{16, -3});
   CHECK(back->steps[0].buffers == std::vector<uint64_t>{128, 0, 64});
   CHECK(back->steps[0].threads == 256);
+  CHECK(back->steps[0].coResident);
+  CHECK_FALSE(back->steps[1].coResident);
   CHECK(back->steps[1].data == p.steps[1].data);
   CHECK(back->steps[1].op == p.steps[1].op);
   CHECK(encodeAotPlan(*back) == bytes);
