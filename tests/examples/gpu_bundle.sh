@@ -7,9 +7,13 @@
 set -euo pipefail
 out=$1 build=$2
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-"$root/bench/gpu.sh" "$out" "$build" | tee "$out/build.log"
-# The LSTM's scan has GPU code (unrolled into the plan), so its benchmark runs on a GPU.
-grep -Eq "^lstm +ready$" "$out/build.log"
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+"$root/bench/gpu.sh" "$out" "$build" | tee "$log"
+# Every function of the round has GPU code, the LSTM's and the training steps' included.
+for fn in lstm lstm_loss_step mlp_step attention_fused; do
+  grep -Eq "^$fn +ready$" "$log"
+done
 "$out/run.sh" --device cpu --no-peers | tee "$out/cpu.log"
 grep -q "^parity elementwise ok" "$out/cpu.log"
 grep -q "^parity mlp_step ok" "$out/cpu.log"
