@@ -298,13 +298,24 @@ Status AotGpuFunction::keepOnDevice(size_t param, const void *data) {
   const DriverApi &api = d.api();
   WEFT_TRY(s.current());
   const std::string what = fmt::format("kept parameter {} of @{}", param, name_);
-  CUdeviceptr &p = s.kept[param];
+  // Kept only once its value is there: a failed call keeps nothing.
+  auto kept = s.kept.find(param);
+  CUdeviceptr p = kept != s.kept.end() ? kept->second : 0;
   if (!p)
     WEFT_TRY(d.check(api.cuMemAlloc(&p, std::max<uint64_t>(plan_.params[param].bytes, 1)),
                      "cuMemAlloc", what));
-  WEFT_TRY(d.check(api.cuMemcpyHtoDAsync(p, data, plan_.params[param].bytes, s.stream),
-                   "cuMemcpyHtoDAsync", what));
-  return d.check(api.cuStreamSynchronize(s.stream), "cuStreamSynchronize", what);
+  Status copied = d.check(api.cuMemcpyHtoDAsync(p, data, plan_.params[param].bytes, s.stream),
+                          "cuMemcpyHtoDAsync", what);
+  if (copied)
+    copied = d.check(api.cuStreamSynchronize(s.stream), "cuStreamSynchronize", what);
+  if (!copied) { // an old value may be half overwritten: not kept any more
+    api.cuMemFree(p);
+    if (kept != s.kept.end())
+      s.kept.erase(kept);
+    return copied;
+  }
+  s.kept[param] = p;
+  return Status::ok();
 }
 
 Status AotGpuFunction::readFromDevice(size_t param, void *out) const {
