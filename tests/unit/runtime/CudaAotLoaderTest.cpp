@@ -7,10 +7,10 @@
 
 #include <doctest/doctest.h>
 
-#include <dlfcn.h>
-
 #include <array>
 #include <cstdlib>
+#include <dlfcn.h>
+#include <memory>
 #include <string>
 
 using namespace weft;
@@ -66,6 +66,8 @@ TEST_CASE("a kept parameter is uploaded once and its in-place update stays on th
   ::setenv("WEFT_FAKE_CUDA_INIT", "host", 1);
   auto driver = Driver::open(WEFT_FAKE_CUDA);
   REQUIRE(driver);
+  std::unique_ptr<Driver> owned(*driver); // open() hands over a driver of its own
+
   const std::string code = encodeAotPlan(stepPlan());
   const char *names[] = {"w", "x"};
   const int32_t aliasResults[] = {0}, aliasParams[] = {0};
