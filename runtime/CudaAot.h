@@ -34,9 +34,8 @@ class AotGpuFunction {
 public:
   /// Loads the GPU code of `fn` on GPU `ordinal`, through `driver` (Driver::get()'s, the
   /// system's libcuda.so.1, when null).
-  static Expected<std::unique_ptr<AotGpuFunction>> load(const weft_aot_function &fn,
-                                                        int ordinal = 0,
-                                                        const Driver *driver = nullptr);
+  static Expected<std::unique_ptr<AotGpuFunction>>
+  load(const weft_aot_function &fn, int ordinal = 0, const Driver *driver = nullptr);
   ~AotGpuFunction();
   AotGpuFunction(const AotGpuFunction &) = delete;
   AotGpuFunction &operator=(const AotGpuFunction &) = delete;

@@ -33,9 +33,6 @@ using llvm::Value;
 
 namespace {
 
-/// Transposes are blocked by this many columns of the source (as EmitLstmGrad.cpp's).
-constexpr int64_t kTransposeBlock = 16;
-
 class GruRnnGradEmitter : RecurrentBase {
 public:
   GruRnnGradEmitter(Emitter &e, const ir::Op &op) : RecurrentBase(e, op) {
@@ -358,33 +355,10 @@ private:
     e.forLoop(n, [&](Value *i) { st(b.CreateFAdd(ld(dst, i), ld(src, i)), at(dst, i)); });
   }
 
-  /// dst (cols x rows) = src (rows x cols) transposed, in blocks of source columns.
-  void transpose(Value *src, Value *rows, Value *cols, Value *dst) {
-    transposeStrided(src, rows, cols, cols, dst);
-  }
   /// dst (width x H) = columns [col, col + width) of wh (H x GH), transposed.
   void transposeColumns(Value *wh, int64_t col, int64_t width, Value *dst) {
     transposeStrided(at(wh, c64(col)), c64(H), c64(width), c64(GH), dst);
   }
-  /// As transpose, the source's rows `stride` elements apart.
-  void transposeStrided(Value *src, Value *rows, Value *cols, Value *stride, Value *dst) {
-    Value *blocks = b.CreateUDiv(add(cols, c64(kTransposeBlock - 1)), c64(kTransposeBlock));
-    e.parallelRows(blocks, mul(rows, cols), {src, dst, rows, cols, stride},
-                   [&](const Values &in, Value *begin, Value *end) {
-                     Value *srcI = in[0], *dstI = in[1], *R = in[2], *K = in[3], *L = in[4];
-                     e.forLoop(b.CreateSub(end, begin), [&](Value *bi) {
-                       Value *k0 = mul(add(begin, bi), c64(kTransposeBlock));
-                       Value *kn = min(c64(kTransposeBlock), b.CreateSub(K, k0));
-                       e.forLoop(R, [&](Value *r) {
-                         Value *from = at(srcI, add(mul(r, L), k0));
-                         e.forLoop(kn, [&](Value *kk) {
-                           st(ld(from, kk), at(dstI, add(mul(add(k0, kk), R), r)));
-                         });
-                       });
-                     });
-                   });
-  }
-
   /// out[q] = sum over the rows of m (rows x cols) of column q.
   void columnSums(Value *m, Value *rows, int64_t cols, Value *out) {
     e.memZero(out, c64(cols * esz));

@@ -35,9 +35,6 @@ using llvm::Value;
 
 namespace {
 
-/// Transposes are blocked by this many columns of the source: each task writes that many
-/// rows of the destination at once, reading its source rows in short contiguous runs.
-constexpr int64_t kTransposeBlock = 16;
 /// db's column sums run in tasks of this many columns.
 constexpr int64_t kColumnBlock = 64;
 
@@ -239,25 +236,6 @@ private:
             });
           });
         });
-  }
-
-  /// dst (cols x rows) = src (rows x cols) transposed, in blocks of source columns.
-  void transpose(Value *src, Value *rows, Value *cols, Value *dst) {
-    Value *blocks = b.CreateUDiv(add(cols, c64(kTransposeBlock - 1)), c64(kTransposeBlock));
-    e.parallelRows(blocks, mul(rows, cols), {src, dst, rows, cols},
-                   [&](const Values &in, Value *begin, Value *end) {
-                     Value *srcI = in[0], *dstI = in[1], *R = in[2], *K = in[3];
-                     e.forLoop(b.CreateSub(end, begin), [&](Value *bi) {
-                       Value *k0 = mul(add(begin, bi), c64(kTransposeBlock));
-                       Value *kn = min(c64(kTransposeBlock), b.CreateSub(K, k0));
-                       e.forLoop(R, [&](Value *r) {
-                         Value *from = at(srcI, add(mul(r, K), k0));
-                         e.forLoop(kn, [&](Value *kk) {
-                           st(ld(from, kk), at(dstI, add(mul(add(k0, kk), R), r)));
-                         });
-                       });
-                     });
-                   });
   }
 
   /// db[q] = sum over the rows of dz of column q; in parallel over blocks of columns, each

@@ -48,6 +48,28 @@ Value *RecurrentEmitter::laneMask(Value *nu, int v) {
   return b.CreateICmpSLT(llvm::ConstantVector::get(lanes), left);
 }
 
+/// Transposes are blocked by this many source columns.
+constexpr int64_t kTransposeBlock = 16;
+
+void RecurrentBase::transposeStrided(Value *src, Value *rows, Value *cols, Value *stride,
+                                     Value *dst) {
+  Value *blocks = b.CreateUDiv(add(cols, c64(kTransposeBlock - 1)), c64(kTransposeBlock));
+  e.parallelRows(blocks, mul(rows, cols), {src, dst, rows, cols, stride},
+                 [&](const Values &in, Value *begin, Value *end) {
+                   Value *srcI = in[0], *dstI = in[1], *R = in[2], *K = in[3], *L = in[4];
+                   e.forLoop(b.CreateSub(end, begin), [&](Value *bi) {
+                     Value *k0 = mul(add(begin, bi), c64(kTransposeBlock));
+                     Value *kn = min(c64(kTransposeBlock), b.CreateSub(K, k0));
+                     e.forLoop(R, [&](Value *r) {
+                       Value *from = at(srcI, add(mul(r, L), k0));
+                       e.forLoop(kn, [&](Value *kk) {
+                         st(ld(from, kk), at(dstI, add(mul(add(k0, kk), R), r)));
+                       });
+                     });
+                   });
+                 });
+}
+
 void RecurrentBase::checkLengths(Value *len, DType lenType, Value *B, Value *T) {
   int site = e.faultSite(op, "lengths");
   e.forLoop(B, [&](Value *r) {

@@ -44,6 +44,13 @@ protected:
   Prologue beginKernel(size_t lenOperand, const std::vector<ir::Type> &scratch);
   /// The scan's check: every len[b] in [0, T].
   void checkLengths(Value *len, DType lenType, Value *B, Value *T);
+  /// dst (cols x rows) = src (rows x cols, its rows `stride` elements apart) transposed, in
+  /// parallel over blocks of source columns (each task writes that many rows of dst at once,
+  /// reading its source rows in short contiguous runs).
+  void transposeStrided(Value *src, Value *rows, Value *cols, Value *stride, Value *dst);
+  void transpose(Value *src, Value *rows, Value *cols, Value *dst) {
+    transposeStrided(src, rows, cols, cols, dst);
+  }
 
   Value *c64(int64_t v) { return e.c64(v); }
   Value *add(Value *x, Value *y) { return b.CreateAdd(x, y, "", true, true); }

@@ -57,7 +57,7 @@ inline const std::map<std::string, CorpusInt> kCorpusInts = {
     {"axis1.i", {IntUse::Index, 10}},          {"decode.tok0", {IntUse::Index, 16}},
     {"masked_reverse.len", {IntUse::Lengths}}, {"lstm_forward.len", {IntUse::Lengths}},
     {"gru_forward.len", {IntUse::Lengths}},    {"rnn_forward.len", {IntUse::Lengths}},
-    {"lstm_grad.len", {IntUse::Lengths}},     {"gru_grad.len", {IntUse::Lengths}},
+    {"lstm_grad.len", {IntUse::Lengths}},      {"gru_grad.len", {IntUse::Lengths}},
 };
 
 /// How `f` uses its parameter `i`, or nullptr for a parameter with no constraint.
