@@ -95,6 +95,9 @@ struct Config {
   bool bidirectional = false;
   /// Adam's learning rate: constant, or cosine from lr down to 0 over all the training steps.
   bool cosine = false;
+  /// Training words set aside to pick the epoch whose weights are kept (the lowest loss on
+  /// them); 0 keeps the last epoch's. -1: 500 with --attention, 0 without.
+  int64_t validation = -1;
 };
 
 struct Words {
@@ -176,8 +179,37 @@ struct Trained {
   double seconds = 0;
 };
 
-/// Builds the training step, trains it on `data`; returns the parameters by name.
-Trained trainModel(const Config &c, int64_t vocab, const train::Dataset &data) {
+/// The teacher-forced loss of @sort_letters (the function optimize-step differentiated) as the
+/// Trainer's held-out evaluation, its parameters matched to the step's by name.
+train::Evaluation lossEvaluation(cpu::Executable &exe, const ir::Module &m,
+                                 const train::StepLayout &layout) {
+  std::vector<std::string> args = ir::Signature::of(function(m, "sort_letters")).paramNames;
+  auto at = [&](const std::string &name) {
+    auto it = std::find(args.begin(), args.end(), name);
+    if (it == args.end())
+      throw Error(err(fmt::format("@sort_letters takes no argument {}", name)));
+    return static_cast<size_t>(it - args.begin());
+  };
+  train::Evaluation e;
+  e.function = [&exe](std::span<const Array> a) -> Expected<std::vector<Array>> {
+    auto r = exe.run("sort_letters", a);
+    if (!r)
+      return r.diag();
+    return std::vector<Array>{std::move((*r)[0])};
+  };
+  e.numArgs = args.size();
+  for (const train::Carried &p : layout.params)
+    e.paramArgs.push_back(at(p.name));
+  for (const train::Fed &f : layout.batch)
+    e.batch.push_back({f.name, at(f.name)});
+  e.metrics = {"loss"};
+  return e;
+}
+
+/// Builds the training step, trains it on `data`; returns the parameters by name: the last
+/// epoch's, or with `validation` words the epoch's whose loss on them was lowest.
+Trained trainModel(const Config &c, int64_t vocab, const train::Dataset &data,
+                   const train::Dataset *validation) {
   Graph g("sort_letters");
   buildModel(g, Decode::TeacherForcing, c, vocab, 0);
   std::vector<Array> params = g.initParams(c.seed);
@@ -211,14 +243,22 @@ Trained trainModel(const Config &c, int64_t vocab, const train::Dataset &data) {
     o.metricsCsv = c.out + "/sort_letters_metrics.csv";
     o.lossSvg = c.out + "/sort_letters_loss.svg";
   }
+  if (validation)
+    o.keepBest = train::KeepBest{.metric = "loss", .better = train::KeepBest::Better::Lower};
   train::Function run = [&](std::span<const Array> a) { return exe->run("sort_letters_step", a); };
   auto trainer = train::Trainer::make(run, layout, std::move(params), std::move(state), o).take();
+  if (validation)
+    trainer.evaluateWith(lossEvaluation(*exe, *m, layout));
   std::printf("training: %lld words, %lld epochs of batches of %lld, Adam (lr %g)\n",
               static_cast<long long>(data.size()), static_cast<long long>(c.epochs),
               static_cast<long long>(c.batch), c.lr);
   std::fflush(stdout);
   auto start = std::chrono::steady_clock::now();
-  train::History h = trainer.fit(data).take();
+  train::History h = trainer.fit(data, validation).take();
+  if (h.bestEpoch)
+    std::printf("kept epoch %lld's weights (the lowest loss on %lld validation words)\n",
+                static_cast<long long>(*h.bestEpoch + 1),
+                static_cast<long long>(validation->size()));
   Trained t;
   t.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::printf("final loss %.4f, %.0f words/s\n", h.losses.empty() ? 0.0 : h.losses.back(),
@@ -363,8 +403,14 @@ Config parseArgs(int argc, char **argv) {
       ->capture_default_str();
   app.add_flag("--bidirectional", c.bidirectional, "a bidirectional encoder");
   app.add_flag("--cosine", c.cosine, "decay Adam's rate to 0 (cosine)");
+  examples::addInteger(app, "--validation", c.validation,
+                       "training words that pick the epoch kept (default: 500 with --attention, "
+                       "0 without)",
+                       0);
   examples::parseCommandLine(app, argc, argv);
   c.score = score == "luong" ? examples::AttentionScore::Luong : examples::AttentionScore::Bahdanau;
+  if (c.validation < 0)
+    c.validation = c.attention ? 500 : 0;
   return c;
 }
 
@@ -382,18 +428,28 @@ int main(int argc, char **argv) try {
   text::Vocabulary vocab = text::Vocabulary::build(all, text::Vocabulary::Kind::Char);
 
   size_t held = words.source.size() / 10, kept = words.source.size() - held;
-  train::Dataset data;
-  std::vector<std::vector<int32_t>> source, target;
-  for (size_t i = 0; i < kept; ++i) {
-    source.push_back(vocab.encode(words.source[i]));
-    target.push_back(vocab.encode(words.target[i]));
-  }
-  data.addSequences("source", std::move(source)).check();
-  data.addSequences("targets", std::move(target), {.append = text::kEos}).check();
+  // The validation words, when asked for, are the last of the training words: the held-out
+  // words (the score reported) stay the same whatever the validation.
+  if (static_cast<size_t>(c.validation) >= kept)
+    throw Error(
+        err(fmt::format("--validation {} leaves no training words of {}", c.validation, kept)));
+  size_t trained = kept - static_cast<size_t>(c.validation);
+  auto dataset = [&](size_t begin, size_t end) {
+    train::Dataset d;
+    std::vector<std::vector<int32_t>> source, target;
+    for (size_t i = begin; i < end; ++i) {
+      source.push_back(vocab.encode(words.source[i]));
+      target.push_back(vocab.encode(words.target[i]));
+    }
+    d.addSequences("source", std::move(source)).check();
+    d.addSequences("targets", std::move(target), {.append = text::kEos}).check();
+    return d;
+  };
+  train::Dataset data = dataset(0, trained), validation = dataset(trained, kept);
 
   // The answer is as long as the word, plus <EOS>.
   int64_t maxIterations = longest(words.source) + 1;
-  Trained t = trainModel(c, vocab.size(), data);
+  Trained t = trainModel(c, vocab.size(), data, c.validation > 0 ? &validation : nullptr);
   if (!c.out.empty())
     save(c, vocab, t);
 
