@@ -96,7 +96,8 @@ struct Config {
   /// Adam's learning rate: constant, or cosine from lr down to 0 over all the training steps.
   bool cosine = false;
   /// Training words set aside to pick the epoch whose weights are kept (the lowest loss on
-  /// them); 0 keeps the last epoch's. -1: 500 with --attention, 0 without.
+  /// them); 0 keeps the last epoch's. -1: with --attention 500 (a tenth of the training words
+  /// when there are fewer than 5,000), without 0.
   int64_t validation = -1;
 };
 
@@ -405,12 +406,10 @@ Config parseArgs(int argc, char **argv) {
   app.add_flag("--cosine", c.cosine, "decay Adam's rate to 0 (cosine)");
   examples::addInteger(app, "--validation", c.validation,
                        "training words that pick the epoch kept (default: 500 with --attention, "
-                       "0 without)",
+                       "at most a tenth; 0 without)",
                        0);
   examples::parseCommandLine(app, argc, argv);
   c.score = score == "luong" ? examples::AttentionScore::Luong : examples::AttentionScore::Bahdanau;
-  if (c.validation < 0)
-    c.validation = c.attention ? 500 : 0;
   return c;
 }
 
@@ -428,6 +427,8 @@ int main(int argc, char **argv) try {
   text::Vocabulary vocab = text::Vocabulary::build(all, text::Vocabulary::Kind::Char);
 
   size_t held = words.source.size() / 10, kept = words.source.size() - held;
+  if (c.validation < 0)
+    c.validation = c.attention ? static_cast<int64_t>(std::min<size_t>(500, kept / 10)) : 0;
   // The validation words, when asked for, are the last of the training words: the held-out
   // words (the score reported) stay the same whatever the validation.
   if (static_cast<size_t>(c.validation) >= kept)
