@@ -249,6 +249,15 @@ Expected<History> Trainer::fit(const Dataset &data, const Dataset *heldOut) {
   std::vector<size_t> columns = std::move(*columnsOr);
   if (heldOut && !eval_)
     return err("fit() got held-out data but no evaluation function (call evaluateWith first)");
+  std::optional<BestEpoch> best;
+  if (options_.keepBest) {
+    if (!heldOut)
+      return err("keep-best needs held-out data to judge the epochs by: pass it to fit()");
+    auto bestOr = BestEpoch::make(*options_.keepBest, eval_->metrics);
+    if (!bestOr)
+      return bestOr.diag();
+    best = std::move(*bestOr);
+  }
   auto style = !leads() || options_.progress == Progress::Off ? ProgressReporter::Style::Off
                : options_.progress == Progress::Bar           ? ProgressReporter::Style::Bar
                : options_.progress == Progress::Lines         ? ProgressReporter::Style::Lines
@@ -332,6 +341,8 @@ Expected<History> Trainer::fit(const Dataset &data, const Dataset *heldOut) {
         metrics_.add(pos_.step, pos_.epoch, "heldout", eval_->metrics[k], m[k]);
         extra += fmt::format(", held-out {} {:.6g}", eval_->metrics[k], m[k]);
       }
+      if (best && best->offer(pos_.epoch, m, params_))
+        extra += " (best)";
       h.eval.push_back(std::move(m));
     }
     progress.epochEnd(pos_.epoch, batches, meanLoss, double(examples) / epochSeconds, extra);
@@ -341,6 +352,10 @@ Expected<History> Trainer::fit(const Dataset &data, const Dataset *heldOut) {
       WEFT_TRY(writeLossCurve());
   }
   h.examplesPerSecond = totalSeconds > 0 ? double(totalExamples) / totalSeconds : 0;
+  if (best && best->epoch()) {
+    params_ = best->params();
+    h.bestEpoch = best->epoch();
+  }
   if (leads() && !options_.checkpointDir.empty()) {
     auto saved = saveCheckpoint();
     if (!saved)

@@ -25,6 +25,7 @@
 #include "runtime/Array.h"
 #include "runtime/Support.h"
 #include "runtime/train/Dataset.h"
+#include "runtime/train/KeepBest.h"
 #include "runtime/train/Metrics.h"
 
 #include <cstdio>
@@ -122,6 +123,10 @@ struct TrainOptions {
   /// same parameters to the bit, one process included. 0: one shard per process, added in
   /// MPI's order.
   int64_t shards = 0;
+  /// When set, fit() needs held-out data and ends with the parameters of the epoch whose
+  /// held-out metric was best (runtime/train/KeepBest.h), not the last epoch's; the optimizer
+  /// state stays the last epoch's. History::bestEpoch names that epoch.
+  std::optional<KeepBest> keepBest;
 };
 
 /// Where training stands: the next step's number and its place in the epochs.
@@ -136,6 +141,8 @@ struct History {
   std::vector<std::vector<double>> eval;
   int64_t skippedSteps = 0;
   double examplesPerSecond = 0;
+  /// With TrainOptions::keepBest: the epoch (counting from 0) whose parameters fit() kept.
+  std::optional<int64_t> bestEpoch;
 };
 
 class Trainer {
