@@ -134,6 +134,8 @@ private:
   Value *rowM = nullptr, *rowL = nullptr, *rowC = nullptr; // [BQ]: max, sum, rescale
   Value *tileDv = nullptr;                                 // [BK][dv]: a key block's dV
   Value *tileDq = nullptr; // [BQ][d]: dq of a slice's partial last query block
+  /// While rowTileOf emits: whether its key block may be partial (false: all BK keys exist).
+  bool tailCols = true;
 
   llvm::Type *fty() { return e.scalarTy(dt); }
   Value *fc(double x) { return llvm::ConstantFP::get(fty(), x); }
@@ -183,6 +185,37 @@ private:
     Value *y = b.CreateFMul(p, b.CreateBitCast(bits, t));
     y = b.CreateSelect(b.CreateFCmpOLT(x, k(lo)), k(0), y);
     return b.CreateSelect(b.CreateFCmpUNO(x, x), x, y);
+  }
+
+  /// 2^x of a scalar or vector of the op's dtype for x <= 0 (a score less the running max, both
+  /// in base-2 units): 2^n 2^r with n = rint(x) and r = x - n in [-1/2, 1/2] exactly, 2^r =
+  /// e^(r ln 2) by its Taylor series (to the degree of expOf). Cheaper than expOf: no clamp
+  /// above, no reduction by ln 2 in two parts. 0 below the smallest normal's exponent (-inf
+  /// included); NaN stays NaN (it passes through r while n is clamped to a finite value).
+  Value *exp2NonPositive(Value *x) {
+    llvm::Type *t = x->getType();
+    bool f32 = dt == DType::F32;
+    double lo = f32 ? -126.0 : -1022.0;
+    auto k = [&](double c) { return llvm::ConstantFP::get(t, c); };
+    llvm::Type *it = f32 ? b.getInt32Ty() : b.getInt64Ty();
+    if (auto *vt = llvm::dyn_cast<llvm::VectorType>(t))
+      it = llvm::VectorType::get(it, vt->getElementCount());
+    auto ik = [&](int64_t c) { return llvm::ConstantInt::get(it, static_cast<uint64_t>(c)); };
+    // n stays finite (fptosi of NaN or -inf would be poison): lo where x is below it or NaN.
+    Value *n =
+        e.intrinsic(llvm::Intrinsic::rint, {b.CreateSelect(b.CreateFCmpOGE(x, k(lo)), x, k(lo))});
+    Value *r = b.CreateFSub(x, n);
+    int degree = f32 ? 7 : 13;
+    std::vector<double> coef(static_cast<size_t>(degree) + 1, 1.0); // (ln 2)^i / i!
+    for (size_t i = 1; i < coef.size(); ++i)
+      coef[i] = coef[i - 1] * 0.69314718055994530942 / static_cast<double>(i);
+    Value *p = k(coef.back());
+    for (size_t i = coef.size() - 1; i-- > 0;)
+      p = e.intrinsic(llvm::Intrinsic::fmuladd, {p, r, k(coef[i])});
+    Value *bits =
+        b.CreateShl(b.CreateAdd(b.CreateFPToSI(n, it), ik(f32 ? 127 : 1023)), ik(f32 ? 23 : 52));
+    Value *y = b.CreateFMul(p, b.CreateBitCast(bits, t));
+    return b.CreateSelect(b.CreateFCmpOLT(x, k(lo)), k(0), y);
   }
 
   /// Calls `fn` over tasks [0, tasks): in parallel when the op's work is large enough.
@@ -295,6 +328,7 @@ private:
     if (left)
       for (int x = 0; x < kCV; ++x)
         masks.push_back(laneMask(left, x));
+    tailCols = left != nullptr;
     auto *zero = llvm::Constant::getNullValue(vec);
     e.forLoop(c64(rows / kR), [&](Value *g) {
       Value *r0 = mul(g, c64(kR));
@@ -435,35 +469,62 @@ private:
   }
 
   /// Scales the scores of row r, adds the mask and sets to -inf the scores of keys the query
-  /// does not see (past Tk, or after it when causal).
-  void scoreEpilogue(const Block &blk, Value *r, Values &s) {
+  /// does not see (past Tk, or after it when causal). With `log2Units`, the scores come out
+  /// multiplied by log2(e), for exp2NonPositive (one multiply by scale log2(e) without a mask).
+  /// A full key block of an attention without causal has every key seen: no test.
+  void scoreEpilogue(const Block &blk, Value *r, Values &s, bool log2Units) {
+    constexpr double kLog2e = 1.44269504088896340736;
     Value *i = queryRow(blk, r);
     std::vector<llvm::Constant *> lanes;
     for (int l = 0; l < W; ++l)
       lanes.push_back(b.getInt64(static_cast<uint64_t>(l)));
     Value *lane = llvm::ConstantVector::get(lanes);
+    bool bounded = op.causal() || tailCols;
     for (int x = 0; x < kCV; ++x) {
       Value *j = b.CreateAdd(lane, splat(add(blk.kb, c64(x * W))));
-      Value *seen = b.CreateICmpSLT(j, splat(Tk));
-      if (op.causal())
-        seen = b.CreateAnd(seen, b.CreateICmpSLE(j, splat(i)));
-      s[x] = b.CreateFMul(s[x], splat(fc(op.scale())));
+      Value *seen = nullptr;
+      if (bounded) {
+        seen = b.CreateICmpSLT(j, splat(Tk));
+        if (op.causal())
+          seen = b.CreateAnd(seen, b.CreateICmpSLE(j, splat(i)));
+      }
       if (mask) {
+        s[x] = b.CreateFMul(s[x], splat(fc(op.scale())));
         Value *rowAt = add(blk.mb[0], mul(i, blk.mb[1]));
         Value *idx = b.CreateAdd(splat(rowAt), b.CreateMul(j, splat(blk.mb[2])));
         Value *ptrs = b.CreateInBoundsGEP(elt, mask, idx);
-        s[x] = b.CreateFAdd(s[x], b.CreateMaskedGather(vec, ptrs, align(), seen,
+        Value *gatherMask = seen ? seen
+                                 : llvm::ConstantInt::getTrue(llvm::VectorType::get(
+                                       b.getInt1Ty(), static_cast<unsigned>(W), false));
+        s[x] = b.CreateFAdd(s[x], b.CreateMaskedGather(vec, ptrs, align(), gatherMask,
                                                        llvm::Constant::getNullValue(vec)));
+        if (log2Units)
+          s[x] = b.CreateFMul(s[x], splat(fc(kLog2e)));
+      } else {
+        s[x] = b.CreateFMul(s[x], splat(fc(op.scale() * (log2Units ? kLog2e : 1.0))));
       }
-      s[x] = b.CreateSelect(seen, s[x], splat(negInf()));
+      if (seen)
+        s[x] = b.CreateSelect(seen, s[x], splat(negInf()));
     }
   }
 
+  /// x > y ? x : y, one max instruction (maxnum's NaN rule costs a compare and a blend more).
+  /// Where a NaN is compared either comes out; the row's output is NaN in both cases.
+  Value *maxOf(Value *x, Value *y) { return b.CreateSelect(b.CreateFCmpOGT(x, y), x, y); }
+
+  /// The max of the vectors `s`: elementwise, then across lanes by halving (a vector max
+  /// reduction is lowered to a chain of scalar steps, each with maxnum's NaN test).
   Value *rowMax(const Values &s) {
     Value *m = s[0];
     for (size_t x = 1; x < s.size(); ++x)
-      m = e.intrinsic(llvm::Intrinsic::maxnum, {m, s[x]});
-    return b.CreateFPMaxReduce(m);
+      m = maxOf(m, s[x]);
+    for (int half = W / 2; half >= 1; half /= 2) {
+      std::vector<int> upper(static_cast<size_t>(W));
+      for (int l = 0; l < W; ++l)
+        upper[static_cast<size_t>(l)] = (l + half) % W;
+      m = maxOf(m, b.CreateShuffleVector(m, upper));
+    }
+    return b.CreateExtractElement(m, uint64_t{0});
   }
 
   Value *rowSum(const Values &s) {
@@ -477,16 +538,17 @@ private:
 
   /// The online-softmax step of row r: rescales its max and sum by the new scores `s` and
   /// records the factor its output rows are multiplied by; with `keepP`, stores exp(s - m) to
-  /// row r of tileP.
+  /// row r of tileP. The max m is kept in base-2 units (scores times log2(e)), so that each
+  /// exp is an exp2NonPositive.
   void onlineSoftmaxRow(const Block &blk, Value *r, Values &s, bool keepP) {
-    scoreEpilogue(blk, r, s);
+    scoreEpilogue(blk, r, s, /*log2Units=*/true);
     Value *mOld = b.CreateAlignedLoad(elt, at(rowM, r), align());
     Value *mNew = e.intrinsic(llvm::Intrinsic::maxnum, {mOld, rowMax(s)});
     // While every score so far is -inf the row adds nothing: subtract 0, not -inf.
     Value *mSafe = b.CreateSelect(b.CreateFCmpOEQ(mNew, negInf()), fc(0), mNew);
-    Value *corr = expOf(b.CreateFSub(mOld, mSafe));
+    Value *corr = exp2NonPositive(b.CreateFSub(mOld, mSafe));
     for (int x = 0; x < kCV; ++x) {
-      s[x] = expOf(b.CreateFSub(s[x], splat(mSafe)));
+      s[x] = exp2NonPositive(b.CreateFSub(s[x], splat(mSafe)));
       if (keepP)
         storeVec(s[x], at(tileP, add(mul(r, c64(BK)), c64(x * W))));
     }
@@ -563,7 +625,8 @@ private:
     });
   }
 
-  /// lse[i] = m + log l (-inf when the row sees no finite score) and D[i] = do[i].o[i].
+  /// lse[i] = m ln 2 + log l (m in base-2 units; -inf when the row sees no finite score) and
+  /// D[i] = do[i].o[i].
   void statsTask(Value *t) {
     Block blk = queryBlock(t);
     resetRows();
@@ -576,7 +639,8 @@ private:
       Value *row = add(mul(blk.bt, Tq), add(blk.i0, r));
       Value *m = b.CreateAlignedLoad(elt, at(rowM, r), align());
       Value *l = b.CreateAlignedLoad(elt, at(rowL, r), align());
-      Value *lv = b.CreateFAdd(m, e.intrinsic(llvm::Intrinsic::log, {l}));
+      Value *lv = b.CreateFAdd(b.CreateFMul(m, fc(0.69314718055994530942)),
+                               e.intrinsic(llvm::Intrinsic::log, {l}));
       e.store(b.CreateSelect(b.CreateFCmpOEQ(l, fc(0)), negInf(), lv), lse, dt, row);
       Value *dRow = at(dout, mul(row, Dv)), *oRow = at(o, mul(row, Dv));
       Value *dot = e.accumulate(Dv, {fc(0)}, [&](Value *c, const Values &acc) {
@@ -590,7 +654,7 @@ private:
 
   /// Row r of tileP = exp(s - lse[i]) (0 where lse[i] is -inf), i the query row of r.
   void probabilityRow(const Block &blk, Value *r, Values &s) {
-    scoreEpilogue(blk, r, s);
+    scoreEpilogue(blk, r, s, /*log2Units=*/false);
     Value *l = e.load(lse, dt, add(mul(blk.bt, Tq), queryRow(blk, r)));
     l = b.CreateSelect(b.CreateFCmpOEQ(l, negInf()), fc(0), l); // its scores are all -inf
     for (int x = 0; x < kCV; ++x)

@@ -295,3 +295,50 @@ TEST_CASE("fuse-attention: the fused forward and training graphs' peak memory gr
     CHECK(peak(text, off, fn, 1024) >= 3.5 * peak(text, off, fn, 512));
   }
 }
+
+// The kernels skip the test of which keys a query sees on a whole key block of an attention
+// without causal, a mask included: masked forms (a full mask, a key-padding one) over sizes
+// with whole blocks (64 f32 keys with AVX-512, 32 with AVX2), T = 1 among them; f32 only, as
+// each form compiles for every target.
+TEST_CASE("fuse-attention: masked attention without causal over whole key blocks") {
+  const std::vector<std::pair<int64_t, int64_t>> sizes = {{1, 64}, {5, 65}};
+  std::vector<Form> fs = forms();
+  for (Form f : {fs[4], fs[5]}) { // by hand with a full mask; rank 2 with a key-padding mask
+    f.dt = "f32";
+    CAPTURE(str(f));
+    checkForms(attentionText(f, false), "fuse-attention", "", "f", f, sizes, 2e-5);
+  }
+  Form f = fs[5];
+  f.dt = "f32";
+  checkForms(attentionText(f, true), "fuse-attention,autodiff", "autodiff", "f_grad", f, sizes,
+             2e-5);
+}
+
+// A NaN in a query makes that query's output row NaN and no other, as the unfused graph does
+// (the kernel's row max lets either operand through where one is NaN).
+TEST_CASE("fuse-attention: a NaN query poisons its own output row only") {
+  Form f = forms()[1]; // multi-head, no mask
+  f.dt = "f32";
+  std::string text = attentionText(f, false);
+  Compiled c = compileModule(build(text, "fuse-attention"));
+  std::unique_ptr<ir::Module> off = build(text, "");
+  ir::DimBindings dims = {{"T", 33}, {"S", 65}};
+  std::vector<Array> in = randomInputs(*off->function("f"), dims, {}, 7);
+  in[0].setDouble(5 * f.d + 2, std::numeric_limits<double>::quiet_NaN()); // q row 5
+  auto want = reference::run(*off->function("f"), in, dims);
+  REQUIRE_OK(want);
+  for (const Target &t : c.targets) {
+    CAPTURE(t.backend);
+    auto got = t.exe->run("f", in, {.dims = dims});
+    REQUIRE_OK(got);
+    const Array &o = (*got)[0], &w = (*want)[0];
+    REQUIRE(o.shape() == w.shape());
+    int64_t nan = 0;
+    for (int64_t i = 0; i < o.numel(); ++i) {
+      CAPTURE(i);
+      CHECK(std::isnan(o.getDouble(i)) == std::isnan(w.getDouble(i)));
+      nan += std::isnan(o.getDouble(i));
+    }
+    CHECK(nan == f.dv); // row 5 of the first head
+  }
+}
