@@ -15,7 +15,8 @@
 //   additive_attention     a block per batch row (AdditiveAttentionKernel.cpp)
 //   all_reduce             through the host: runtime/Collective.h (CollectiveStep.cpp)
 //   attention_grad         stats, dk/dv and dq kernels (LowerAttentionGrad.cpp)
-//   lstm_sequence_grad     recomputed gates, a host loop over the steps (LowerLstmGrad.cpp)
+//   lstm_sequence_grad     recomputed (or saved) gates, a host loop over the steps
+//                          (LowerLstmGrad.cpp)
 //   lstm_attention_step    gate matmuls, cell, query, attention, attention vector
 //                          (LowerLstmAttentionStep.cpp)
 //   scan, while            a Loop step: the host runs the trips (RunSteps.cpp)
