@@ -1,4 +1,4 @@
-//===- backends/cuda/AdditiveAttentionKernel.cpp - Bahdanau's attention ----===//
+//===- backends/cuda/AdditiveAttentionKernel.cpp - Bahdanau's (or Luong's) attention -===//
 //
 // additive_attention %qp[B,A], %kp[B,S,A], %v[A], %values[B,S,D] (, %mask[B,S])
 //   -> %context[B,D], %weights[B,S]: a block per batch row, its threads striding over the
@@ -7,6 +7,7 @@
 //   for b = blockIdx; b < B; b += gridDim:
 //     for j = threadIdx; j < S; j += blockDim:            // scores, kept in weights[b]
 //       s = sum_a v[a] tanh(kp[b, j, a] + qp[b, a]) + mask[b, j];  weights[b, j] = s
+//         (Luong: s = v[0] sum_a qp[b, a] kp[b, j, a] + mask[b, j])
 //       mine = max(mine, s)
 //     shared[threadIdx] = mine; __syncthreads(); top = max(shared); __syncthreads()
 //     for j (as above): e = exp(weights[b, j] - top) (0 if top = -inf); weights[b, j] = e
@@ -35,11 +36,13 @@ namespace weft::cuda {
 using llvm::Value;
 
 Expected<llvm::Function *> emitAdditiveAttentionKernel(llvm::Module &m, const std::string &name,
-                                                       KernelTarget target, DType t, bool hasMask) {
+                                                       KernelTarget target, DType t, bool hasMask,
+                                                       AttentionScore score) {
   if (!isFloat(t))
     return err(fmt::format("additive_attention is on floats, not {}", dtypeName(t)));
   // Buffers: context, weights, qp, kp, v, values, mask (context again when there is none).
   // Scalars: B, S, A, D.
+  const bool luong = score == AttentionScore::Luong;
   detail::KernelEmitter k(m, name, target, 7, 4, /*noAlias=*/false);
   llvm::IRBuilder<> &b = k.b;
   llvm::Type *f64 = b.getDoubleTy(), *elem = k.storageTy(t);
@@ -75,12 +78,16 @@ Expected<llvm::Function *> emitAdditiveAttentionKernel(llvm::Module &m, const st
       Value *kRow = b.CreateMul(b.CreateAdd(wRow, j), depth);
       b.CreateStore(c(0), acc);
       k.loop(k.i64(0), depth, k.i64(1), [&](Value *a) {
-        Value *x = b.CreateFAdd(widen(k.load(elem, kp, b.CreateAdd(kRow, a))),
-                                widen(k.load(elem, qp, b.CreateAdd(b.CreateMul(row, depth), a))));
-        Value *term = b.CreateFMul(widen(k.load(elem, v, a)), b.CreateCall(tanh, {x}));
+        Value *key = widen(k.load(elem, kp, b.CreateAdd(kRow, a)));
+        Value *query = widen(k.load(elem, qp, b.CreateAdd(b.CreateMul(row, depth), a)));
+        Value *term = luong ? b.CreateFMul(query, key)
+                            : b.CreateFMul(widen(k.load(elem, v, a)),
+                                           b.CreateCall(tanh, {b.CreateFAdd(key, query)}));
         b.CreateStore(b.CreateFAdd(b.CreateLoad(f64, acc), term), acc);
       });
       Value *s = b.CreateLoad(f64, acc);
+      if (luong) // times the scale g
+        s = b.CreateFMul(s, widen(k.load(elem, v, k.i64(0))));
       if (hasMask)
         s = b.CreateFAdd(s, widen(k.load(elem, mask, b.CreateAdd(wRow, j))));
       k.store(narrow(s), weights, b.CreateAdd(wRow, j));

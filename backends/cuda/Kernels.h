@@ -174,8 +174,12 @@ constexpr int64_t kMaxAttentionDepth = static_cast<int64_t>(kMaxSharedBytes / 8)
 /// i64 B, i64 S, i64 A, i64 D)` (AdditiveAttentionKernel.cpp): additive_attention of dtype `t`,
 /// a block per batch row (any number of threads up to kMaxBlockThreads), scores in double; the
 /// mask (when `hasMask`; else any pointer) is [B, S].
-Expected<llvm::Function *> emitAdditiveAttentionKernel(llvm::Module &m, const std::string &name,
-                                                       KernelTarget target, DType t, bool hasMask);
+/// AttentionScore::Luong (lstm_attention_step {luong}): the score is v[0] (qp[b] . kp[b, j])
+/// instead of v . tanh(kp[b, j] + qp[b]), v being Luong's scale g.
+enum class AttentionScore { Additive, Luong };
+Expected<llvm::Function *>
+emitAdditiveAttentionKernel(llvm::Module &m, const std::string &name, KernelTarget target, DType t,
+                            bool hasMask, AttentionScore score = AttentionScore::Additive);
 
 /// Adds `void name(ptr o, ptr q, ptr k, ptr v, ptr mask, i64 rows, i64 Tq, i64 Tk, i64 d,
 /// i64 dv, i64 batchDims[batchRank], i64 maskBatchStrides[batchRank], i64 maskQ, i64 maskK)`

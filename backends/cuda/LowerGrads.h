@@ -1,8 +1,9 @@
 //===- backends/cuda/LowerGrads.h - the fused ops' gradients as steps ------===//
 //
-// Internal to backends/cuda. attention_grad (LowerAttentionGrad.cpp) and lstm_sequence_grad
-// (LowerLstmGrad.cpp) each lower to several kernels over scratch of their own; Lowering.cpp's
-// Lowerer dispatches to them with what they need of it (OpLowering).
+// Internal to backends/cuda. attention_grad (LowerAttentionGrad.cpp), lstm_sequence_grad
+// (LowerLstmGrad.cpp) and lstm_attention_step (LowerLstmAttentionStep.cpp) each lower to several
+// kernels over scratch of their own; Lowering.cpp's Lowerer dispatches to them with what they need
+// of it (OpLowering).
 //
 //===----------------------------------------------------------------------===//
 #pragma once
@@ -58,5 +59,11 @@ std::vector<ir::Type> lstmGradScratch(const ir::Op &op);
 /// lstm_sequence_grad: the gates recomputed for every step at once, a loop the host runs of one
 /// gate-gradient kernel and one matmul per step, then the weight gradients at once.
 Expected<std::vector<Step>> lowerLstmSequenceGrad(OpLowering &l, const ir::Op &op);
+
+/// lstm_attention_step's scratch: x wx, h wh, the context and (Bahdanau) the query h2 wq.
+std::vector<ir::Type> lstmAttentionStepScratch(const ir::Op &op);
+/// lstm_attention_step: the gate matmuls, a cell kernel, the query matmul, the attention and the
+/// attention vector (LowerLstmAttentionStep.cpp).
+Expected<std::vector<Step>> lowerLstmAttentionStep(OpLowering &l, const ir::Op &op);
 
 } // namespace weft::cuda::detail

@@ -4,15 +4,17 @@
 //                      %dhT, %dcT[B,H] (, %len[B]) {reverse}  (G = 4H)
 //     -> dxs[T,B,I], dh0, dc0[B,H], dwx[I,G], dwh[H,G], db[G]
 //
-// The forward is recomputed for all T B rows at once, then one loop the host runs (a LoopCode,
-// as a scan's) walks the steps backwards with one elementwise kernel and one matmul each, and the
-// weight gradients are one matmul each over all steps (scratch in the op's dtype):
+// The forward is recomputed for all T B rows at once (or, {save_gates}, read from the operands
+// gates and cs), then one loop the host runs (a LoopCode, as a scan's) walks the steps backwards
+// with one elementwise kernel and one matmul each, and the weight gradients are one matmul each
+// over all steps (scratch in the op's dtype):
 //
 //   (len checked in [0, T])
 //   hp[T,B,H]   = the h each step starts from                  previous-state kernel
 //   act[T,B,G]  = xs wx;  zh = hp wh                           two matmuls over T B rows
 //   act         = gates(act + zh + b)                          gates kernel
 //   cs, cp      = the c each step ends and starts with         cell kernel (sequential in t)
+//   {save_gates}: act = gates, cs = cs (operands);  cp         previous-state kernel on c0, cs
 //   whT, wxT, xsT[I,TB], hpT[H,TB]                             transposes
 //   dh0 = dhT, dc0 = dcT;  for t backwards (forwards when reverse):
 //     dz[B,G], dc' = gate gradients(act[t], cs[t], cp[t], dhs[t], dh0, dc0)
@@ -41,8 +43,9 @@ struct Sizes {
   int64_t T = 0, B = 0, I = 0, H = 0, G = 0;
 };
 
-/// The scratch's order in the buffer plan.
-enum Scratch { Hp, Act, Zh, Cs, Cp, Dzs, Dz, DhNew, DcNew, WhT, WxT, XsT, HpT, NumScratch };
+/// The scratch's order in the buffer plan: the recomputed forward's gates and cell states last,
+/// as the training form ({save_gates}) reads them from its operands instead.
+enum Scratch { Hp, Cp, Dzs, Dz, DhNew, DcNew, WhT, WxT, XsT, HpT, Act, Zh, Cs, NumScratch };
 
 Grid strided(const Device &d, int64_t items) {
   const int64_t t = d.blockThreads();
@@ -62,9 +65,13 @@ std::vector<ir::Type> lstmGradScratch(const ir::Op &op) {
                 G = op.operand(3)->type().dims()[1], TB = T * B;
   const DType t = op.operand(0)->type().dtype();
   auto type = [t](std::vector<ir::Dim> dims) { return ir::Type(std::move(dims), t); };
-  std::vector<ir::Type> out(NumScratch);
-  out[Hp] = out[Cs] = out[Cp] = type({T, B, H});
-  out[Act] = out[Zh] = out[Dzs] = type({T, B, G});
+  std::vector<ir::Type> out(op.saveGates() ? Act : NumScratch);
+  out[Hp] = out[Cp] = type({T, B, H});
+  out[Dzs] = type({T, B, G});
+  if (!op.saveGates()) {
+    out[Act] = out[Zh] = type({T, B, G});
+    out[Cs] = type({T, B, H});
+  }
   out[Dz] = type({B, G});
   out[DhNew] = out[DcNew] = type({B, H});
   out[WhT] = type({G, H});
@@ -78,9 +85,10 @@ Expected<std::vector<Step>> lowerLstmSequenceGrad(OpLowering &l, const ir::Op &o
   const ir::Type xsType = op.operand(0)->type(), h0Type = op.operand(1)->type(),
                  wxType = op.operand(3)->type();
   const DType t = xsType.dtype();
-  // The training form's saved gates and cell states (operands 10, 11) are not read: the gates
-  // are recomputed, as for the plain form. The lengths come last.
-  const size_t lenOperand = op.saveGates() ? 12 : 10;
+  // The training form reads the forward's activated gates and cell states from operands 10 and
+  // 11; the plain form recomputes them. The lengths come last.
+  const bool saved = op.saveGates();
+  const size_t lenOperand = saved ? 12 : 10;
   const bool hasLengths = op.numOperands() == lenOperand + 1;
   const std::optional<ir::Type> lenType =
       hasLengths ? std::optional<ir::Type>(op.operand(lenOperand)->type()) : std::nullopt;
@@ -109,15 +117,20 @@ Expected<std::vector<Step>> lowerLstmSequenceGrad(OpLowering &l, const ir::Op &o
     steps.push_back(std::move(check));
   }
 
+  // The h each step starts from; with saved cell states, the c each starts from too.
   name = l.kernelName(op, "previous");
   WEFT_TRY(emitLstmPreviousStateKernel(*l.km.module, name, l.target, t, lengths, reverse).status());
-  steps.push_back(
-      l.kernelStep(op, name, {s[Hp], in(1), in(6), len},
-                   [sizes](const ir::DimBindings &dims, const Device &d) -> Expected<Launch> {
-                     auto z = sizes(dims);
-                     WEFT_TRY(z.status());
-                     return Launch{{z->T, z->B, z->H}, strided(d, z->T * z->B * z->H)};
-                   }));
+  auto previous = [&](int to, int first, int sequence) {
+    return l.kernelStep(op, name, {to, first, sequence, len},
+                        [sizes](const ir::DimBindings &dims, const Device &d) -> Expected<Launch> {
+                          auto z = sizes(dims);
+                          WEFT_TRY(z.status());
+                          return Launch{{z->T, z->B, z->H}, strided(d, z->T * z->B * z->H)};
+                        });
+  };
+  steps.push_back(previous(s[Hp], in(1), in(6)));
+  if (saved)
+    steps.push_back(previous(s[Cp], in(2), in(11)));
 
   // One matmul kernel serves every product: c[M, N] = a[M, K] b[K, N] of the op's dtype.
   name = l.kernelName(op, "matmul");
@@ -134,33 +147,34 @@ Expected<std::vector<Step>> lowerLstmSequenceGrad(OpLowering &l, const ir::Op &o
           return matmulLaunch(d, M, K, N);
         });
   };
-  steps.push_back(matmul(s[Act], in(0), in(3), [](const Sizes &z) {
-    return std::array<int64_t, 3>{z.T * z.B, z.I, z.G};
-  }));
-  steps.push_back(matmul(s[Zh], s[Hp], in(4), [](const Sizes &z) {
-    return std::array<int64_t, 3>{z.T * z.B, z.H, z.G};
-  }));
-
-  name = l.kernelName(op, "gates");
-  WEFT_TRY(emitLstmGatesKernel(*l.km.module, name, l.target, t).status());
-  steps.push_back(
-      l.kernelStep(op, name, {s[Act], s[Zh], in(5)},
-                   [sizes](const ir::DimBindings &dims, const Device &d) -> Expected<Launch> {
-                     auto z = sizes(dims);
-                     WEFT_TRY(z.status());
-                     const int64_t n = z->T * z->B * z->G;
-                     return Launch{{n, z->G, z->H}, strided(d, n)};
-                   }));
-
-  name = l.kernelName(op, "cell");
-  WEFT_TRY(emitLstmCellKernel(*l.km.module, name, l.target, t, lengths, reverse).status());
-  steps.push_back(
-      l.kernelStep(op, name, {s[Cs], s[Cp], s[Act], in(2), len},
-                   [sizes](const ir::DimBindings &dims, const Device &d) -> Expected<Launch> {
-                     auto z = sizes(dims);
-                     WEFT_TRY(z.status());
-                     return Launch{{z->T, z->B, z->H}, strided(d, z->B * z->H)};
-                   }));
+  // The plain form recomputes the activated gates and the cell states of every step.
+  if (!saved) {
+    steps.push_back(matmul(s[Act], in(0), in(3), [](const Sizes &z) {
+      return std::array<int64_t, 3>{z.T * z.B, z.I, z.G};
+    }));
+    steps.push_back(matmul(s[Zh], s[Hp], in(4), [](const Sizes &z) {
+      return std::array<int64_t, 3>{z.T * z.B, z.H, z.G};
+    }));
+    name = l.kernelName(op, "gates");
+    WEFT_TRY(emitLstmGatesKernel(*l.km.module, name, l.target, t).status());
+    steps.push_back(
+        l.kernelStep(op, name, {s[Act], s[Zh], in(5)},
+                     [sizes](const ir::DimBindings &dims, const Device &d) -> Expected<Launch> {
+                       auto z = sizes(dims);
+                       WEFT_TRY(z.status());
+                       const int64_t n = z->T * z->B * z->G;
+                       return Launch{{n, z->G, z->H}, strided(d, n)};
+                     }));
+    name = l.kernelName(op, "cell");
+    WEFT_TRY(emitLstmCellKernel(*l.km.module, name, l.target, t, lengths, reverse).status());
+    steps.push_back(
+        l.kernelStep(op, name, {s[Cs], s[Cp], s[Act], in(2), len},
+                     [sizes](const ir::DimBindings &dims, const Device &d) -> Expected<Launch> {
+                       auto z = sizes(dims);
+                       WEFT_TRY(z.status());
+                       return Launch{{z->T, z->B, z->H}, strided(d, z->B * z->H)};
+                     }));
+  }
 
   // Transposes: to[C, R] = from[R, C], a strided copy.
   name = l.kernelName(op, "transpose");
@@ -208,8 +222,8 @@ Expected<std::vector<Step>> lowerLstmSequenceGrad(OpLowering &l, const ir::Op &o
     loop.views.push_back({ref, sequence, step});
     return ref;
   };
-  const int actT = view(s[Act], gates), csT = view(s[Cs], state), cpT = view(s[Cp], state),
-            dhsT = view(in(7), state);
+  const int actT = view(saved ? in(10) : s[Act], gates), csT = view(saved ? in(11) : s[Cs], state),
+            cpT = view(s[Cp], state), dhsT = view(in(7), state);
   name = l.kernelName(op, "gate_grad");
   WEFT_TRY(emitLstmGateGradKernel(*l.km.module, name, l.target, t).status());
   loop.body.push_back(

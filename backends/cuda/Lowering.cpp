@@ -15,7 +15,10 @@
 //   additive_attention     a block per batch row (AdditiveAttentionKernel.cpp)
 //   all_reduce             through the host: runtime/Collective.h (CollectiveStep.cpp)
 //   attention_grad         stats, dk/dv and dq kernels (LowerAttentionGrad.cpp)
-//   lstm_sequence_grad     recomputed gates, a host loop over the steps (LowerLstmGrad.cpp)
+//   lstm_sequence_grad     recomputed (or saved) gates, a host loop over the steps
+//                          (LowerLstmGrad.cpp)
+//   lstm_attention_step    gate matmuls, cell, query, attention, attention vector
+//                          (LowerLstmAttentionStep.cpp)
 //   scan, while            a Loop step: the host runs the trips (RunSteps.cpp)
 //   lstm_sequence          a persistent kernel where wh fits on chip (PersistentLstm.h),
 //                          else the scan it stands for (transforms/)
@@ -232,6 +235,10 @@ private:
     }
     case OpKind::LstmSequence:
       return lstmSequence(op);
+    case OpKind::LstmAttentionStep: {
+      OpLowering l = context();
+      return lowerLstmAttentionStep(l, op);
+    }
     default:
       return err(fmt::format("'{}' is not on the CUDA backend yet (tests/unit/cuda/"
                              "CudaCoverageTest.cpp lists what is not, and why)",

@@ -51,6 +51,8 @@ std::vector<ir::Type> gradScratch(const ir::Op &op) {
     return attentionGradScratch(op);
   case ir::OpKind::LstmSequenceGrad:
     return lstmGradScratch(op);
+  case ir::OpKind::LstmAttentionStep:
+    return lstmAttentionStepScratch(op);
   default:
     return {};
   }

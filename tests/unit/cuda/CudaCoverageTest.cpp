@@ -22,8 +22,6 @@ namespace {
 const std::map<OpKind, std::string> kNotYet = {
     {OpKind::GruSequenceGrad, "the fused GRU backward has a CPU kernel only; no GPU lowering yet"},
     {OpKind::RnnSequenceGrad, "the fused RNN backward has a CPU kernel only; no GPU lowering yet"},
-    {OpKind::LstmAttentionStep,
-     "the fused decoder step (LSTM cell and attention) has a CPU kernel only; no GPU kernel yet"},
 };
 
 std::string unary(std::string_view op, const char *t) {
@@ -127,6 +125,14 @@ const std::map<OpKind, std::string> kSpecial = {
      "%wh: tensor<4 x 12 x f32>, %b: tensor<12 x f32>) -> (tensor<2 x 4 x f32>) {\n"
      "  %hs, %hT = gru_sequence %xs, %h0, %wx, %wh, %b, %b : tensor<T x 2 x 4 x f32>, "
      "tensor<2 x 4 x f32>\n  return %hT\n}"},
+    {OpKind::LstmAttentionStep,
+     "(%x: tensor<2 x 3 x f32>, %h: tensor<2 x 4 x f32>, %wx: tensor<3 x 16 x f32>, "
+     "%wh: tensor<4 x 16 x f32>, %b: tensor<16 x f32>, %kp: tensor<2 x 5 x 4 x f32>, "
+     "%g: tensor<f32>, %vals: tensor<2 x 5 x 6 x f32>, %wa: tensor<10 x 7 x f32>) -> "
+     "(tensor<2 x 7 x f32>) {\n"
+     "  %h2, %c2, %att, %w = lstm_attention_step %x, %h, %h, %wx, %wh, %b, %kp, %g, %vals, %wa "
+     "{luong = 1} : tensor<2 x 4 x f32>, tensor<2 x 4 x f32>, tensor<2 x 7 x f32>, "
+     "tensor<2 x 5 x f32>\n  return %att\n}"},
     {OpKind::RnnSequence,
      "(%xs: tensor<T x 2 x 3 x f32>, %h0: tensor<2 x 4 x f32>, %wx: tensor<3 x 4 x f32>, "
      "%wh: tensor<4 x 4 x f32>, %b: tensor<4 x f32>) -> (tensor<2 x 4 x f32>) {\n"

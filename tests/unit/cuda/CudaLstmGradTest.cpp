@@ -28,8 +28,9 @@ const Case kCases[] = {
 };
 
 /// @grad(xs, h0, c0, wx, wh, b [, len], dhs, dhT, dcT): lstm_sequence, then the gradient of its
-/// results with adjoints dhs, dhT, dcT (the batch B symbolic).
-std::string gradModule(const Case &c) {
+/// results with adjoints dhs, dhT, dcT (the batch B symbolic). `saved`: both in the training form
+/// ({save_gates}), the gradient reading the forward's gates and cell states.
+std::string gradModule(const Case &c, bool saved = false) {
   std::string dt = c.dtype;
   const int64_t h = c.hidden, i = c.input;
   std::string bh = fmt::format("tensor<B x {} x {}>", h, dt);
@@ -39,16 +40,21 @@ std::string gradModule(const Case &c) {
   std::string wh = fmt::format("tensor<{} x {} x {}>", h, 4 * h, dt);
   std::string bias = fmt::format("tensor<{} x {}>", 4 * h, dt);
   const bool lengths = *c.lengths != 0;
-  std::string len = lengths ? ", %len" : "", attr = c.reverse ? " {reverse = 1}" : "";
+  std::string len = lengths ? ", %len" : "";
+  std::string attr = c.reverse && saved ? " {reverse = 1, save_gates = 1}"
+                     : c.reverse        ? " {reverse = 1}"
+                     : saved            ? " {save_gates = 1}"
+                                        : "";
+  std::string gates = fmt::format("tensor<T x B x {} x {}>", 4 * h, dt);
   return fmt::format(
       "func @grad(%xs: {0}, %h0: {1}, %c0: {1}, %wx: {2}, %wh: {3}, %b: {4}{5}, %dhs: {6}, "
       "%dhT: {1}, %dcT: {1}) -> ({0}, {1}, {1}, {2}, {3}, {4}) {{\n"
-      "  %hs, %hT, %cT = lstm_sequence %xs, %h0, %c0, %wx, %wh, %b{7}{8} : {6}, {1}, {1}\n"
+      "  %hs, %hT, %cT{9} = lstm_sequence %xs, %h0, %c0, %wx, %wh, %b{7}{8} : {6}, {1}, {1}{10}\n"
       "  %dxs, %dh0, %dc0, %dwx, %dwh, %db = lstm_sequence_grad %xs, %h0, %c0, %wx, %wh, %b, "
-      "%hs, %dhs, %dhT, %dcT{7}{8} : {0}, {1}, {1}, {2}, {3}, {4}\n"
+      "%hs, %dhs, %dhT, %dcT{9}{7}{8} : {0}, {1}, {1}, {2}, {3}, {4}\n"
       "  return %dxs, %dh0, %dc0, %dwx, %dwh, %db\n}}\n",
       xs, bh, wx, wh, bias, lengths ? fmt::format(", %len: tensor<B x {}>", c.lengths) : "", hs,
-      len, attr);
+      len, attr, saved ? ", %gates, %cs" : "", saved ? fmt::format(", {}, {}", gates, hs) : "");
 }
 
 /// inputFor's numbers times `scale` (small weights keep the gates off their flat ends).
@@ -92,6 +98,53 @@ TEST_CASE("cuda on the host device: lstm_sequence_grad matches the interpreter")
     std::vector<Array> in = inputsFor(c, {c.steps, 0, c.steps / 2 + 1});
     testing::checkAgainstInterpreter(gradModule(c), "grad", in,
                                      std::string(c.dtype) == "f32" ? 1e-5 : 1e-12);
+  }
+}
+
+TEST_CASE("cuda on the host device: lstm_sequence_grad {save_gates} after lstm_sequence "
+          "{save_gates} matches the interpreter") {
+  for (const Case &c : kCases) {
+    CAPTURE(c.batch);
+    CAPTURE(c.lengths);
+    CAPTURE(c.reverse);
+    CAPTURE(c.dtype);
+    std::vector<Array> in = inputsFor(c, {c.steps, 0, c.steps / 2 + 1});
+    testing::checkAgainstInterpreter(gradModule(c, /*saved=*/true), "grad", in,
+                                     std::string(c.dtype) == "f32" ? 1e-5 : 1e-12);
+  }
+}
+
+TEST_CASE("cuda on the host device: lstm_sequence_grad {save_gates} reads the gates and cell "
+          "states it is given") {
+  // The gradient alone, its gates and cs parameters that no forward made: a lowering that
+  // recomputed them from xs and hs would not match.
+  for (std::string attr : {"{save_gates = 1}", "{reverse = 1, save_gates = 1}"}) {
+    CAPTURE(attr);
+    const std::string text = fmt::format(R"(
+func @grad(%xs: tensor<T x B x 3 x f64>, %h: tensor<B x 5 x f64>, %wx: tensor<3 x 20 x f64>, %wh: tensor<5 x 20 x f64>, %b: tensor<20 x f64>, %hs: tensor<T x B x 5 x f64>, %gates: tensor<T x B x 20 x f64>, %cs: tensor<T x B x 5 x f64>, %len: tensor<B x i32>) -> (tensor<T x B x 3 x f64>, tensor<B x 5 x f64>, tensor<B x 5 x f64>, tensor<3 x 20 x f64>, tensor<5 x 20 x f64>, tensor<20 x f64>) {{
+  %dxs, %dh0, %dc0, %dwx, %dwh, %db = lstm_sequence_grad %xs, %h, %h, %wx, %wh, %b, %hs, %hs, %h, %h, %gates, %cs, %len {} : tensor<T x B x 3 x f64>, tensor<B x 5 x f64>, tensor<B x 5 x f64>, tensor<3 x 20 x f64>, tensor<5 x 20 x f64>, tensor<20 x f64>
+  return %dxs, %dh0, %dc0, %dwx, %dwh, %db
+}}
+)",
+                                         attr);
+    const int64_t T = 4, B = 3;
+    Array len(DType::I32, {B});
+    for (int64_t b = 0; b < B; ++b)
+      len.setInt(b, std::vector<int64_t>{4, 0, 2}[static_cast<size_t>(b)]);
+    // Gates in (0, 1) as sigmoids are (tanh's g in (-1, 1) too).
+    Array gates = scaled(DType::F64, {T, B, 20}, 7, 1.0 / 21);
+    for (int64_t i = 0; i < gates.numel(); ++i)
+      gates.setDouble(i, 0.5 + gates.getDouble(i));
+    std::vector<Array> in = {scaled(DType::F64, {T, B, 3}, 1, 0.5),
+                             scaled(DType::F64, {B, 5}, 2, 0.3),
+                             scaled(DType::F64, {3, 20}, 3, 0.2),
+                             scaled(DType::F64, {5, 20}, 4, 0.2),
+                             scaled(DType::F64, {20}, 5, 0.2),
+                             scaled(DType::F64, {T, B, 5}, 6, 0.3),
+                             gates,
+                             scaled(DType::F64, {T, B, 5}, 8, 0.4),
+                             len};
+    testing::checkAgainstInterpreter(text, "grad", in, 1e-12);
   }
 }
 
