@@ -359,14 +359,6 @@ private:
   void transposeColumns(Value *wh, int64_t col, int64_t width, Value *dst) {
     transposeStrided(at(wh, c64(col)), c64(H), c64(width), c64(GH), dst);
   }
-  /// out[q] = sum over the rows of m (rows x cols) of column q.
-  void columnSums(Value *m, Value *rows, int64_t cols, Value *out) {
-    e.memZero(out, c64(cols * esz));
-    e.forLoop(rows, [&](Value *r) {
-      Value *row = at(m, mul(r, c64(cols)));
-      e.forLoop(c64(cols), [&](Value *q) { st(b.CreateFAdd(ld(out, q), ld(row, q)), at(out, q)); });
-    });
-  }
 
   bool gru = false, cho = false, masked = false;
   size_t base = 5;

@@ -35,9 +35,6 @@ using llvm::Value;
 
 namespace {
 
-/// db's column sums run in tasks of this many columns.
-constexpr int64_t kColumnBlock = 64;
-
 class LstmGradEmitter : RecurrentBase {
 public:
   LstmGradEmitter(Emitter &e, const ir::Op &op) : RecurrentBase(e, op) {
@@ -111,7 +108,7 @@ public:
     e.emitGemm(dt, xt.dim(2), TBd, G, Xt, Z, dwx, I, TB, g4, nullptr, block);
     e.emitGemm(dt, Hd, TBd, G, Hpt, Z, dwh, hid, TB, g4, nullptr, block);
     e.emitGemm(dt, TBd, G, xt.dim(2), Z, WxT, dxs, TB, g4, I, nullptr, block);
-    columnSums(Z, TB, db);
+    columnSums(Z, TB, 4 * H, db);
     return {};
   }
 
@@ -236,28 +233,6 @@ private:
             });
           });
         });
-  }
-
-  /// db[q] = sum over the rows of dz of column q; in parallel over blocks of columns, each
-  /// summed over the rows in order, so the sums do not depend on the thread count.
-  void columnSums(Value *dz, Value *rows, Value *db) {
-    e.memZero(db, c64(4 * H * esz));
-    const int64_t blocks = (4 * H + kColumnBlock - 1) / kColumnBlock;
-    e.parallelRows(c64(blocks), mul(rows, c64(4 * H)), {dz, rows, db},
-                   [&](const Values &in, Value *begin, Value *end) {
-                     Value *dzI = in[0], *R = in[1], *dbI = in[2];
-                     e.forLoop(b.CreateSub(end, begin), [&](Value *bi) {
-                       Value *q0 = mul(add(begin, bi), c64(kColumnBlock));
-                       Value *qn = min(c64(kColumnBlock), b.CreateSub(c64(4 * H), q0));
-                       Value *out = at(dbI, q0);
-                       e.forLoop(R, [&](Value *r) {
-                         Value *row = at(dzI, add(mul(r, c64(4 * H)), q0));
-                         e.forLoop(qn, [&](Value *q) {
-                           st(b.CreateFAdd(ld(out, q), ld(row, q)), at(out, q));
-                         });
-                       });
-                     });
-                   });
   }
 
   Value *oneMinus(Value *x) { return b.CreateFSub(llvm::ConstantFP::get(elt, 1.0), x); }

@@ -70,6 +70,28 @@ void RecurrentBase::transposeStrided(Value *src, Value *rows, Value *cols, Value
                  });
 }
 
+/// Column sums run in tasks of this many columns.
+constexpr int64_t kColumnBlock = 64;
+
+void RecurrentBase::columnSums(Value *m, Value *rows, int64_t cols, Value *out) {
+  e.memZero(out, c64(cols * esz));
+  const int64_t blocks = (cols + kColumnBlock - 1) / kColumnBlock;
+  e.parallelRows(
+      c64(blocks), mul(rows, c64(cols)), {m, rows, out},
+      [&](const Values &in, Value *begin, Value *end) {
+        Value *mI = in[0], *R = in[1], *outI = in[2];
+        e.forLoop(b.CreateSub(end, begin), [&](Value *bi) {
+          Value *q0 = mul(add(begin, bi), c64(kColumnBlock));
+          Value *qn = min(c64(kColumnBlock), b.CreateSub(c64(cols), q0));
+          Value *sum = at(outI, q0);
+          e.forLoop(R, [&](Value *r) {
+            Value *row = at(mI, add(mul(r, c64(cols)), q0));
+            e.forLoop(qn, [&](Value *q) { st(b.CreateFAdd(ld(sum, q), ld(row, q)), at(sum, q)); });
+          });
+        });
+      });
+}
+
 void RecurrentBase::checkLengths(Value *len, DType lenType, Value *B, Value *T) {
   int site = e.faultSite(op, "lengths");
   e.forLoop(B, [&](Value *r) {

@@ -51,6 +51,10 @@ protected:
   void transpose(Value *src, Value *rows, Value *cols, Value *dst) {
     transposeStrided(src, rows, cols, cols, dst);
   }
+  /// out[q] = the sum over the rows of m (rows x cols) of column q, in parallel over blocks of
+  /// columns; each column is summed in row order, so the result does not depend on the thread
+  /// count (a bias gradient: a few MB of reads that one thread would take ms over).
+  void columnSums(Value *m, Value *rows, int64_t cols, Value *out);
 
   Value *c64(int64_t v) { return e.c64(v); }
   Value *add(Value *x, Value *y) { return b.CreateAdd(x, y, "", true, true); }
