@@ -31,6 +31,7 @@
 #include "ir/Printer.h"
 #include "ir/Signature.h"
 #include "passes/PassManager.h"
+#include "passes/optim/StepPipeline.h"
 #include "runtime/Parallel.h"
 #include "runtime/Random.h"
 #include "runtime/text/Vocabulary.h"
@@ -94,10 +95,8 @@ double timeTrainingStep(const Batch &batch, int &runs) {
     names += (names.empty() ? "" : ",") + p;
   std::ostringstream log;
   passes::PassManager pm(log);
-  pm.addPipeline(fmt::format("canonicalize,optimize-step{{kind=adam lr=0.001 clip_norm=5 "
-                             "params={}}},hoist-weight-gradients,licm,canonicalize,"
-                             "fuse-elementwise,dce",
-                             names))
+  pm.addPipeline(
+        optim::trainStepPipeline(fmt::format("kind=adam lr=0.001 clip_norm=5 params={}", names)))
       .check();
   pm.run(*m).check();
   if (config.printIR)

@@ -22,6 +22,7 @@
 #include "frontend/Weft.h"
 #include "ir/Signature.h"
 #include "passes/PassManager.h"
+#include "passes/optim/StepPipeline.h"
 #include "runtime/train/StepLayout.h"
 #include "runtime/train/Trainer.h"
 
@@ -47,9 +48,8 @@ std::unique_ptr<ir::Module> buildModel(bool lstm, const Config &c, std::vector<A
   *init = std::move(model.init);
   std::ostringstream log;
   passes::PassManager pm(log);
-  pm.addPipeline(fmt::format("canonicalize,optimize-step{{kind=adam lr={} params={}}},"
-                             "hoist-weight-gradients,licm,canonicalize,fuse-elementwise,dce",
-                             c.lr, model.paramNames))
+  pm.addPipeline(
+        optim::trainStepPipeline(fmt::format("kind=adam lr={} params={}", c.lr, model.paramNames)))
       .check();
   pm.run(*model.module).check();
   return std::move(model.module);

@@ -24,6 +24,7 @@
 #include "frontend/nn/Losses.h"
 #include "ir/Signature.h"
 #include "passes/PassManager.h"
+#include "passes/optim/StepPipeline.h"
 #include "runtime/Random.h"
 #include "runtime/Svg.h"
 #include "runtime/train/StepLayout.h"
@@ -118,9 +119,7 @@ Model buildModel(bool batchNorm, const Config &c, const std::map<std::string, Ar
     options += (k ? "," : " carry=") + carry[k];
   std::ostringstream log;
   passes::PassManager pm(log);
-  pm.addPipeline(
-        fmt::format("canonicalize,optimize-step{{{}}},canonicalize,fuse-elementwise,dce", options))
-      .check();
+  pm.addPipeline(optim::trainStepPipeline(options)).check();
   pm.run(*m.module).check();
   m.stepName = g.name() + "_step";
   // Only the step runs: compile it alone.

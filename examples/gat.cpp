@@ -26,6 +26,7 @@
 #include "frontend/nn/Losses.h"
 #include "frontend/nn/attention/GraphAttention.h"
 #include "passes/PassManager.h"
+#include "passes/optim/StepPipeline.h"
 #include "runtime/Random.h"
 
 #include <fmt/format.h>
@@ -117,9 +118,8 @@ Model buildModel(bool gat, const Config &c) {
     names += (names.empty() ? "" : ",") + p.name;
   std::ostringstream log;
   passes::PassManager pm(log);
-  pm.addPipeline(fmt::format("canonicalize,optimize-step{{kind=adam lr={} weight_decay=5e-4 "
-                             "params={}}},canonicalize,fuse-elementwise,dce",
-                             c.lr, names))
+  pm.addPipeline(optim::trainStepPipeline(
+                     fmt::format("kind=adam lr={} weight_decay=5e-4 params={}", c.lr, names)))
       .check();
   pm.run(*m.module).check();
   return m;

@@ -64,6 +64,7 @@
 #include "ir/Printer.h"
 #include "ir/Signature.h"
 #include "passes/PassManager.h"
+#include "passes/optim/StepPipeline.h"
 #include "runtime/AtomicFile.h"
 #include "runtime/Random.h"
 #include "runtime/ReadFile.h"
@@ -225,10 +226,8 @@ Trained trainModel(const Config &c, int64_t vocab, const train::Dataset &data,
   passes::PassManager pm(log);
   int64_t steps = c.epochs * ((data.size() + c.batch - 1) / c.batch);
   std::string schedule = c.cosine ? fmt::format(" schedule=cosine t_max={}", steps) : "";
-  pm.addPipeline(fmt::format("canonicalize,optimize-step{{kind=adam lr={}{} clip_norm={} "
-                             "params={}}},hoist-weight-gradients,licm,canonicalize,"
-                             "fuse-elementwise,dce",
-                             c.lr, schedule, c.clipNorm, names))
+  pm.addPipeline(optim::trainStepPipeline(fmt::format("kind=adam lr={}{} clip_norm={} params={}",
+                                                      c.lr, schedule, c.clipNorm, names)))
       .check();
   pm.run(*m).check();
   auto exe = cpu::compile(*m, jitOptions(c)).take();

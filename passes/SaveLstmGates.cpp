@@ -24,6 +24,8 @@
 #include <fmt/format.h>
 
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 namespace weft::passes {
 namespace {
@@ -75,8 +77,8 @@ public:
     });
     if (grads.empty())
       return false;
-    ir::Uses uses(f.body());
-    std::unordered_map<ir::Op *, ir::Op *> saving; // plain forward -> its saving form
+    std::unordered_map<ir::Op *, ir::Op *> saving;          // plain forward -> its saving form
+    std::vector<std::pair<ir::Op *, ir::Op *>> savingGrads; // plain gradient -> its saving form
     for (ir::Op *grad : grads) {
       ir::Op *fwd = forwardOf(*grad);
       auto it = saving.find(fwd);
@@ -105,8 +107,14 @@ public:
       auto made = b.create(OpKind::LstmSequenceGrad, xs, savingAttrs(*grad), {}, grad->loc());
       if (!made)
         return err(fmt::format("save-lstm-gates: {}", made.diag().message), grad->loc());
-      replaceOp(uses, *grad, **made);
+      savingGrads.emplace_back(grad, *made);
     }
+    // The new ops may read results of the ops they replace (a decoder started from its
+    // encoder's final state reads the encoder's hT), so the uses are recorded after all of
+    // them exist, and only then is anything replaced.
+    ir::Uses uses(f.body());
+    for (auto [grad, saver] : savingGrads)
+      replaceOp(uses, *grad, *saver);
     for (auto [fwd, saver] : saving)
       replaceOp(uses, *fwd, *saver);
     return true;

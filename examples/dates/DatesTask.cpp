@@ -6,6 +6,7 @@
 #include "ir/Printer.h"
 #include "ir/Signature.h"
 #include "passes/PassManager.h"
+#include "passes/optim/StepPipeline.h"
 #include "runtime/AtomicFile.h"
 #include "runtime/Safetensors.h"
 #include "runtime/train/StepLayout.h"
@@ -136,11 +137,9 @@ Trained trainModel(const TaskConfig &c, const BuildModel &build, const Task &tas
     names += (names.empty() ? "" : ",") + p;
   std::ostringstream log;
   passes::PassManager pm(log);
-  pm.addPipeline(fmt::format("canonicalize,fuse-attention,licm,fuse-lstm,expand-lstm,hoist-input-"
-                             "projections,optimize-step{{kind=adam lr={}{} "
-                             "clip_norm={} params={}}},hoist-weight-gradients,licm,canonicalize,"
-                             "fuse-elementwise,dce",
-                             c.lr, scheduleOptions(c, task.trainSet.size()), c.clipNorm, names))
+  pm.addPipeline(optim::trainStepPipeline(
+                     fmt::format("kind=adam lr={}{} clip_norm={} params={}", c.lr,
+                                 scheduleOptions(c, task.trainSet.size()), c.clipNorm, names)))
       .check();
   pm.run(*m).check();
   if (!c.out.empty())
