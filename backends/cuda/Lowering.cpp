@@ -16,6 +16,7 @@
 //   all_reduce             through the host: runtime/Collective.h (CollectiveStep.cpp)
 //   attention_grad         stats, dk/dv and dq kernels (LowerAttentionGrad.cpp)
 //   lstm_sequence_grad     recomputed gates, a host loop over the steps (LowerLstmGrad.cpp)
+//   gru/rnn_sequence_grad  the same, for the GRU's and RNN's gates (LowerGruRnnGrad.cpp)
 //   scan, while            a Loop step: the host runs the trips (RunSteps.cpp)
 //   lstm_sequence          a persistent kernel where wh fits on chip (PersistentLstm.h),
 //                          else the scan it stands for (transforms/)
@@ -29,6 +30,7 @@
 
 #include "analysis/BufferPlan.h"
 #include "backends/cuda/LowerGrads.h"
+#include "backends/cuda/LowerGruRnnGrad.h"
 #include "backends/cuda/PersistentLstm.h"
 #include "eval/Evaluate.h"
 #include "ir/Clone.h"
@@ -229,6 +231,11 @@ private:
     case OpKind::LstmSequenceGrad: {
       OpLowering l = context();
       return lowerLstmSequenceGrad(l, op);
+    }
+    case OpKind::GruSequenceGrad:
+    case OpKind::RnnSequenceGrad: {
+      OpLowering l = context();
+      return lowerGruRnnSequenceGrad(l, op);
     }
     case OpKind::LstmSequence:
       return lstmSequence(op);
