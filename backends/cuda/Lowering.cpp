@@ -17,6 +17,7 @@
 //   attention_grad         stats, dk/dv and dq kernels (LowerAttentionGrad.cpp)
 //   lstm_sequence_grad     recomputed (or saved) gates, a host loop over the steps
 //                          (LowerLstmGrad.cpp)
+//   gru/rnn_sequence_grad  the same, for the GRU's and RNN's gates (LowerGruRnnGrad.cpp)
 //   lstm_attention_step    gate matmuls, cell, query, attention, attention vector
 //                          (LowerLstmAttentionStep.cpp)
 //   scan, while            a Loop step: the host runs the trips (RunSteps.cpp)
@@ -32,6 +33,7 @@
 
 #include "analysis/BufferPlan.h"
 #include "backends/cuda/LowerGrads.h"
+#include "backends/cuda/LowerGruRnnGrad.h"
 #include "backends/cuda/PersistentLstm.h"
 #include "eval/Evaluate.h"
 #include "ir/Clone.h"
@@ -232,6 +234,11 @@ private:
     case OpKind::LstmSequenceGrad: {
       OpLowering l = context();
       return lowerLstmSequenceGrad(l, op);
+    }
+    case OpKind::GruSequenceGrad:
+    case OpKind::RnnSequenceGrad: {
+      OpLowering l = context();
+      return lowerGruRnnSequenceGrad(l, op);
     }
     case OpKind::LstmSequence:
       return lstmSequence(op);

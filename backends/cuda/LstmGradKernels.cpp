@@ -6,6 +6,7 @@
 // gradients. Arithmetic in double, as eval/LstmSequenceGrad.cpp's; stored in the op's dtype.
 //
 //===----------------------------------------------------------------------===//
+#include "backends/cuda/GradAccess.h"
 #include "backends/cuda/GradKernels.h"
 #include "backends/cuda/KernelEmitter.h"
 #include "backends/cuda/Math.h"
@@ -15,7 +16,9 @@
 namespace weft::cuda {
 namespace {
 
+using detail::everyElement;
 using detail::KernelEmitter;
+using Access = detail::GradAccess;
 using llvm::Value;
 
 Status checkTypes(DType t, std::optional<DType> lengths) {
@@ -25,27 +28,6 @@ Status checkTypes(DType t, std::optional<DType> lengths) {
     return err(
         fmt::format("lstm_sequence_grad's lengths are i32 or i64, not {}", dtypeName(*lengths)));
   return Status::ok();
-}
-
-/// Loads, widening to double, and stores, narrowing to the op's dtype.
-struct Access {
-  KernelEmitter &k;
-  DType t;
-  Value *load(Value *base, Value *i) {
-    Value *x = k.load(k.storageTy(t), base, i);
-    return t == DType::F32 ? k.b.CreateFPExt(x, k.b.getDoubleTy()) : x;
-  }
-  void store(Value *x, Value *base, Value *i) {
-    k.store(t == DType::F32 ? k.b.CreateFPTrunc(x, k.storageTy(t)) : x, base, i);
-  }
-  Value *c(double v) { return llvm::ConstantFP::get(k.b.getDoubleTy(), v); }
-};
-
-/// `for i = global thread index; i < n; i += grid's threads`.
-void everyElement(KernelEmitter &k, Value *n, const std::function<void(Value *)> &body) {
-  llvm::IRBuilder<> &b = k.b;
-  Value *first = b.CreateAdd(b.CreateMul(k.ctaid(), k.ntid()), k.tid());
-  k.loop(first, n, b.CreateMul(k.nctaid(), k.ntid()), body);
 }
 
 /// Example b's length: len[b], or T without lengths.

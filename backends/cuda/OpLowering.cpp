@@ -1,5 +1,6 @@
 //===- backends/cuda/OpLowering.cpp - what ops lowered apart share ----------===//
 #include "backends/cuda/LowerGrads.h"
+#include "backends/cuda/LowerGruRnnGrad.h"
 
 #include <fmt/format.h>
 
@@ -53,6 +54,9 @@ std::vector<ir::Type> gradScratch(const ir::Op &op) {
     return lstmGradScratch(op);
   case ir::OpKind::LstmAttentionStep:
     return lstmAttentionStepScratch(op);
+  case ir::OpKind::GruSequenceGrad:
+  case ir::OpKind::RnnSequenceGrad:
+    return gruRnnGradScratch(op);
   default:
     return {};
   }
