@@ -14,6 +14,7 @@
 #include "frontend/nn/attention/BahdanauAttention.h"
 #include "frontend/nn/attention/LuongAttention.h"
 #include "frontend/seq2seq/BasicDecoder.h"
+#include "frontend/seq2seq/BeamSearchDecoder.h"
 #include "frontend/seq2seq/Encoder.h"
 #include "runtime/Random.h"
 #include "runtime/text/Vocabulary.h"
@@ -91,6 +92,14 @@ void buildSortLettersModel(Graph &g, Decode how, const SortLettersSizes &c, int6
   }
   seq2seq::GreedyEmbeddingHelper helper{targetEmbedding.table(),
                                         full({B}, double(text::kBos), DType::I64), text::kEos};
+  if (c.beamWidth >= 1) {
+    seq2seq::BeamSearchDecoder beams(decoder(helper), c.beamWidth, c.lengthPenalty);
+    auto r = seq2seq::dynamicDecode(beams, maxIterations);
+    // The best beam: ids [T, B, K] -> [T, B], lengths [B, K] -> [B].
+    Tensor ids = reshape(slice(r.predictedIds, 2, 0, 1), {Dim(maxIterations), B});
+    g.outputs({ids, reshape(slice(r.lengths, 1, 0, 1), {B})});
+    return;
+  }
   auto r = seq2seq::dynamicDecode(decoder(helper), {.maximumIterations = maxIterations});
   g.outputs({r.sampleIds, r.lengths});
 }

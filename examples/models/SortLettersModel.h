@@ -28,6 +28,11 @@ struct SortLettersSizes {
   /// A bidirectional encoder (Bahdanau et al. 2015): each of its outputs, the attention's
   /// memory, sees the whole word; the two directions' final states are summed for the decoder.
   bool bidirectional = false;
+  /// Decode::Greedy with a beamWidth of K >= 1: beam search over K beams
+  /// (seq2seq::BeamSearchDecoder, GNMT's length penalty weight `lengthPenalty`), the best beam's
+  /// ids and length the results; 0: the greedy helper.
+  int64_t beamWidth = 0;
+  double lengthPenalty = 0.0;
 };
 
 enum class Decode { TeacherForcing, Greedy };
@@ -35,7 +40,7 @@ enum class Decode { TeacherForcing, Greedy };
 /// Adds the model to `g`. Inputs: source [S, B] and source_lengths [B] (i32 ids from the
 /// vocabulary), and for teacher forcing targets [T, B] (the sorted word then <EOS>) and
 /// targets_lengths. Results: the mean cross-entropy over real target tokens (teacher forcing), or
-/// the greedy ids [maxIterations, B] and their lengths.
+/// the greedy (or best beam's) ids [maxIterations, B] and their lengths.
 void buildSortLettersModel(Graph &g, Decode how, const SortLettersSizes &sizes, int64_t vocab,
                            int64_t maxIterations);
 

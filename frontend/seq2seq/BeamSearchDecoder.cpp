@@ -16,6 +16,7 @@
 
 #include "frontend/Control.h"
 #include "frontend/Ops.h"
+#include "frontend/nn/attention/TileBatch.h"
 
 #include <fmt/format.h>
 
@@ -59,13 +60,20 @@ Tensor rowIndex(const Tensor &offset, int64_t stride, SrcLoc loc) {
   return add(mul(b, full_like(b, double(stride), loc), loc), offset, loc);
 }
 
-/// The decoder tiled to B*K rows: its initial state and context repeated per beam.
+/// The decoder tiled to B*K rows (row b*K + k: beam k of example b): its initial state and
+/// context repeated per beam, and with attention the mechanism's memory, key projection and mask
+/// (nn::tileBatch). The attention vector is the state's last tensor, so the loop reorders it by
+/// the parent beams like the cell's state.
 BasicDecoder tiled(const BasicDecoder &d, int64_t K, SrcLoc loc) {
   State s;
   for (const Tensor &t : d.initialState())
-    s.push_back(mergeBeams(expandBeams(t, K, loc), loc));
-  Tensor context =
-      d.context().valid() ? mergeBeams(expandBeams(d.context(), K, loc), loc) : Tensor();
+    s.push_back(nn::tileBatch(t, K, loc));
+  if (d.attention()) {
+    s.pop_back(); // the attention's zeros: BasicDecoder appends the tiled attention's own
+    return BasicDecoder(d.cell(), d.helper(), s, d.outputLayer(), d.attention()->tiled(K, loc),
+                        loc);
+  }
+  Tensor context = d.context().valid() ? nn::tileBatch(d.context(), K, loc) : Tensor();
   return BasicDecoder(d.cell(), d.helper(), s, d.outputLayer(), context, loc);
 }
 
@@ -74,9 +82,6 @@ BasicDecoder tiled(const BasicDecoder &d, int64_t K, SrcLoc loc) {
 BeamSearchDecoder::BeamSearchDecoder(const BasicDecoder &decoder, int64_t beamWidth,
                                      double lengthPenaltyWeight, SrcLoc loc)
     : decoder_(decoder), beamWidth_(beamWidth), alpha_(lengthPenaltyWeight) {
-  if (decoder.attention())
-    throwAt(loc, "seq2seq::BeamSearchDecoder: a decoder with attention is not supported yet (its "
-                 "memory would have to be tiled per beam)");
   if (!std::holds_alternative<GreedyEmbeddingHelper>(decoder.helper()))
     throwAt(loc, "seq2seq::BeamSearchDecoder: the decoder must have a GreedyEmbeddingHelper (its "
                  "embedding, start and end tokens)");

@@ -18,6 +18,12 @@
 // The tokens and parent beams of every step are recorded and a reverse `scan` walks the parent
 // pointers back from the final beams (TF's gather_tree).
 //
+// A decoder with attention (DecoderAttention.h) runs over its mechanism tiled per beam
+// (tf.contrib.seq2seq's tile_batch: memory, key projection and source mask repeated K times per
+// example, adjacent); its attention vector is part of the decoder's state, so it is reordered by
+// the parent beams each step with the cell's state. DecoderAttention keeps no alignment history,
+// so there is none to reorder.
+//
 // At the first step only beam 0 is live (the others start at a score of -1e30), so the K beams
 // are K different continuations. K must not exceed the vocabulary size.
 //

@@ -34,4 +34,10 @@ Tensor DecoderAttention::zeroState(SrcLoc loc) const {
   return zeros({mechanism_->batch(), Dim(size_)}, mechanism_->memory().dtype(), loc);
 }
 
+DecoderAttention DecoderAttention::tiled(int64_t times, SrcLoc loc) const {
+  DecoderAttention t = *this;
+  t.mechanism_ = mechanism_->tiled(times, loc);
+  return t;
+}
+
 } // namespace weft::seq2seq

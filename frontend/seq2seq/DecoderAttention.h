@@ -35,6 +35,9 @@ public:
   Tensor operator()(const Tensor &h, SrcLoc loc = SrcLoc::current()) const;
   /// The first a: zeros [B, A].
   Tensor zeroState(SrcLoc loc = SrcLoc::current()) const;
+  /// The same attention (the same layer) over the mechanism tiled `times` times per example
+  /// (AttentionMechanism::tiled): batch B*times, for beam search.
+  DecoderAttention tiled(int64_t times, SrcLoc loc = SrcLoc::current()) const;
 
 private:
   std::shared_ptr<const nn::AttentionMechanism> mechanism_;

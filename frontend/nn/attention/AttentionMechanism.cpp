@@ -4,6 +4,7 @@
 #include "frontend/Ops.h"
 #include "frontend/nn/LayerLabel.h"
 #include "frontend/nn/attention/Masks.h"
+#include "frontend/nn/attention/TileBatch.h"
 
 namespace weft::nn {
 
@@ -34,6 +35,11 @@ Alignment AttentionMechanism::operator()(const Tensor &query, SrcLoc loc) const 
   Tensor rows = reshape(alignments, {b, Dim(1), memoryLength()}, loc);
   Tensor context = reshape(matmul(rows, memory_, loc), {b, Dim(memoryDepth())}, loc);
   return {alignments, context};
+}
+
+void AttentionMechanism::tileMemory(int64_t times, SrcLoc loc) {
+  memory_ = tileBatch(memory_, times, loc);
+  mask_ = tileBatch(mask_, times, loc);
 }
 
 } // namespace weft::nn

@@ -16,6 +16,8 @@
 
 #include "frontend/nn/Scope.h"
 
+#include <memory>
+
 namespace weft::nn {
 
 struct Alignment {
@@ -40,12 +42,20 @@ public:
   int64_t memoryDepth() const { return memory_.shape()[2].size(); }
   int64_t queryDepth() const { return queryDepth_; }
 
+  /// The same mechanism (the same parameters) over every example's memory repeated `times`
+  /// times, the copies adjacent (TileBatch.h): batch B*times, for beam search. What was computed
+  /// from the memory alone (the key projection, the mask) is tiled, not computed again.
+  virtual std::shared_ptr<const AttentionMechanism> tiled(int64_t times,
+                                                          SrcLoc loc = SrcLoc::current()) const = 0;
+
 protected:
   /// Checks memory and lengths (naming `kind` and the scope in errors) and builds the mask.
   AttentionMechanism(const char *kind, const Scope &scope, const Tensor &memory,
                      const Tensor &lengths, int64_t queryDepth, SrcLoc loc);
   /// The unnormalized scores [B, Tm] of a query [B, Dq].
   virtual Tensor score(const Tensor &query, SrcLoc loc) const = 0;
+  /// Tiles the memory and the mask as tiled() says; a subclass's tiled() tiles its own tensors.
+  void tileMemory(int64_t times, SrcLoc loc);
 
   std::string label_;
 

@@ -2,6 +2,7 @@
 #include "frontend/nn/attention/BahdanauAttention.h"
 
 #include "frontend/Ops.h"
+#include "frontend/nn/attention/TileBatch.h"
 
 #include <fmt/format.h>
 
@@ -29,6 +30,14 @@ Tensor BahdanauAttention::score(const Tensor &query, SrcLoc loc) const {
   Tensor q = matmul(query, transpose(queryWeight_, {1, 0}, loc), loc);
   Tensor hidden = tanh(add(keys_, reshape(q, {b, Dim(1), Dim(numUnits_)}, loc), loc), loc);
   return sum(mul(hidden, v_, loc), {-1}, /*keepdims=*/false, loc);
+}
+
+std::shared_ptr<const AttentionMechanism> BahdanauAttention::tiled(int64_t times,
+                                                                   SrcLoc loc) const {
+  auto t = std::make_shared<BahdanauAttention>(*this);
+  t->tileMemory(times, loc);
+  t->keys_ = tileBatch(keys_, times, loc);
+  return t;
 }
 
 } // namespace weft::nn

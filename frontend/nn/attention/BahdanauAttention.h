@@ -18,6 +18,8 @@ public:
                     const Tensor &lengths, int64_t queryDepth, SrcLoc loc = SrcLoc::current());
   /// The projected memory [B, Tm, U].
   const Tensor &keys() const { return keys_; }
+  std::shared_ptr<const AttentionMechanism> tiled(int64_t times,
+                                                  SrcLoc loc = SrcLoc::current()) const override;
 
 protected:
   Tensor score(const Tensor &query, SrcLoc loc) const override;

@@ -2,6 +2,7 @@
 #include "frontend/nn/attention/LuongAttention.h"
 
 #include "frontend/Ops.h"
+#include "frontend/nn/attention/TileBatch.h"
 
 #include <fmt/format.h>
 
@@ -26,6 +27,14 @@ Tensor LuongAttention::score(const Tensor &query, SrcLoc loc) const {
   Tensor q = reshape(query, {b, Dim(1), Dim(queryDepth())}, loc);
   Tensor s = reshape(matmul(q, keysT_, loc), {b, tm}, loc);
   return g_.valid() ? mul(s, g_, loc) : s;
+}
+
+std::shared_ptr<const AttentionMechanism> LuongAttention::tiled(int64_t times, SrcLoc loc) const {
+  auto t = std::make_shared<LuongAttention>(*this);
+  t->tileMemory(times, loc);
+  t->keys_ = tileBatch(keys_, times, loc);
+  t->keysT_ = tileBatch(keysT_, times, loc);
+  return t;
 }
 
 } // namespace weft::nn

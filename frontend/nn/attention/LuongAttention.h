@@ -19,6 +19,8 @@ public:
                  int64_t queryDepth, bool scale = false, SrcLoc loc = SrcLoc::current());
   /// The projected memory [B, Tm, Dq].
   const Tensor &keys() const { return keys_; }
+  std::shared_ptr<const AttentionMechanism> tiled(int64_t times,
+                                                  SrcLoc loc = SrcLoc::current()) const override;
 
 protected:
   Tensor score(const Tensor &query, SrcLoc loc) const override;

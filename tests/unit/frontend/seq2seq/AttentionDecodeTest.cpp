@@ -3,15 +3,13 @@
 // DecoderAttention (TF1's AttentionWrapper with an attention layer) in a BasicDecoder over a
 // memory [B, Tm, D] with Bahdanau scoring: the memory is read up to each example's length and
 // no further; the greedy `while` and the teacher-forced `scan` run the same step, attention
-// state included; beam search refuses it.
+// state included. Beam search over it: AttentionBeamSearchTest.cpp.
 //
 //===----------------------------------------------------------------------===//
 #include "DecoderFixture.h"
 #include "frontend/nn/attention/BahdanauAttention.h"
 #include "frontend/seq2seq/BasicDecoder.h"
-#include "frontend/seq2seq/BeamSearchDecoder.h"
 #include "tests/unit/frontend/nn/RunBackends.h"
-#include "tests/unit/frontend/nn/ThrownMessage.h"
 
 #include <doctest/doctest.h>
 
@@ -130,18 +128,4 @@ TEST_CASE("greedy decoding with attention chooses what teacher forcing on its ow
           break;
       }
   }
-}
-
-TEST_CASE("beam search refuses a decoder with attention") {
-  Graph g("beam");
-  Dim B = g.dim("B");
-  Tensor memory = g.input("memory", {B, kTm, kDepth});
-  Tensor lengths = g.input("lengths", {B}, DType::I32);
-  nn::Scope s(g, nn::Mode::Eval);
-  seq2seq::Embedding embedding(s.child("embedding"), kVocab, kEmbed);
-  seq2seq::GreedyEmbeddingHelper greedy{embedding.table(), full({B}, 2.0, DType::I64), 3};
-  seq2seq::BasicDecoder d = AttentionParts(s, memory, lengths).decoder(greedy);
-  CHECK(testing::thrownMessage([&] {
-          seq2seq::BeamSearchDecoder(d, 2);
-        }).find("a decoder with attention is not supported") != std::string::npos);
 }
