@@ -4,21 +4,24 @@
 //       %wx[I,4H], %wh[H,4H], %b[4H], %wq[H,A], %kp[B,S,A], %v[A], %values[B,S,D],
 //       %wa[H+D,N] (, %mask[B,S]) {luong}
 //
-// One task per chunk of batch rows (weft_parallel_for), the chunk taken R = 4 rows at a time
-// (then row by row), so that each weight row read from cache serves R rows:
-//   z[r] = b;  z[r] += x[r, k] wx[k]  (k < I);  z[r] += h[r, k] wh[k]  (k < H)      [4H] each
+// One task per chunk of batch rows (weft_parallel_for), the chunk taken R rows at a time (then
+// row by row), so that each weight row read from cache serves R rows:
+//   z[r] = b + x[r] wx + h[r] wh                                                     [4H] each
 //   c2[r] = sigmoid(z_f) c[r] + sigmoid(z_i) tanh(z_g);  h2[r] = sigmoid(z_o) tanh(c2[r])
 //   q[r] = h2[r] wq  (Bahdanau; Luong reads h2 itself)                               [A] each
-//   per row: scores over the S keys with an online softmax, the context accumulated in place
-//            (as EmitAdditiveAttention.cpp), the weights rescaled at the end
+//   per row: the S scores (each a vector sum over A), their softmax, the context
 //   att[r] = concat(h2[r], context[r]) wa                                            [N] each
-// z, q, concat(h2, context) and att's accumulators are on the task's stack; only the results
-// go through memory. The k loops run over a weight row, the inner loops over its columns
-// (one multiply-add per row of the block), which the loop vectorizer widens. Each task writes
-// only its own rows, so the results do not depend on the thread count.
+// The three products are register tiles as the GEMM's micro-kernel (EmitMatmul.cpp): R rows by
+// NV vectors of columns held in registers over the whole k loop, each weight vector read once
+// per R rows, and stored once; a last columns narrower than the tile go one (masked) vector at
+// a time. The weights are read where they are (the operands change every step, so packing
+// would not pay). The state update, the scores and the context are vectors too (masked at the
+// tails). z, q and concat(h2, context) are on the task's stack, in L1; each task writes only
+// its own rows, so the results do not depend on the thread count.
 //
 //===----------------------------------------------------------------------===//
 #include "backends/cpu/Emitter.h"
+#include "backends/cpu/LstmAttentionStepKernel.h"
 
 #include <limits>
 
@@ -28,7 +31,18 @@ using llvm::Value;
 
 namespace {
 
-constexpr int kBlockRows = 4;
+/// Rows taken together: each group of a weight's columns is read once per chunk (at H = 256,
+/// wx and wh are 2 MB, past L2, and a strip of them 128 KB), while the chunk's z, q and
+/// concat(h2, context) on the stack stay small (24 x 1792 f32 = 172 KB at H = D = A = 256).
+constexpr int64_t kChunkRows = 24;
+
+/// One weight matrix's part of a tile product: sum over k < kn of a(r, k) w[k, :].
+struct Term {
+  Value *kn;
+  std::function<Value *(Value *, Value *)> a; // A(row of the chunk, k)
+  Value *w; // kn rows of the product's n columns, in strips (LstmAttentionStepKernel.h) where
+            // the kernel packs its weights
+};
 
 class StepEmitter {
 public:
@@ -37,15 +51,49 @@ public:
   Status emit();
 
 private:
-  /// out[r][j] (+)= sum_k a(r, k) w[k, j], for r < R, j < n, k < kn (w rows of n elements).
-  void blockProduct(int R, Value *kn, Value *n, const std::function<Value *(int, Value *)> &a,
-                    Value *w, const Values &out, bool accumulate);
-  /// The step for the R rows from `row0`.
-  void rowsFrom(int R, Value *row0);
+  /// body(j0, nv, masks) for the columns [0, n) in groups: NV vectors unmasked while whole
+  /// groups remain (masks empty), then one vector at a time with its lanes below n (nv = 1).
+  void forColumns(Value *n, const std::function<void(Value *, int, const Values &)> &body);
+  /// dst(r)[j] = init[j] (0 where null) + the sum of the terms, for r < m, j < n: for each
+  /// group of columns, the m rows R at a time (then one by one), so that the weights' columns
+  /// of the group stay in cache over the chunk's rows.
+  void tileProduct(Value *m, Value *n, Value *init, const std::vector<Term> &terms,
+                   const std::function<Value *(Value *)> &dst);
+  /// Copies w (K x n) into `dst` in strips of NV vectors (LstmAttentionStepKernel.h).
+  void packStrips(Value *w, Value *K, Value *n, Value *dst);
+  /// The step for the m rows (at most kChunkRows) from `row0`.
+  void chunkFrom(Value *m, Value *row0);
+  /// The attention of one row: its weights, and its context after h2 in `hcRow`.
+  void attendRow(Value *row, Value *query, Value *hcRow);
+
   Value *fc(double x) { return llvm::ConstantFP::get(elt, x); }
-  Value *expOrZero(Value *x) { // exp(x), exactly 0 at -inf
+  Value *splat(Value *x) { return b.CreateVectorSplat(static_cast<unsigned>(W), x); }
+  Value *at(Value *p, Value *i) { return b.CreateInBoundsGEP(elt, p, i); }
+  /// W elements from p + i; lanes off `mask` (where not null) read 0 and touch no memory.
+  Value *vload(Value *p, Value *i, Value *mask) {
+    if (!mask)
+      return b.CreateAlignedLoad(vecTy, at(p, i), llvm::Align(esz));
+    return b.CreateMaskedLoad(vecTy, at(p, i), llvm::Align(esz), mask,
+                              llvm::Constant::getNullValue(vecTy));
+  }
+  void vstore(Value *x, Value *p, Value *i, Value *mask) {
+    if (!mask)
+      b.CreateAlignedStore(x, at(p, i), llvm::Align(esz));
+    else
+      b.CreateMaskedStore(x, at(p, i), llvm::Align(esz), mask);
+  }
+  /// The lanes j0 + l < n of a vector from column j0.
+  Value *lanesBelow(Value *n, Value *j0) {
+    llvm::SmallVector<llvm::Constant *, 16> iota;
+    for (int l = 0; l < W; ++l)
+      iota.push_back(llvm::ConstantInt::get(e.i64Ty(), l));
+    return b.CreateICmpSLT(llvm::ConstantVector::get(iota), splat64(b.CreateSub(n, j0)));
+  }
+  Value *splat64(Value *x) { return b.CreateVectorSplat(static_cast<unsigned>(W), x); }
+  Value *expOrZero(Value *x) { // exp(x), exactly 0 at -inf, and 0 for NaN (-inf - -inf)
     Value *isNinf = b.CreateFCmpOEQ(x, fc(-std::numeric_limits<double>::infinity()));
-    return b.CreateSelect(isNinf, fc(0), e.intrinsic(llvm::Intrinsic::exp, {x}));
+    Value *p = b.CreateSelect(isNinf, fc(0), e.intrinsic(llvm::Intrinsic::exp, {x}));
+    return b.CreateSelect(b.CreateFCmpUNO(p, p), fc(0), p);
   }
 
   Emitter &e;
@@ -53,7 +101,9 @@ private:
   const ir::Op &op;
   DType dt = DType::F32;
   llvm::Type *elt = nullptr;
-  bool luong = false, masked = false;
+  llvm::FixedVectorType *vecTy = nullptr;
+  int esz = 4, W = 8, NV = 2, R = 4; // element bytes, lanes, vectors of a tile, rows of a block
+  bool luong = false, masked = false, packed = false;
   // Inside the task: the operands, results and sizes, and the stack arrays.
   Value *x = nullptr, *h = nullptr, *c = nullptr, *wx = nullptr, *wh = nullptr, *bias = nullptr,
         *wq = nullptr, *kp = nullptr, *v = nullptr, *values = nullptr, *wa = nullptr,
@@ -61,133 +111,242 @@ private:
   Value *h2 = nullptr, *c2 = nullptr, *att = nullptr, *weights = nullptr;
   Value *I = nullptr, *H = nullptr, *G = nullptr, *S = nullptr, *A = nullptr, *D = nullptr,
         *N = nullptr, *HD = nullptr;
-  Values z, q, hc, out; // per row of a block: [4H], [A], [H + D], [N]
-  Value *t = nullptr;   // [A]: one key's terms
+  Value *z = nullptr, *q = nullptr, *hc = nullptr; // per row of a chunk: [4H], [A], [H + D]
 };
 
-void StepEmitter::blockProduct(int R, Value *kn, Value *n,
-                               const std::function<Value *(int, Value *)> &a, Value *w,
-                               const Values &dst, bool accumulate) {
-  if (!accumulate)
-    for (int r = 0; r < R; ++r)
-      e.forLoop(n, [&](Value *j) { e.store(fc(0), dst[r], dt, j); });
-  e.forLoop(kn, [&](Value *k) {
-    Values as;
-    for (int r = 0; r < R; ++r)
-      as.push_back(a(r, k));
-    Value *wrow = e.gep(w, dt, b.CreateMul(k, n));
-    e.forLoop(n, [&](Value *j) {
-      Value *wkj = e.load(wrow, dt, j);
-      for (int r = 0; r < R; ++r)
-        e.store(e.intrinsic(llvm::Intrinsic::fmuladd, {as[r], wkj, e.load(dst[r], dt, j)}), dst[r],
-                dt, j);
+void StepEmitter::forColumns(Value *n,
+                             const std::function<void(Value *, int, const Values &)> &body) {
+  const int NR = NV * W;
+  Value *groups = b.CreateUDiv(n, e.c64(NR));
+  e.forLoop(groups, [&](Value *g) { body(b.CreateMul(g, e.c64(NR)), NV, {}); });
+  Value *rest = b.CreateMul(groups, e.c64(NR));
+  Value *vectors = b.CreateUDiv(b.CreateAdd(b.CreateSub(n, rest), e.c64(W - 1)), e.c64(W));
+  e.forLoop(vectors, [&](Value *i) {
+    Value *j0 = b.CreateAdd(rest, b.CreateMul(i, e.c64(W)));
+    body(j0, 1, {lanesBelow(n, j0)});
+  });
+}
+
+void StepEmitter::tileProduct(Value *m, Value *n, Value *init, const std::vector<Term> &terms,
+                              const std::function<Value *(Value *)> &dst) {
+  forColumns(n, [&](Value *j0, int nv, const Values &masks) {
+    auto col = [&](int u) { return b.CreateAdd(j0, e.c64(u * W)); };
+    auto maskOf = [&](int u) { return masks.empty() ? nullptr : masks[static_cast<size_t>(u)]; };
+    auto tile = [&](int rows, Value *r0) {
+      Values rowAt;
+      for (int r = 0; r < rows; ++r)
+        rowAt.push_back(b.CreateAdd(r0, e.c64(r)));
+      Values acc;
+      for (int r = 0; r < rows; ++r)
+        for (int u = 0; u < nv; ++u)
+          acc.push_back(init ? vload(init, col(u), maskOf(u))
+                             : llvm::Constant::getNullValue(vecTy));
+      for (const Term &t : terms)
+        acc = e.accumulate(t.kn, acc, [&](Value *k, const Values &in) {
+          // Column j of row k: at k * n + j in place; in strip g = j / NR, at g * kn * NR
+          // + k * NR + j - g * NR (never below 0 as kn >= 1).
+          Value *g = b.CreateUDiv(j0, e.c64(NV * W));
+          Value *wrow =
+              at(t.w, packed ? b.CreateAdd(b.CreateMul(g, b.CreateMul(b.CreateSub(t.kn, e.c64(1)),
+                                                                      e.c64(NV * W))),
+                                           b.CreateMul(k, e.c64(NV * W)))
+                             : b.CreateMul(k, n));
+          Values wv, out(in.size());
+          for (int u = 0; u < nv; ++u)
+            wv.push_back(vload(wrow, col(u), maskOf(u)));
+          for (int r = 0; r < rows; ++r) {
+            Value *ar = splat(t.a(rowAt[static_cast<size_t>(r)], k));
+            for (int u = 0; u < nv; ++u) {
+              size_t i = static_cast<size_t>(r * nv + u);
+              out[i] = b.CreateIntrinsic(llvm::Intrinsic::fmuladd, {vecTy}, {ar, wv[u], in[i]});
+            }
+          }
+          return out;
+        });
+      for (int r = 0; r < rows; ++r)
+        for (int u = 0; u < nv; ++u)
+          vstore(acc[static_cast<size_t>(r * nv + u)], dst(rowAt[static_cast<size_t>(r)]), col(u),
+                 maskOf(u));
+    };
+    Value *blocks = b.CreateUDiv(m, e.c64(R));
+    e.forLoop(blocks, [&](Value *i) { tile(R, b.CreateMul(i, e.c64(R))); });
+    Value *rest = b.CreateMul(blocks, e.c64(R));
+    e.forLoop(b.CreateSub(m, rest), [&](Value *i) { tile(1, b.CreateAdd(rest, i)); });
+  });
+}
+
+void StepEmitter::packStrips(Value *w, Value *K, Value *n, Value *dst) {
+  const int NR = NV * W;
+  Value *strips = b.CreateUDiv(b.CreateAdd(n, e.c64(NR - 1)), e.c64(NR));
+  e.forLoop(strips, [&](Value *g) {
+    Value *j0 = b.CreateMul(g, e.c64(NR));
+    Values masks;
+    for (int u = 0; u < NV; ++u)
+      masks.push_back(lanesBelow(n, b.CreateAdd(j0, e.c64(u * W))));
+    Value *strip = at(dst, b.CreateMul(g, b.CreateMul(K, e.c64(NR))));
+    e.forLoop(K, [&](Value *k) {
+      Value *src = at(w, b.CreateAdd(b.CreateMul(k, n), j0));
+      Value *row = at(strip, b.CreateMul(k, e.c64(NR)));
+      for (int u = 0; u < NV; ++u) // zero past n
+        vstore(vload(src, e.c64(u * W), masks[static_cast<size_t>(u)]), row, e.c64(u * W), nullptr);
     });
   });
 }
 
-void StepEmitter::rowsFrom(int R, Value *row0) {
-  auto row = [&](int r) { return b.CreateAdd(row0, e.c64(r)); };
-  // The gates: bias, then the input and recurrent products.
-  for (int r = 0; r < R; ++r)
-    e.forLoop(G, [&](Value *j) { e.store(e.load(bias, dt, j), z[r], dt, j); });
-  blockProduct(
-      R, I, G,
-      [&](int r, Value *k) { return e.load(x, dt, b.CreateAdd(b.CreateMul(row(r), I), k)); }, wx,
-      Values(z.begin(), z.begin() + R), /*accumulate=*/true);
-  blockProduct(
-      R, H, G,
-      [&](int r, Value *k) { return e.load(h, dt, b.CreateAdd(b.CreateMul(row(r), H), k)); }, wh,
-      Values(z.begin(), z.begin() + R), /*accumulate=*/true);
-  // The state update; h2 also starts the row's concat(h2, context).
-  for (int r = 0; r < R; ++r) {
-    Value *base = b.CreateMul(row(r), H);
-    e.forLoop(H, [&](Value *u) {
-      auto gate = [&](int g) { return e.load(z[r], dt, b.CreateAdd(b.CreateMul(e.c64(g), H), u)); };
-      Value *cOld = e.load(c, dt, b.CreateAdd(base, u));
-      Value *cNew = b.CreateFAdd(b.CreateFMul(e.sigmoidOf(gate(1), dt), cOld),
-                                 b.CreateFMul(e.sigmoidOf(gate(0), dt), e.tanhOf(gate(2), dt)));
-      Value *hNew = b.CreateFMul(e.sigmoidOf(gate(3), dt), e.tanhOf(cNew, dt));
-      e.store(cNew, c2, dt, b.CreateAdd(base, u));
-      e.store(hNew, h2, dt, b.CreateAdd(base, u));
-      e.store(hNew, hc[r], dt, u);
+void StepEmitter::attendRow(Value *row, Value *query, Value *hcRow) {
+  Value *w = at(weights, b.CreateMul(row, S));
+  Value *keys = at(kp, b.CreateMul(row, b.CreateMul(S, A)));
+  Value *rowValues = at(values, b.CreateMul(row, b.CreateMul(S, D)));
+  Value *zero = llvm::Constant::getNullValue(vecTy);
+  // The scores into w, and their maximum: each a vector sum over A, reduced at the end.
+  Value *m = e.local(elt, fc(-std::numeric_limits<double>::infinity()));
+  Value *sum = e.local(vecTy, zero);
+  e.forLoop(S, [&](Value *j) {
+    Value *key = at(keys, b.CreateMul(j, A));
+    b.CreateStore(zero, sum);
+    forColumns(A, [&](Value *a0, int nv, const Values &masks) {
+      Value *acc = b.CreateLoad(vecTy, sum);
+      for (int u = 0; u < nv; ++u) {
+        Value *mk = masks.empty() ? nullptr : masks[static_cast<size_t>(u)];
+        Value *col = b.CreateAdd(a0, e.c64(u * W));
+        Value *kv = vload(key, col, mk), *qv = vload(query, col, mk);
+        // Lanes off the mask read 0 everywhere, so their terms are 0.
+        Value *term = luong
+                          ? b.CreateFMul(qv, kv)
+                          : b.CreateFMul(vload(v, col, mk), e.gateTanhOf(b.CreateFAdd(kv, qv), dt));
+        acc = b.CreateFAdd(acc, term);
+      }
+      b.CreateStore(acc, sum);
     });
-  }
+    Value *s = b.CreateFAddReduce(fc(0), b.CreateLoad(vecTy, sum));
+    if (luong)
+      s = b.CreateFMul(s, e.load(v, dt, e.c64(0)));
+    if (mask)
+      s = b.CreateFAdd(s, e.load(mask, dt, b.CreateAdd(b.CreateMul(row, S), j)));
+    e.store(s, w, dt, j);
+    b.CreateStore(e.intrinsic(llvm::Intrinsic::maxnum, {b.CreateLoad(elt, m), s}), m);
+  });
+  // The unnormalised weights (0 where a score is -inf, all 0 where every one is) and their sum.
+  Value *mv = b.CreateLoad(elt, m);
+  Value *l = e.accumulate(S, {fc(0)}, [&](Value *j, const Values &acc) {
+    Value *p = expOrZero(b.CreateFSub(e.load(w, dt, j), mv));
+    e.store(p, w, dt, j);
+    return Values{b.CreateFAdd(acc[0], p)};
+  })[0];
+  Value *inv = b.CreateSelect(b.CreateFCmpOGT(l, fc(0)), b.CreateFDiv(fc(1), l), fc(0));
+  // The context, NV vectors of D at a time held over the keys, after h2 in hcRow.
+  Value *ctx = at(hcRow, H);
+  forColumns(D, [&](Value *d0, int nv, const Values &masks) {
+    auto col = [&](int u) { return b.CreateAdd(d0, e.c64(u * W)); };
+    auto maskOf = [&](int u) { return masks.empty() ? nullptr : masks[static_cast<size_t>(u)]; };
+    Values acc =
+        e.accumulate(S, Values(static_cast<size_t>(nv), zero), [&](Value *j, const Values &in) {
+          Value *p = splat(e.load(w, dt, j));
+          Value *vals = at(rowValues, b.CreateMul(j, D));
+          Values out;
+          for (int u = 0; u < nv; ++u)
+            out.push_back(b.CreateIntrinsic(llvm::Intrinsic::fmuladd, {vecTy},
+                                            {p, vload(vals, col(u), maskOf(u)), in[u]}));
+          return out;
+        });
+    for (int u = 0; u < nv; ++u)
+      vstore(b.CreateFMul(acc[static_cast<size_t>(u)], splat(inv)), ctx, col(u), maskOf(u));
+  });
+  e.forLoop(S, [&](Value *j) { e.store(b.CreateFMul(e.load(w, dt, j), inv), w, dt, j); });
+}
+
+void StepEmitter::chunkFrom(Value *m, Value *row0) {
+  auto row = [&](Value *r) { return b.CreateAdd(row0, r); };
+  auto rowOf = [&](Value *buf, Value *width) {
+    return [=, this](Value *r) { return at(buf, b.CreateMul(r, width)); };
+  };
+  // The gates: bias, then the input and recurrent products.
+  tileProduct(m, G, bias,
+              {Term{I,
+                    [&](Value *r, Value *k) {
+                      return e.load(x, dt, b.CreateAdd(b.CreateMul(row(r), I), k));
+                    },
+                    wx},
+               Term{H,
+                    [&](Value *r, Value *k) {
+                      return e.load(h, dt, b.CreateAdd(b.CreateMul(row(r), H), k));
+                    },
+                    wh}},
+              rowOf(z, G));
+  // The state update, a vector of units at a time; h2 also starts the row's concat(h2, context).
+  e.forLoop(m, [&](Value *r) {
+    Value *base = b.CreateMul(row(r), H);
+    Value *zr = rowOf(z, G)(r), *hcr = rowOf(hc, HD)(r);
+    forColumns(H, [&](Value *u0, int nv, const Values &masks) {
+      for (int u = 0; u < nv; ++u) {
+        Value *mk = masks.empty() ? nullptr : masks[static_cast<size_t>(u)];
+        Value *unit = b.CreateAdd(u0, e.c64(u * W));
+        auto gate = [&](int g) {
+          return vload(zr, b.CreateAdd(b.CreateMul(e.c64(g), H), unit), mk);
+        };
+        Value *cOld = vload(c, b.CreateAdd(base, unit), mk);
+        Value *cNew =
+            b.CreateFAdd(b.CreateFMul(e.gateSigmoidOf(gate(1), dt), cOld),
+                         b.CreateFMul(e.gateSigmoidOf(gate(0), dt), e.gateTanhOf(gate(2), dt)));
+        Value *hNew = b.CreateFMul(e.gateSigmoidOf(gate(3), dt), e.gateTanhOf(cNew, dt));
+        vstore(cNew, c2, b.CreateAdd(base, unit), mk);
+        vstore(hNew, h2, b.CreateAdd(base, unit), mk);
+        vstore(hNew, hcr, unit, mk);
+      }
+    });
+  });
   // The queries (Bahdanau: h2 wq; Luong: h2).
   if (!luong)
-    blockProduct(
-        R, H, A, [&](int r, Value *k) { return e.load(hc[r], dt, k); }, wq,
-        Values(q.begin(), q.begin() + R), /*accumulate=*/false);
-  // The attention, row by row: an online softmax over the keys, the context after h2 in hc.
-  for (int r = 0; r < R; ++r) {
-    Value *rw = row(r);
-    Value *query = luong ? hc[r] : q[r];
-    Value *ctx = e.gep(hc[r], dt, H);
-    Value *w = e.gep(weights, dt, b.CreateMul(rw, S));
-    e.forLoop(D, [&](Value *d) { e.store(fc(0), ctx, dt, d); });
-    Value *m = e.local(elt, fc(-std::numeric_limits<double>::infinity()));
-    Value *l = e.local(elt, fc(0));
-    e.forLoop(S, [&](Value *j) {
-      Value *key = e.gep(kp, dt, b.CreateMul(b.CreateAdd(b.CreateMul(rw, S), j), A));
-      e.forLoop(A, [&](Value *a) {
-        Value *term =
-            luong ? b.CreateFMul(e.load(query, dt, a), e.load(key, dt, a))
-                  : b.CreateFMul(
-                        e.load(v, dt, a),
-                        e.tanhOf(b.CreateFAdd(e.load(key, dt, a), e.load(query, dt, a)), dt));
-        e.store(term, t, dt, a);
-      });
-      Value *s = e.accumulate(A, {fc(0)}, [&](Value *a, const Values &acc) {
-        return Values{b.CreateFAdd(acc[0], e.load(t, dt, a))};
-      })[0];
-      if (luong)
-        s = b.CreateFMul(s, e.load(v, dt, e.c64(0)));
-      if (mask)
-        s = b.CreateFAdd(s, e.load(mask, dt, b.CreateAdd(b.CreateMul(rw, S), j)));
-      e.store(s, w, dt, j);
-      Value *mOld = b.CreateLoad(elt, m);
-      Value *mNew = e.intrinsic(llvm::Intrinsic::maxnum, {mOld, s});
-      Value *cf =
-          expOrZero(b.CreateSelect(b.CreateFCmpOEQ(mOld, mNew), fc(0), b.CreateFSub(mOld, mNew)));
-      Value *p = expOrZero(b.CreateFSub(s, mNew));
-      // -inf - -inf is NaN: a row with nothing seen yet keeps cf = 1 (its context is 0) and
-      // p = 0.
-      p = b.CreateSelect(b.CreateFCmpUNO(p, p), fc(0), p);
-      Value *vals = e.gep(values, dt, b.CreateMul(b.CreateAdd(b.CreateMul(rw, S), j), D));
-      e.forLoop(D, [&](Value *d) {
-        Value *acc = b.CreateFMul(e.load(ctx, dt, d), cf);
-        e.store(e.intrinsic(llvm::Intrinsic::fmuladd, {p, e.load(vals, dt, d), acc}), ctx, dt, d);
-      });
-      b.CreateStore(e.intrinsic(llvm::Intrinsic::fmuladd, {b.CreateLoad(elt, l), cf, p}), l);
-      b.CreateStore(mNew, m);
-    });
-    Value *lv = b.CreateLoad(elt, l), *mv = b.CreateLoad(elt, m);
-    Value *inv = b.CreateSelect(b.CreateFCmpOGT(lv, fc(0)), b.CreateFDiv(fc(1), lv), fc(0));
-    e.forLoop(D, [&](Value *d) { e.store(b.CreateFMul(e.load(ctx, dt, d), inv), ctx, dt, d); });
-    e.forLoop(S, [&](Value *j) {
-      Value *p = expOrZero(b.CreateFSub(e.load(w, dt, j), mv));
-      p = b.CreateSelect(b.CreateFCmpUNO(p, p), fc(0), p);
-      e.store(b.CreateFMul(p, inv), w, dt, j);
-    });
-  }
-  // The attention vectors, then copied to their rows of att.
-  blockProduct(
-      R, HD, N, [&](int r, Value *k) { return e.load(hc[r], dt, k); }, wa,
-      Values(out.begin(), out.begin() + R), /*accumulate=*/false);
-  for (int r = 0; r < R; ++r) {
-    Value *dst = e.gep(att, dt, b.CreateMul(row(r), N));
-    e.forLoop(N, [&](Value *j) { e.store(e.load(out[r], dt, j), dst, dt, j); });
-  }
+    tileProduct(m, A, nullptr,
+                {Term{H,
+                      [&](Value *r, Value *k) {
+                        return e.load(hc, dt, b.CreateAdd(b.CreateMul(r, HD), k));
+                      },
+                      wq}},
+                rowOf(q, A));
+  e.forLoop(m, [&](Value *r) {
+    attendRow(row(r), luong ? rowOf(hc, HD)(r) : rowOf(q, A)(r), rowOf(hc, HD)(r));
+  });
+  // The attention vectors, straight into their rows of att.
+  tileProduct(
+      m, N, nullptr,
+      {Term{HD,
+            [&](Value *r, Value *k) { return e.load(hc, dt, b.CreateAdd(b.CreateMul(r, HD), k)); },
+            wa}},
+      [&](Value *r) { return at(att, b.CreateMul(row(r), N)); });
 }
 
 Status StepEmitter::emit() {
   dt = op.result(0)->type().dtype();
   elt = e.storageTy(dt);
+  esz = static_cast<int>(dtypeBytes(dt));
+  W = e.vectorBytes / esz;
+  vecTy = llvm::FixedVectorType::get(elt, static_cast<unsigned>(W));
+  // The tile as the GEMM's (MatmulBlocks.h): AVX-512, 6 rows x 4 vectors (24 of 32 registers);
+  // AVX2 and SSE, 4 x 2 (8 of 16).
+  NV = e.vectorBytes == 64 ? 4 : 2;
+  R = e.vectorBytes == 64 ? 6 : 4;
+  // 512-bit vectors stay whole (else the backend splits them into 256-bit halves); set before
+  // parallelRows outlines the body, which inherits it.
+  if (e.vectorBytes == 64)
+    e.fn->addFnAttr("min-legal-vector-width", "512");
   luong = op.luong();
   const size_t base = luong ? 10 : 11;
   masked = op.numOperands() == base + 1;
   Values captured;
   for (ir::Value *operand : op.operands())
     captured.push_back(e.ptr(operand));
+  // The weights in strips, where their dims are static; the task reads them in place of the
+  // operands.
+  std::vector<ir::Type> strips = lstmAttentionStepScratch(op, e.vectorBytes);
+  packed = !strips.empty();
+  std::vector<size_t> packedOperands = lstmAttentionPackedOperands(op);
+  for (size_t i = 0; i < strips.size(); ++i) {
+    const ir::Type &wt = op.operand(packedOperands[i])->type();
+    Value *dst = e.scratchBuffer(strips[i]);
+    packStrips(captured[packedOperands[i]], e.dim(wt.dim(0)), e.dim(wt.dim(1)), dst);
+    captured[packedOperands[i]] = dst;
+  }
   for (size_t r = 0; r < 4; ++r) {
     e.ptrs[op.result(r)] = e.bufferOf(op.result(r));
     captured.push_back(e.ptrs[op.result(r)]);
@@ -213,21 +372,18 @@ Status StepEmitter::emit() {
         D = e.dim(vt.dim(2)), N = e.dim(at.dim(1));
         G = b.CreateMul(H, e.c64(4));
         HD = b.CreateAdd(H, D);
-        z.clear(), q.clear(), hc.clear(), out.clear();
-        for (int r = 0; r < kBlockRows; ++r) {
-          z.push_back(b.CreateAlloca(elt, G));
-          q.push_back(b.CreateAlloca(elt, A));
-          hc.push_back(b.CreateAlloca(elt, HD));
-          out.push_back(b.CreateAlloca(elt, N));
-        }
-        t = b.CreateAlloca(elt, A);
+        Value *chunkRows = e.c64(kChunkRows);
+        z = b.CreateAlloca(elt, b.CreateMul(chunkRows, G));
+        q = b.CreateAlloca(elt, b.CreateMul(chunkRows, A));
+        hc = b.CreateAlloca(elt, b.CreateMul(chunkRows, HD));
         Value *count = b.CreateSub(end, begin);
-        Value *blocks = b.CreateUDiv(count, e.c64(kBlockRows));
-        e.forLoop(blocks, [&](Value *i) {
-          rowsFrom(kBlockRows, b.CreateAdd(begin, b.CreateMul(i, e.c64(kBlockRows))));
+        Value *chunks = b.CreateUDiv(b.CreateAdd(count, e.c64(kChunkRows - 1)), chunkRows);
+        e.forLoop(chunks, [&](Value *i) {
+          Value *r0 = b.CreateMul(i, chunkRows);
+          Value *left = b.CreateSub(count, r0);
+          Value *m = b.CreateSelect(b.CreateICmpSLT(left, chunkRows), left, chunkRows);
+          chunkFrom(m, b.CreateAdd(begin, r0));
         });
-        Value *rest = b.CreateAdd(begin, b.CreateMul(blocks, e.c64(kBlockRows)));
-        e.forLoop(b.CreateSub(end, rest), [&](Value *i) { rowsFrom(1, b.CreateAdd(rest, i)); });
       });
   return {};
 }

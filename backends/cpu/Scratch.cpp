@@ -2,6 +2,7 @@
 #include "backends/cpu/Scratch.h"
 
 #include "backends/cpu/GruRnnGradKernel.h"
+#include "backends/cpu/LstmAttentionStepKernel.h"
 #include "backends/cpu/LstmGradKernel.h"
 #include "backends/cpu/MatmulBlocks.h"
 #include "backends/cpu/Prepack.h"
@@ -80,6 +81,9 @@ std::vector<ir::Type> scratchOf(const ir::Op &op, int vectorBytes) {
   case OpKind::GruSequence:
   case OpKind::RnnSequence:
     out = recurrentKernelScratch(op, vectorBytes);
+    break;
+  case OpKind::LstmAttentionStep: // its weights in strips (LstmAttentionStepKernel.h)
+    out = lstmAttentionStepScratch(op, vectorBytes);
     break;
   case OpKind::LstmSequenceGrad: // LstmGradKernel.h
     out = lstmGradKernelScratch(op, vectorBytes);
