@@ -134,7 +134,9 @@ const std::vector<Size> kSizes = {{1, 1, 1}, {1, 5, 4}, {3, 6, 7}, {2, 9, 1}, {4
 void checkFusedAgainstUnfused(const std::string &text, bool masked, double tol) {
   std::unique_ptr<ir::Module> on = build(text, "fuse-additive-attention,fuse-lstm-attention,dce");
   std::unique_ptr<ir::Module> off = build(text, "");
-  INFO(ir::print(*on));
+  // INFO evaluates its message when a check fails, after `on` has moved into compileModule.
+  const std::string onText = ir::print(*on);
+  INFO(onText);
   REQUIRE(countOps(*on->function("f"), ir::OpKind::LstmAttentionStep) == 1);
   CHECK(countOps(*on->function("f"), ir::OpKind::Sigmoid) == 0);
   Compiled cOn = compileModule(std::move(on));
