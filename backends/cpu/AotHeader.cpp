@@ -37,9 +37,32 @@ std::string sizeDoc(const ir::Type &t) {
   return fmt::format("{}{}, {} bytes", dims, dtypeName(t.dtype()), bytes.str());
 }
 
-/// A name unused so far in the wrapper's parameter list.
+/// Whether `name` is a keyword of C (up to C23) or C++ (up to C++20), or a name the C
+/// standard headers define: the header is read by both languages, so a wrapper parameter
+/// named after an IR value like %int or %class would not compile.
+bool isReservedWord(const std::string &name) {
+  // clang-format off
+  static const std::set<std::string> words = {
+      "alignas", "alignof", "and", "and_eq", "asm", "auto", "bitand", "bitor", "bool", "break",
+      "case", "catch", "char", "char8_t", "char16_t", "char32_t", "class", "compl", "complex",
+      "concept", "const", "const_cast", "consteval", "constexpr", "constinit", "continue",
+      "co_await", "co_return", "co_yield", "decltype", "default", "delete", "do", "double",
+      "dynamic_cast", "else", "enum", "explicit", "export", "extern", "false", "float", "for",
+      "friend", "goto", "if", "imaginary", "inline", "int", "long", "mutable", "namespace", "new",
+      "noexcept", "not", "not_eq", "nullptr", "operator", "or", "or_eq", "private", "protected",
+      "public", "register", "reinterpret_cast", "requires", "restrict", "return", "short",
+      "signed", "sizeof", "static", "static_assert", "static_cast", "struct", "switch",
+      "template", "this", "thread_local", "throw", "true", "try", "typedef", "typeid", "typename",
+      "typeof", "typeof_unqual", "union", "unsigned", "using", "virtual", "void", "volatile",
+      "wchar_t", "while", "xor", "xor_eq", "NULL", "errno", "assert", "offsetof", "int64_t",
+      "size_t", "int32_t", "uint8_t"};
+  // clang-format on
+  return words.count(name) > 0;
+}
+
+/// A name unused so far in the wrapper's parameter list, and not a reserved word.
 std::string fresh(std::string name, std::set<std::string> &used) {
-  while (used.count(name))
+  while (used.count(name) || isReservedWord(name))
     name += "_";
   used.insert(name);
   return name;

@@ -7,7 +7,9 @@
 #include "runtime/Aot.h"
 
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -266,5 +268,37 @@ TEST_CASE("compileToObject writes an object file and a header with typed wrapper
   o.cpu = "x86-64-v3";
   o.objectPath = (dir / "missing" / "m.o").string();
   CHECK_FALSE(cpu::compileToObject(**m, o));
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("the header's wrapper renames parameters and results named after C or C++ keywords") {
+  // %int, %class and %for are fine IR names; as C parameter names they would not compile, so
+  // the wrapper appends '_'. The C compiler checks the whole header where one is installed.
+  auto m = ir::parseModule(
+      R"(func @f(%int: tensor<4 x f32>, %class: tensor<4 x f32>) -> (tensor<4 x f32>) {
+  %for = add %int, %class : tensor<4 x f32>
+  return %for
+}
+)",
+      "k.wir");
+  REQUIRE(m);
+  auto dir = std::filesystem::temp_directory_path() /
+             ("weft-aot-keywords-" + std::to_string(reinterpret_cast<uintptr_t>(&m)));
+  std::filesystem::create_directories(dir);
+  cpu::AotOptions o;
+  o.objectPath = (dir / "k.o").string();
+  o.headerPath = (dir / "k.h").string();
+  REQUIRE(cpu::compileToObject(**m, o));
+  std::string header = readText(o.headerPath);
+  CHECK(header.find("static inline int weft_f(const float *int_, const float *class_, float "
+                    "*for_, char *err, size_t err_len)") != std::string::npos);
+  if (std::system("cc --version > /dev/null 2>&1") == 0) {
+    std::filesystem::path root =
+        std::filesystem::path(WEFT_TEST_DATA_DIR).parent_path().parent_path();
+    std::ofstream((dir / "use.c").string()) << "#include \"k.h\"\n";
+    std::string cmd = fmt::format("cc -fsyntax-only -Wall -Werror -I '{}' '{}' 2>&1", root.string(),
+                                  (dir / "use.c").string());
+    CHECK_MESSAGE(std::system(cmd.c_str()) == 0, cmd);
+  }
   std::filesystem::remove_all(dir);
 }
