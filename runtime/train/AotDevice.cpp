@@ -166,6 +166,11 @@ private:
 
 Expected<Function> aotFunctionOn(const weft_aot_function &fn, std::string_view device,
                                  const cuda::Driver *driver) {
+  return aotFunctionOn(fn, device, {}, driver);
+}
+
+Expected<Function> aotFunctionOn(const weft_aot_function &fn, std::string_view device,
+                                 std::span<const size_t> constants, const cuda::Driver *driver) {
   if (device == "cpu")
     return aotFunction(fn);
   if (device != "cuda")
@@ -174,9 +179,20 @@ Expected<Function> aotFunctionOn(const weft_aot_function &fn, std::string_view d
   if (!runner)
     return runner.diag();
   std::vector<bool> kept(fn.n_params, false);
-  return Function([gpu = std::move(*runner), kept](std::span<Array> args) {
-    bool upload = false;
-    return gpu->run(args, kept, &upload);
+  for (size_t i : constants) {
+    if (i >= fn.n_params)
+      return err(fmt::format("@{} takes {} arguments; argument {} cannot stay on the GPU", fn.name,
+                             fn.n_params, i));
+    kept[i] = true;
+  }
+  for (size_t a = 0; a < fn.n_aliases; ++a)
+    if (kept[static_cast<size_t>(fn.alias_params[a])])
+      return err(fmt::format("@{} updates argument {} ('{}') in place: it is not a constant",
+                             fn.name, fn.alias_params[a], fn.param_names[fn.alias_params[a]]));
+  // Shared by the function's copies; read and cleared under the runner's lock.
+  auto upload = std::make_shared<bool>(true);
+  return Function([gpu = std::move(*runner), kept, upload](std::span<Array> args) {
+    return gpu->run(args, kept, upload.get());
   });
 }
 

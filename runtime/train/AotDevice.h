@@ -17,6 +17,7 @@
 #include "runtime/Support.h"
 #include "runtime/train/Trainer.h"
 
+#include <span>
 #include <string_view>
 
 namespace weft::cuda {
@@ -33,6 +34,13 @@ constexpr std::string_view kAotDevices = "cpu|cuda";
 /// results come back as new arrays (an in-place update is a result like any other; the argument
 /// is left as it was).
 Expected<Function> aotFunctionOn(const weft_aot_function &fn, std::string_view device,
+                                 const cuda::Driver *driver = nullptr);
+
+/// As above, but on "cuda" the arguments at positions `constants` (an inference program's
+/// weights, which must not change from call to call) go up with the first call only and stay
+/// on the GPU; later calls read them there. Errors when one is out of range or updated in place.
+Expected<Function> aotFunctionOn(const weft_aot_function &fn, std::string_view device,
+                                 std::span<const size_t> constants,
                                  const cuda::Driver *driver = nullptr);
 
 /// The training step `fn` on `device`, for a Trainer. On "cuda", every argument it updates in

@@ -3,7 +3,8 @@
 // (tests/unit/runtime/FakeCuda.h): it trains to the same values, to the bit, as the same step
 // given everything from the host every call; it uploads them once and downloads them only when
 // the host needs them (evaluation, a checkpoint, the end of fit), and uploads them again after
-// the host changed them (a restore, keep-best's rollback).
+// the host changed them (a restore, keep-best's rollback). An inference function's constant
+// arguments (aotFunctionOn's `constants`) likewise go up once.
 #include "runtime/Checkpoint.h"
 #include "runtime/CudaAot.h"
 #include "runtime/train/AotDevice.h"
@@ -274,4 +275,42 @@ TEST_CASE("a GPU-resident step refuses what it cannot keep") {
   REQUIRE_FALSE(notCarried);
   CHECK(notCarried.diag().message == "the step keeps argument 1 on its device, but it is not a "
                                      "parameter or optimizer state the step updates");
+}
+
+TEST_CASE("an inference function's constant arguments go up with its first call only") {
+  HostGpu gpu;
+  const std::string code = cuda::encodeAotPlan(toyPlan());
+  const weft_aot_function fn = toyStep(code);
+  // The toy step as a plain function whose batch (argument 2) is a constant.
+  const size_t batch[] = {2};
+  auto f = train::aotFunctionOn(fn, "cuda", batch, gpu.driver());
+  REQUIRE_OK(f);
+  auto args = [](float x) {
+    std::vector<Array> a;
+    a.push_back(Array::of<float>({4}, {1, 2, 3, 4}));
+    a.push_back(Array::of<float>({4}, {5, 6, 7, 8}));
+    a.push_back(Array::of<float>({1, 4}, {x, x, x, x}));
+    a.push_back(Array::of<int64_t>({}, {0}));
+    return a;
+  };
+  std::vector<Array> first = args(9), second = args(-9);
+  Moves before = movesSoFar();
+  auto r1 = (*f)(first);
+  REQUIRE_OK(r1);
+  CHECK(since(before).uploads == 4);
+  before = movesSoFar();
+  auto r2 = (*f)(second);
+  REQUIRE_OK(r2);
+  CHECK(since(before).uploads == 3);
+  // The second call read the first call's batch, kept on the device.
+  CHECK(sameBits((*r2)[2], Array::of<float>({4}, {9, 9, 9, 9})));
+
+  const size_t updated[] = {1}, beyond[] = {4};
+  auto inPlace = train::aotFunctionOn(fn, "cuda", updated, gpu.driver());
+  REQUIRE_FALSE(inPlace);
+  CHECK(inPlace.diag().message ==
+        "@toy_step updates argument 1 ('w.m') in place: it is not a constant");
+  auto outside = train::aotFunctionOn(fn, "cuda", beyond, gpu.driver());
+  REQUIRE_FALSE(outside);
+  CHECK(outside.diag().message == "@toy_step takes 4 arguments; argument 4 cannot stay on the GPU");
 }
