@@ -13,6 +13,10 @@
 //   train::Trainer t(step, layout, params, state, options);
 //   auto history = t.fit(trainSet, &heldOut);
 //
+// A step that keeps its weights and optimizer state on a GPU between calls (a train::Step with
+// a Residency, runtime/train/Step.h) gets them pulled back before each checkpoint, evaluation
+// and at the end of fit(), and uploaded again after a resume or keep-best's rollback.
+//
 // Data parallelism (mpirun -np N, a step built with optimize-step{data_parallel=1}): every
 // process draws the same global batches (same shuffle, same seed) and feeds the step its own
 // contiguous shard of each; the step averages the gradients, so all processes keep the same
