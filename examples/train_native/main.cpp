@@ -9,7 +9,8 @@
 //   weft-example-train-native [--steps N] [--device cpu|cuda]     (default 300, cpu)
 //
 // --device cuda runs the same step from the GPU code weftc embedded in the object (for batches
-// of 64; runtime/train/AotDevice.h); without a GPU it fails with "no CUDA device: ...".
+// of 64; runtime/train/AotDevice.h), with the weights and Adam's state kept on the GPU from the
+// first step to the last; without a GPU it fails with "no CUDA device: ...".
 //
 // It prints the loss falling, then the held-out MSE (the compiled loss @mlp, run by the
 // Trainer's evaluation), and exits 1 unless the loss fell at least tenfold.
@@ -73,12 +74,14 @@ int main(int argc, char **argv) try {
   examples::parseCommandLine(app, argc, argv);
 
   const weft_aot_function &step = weft_mlp_step_fn, &loss = weft_mlp_fn;
-  Expected<train::Function> stepOn = train::aotFunctionOn(step, device);
+  // On cuda the step keeps the weights and Adam's moments on the GPU between steps; the
+  // Trainer pulls them back for the held-out evaluation (@mlp, which takes them from the host).
+  Expected<train::Step> stepOn = train::aotStepOn(step, device);
   Expected<train::Function> lossOn =
       stepOn ? train::aotFunctionOn(loss, device) : Expected<train::Function>(stepOn.diag());
   if (!stepOn || !lossOn) {
     std::fprintf(stderr, "weft-example-train-native: %s\n",
-                 (stepOn ? lossOn : stepOn).diag().str().c_str());
+                 (stepOn ? lossOn.diag() : stepOn.diag()).str().c_str());
     return 1;
   }
   train::StepLayout layout = train::aotStepLayout(step).take();

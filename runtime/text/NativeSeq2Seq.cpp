@@ -69,7 +69,12 @@ Expected<DecodeBatch> aotDecodeBatch(const NativeSeq2Seq &model, std::string_vie
   if (!bound)
     return bound.diag();
   auto args = std::make_shared<DecodeArgs>(std::move(*bound));
-  Expected<train::Function> loaded = train::aotFunctionOn(*model.decode, device);
+  // The weights never change: on the GPU they go up with the first batch and stay there.
+  std::vector<size_t> weights;
+  for (size_t i = 0; i < args->args.size(); ++i)
+    if (i != args->source && i != args->lengths)
+      weights.push_back(i);
+  Expected<train::Function> loaded = train::aotFunctionOn(*model.decode, device, weights);
   if (!loaded)
     return loaded.diag();
   // GPU code is built for one shape (examples/native/NativeSeq2SeqBinary.h): B lines of at

@@ -59,6 +59,18 @@ Expected<std::vector<size_t>> columnsOf(const Dataset &data, const std::vector<F
   return cols;
 }
 
+/// The host array of carried argument `arg` (a parameter or state), or null.
+Array *carriedArray(const StepLayout &layout, std::vector<Array> &params, std::vector<Array> &state,
+                    size_t arg) {
+  for (size_t i = 0; i < layout.params.size(); ++i)
+    if (layout.params[i].arg == arg)
+      return &params[i];
+  for (size_t i = 0; i < layout.state.size(); ++i)
+    if (layout.state[i].arg == arg)
+      return &state[i];
+  return nullptr;
+}
+
 bool allFinite(const Array &a) {
   if (!isFloat(a.dtype()))
     return true;
@@ -70,7 +82,7 @@ bool allFinite(const Array &a) {
 
 } // namespace
 
-Expected<Trainer> Trainer::make(Function step, StepLayout layout, std::vector<Array> params,
+Expected<Trainer> Trainer::make(Step step, StepLayout layout, std::vector<Array> params,
                                 std::vector<Array> state, TrainOptions options) {
   std::vector<std::pair<std::string, size_t>> uses;
   for (const Carried &c : layout.params)
@@ -93,13 +105,39 @@ Expected<Trainer> Trainer::make(Function step, StepLayout layout, std::vector<Ar
     return err(fmt::format("{} shards do not split evenly between {} replicas: choose a multiple "
                            "of the number of processes",
                            options.shards, rep.count));
+  if (const Residency *r = step.residency_.get()) {
+    for (size_t arg : r->kept())
+      if (!carriedArray(layout, params, state, arg))
+        return err(fmt::format("the step keeps argument {} on its device, but it is not a "
+                               "parameter or optimizer state the step updates",
+                               arg));
+    if (options.shards / rep.count > 1)
+      return err(fmt::format("a step that keeps its weights on its device runs one shard per "
+                             "process, not {}: each shard would need its own copy of them",
+                             options.shards / rep.count));
+  }
   Trainer t(std::move(step), std::move(layout), std::move(params), std::move(state),
             std::move(options));
   t.replica_ = rep;
   // Every process starts from the same values, whatever each drew for its initialization.
   if (collective::worldSize() > 1)
     WEFT_TRY(t.broadcastFromRankZero());
+  t.hostChanged();
   return t;
+}
+
+Status Trainer::syncFromDevice() {
+  if (!step_.residency_)
+    return Status::ok();
+  std::vector<Array *> host;
+  for (size_t arg : step_.residency_->kept())
+    host.push_back(carriedArray(layout_, params_, state_, arg));
+  return step_.residency_->pull(host);
+}
+
+void Trainer::hostChanged() {
+  if (step_.residency_)
+    step_.residency_->hostChanged();
 }
 
 Status Trainer::broadcastFromRankZero() {
@@ -128,6 +166,7 @@ Status Trainer::resume(std::vector<Array> params, std::vector<Array> state, Posi
   params_ = std::move(params);
   state_ = std::move(state);
   pos_ = at;
+  hostChanged();
   return Status::ok();
 }
 
@@ -165,7 +204,7 @@ Expected<std::vector<Array>> Trainer::stepShards(std::span<Array> args,
                                                     Expected<std::vector<Array>>(err("not run")));
   Status s = collective::runShards(static_cast<int>(batches.size()), [&](int j) -> Status {
     auto idx = static_cast<size_t>(j);
-    results[idx] = step_(j == 0 ? args : std::span<Array>(copies[idx]));
+    results[idx] = step_.function_(j == 0 ? args : std::span<Array>(copies[idx]));
     return results[idx] ? Status::ok() : Status(results[idx].diag());
   });
   if (!s)
@@ -199,7 +238,7 @@ Expected<double> Trainer::runStep(std::vector<std::vector<Array>> batches,
   for (const Carried &c : layout_.state)
     stateData.push_back(args[c.arg].data());
 
-  auto results = batches.size() == 1 ? step_(args) : stepShards(args, batches, columns);
+  auto results = batches.size() == 1 ? step_.function_(args) : stepShards(args, batches, columns);
   if (!results) {
     giveBack();
     return err(fmt::format("step {}: {}", pos_.step, results.diag().str()));
@@ -239,6 +278,15 @@ Expected<double> Trainer::runStep(std::vector<std::vector<Array>> batches,
 }
 
 Expected<History> Trainer::fit(const Dataset &data, const Dataset *heldOut) {
+  Expected<History> h = fitSteps(data, heldOut);
+  // Also after an error: what the caller reads next is what the device holds.
+  Status synced = syncFromDevice();
+  if (h && !synced)
+    return synced.diag();
+  return h;
+}
+
+Expected<History> Trainer::fitSteps(const Dataset &data, const Dataset *heldOut) {
   auto batcherOr = Batcher::make(data.size(), options_.batching, data.lengths());
   if (!batcherOr)
     return batcherOr.diag();
@@ -353,7 +401,9 @@ Expected<History> Trainer::fit(const Dataset &data, const Dataset *heldOut) {
   }
   h.examplesPerSecond = totalSeconds > 0 ? double(totalExamples) / totalSeconds : 0;
   if (best && best->epoch()) {
+    WEFT_TRY(syncFromDevice()); // the optimizer state stays the last step's
     params_ = best->params();
+    hostChanged();
     h.bestEpoch = best->epoch();
   }
   if (leads() && !options_.checkpointDir.empty()) {
@@ -389,9 +439,10 @@ Expected<int64_t> metadataInt(const Checkpoint &c, const char *key, const std::s
 
 } // namespace
 
-Expected<std::string> Trainer::saveCheckpoint() const {
+Expected<std::string> Trainer::saveCheckpoint() {
   if (options_.checkpointDir.empty())
     return err("no checkpoint folder: set TrainOptions::checkpointDir");
+  WEFT_TRY(syncFromDevice());
   std::error_code ec;
   std::filesystem::create_directories(options_.checkpointDir, ec);
   if (ec)
@@ -460,6 +511,7 @@ Status Trainer::writeLossCurve() const {
 Expected<std::vector<double>> Trainer::evaluate(const Dataset &data) {
   if (!eval_)
     return err("no evaluation function (call evaluateWith first)");
+  WEFT_TRY(syncFromDevice());
   const Evaluation &e = *eval_;
   if (e.paramArgs.size() != params_.size())
     return err(fmt::format("the evaluation function takes {} parameters, the step {}",

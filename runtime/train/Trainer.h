@@ -13,6 +13,10 @@
 //   train::Trainer t(step, layout, params, state, options);
 //   auto history = t.fit(trainSet, &heldOut);
 //
+// A step that keeps its weights and optimizer state on a GPU between calls (a train::Step with
+// a Residency, runtime/train/Step.h) gets them pulled back before each checkpoint, evaluation
+// and at the end of fit(), and uploaded again after a resume or keep-best's rollback.
+//
 // Data parallelism (mpirun -np N, a step built with optimize-step{data_parallel=1}): every
 // process draws the same global batches (same shuffle, same seed) and feeds the step its own
 // contiguous shard of each; the step averages the gradients, so all processes keep the same
@@ -27,6 +31,7 @@
 #include "runtime/train/Dataset.h"
 #include "runtime/train/KeepBest.h"
 #include "runtime/train/Metrics.h"
+#include "runtime/train/Step.h"
 
 #include <cstdio>
 #include <functional>
@@ -36,13 +41,6 @@
 #include <vector>
 
 namespace weft::train {
-
-/// Runs a compiled function on arrays (a JIT executable's function, an AOT entry point). It
-/// may update a carried argument in place and return that very array, moved out of its
-/// argument (cpu::Executable::runInPlace): then no parameter is copied per step. Such a step
-/// must return its carried values unchanged when its loss is not finite, as the steps
-/// optimize-step builds do, or a skipped step could not be undone.
-using Function = std::function<Expected<std::vector<Array>>(std::span<Array>)>;
 
 /// A value the step carries from call to call: where it enters and where its new value leaves.
 struct Carried {
@@ -147,9 +145,16 @@ struct History {
 
 class Trainer {
 public:
-  /// Errors when the layout's positions or the initial values do not fit together.
-  static Expected<Trainer> make(Function step, StepLayout layout, std::vector<Array> params,
+  /// Errors when the layout's positions or the initial values do not fit together, or when
+  /// the step keeps on its device an argument that is not a parameter or state, or is meant to
+  /// run as several shards at once (each shard needs its own copy of the weights).
+  static Expected<Trainer> make(Step step, StepLayout layout, std::vector<Array> params,
                                 std::vector<Array> state, TrainOptions options);
+  static Expected<Trainer> make(Function step, StepLayout layout, std::vector<Array> params,
+                                std::vector<Array> state, TrainOptions options) {
+    return make(Step(std::move(step)), std::move(layout), std::move(params), std::move(state),
+                std::move(options));
+  }
 
   /// Adds a held-out evaluation run after every epoch.
   void evaluateWith(Evaluation e) { eval_ = std::move(e); }
@@ -159,6 +164,8 @@ public:
   /// Runs the evaluation function over `data`; the metrics, weighted by batch size.
   Expected<std::vector<double>> evaluate(const Dataset &data);
 
+  /// The parameters and state as the last call of fit(), evaluate(), saveCheckpoint() or
+  /// syncFromDevice() left them (fit() ends with the step's device values pulled back).
   const std::vector<Array> &params() const { return params_; }
   const std::vector<Array> &state() const { return state_; }
   const StepLayout &layout() const { return layout_; }
@@ -172,11 +179,15 @@ public:
   /// A checkpoint of another model, or one whose tensors do not match this step's, is an error
   /// that lists every mismatch.
   Expected<bool> resumeFromCheckpoint(const std::string &path = {});
-  /// Writes a checkpoint of where training stands now; returns its path.
-  Expected<std::string> saveCheckpoint() const;
+  /// Writes a checkpoint of where training stands now (the device's values, for a step that
+  /// keeps them there); returns its path.
+  Expected<std::string> saveCheckpoint();
+  /// Copies the values the step keeps on its device (Step.h) into params() and state(); does
+  /// nothing for a step that keeps none, or when no step ran since the last sync.
+  Status syncFromDevice();
 
 private:
-  Trainer(Function step, StepLayout layout, std::vector<Array> params, std::vector<Array> state,
+  Trainer(Step step, StepLayout layout, std::vector<Array> params, std::vector<Array> state,
           TrainOptions options)
       : step_(std::move(step)), layout_(std::move(layout)), params_(std::move(params)),
         state_(std::move(state)), options_(std::move(options)) {}
@@ -199,8 +210,13 @@ private:
   /// Whether this process is the one that prints and writes files (rank 0).
   bool leads() const { return replica_.rank == 0; }
   Status writeLossCurve() const;
+  /// The host's parameters and state changed (restored, rolled back): the step's next call
+  /// uploads them to its device.
+  void hostChanged();
+  /// fit() without its final sync.
+  Expected<History> fitSteps(const Dataset &data, const Dataset *heldOut);
 
-  Function step_;
+  Step step_;
   StepLayout layout_;
   std::vector<Array> params_, state_;
   TrainOptions options_;

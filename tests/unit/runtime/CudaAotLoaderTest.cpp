@@ -4,41 +4,21 @@
 // in-place update of it stays there (no download), and reading it back gives the new value.
 #include "runtime/CudaAot.h"
 #include "runtime/CudaDriver.h"
+#include "tests/unit/runtime/FakeCuda.h"
 
 #include <doctest/doctest.h>
 
 #include <array>
-#include <cstdlib>
-#include <dlfcn.h>
 #include <memory>
 #include <string>
 
 using namespace weft;
 using namespace weft::cuda;
+using weft::testing::Moves;
+using weft::testing::movesSoFar;
+using weft::testing::since;
 
 namespace {
-
-/// The stand-in's counters of copies, by kind.
-struct Moves {
-  long uploads, downloads, deviceCopies;
-  bool operator==(const Moves &) const = default;
-};
-
-Moves movesSoFar() {
-  void *lib = dlopen(WEFT_FAKE_CUDA, RTLD_NOW | RTLD_NOLOAD);
-  REQUIRE(lib);
-  auto counter = [&](const char *name) { return *static_cast<long *>(dlsym(lib, name)); };
-  Moves m{counter("weft_fake_cuda_uploads"), counter("weft_fake_cuda_downloads"),
-          counter("weft_fake_cuda_device_copies")};
-  dlclose(lib);
-  return m;
-}
-
-Moves since(const Moves &before) {
-  Moves now = movesSoFar();
-  return {now.uploads - before.uploads, now.downloads - before.downloads,
-          now.deviceCopies - before.deviceCopies};
-}
 
 /// @step(%w, %x) -> (%w2 = %x + nothing, aliases(0 = %w)): its plan copies x into the result,
 /// which updates w in place. No kernel, so the stand-in runs it for real.
@@ -63,10 +43,7 @@ AotPlan stepPlan() {
 } // namespace
 
 TEST_CASE("a kept parameter is uploaded once and its in-place update stays on the device") {
-  ::setenv("WEFT_FAKE_CUDA_INIT", "host", 1);
-  auto driver = Driver::open(WEFT_FAKE_CUDA);
-  REQUIRE(driver);
-  std::unique_ptr<Driver> owned(*driver); // open() hands over a driver of its own
+  testing::HostGpu gpu;
 
   const std::string code = encodeAotPlan(stepPlan());
   const char *names[] = {"w", "x"};
@@ -80,7 +57,7 @@ TEST_CASE("a kept parameter is uploaded once and its in-place update stays on th
   fn.alias_results = aliasResults;
   fn.alias_params = aliasParams;
   fn.gpu_code = reinterpret_cast<const unsigned char *>(code.data());
-  auto f = AotGpuFunction::load(fn, 0, *driver);
+  auto f = AotGpuFunction::load(fn, 0, gpu.driver());
   REQUIRE(f);
   CHECK((*f)->device() == "weft fake GPU (sm_90)");
 
@@ -126,5 +103,4 @@ TEST_CASE("a kept parameter is uploaded once and its in-place update stays on th
   REQUIRE_FALSE(beyond);
   CHECK(beyond.diag().message == "@step has 2 parameters; it cannot keep parameter 2");
   f->reset();
-  ::unsetenv("WEFT_FAKE_CUDA_INIT");
 }
