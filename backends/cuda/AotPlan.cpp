@@ -122,7 +122,7 @@ private:
         WEFT_TRY(T.status());
         return lengthsCheck(step.what, step.lengths->slot, step.lengths->type, T->at(0));
       }
-      if (step.statusSlot < 0)
+      if (step.statusSlot < 0) // every check lowers a status word or checks lengths
         return fmt::format("{}: its run-time check has no form in code built ahead of time yet",
                            step.what);
       out.kind = AotPlan::Step::Kind::StatusCheck;
@@ -137,7 +137,7 @@ private:
     case Step::Kind::Loop:
       return loop(step);
     case Step::Kind::Host: {
-      if (!step.allReduce)
+      if (!step.allReduce) // all_reduce is the only host step so far
         return fmt::format("{}: work on the host between kernels has no form in code built "
                            "ahead of time yet",
                            step.what);
