@@ -38,6 +38,7 @@ Status checkBounds(const AotPlan &p) {
       ok = within(s.dst, s.data.size());
       break;
     case AotPlan::Step::Kind::StatusCheck:
+    case AotPlan::Step::Kind::DivisionCheck:
       ok = within(s.src, sizeof(int64_t));
       break;
     case AotPlan::Step::Kind::LengthsCheck:
@@ -45,6 +46,9 @@ Status checkBounds(const AotPlan &p) {
       break;
     case AotPlan::Step::Kind::WhileCheck:
       ok = within(s.src, s.bytes) && within(s.dst, sizeof(int64_t));
+      break;
+    case AotPlan::Step::Kind::AllReduce:
+      ok = within(s.src, s.bytes) && within(s.dst, s.bytes);
       break;
     }
     if (!ok)

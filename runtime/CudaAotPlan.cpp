@@ -151,7 +151,7 @@ Expected<AotPlan> decodeAotPlan(std::string_view bytes) {
   p.steps.resize(r.count(8 * 14));
   for (AotPlan::Step &s : p.steps) {
     uint64_t kind = r.word();
-    if (kind > static_cast<uint64_t>(AotPlan::Step::Kind::WhileCheck))
+    if (kind > static_cast<uint64_t>(AotPlan::Step::Kind::AllReduce))
       return err(fmt::format("the GPU code has a step of unknown kind {}", kind));
     s.kind = static_cast<AotPlan::Step::Kind>(kind);
     s.kernel = r.word();
@@ -180,6 +180,13 @@ Expected<AotPlan> decodeAotPlan(std::string_view bytes) {
       if (!known || !isInteger(static_cast<DType>(s.scalars[0])) ||
           s.bytes % static_cast<uint64_t>(dtypeBytes(static_cast<DType>(s.scalars[0]))) != 0)
         return err(fmt::format("the GPU code's lengths check for {} is malformed", s.op));
+    }
+    if (s.kind == AotPlan::Step::Kind::AllReduce) {
+      bool known = s.scalars.size() == 3 && s.scalars[0] >= 0 &&
+                   s.scalars[0] < static_cast<int64_t>(kAllDTypes.size());
+      if (!known || !isFloat(static_cast<DType>(s.scalars[0])) ||
+          s.bytes % static_cast<uint64_t>(dtypeBytes(static_cast<DType>(s.scalars[0]))) != 0)
+        return err(fmt::format("the GPU code's all_reduce for {} is malformed", s.op));
     }
     if (s.kind == AotPlan::Step::Kind::WhileCheck &&
         (s.scalars.size() != 2 || s.scalars[1] <= static_cast<int64_t>(i) ||

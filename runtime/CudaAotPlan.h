@@ -5,12 +5,12 @@
 // compile time for a function whose shapes are all static. A call allocates
 // arenaBytes on the device, uploads the parameters at their offsets, runs
 // the steps in order (launches with their scalars and grids, copies on the
-// device, constants, checks of a status word a kernel lowered), and
-// downloads the results. Loops are unrolled: a scan's trips one after another
-// (its lengths checked first), a while's up to its max_trips, each trip behind
-// a check of its finished flags that jumps past the rest when all are set.
-// backends/cuda's aotGpuPlan writes it; the runtime's loader (runtime/CudaAot.h)
-// runs it without LLVM, through runtime/CudaAotSteps.h.
+// device, constants, checks of a status word a kernel lowered, all_reduce
+// through the host), and downloads the results. Loops are unrolled: a scan's trips one after
+// another (its lengths checked first), a while's up to its max_trips, each trip behind a check of
+// its finished flags that jumps past the rest when all are set. backends/cuda's aotGpuPlan writes
+// it; the runtime's loader (runtime/CudaAot.h) runs it without LLVM, through
+// runtime/CudaAotSteps.h.
 //
 // The bytes: "WEFTGPU1", the total size as a little-endian u64, then the
 // fields in the order of AotPlan, each string as a u64 length and its bytes,
@@ -50,7 +50,16 @@ struct AotPlan {
   std::vector<Buffer> params, results;
 
   struct Step {
-    enum class Kind : uint64_t { Launch, Copy, Constant, StatusCheck, LengthsCheck, WhileCheck };
+    enum class Kind : uint64_t {
+      Launch,
+      Copy,
+      Constant,
+      StatusCheck,
+      LengthsCheck,
+      WhileCheck,
+      DivisionCheck,
+      AllReduce
+    };
     Kind kind = Kind::Launch;
     /// Launch: the kernel's index in `kernels`, its buffers' offsets, scalars and grid.
     uint64_t kernel = 0;
@@ -67,6 +76,11 @@ struct AotPlan {
     /// [0, scalars[1]].
     /// WhileCheck: when all `bytes` finished flags at `src` are set, the while ran scalars[0]
     /// trips: that i64 goes to offset `dst` and the call goes on at step scalars[1] (later).
+    /// DivisionCheck: the i64 at offset `src` must still be INT64_MAX, else it is the first
+    /// element of the value `data` names ("i32[4]") that the op divided by zero.
+    /// AllReduce: `bytes` at `src`, of float dtype scalars[0], replaced by the collective
+    /// (runtime/Collective.h) with their sum over group scalars[1] (their mean when scalars[2]
+    /// is 1) and written to `dst`: the copies go through the host.
     uint64_t dst = 0, src = 0, bytes = 0;
     std::string data;
     /// The op the step computes, for errors: "'add' (model.wir:3:5)".

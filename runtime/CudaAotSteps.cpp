@@ -1,10 +1,13 @@
 //===- runtime/CudaAotSteps.cpp -------------------------------------------===//
 #include "runtime/CudaAotSteps.h"
 
+#include "runtime/Collective.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <limits>
+#include <string_view>
 
 namespace weft::cuda {
 
@@ -15,6 +18,39 @@ Status checkScanLengths(const Array &lengths, int64_t steps) {
           fmt::format("length {} of example {} is outside [0, {}]", lengths.getInt(b), b, steps));
   return Status::ok();
 }
+
+std::string divisionByZeroMessage(int64_t element, const std::string &value) {
+  return fmt::format("integer division by zero at element {} of {}", element, value);
+}
+
+Status allReduceOnHost(Array &data, int64_t group, bool mean) {
+  Status done = collective::allReduce(data.data(), data.numel(), data.dtype(), group, mean);
+  if (done)
+    return done;
+  std::string_view msg = done.diag().message;
+  constexpr std::string_view prefix = "all_reduce: ";
+  if (msg.substr(0, prefix.size()) == prefix)
+    msg.remove_prefix(prefix.size());
+  return err(std::string(msg));
+}
+
+namespace {
+
+/// Plan step `s`, an AllReduce: its bytes read back, reduced on the host, written to its `dst`.
+Status allReduceStep(const AotPlan::Step &s, AotStepTarget &target) {
+  const auto dtype = static_cast<DType>(s.scalars.at(0));
+  Array data(dtype, {static_cast<int64_t>(s.bytes) / dtypeBytes(dtype)});
+  if (data.nbytes() > 0)
+    WEFT_TRY(target.read(data.data(), s.src, data.nbytes(), s.op));
+  Status done = allReduceOnHost(data, s.scalars.at(1), s.scalars.at(2) != 0);
+  if (!done)
+    return err(fmt::format("{}: {}", s.op, done.diag().message));
+  if (data.nbytes() > 0)
+    WEFT_TRY(target.write(s.dst, data.data(), data.nbytes(), s.op));
+  return Status::ok();
+}
+
+} // namespace
 
 Status runAotSteps(const AotPlan &plan, AotStepTarget &target) {
   using Kind = AotPlan::Step::Kind;
@@ -39,6 +75,16 @@ Status runAotSteps(const AotPlan &plan, AotStepTarget &target) {
             fmt::format("{}: an index is out of range (at element {} of the result)", s.op, word));
       break;
     }
+    case Kind::DivisionCheck: {
+      int64_t word = 0;
+      WEFT_TRY(target.read(&word, s.src, sizeof word, s.op));
+      if (word != std::numeric_limits<int64_t>::max())
+        return err(fmt::format("{}: {}", s.op, divisionByZeroMessage(word, s.data)));
+      break;
+    }
+    case Kind::AllReduce:
+      WEFT_TRY(allReduceStep(s, target));
+      break;
     case Kind::LengthsCheck: {
       const auto dtype = static_cast<DType>(s.scalars.at(0));
       Array lengths(dtype, {static_cast<int64_t>(s.bytes) / dtypeBytes(dtype)});

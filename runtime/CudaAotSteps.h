@@ -3,7 +3,8 @@
 // One interpreter of an AotPlan's steps (runtime/CudaAotPlan.h) for every place that runs one:
 // the runtime's loader on a GPU (CudaAot.cpp) and, in tests, the host device. What the steps
 // run on is an AotStepTarget; the control flow is here: status and length checks stop the
-// call with the op's error, and a while's check ends its unrolled trips early.
+// call with the op's error, a while's check ends its unrolled trips early, and all_reduce is
+// read back, reduced by runtime/Collective.h (as the CPU backend's code reduces) and written.
 //
 //===----------------------------------------------------------------------===//
 #pragma once
@@ -37,5 +38,14 @@ Status runAotSteps(const AotPlan &plan, AotStepTarget &target);
 /// A scan's lengths must lie in [0, steps]; the error says which one does not, in the
 /// interpreter's words.
 Status checkScanLengths(const Array &lengths, int64_t steps);
+
+/// The interpreter's words for integer division by zero at `element` of a value of type
+/// `value` ("i64[300]"), which the JIT's check and the plan's give alike.
+std::string divisionByZeroMessage(int64_t element, const std::string &value);
+
+/// Replaces `data` by its sum (or mean) over the processes of `group` through the collective
+/// (runtime/Collective.h); the error is the collective's, without its leading "all_reduce: ",
+/// for the caller to name the op.
+Status allReduceOnHost(Array &data, int64_t group, bool mean);
 
 } // namespace weft::cuda

@@ -122,18 +122,35 @@ private:
         WEFT_TRY(T.status());
         return lengthsCheck(step.what, step.lengths->slot, step.lengths->type, T->at(0));
       }
-      if (step.statusSlot < 0)
+      if (step.statusSlot < 0) // every check lowers a status word or checks lengths
         return fmt::format("{}: its run-time check has no form in code built ahead of time yet",
                            step.what);
       out.kind = AotPlan::Step::Kind::StatusCheck;
       out.src = at(step.statusSlot);
+      if (step.divided) {
+        auto shape = step.divided->evaluateShape(dims_);
+        WEFT_TRY(shape.status());
+        out.kind = AotPlan::Step::Kind::DivisionCheck;
+        out.data = std::string(dtypeName(step.divided->dtype())) + formatShape(*shape);
+      }
       break;
     case Step::Kind::Loop:
       return loop(step);
-    case Step::Kind::Host: // all_reduce: the loader has no collective
-      return fmt::format("{}: work on the host between kernels has no form in code built ahead "
-                         "of time yet",
-                         step.what);
+    case Step::Kind::Host: {
+      if (!step.allReduce) // all_reduce is the only host step so far
+        return fmt::format("{}: work on the host between kernels has no form in code built "
+                           "ahead of time yet",
+                           step.what);
+      const Step::AllReduce &r = *step.allReduce;
+      auto bytes = r.type.evaluateBytes(dims_);
+      WEFT_TRY(bytes.status());
+      out.kind = AotPlan::Step::Kind::AllReduce;
+      out.dst = at(step.slots[0]);
+      out.src = at(step.slots[1]);
+      out.bytes = *bytes;
+      out.scalars = {static_cast<int64_t>(r.type.dtype()), r.group, r.mean ? 1 : 0};
+      break;
+    }
     }
     p_.steps.push_back(std::move(out));
     return std::string();

@@ -4,13 +4,12 @@
 // reduced there by runtime/Collective.h (the call the CPU backend's generated code makes, so
 // a world of one is the identity and an MPI world reduces over its processes as on the CPU),
 // and copied back into the result. The copies cost two transfers per all_reduce; a direct
-// GPU-to-GPU collective (NCCL) would avoid them.
+// GPU-to-GPU collective (NCCL) would avoid them. Code built ahead of time does the same in its
+// plan's AllReduce step (runtime/CudaAotSteps.h), through the same allReduceOnHost.
 //
 //===----------------------------------------------------------------------===//
 #include "backends/cuda/Lowering.h"
-#include "runtime/Collective.h"
-
-#include <string_view>
+#include "runtime/CudaAotSteps.h"
 
 namespace weft::cuda::detail {
 
@@ -22,6 +21,7 @@ Step allReduceStep(const ir::Op &op, int from, int to, std::string what) {
   const ir::Type type = op.operand(0)->type();
   const int64_t group = op.group();
   const bool mean = op.mean() != 0;
+  s.allReduce = Step::AllReduce{type, group, mean};
   s.host = [type, group, mean, from, to](Device &d,
                                          const std::function<DeviceAddress(int)> &address,
                                          const ir::DimBindings &dims) -> Status {
@@ -32,14 +32,7 @@ Step allReduceStep(const ir::Op &op, int from, int to, std::string what) {
       WEFT_TRY(d.download(data.data(), address(from), data.nbytes()));
       WEFT_TRY(d.synchronize());
     }
-    Status done = collective::allReduce(data.data(), data.numel(), type.dtype(), group, mean);
-    if (!done) { // its message starts with the op's name, which the step's error gives
-      std::string_view msg = done.diag().message;
-      constexpr std::string_view prefix = "all_reduce: ";
-      if (msg.substr(0, prefix.size()) == prefix)
-        msg.remove_prefix(prefix.size());
-      return err(std::string(msg));
-    }
+    WEFT_TRY(allReduceOnHost(data, group, mean)); // the step's error names the op
     if (data.nbytes() > 0) // (an upload from pageable memory has read it when it returns)
       WEFT_TRY(d.upload(address(to), data.data(), data.nbytes()));
     return Status::ok();

@@ -17,7 +17,9 @@
 // broadcast of it gives (scalars) where it is broadcast; a splat constant is a constant. Each
 // reduction accumulates in increasing r, in double for floats (ReduceEmitter.h), so results are
 // the interpreter's. A reducing thread walks its whole row: simple and exact, not the fastest
-// layout for long rows.
+// layout for long rows. An integer division lowers its own status word to the first domain
+// element it divided by zero, as an elementwise division does; the host checks the words after
+// the launch, in body order, so the first faulting division is the one the interpreter names.
 //
 //===----------------------------------------------------------------------===//
 #include "backends/cuda/KernelEmitter.h"
@@ -68,10 +70,11 @@ Expected<llvm::Function *> emitFusionKernel(llvm::Module &m, const std::string &
       broadcasts.push_back(op.get());
   const unsigned numResults = static_cast<unsigned>(fusion.numResults());
   const unsigned numArgs = static_cast<unsigned>(body.numArgs());
-  detail::KernelEmitter k(m, name, target, numResults + numArgs,
-                          2 + 2 * kr + 2 * rr +
-                              rank * (1 + static_cast<unsigned>(broadcasts.size())),
-                          /*noAlias=*/!inPlace);
+  const std::vector<const ir::Op *> divisions = fusionDivisions(fusion);
+  detail::KernelEmitter k(
+      m, name, target, numResults + numArgs + static_cast<unsigned>(divisions.size()),
+      2 + 2 * kr + 2 * rr + rank * (1 + static_cast<unsigned>(broadcasts.size())),
+      /*noAlias=*/!inPlace);
   llvm::IRBuilder<> &b = k.b;
   auto scalars = [&](unsigned first, unsigned n) {
     std::vector<Value *> v;
@@ -87,6 +90,10 @@ Expected<llvm::Function *> emitFusionKernel(llvm::Module &m, const std::string &
   for (size_t j = 0; j < broadcasts.size(); ++j)
     broadcastStrides[broadcasts[j]] =
         scalars(2 + 2 * kr + 2 * rr + rank * static_cast<unsigned>(1 + j), rank);
+  // Division d's status word, by the division.
+  std::unordered_map<const ir::Op *, Value *> statusOf;
+  for (size_t d = 0; d < divisions.size(); ++d)
+    statusOf[divisions[d]] = k.buffer(numResults + numArgs + static_cast<unsigned>(d));
   auto argIndex = [&](const ir::Value *v) -> unsigned {
     for (unsigned j = 0; j < numArgs; ++j)
       if (body.arg(j) == v)
@@ -171,7 +178,12 @@ Expected<llvm::Function *> emitFusionKernel(llvm::Module &m, const std::string &
       std::vector<Value *> xs;
       for (const ir::Value *v : op.operands())
         xs.push_back(valueOf(v));
-      auto y = detail::emitScalarOp(b, m, op, xs);
+      detail::DivisionByZero divisionByZero;
+      if (auto status = statusOf.find(&op); status != statusOf.end())
+        divisionByZero = [&, i, word = status->second](Value *zero) {
+          k.when(zero, [&] { k.lowerStatus(word, i); });
+        };
+      auto y = detail::emitScalarOp(b, m, op, xs, divisionByZero);
       if (!y) {
         failure = y.status();
         return;

@@ -61,6 +61,9 @@ public:
             const std::function<void(llvm::Value *)> &body);
   /// Emits `if (cond) then()`.
   void when(llvm::Value *cond, const std::function<void()> &then);
+  /// Emits `atomicMin(*status, i)` (a relaxed atomic): the first faulting element's index into
+  /// an i64 status word that the host sets to INT64_MAX before the launch.
+  void lowerStatus(llvm::Value *status, llvm::Value *i);
   /// An i64 or float variable in the entry block (promoted to a register when optimized).
   llvm::Value *variable(llvm::Type *t, llvm::Value *init, const std::string &name = "");
 
@@ -78,9 +81,14 @@ private:
   unsigned numBuffers_, numScalars_;
 };
 
+/// What an integer division emits where its divisor is zero (`zero`, an i1).
+using DivisionByZero = std::function<void(llvm::Value *zero)>;
+
 /// The value of elementwise op `op` on scalars `xs` (i1 as i1), as the elementwise kernels
-/// compute it; an error names an op whose math is not written for the GPU.
+/// compute it; an error names an op whose math is not written for the GPU. An integer division
+/// needs `divisionByZero`: without it, it is an error.
 Expected<llvm::Value *> emitScalarOp(llvm::IRBuilder<> &b, llvm::Module &m, const ir::Op &op,
-                                     const std::vector<llvm::Value *> &xs);
+                                     const std::vector<llvm::Value *> &xs,
+                                     const DivisionByZero &divisionByZero = {});
 
 } // namespace weft::cuda::detail

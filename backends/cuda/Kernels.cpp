@@ -148,9 +148,8 @@ public:
     case OpKind::Div: {
       if (fl)
         return b.CreateFDiv(x, y);
-      if (!divisionByZero)
-        return err("integer 'div' inside a fusion is not on the CUDA backend yet: its "
-                   "division-by-zero fault needs a status word",
+      if (!divisionByZero) // a caller's bug: every kernel with a division passes a status word
+        return err("integer 'div' in a kernel without a status word for its division by zero",
                    op.loc());
       llvm::Type *ty = x->getType();
       Value *zero = b.CreateICmpEQ(y, ic(ty, 0)), *minus1 = b.CreateICmpEQ(y, ic(ty, -1));
@@ -189,9 +188,9 @@ public:
     return binary(op, in, xs[0], xs[1]);
   }
 
-  /// Emits what an integer division does where its divisor is zero (`zero`, an i1); unset,
-  /// integer division is refused.
-  std::function<void(Value *zero)> divisionByZero;
+  /// Emits what an integer division does where its divisor is zero; unset, integer division is
+  /// an error.
+  detail::DivisionByZero divisionByZero;
 
 private:
   llvm::IRBuilder<> &b;
@@ -217,6 +216,14 @@ bool elementwiseFaults(const ir::Op &op) {
   return op.kind() == OpKind::Div && !isFloat(op.operand(0)->type().dtype());
 }
 
+std::vector<const ir::Op *> fusionDivisions(const ir::Op &fusion) {
+  std::vector<const ir::Op *> out;
+  for (const auto &op : fusion.region().ops())
+    if (elementwiseFaults(*op))
+      out.push_back(op.get());
+  return out;
+}
+
 Expected<llvm::Function *> emitElementwiseKernel(llvm::Module &m, const ir::Op &op,
                                                  const std::string &name, KernelTarget target,
                                                  bool inPlace) {
@@ -233,10 +240,7 @@ Expected<llvm::Function *> emitElementwiseKernel(llvm::Module &m, const ir::Op &
   k.loop(first, k.scalar(0), stride, [&](Value *i) {
     if (faults) // the first element divided by zero, into the status word
       e.divisionByZero = [&, i](Value *zero) {
-        k.when(zero, [&] {
-          b.CreateAtomicRMW(llvm::AtomicRMWInst::Min, k.buffer(numBuffers - 1), i,
-                            llvm::MaybeAlign(8), llvm::AtomicOrdering::Monotonic);
-        });
+        k.when(zero, [&] { k.lowerStatus(k.buffer(numBuffers - 1), i); });
       };
     std::vector<Value *> xs;
     for (size_t j = 0; j < op.numOperands(); ++j)
@@ -259,8 +263,10 @@ Expected<llvm::Function *> emitElementwiseKernel(llvm::Module &m, const ir::Op &
 namespace detail {
 
 Expected<llvm::Value *> emitScalarOp(llvm::IRBuilder<> &b, llvm::Module &m, const ir::Op &op,
-                                     const std::vector<llvm::Value *> &xs) {
+                                     const std::vector<llvm::Value *> &xs,
+                                     const DivisionByZero &divisionByZero) {
   ElementwiseEmitter e(b, m);
+  e.divisionByZero = divisionByZero;
   return e.scalar(op, xs);
 }
 
@@ -460,6 +466,11 @@ void KernelEmitter::when(Value *cond, const std::function<void()> &then) {
   then();
   b.CreateBr(next);
   b.SetInsertPoint(next);
+}
+
+void KernelEmitter::lowerStatus(Value *status, Value *i) {
+  b.CreateAtomicRMW(llvm::AtomicRMWInst::Min, status, i, llvm::MaybeAlign(8),
+                    llvm::AtomicOrdering::Monotonic);
 }
 
 Value *KernelEmitter::variable(llvm::Type *t, Value *init, const std::string &name) {

@@ -15,8 +15,8 @@
 // for the shape ops, gather and scatter_add (ShapeKernels.cpp); iota and random numbers
 // (ProducerKernels.cpp); tiled matmul (MatmulKernel.cpp). The math functions
 // (exp, log, tanh, sigmoid, sin, cos, erf, pow) are Math.h's, in double.
-// Integer division reports division by zero through a status word; inside a
-// fusion (which has none) it is refused, naming the op.
+// Integer division reports division by zero through a status word, alone or
+// inside a fusion (a word for each division of the body).
 //
 //===----------------------------------------------------------------------===//
 #pragma once
@@ -86,6 +86,10 @@ constexpr size_t kMaxSharedBytes = 48 * 1024;
 /// more buffer, an i64 status word, which it lowers by atomic min to the first faulting
 /// element's index (the caller sets it to INT64_MAX before).
 bool elementwiseFaults(const ir::Op &op);
+
+/// The integer divisions in the body of `fusion`, in body order: its kernel takes an i64 status
+/// word for each, after its arguments, which it lowers as an elementwise kernel lowers its own.
+std::vector<const ir::Op *> fusionDivisions(const ir::Op &fusion);
 
 /// Adds `void name(ptr result, ptr operand0, ... [, ptr status], i64 n)` computing `op` (an
 /// elementwise op whose operands and result have one shape) on n elements. The launch needs no
@@ -159,7 +163,8 @@ Expected<llvm::Function *> emitRandomKernel(llvm::Module &m, const std::string &
                                             KernelTarget target, DType t, bool normal);
 
 /// Adds the kernel of `fusion` (a fusion op whose body is in kernel form, ir/Fusion.h),
-/// `void name(ptr results..., ptr arguments..., i64 scalars...)` (FusionKernel.cpp): every body
+/// `void name(ptr results..., ptr arguments..., ptr status..., i64 scalars...)`
+/// (FusionKernel.cpp), a status word for each of fusionDivisions(fusion): every body
 /// value a register, the element yields stored, the trailing reductions accumulated in the
 /// interpreter's order. Scalars: fusionScalars's. `inPlace`: a result overwrites an argument.
 Expected<llvm::Function *> emitFusionKernel(llvm::Module &m, const std::string &name,

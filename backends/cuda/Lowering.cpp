@@ -11,6 +11,7 @@
 //   gather, scatter_add    a status word set, the kernel, a check of the word
 //   iota, random_*         one kernel over the result (ProducerKernels.cpp)
 //   fusion                 one kernel over its domain (FusionKernel.cpp)
+//   integer div            (alone or in a fusion) a status word set, the kernel, a check
 //   attention              a block per query row, online softmax (AttentionKernel.cpp)
 //   additive_attention     a block per batch row (AdditiveAttentionKernel.cpp)
 //   all_reduce             through the host: runtime/Collective.h (CollectiveStep.cpp)
@@ -40,6 +41,7 @@
 #include "ir/Fusion.h"
 #include "ir/Infer.h"
 #include "ir/Walk.h"
+#include "runtime/CudaAotSteps.h"
 #include "transforms/ExpandGruRnn.h"
 #include "transforms/ExpandLstm.h"
 
@@ -116,13 +118,16 @@ std::vector<size_t> swappedCarries(const ir::Op &loop) {
   return out;
 }
 
-/// The scratch each op needs: gather's and scatter_add's status word; a loop's staging for
-/// swapped carries.
+/// The scratch each op needs: gather's and scatter_add's status word, an integer division's
+/// (a fusion's: one per division in its body); a loop's staging for swapped carries.
 std::vector<ir::Type> scratch(const ir::Op &op) {
   if (std::vector<ir::Type> grad = gradScratch(op); !grad.empty())
     return grad;
+  const ir::Type word({ir::Dim(1)}, DType::I64);
   if (op.kind() == OpKind::Gather || op.kind() == OpKind::ScatterAdd || elementwiseFaults(op))
-    return {ir::Type({ir::Dim(1)}, DType::I64)};
+    return {word};
+  if (op.kind() == OpKind::Fusion)
+    return std::vector<ir::Type>(fusionDivisions(op).size(), word);
   if (op.kind() == OpKind::LstmSequence)
     return persistentLstmScratch(op);
   std::vector<ir::Type> out;
@@ -322,37 +327,44 @@ private:
                    });
     if (!faults)
       return std::vector<Step>{std::move(kernel)};
-    return divisionSteps(op, std::move(kernel));
+    return divisionSteps({&op}, plan.scratchOf(op), std::move(kernel));
   }
 
-  /// Integer division: its status word set, the kernel, then a check of the word that reports
-  /// the first element divided by zero in the interpreter's words. (No AOT status check: its
-  /// runtime reports indices.)
-  std::vector<Step> divisionSteps(const ir::Op &op, Step kernel) {
-    const int status = plan.scratchOf(op).at(0);
-    Step reset = step(op, Step::Kind::Upload);
-    Array none(DType::I64, {1});
-    none.setInt(0, std::numeric_limits<int64_t>::max());
-    reset.constant = std::make_shared<const Array>(std::move(none));
-    reset.slots = {status};
-    Step check = step(op, Step::Kind::Check);
-    const ir::Type type = op.operand(0)->type();
-    check.check = [status, type](Device &d, const std::function<DeviceAddress(int)> &address,
-                                 const ir::DimBindings &dims) -> Status {
-      int64_t bad = 0;
-      WEFT_TRY(d.download(&bad, address(status), sizeof bad));
-      WEFT_TRY(d.synchronize());
-      if (bad == std::numeric_limits<int64_t>::max())
-        return Status::ok();
-      auto shape = type.evaluateShape(dims);
-      WEFT_TRY(shape.status());
-      return err(fmt::format("integer division by zero at element {} of {}", bad,
-                             typeStr(type.dtype(), *shape)));
-    };
+  /// Integer divisions (`divisions`, with their status words in `status`): the words set, the
+  /// kernel, then a check of each word, in order, that reports the first element its division
+  /// divided by zero in the interpreter's words, naming that division. Code built ahead of time
+  /// checks the words with DivisionCheck steps (runtime/CudaAotPlan.h).
+  std::vector<Step> divisionSteps(const std::vector<const ir::Op *> &divisions,
+                                  const std::vector<int> &status, Step kernel) {
     std::vector<Step> steps;
-    steps.push_back(std::move(reset));
+    for (size_t d = 0; d < divisions.size(); ++d) {
+      Step reset = step(*divisions[d], Step::Kind::Upload);
+      Array none(DType::I64, {1});
+      none.setInt(0, std::numeric_limits<int64_t>::max());
+      reset.constant = std::make_shared<const Array>(std::move(none));
+      reset.slots = {status.at(d)};
+      steps.push_back(std::move(reset));
+    }
     steps.push_back(std::move(kernel));
-    steps.push_back(std::move(check));
+    for (size_t d = 0; d < divisions.size(); ++d) {
+      Step check = step(*divisions[d], Step::Kind::Check);
+      const int word = status.at(d);
+      const ir::Type type = divisions[d]->operand(0)->type();
+      check.statusSlot = word;
+      check.divided = type;
+      check.check = [word, type](Device &dev, const std::function<DeviceAddress(int)> &address,
+                                 const ir::DimBindings &dims) -> Status {
+        int64_t bad = 0;
+        WEFT_TRY(dev.download(&bad, address(word), sizeof bad));
+        WEFT_TRY(dev.synchronize());
+        if (bad == std::numeric_limits<int64_t>::max())
+          return Status::ok();
+        auto shape = type.evaluateShape(dims);
+        WEFT_TRY(shape.status());
+        return err(divisionByZeroMessage(bad, typeStr(type.dtype(), *shape)));
+      };
+      steps.push_back(std::move(check));
+    }
     return steps;
   }
 
@@ -763,6 +775,9 @@ private:
     }
     for (const ir::Value *v : op.operands())
       slots.push_back(slot(v));
+    const std::vector<const ir::Op *> divisions = fusionDivisions(op);
+    const std::vector<int> status = divisions.empty() ? std::vector<int>{} : plan.scratchOf(op);
+    slots.insert(slots.end(), status.begin(), status.end());
     std::string name = kernelName(op);
     WEFT_TRY(emitFusionKernel(*km.module, name, target, op, inPlace).status());
     // Each broadcast's argument type and dims, in body order; the domain as a type.
@@ -781,29 +796,31 @@ private:
     std::vector<bool> reduced(form->domain.size(), false);
     for (int64_t a : form->reduceAxes)
       reduced[static_cast<size_t>(a)] = true;
-    return std::vector<Step>{
-        kernelStep(op, name, std::move(slots),
-                   [domain, reduced, broadcasts, picks](const ir::DimBindings &dims,
-                                                        const Device &d) -> Expected<Launch> {
-                     auto shape = domain.evaluateShape(dims);
-                     WEFT_TRY(shape.status());
-                     std::vector<int64_t> scalars = reduceScalars(*shape, reduced);
-                     const int64_t outputs = scalars[0], count = scalars[1];
-                     if (picks && count == 0 && outputs > 0) // the interpreter's words
-                       return err(fmt::format("cannot reduce {} over an empty axis",
-                                              typeStr(domain.dtype(), *shape)));
-                     scalars.insert(scalars.end(), shape->begin(), shape->end());
-                     for (const auto &[arg, bdims] : broadcasts) {
-                       auto s = arg.evaluateShape(dims);
-                       WEFT_TRY(s.status());
-                       Shape argStrides = rowMajor(*s), strides(shape->size(), 0);
-                       for (size_t j = 0; j < bdims.size(); ++j)
-                         if ((*s)[j] != 1)
-                           strides[static_cast<size_t>(bdims[j])] = argStrides[j];
-                       scalars.insert(scalars.end(), strides.begin(), strides.end());
-                     }
-                     return Launch{std::move(scalars), strided(d, outputs)};
-                   })};
+    LaunchPlan launch = [domain, reduced, broadcasts, picks](const ir::DimBindings &dims,
+                                                             const Device &d) -> Expected<Launch> {
+      auto shape = domain.evaluateShape(dims);
+      WEFT_TRY(shape.status());
+      std::vector<int64_t> scalars = reduceScalars(*shape, reduced);
+      const int64_t outputs = scalars[0], count = scalars[1];
+      if (picks && count == 0 && outputs > 0) // the interpreter's words
+        return err(
+            fmt::format("cannot reduce {} over an empty axis", typeStr(domain.dtype(), *shape)));
+      scalars.insert(scalars.end(), shape->begin(), shape->end());
+      for (const auto &[arg, bdims] : broadcasts) {
+        auto s = arg.evaluateShape(dims);
+        WEFT_TRY(s.status());
+        Shape argStrides = rowMajor(*s), strides(shape->size(), 0);
+        for (size_t j = 0; j < bdims.size(); ++j)
+          if ((*s)[j] != 1)
+            strides[static_cast<size_t>(bdims[j])] = argStrides[j];
+        scalars.insert(scalars.end(), strides.begin(), strides.end());
+      }
+      return Launch{std::move(scalars), strided(d, outputs)};
+    };
+    Step kernel = kernelStep(op, name, std::move(slots), std::move(launch));
+    if (divisions.empty())
+      return std::vector<Step>{std::move(kernel)};
+    return divisionSteps(divisions, status, std::move(kernel));
   }
 
   /// A copy kernel of a loop (LoopKernels.cpp) for `type`'s elements under `mask`.

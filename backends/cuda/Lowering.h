@@ -53,6 +53,9 @@ struct Step {
   /// Check: the slot of the i64 status word its kernel lowers from INT64_MAX on a fault, which
   /// code built ahead of time reads in place of `check` (runtime/CudaAotPlan.h); -1: none.
   int statusSlot = -1;
+  /// Check: when set, the word's fault is integer division by zero in a value of this type (the
+  /// dividend's); else an index out of range.
+  std::optional<ir::Type> divided;
   /// Check: when set, it checks a scan-like op's lengths (their slot and type) against axis 0
   /// of `sequence`, as checkLengths makes it; code built ahead of time checks them with a step
   /// of its own (runtime/CudaAotPlan.h).
@@ -68,6 +71,14 @@ struct Step {
   /// Host: work the host does between kernels over the slots' device memory (all_reduce's
   /// copy to the host, the collective, and the copy back); an error stops the call.
   FaultCheck host;
+  /// Host: the all_reduce it is (from slots[1] into slots[0]), which code built ahead of time
+  /// runs as a step of its own.
+  struct AllReduce {
+    ir::Type type;
+    int64_t group = 0;
+    bool mean = false;
+  };
+  std::optional<AllReduce> allReduce;
   /// Loop: a scan or while, run by the host (LoopCode).
   std::shared_ptr<const LoopCode> loop;
   /// The op, for errors: "'add' (model.cpp:12)".

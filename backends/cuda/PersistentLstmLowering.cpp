@@ -97,7 +97,7 @@ Expected<std::vector<Step>> lowerPersistentLstm(const ir::Op &op, const LstmSlot
               const int64_t resident = d.coResidentBlocks();
               if (resident <= 0)
                 return err("the persistent lstm_sequence kernel needs to know how many blocks "
-                           "run at once on the GPU, which code built ahead of time does not yet");
+                           "run at once on the device, which does not say");
               Grid grid{std::min(sliceCount, resident), d.blockThreads(), /*coResident=*/true};
               return Launch{{(*s)[0], (*s)[1]}, grid};
             });

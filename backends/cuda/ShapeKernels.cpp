@@ -111,8 +111,7 @@ Expected<llvm::Function *> emitGatherKernel(llvm::Module &m, const std::string &
     k.store(k.load(elem, k.buffer(1), from), k.buffer(0), o);
     b.CreateBr(next);
     b.SetInsertPoint(bad);
-    b.CreateAtomicRMW(llvm::AtomicRMWInst::Min, k.buffer(3), o, llvm::MaybeAlign(8),
-                      llvm::AtomicOrdering::Monotonic);
+    k.lowerStatus(k.buffer(3), o);
     b.CreateBr(next);
     b.SetInsertPoint(next);
   });
@@ -157,10 +156,7 @@ Expected<llvm::Function *> emitScatterAddKernel(llvm::Module &m, const std::stri
     k.loop(first, count, stride, [&](Value *i) {
       Value *idx = indexAt(i);
       Value *bad = b.CreateOr(b.CreateICmpSLT(idx, k.i64(0)), b.CreateICmpSGE(idx, axis));
-      k.when(bad, [&] {
-        b.CreateAtomicRMW(llvm::AtomicRMWInst::Min, k.buffer(4), b.CreateMul(i, inner),
-                          llvm::MaybeAlign(8), llvm::AtomicOrdering::Monotonic);
-      });
+      k.when(bad, [&] { k.lowerStatus(k.buffer(4), b.CreateMul(i, inner)); });
     });
   });
   return k.finish();

@@ -167,3 +167,64 @@ TEST_CASE("GPU code: a loop's checks that jump backwards or read wrongly are ref
   REQUIRE_FALSE(r);
   CHECK(r.diag().message == "the GPU code's step for 'while' reaches outside its allocation");
 }
+
+TEST_CASE("GPU code: all_reduce and division checks survive encoding; malformed ones are refused") {
+  AotPlan p = samplePlan();
+  AotPlan::Step reduce;
+  reduce.kind = AotPlan::Step::Kind::AllReduce;
+  reduce.op = "'all_reduce'";
+  reduce.src = 0;
+  reduce.dst = 128;
+  reduce.bytes = 64;
+  reduce.scalars = {static_cast<int64_t>(DType::F32), 0, 1};
+  AotPlan::Step division;
+  division.kind = AotPlan::Step::Kind::DivisionCheck;
+  division.op = "'div'";
+  division.src = 192;
+  division.data = "i32[16]";
+  p.steps.push_back(reduce);
+  p.steps.push_back(division);
+  auto back = decodeAotPlan(encodeAotPlan(p));
+  REQUIRE(back);
+  REQUIRE(back->steps.size() == 4);
+  CHECK(back->steps[2].kind == AotPlan::Step::Kind::AllReduce);
+  CHECK(back->steps[2].scalars == reduce.scalars);
+  CHECK(back->steps[3].kind == AotPlan::Step::Kind::DivisionCheck);
+  CHECK(back->steps[3].data == "i32[16]");
+
+  auto refused = [](const AotPlan::Step &step) {
+    AotPlan q = samplePlan();
+    q.steps.push_back(step);
+    auto decoded = decodeAotPlan(encodeAotPlan(q));
+    REQUIRE_FALSE(decoded);
+    return decoded.diag().message;
+  };
+  const std::string malformed = "the GPU code's all_reduce for 'all_reduce' is malformed";
+  AotPlan::Step bad = reduce;
+  bad.scalars = {static_cast<int64_t>(DType::I32), 0, 0}; // the collective reduces floats only
+  CHECK(refused(bad) == malformed);
+  bad.scalars = {static_cast<int64_t>(DType::F64), 0, 0};
+  bad.bytes = 12; // not whole f64s
+  CHECK(refused(bad) == malformed);
+  bad.scalars = {static_cast<int64_t>(DType::F32)};
+  CHECK(refused(bad) == malformed);
+
+  // Well formed, but past the allocation: refused by the loader before anything runs.
+  weft_aot_function fn{};
+  fn.name = "f";
+  fn.n_params = 2;
+  fn.n_results = 1;
+  for (bool divisionPast : {false, true}) {
+    CAPTURE(divisionPast);
+    AotPlan q = p;
+    if (divisionPast)
+      q.steps[3].src = 250; // the word is 8 bytes
+    else
+      q.steps[2].dst = 200;
+    std::string bytes = encodeAotPlan(q);
+    fn.gpu_code = reinterpret_cast<const unsigned char *>(bytes.data());
+    auto r = aotGpuCodeOf(fn);
+    REQUIRE_FALSE(r);
+    CHECK(r.diag().message.find("reaches outside its allocation") != std::string::npos);
+  }
+}
