@@ -20,12 +20,16 @@
 //
 //   weft-example-transformer-dates [--out OUT] [--epochs N] [--train N] [--held-out N]
 //                                  [--seed S] [--batch N] [--lr X] [--warmup N] [--cosine]
-//                                  [--opt-level 0-3] [--dump-ir]
+//                                  [--dropout P] [--opt-level 0-3] [--dump-ir]
 //
 // Adam's rate warms up linearly over the first 200 steps to 0.002 and then follows a cosine to 0
 // at the last step of the 10 epochs (the usual Transformer schedule: no full rate from a cold
 // start, and a decay to finish); --warmup N and --cosine replace that schedule (giving either
 // replaces both: --warmup 0 alone is a constant rate).
+//
+// --dropout P (default 0) drops in every layer as torch.nn.Transformer's dropout does, with a new
+// mask every training step: the seed is the step counter mixed with --seed (nn::stepSeed), so a
+// run resumed from a checkpoint draws the same masks. Whether it helps here is not yet measured.
 //
 // With --out, the trained parameters (OUT/transformer_dates.safetensors) and the vocabulary
 // (OUT/vocabulary.json) are written there, and OUT/transformer_dates, the native program, which
