@@ -20,12 +20,16 @@
 //
 //   weft-example-transformer-dates [--out OUT] [--epochs N] [--train N] [--held-out N]
 //                                  [--seed S] [--batch N] [--lr X] [--warmup N] [--cosine]
-//                                  [--opt-level 0-3] [--dump-ir]
+//                                  [--dropout P] [--opt-level 0-3] [--dump-ir]
 //
 // Adam's rate warms up linearly over the first 200 steps to 0.002 and then follows a cosine to 0
 // at the last step of the 10 epochs (the usual Transformer schedule: no full rate from a cold
 // start, and a decay to finish); --warmup N and --cosine replace that schedule (giving either
 // replaces both: --warmup 0 alone is a constant rate).
+//
+// --dropout P (default 0) drops in every layer as torch.nn.Transformer's dropout does, with a new
+// mask every training step: the seed is the step counter mixed with --seed (nn::stepSeed), so a
+// run resumed from a checkpoint draws the same masks. Whether it helps here is not yet measured.
 //
 // With --out, the trained parameters (OUT/transformer_dates.safetensors) and the vocabulary
 // (OUT/vocabulary.json) are written there, and OUT/transformer_dates, the native program, which
@@ -35,6 +39,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "examples/dates/DatesTask.h"
+#include "frontend/nn/Dropout.h"
 #include "frontend/nn/Losses.h"
 #include "frontend/nn/attention/Masks.h"
 #include "frontend/nn/attention/PositionalEncoding.h"
@@ -55,6 +60,7 @@ namespace {
 
 struct Sizes {
   int64_t model = 64, heads = 4, feedforward = 128, encoderLayers = 2, decoderLayers = 2;
+  double dropout = 0.0;
 };
 
 /// The layers, declared once per graph, applied outside and inside the decoding loop.
@@ -68,7 +74,7 @@ struct Transformer {
       : sourceEmbedding(s.child("source_embedding"), vocab, z.model),
         targetEmbedding(s.child("target_embedding"), vocab, z.model) {
     nn::TransformerLayerOptions o =
-        nn::TransformerLayerOptions().withDimFeedforward(z.feedforward).withDropout(0.0);
+        nn::TransformerLayerOptions().withDimFeedforward(z.feedforward).withDropout(z.dropout);
     for (int64_t l = 0; l < z.encoderLayers; ++l)
       encoder.emplace_back(s.child("encoder").child("layers").child(fmt::format("{}", l)), z.model,
                            z.heads, o);
@@ -100,12 +106,15 @@ struct Transformer {
   Tensor logits(const Tensor &y) const { return matmul(y, outputWeightT) + outputBias; }
 };
 
-void buildModel(Graph &g, Decode how, int64_t vocab, int64_t maxIterations) {
-  Sizes z;
+void buildModel(Graph &g, Decode how, int64_t vocab, int64_t maxIterations, const Sizes &z,
+                int64_t seed) {
   Dim B = g.dim("B"), S = g.dim("S");
   Tensor source = g.input("source", {S, B}, DType::I32);
   Tensor sourceLengths = g.input("source_lengths", {B}, DType::I32);
   nn::Scope model(g, how == Decode::TeacherForcing ? nn::Mode::Train : nn::Mode::Eval);
+  // Training draws new dropout masks every step from the step counter (nn::stepSeed).
+  if (how == Decode::TeacherForcing && z.dropout > 0)
+    model = model.withSeed(nn::stepSeed(g, seed));
   Transformer net(model, z, vocab);
   Tensor memory = net.encode(source, sourceLengths);
 
@@ -151,10 +160,16 @@ int main(int argc, char **argv) try {
   c.lr = 0.002;
   c.epochs = 10;
   bool dumpIR = false;
+  Sizes z;
   CLI::App app("Human-readable dates to ISO 8601 with a small Transformer.",
                "weft-example-transformer-dates");
   addTaskOptions(app, c);
   app.add_flag("--dump-ir", dumpIR, "print the inference graph after the passes");
+  app.add_option("--dropout", z.dropout,
+                 "dropout in every layer while training (a new mask every step)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 0.9))
+      ->type_name("P");
   examples::parseCommandLine(app, argc, argv);
   bool scheduleGiven = app.count("--warmup") > 0 || app.count("--cosine") > 0;
   if (!scheduleGiven) {
@@ -164,15 +179,18 @@ int main(int argc, char **argv) try {
   if (!c.out.empty())
     std::filesystem::create_directories(c.out);
   Task task = makeTask(c);
+  BuildModel build = [&](Graph &g, Decode how, int64_t vocab, int64_t maxIterations) {
+    buildModel(g, how, vocab, maxIterations, z, c.seed);
+  };
   if (dumpIR)
-    printInferenceIR(c, buildModel, task.vocab);
-  Trained t = trainModel(c, buildModel, task);
+    printInferenceIR(c, build, task.vocab);
+  Trained t = trainModel(c, build, task);
   if (!c.out.empty())
     save(c, task.vocab, t);
   std::vector<std::string> inputs;
   for (const Example &e : task.data.heldOut)
     inputs.push_back(e.human);
-  Inference inference = buildInference(c, buildModel, task.vocab, t);
+  Inference inference = buildInference(c, build, task.vocab, t);
   Answers answers = answer(c, task.vocab, inference, inputs);
   if (!c.out.empty())
     writeNative(c, task, t, inference, answers);

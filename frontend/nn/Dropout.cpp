@@ -48,6 +48,17 @@ Tensor dropout(const Scope &scope, const Tensor &x, double p, SrcLoc loc) {
   return mul(x, factor, loc);
 }
 
+Tensor stepSeed(Graph &g, int64_t seed, SrcLoc loc) {
+  constexpr int64_t kSteps = int64_t(1) << 32;
+  if (seed < 0 || seed >= kSteps)
+    throwAt(loc, fmt::format("stepSeed: the seed must be in [0, 2^32), got {}", seed));
+  ir::Type seedType({}, DType::I64);
+  Tensor step = g.input("step", {}, DType::I64, loc);
+  Tensor stride = detail::splat(g, seedType, static_cast<double>(kSteps), loc);
+  return add(mul(step, stride, loc), detail::splat(g, seedType, static_cast<double>(seed), loc),
+             loc);
+}
+
 Dropout::Dropout(const Scope &scope, double p, SrcLoc loc) : scope_(scope), p_(p) {
   checkP(p, loc);
 }

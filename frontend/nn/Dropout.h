@@ -15,6 +15,12 @@
 //   nn::Scope s = nn::Scope(g, nn::Mode::Train).withSeed(g.input("seed", {}, DType::I64));
 //   Tensor y = nn::dropout(s, x, 0.5);
 //
+// In a training step built by optimize-step, stepSeed(g, seed) makes the seed a function of the
+// step counter, so each step draws new masks and a run resumed from a checkpoint draws the masks
+// the uninterrupted run drew:
+//
+//   nn::Scope s = nn::Scope(g, nn::Mode::Train).withSeed(nn::stepSeed(g, 7));
+//
 //===----------------------------------------------------------------------===//
 #pragma once
 
@@ -25,6 +31,11 @@ namespace weft::nn {
 /// Inverted dropout of float `x` with drop probability `p` in [0, 1]. Training mode with p > 0
 /// needs a seed (Scope::withSeed); a missing seed or a p outside [0, 1] throws at `loc`.
 Tensor dropout(const Scope &scope, const Tensor &x, double p, SrcLoc loc = SrcLoc::current());
+
+/// A training step's seed: step * 2^32 + `seed`, where step is the graph's new input %step (a
+/// tensor<i64> scalar) to which optimize-step passes the step counter (0 on the first step).
+/// Distinct for every (seed, step) pair; `seed` outside [0, 2^32) throws at `loc`.
+Tensor stepSeed(Graph &g, int64_t seed, SrcLoc loc = SrcLoc::current());
 
 /// The module form, as torch.nn.Dropout: holds p and the scope, and each call is a new site.
 class Dropout {

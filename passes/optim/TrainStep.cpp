@@ -3,7 +3,8 @@
 // The gradient function of the loss (passes/autodiff, wrt the trained
 // parameters only, keeping every result of the forward function) is built as a
 // scratch function, inlined into the step function, and removed; the update
-// follows it:
+// follows it. A parameter %step of the forward function (a per-step dropout seed reads it) is the
+// step function's own %step:
 //
 //   %loss, %carried..., %dW, ... = <forward and backward>   (autodiff)
 //   %loss, %dW ...  = their means over the processes         (data_parallel, in buckets)
@@ -63,11 +64,13 @@ Expected<ir::Function *> buildTrainStep(ir::Module &m, const ir::Function &f,
     name = f.name() + "_step";
   if (m.function(name))
     return err(fmt::format("optimize-step: module already has a function @{}", name));
-  for (size_t i = 0; i < f.numParams(); ++i)
-    if (f.param(i)->name() == "step")
-      return err(fmt::format("optimize-step: @{} already has a parameter %step, the name of the "
-                             "step function's step counter; rename it",
-                             f.name()));
+  // A parameter %step of f is the step counter itself (a per-step dropout seed reads it,
+  // nn::stepSeed): the step function passes its own %step there.
+  size_t fStep = paramIndex(f, "step");
+  if (fStep < f.numParams() && f.param(fStep)->type() != ir::Type({}, ir::DType::I64))
+    return err(fmt::format("optimize-step: @{} has a parameter %step of type {}; %step is the "
+                           "step counter, a tensor<i64> scalar (rename it, or make it one)",
+                           f.name(), f.param(fStep)->type().str()));
 
   // The carried parameters: f's results 1, 2, ... are their new values.
   std::vector<size_t> carried;
@@ -83,6 +86,8 @@ Expected<ir::Function *> buildTrainStep(ir::Module &m, const ir::Function &f,
           fmt::format("optimize-step: @{} has no parameter %{} to carry", f.name(), o->carry[c]));
     if (std::find(carried.begin(), carried.end(), i) != carried.end())
       return err(fmt::format("optimize-step: parameter %{} is listed twice in carry", o->carry[c]));
+    if (i == fStep)
+      return err("optimize-step: %step is the step counter; it cannot be carried");
     if (fResults[1 + c] != f.param(i)->type())
       return err(fmt::format("optimize-step: @{} returns a {} as result {}, the new value of "
                              "carried %{}, which is a {}",
@@ -107,6 +112,8 @@ Expected<ir::Function *> buildTrainStep(ir::Module &m, const ir::Function &f,
       return err(fmt::format("optimize-step: parameter %{} is listed twice in params", p));
     if (isCarried(i))
       return err(fmt::format("optimize-step: parameter %{} is both trained and carried", p));
+    if (i == fStep)
+      return err("optimize-step: %step is the step counter; it cannot be trained");
     trained.push_back(i);
   }
 
@@ -133,11 +140,15 @@ Expected<ir::Function *> buildTrainStep(ir::Module &m, const ir::Function &f,
     for (const std::string &slot : slots)
       state.push_back(step.addParam(params[k]->type(), params[k]->name() + "." + slot));
   for (size_t i = 0; i < f.numParams(); ++i) {
+    if (i == fStep)
+      continue;
     auto it = std::find(trained.begin(), trained.end(), i);
     map.map(gf.param(i), it == trained.end() ? step.addParam(f.param(i)->type(), f.param(i)->name())
                                              : params[it - trained.begin()]);
   }
   ir::Value *stepNo = step.addParam(ir::Type({}, ir::DType::I64), "step");
+  if (fStep < f.numParams())
+    map.map(gf.param(fStep), stepNo);
 
   ir::OpBuilder b(step.body());
   ir::Op *gret = gf.returnOp();
