@@ -48,7 +48,7 @@ std::string decoderText(int64_t H, bool luong) {
       "%wa: {}",
       T(fmt::format("T x B x {}", H)), bx(H), bx(H), T(fmt::format("{} x {}", H, G)),
       T(fmt::format("{} x {}", H, G)), T(std::to_string(G)), hh, T(fmt::format("B x S x {}", H)),
-      T(luong ? "1" : std::to_string(H)), T(fmt::format("B x S x {}", H)),
+      luong ? std::string("tensor<f32>") : T(std::to_string(H)), T(fmt::format("B x S x {}", H)),
       T(fmt::format("{} x {}", 2 * H, H)));
   std::string s;
   auto line = [&](const std::string &text) { s += "    " + text + "\n"; };
@@ -71,11 +71,12 @@ std::string decoderText(int64_t H, bool luong) {
   line(fmt::format("%tc = tanh %c2 : {}", bx(H)));
   line(fmt::format("%h2 = mul %o, %tc : {}", bx(H)));
   std::string bsa = T(fmt::format("B x S x {}", H)), bs = T("B x S");
-  if (luong) { // Luong's general score as nn::LuongAttention writes it: v * (keys . h2)
-    line(fmt::format("%q3 = reshape %h2 : {}", T(fmt::format("B x {} x 1", H))));
-    line(fmt::format("%sk = matmul %keys, %q3 : {}", T("B x S x 1")));
+  if (luong) { // Luong's score as nn::LuongAttention writes it: g (h2 . kT), kT made before the
+               // loop
+    line(fmt::format("%q3 = reshape %h2 : {}", T(fmt::format("B x 1 x {}", H))));
+    line(fmt::format("%sk = matmul %q3, %kT : {}", T("B x 1 x S")));
     line(fmt::format("%s1 = reshape %sk : {}", bs));
-    line(fmt::format("%vb = broadcast %v {{dims = [1]}} : {}", bs));
+    line(fmt::format("%vb = broadcast %v {{dims = []}} : {}", bs));
     line(fmt::format("%s0 = mul %s1, %vb : {}", bs));
   } else {
     line(fmt::format("%q = matmul %h2, %wq : {}", bx(H)));
@@ -103,11 +104,14 @@ std::string decoderText(int64_t H, bool luong) {
   line("yield %h2, %c2, %a2, %p");
   std::string results =
       fmt::format("{}, {}, {}, {}", bx(H), bx(H), T(fmt::format("T x B x {}", H)), T("T x B x S"));
-  return fmt::format("func @f({}) -> ({}) {{\n"
+  std::string keysT = luong ? fmt::format("  %kT = transpose %keys {{perm = [0, 2, 1]}} : {}\n",
+                                          T(fmt::format("B x {} x S", H)))
+                            : "";
+  return fmt::format("func @f({}) -> ({}) {{\n{}"
                      "  %hT, %cT, %as, %al = scan carry(%h0, %c0) over(%xs) {{\n"
                      "  ^body(%h: {}, %c: {}, %x: {}):\n{}  }} : {}\n"
                      "  return %hT, %cT, %as, %al\n}}\n",
-                     params, results, bx(H), bx(H), bx(H), s, results);
+                     params, results, keysT, bx(H), bx(H), bx(H), s, results);
 }
 
 std::unique_ptr<cpu::Executable> compileWith(const std::string &text, const char *pipeline,
@@ -159,9 +163,10 @@ int main(int argc, char **argv) {
         a.setDouble(i, u(rng));
       return a;
     };
-    std::vector<Array> in = {arr({kSteps, B, H}),  arr({B, H}),    arr({B, H}),    arr({H, 4 * H}),
-                             arr({H, 4 * H}),      arr({4 * H}),   arr({H, H}),    arr({B, S, H}),
-                             arr({luong ? 1 : H}), arr({B, S, H}), arr({2 * H, H})};
+    std::vector<Array> in = {arr({kSteps, B, H}), arr({B, H}),     arr({B, H}),
+                             arr({H, 4 * H}),     arr({H, 4 * H}), arr({4 * H}),
+                             arr({H, H}),         arr({B, S, H}),  luong ? arr({}) : arr({H}),
+                             arr({B, S, H}),      arr({2 * H, H})};
     bool ok = true;
     auto runOn = [&](const cpu::Executable &exe) { ok = exe.run("f", in).isOk() && ok; };
     std::vector<double> ton, toff;

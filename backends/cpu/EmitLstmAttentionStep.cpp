@@ -14,8 +14,9 @@
 // The three products are register tiles as the GEMM's micro-kernel (EmitMatmul.cpp): R rows by
 // NV vectors of columns held in registers over the whole k loop, each weight vector read once
 // per R rows, and stored once; a last columns narrower than the tile go one (masked) vector at
-// a time. The weights are read where they are (the operands change every step, so packing
-// would not pay). The state update, the scores and the context are vectors too (masked at the
+// a time. The weights are read from column strips (LstmAttentionStepKernel.h): packed once
+// before the loop where they all come from outside it (Prepack.h), else on every call. The
+// state update, the scores and the context are vectors too (masked at the
 // tails). z, q and concat(h2, context) are on the task's stack, in L1; each task writes only
 // its own rows, so the results do not depend on the thread count.
 //
@@ -34,6 +35,7 @@ namespace {
 /// Rows taken together: each group of a weight's columns is read once per chunk (at H = 256,
 /// wx and wh are 2 MB, past L2, and a strip of them 128 KB), while the chunk's z, q and
 /// concat(h2, context) on the stack stay small (24 x 1792 f32 = 172 KB at H = D = A = 256).
+/// (Chunks of up to 72 rows, reading the weights once per step at B = 64, measured no faster.)
 constexpr int64_t kChunkRows = 24;
 
 /// One weight matrix's part of a tile product: sum over k < kn of a(r, k) w[k, :].
@@ -49,8 +51,12 @@ public:
   StepEmitter(Emitter &e, const ir::Op &op) : e(e), b(e.b), op(op) {}
 
   Status emit();
+  /// The op's weights packed into strips, each in the next scratch slot of the op being emitted.
+  Values packWeights();
 
 private:
+  /// The element and vector types and the tile's shape, for the op's dtype and the target.
+  void setTypes();
   /// body(j0, nv, masks) for the columns [0, n) in groups: NV vectors unmasked while whole
   /// groups remain (masks empty), then one vector at a time with its lanes below n (nv = 1).
   void forColumns(Value *n, const std::function<void(Value *, int, const Values &)> &body);
@@ -316,7 +322,7 @@ void StepEmitter::chunkFrom(Value *m, Value *row0) {
       [&](Value *r) { return at(att, b.CreateMul(row(r), N)); });
 }
 
-Status StepEmitter::emit() {
+void StepEmitter::setTypes() {
   dt = op.result(0)->type().dtype();
   elt = e.storageTy(dt);
   esz = static_cast<int>(dtypeBytes(dt));
@@ -330,23 +336,38 @@ Status StepEmitter::emit() {
   // parallelRows outlines the body, which inherits it.
   if (e.vectorBytes == 64)
     e.fn->addFnAttr("min-legal-vector-width", "512");
+}
+
+Values StepEmitter::packWeights() {
+  setTypes();
+  std::vector<ir::Type> strips = lstmAttentionStepScratch(op, e.vectorBytes);
+  std::vector<size_t> operands = lstmAttentionPackedOperands(op);
+  Values out;
+  for (size_t i = 0; i < strips.size(); ++i) {
+    const ir::Type &wt = op.operand(operands[i])->type();
+    Value *dst = e.scratchBuffer(strips[i]);
+    packStrips(e.ptr(op.operand(operands[i])), e.dim(wt.dim(0)), e.dim(wt.dim(1)), dst);
+    out.push_back(dst);
+  }
+  return out;
+}
+
+Status StepEmitter::emit() {
+  setTypes();
   luong = op.luong();
   const size_t base = luong ? 10 : 11;
   masked = op.numOperands() == base + 1;
   Values captured;
   for (ir::Value *operand : op.operands())
     captured.push_back(e.ptr(operand));
-  // The weights in strips, where their dims are static; the task reads them in place of the
-  // operands.
-  std::vector<ir::Type> strips = lstmAttentionStepScratch(op, e.vectorBytes);
+  // The weights in strips, where their dims are static: packed by the loop before its first
+  // trip, or here. The task reads them in place of the operands.
+  auto before = e.packedStepWeights.find(&op);
+  Values strips = before != e.packedStepWeights.end() ? before->second : packWeights();
   packed = !strips.empty();
   std::vector<size_t> packedOperands = lstmAttentionPackedOperands(op);
-  for (size_t i = 0; i < strips.size(); ++i) {
-    const ir::Type &wt = op.operand(packedOperands[i])->type();
-    Value *dst = e.scratchBuffer(strips[i]);
-    packStrips(captured[packedOperands[i]], e.dim(wt.dim(0)), e.dim(wt.dim(1)), dst);
-    captured[packedOperands[i]] = dst;
-  }
+  for (size_t i = 0; i < strips.size(); ++i)
+    captured[packedOperands[i]] = strips[i];
   for (size_t r = 0; r < 4; ++r) {
     e.ptrs[op.result(r)] = e.bufferOf(op.result(r));
     captured.push_back(e.ptrs[op.result(r)]);
@@ -391,5 +412,9 @@ Status StepEmitter::emit() {
 } // namespace
 
 Status Emitter::emitLstmAttentionStep(const ir::Op &op) { return StepEmitter(*this, op).emit(); }
+
+Values Emitter::packLstmAttentionWeights(const ir::Op &step) {
+  return StepEmitter(*this, step).packWeights();
+}
 
 } // namespace weft::cpu::detail

@@ -529,6 +529,8 @@ void Emitter::packBsBeforeLoop(const ir::Op &loop) {
                  dim(bt.dim(1)));
     packedB[mm] = dst;
   }
+  for (const ir::Op *step : stepsPackedBeforeLoop(loop))
+    packedStepWeights[step] = packLstmAttentionWeights(*step);
 }
 
 } // namespace detail

@@ -202,7 +202,8 @@ public:
   llvm::Value *gateTanhOf(llvm::Value *x, DType dt);
   Status emitProducer(const ir::Op &op); // EmitOps.cpp
   /// Packs, before `loop`'s first trip, the B of each matmul of its body that Prepack.h picks,
-  /// into a scratch slot of `loop` (the first ones it takes); records them in `packedB`.
+  /// into a scratch slot of `loop` (the first ones it takes), then the weights of each
+  /// lstm_attention_step it picks; records them in `packedB` and `packedStepWeights`.
   /// EmitMatmul.cpp.
   void packBsBeforeLoop(const ir::Op &loop);
   /// Starts an all_reduce (weft_all_reduce_start) and records its result as in flight; the
@@ -220,6 +221,10 @@ public:
   /// lstm_attention_step: the whole decoder step per block of batch rows;
   /// EmitLstmAttentionStep.cpp.
   Status emitLstmAttentionStep(const ir::Op &op);
+  /// Packs lstm_attention_step `step`'s weights into strips (LstmAttentionStepKernel.h), each
+  /// into the next scratch slot of the op being emitted; where they are, in the kernel's order.
+  /// EmitLstmAttentionStep.cpp.
+  Values packLstmAttentionWeights(const ir::Op &step);
 
   llvm::LLVMContext &ctx;
   llvm::Module &mod;
@@ -239,6 +244,8 @@ public:
   std::unordered_map<const ir::Op *, size_t> scratchTaken;
   /// The matmuls whose B their loop packed before its first trip, and where.
   std::unordered_map<const ir::Op *, llvm::Value *> packedB;
+  /// The lstm_attention_steps whose weights their loop packed before its first trip, and where.
+  std::unordered_map<const ir::Op *, Values> packedStepWeights;
 
 private:
   /// Copies `rows` rows of `rowBytes` from `src` to `dst` where `active(row)` holds.

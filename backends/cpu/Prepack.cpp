@@ -1,6 +1,7 @@
-//===- backends/cpu/Prepack.cpp - B operands packed once, before their loop -===//
+//===- backends/cpu/Prepack.cpp - weights packed once, before their loop --===//
 #include "backends/cpu/Prepack.h"
 
+#include "backends/cpu/LstmAttentionStepKernel.h"
 #include "backends/cpu/MatmulBlocks.h"
 
 #include <algorithm>
@@ -15,14 +16,21 @@ bool definedIn(const ir::Value *v, const ir::Block &body) {
   return v->definingOp()->parentBlock() == &body;
 }
 
+/// The scan or while whose body holds `op` directly, or nullptr.
+const ir::Op *enclosingLoop(const ir::Op &op) {
+  const ir::Block *body = op.parentBlock();
+  const ir::Op *loop = body ? body->parentOp() : nullptr;
+  return loop && (loop->kind() == ir::OpKind::Scan || loop->kind() == ir::OpKind::While) ? loop
+                                                                                         : nullptr;
+}
+
 } // namespace
 
 bool packsBBeforeLoop(const ir::Op &mm) {
   if (mm.kind() != ir::OpKind::Matmul || !isFloat(mm.result()->type().dtype()))
     return false;
   const ir::Block *body = mm.parentBlock();
-  const ir::Op *loop = body ? body->parentOp() : nullptr;
-  if (!loop || (loop->kind() != ir::OpKind::Scan && loop->kind() != ir::OpKind::While))
+  if (!enclosingLoop(mm))
     return false;
   const ir::Type &at = mm.operand(0)->type(), &bt = mm.operand(1)->type();
   if (at.rank() != 2 || !bt.dim(0).isStatic() || !bt.dim(1).isStatic())
@@ -37,6 +45,26 @@ std::vector<const ir::Op *> matmulsPackedBeforeLoop(const ir::Op &loop) {
   std::vector<const ir::Op *> out;
   for (const auto &op : loop.region().ops())
     if (packsBBeforeLoop(*op))
+      out.push_back(op.get());
+  return out;
+}
+
+bool packsStepWeightsBeforeLoop(const ir::Op &step) {
+  if (step.kind() != ir::OpKind::LstmAttentionStep || !enclosingLoop(step))
+    return false;
+  // The strips' sizes do not depend on the vector width, only whether there are any.
+  if (lstmAttentionStepScratch(step, 32).empty())
+    return false;
+  for (size_t i : lstmAttentionPackedOperands(step))
+    if (definedIn(step.operand(i), *step.parentBlock()))
+      return false;
+  return true;
+}
+
+std::vector<const ir::Op *> stepsPackedBeforeLoop(const ir::Op &loop) {
+  std::vector<const ir::Op *> out;
+  for (const auto &op : loop.region().ops())
+    if (packsStepWeightsBeforeLoop(*op))
       out.push_back(op.get());
   return out;
 }

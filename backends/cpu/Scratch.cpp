@@ -32,10 +32,14 @@ void carryStaging(const ir::Op &yield, const ir::Block &body, size_t first, size
   }
 }
 
-/// The B operands of matmuls in `loop`'s body that it packs before its first trip (Prepack.h).
+/// The weights `loop` packs before its first trip (Prepack.h): the B operands of matmuls in its
+/// body, then the strips of its lstm_attention_steps.
 void packedBs(const ir::Op &loop, int vectorBytes, std::vector<ir::Type> &out) {
   for (const ir::Op *mm : matmulsPackedBeforeLoop(loop))
     out.push_back(packedBType(*mm, vectorBytes));
+  for (const ir::Op *step : stepsPackedBeforeLoop(loop))
+    for (const ir::Type &t : lstmAttentionStepScratch(*step, vectorBytes))
+      out.push_back(t);
 }
 
 /// `t` with its last two dims swapped.
@@ -83,7 +87,8 @@ std::vector<ir::Type> scratchOf(const ir::Op &op, int vectorBytes) {
     out = recurrentKernelScratch(op, vectorBytes);
     break;
   case OpKind::LstmAttentionStep: // its weights in strips (LstmAttentionStepKernel.h)
-    out = lstmAttentionStepScratch(op, vectorBytes);
+    if (!packsStepWeightsBeforeLoop(op))
+      out = lstmAttentionStepScratch(op, vectorBytes);
     break;
   case OpKind::LstmSequenceGrad: // LstmGradKernel.h
     out = lstmGradKernelScratch(op, vectorBytes);
