@@ -32,10 +32,12 @@
 // and any attention the matchers do not take (a mask that is not added, a softmax over B).
 //
 // Inference only: the train pipeline keeps the cell and additive_attention apart (their VJPs
-// exist; this op has none). Not in the `optimize` pipeline yet either: the kernel's tiled
-// products are slower than the packed GEMMs of the unfused step, which shows where the
-// attention is cheap (Luong's score at H = 256: 0.6x; docs/Benchmarks.md), so the pass runs by
-// name, after fuse-additive-attention.
+// exist; this op has none). The `optimize` pipeline runs it with {scores=additive}, after
+// fuse-additive-attention: Bahdanau's fused step is at least as fast as the unfused one
+// (1.07x on the sort-letters decoder, 0.97-0.99x at H = 256, S = 50), while Luong's is not
+// (the kernel's tiled products are slower than the packed GEMMs of the unfused step, which
+// shows where the attention is cheap: 0.6x at H = 256; docs/Benchmarks.md). By name, with no
+// option, the pass fuses both.
 //
 //===----------------------------------------------------------------------===//
 #include "ir/Uses.h"
@@ -326,13 +328,15 @@ Expected<bool> fuseStep(Attention a, ir::Uses &uses, std::unordered_set<const Op
   return true;
 }
 
-Expected<bool> fuseFunction(ir::Function &f) {
+/// `additiveOnly`: leave Luong's steps alone (the optimize pipeline's choice: see the file
+/// comment).
+Expected<bool> fuseFunction(ir::Function &f, bool additiveOnly) {
   // Bahdanau's attention (an additive_attention op) and the ops that may end Luong's (its
   // context), in loop bodies.
   std::vector<Op *> candidates;
   ir::walk(f.body(), [&](Op &op) {
-    bool kind = op.kind() == OpKind::AdditiveAttention || op.kind() == OpKind::Reshape ||
-                op.kind() == OpKind::ReduceSum;
+    bool kind = op.kind() == OpKind::AdditiveAttention ||
+                (!additiveOnly && (op.kind() == OpKind::Reshape || op.kind() == OpKind::ReduceSum));
     if (kind && enclosingLoop(op))
       candidates.push_back(&op);
   });
@@ -358,7 +362,21 @@ Expected<bool> fuseFunction(ir::Function &f) {
 class FuseLstmAttentionPass final : public FunctionPass {
 public:
   std::string_view name() const override { return "fuse-lstm-attention"; }
-  Expected<bool> runOnFunction(ir::Function &f) override { return fuseFunction(f); }
+  Expected<bool> runOnFunction(ir::Function &f) override { return fuseFunction(f, additiveOnly_); }
+
+  /// scores=all (the default: Bahdanau's and Luong's steps) or scores=additive (Bahdanau's).
+  Status setOption(std::string_view key, std::string_view value) override {
+    if (key != "scores")
+      return err(fmt::format("pass 'fuse-lstm-attention' has no option '{}'", key));
+    if (value != "all" && value != "additive")
+      return err(
+          fmt::format("fuse-lstm-attention option scores is all or additive, got '{}'", value));
+    additiveOnly_ = value == "additive";
+    return {};
+  }
+
+private:
+  bool additiveOnly_ = false;
 };
 
 } // namespace

@@ -188,8 +188,11 @@ TEST_CASE("fuse-lstm-attention: outputs match with the fusion on and off, interp
       }
 }
 
-TEST_CASE("fuse-lstm-attention: the train pipeline keeps the cell and the attention apart") {
+TEST_CASE("fuse-lstm-attention: the optimize pipeline fuses Bahdanau's decoder step, the train "
+          "one keeps the cell and the attention apart") {
   std::string text = decoderText("f32", Dims{3, 4, 5, 3, 4}, true);
+  std::unique_ptr<ir::Module> opt = build(text, "optimize");
+  CHECK(countOps(*opt->function("f"), ir::OpKind::LstmAttentionStep) == 1);
   std::unique_ptr<ir::Module> train = build(text, "train");
   size_t steps = 0, attentions = 0;
   for (auto &f : train->functions()) {
