@@ -87,6 +87,10 @@ std::unique_ptr<Pass> createOptimizeStepPass();
 /// operand; broadcast of a splat -> a splat. stop_gradient is kept.
 std::unique_ptr<Pass> createSimplifyPass();
 
+/// Loop fission: a scan whose carries form recurrences that only feed each other forward in
+/// time (stacked cells) becomes one scan per recurrence plus one for what no carry needs.
+std::unique_ptr<Pass> createSplitScanPass();
+
 /// A scan whose body computes a GRU cell (PyTorch's form or Cho et al.'s, however written)
 /// becomes one gru_sequence; one computing an Elman RNN cell (tanh or relu) one rnn_sequence.
 /// passes/FuseGru.cpp and FuseRnn.cpp list the forms they recognize and those they refuse.
