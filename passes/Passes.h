@@ -57,6 +57,8 @@ std::unique_ptr<Pass> createFuseElementwisePass();
 /// the body, computes all steps before the loop as one GEMM over T*b rows and passes the
 /// product to the scan as a new sequence.
 std::unique_ptr<Pass> createFuseLstmPass();
+/// Each LSTM cell in a `while` body (a greedy decoder's step) -> lstm_sequence of one step.
+std::unique_ptr<Pass> createFuseLstmStepPass();
 
 std::unique_ptr<Pass> createHoistInputProjectionsPass();
 
