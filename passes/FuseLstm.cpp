@@ -61,26 +61,13 @@ Expected<bool> fuse(ir::Op &scan) {
     // Every body op is part of the cell (the yield aside): nothing else reads the state.
     if (!m.matchedAll())
       return false;
-    size_t numBias = BodyMatcher::countOf((*gates)[0], Source::Bias);
-    for (const auto &gt : *gates)
-      if (BodyMatcher::countOf(gt, Source::Bias) != numBias)
-        return false;
-
+    if (!sameBiasCount(*gates))
+      return false;
     OperandBuilder ob(scan, hidden);
-    auto wx = ob.gather(pick(*gates, Source::Input));
-    WEFT_TRY(wx.status());
-    auto wh = ob.gather(pick(*gates, Source::Hidden));
-    WEFT_TRY(wh.status());
-    std::vector<std::vector<Term>> biases;
-    for (const auto &gt : *gates) {
-      biases.emplace_back();
-      for (const Term &t : gt)
-        if (t.source == Source::Bias)
-          biases.back().push_back(t);
-    }
-    auto bias = ob.gatherBias(biases, st.dtype());
-    WEFT_TRY(bias.status());
-    std::vector<Value *> operands = {xs, scan.operand(hIdx), scan.operand(cIdx), *wx, *wh, *bias};
+    auto w = gatherLstmWeights(ob, *gates, st.dtype());
+    WEFT_TRY(w.status());
+    std::vector<Value *> operands = {xs,     scan.operand(hIdx), scan.operand(cIdx), w->wx, w->wh,
+                                     w->bias};
     if (g->hasLengths)
       operands.push_back(scan.operands().back());
     ir::Attrs attrs;
@@ -92,7 +79,7 @@ Expected<bool> fuse(ir::Op &scan) {
     std::vector<std::pair<size_t, size_t>> from = {{hIdx, 1}, {cIdx, 2}};
     if (scan.numResults() == 3)
       from.push_back({2, 0});
-    const std::pair<Value *, const char *> names[] = {{*wx, "wx"}, {*wh, "wh"}, {*bias, "b"}};
+    const std::pair<Value *, const char *> names[] = {{w->wx, "wx"}, {w->wh, "wh"}, {w->bias, "b"}};
     replaceScan(scan, **fused, from, names);
     return true;
   }

@@ -67,4 +67,35 @@ private:
   ir::Value *c_;
 };
 
+/// Whether every gate has as many bias terms, as the fused op's one bias needs.
+inline bool sameBiasCount(const std::array<std::vector<Term>, 4> &gates) {
+  size_t n = BodyMatcher::countOf(gates[0], Source::Bias);
+  for (const auto &gt : gates)
+    if (BodyMatcher::countOf(gt, Source::Bias) != n)
+      return false;
+  return true;
+}
+
+/// lstm_sequence's weights, gathered by `ob` in the gate order i, f, g, o.
+struct LstmWeights {
+  ir::Value *wx, *wh, *bias;
+};
+inline Expected<LstmWeights>
+gatherLstmWeights(OperandBuilder &ob, const std::array<std::vector<Term>, 4> &gates, DType dtype) {
+  auto wx = ob.gather(pick(gates, Source::Input));
+  WEFT_TRY(wx.status());
+  auto wh = ob.gather(pick(gates, Source::Hidden));
+  WEFT_TRY(wh.status());
+  std::vector<std::vector<Term>> biases;
+  for (const auto &gt : gates) {
+    biases.emplace_back();
+    for (const Term &t : gt)
+      if (t.source == Source::Bias)
+        biases.back().push_back(t);
+  }
+  auto bias = ob.gatherBias(biases, dtype);
+  WEFT_TRY(bias.status());
+  return LstmWeights{*wx, *wh, *bias};
+}
+
 } // namespace weft::passes::cell

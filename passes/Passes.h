@@ -57,6 +57,8 @@ std::unique_ptr<Pass> createFuseElementwisePass();
 /// the body, computes all steps before the loop as one GEMM over T*b rows and passes the
 /// product to the scan as a new sequence.
 std::unique_ptr<Pass> createFuseLstmPass();
+/// Each LSTM cell in a `while` body (a greedy decoder's step) -> lstm_sequence of one step.
+std::unique_ptr<Pass> createFuseLstmStepPass();
 
 std::unique_ptr<Pass> createHoistInputProjectionsPass();
 
@@ -86,6 +88,10 @@ std::unique_ptr<Pass> createOptimizeStepPass();
 /// and single-operand concat -> their operand; select on a splat condition -> the chosen
 /// operand; broadcast of a splat -> a splat. stop_gradient is kept.
 std::unique_ptr<Pass> createSimplifyPass();
+
+/// Loop fission: a scan whose carries form recurrences that only feed each other forward in
+/// time (stacked cells) becomes one scan per recurrence plus one for what no carry needs.
+std::unique_ptr<Pass> createSplitScanPass();
 
 /// A scan whose body computes a GRU cell (PyTorch's form or Cho et al.'s, however written)
 /// becomes one gru_sequence; one computing an Elman RNN cell (tanh or relu) one rnn_sequence.

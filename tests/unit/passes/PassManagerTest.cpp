@@ -78,10 +78,11 @@ TEST_CASE("an unknown pass name is an error listing the known passes, and adds n
         "unknown pass 'frobnicate' (known: autodiff, concat-padded-sums, cse, data-parallel, dce, "
         "expand-gru, expand-lstm, expand-rnn, fold-constants, fuse-additive-attention, "
         "fuse-attention, fuse-elementwise, "
-        "fuse-gru, fuse-lstm, fuse-lstm-attention, fuse-rnn, hoist-input-projections, "
+        "fuse-gru, fuse-lstm, fuse-lstm-attention, fuse-lstm-step, fuse-rnn, "
+        "hoist-input-projections, "
         "hoist-weight-gradients, licm, "
-        "optimize-step, overlap-collectives, save-lstm-gates, simplify, canonicalize, optimize, "
-        "train)");
+        "optimize-step, overlap-collectives, save-lstm-gates, simplify, split-scan, canonicalize, "
+        "optimize, train)");
   CHECK(pm.size() == 0);
 }
 
