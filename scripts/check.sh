@@ -10,7 +10,8 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 
 echo "== ASan+UBSan build and tests"
-scripts/build.sh asan
+# What ctest runs (tests, tools, examples), not the benchmarks: the release build compiles those.
+scripts/build.sh asan weft-test-deps
 ctest --test-dir build/asan --output-on-failure -j 2 -LE fuzz
 
 echo "== ThreadSanitizer build and the threads tests"
