@@ -8,6 +8,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
+# Unity test binaries, sanitized trees with line tables only (scripts/build.sh).
+export WEFT_CI=1
 
 echo "== ASan+UBSan build and tests"
 # What ctest runs (tests, tools, examples), not the benchmarks: the release build compiles those.
