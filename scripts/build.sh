@@ -17,6 +17,17 @@ case "$kind" in
                -DCMAKE_C_COMPILER=clang-19 -DCMAKE_CXX_COMPILER=clang++-19) ;;
   *) echo "usage: scripts/build.sh <release|asan|tsan|fuzz> [targets...]" >&2; exit 2 ;;
 esac
+# CI (scripts/check.sh sets WEFT_CI=1) builds each tree once, from scratch, to run its tests:
+# the test binaries as unity builds (WEFT_UNITY_TESTS), and the sanitized trees with line tables
+# only, which is all a sanitizer's report uses (file:line in every frame).
+if [ "${WEFT_CI:-0}" = 1 ]; then
+  flags+=(-DWEFT_UNITY_TESTS=ON)
+  case "$kind" in
+    asan) flags+=(-DCMAKE_CXX_FLAGS_DEBUG=-g1 -DCMAKE_C_FLAGS_DEBUG=-g1) ;;
+    tsan) flags+=("-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2 -g1 -DNDEBUG"
+                  "-DCMAKE_C_FLAGS_RELWITHDEBINFO=-O2 -g1 -DNDEBUG") ;;
+  esac
+fi
 cmake -S . -B "build/$kind" -G Ninja "${flags[@]}" >/dev/null
 if [ $# -gt 0 ]; then
   cmake --build "build/$kind" -j "$jobs" --target "$@"

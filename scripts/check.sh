@@ -8,9 +8,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
+# Unity test binaries, sanitized trees with line tables only (scripts/build.sh).
+export WEFT_CI=1
 
 echo "== ASan+UBSan build and tests"
-scripts/build.sh asan
+# What ctest runs (tests, tools, examples), not the benchmarks: the release build compiles those.
+scripts/build.sh asan weft-test-deps
 ctest --test-dir build/asan --output-on-failure -j 2 -LE fuzz
 
 echo "== ThreadSanitizer build and the threads tests"

@@ -35,8 +35,10 @@
 #include <llvm/TargetParser/Host.h>
 #include <llvm/Transforms/Utils/SplitModule.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -178,6 +180,19 @@ void optimizeModule(llvm::Module &m, llvm::TargetMachine &tm, int level, bool ve
   mpm.run(m, mam);
 }
 
+/// The optimization level the JIT uses: CompileOptions::optLevel, lowered to WEFT_JIT_OPT_LEVEL
+/// when that is set. A test-only knob: the sanitized CI build sets it (tests/CMakeLists.txt),
+/// since there most of a test's time is LLVM optimizing code whose speed nobody measures; the
+/// release build runs the same tests at the levels they ask for.
+Expected<int> jitOptLevel(int requested) {
+  const char *cap = std::getenv("WEFT_JIT_OPT_LEVEL");
+  if (!cap || !*cap)
+    return requested;
+  if (std::strlen(cap) != 1 || cap[0] < '0' || cap[0] > '3')
+    return err(fmt::format("cpu backend: WEFT_JIT_OPT_LEVEL must be 0, 1, 2 or 3, not '{}'", cap));
+  return std::min(requested, cap[0] - '0');
+}
+
 bool isKnownCpu(const llvm::Target &target, const std::string &triple, const std::string &cpu) {
   std::unique_ptr<llvm::MCSubtargetInfo> sti(target.createMCSubtargetInfo(triple, "", ""));
   return sti && sti->isCPUStringValid(cpu);
@@ -192,6 +207,9 @@ Expected<std::unique_ptr<Executable>> compile(const ir::Module &module,
     llvm::InitializeNativeTargetAsmPrinter();
   });
   WEFT_TRY(ir::verify(module));
+  auto optLevel = jitOptLevel(options.optLevel);
+  if (!optLevel)
+    return optLevel.diag();
 
   // WEFT_DEBUG=4 (or more) dumps the LLVM IR, like CompileOptions::dumpLLVM.
   const char *debugEnv = std::getenv("WEFT_DEBUG");
@@ -214,8 +232,8 @@ Expected<std::unique_ptr<Executable>> compile(const ir::Module &module,
     llvm::StringRef(options.features).split(features, ',', -1, false);
     jtmb->addFeatures(std::vector<std::string>(features.begin(), features.end()));
   }
-  jtmb->setCodeGenOptLevel(options.optLevel >= 3 ? llvm::CodeGenOptLevel::Aggressive
-                                                 : llvm::CodeGenOptLevel::Default);
+  jtmb->setCodeGenOptLevel(*optLevel >= 3 ? llvm::CodeGenOptLevel::Aggressive
+                                          : llvm::CodeGenOptLevel::Default);
   auto tm = jtmb->createTargetMachine();
   if (!tm)
     return llvmError("cannot create a target machine", tm.takeError());
@@ -248,8 +266,7 @@ Expected<std::unique_ptr<Executable>> compile(const ir::Module &module,
   std::mutex dumpLock;
   bool vectorMath = vectorMathLibraryLoaded();
   auto work = [&](size_t i) {
-    objects[i].emplace(
-        compilePartition((*parts)[i], *jtmb, options.optLevel, vectorMath, dump, dumpLock));
+    objects[i].emplace(compilePartition((*parts)[i], *jtmb, *optLevel, vectorMath, dump, dumpLock));
   };
   std::vector<std::thread> workers;
   for (size_t i = 1; i < parts->size(); ++i)

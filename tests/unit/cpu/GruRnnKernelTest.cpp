@@ -22,7 +22,7 @@ namespace {
 
 enum class Cell { GruPyTorch, GruCho, RnnTanh, RnnRelu };
 
-struct Case {
+struct KernelCase {
   Cell cell;
   int64_t input, hidden, batch, steps;
   bool lengths, reverse, symbolicBatch, symbolicInput;
@@ -30,7 +30,7 @@ struct Case {
 };
 
 // Strips hold 16 (f32) or 8 (f64) units of a GRU, twice that of an RNN, with AVX-512.
-const Case kCases[] = {
+const KernelCase kKernelCases[] = {
     {Cell::GruPyTorch, 5, 67, 11, 19, true, true, false, false, "f32"}, // partial strip, chunks
     {Cell::GruCho, 9, 90, 17, 5, false, false, true, false, "f32"},     // both passes threaded
     {Cell::GruCho, 6, 20, 9, 11, true, false, true, true, "f64"},       // wx packed per block
@@ -45,7 +45,7 @@ const Case kCases[] = {
 
 bool isGru(Cell c) { return c == Cell::GruPyTorch || c == Cell::GruCho; }
 
-std::string sequenceModule(const Case &c) {
+std::string sequenceModule(const KernelCase &c) {
   std::string dt = c.dtype, B = c.symbolicBatch ? "B" : std::to_string(c.batch),
               I = c.symbolicInput ? "I" : std::to_string(c.input);
   const int64_t h = c.hidden, g = isGru(c.cell) ? 3 : 1;
@@ -84,7 +84,7 @@ std::string sequenceModule(const Case &c) {
 
 TEST_CASE("cpu gru_sequence and rnn_sequence kernels: match the interpreter at every edge") {
   uint64_t seed = 41;
-  for (const Case &c : kCases) {
+  for (const KernelCase &c : kKernelCases) {
     CAPTURE(static_cast<int>(c.cell));
     CAPTURE(c.input);
     CAPTURE(c.hidden);

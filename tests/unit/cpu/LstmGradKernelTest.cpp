@@ -17,13 +17,13 @@ using namespace weft::cputest;
 
 namespace {
 
-struct Case {
+struct GradCase {
   int64_t input, hidden, batch, steps;
   bool lengths, reverse, symbolicBatch, symbolicInput;
   const char *dtype;
 };
 
-const Case kCases[] = {
+const GradCase kGradCases[] = {
     {5, 37, 13, 19, true, true, false, false, "f32"}, // H past vectors, B past panels
     {9, 32, 7, 5, false, false, true, false, "f32"},  // H a multiple of the lanes
     {6, 20, 9, 11, true, false, true, true, "f64"},   // symbolic I and B
@@ -35,7 +35,7 @@ const Case kCases[] = {
 
 /// @grad(xs, h0, c0, wx, wh, b [, len], dhs, dhT, dcT): lstm_sequence, then the gradient of its
 /// results with adjoints dhs, dhT, dcT.
-std::string gradModule(const Case &c) {
+std::string lstmGradModule(const GradCase &c) {
   std::string dt = c.dtype, B = c.symbolicBatch ? "B" : std::to_string(c.batch),
               I = c.symbolicInput ? "I" : std::to_string(c.input);
   const int64_t h = c.hidden;
@@ -61,7 +61,7 @@ std::string gradModule(const Case &c) {
 
 TEST_CASE("cpu lstm_sequence_grad kernel: matches the interpreter, for any thread count") {
   uint64_t seed = 71;
-  for (const Case &c : kCases) {
+  for (const GradCase &c : kGradCases) {
     CAPTURE(c.input);
     CAPTURE(c.hidden);
     CAPTURE(c.batch);
@@ -71,7 +71,7 @@ TEST_CASE("cpu lstm_sequence_grad kernel: matches the interpreter, for any threa
     CAPTURE(c.symbolicBatch);
     CAPTURE(c.symbolicInput);
     CAPTURE(c.dtype);
-    auto m = ir::parseModule(gradModule(c));
+    auto m = ir::parseModule(lstmGradModule(c));
     REQUIRE_OK(m);
     Compiled compiled = compileModule(std::move(*m));
     ir::DimBindings dims{{"T", c.steps}, {"B", c.batch}, {"I", c.input}};

@@ -21,13 +21,13 @@ using namespace weft::cputest;
 
 namespace {
 
-struct Case {
+struct SavedGatesCase {
   int64_t input, hidden, batch, steps;
   bool lengths, reverse, symbolicBatch, symbolicInput;
   const char *dtype;
 };
 
-const Case kCases[] = {
+const SavedGatesCase kSavedGatesCases[] = {
     {5, 37, 13, 19, true, true, false, false, "f32"}, // H past vectors, B past panels
     {9, 32, 7, 5, false, false, true, false, "f64"},  // H a multiple of the lanes
     {6, 20, 9, 11, true, false, true, true, "f64"},   // symbolic I and B, lengths
@@ -41,7 +41,7 @@ const Case kCases[] = {
 /// gradient; 14, 15: hs of the saving and of the plain forward.
 constexpr size_t kSaved = 0, kPlain = 8, kSavedHs = 14, kPlainHs = 15;
 
-std::string gradModule(const Case &c) {
+std::string savedGatesGradModule(const SavedGatesCase &c) {
   std::string dt = c.dtype, B = c.symbolicBatch ? "B" : std::to_string(c.batch),
               I = c.symbolicInput ? "I" : std::to_string(c.input);
   const int64_t h = c.hidden;
@@ -80,7 +80,7 @@ std::string gradModule(const Case &c) {
 TEST_CASE("cpu lstm training form: saved gates give the recomputed gradients, for any thread "
           "count") {
   uint64_t seed = 91;
-  for (const Case &c : kCases) {
+  for (const SavedGatesCase &c : kSavedGatesCases) {
     CAPTURE(c.input);
     CAPTURE(c.hidden);
     CAPTURE(c.batch);
@@ -90,7 +90,7 @@ TEST_CASE("cpu lstm training form: saved gates give the recomputed gradients, fo
     CAPTURE(c.symbolicBatch);
     CAPTURE(c.symbolicInput);
     CAPTURE(c.dtype);
-    auto m = ir::parseModule(gradModule(c));
+    auto m = ir::parseModule(savedGatesGradModule(c));
     REQUIRE_OK(m);
     Compiled compiled = compileModule(std::move(*m));
     ir::DimBindings dims{{"T", c.steps}, {"B", c.batch}, {"I", c.input}};

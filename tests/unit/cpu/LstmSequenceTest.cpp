@@ -19,13 +19,13 @@ using weft::testing::LstmGates;
 
 namespace {
 
-struct Case {
+struct SequenceCase {
   int64_t input, hidden, batch, steps;
   LstmGates gates;
   bool lengths, reverse;
 };
 
-const Case kCases[] = {
+const SequenceCase kSequenceCases[] = {
     {3, 2, 1, 1, LstmGates::Separate, false, false},
     {5, 3, 4, 7, LstmGates::ConcatBias, true, false},
     {7, 5, 3, 4, LstmGates::Concat, false, true},
@@ -35,7 +35,7 @@ const Case kCases[] = {
 };
 
 /// @lstm(params) -> (hT, cT, hs) and @loss(params, %R) -> reduce_sum(hs * R) + reduce_sum(cT).
-std::string lstmModule(const Case &c) {
+std::string lstmModule(const SequenceCase &c) {
   const int64_t i = c.input, h = c.hidden;
   std::string weights;
   switch (c.gates) {
@@ -89,8 +89,8 @@ std::unique_ptr<ir::Module> parsed(const std::string &text) {
 }
 
 /// Seeded inputs for `f`: lengths in [0, T].
-std::vector<Array> inputsFor(const ir::Function &f, const Case &c, const ir::DimBindings &dims,
-                             uint64_t seed) {
+std::vector<Array> inputsFor(const ir::Function &f, const SequenceCase &c,
+                             const ir::DimBindings &dims, uint64_t seed) {
   std::map<size_t, ParamGen> gens;
   for (size_t p = 0; p < f.numParams(); ++p)
     if (f.param(p)->name() == "len")
@@ -99,7 +99,7 @@ std::vector<Array> inputsFor(const ir::Function &f, const Case &c, const ir::Dim
 }
 
 /// The bound for two f64 evaluations of the same T-step recurrence summed in different orders.
-Tolerance recurrenceTolerance(const Case &c) {
+Tolerance recurrenceTolerance(const SequenceCase &c) {
   return Tolerance::sum(8 * (c.input + c.hidden + 2) * c.steps, 64.0 * (c.input + c.hidden + 2));
 }
 
@@ -116,7 +116,7 @@ std::vector<Array> interpret(const ir::Module &m, const std::string &fn,
 
 TEST_CASE("fuse-lstm: the fused op matches the scan it replaces, on the interpreter and the cpu") {
   uint64_t seed = 11;
-  for (const Case &c : kCases) {
+  for (const SequenceCase &c : kSequenceCases) {
     CAPTURE(c.input);
     CAPTURE(c.hidden);
     CAPTURE(c.batch);
@@ -145,7 +145,7 @@ TEST_CASE("fuse-lstm: the fused op matches the scan it replaces, on the interpre
 
 TEST_CASE("fuse-lstm: gradients through the fused op match those through the scan") {
   uint64_t seed = 101;
-  for (const Case &c : kCases) {
+  for (const SequenceCase &c : kSequenceCases) {
     CAPTURE(c.input);
     CAPTURE(c.hidden);
     CAPTURE(c.steps);
@@ -176,8 +176,8 @@ TEST_CASE("fuse-lstm: gradients through the fused op match those through the sca
 
 TEST_CASE("lstm_sequence: its gradient (lstm_sequence_grad) matches central differences") {
   // The fused op's own kernel as the function, so the check does not go through a scan.
-  for (const Case &c : {Case{3, 2, 2, 3, LstmGates::Separate, true, true},
-                        Case{2, 3, 3, 2, LstmGates::Separate, false, false}}) {
+  for (const SequenceCase &c : {SequenceCase{3, 2, 2, 3, LstmGates::Separate, true, true},
+                                SequenceCase{2, 3, 3, 2, LstmGates::Separate, false, false}}) {
     CAPTURE(c.lengths);
     auto m = parsed(lstmModule(c));
     runPipeline(*m, "fuse-lstm,dce,autodiff");

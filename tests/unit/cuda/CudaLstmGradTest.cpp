@@ -13,14 +13,14 @@ using testing::inputFor;
 
 namespace {
 
-struct Case {
+struct LstmGradCase {
   int64_t input, hidden, batch, steps;
   const char *lengths; // "" (none), "i32" or "i64"
   bool reverse;
   const char *dtype;
 };
 
-const Case kCases[] = {
+const LstmGradCase kLstmGradCases[] = {
     {5, 17, 10, 7, "i32", false, "f32"}, // T B = 70 rows and G = 68 gates: two tiles each
     {3, 4, 3, 6, "i64", true, "f64"},    // reverse with lengths: each example starts elsewhere
     {4, 5, 2, 5, "", true, "f32"},       // reverse, no lengths
@@ -30,7 +30,7 @@ const Case kCases[] = {
 /// @grad(xs, h0, c0, wx, wh, b [, len], dhs, dhT, dcT): lstm_sequence, then the gradient of its
 /// results with adjoints dhs, dhT, dcT (the batch B symbolic). `saved`: both in the training form
 /// ({save_gates}), the gradient reading the forward's gates and cell states.
-std::string gradModule(const Case &c, bool saved = false) {
+std::string lstmGradModule(const LstmGradCase &c, bool saved = false) {
   std::string dt = c.dtype;
   const int64_t h = c.hidden, i = c.input;
   std::string bh = fmt::format("tensor<B x {} x {}>", h, dt);
@@ -58,35 +58,35 @@ std::string gradModule(const Case &c, bool saved = false) {
 }
 
 /// inputFor's numbers times `scale` (small weights keep the gates off their flat ends).
-Array scaled(DType t, std::vector<int64_t> shape, int64_t seed, double scale) {
+Array scaledLstm(DType t, std::vector<int64_t> shape, int64_t seed, double scale) {
   Array a = inputFor(t, std::move(shape), seed);
   for (int64_t i = 0; i < a.numel(); ++i)
     a.setDouble(i, a.getDouble(i) * scale);
   return a;
 }
 
-std::vector<Array> inputsFor(const Case &c, std::vector<int64_t> lengths) {
+std::vector<Array> lstmGradInputs(const LstmGradCase &c, std::vector<int64_t> lengths) {
   const DType t = std::string(c.dtype) == "f32" ? DType::F32 : DType::F64;
   const int64_t T = c.steps, B = c.batch, I = c.input, H = c.hidden;
-  std::vector<Array> in = {scaled(t, {T, B, I}, 1, 0.5),  scaled(t, {B, H}, 2, 0.3),
-                           scaled(t, {B, H}, 3, 0.3),     scaled(t, {I, 4 * H}, 4, 0.2),
-                           scaled(t, {H, 4 * H}, 5, 0.2), scaled(t, {4 * H}, 6, 0.2)};
+  std::vector<Array> in = {scaledLstm(t, {T, B, I}, 1, 0.5),  scaledLstm(t, {B, H}, 2, 0.3),
+                           scaledLstm(t, {B, H}, 3, 0.3),     scaledLstm(t, {I, 4 * H}, 4, 0.2),
+                           scaledLstm(t, {H, 4 * H}, 5, 0.2), scaledLstm(t, {4 * H}, 6, 0.2)};
   if (*c.lengths) {
     Array len(std::string(c.lengths) == "i32" ? DType::I32 : DType::I64, {B});
     for (int64_t b = 0; b < B; ++b)
       len.setInt(b, lengths[static_cast<size_t>(b) % lengths.size()]);
     in.push_back(std::move(len));
   }
-  in.push_back(scaled(t, {T, B, H}, 7, 0.5));
-  in.push_back(scaled(t, {B, H}, 8, 0.5));
-  in.push_back(scaled(t, {B, H}, 9, 0.5));
+  in.push_back(scaledLstm(t, {T, B, H}, 7, 0.5));
+  in.push_back(scaledLstm(t, {B, H}, 8, 0.5));
+  in.push_back(scaledLstm(t, {B, H}, 9, 0.5));
   return in;
 }
 
 } // namespace
 
 TEST_CASE("cuda on the host device: lstm_sequence_grad matches the interpreter") {
-  for (const Case &c : kCases) {
+  for (const LstmGradCase &c : kLstmGradCases) {
     CAPTURE(c.input);
     CAPTURE(c.hidden);
     CAPTURE(c.batch);
@@ -95,21 +95,21 @@ TEST_CASE("cuda on the host device: lstm_sequence_grad matches the interpreter")
     CAPTURE(c.reverse);
     CAPTURE(c.dtype);
     // Lengths: full, none, partial.
-    std::vector<Array> in = inputsFor(c, {c.steps, 0, c.steps / 2 + 1});
-    testing::checkAgainstInterpreter(gradModule(c), "grad", in,
+    std::vector<Array> in = lstmGradInputs(c, {c.steps, 0, c.steps / 2 + 1});
+    testing::checkAgainstInterpreter(lstmGradModule(c), "grad", in,
                                      std::string(c.dtype) == "f32" ? 1e-5 : 1e-12);
   }
 }
 
 TEST_CASE("cuda on the host device: lstm_sequence_grad {save_gates} after lstm_sequence "
           "{save_gates} matches the interpreter") {
-  for (const Case &c : kCases) {
+  for (const LstmGradCase &c : kLstmGradCases) {
     CAPTURE(c.batch);
     CAPTURE(c.lengths);
     CAPTURE(c.reverse);
     CAPTURE(c.dtype);
-    std::vector<Array> in = inputsFor(c, {c.steps, 0, c.steps / 2 + 1});
-    testing::checkAgainstInterpreter(gradModule(c, /*saved=*/true), "grad", in,
+    std::vector<Array> in = lstmGradInputs(c, {c.steps, 0, c.steps / 2 + 1});
+    testing::checkAgainstInterpreter(lstmGradModule(c, /*saved=*/true), "grad", in,
                                      std::string(c.dtype) == "f32" ? 1e-5 : 1e-12);
   }
 }
@@ -132,17 +132,17 @@ func @grad(%xs: tensor<T x B x 3 x f64>, %h: tensor<B x 5 x f64>, %wx: tensor<3 
     for (int64_t b = 0; b < B; ++b)
       len.setInt(b, std::vector<int64_t>{4, 0, 2}[static_cast<size_t>(b)]);
     // Gates in (0, 1) as sigmoids are (tanh's g in (-1, 1) too).
-    Array gates = scaled(DType::F64, {T, B, 20}, 7, 1.0 / 21);
+    Array gates = scaledLstm(DType::F64, {T, B, 20}, 7, 1.0 / 21);
     for (int64_t i = 0; i < gates.numel(); ++i)
       gates.setDouble(i, 0.5 + gates.getDouble(i));
-    std::vector<Array> in = {scaled(DType::F64, {T, B, 3}, 1, 0.5),
-                             scaled(DType::F64, {B, 5}, 2, 0.3),
-                             scaled(DType::F64, {3, 20}, 3, 0.2),
-                             scaled(DType::F64, {5, 20}, 4, 0.2),
-                             scaled(DType::F64, {20}, 5, 0.2),
-                             scaled(DType::F64, {T, B, 5}, 6, 0.3),
+    std::vector<Array> in = {scaledLstm(DType::F64, {T, B, 3}, 1, 0.5),
+                             scaledLstm(DType::F64, {B, 5}, 2, 0.3),
+                             scaledLstm(DType::F64, {3, 20}, 3, 0.2),
+                             scaledLstm(DType::F64, {5, 20}, 4, 0.2),
+                             scaledLstm(DType::F64, {20}, 5, 0.2),
+                             scaledLstm(DType::F64, {T, B, 5}, 6, 0.3),
                              gates,
-                             scaled(DType::F64, {T, B, 5}, 8, 0.4),
+                             scaledLstm(DType::F64, {T, B, 5}, 8, 0.4),
                              len};
     testing::checkAgainstInterpreter(text, "grad", in, 1e-12);
   }
@@ -177,7 +177,7 @@ TEST_CASE("cuda: the lstm_sequence_grad kernels are PTX that ptxas accepts") {
   if (!ptxas)
     MESSAGE("ptxas not found (no CUDA toolkit; set WEFT_PTXAS): PTX is generated but not "
             "validated");
-  auto m = ir::parseModule(gradModule(kCases[1]));
+  auto m = ir::parseModule(lstmGradModule(kLstmGradCases[1]));
   REQUIRE_OK(m);
   for (const char *sm : {"sm_80", "sm_90"}) {
     CAPTURE(sm);

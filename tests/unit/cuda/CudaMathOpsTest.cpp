@@ -19,7 +19,7 @@ using namespace weft;
 
 namespace {
 
-std::string module(const char *t) {
+std::string mathModule(const char *t) {
   return fmt::format(
       R"(func @math(%x: tensor<N x {0}>, %y: tensor<N x {0}>) -> (tensor<N x {0}>, tensor<N x {0}>, tensor<N x {0}>, tensor<N x {0}>) {{
   %s = sin %x : tensor<N x {0}>
@@ -65,7 +65,7 @@ int64_t ulps(double got, double want, DType t) {
 
 TEST_CASE("cuda on the host device: sin, cos, erf and pow match the interpreter to their ulps") {
   for (DType t : {DType::F32, DType::F64}) {
-    auto m = ir::parseModule(module(std::string(dtypeName(t)).c_str()), "math.wir");
+    auto m = ir::parseModule(mathModule(std::string(dtypeName(t)).c_str()), "math.wir");
     REQUIRE_OK(m);
     auto ref = backends::referenceBackend().compile(**m);
     REQUIRE_OK(ref);
@@ -100,7 +100,7 @@ TEST_CASE("cuda: sin, cos, erf and pow kernels are PTX that ptxas accepts for sm
     MESSAGE("ptxas not found (no CUDA toolkit; set WEFT_PTXAS): PTX is generated but not "
             "validated");
   for (const char *t : {"f32", "f64"}) {
-    auto m = ir::parseModule(module(t), "math.wir");
+    auto m = ir::parseModule(mathModule(t), "math.wir");
     REQUIRE_OK(m);
     for (const char *sm : {"sm_80", "sm_90"}) {
       CAPTURE(sm);

@@ -12,7 +12,7 @@ using namespace weft;
 
 namespace {
 
-const char *kModule = R"(
+const char *kRuntimeModule = R"(
 func @affine(%w: tensor<4 x f32>, %x: tensor<B x 4 x f32>) -> (tensor<B x 4 x f32>) {
   %three = constant {value = [3.0, 3.0, 3.0, 3.0]} : tensor<4 x f32>
   %w3 = mul %w, %three : tensor<4 x f32>
@@ -43,7 +43,7 @@ struct Compiled {
 Compiled compileRecorded() {
   auto device = std::make_shared<testing::RecordingDevice>(cuda::hostDevice());
   cuda::CudaBackend backend(device);
-  auto m = ir::parseModule(kModule, "runtime.wir");
+  auto m = ir::parseModule(kRuntimeModule, "runtime.wir");
   REQUIRE_OK(m);
   auto exe = backend.compile(**m);
   REQUIRE_OK(exe);

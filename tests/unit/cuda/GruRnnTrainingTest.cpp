@@ -21,7 +21,7 @@ using namespace weft;
 
 namespace {
 
-enum class Cell { GruPyTorch, GruCho, RnnRelu };
+enum class TrainingCell { GruPyTorch, GruCho, RnnRelu };
 
 int countOps(ir::Function &f, ir::OpKind kind) {
   int n = 0;
@@ -30,7 +30,7 @@ int countOps(ir::Function &f, ir::OpKind kind) {
 }
 
 /// xs [T, B, 3] with lengths -> the recurrence (H = 5) -> sum(out r).
-std::unique_ptr<ir::Module> recurrentModel(Cell cell) {
+std::unique_ptr<ir::Module> recurrentModel(TrainingCell cell) {
   Graph g("seq");
   Dim T = g.dim("T"), B = g.dim("B");
   Tensor xs = g.input("xs", {T, B, 3}, DType::F64);
@@ -40,13 +40,13 @@ std::unique_ptr<ir::Module> recurrentModel(Cell cell) {
   nn::RecurrentOptions opts = nn::RecurrentOptions().withDType(DType::F64);
   nn::RecurrentInputs inputs = nn::RecurrentInputs().withLengths(len);
   Tensor out;
-  if (cell == Cell::RnnRelu) {
+  if (cell == TrainingCell::RnnRelu) {
     nn::RNN rnn(s.child("rnn"), 3, 5, opts.relu());
     out = rnn(xs, inputs).output;
   } else {
     nn::GRU gru(s.child("gru"), 3, 5,
-                opts.withGruReset(cell == Cell::GruPyTorch ? nn::GruReset::AfterMatmul
-                                                           : nn::GruReset::BeforeMatmul));
+                opts.withGruReset(cell == TrainingCell::GruPyTorch ? nn::GruReset::AfterMatmul
+                                                                   : nn::GruReset::BeforeMatmul));
     out = gru(xs, inputs).output;
   }
   g.outputs({sum(out * r, {0, 1, 2})});
@@ -75,7 +75,8 @@ std::vector<Array> inputsOf(const ir::Function &f, const ir::DimBindings &dims, 
 
 TEST_CASE("cuda on the host device: GRU and RNN training steps' gradients match the "
           "interpreter's") {
-  for (Cell cell : {Cell::GruPyTorch, Cell::GruCho, Cell::RnnRelu}) {
+  for (TrainingCell cell :
+       {TrainingCell::GruPyTorch, TrainingCell::GruCho, TrainingCell::RnnRelu}) {
     CAPTURE(static_cast<int>(cell));
     auto m = recurrentModel(cell);
     std::ostringstream log;
@@ -85,8 +86,8 @@ TEST_CASE("cuda on the host device: GRU and RNN training steps' gradients match 
     ir::Function *grad = m->function("seq_grad");
     REQUIRE(grad);
     // The fused gradient is what this test is about.
-    CHECK(countOps(*grad, cell == Cell::RnnRelu ? ir::OpKind::RnnSequenceGrad
-                                                : ir::OpKind::GruSequenceGrad) == 1);
+    CHECK(countOps(*grad, cell == TrainingCell::RnnRelu ? ir::OpKind::RnnSequenceGrad
+                                                        : ir::OpKind::GruSequenceGrad) == 1);
 
     const int64_t steps = 5, batch = 3;
     ir::DimBindings dims{{"T", steps}, {"B", batch}};

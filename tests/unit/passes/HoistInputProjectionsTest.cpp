@@ -97,7 +97,7 @@ std::unique_ptr<Module> parse(const std::string &text) {
 /// Integer inputs are lengths, in [0, T].
 IntRange lengthRange() { return {0, *Dim::symbol("T").evaluate(kDims)}; }
 
-std::vector<Array> randomInputs(const Function &f, unsigned seed) {
+std::vector<Array> seededInputs(const Function &f, unsigned seed) {
   return test::randomInputs(f, kDims, seed, lengthRange());
 }
 
@@ -218,7 +218,7 @@ TEST_CASE("hoist-input-projections splits a joined [x, h] . W and keeps f64 LSTM
   CHECK(hoisted == 1);
   for (unsigned seed : {1u, 2u}) {
     CAPTURE(seed);
-    std::vector<Array> inputs = randomInputs(*f0, seed);
+    std::vector<Array> inputs = seededInputs(*f0, seed);
     auto want = reference::run(*f0, inputs, kDims);
     auto got = reference::run(*f1, inputs, kDims);
     REQUIRE_OK(want);

@@ -28,7 +28,7 @@ const std::string kDict = "{'descr': '<i4', 'fortran_order': False, 'shape': (2,
 const std::string kData(8, '\1');
 
 /// The error decoding `bytes`, without the "x.npy: " prefix; "<ok>" when it decodes.
-std::string decodeError(const std::string &bytes) {
+std::string npyHeaderError(const std::string &bytes) {
   auto r = decodeNpy(bytes, "x.npy");
   if (r)
     return "<ok>";
@@ -43,7 +43,7 @@ std::string errorWith(const std::string &from, const std::string &to,
   size_t at = dict.find(from);
   REQUIRE(at != std::string::npos);
   dict.replace(at, from.size(), to);
-  return decodeError(npyBytes(dict, data));
+  return npyHeaderError(npyBytes(dict, data));
 }
 
 } // namespace
@@ -53,45 +53,45 @@ TEST_CASE("the well-formed file these cases start from decodes") {
   REQUIRE(a);
   CHECK(a->dtype() == DType::I32);
   CHECK(a->shape() == std::vector<int64_t>{2});
-  CHECK(decodeError(npyBytes(kDict, kData, 2)) == "<ok>");
-  CHECK(decodeError(npyBytes(kDict, kData, 3)) == "<ok>");
+  CHECK(npyHeaderError(npyBytes(kDict, kData, 2)) == "<ok>");
+  CHECK(npyHeaderError(npyBytes(kDict, kData, 3)) == "<ok>");
 }
 
 TEST_CASE("a bad magic string is an error") {
   std::string b = npyBytes(kDict, kData);
   b[1] = 'n';
-  CHECK(decodeError(b) == "not a .npy file (bad magic)");
-  CHECK(decodeError("") == "not a .npy file (bad magic)");
-  CHECK(decodeError("\x93NUMPY") == "not a .npy file (bad magic)"); // no version bytes
+  CHECK(npyHeaderError(b) == "not a .npy file (bad magic)");
+  CHECK(npyHeaderError("") == "not a .npy file (bad magic)");
+  CHECK(npyHeaderError("\x93NUMPY") == "not a .npy file (bad magic)"); // no version bytes
 }
 
 TEST_CASE("an unknown format version is an error naming it") {
   std::string b = npyBytes(kDict, kData);
   b[6] = 4;
-  CHECK(decodeError(b) == "unsupported .npy format version 4.0");
+  CHECK(npyHeaderError(b) == "unsupported .npy format version 4.0");
   b[6] = 0;
-  CHECK(decodeError(b) == "unsupported .npy format version 0.0");
+  CHECK(npyHeaderError(b) == "unsupported .npy format version 0.0");
   b[6] = 1, b[7] = 1;
-  CHECK(decodeError(b) == "unsupported .npy format version 1.1");
+  CHECK(npyHeaderError(b) == "unsupported .npy format version 1.1");
 }
 
 TEST_CASE("a header length past the end of the file is an error") {
   std::string b = npyBytes(kDict, "");
-  CHECK(decodeError(b.substr(0, 9)) == "truncated header"); // half the length field
+  CHECK(npyHeaderError(b.substr(0, 9)) == "truncated header"); // half the length field
   b[8] = static_cast<char>(0xff), b[9] = static_cast<char>(0xff);
-  CHECK(decodeError(b) == "truncated header: 65535 bytes announced, 61 present");
+  CHECK(npyHeaderError(b) == "truncated header: 65535 bytes announced, 61 present");
   std::string v2 = npyBytes(kDict, "", 2);
   v2[11] = static_cast<char>(0xff); // 4-byte length of 2.0: ~4 GiB announced
-  CHECK(decodeError(v2) == "truncated header: 4278190141 bytes announced, 61 present");
+  CHECK(npyHeaderError(v2) == "truncated header: 4278190141 bytes announced, 61 present");
 }
 
 TEST_CASE("a header that is not a dict literal is an error with its offset") {
-  CHECK(decodeError(npyBytes("['descr', '<i4']", kData)) ==
+  CHECK(npyHeaderError(npyBytes("['descr', '<i4']", kData)) ==
         "malformed header (expected '{' at offset 0)");
   CHECK(errorWith("'descr':", "'descr'") == "malformed header (expected ':' at offset 9)");
   CHECK(errorWith("'<i4',", "'<i4'") == "malformed header (expected ',' or '}' at offset 16)");
   CHECK(errorWith("'descr'", "descr") == "malformed header (expected a string at offset 1)");
-  CHECK(decodeError(npyBytes("{'descr: 1}", kData)) ==
+  CHECK(npyHeaderError(npyBytes("{'descr: 1}", kData)) ==
         "malformed header (unterminated string at offset 2)");
   CHECK(errorWith("}", "} x") == "malformed header (unexpected text after the dict at offset 58)");
   CHECK(errorWith("False", "Nope") == "malformed header (expected a string at offset 34)");

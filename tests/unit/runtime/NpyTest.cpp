@@ -28,7 +28,7 @@ std::string readError(const char *name) {
 }
 
 /// A fresh empty directory under the system temp dir.
-fs::path tempDir() {
+fs::path npyTempDir() {
   fs::path d = fs::temp_directory_path() / ("weft-npy-test-" + std::to_string(::getpid()));
   fs::remove_all(d);
   fs::create_directories(d);
@@ -137,7 +137,7 @@ TEST_CASE("garbage headers are errors, never crashes") {
 }
 
 TEST_CASE("arrays round-trip through files, and writes leave no temporary files") {
-  fs::path dir = tempDir();
+  fs::path dir = npyTempDir();
   std::vector<Array> arrays{
       Array::of<float>({2, 2}, {1.5f, -2, 0, 3}), Array::of<double>({}, {0.125}),
       Array::of<int32_t>({3}, {1, 2, 3}),         Array::of<int64_t>({1, 2, 1}, {-5, 6}),

@@ -126,7 +126,7 @@ TrainOptions inOrder(int64_t maxSteps, OnNonFinite onNonFinite = OnNonFinite::St
   return o;
 }
 
-bool sameBits(const Array &a, const Array &b) {
+bool identicalBits(const Array &a, const Array &b) {
   return a.shape() == b.shape() && a.dtype() == b.dtype() &&
          std::memcmp(a.data(), b.data(), a.nbytes()) == 0;
 }
@@ -161,8 +161,8 @@ TEST_CASE("a NaN in a batch stops training naming the step and the parameter it 
   Trainer once = clean.trainer(inOrder(1));
   REQUIRE_OK(once.fit(data(/*poisoned=*/false)));
   for (size_t i = 0; i < 2; ++i) {
-    CHECK(sameBits(t.params()[i], once.params()[i]));
-    CHECK(sameBits(t.state()[i], once.state()[i]));
+    CHECK(identicalBits(t.params()[i], once.params()[i]));
+    CHECK(identicalBits(t.state()[i], once.state()[i]));
   }
 }
 
@@ -180,8 +180,8 @@ TEST_CASE("OnNonFinite::Skip leaves an in-place step's parameters and state unch
   REQUIRE_OK(once.fit(data(/*poisoned=*/false)));
   for (size_t i = 0; i < 2; ++i) {
     CAPTURE(i);
-    CHECK(sameBits(t.params()[i], once.params()[i]));
-    CHECK(sameBits(t.state()[i], once.state()[i]));
+    CHECK(identicalBits(t.params()[i], once.params()[i]));
+    CHECK(identicalBits(t.state()[i], once.state()[i]));
   }
 
   // Training goes on from there: step 2 sees finite data again.
