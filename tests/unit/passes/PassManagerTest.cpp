@@ -80,7 +80,8 @@ TEST_CASE("an unknown pass name is an error listing the known passes, and adds n
         "fuse-attention, fuse-elementwise, "
         "fuse-gru, fuse-lstm, fuse-lstm-attention, fuse-rnn, hoist-input-projections, "
         "hoist-weight-gradients, licm, "
-        "optimize-step, overlap-collectives, save-lstm-gates, simplify, canonicalize, optimize, "
+        "optimize-step, overlap-collectives, save-gru-gates, save-lstm-gates, simplify, "
+        "canonicalize, optimize, "
         "train)");
   CHECK(pm.size() == 0);
 }
