@@ -200,6 +200,10 @@ def gru_rnn_suites(tool, py, torch_env):
                 peer = [py, os.path.join(HERE, "rnn_torch.py")] + args
                 expanded = [Contender("weft, expanded scan",
                                       [tool("weft-bench-rnn"), "--expanded"] + args)]
+                if cell == "gru" and mode == "train":
+                    # The fused gradient recomputing the gates (no save-gru-gates).
+                    expanded.append(Contender("weft, gates recomputed",
+                                              [tool("weft-bench-rnn"), "--recompute"] + args))
                 rows.append((f"{cell.upper()} {'inference' if mode == 'infer' else 'training step'}"
                              f" {shape}", flops, [
                                  Contender("weft", [tool("weft-bench-rnn")] + args),

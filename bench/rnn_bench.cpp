@@ -9,15 +9,17 @@
 //          recurrent GEMM per step), the path before the kernels, for a ratio in one run;
 //   train: the layer, a linear readout of h_n and an MSE loss, as one training step with Adam
 //          (optimize-step after the same fusion and hoisting, the fused op's gradient one
-//          gru_sequence_grad / rnn_sequence_grad; --expanded: BPTT of the canonical scan; the
-//          peer is bench/rnn_torch.py).
+//          gru_sequence_grad / rnn_sequence_grad, the GRU's reading the gates its forward
+//          saved (save-gru-gates, as `train`); --recompute: without save-gru-gates, the
+//          gradient recomputing the forward's gates (the kernel before the training form);
+//          --expanded: BPTT of the canonical scan; the peer is bench/rnn_torch.py).
 // Before timing, the forward (T = 5, B = 3, I = 4, H = 6) is checked against the reference
 // interpreter. Times are the median per call over about half a second of calls, in wall time,
 // or with --cpu-time in the process's CPU time (all its threads), which another process's load
 // on the machine moves much less.
 //
-//   weft-bench-rnn --cell gru|rnn --mode infer|train [--expanded] [--cpu-time] [--threads N]
-//                  [--raw] [TxBxIxH ...]
+//   weft-bench-rnn --cell gru|rnn --mode infer|train [--expanded | --recompute] [--cpu-time]
+//                  [--threads N] [--raw] [TxBxIxH ...]
 // --raw prints "T B I H threads microseconds" per shape, the line bench/compare.py reads.
 //
 //===----------------------------------------------------------------------===//
@@ -133,7 +135,7 @@ double inferMicros(bool gru, const LayerShape &sh, const char *pipeline, bool cp
   return medianCall([&] { exe->run("rnn", in).take(); }, 5, 2000, cpuTime) * 1e6;
 }
 
-double trainMicros(bool gru, const LayerShape &sh, bool expanded, bool cpuTime) {
+double trainMicros(bool gru, const LayerShape &sh, bool expanded, bool recompute, bool cpuTime) {
   Graph g("rnn");
   Tensor xs = g.input("xs", {sh.T, sh.B, sh.I});
   Tensor ys = g.input("ys", {sh.B, 1});
@@ -148,9 +150,10 @@ double trainMicros(bool gru, const LayerShape &sh, bool expanded, bool cpuTime) 
     names += (names.empty() ? "" : ",") + p.name;
   std::ostringstream log;
   passes::PassManager pm(log);
-  pm.addPipeline(fmt::format("{},optimize-step{{kind=adam lr=0.001 params={}}},"
+  pm.addPipeline(fmt::format("{},optimize-step{{kind=adam lr=0.001 params={}}},{}"
                              "hoist-weight-gradients,licm,canonicalize,fuse-elementwise,dce",
-                             expanded ? kForwardExpanded : kForward, names))
+                             expanded ? kForwardExpanded : kForward, names,
+                             expanded || recompute ? "" : "save-gru-gates,"))
       .check();
   pm.run(*m).check();
   auto exe = cpu::compile(*m).take();
@@ -180,7 +183,7 @@ double trainMicros(bool gru, const LayerShape &sh, bool expanded, bool cpuTime) 
 } // namespace
 
 int main(int argc, char **argv) try {
-  bool raw = false, gru = true, train = false, expanded = false, cpuTime = false;
+  bool raw = false, gru = true, train = false, expanded = false, recompute = false, cpuTime = false;
   int threads = 0;
   std::vector<LayerShape> shapes;
   for (int i = 1; i < argc; ++i) {
@@ -194,6 +197,8 @@ int main(int argc, char **argv) try {
       raw = true;
     } else if (a == "--expanded") {
       expanded = true;
+    } else if (a == "--recompute") {
+      recompute = true;
     } else if (a == "--cpu-time") {
       cpuTime = true;
     } else if (a == "--threads") {
@@ -223,8 +228,8 @@ int main(int argc, char **argv) try {
   const char *pipeline = expanded ? kOptimizeExpanded : kOptimize;
   checkForward(gru, pipeline);
   for (const LayerShape &s : shapes) {
-    double us =
-        train ? trainMicros(gru, s, expanded, cpuTime) : inferMicros(gru, s, pipeline, cpuTime);
+    double us = train ? trainMicros(gru, s, expanded, recompute, cpuTime)
+                      : inferMicros(gru, s, pipeline, cpuTime);
     if (raw)
       std::printf("%ld %ld %ld %ld %d %.1f\n", s.T, s.B, s.I, s.H, numThreads(), us);
     else

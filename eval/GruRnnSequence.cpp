@@ -12,7 +12,8 @@
 //   rnn_sequence: h = tanh(x . wx + h . wh + b) (relu with relu = 1);  hs[t] = h
 //
 // Pre-activations accumulate in double; h is stored in the op's dtype after every step, as
-// the scan's carry is.
+// the scan's carry is. gru_sequence {save_gates} also returns every step's r, z, n (and with
+// linear_before_reset h . wh_n + bh_n) as gates[t, b], zero on padded steps.
 //
 //===----------------------------------------------------------------------===//
 #include "eval/Kernels.h"
@@ -75,6 +76,10 @@ Expected<std::vector<Array>> evalGruRnnSequence(const ir::Op &op, Operands xs) {
   }
   auto hs = makeArray(seq.dtype(), {steps, batch, hid});
   WEFT_TRY(hs.status());
+  const bool save = gru && op.saveGates();
+  const int64_t saved = (gru && op.linearBeforeReset() ? 4 : 3) * hid;
+  auto gateSeq = makeArray(seq.dtype(), {save ? steps : 0, batch, saved});
+  WEFT_TRY(gateSeq.status());
   Array h = h0;
   std::vector<double> gx, gh, next(static_cast<size_t>(hid));
   for (int64_t s = 0; s < steps; ++s) {
@@ -105,7 +110,13 @@ Expected<std::vector<Array>> evalGruRnnSequence(const ir::Op &op, Operands xs) {
         for (int64_t j = 0; j < hid; ++j) {
           double z = sigmoid(gx[hid + j] + gh[hid + j]);
           double a = gx[2 * hid + j] + (op.linearBeforeReset() ? r[j] * gh[2 * hid + j] : hn[j]);
-          next[j] = (1 - z) * std::tanh(a) + z * h.getDouble(b * hid + j);
+          double n = std::tanh(a);
+          next[j] = (1 - z) * n + z * h.getDouble(b * hid + j);
+          if (!save)
+            continue;
+          const double act[4] = {r[j], z, n, gh[2 * hid + j]};
+          for (int64_t q = 0; q < saved / hid; ++q)
+            gateSeq->setDouble((t * batch + b) * saved + q * hid + j, act[q]);
         }
       }
       for (int64_t j = 0; j < hid; ++j) {
@@ -117,6 +128,8 @@ Expected<std::vector<Array>> evalGruRnnSequence(const ir::Op &op, Operands xs) {
   std::vector<Array> out;
   out.push_back(std::move(*hs));
   out.push_back(std::move(h));
+  if (save)
+    out.push_back(std::move(*gateSeq));
   return out;
 }
 

@@ -17,7 +17,9 @@
 //           dh = dht z + drh r + (dr, dz) . wh_rz^T;  dwh_rz += hp^T (dr, dz);  dwh_n += (r hp)^T
 //           dn
 //   dxs[t_k, b] = dgx . wx^T;  dwx += x^T dgx;  dbx += dgx;  dbh += dgh
-// then dh0[b] = dh; padded steps have dxs = 0.
+// then dh0[b] = dh; padded steps have dxs = 0. gru_sequence_grad {save_gates} reads r, z, n
+// (and gh_n) from its operand gates, which the training form of gru_sequence saved, instead of
+// recomputing the forward.
 //
 // Everything is computed in double and stored in the op's dtype at the end.
 //
@@ -38,9 +40,11 @@ double sigmoid(double x) { return 1.0 / (1.0 + std::exp(-x)); }
 Expected<std::vector<Array>> evalGruRnnSequenceGrad(const ir::Op &op, Operands xs) {
   const bool gru = op.kind() == ir::OpKind::GruSequenceGrad;
   const size_t base = gru ? 6 : 5;
-  if (xs.size() != base + 3 && xs.size() != base + 4)
+  const bool saved = gru && op.saveGates();
+  const size_t fixed = base + (saved ? 4 : 3);
+  if (xs.size() != fixed && xs.size() != fixed + 1)
     return opError(op,
-                   fmt::format("expects {} or {} operands, got {}", base + 3, base + 4, xs.size()));
+                   fmt::format("expects {} or {} operands, got {}", fixed, fixed + 1, xs.size()));
   const Array &seq = *xs[0], &h0 = *xs[1], &wx = *xs[2], &wh = *xs[3], &bx = *xs[4];
   const Array *bh = gru ? xs[5] : nullptr;
   const Array &hs = *xs[base], &dhs = *xs[base + 1], &dhT = *xs[base + 2];
@@ -53,14 +57,15 @@ Expected<std::vector<Array>> evalGruRnnSequenceGrad(const ir::Op &op, Operands x
   std::vector<int64_t> state = {batch, hid}, seqState = {steps, batch, hid};
   if (h0.shape()[0] != batch || !same(wx, {in, gates}) || !same(wh, {hid, gates}) ||
       !same(bx, {gates}) || (bh && !same(*bh, {gates})) || !same(hs, seqState) ||
-      !same(dhs, seqState) || !same(dhT, state))
+      !same(dhs, seqState) || !same(dhT, state) ||
+      (saved && !same(*xs[base + 3], {steps, batch, (op.linearBeforeReset() ? 4 : 3) * hid})))
     return opError(op, fmt::format("operands do not fit: xs {}, h0 {}, wx {}, wh {}, b {}, hs {}, "
                                    "dhs {}, dhT {}",
                                    seq.typeStr(), h0.typeStr(), wx.typeStr(), wh.typeStr(),
                                    bx.typeStr(), hs.typeStr(), dhs.typeStr(), dhT.typeStr()));
   std::vector<int64_t> lengths(batch, steps);
-  if (xs.size() == base + 4) {
-    const Array &len = *xs[base + 3];
+  if (xs.size() == fixed + 1) {
+    const Array &len = *xs[fixed];
     if (len.numel() != batch)
       return opError(op, fmt::format("lengths {} do not match batch {}", len.typeStr(), batch));
     for (int64_t b = 0; b < batch; ++b) {
@@ -76,6 +81,10 @@ Expected<std::vector<Array>> evalGruRnnSequenceGrad(const ir::Op &op, Operands x
   std::vector<double> dwx(in * gates), dwh(hid * gates), dbx(gates), dbh(gates);
   Array dh0 = h0;
   auto W = [&](const Array &w, int64_t i, int64_t q) { return w.getDouble(i * gates + q); };
+  const int64_t savedWidth = (pytorch ? 4 : 3) * hid;
+  auto savedGate = [&](int64_t t, int64_t b, int64_t q, int64_t j) {
+    return xs[base + 3]->getDouble((t * batch + b) * savedWidth + q * hid + j);
+  };
   for (int64_t b = 0; b < batch; ++b) {
     const int64_t n = lengths[b];
     std::vector<int64_t> ts(n);
@@ -93,7 +102,7 @@ Expected<std::vector<Array>> evalGruRnnSequenceGrad(const ir::Op &op, Operands x
             k == 0 ? h0.getDouble(b * hid + j) : hs.getDouble((ts[k - 1] * batch + b) * hid + j);
       for (int64_t i = 0; i < in; ++i)
         x[i] = seq.getDouble((t * batch + b) * in + i);
-      for (int64_t q = 0; q < gates; ++q) {
+      for (int64_t q = 0; q < gates && !saved; ++q) {
         gx[q] = bx.getDouble(q);
         for (int64_t i = 0; i < in; ++i)
           gx[q] += x[i] * W(wx, i, q);
@@ -111,11 +120,15 @@ Expected<std::vector<Array>> evalGruRnnSequenceGrad(const ir::Op &op, Operands x
       } else {
         std::vector<double> r(hid), z(hid), nn(hid), dht(hid);
         for (int64_t j = 0; j < hid; ++j) {
-          r[j] = sigmoid(gx[j] + gh[j]);
-          z[j] = sigmoid(gx[hid + j] + gh[hid + j]);
+          r[j] = saved ? savedGate(t, b, 0, j) : sigmoid(gx[j] + gh[j]);
+          z[j] = saved ? savedGate(t, b, 1, j) : sigmoid(gx[hid + j] + gh[hid + j]);
           rh[j] = r[j] * hp[j];
+          if (saved && pytorch)
+            gh[2 * hid + j] = savedGate(t, b, 3, j);
         }
-        for (int64_t j = 0; j < hid; ++j) {
+        for (int64_t j = 0; saved && j < hid; ++j)
+          nn[j] = savedGate(t, b, 2, j);
+        for (int64_t j = 0; !saved && j < hid; ++j) {
           double an = gx[2 * hid + j];
           if (pytorch) {
             an += r[j] * gh[2 * hid + j];

@@ -2,6 +2,7 @@
 #include "ir/Infer.h"
 
 #include "ir/Fusion.h"
+#include "ir/InferDetail.h"
 
 #include <fmt/format.h>
 
@@ -9,13 +10,18 @@
 #include <cmath>
 
 namespace weft::ir {
-namespace {
-
-using Types = std::vector<Type>;
+namespace detail {
 
 Diag opError(OpKind k, const std::string &msg) {
   return err(fmt::format("{}: {}", opName(k), msg));
 }
+
+} // namespace detail
+namespace {
+
+using detail::flag;
+using detail::opError;
+using Types = std::vector<Type>;
 
 bool dtypeAllowed(OperandDTypes allowed, DType t) {
   switch (allowed) {
@@ -45,12 +51,30 @@ const char *allowedStr(OperandDTypes allowed) {
   WEFT_UNREACHABLE("unhandled OperandDTypes");
 }
 
+} // namespace
+
+namespace detail {
+
 Status checkDType(OpKind k, const Type &t, const char *what) {
   if (dtypeAllowed(opOperandDTypes(k), t.dtype()))
     return {};
   return opError(k, fmt::format("{} has dtype {} but must have {}", what, dtypeName(t.dtype()),
                                 allowedStr(opOperandDTypes(k))));
 }
+
+bool flag(const Attrs &attrs, AttrId id) {
+  auto it = attrs.find(attrKey(id));
+  if (it == attrs.end())
+    return false;
+  const int64_t *v = std::get_if<int64_t>(&it->second);
+  return v && *v != 0;
+}
+
+} // namespace detail
+
+namespace {
+
+using detail::checkDType;
 
 Status checkArity(OpKind k, size_t n, size_t want) {
   if (n == want)
@@ -333,15 +357,6 @@ Expected<Types> inferMatmul(std::span<Value *const> ops) {
   return one(Type(dims, a.dtype()));
 }
 
-/// Whether the optional flag `id` is set.
-bool flag(const Attrs &attrs, AttrId id) {
-  auto it = attrs.find(attrKey(id));
-  if (it == attrs.end())
-    return false;
-  const int64_t *v = std::get_if<int64_t>(&it->second);
-  return v && *v != 0;
-}
-
 /// lstm_sequence %xs[T,B,I], %h0[B,H], %c0[B,H], %wx[I,4H], %wh[H,4H], %b[4H] [, %len[B]];
 /// {save_gates} adds the results gates[T,B,4H] and cs[T,B,H].
 Expected<Types> inferLstmSequence(std::span<Value *const> ops, const Attrs &attrs) {
@@ -580,75 +595,6 @@ Expected<Types> inferAttentionGrad(std::span<Value *const> ops, const Attrs &att
                      fmt::format("wrt must be a bit set of 1 (dq), 2 (dk), 4 (dv), got {}", *wrt));
   }
   return Types{q, ops[1]->type(), v}; // dq, dk, dv
-}
-
-/// gru_sequence (G = 3: %xs, %h0, %wx[I,3H], %wh[H,3H], %bx[3H], %bh[3H]) and rnn_sequence
-/// (G = 1: %xs, %h0, %wx[I,H], %wh[H,H], %b[H]), each with optional lengths [B]; results
-/// hs [T,B,H] and hT [B,H].
-Expected<Types> inferGatedSequence(OpKind k, std::span<Value *const> ops) {
-  const bool gru = k == OpKind::GruSequence;
-  const size_t base = gru ? 6 : 5;
-  if (ops.size() != base && ops.size() != base + 1)
-    return opError(k,
-                   fmt::format("expects {} operands ({}) and optional lengths, got {}", base,
-                               gru ? "xs, h0, wx, wh, bx, bh" : "xs, h0, wx, wh, b", ops.size()));
-  const Type &xs = ops[0]->type(), &h0 = ops[1]->type();
-  WEFT_TRY(checkDType(k, xs, "xs"));
-  if (xs.rank() != 3 || h0.rank() != 2)
-    return opError(k, fmt::format("xs must be [T, B, I] and h0 [B, H], got {} and {}",
-                                  xs.shapeStr(), h0.shapeStr()));
-  const Dim &batch = xs.dim(1), &in = xs.dim(2), &hidden = h0.dim(1);
-  if (!hidden.isStatic())
-    return opError(k, fmt::format("the hidden size must be static, got {}", hidden.str()));
-  Dim gates((gru ? 3 : 1) * hidden.size());
-  std::vector<const char *> names = {"xs", "h0", "wx", "wh", gru ? "bx" : "b", "bh"};
-  std::vector<Type> want = {xs, Type({batch, hidden}, xs.dtype()), Type({in, gates}, xs.dtype()),
-                            Type({hidden, gates}, xs.dtype()), Type({gates}, xs.dtype())};
-  if (gru)
-    want.push_back(Type({gates}, xs.dtype()));
-  for (size_t i = 1; i < want.size(); ++i)
-    if (ops[i]->type() != want[i])
-      return opError(k, fmt::format("{} must be {} (xs {}, h0 {}), got {}", names[i], want[i].str(),
-                                    xs.str(), h0.str(), ops[i]->type().str()));
-  if (ops.size() == base + 1) {
-    const Type &len = ops[base]->type();
-    if (len.rank() != 1 || len.dim(0) != batch ||
-        (len.dtype() != DType::I32 && len.dtype() != DType::I64))
-      return opError(
-          k, fmt::format("lengths must be tensor<{} x i32|i64>, got {}", batch.str(), len.str()));
-  }
-  return Types{Type({xs.dim(0), batch, hidden}, xs.dtype()), want[1]};
-}
-
-/// gru_sequence_grad (%xs, %h0, %wx, %wh, %bx, %bh, %hs, %dhs, %dhT [, %len]) and
-/// rnn_sequence_grad (%xs, %h0, %wx, %wh, %b, %hs, %dhs, %dhT [, %len]): the forward's
-/// operands as its op checks them, its hs and the adjoints of hs and hT; results the adjoints
-/// of the forward's operands but the lengths (their types).
-Expected<Types> inferGatedSequenceGrad(OpKind k, std::span<Value *const> ops) {
-  const bool gru = k == OpKind::GruSequenceGrad;
-  const size_t base = gru ? 6 : 5;
-  if (ops.size() != base + 3 && ops.size() != base + 4)
-    return opError(k, fmt::format("expects {} operands ({}, hs, dhs, dhT) and optional lengths, "
-                                  "got {}",
-                                  base + 3, gru ? "xs, h0, wx, wh, bx, bh" : "xs, h0, wx, wh, b",
-                                  ops.size()));
-  std::vector<Value *> forward(ops.begin(), ops.begin() + static_cast<ptrdiff_t>(base));
-  if (ops.size() == base + 4)
-    forward.push_back(ops[base + 3]);
-  auto fwd = inferGatedSequence(gru ? OpKind::GruSequence : OpKind::RnnSequence, forward);
-  if (!fwd)
-    return opError(k, fwd.diag().message);
-  const Types &r = *fwd; // hs, hT
-  const char *names[] = {"hs", "dhs", "dhT"};
-  const Type *want[] = {&r[0], &r[0], &r[1]};
-  for (size_t i = 0; i < 3; ++i)
-    if (ops[base + i]->type() != *want[i])
-      return opError(k, fmt::format("{} must be {}, got {}", names[i], want[i]->str(),
-                                    ops[base + i]->type().str()));
-  Types out;
-  for (size_t i = 0; i < base; ++i)
-    out.push_back(ops[i]->type());
-  return out;
 }
 
 Expected<Types> inferConstant(std::span<Value *const> ops, const Attrs &attrs, const Type &out) {
@@ -944,10 +890,10 @@ Expected<std::vector<Type>> inferResultTypes(OpKind k, std::span<Value *const> o
     return inferLstmAttentionStep(ops, attrs);
   case OpKind::GruSequence:
   case OpKind::RnnSequence:
-    return inferGatedSequence(k, ops);
+    return detail::inferGatedSequence(k, ops, attrs);
   case OpKind::GruSequenceGrad:
   case OpKind::RnnSequenceGrad:
-    return inferGatedSequenceGrad(k, ops);
+    return detail::inferGatedSequenceGrad(k, ops, attrs);
   case OpKind::Yield:
   case OpKind::Return:
     return Types{};

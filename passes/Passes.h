@@ -64,8 +64,11 @@ std::unique_ptr<Pass> createHoistInputProjectionsPass();
 
 /// Pairs each lstm_sequence_grad with the lstm_sequence it differentiates and makes that
 /// forward save its activated gates and cell states for it ({save_gates}), so that the
-/// gradient reads them instead of recomputing them (SaveLstmGates.cpp).
+/// gradient reads them instead of recomputing them (SaveGates.cpp).
 std::unique_ptr<Pass> createSaveLstmGatesPass();
+/// The same for each gru_sequence_grad and its gru_sequence: the forward saves its gates
+/// (SaveGates.cpp).
+std::unique_ptr<Pass> createSaveGruGatesPass();
 
 /// In scans that accumulate acc += p_t^T q_t (BPTT's weight gradients), stacks p and q and
 /// computes the sum after the loop as one GEMM over all time steps. Only in scans without

@@ -17,6 +17,9 @@
 //     yield %h2, %h2
 //   }
 //
+// gru_sequence's training form ({save_gates}) yields its gates too: concat(r, z, n) (PyTorch's
+// form: concat(r, z, n, hw_n)), which the scan emits as zero on padded steps.
+//
 //===----------------------------------------------------------------------===//
 #include "transforms/ExpandGruRnn.h"
 
@@ -67,11 +70,12 @@ private:
 };
 
 /// The GRU cell in `body` (arguments %h, %xw) and its yield.
+/// `save`: the gates are yielded too.
 Status buildGruStep(ir::OpBuilder &b, ir::Block &body, Value *wh, Value *bh, Value *whRz,
-                    Value *whN, int64_t hid, bool linearBeforeReset, Loc loc) {
+                    Value *whN, int64_t hid, bool linearBeforeReset, bool save, Loc loc) {
   Emit e(b, loc);
   Value *h = body.arg(0), *xw = body.arg(1);
-  Value *r = nullptr, *z = nullptr, *n = nullptr;
+  Value *r = nullptr, *z = nullptr, *n = nullptr, *hwN = nullptr;
   Value *xr = e.slice(xw, 1, 0, hid), *xz = e.slice(xw, 1, hid, 2 * hid),
         *xn = e.slice(xw, 1, 2 * hid, 3 * hid);
   if (linearBeforeReset) {
@@ -81,7 +85,8 @@ Status buildGruStep(ir::OpBuilder &b, ir::Block &body, Value *wh, Value *bh, Val
     Value *hw = e.named(e.op(OpKind::Add, {mm, bb}), "hw");
     r = e.op(OpKind::Sigmoid, {e.op(OpKind::Add, {xr, e.slice(hw, 1, 0, hid)})});
     z = e.op(OpKind::Sigmoid, {e.op(OpKind::Add, {xz, e.slice(hw, 1, hid, 2 * hid)})});
-    Value *rn = e.op(OpKind::Mul, {r, e.slice(hw, 1, 2 * hid, 3 * hid)});
+    hwN = e.slice(hw, 1, 2 * hid, 3 * hid);
+    Value *rn = e.op(OpKind::Mul, {r, hwN});
     n = e.op(OpKind::Tanh, {e.op(OpKind::Add, {xn, rn})});
   } else {
     Value *hrz = e.named(e.op(OpKind::Matmul, {h, whRz}), "hrz");
@@ -95,8 +100,15 @@ Status buildGruStep(ir::OpBuilder &b, ir::Block &body, Value *wh, Value *bh, Val
   e.named(n, "n");
   Value *d = e.op(OpKind::Sub, {h, n});
   Value *h2 = e.named(e.op(OpKind::Add, {n, e.op(OpKind::Mul, {z, d})}), "h2");
+  std::vector<Value *> yielded = {h2, h2};
+  if (save) {
+    std::vector<Value *> parts = {r, z, n};
+    if (hwN)
+      parts.push_back(hwN);
+    yielded.push_back(e.named(e.op(OpKind::Concat, parts, {{"axis", int64_t{1}}}), "gates"));
+  }
   WEFT_TRY(e.status());
-  return b.create(OpKind::Yield, {h2, h2}, {}, {}, loc).status();
+  return b.create(OpKind::Yield, yielded, {}, {}, loc).status();
 }
 
 /// The RNN cell in `body` (arguments %h, %xw) and its yield.
@@ -150,14 +162,14 @@ Status expand(ir::Op &op) {
   body.arg(1)->setName("xw");
   ir::OpBuilder inner(body);
   if (gru)
-    WEFT_TRY(buildGruStep(inner, body, wh, bh, whRz, whN, hid, lbr, loc));
+    WEFT_TRY(buildGruStep(inner, body, wh, bh, whRz, whN, hid, lbr, op.saveGates(), loc));
   else
     WEFT_TRY(buildRnnStep(inner, body, wh, op.relu(), loc));
   WEFT_TRY(b.finishRegionOp(*scan));
 
   ir::Uses uses(*op.parentBlock());
-  const size_t from[2] = {1, 0}; // hs, hT are the scan's results 1, 0
-  for (size_t r = 0; r < 2; ++r) {
+  const size_t from[3] = {1, 0, 2}; // hs, hT (gates) are the scan's results 1, 0 (2)
+  for (size_t r = 0; r < op.numResults(); ++r) {
     (*scan)->result(from[r])->setName(op.result(r)->name());
     uses.replaceAllUsesWith(op.result(r), (*scan)->result(from[r]));
   }

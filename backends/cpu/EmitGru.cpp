@@ -25,6 +25,8 @@
 // them too, and pass 2 throws their values away. A pass's tasks write disjoint columns and
 // read only what the previous pass wrote, so results do not depend on the thread count.
 // After the loop hT = h.
+// The training form ({save_gates}) also stores each row's r, z, n (PyTorch's form: and
+// acc_n + bh_n) in gates[t, row], blocks of H, zero on padded rows, for gru_sequence_grad.
 //
 //===----------------------------------------------------------------------===//
 #include "backends/cpu/RecurrentEmitter.h"
@@ -40,16 +42,33 @@ constexpr int64_t kParallelWork = int64_t{1} << 16;
 constexpr int64_t kGrainWork = int64_t{1} << 16;
 
 /// The step context's fields: what the outlined passes read.
-enum Field : unsigned { HPrev, WhpRz, WhpN, Pt, Bx, Bh, HNext, Hst, Len, Rh, Batch, Time, Count };
+enum Field : unsigned {
+  HPrev,
+  WhpRz,
+  WhpN,
+  Pt,
+  Bx,
+  Bh,
+  HNext,
+  Hst,
+  Len,
+  Rh,
+  GatesT,
+  Batch,
+  Time,
+  Count
+};
 
 class GruEmitter : RecurrentEmitter {
 public:
   GruEmitter(Emitter &e, const ir::Op &op)
-      : RecurrentEmitter(e, op), pytorchForm(op.linearBeforeReset()) {}
+      : RecurrentEmitter(e, op), pytorchForm(op.linearBeforeReset()), save(op.saveGates()),
+        savedWidth((pytorchForm ? 4 : 3) * H) {}
 
   Status emit() {
     Prologue p = beginKernel(6, recurrentKernelScratch(op, e.vectorBytes));
     Value *hs = p.results[0], *hT = p.results[1], *B = p.B, *len = p.len;
+    Value *gates = save ? p.results[2] : nullptr;
     DType lenType = p.lenType;
     Value *xs = e.ptr(op.operand(0)), *h0 = e.ptr(op.operand(1)), *wx = e.ptr(op.operand(2)),
           *wh = e.ptr(op.operand(3)), *bx = e.ptr(op.operand(4)), *bh = e.ptr(op.operand(5));
@@ -90,6 +109,8 @@ public:
                                   at(hs, mul(step.t, state)),
                                   orNull(len),
                                   orNull(rh),
+                                  save ? at(gates, mul(step.t, mul(B, c64(savedWidth))))
+                                       : orNull(nullptr),
                                   B,
                                   step.t};
           for (unsigned f = 0; f < Count; ++f)
@@ -143,7 +164,8 @@ private:
     Value *hPrev = field(body.ctx, HPrev), *whp = field(body.ctx, WhpRz), *pt = field(body.ctx, Pt),
           *bx = field(body.ctx, Bx), *bh = field(body.ctx, Bh), *hNext = field(body.ctx, HNext),
           *hst = field(body.ctx, Hst), *len = masked ? field(body.ctx, Len) : nullptr,
-          *B = field(body.ctx, Batch), *t = field(body.ctx, Time);
+          *B = field(body.ctx, Batch), *t = field(body.ctx, Time),
+          *gatesT = save ? field(body.ctx, GatesT) : nullptr;
     forEachTile(body.begin, body.end, B, hPrev, whp, ks.NV, [&](const Tile &tl) {
       e.forLoop(tl.mr, [&](Value *i) {
         Value *row = add(tl.r0, i);
@@ -159,13 +181,19 @@ private:
                 b.CreateFAdd(inputGate(pt, bx, bh, row, u, 0, mask), recurrent(0)), dt);
             Value *z = e.gateSigmoidOf(
                 b.CreateFAdd(inputGate(pt, bx, bh, row, u, 1, mask), recurrent(1)), dt);
+            Value *ghn = recurrent(2);
             Value *n = e.gateTanhOf(
-                b.CreateFAdd(inputGate(pt, bx, bh, row, u, 2, mask), b.CreateFMul(r, recurrent(2))),
-                dt);
+                b.CreateFAdd(inputGate(pt, bx, bh, row, u, 2, mask), b.CreateFMul(r, ghn)), dt);
             storeState(n, z, hPrev, hNext, hst, add(stateRow, u), mask);
+            if (save)
+              saveGates(gatesT, row, u, {r, z, n, ghn}, mask);
           });
         });
-        e.ifThen(b.CreateNot(active), [&] { keepRow(hPrev, hNext, hst, stateRow, tl.u0, tl.nu); });
+        e.ifThen(b.CreateNot(active), [&] {
+          keepRow(hPrev, hNext, hst, stateRow, tl.u0, tl.nu);
+          if (save)
+            zeroGates(gatesT, row, tl, {0, 1, 2, 3});
+        });
       });
     });
     b.CreateRetVoid();
@@ -179,7 +207,8 @@ private:
       body.function->addFnAttr("min-legal-vector-width", "512");
     Value *hPrev = field(body.ctx, HPrev), *whp = field(body.ctx, WhpRz), *pt = field(body.ctx, Pt),
           *bx = field(body.ctx, Bx), *bh = field(body.ctx, Bh), *hNext = field(body.ctx, HNext),
-          *rh = field(body.ctx, Rh), *B = field(body.ctx, Batch);
+          *rh = field(body.ctx, Rh), *B = field(body.ctx, Batch),
+          *gatesT = save ? field(body.ctx, GatesT) : nullptr;
     forEachTile(body.begin, body.end, B, hPrev, whp, 2 * ks.unitVectors, [&](const Tile &tl) {
       e.forLoop(tl.mr, [&](Value *i) {
         Value *row = add(tl.r0, i);
@@ -192,6 +221,8 @@ private:
               b.CreateFAdd(inputGate(pt, bx, bh, row, u, 1, mask), tileVector(tile, ks.U)), dt);
           vst(b.CreateFMul(r, vld(at(hPrev, k), mask)), at(rh, k), mask);
           vst(z, at(hNext, k), mask);
+          if (save) // padded rows' are zeroed in pass 2
+            saveGates(gatesT, row, u, {r, z}, mask);
         });
       });
     });
@@ -207,7 +238,8 @@ private:
     Value *hPrev = field(body.ctx, HPrev), *whpN = field(body.ctx, WhpN), *pt = field(body.ctx, Pt),
           *bx = field(body.ctx, Bx), *bh = field(body.ctx, Bh), *hNext = field(body.ctx, HNext),
           *hst = field(body.ctx, Hst), *len = masked ? field(body.ctx, Len) : nullptr,
-          *rh = field(body.ctx, Rh), *B = field(body.ctx, Batch), *t = field(body.ctx, Time);
+          *rh = field(body.ctx, Rh), *B = field(body.ctx, Batch), *t = field(body.ctx, Time),
+          *gatesT = save ? field(body.ctx, GatesT) : nullptr;
     forEachTile(body.begin, body.end, B, rh, whpN, ks.unitVectors, [&](const Tile &tl) {
       e.forLoop(tl.mr, [&](Value *i) {
         Value *row = add(tl.r0, i);
@@ -219,9 +251,15 @@ private:
             Value *n = e.gateTanhOf(
                 b.CreateFAdd(inputGate(pt, bx, bh, row, u, 2, mask), tileVector(tile, 0)), dt);
             storeState(n, vld(at(hNext, k), mask), hPrev, hNext, hst, k, mask);
+            if (save)
+              saveGates(gatesT, row, u, {nullptr, nullptr, n}, mask);
           });
         });
-        e.ifThen(b.CreateNot(active), [&] { keepRow(hPrev, hNext, hst, stateRow, tl.u0, tl.nu); });
+        e.ifThen(b.CreateNot(active), [&] {
+          keepRow(hPrev, hNext, hst, stateRow, tl.u0, tl.nu);
+          if (save)
+            zeroGates(gatesT, row, tl, {0, 1, 2});
+        });
       });
     });
     b.CreateRetVoid();
@@ -236,7 +274,27 @@ private:
     vst(h2, at(hst, k), mask);
   }
 
+  /// gates[t, row, q*H + u ...] = acts[q] over the lanes of `mask`, for each acts[q] given.
+  void saveGates(Value *gatesT, Value *row, Value *u, std::vector<Value *> acts, Value *mask) {
+    Value *rowStart = mul(row, c64(savedWidth));
+    for (size_t q = 0; q < acts.size(); ++q)
+      if (acts[q])
+        vst(acts[q], at(gatesT, add(rowStart, add(c64(static_cast<int64_t>(q) * H), u))), mask);
+  }
+
+  /// Zero blocks `blocks` of a padded row's gates for the tile's units, as the interpreter's.
+  void zeroGates(Value *gatesT, Value *row, const Tile &tl, std::vector<int64_t> blocks) {
+    Value *zero = llvm::ConstantFP::get(elt, 0.0), *rowStart = mul(row, c64(savedWidth));
+    e.forLoop(tl.nu, [&](Value *l) {
+      Value *u = add(tl.u0, l);
+      for (int64_t q : blocks)
+        st(zero, at(gatesT, add(rowStart, add(c64(q * H), u))));
+    });
+  }
+
   bool pytorchForm;
+  const bool save;          // the training form: gates saved
+  const int64_t savedWidth; // of a row of gates: 4H (PyTorch's form) or 3H
   llvm::StructType *ctxTy = nullptr;
 };
 

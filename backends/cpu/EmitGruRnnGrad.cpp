@@ -22,6 +22,9 @@
 // dbx = column sums of DG; dwh = Hp^T . (DG | Zh) (Cho's: Hp^T . DRZ and RH^T . DN side by
 // side), dbh likewise (Cho's: dbx). Tasks write disjoint rows and the GEMMs are thread-count
 // independent, so results do not depend on it.
+// gru_sequence_grad {save_gates}: the forward saved r, z, n (and gh_n) in its operand gates,
+// so the two GEMMs over all TB rows and the gate pass above (Cho's: three GEMMs) become one
+// copy of them into DG (gh_n into Zh; Cho's RH = r Hp).
 //
 //===----------------------------------------------------------------------===//
 #include "backends/cpu/GruRnnGradKernel.h"
@@ -39,15 +42,17 @@ public:
     gru = op.kind() == ir::OpKind::GruSequenceGrad;
     cho = gru && !op.linearBeforeReset();
     base = gru ? 6 : 5;
+    saved = gru && op.saveGates();
+    lenOperand = base + (saved ? 4 : 3);
     GH = (gru ? 3 : 1) * H;
-    masked = op.numOperands() == base + 4;
+    masked = op.numOperands() == lenOperand + 1;
     if (masked)
-      lenType = op.operand(base + 3)->type().dtype();
+      lenType = op.operand(lenOperand)->type().dtype();
   }
 
   Status emit() {
     const ir::Type &xt = op.operand(0)->type();
-    Prologue p = beginKernel(base + 3, gruRnnGradKernelScratch(op, e.vectorBytes));
+    Prologue p = beginKernel(lenOperand, gruRnnGradKernelScratch(op, e.vectorBytes));
     const Values &res = p.results, &s = p.scratch;
     T = p.T, B = p.B;
     len = orNull(p.len);
@@ -86,7 +91,11 @@ public:
         e.memCopy(at(Whn, mul(k, hid)), at(wh, add(mul(k, g), c64(2 * H))), c64(H * esz));
       });
     }
-    if (gru) {
+    if (saved) {
+      copySavedGates(e.ptr(op.operand(base + 3)), DG, Zh, Hp, RH);
+      if (cho)
+        transpose(RH, TB, hid, RHt);
+    } else if (gru) {
       e.emitGemm(dt, TBd, xt.dim(2), Gd, xs, wx, DG, TB, I, g, nullptr, block);
       e.emitGemm(dt, TBd, Hd, Gd, Hp, wh, Zh, TB, hid, g, nullptr, block);
       forwardGates(DG, Zh, Hp, RH, bx, bh);
@@ -219,6 +228,31 @@ private:
                            }
                            st(a[q], at(z, col));
                          }
+                       });
+                     });
+                   });
+  }
+
+  /// Every row of TB at once: DG <- the saved r, z, n; PyTorch's form Zh's n columns <- the
+  /// saved gh_n; Cho's RH <- r hp.
+  void copySavedGates(Value *gates, Value *DG, Value *Zh, Value *Hp, Value *RH) {
+    Value *TB = mul(T, B);
+    const int64_t width = (cho ? 3 : 4) * H;
+    e.parallelRows(TB, mul(TB, c64(width)), {gates, DG, orNull(Zh), Hp, orNull(RH)},
+                   [&](const Values &in, Value *begin, Value *end) {
+                     Value *gatesI = in[0], *DGI = in[1], *ZhI = in[2], *HpI = in[3], *RHI = in[4];
+                     e.forLoop(b.CreateSub(end, begin), [&](Value *ri) {
+                       Value *row = add(begin, ri);
+                       Value *src = at(gatesI, mul(row, c64(width)));
+                       e.memCopy(at(DGI, mul(row, c64(GH))), src, c64(GH * esz));
+                       if (!cho) {
+                         e.memCopy(at(ZhI, add(mul(row, c64(GH)), c64(2 * H))), at(src, c64(3 * H)),
+                                   c64(H * esz));
+                         return;
+                       }
+                       Value *hp = at(HpI, mul(row, c64(H))), *rh = at(RHI, mul(row, c64(H)));
+                       e.forLoop(c64(H), [&](Value *u) {
+                         st(b.CreateFMul(ld(src, u), ld(hp, u)), at(rh, u));
                        });
                      });
                    });
@@ -360,8 +394,8 @@ private:
     transposeStrided(at(wh, c64(col)), c64(H), c64(width), c64(GH), dst);
   }
 
-  bool gru = false, cho = false, masked = false;
-  size_t base = 5;
+  bool gru = false, cho = false, masked = false, saved = false;
+  size_t base = 5, lenOperand = 8;
   int64_t GH = 0;
   DType lenType = DType::I64;
   Value *T = nullptr, *B = nullptr, *len = nullptr;

@@ -116,6 +116,20 @@ Expected<llvm::Function *> emitGruGatesKernel(llvm::Module &m, const std::string
   return k.finish();
 }
 
+Expected<llvm::Function *> emitGruResetHiddenKernel(llvm::Module &m, const std::string &name,
+                                                    KernelTarget target, DType t) {
+  WEFT_TRY(checkFloat(t));
+  KernelEmitter k(m, name, target, 3, 2, /*noAlias=*/false);
+  GradAccess a{k, t};
+  Value *rh = k.buffer(0), *act = k.buffer(1), *hp = k.buffer(2);
+  Value *H = k.scalar(1);
+  everyElement(k, k.scalar(0), [&](Value *e) {
+    Unit u(k, e, H);
+    a.store(k.b.CreateFMul(a.load(act, u.at(k, H, 0)), a.load(hp, e)), rh, e);
+  });
+  return k.finish();
+}
+
 Expected<llvm::Function *> emitGruChoNewGateKernel(llvm::Module &m, const std::string &name,
                                                    KernelTarget target, DType t) {
   WEFT_TRY(checkFloat(t));

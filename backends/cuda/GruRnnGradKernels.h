@@ -30,6 +30,12 @@ Expected<llvm::Function *> emitRnnStepGradKernel(llvm::Module &m, const std::str
 Expected<llvm::Function *> emitGruGatesKernel(llvm::Module &m, const std::string &name,
                                               KernelTarget target, DType t, bool linearBeforeReset);
 
+/// Cho's r hp from saved gates, `void name(ptr rh, ptr act, ptr hp, i64 n, i64 H)` over
+/// n = T B H elements: rh[row, j] = act's r times hp[row, j] (gru_sequence_grad {save_gates},
+/// whose act the forward saved).
+Expected<llvm::Function *> emitGruResetHiddenKernel(llvm::Module &m, const std::string &name,
+                                                    KernelTarget target, DType t);
+
 /// Cho's n gate, `void name(ptr act, ptr ghn, ptr bh, i64 n, i64 H)` over n = T B H elements:
 /// act's n = tanh(act's n + ghn[row, j] + bh[2H + j]), where ghn = (r hp) wh_n.
 Expected<llvm::Function *> emitGruChoNewGateKernel(llvm::Module &m, const std::string &name,

@@ -23,6 +23,10 @@
 //   dxs = dgxs wxT;  dwx = xsT dgxs;  dwh = hpT dghs (Cho: its n columns rhT dns);
 //   dbx, dbh = column sums of dgxs, dghs (Cho: both of dgxs)
 //
+// gru_sequence_grad {save_gates} takes %gates after %dhT: the forward's r, z, n (PyTorch's form:
+// and gh_n) are copied into act (and gh's n column) instead of the two matmuls over all rows
+// and the gates kernel (Cho's: and its n gate's matmul), and Cho's rh = r hp from them.
+//
 //===----------------------------------------------------------------------===//
 #include "backends/cuda/LowerGruRnnGrad.h"
 
@@ -197,6 +201,7 @@ private:
   }
 
   Status recompute(std::vector<Step> &steps, int len, std::optional<DType> lengths);
+  Status copySaved(std::vector<Step> &steps);
   Expected<Step> backwardLoop(const std::optional<ir::Type> &lenType, int len);
   void weightGradients(std::vector<Step> &steps);
 };
@@ -215,14 +220,19 @@ Status GradLowering::recompute(std::vector<Step> &steps, int len, std::optional<
                      WEFT_TRY(z.status());
                      return Launch{{z->T, z->B, z->H}, strided(d, z->T * z->B * z->H)};
                    }));
-  steps.push_back(matmul(s[Gx], in(0), in(2), [](const Sizes &z) {
-    return std::array<int64_t, 3>{z.T * z.B, z.I, z.G};
-  }));
-  steps.push_back(matmul(s[Gh], s[Hp], in(3), [](const Sizes &z) {
-    return std::array<int64_t, 3>{z.T * z.B, z.H, z.G};
-  }));
+  const bool saved = form != Form::Rnn && op.saveGates();
+  if (saved) {
+    WEFT_TRY(copySaved(steps));
+  } else {
+    steps.push_back(matmul(s[Gx], in(0), in(2), [](const Sizes &z) {
+      return std::array<int64_t, 3>{z.T * z.B, z.I, z.G};
+    }));
+    steps.push_back(matmul(s[Gh], s[Hp], in(3), [](const Sizes &z) {
+      return std::array<int64_t, 3>{z.T * z.B, z.H, z.G};
+    }));
+  }
   auto rows = [](const Sizes &z) { return z.T * z.B * z.H; };
-  if (form != Form::Rnn) { // the RNN's step kernel adds gx, gh and b itself
+  if (form != Form::Rnn && !saved) { // the RNN's step kernel adds gx, gh and b itself
     const bool pytorch = form == Form::GruPyTorch;
     auto gates = elementwise(
         "gates",
@@ -233,7 +243,7 @@ Status GradLowering::recompute(std::vector<Step> &steps, int len, std::optional<
     WEFT_TRY(gates.status());
     steps.push_back(std::move(*gates));
   }
-  if (form == Form::GruCho) {
+  if (form == Form::GruCho && !saved) {
     // wh_n[H, H] = wh[:, 2H:3H], then ghn = (r hp) wh_n and the n gate.
     steps.push_back(copy(s[WhN], in(3), [](const Sizes &z) {
       return std::array<int64_t, 9>{z.H * z.H, z.H, z.H, z.G, 1, z.H, 1, 2 * z.H, 0};
@@ -272,6 +282,32 @@ Status GradLowering::recompute(std::vector<Step> &steps, int len, std::optional<
                             [](const Sizes &z) { return std::array<int64_t, 2>{z.T * z.B, z.I}; }));
   steps.push_back(transpose(s[HpT], s[Hp],
                             [](const Sizes &z) { return std::array<int64_t, 2>{z.T * z.B, z.H}; }));
+  return Status::ok();
+}
+
+Status GradLowering::copySaved(std::vector<Step> &steps) {
+  const bool pytorch = form == Form::GruPyTorch;
+  const int gates = in(hsOperand(form) + 3);
+  // act[TB, 3H] = the saved rows' first 3H columns (r, z, n); a row of gates is 4H or 3H.
+  steps.push_back(copy(s[Gx], gates, [pytorch](const Sizes &z) {
+    const int64_t width = (pytorch ? 4 : 3) * z.H;
+    return std::array<int64_t, 9>{z.T * z.B * z.G, z.G, z.T * z.B, 1, width, 1, z.G, 0, 0};
+  }));
+  if (pytorch) { // gh's n column = the saved gh_n
+    steps.push_back(copy(s[Gh], gates, [](const Sizes &z) {
+      return std::array<int64_t, 9>{z.T * z.B * z.H, z.H,    z.T * z.B, 1, 4 * z.H, 1, z.G,
+                                    3 * z.H,         2 * z.H};
+    }));
+    return Status::ok();
+  }
+  auto rh = elementwise(
+      "reset_hidden",
+      [&](const std::string &n) {
+        return emitGruResetHiddenKernel(*l.km.module, n, l.target, t).status();
+      },
+      {s[Rh], s[Gx], s[Hp]}, [](const Sizes &z) { return z.T * z.B * z.H; });
+  WEFT_TRY(rh.status());
+  steps.push_back(std::move(*rh));
   return Status::ok();
 }
 
@@ -401,7 +437,7 @@ void GradLowering::weightGradients(std::vector<Step> &steps) {
 
 Expected<std::vector<Step>> GradLowering::lower() {
   const ir::Type xsType = op.operand(0)->type();
-  const size_t lenOperand = hsOperand(form) + 3;
+  const size_t lenOperand = hsOperand(form) + (form != Form::Rnn && op.saveGates() ? 4 : 3);
   const bool hasLengths = op.numOperands() == lenOperand + 1;
   const std::optional<ir::Type> lenType =
       hasLengths ? std::optional<ir::Type>(op.operand(lenOperand)->type()) : std::nullopt;

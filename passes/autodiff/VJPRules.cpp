@@ -314,7 +314,11 @@ Expected<Grads> gatedSequenceVJP(Emit &e, ir::Op &op, const Grads &resultAdjoint
   if (op.numOperands() == base + 1)
     xs.push_back(op.operand(base));
   const OpKind kind = gru ? OpKind::GruSequenceGrad : OpKind::RnnSequenceGrad;
-  auto r = e.builder().create(kind, xs, op.attrs(), {}, e.loc());
+  // The gradient recomputes what a training form's saved gates hold: save-gru-gates pairs
+  // them after autodiff.
+  ir::Attrs attrs = op.attrs();
+  attrs.erase("save_gates");
+  auto r = e.builder().create(kind, xs, attrs, {}, e.loc());
   if (!r)
     return err(fmt::format("autodiff: {}: {}", ir::opName(kind), r.diag().message), op.loc());
   for (size_t i = 0; i < base; ++i)

@@ -4,8 +4,8 @@
 // autodiff's place: optimize-step differentiates (passes/optim/TrainStep.cpp) and appends the
 // optimizer update, so the fusions before it (attention, LSTM, GRU, RNN, hoisted input
 // projections) reach the gradient as fused ops with fused VJPs, and the passes after it
-// (save-lstm-gates, hoist-weight-gradients, clean-up, elementwise fusion) see the forward and
-// its gradient in one step function.
+// (save-lstm-gates, save-gru-gates, hoist-weight-gradients, clean-up, elementwise fusion) see
+// the forward and its gradient in one step function.
 //
 //===----------------------------------------------------------------------===//
 #pragma once

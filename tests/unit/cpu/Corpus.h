@@ -42,7 +42,7 @@ inline std::vector<CorpusFile> compileCorpus() {
 }
 
 /// The number of functions in the corpus: the parity tests compare every one of them.
-inline constexpr int64_t kCorpusFunctions = 38;
+inline constexpr int64_t kCorpusFunctions = 39;
 
 /// How the corpus uses its integer parameters ("function.param"): divisors must not be 0,
 /// indices must be inside their table and scan lengths inside [0, T]. Other integers are drawn
@@ -58,6 +58,7 @@ inline const std::map<std::string, CorpusInt> kCorpusInts = {
     {"masked_reverse.len", {IntUse::Lengths}}, {"lstm_forward.len", {IntUse::Lengths}},
     {"gru_forward.len", {IntUse::Lengths}},    {"rnn_forward.len", {IntUse::Lengths}},
     {"lstm_grad.len", {IntUse::Lengths}},      {"gru_grad.len", {IntUse::Lengths}},
+    {"gru_grad_saved.len", {IntUse::Lengths}},
 };
 
 /// How `f` uses its parameter `i`, or nullptr for a parameter with no constraint.

@@ -2,7 +2,8 @@
 // CUDA backend's host device against the reference interpreter, after the gru/rnn_sequence whose
 // hs they read: T B rows and gates past the matmul's 64-wide tiles, lengths (i32 and i64, zero
 // and full) and reverse, T = 1, B = 1, f32 and f64; a length out of range is the interpreter's
-// error; and the kernels through ptxas for sm_80 and sm_90.
+// error; and the kernels through ptxas for sm_80 and sm_90. GRU's training form ({save_gates}:
+// the forward saves its gates, the gradient reads them) likewise, and with gates no forward made.
 #include "tests/unit/cuda/Parity.h"
 #include "tests/unit/cuda/Ptxas.h"
 
@@ -54,8 +55,8 @@ const char *cellName(Cell c) {
   return "";
 }
 
-/// The forward's and the gradient's attributes.
-std::string attributes(const Case &c) {
+/// The forward's and the gradient's attributes; `saved`: the training form.
+std::string attributes(const Case &c, bool saved = false) {
   std::vector<std::string> attrs;
   if (c.cell == Cell::GruPyTorch)
     attrs.push_back("linear_before_reset = 1");
@@ -63,12 +64,15 @@ std::string attributes(const Case &c) {
     attrs.push_back("relu = 1");
   if (c.reverse)
     attrs.push_back("reverse = 1");
+  if (saved)
+    attrs.push_back("save_gates = 1");
   return attrs.empty() ? "" : fmt::format(" {{{}}}", fmt::join(attrs, ", "));
 }
 
 /// @name(xs, h0, wx, wh, bx [, bh] [, len], dhs, dhT): the forward, then the gradient of its
-/// results with adjoints dhs, dhT (the batch B symbolic).
-std::string gradModule(const Case &c, const std::string &name = "grad") {
+/// results with adjoints dhs, dhT (the batch B symbolic). `saved` (a GRU): both in the training
+/// form, the gradient reading the forward's gates.
+std::string gradModule(const Case &c, const std::string &name = "grad", bool saved = false) {
   std::string dt = c.dtype;
   const bool gru = isGru(c.cell);
   const int64_t h = c.hidden, i = c.input, g = (gru ? 3 : 1) * h;
@@ -85,15 +89,18 @@ std::string gradModule(const Case &c, const std::string &name = "grad") {
   std::string biasTypes = gru ? bias + ", " + bias : bias;
   std::string dbs = gru ? "%dbx, %dbh" : "%dbx";
   const char *op = gru ? "gru" : "rnn";
+  std::string gates =
+      fmt::format("tensor<T x B x {} x {}>", (c.cell == Cell::GruPyTorch ? 4 : 3) * h, dt);
   return fmt::format(
       "func @{13}(%xs: {0}, %h0: {1}, %wx: {2}, %wh: {3}, {4}{5}, %dhs: {6}, %dhT: {1}) -> "
       "({0}, {1}, {2}, {3}, {7}) {{\n"
-      "  %hs, %hT = {8}_sequence %xs, %h0, %wx, %wh, {9}{10}{11} : {6}, {1}\n"
+      "  %hs, %hT{14} = {8}_sequence %xs, %h0, %wx, %wh, {9}{10}{11} : {6}, {1}{15}\n"
       "  %dxs, %dh0, %dwx, %dwh, {12} = {8}_sequence_grad %xs, %h0, %wx, %wh, {9}, %hs, %dhs, "
-      "%dhT{10}{11} : {0}, {1}, {2}, {3}, {7}\n"
+      "%dhT{14}{10}{11} : {0}, {1}, {2}, {3}, {7}\n"
       "  return %dxs, %dh0, %dwx, %dwh, {12}\n}}\n",
       xs, bh, wx, wh, biasParams, lengths ? fmt::format(", %len: tensor<B x {}>", c.lengths) : "",
-      hs, biasTypes, op, biases, len, attributes(c), dbs, name);
+      hs, biasTypes, op, biases, len, attributes(c, saved), dbs, name, saved ? ", %gates" : "",
+      saved ? ", " + gates : "");
 }
 
 /// inputFor's numbers times `scale` (small weights keep the gates off their flat ends).
@@ -144,6 +151,56 @@ TEST_CASE("cuda on the host device: gru_sequence_grad and rnn_sequence_grad matc
   }
 }
 
+TEST_CASE("cuda on the host device: gru_sequence_grad {save_gates} after gru_sequence "
+          "{save_gates} matches the interpreter") {
+  for (const Case &c : kCases) {
+    if (!isGru(c.cell))
+      continue;
+    CAPTURE(std::string(cellName(c.cell)));
+    CAPTURE(c.batch);
+    CAPTURE(c.steps);
+    CAPTURE(std::string(c.lengths));
+    CAPTURE(c.reverse);
+    CAPTURE(std::string(c.dtype));
+    std::vector<Array> in = inputsFor(c, {c.steps, 0, c.steps / 2 + 1});
+    testing::checkAgainstInterpreter(gradModule(c, "grad", /*saved=*/true), "grad", in,
+                                     std::string(c.dtype) == "f32" ? 1e-5 : 1e-12);
+  }
+}
+
+TEST_CASE("cuda on the host device: gru_sequence_grad {save_gates} reads the gates it is given") {
+  // The gradient alone, its gates a parameter that no forward made: a lowering that recomputed
+  // them from xs and hs would not match.
+  for (bool pytorch : {true, false}) {
+    CAPTURE(pytorch);
+    const int64_t width = (pytorch ? 4 : 3) * 5;
+    const std::string text = fmt::format(R"(
+func @grad(%xs: tensor<T x B x 3 x f64>, %h: tensor<B x 5 x f64>, %wx: tensor<3 x 15 x f64>, %wh: tensor<5 x 15 x f64>, %b: tensor<15 x f64>, %hs: tensor<T x B x 5 x f64>, %gates: tensor<T x B x {0} x f64>, %len: tensor<B x i32>) -> (tensor<T x B x 3 x f64>, tensor<B x 5 x f64>, tensor<3 x 15 x f64>, tensor<5 x 15 x f64>, tensor<15 x f64>, tensor<15 x f64>) {{
+  %dxs, %dh0, %dwx, %dwh, %dbx, %dbh = gru_sequence_grad %xs, %h, %wx, %wh, %b, %b, %hs, %hs, %h, %gates, %len {{{1}reverse = 1, save_gates = 1}} : tensor<T x B x 3 x f64>, tensor<B x 5 x f64>, tensor<3 x 15 x f64>, tensor<5 x 15 x f64>, tensor<15 x f64>, tensor<15 x f64>
+  return %dxs, %dh0, %dwx, %dwh, %dbx, %dbh
+}}
+)",
+                                         width, pytorch ? "linear_before_reset = 1, " : "");
+    const int64_t T = 4, B = 3;
+    Array len(DType::I32, {B});
+    for (int64_t b = 0; b < B; ++b)
+      len.setInt(b, std::vector<int64_t>{4, 0, 2}[static_cast<size_t>(b)]);
+    // Gates in (0, 1) as sigmoids are (n and gh_n there too).
+    Array gates = scaled(DType::F64, {T, B, width}, 7, 1.0 / 21);
+    for (int64_t i = 0; i < gates.numel(); ++i)
+      gates.setDouble(i, 0.5 + gates.getDouble(i));
+    std::vector<Array> in = {scaled(DType::F64, {T, B, 3}, 1, 0.5),
+                             scaled(DType::F64, {B, 5}, 2, 0.3),
+                             scaled(DType::F64, {3, 15}, 3, 0.2),
+                             scaled(DType::F64, {5, 15}, 4, 0.2),
+                             scaled(DType::F64, {15}, 5, 0.2),
+                             scaled(DType::F64, {T, B, 5}, 6, 0.3),
+                             gates,
+                             len};
+    testing::checkAgainstInterpreter(text, "grad", in, 1e-12);
+  }
+}
+
 TEST_CASE("cuda on the host device: gru_sequence_grad refuses a length out of range") {
   // The gradient alone (hs a parameter), so that no forward refuses it first.
   auto m = ir::parseModule(R"(
@@ -175,18 +232,20 @@ TEST_CASE("cuda: the gru/rnn_sequence_grad kernels are PTX that ptxas accepts") 
             "validated");
   // Each form once, in one module: PyTorch's GRU, Cho's, the relu RNN.
   auto m = ir::parseModule(gradModule(kCases[3], "pytorch") + gradModule(kCases[1], "cho") +
-                           gradModule(kCases[8], "rnn"));
+                           gradModule(kCases[8], "rnn") +
+                           gradModule(kCases[3], "pytorch_saved", /*saved=*/true) +
+                           gradModule(kCases[1], "cho_saved", /*saved=*/true));
   REQUIRE_OK(m);
   for (const char *sm : {"sm_80", "sm_90"}) {
     CAPTURE(sm);
     auto ptx = cuda::modulePtx(**m, sm);
     REQUIRE_OK(ptx);
-    for (const char *kernel :
-         {"_gru_sequence_grad_previous(", "_gru_sequence_grad_gates(",
-          "_gru_sequence_grad_gate_grad(", "_gru_sequence_grad_accumulate(",
-          "_gru_sequence_grad_new_gate(", "_gru_sequence_grad_reset_grad(",
-          "_gru_sequence_grad_copy(", "_gru_sequence_grad_db(", "_rnn_sequence_grad_step_grad(",
-          "_rnn_sequence_grad_matmul(", "_rnn_sequence_grad_stack0("}) {
+    for (const char *kernel : {"_gru_sequence_grad_previous(", "_gru_sequence_grad_gates(",
+                               "_gru_sequence_grad_gate_grad(", "_gru_sequence_grad_accumulate(",
+                               "_gru_sequence_grad_new_gate(", "_gru_sequence_grad_reset_grad(",
+                               "_gru_sequence_grad_copy(", "_gru_sequence_grad_db(",
+                               "_rnn_sequence_grad_step_grad(", "_gru_sequence_grad_reset_hidden(",
+                               "_rnn_sequence_grad_matmul(", "_rnn_sequence_grad_stack0("}) {
       CAPTURE(std::string(kernel));
       CHECK(ptx->find(kernel) != std::string::npos);
     }

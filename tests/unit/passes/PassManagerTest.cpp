@@ -81,8 +81,8 @@ TEST_CASE("an unknown pass name is an error listing the known passes, and adds n
         "fuse-gru, fuse-lstm, fuse-lstm-attention, fuse-lstm-step, fuse-rnn, "
         "hoist-input-projections, "
         "hoist-weight-gradients, licm, "
-        "optimize-step, overlap-collectives, save-lstm-gates, simplify, split-scan, canonicalize, "
-        "optimize, train)");
+        "optimize-step, overlap-collectives, save-gru-gates, save-lstm-gates, simplify, "
+        "split-scan, canonicalize, optimize, train)");
   CHECK(pm.size() == 0);
 }
 

@@ -78,6 +78,7 @@ TEST_CASE("trainStepPipeline is the train pipeline with optimize-step for autodi
   CHECK(p.find("autodiff") == std::string::npos);
   CHECK(p.find("fuse-lstm") < p.find("optimize-step"));
   CHECK(p.find("optimize-step") < p.find("save-lstm-gates"));
+  CHECK(p.find("optimize-step") < p.find("save-gru-gates"));
 }
 
 TEST_CASE("an nn::LSTM encoder-decoder's step fuses and matches the unfused step") {
