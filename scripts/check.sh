@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
-# Unity test binaries, sanitized trees with line tables only (scripts/build.sh).
+# Sanitized trees with line tables only (scripts/build.sh).
 export WEFT_CI=1
 
 echo "== ASan+UBSan build and tests"
