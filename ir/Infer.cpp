@@ -70,11 +70,42 @@ bool flag(const Attrs &attrs, AttrId id) {
   return v && *v != 0;
 }
 
+Expected<SequenceDims> sequenceDims(OpKind k, const Type &xs, const Type &h0) {
+  WEFT_TRY(checkDType(k, xs, "xs"));
+  if (xs.rank() != 3 || h0.rank() != 2)
+    return opError(k, fmt::format("xs must be [T, B, I] and h0 [B, H], got {} and {}",
+                                  xs.shapeStr(), h0.shapeStr()));
+  if (!h0.dim(1).isStatic())
+    return opError(k, fmt::format("the hidden size must be static, got {}", h0.dim(1).str()));
+  return SequenceDims{xs.dim(1), xs.dim(2), h0.dim(1)};
+}
+
+Status checkSequenceOperands(OpKind k, std::span<Value *const> ops, std::span<const Type> want,
+                             std::span<const char *const> names) {
+  for (size_t i = 1; i < want.size(); ++i)
+    if (ops[i]->type() != want[i])
+      return opError(k,
+                     fmt::format("{} must be {} (xs {}, h0 {}), got {}", names[i], want[i].str(),
+                                 ops[0]->type().str(), ops[1]->type().str(), ops[i]->type().str()));
+  return {};
+}
+
+Status checkSequenceLengths(OpKind k, const Type &len, const Dim &batch) {
+  if (len.rank() != 1 || len.dim(0) != batch ||
+      (len.dtype() != DType::I32 && len.dtype() != DType::I64))
+    return opError(
+        k, fmt::format("lengths must be tensor<{} x i32|i64>, got {}", batch.str(), len.str()));
+  return {};
+}
+
 } // namespace detail
 
 namespace {
 
 using detail::checkDType;
+using detail::checkSequenceLengths;
+using detail::checkSequenceOperands;
+using detail::sequenceDims;
 
 Status checkArity(OpKind k, size_t n, size_t want) {
   if (n == want)
@@ -365,14 +396,10 @@ Expected<Types> inferLstmSequence(std::span<Value *const> ops, const Attrs &attr
     return opError(k, fmt::format("expects 6 operands (xs, h0, c0, wx, wh, b) and optional "
                                   "lengths, got {}",
                                   ops.size()));
-  const Type &xs = ops[0]->type(), &h0 = ops[1]->type();
-  WEFT_TRY(checkDType(k, xs, "xs"));
-  if (xs.rank() != 3 || h0.rank() != 2)
-    return opError(k, fmt::format("xs must be [T, B, I] and h0 [B, H], got {} and {}",
-                                  xs.shapeStr(), h0.shapeStr()));
-  const Dim &batch = xs.dim(1), &in = xs.dim(2), &hidden = h0.dim(1);
-  if (!hidden.isStatic())
-    return opError(k, fmt::format("the hidden size must be static, got {}", hidden.str()));
+  const Type &xs = ops[0]->type();
+  auto dims = sequenceDims(k, xs, ops[1]->type());
+  WEFT_TRY(dims.status());
+  const Dim &batch = dims->batch, &in = dims->in, &hidden = dims->hidden;
   Dim gates(4 * hidden.size());
   const char *names[] = {"xs", "h0", "c0", "wx", "wh", "b"};
   std::vector<Type> want = {xs,
@@ -381,17 +408,9 @@ Expected<Types> inferLstmSequence(std::span<Value *const> ops, const Attrs &attr
                             Type({in, gates}, xs.dtype()),
                             Type({hidden, gates}, xs.dtype()),
                             Type({gates}, xs.dtype())};
-  for (size_t i = 1; i < want.size(); ++i)
-    if (ops[i]->type() != want[i])
-      return opError(k, fmt::format("{} must be {} (xs {}, h0 {}), got {}", names[i], want[i].str(),
-                                    xs.str(), h0.str(), ops[i]->type().str()));
-  if (ops.size() == 7) {
-    const Type &len = ops[6]->type();
-    if (len.rank() != 1 || len.dim(0) != batch ||
-        (len.dtype() != DType::I32 && len.dtype() != DType::I64))
-      return opError(
-          k, fmt::format("lengths must be tensor<{} x i32|i64>, got {}", batch.str(), len.str()));
-  }
+  WEFT_TRY(checkSequenceOperands(k, ops, want, names));
+  if (ops.size() == 7)
+    WEFT_TRY(checkSequenceLengths(k, ops[6]->type(), batch));
   Types out{Type({xs.dim(0), batch, hidden}, xs.dtype()), want[1], want[2]};
   if (flag(attrs, AttrId::SaveGates)) {
     out.push_back(Type({xs.dim(0), batch, gates}, xs.dtype()));

@@ -18,31 +18,19 @@ Expected<Types> inferGatedSequence(OpKind k, std::span<Value *const> ops, const 
     return opError(k,
                    fmt::format("expects {} operands ({}) and optional lengths, got {}", base,
                                gru ? "xs, h0, wx, wh, bx, bh" : "xs, h0, wx, wh, b", ops.size()));
-  const Type &xs = ops[0]->type(), &h0 = ops[1]->type();
-  WEFT_TRY(checkDType(k, xs, "xs"));
-  if (xs.rank() != 3 || h0.rank() != 2)
-    return opError(k, fmt::format("xs must be [T, B, I] and h0 [B, H], got {} and {}",
-                                  xs.shapeStr(), h0.shapeStr()));
-  const Dim &batch = xs.dim(1), &in = xs.dim(2), &hidden = h0.dim(1);
-  if (!hidden.isStatic())
-    return opError(k, fmt::format("the hidden size must be static, got {}", hidden.str()));
+  const Type &xs = ops[0]->type();
+  auto dims = sequenceDims(k, xs, ops[1]->type());
+  WEFT_TRY(dims.status());
+  const Dim &batch = dims->batch, &in = dims->in, &hidden = dims->hidden;
   Dim gates((gru ? 3 : 1) * hidden.size());
   std::vector<const char *> names = {"xs", "h0", "wx", "wh", gru ? "bx" : "b", "bh"};
   std::vector<Type> want = {xs, Type({batch, hidden}, xs.dtype()), Type({in, gates}, xs.dtype()),
                             Type({hidden, gates}, xs.dtype()), Type({gates}, xs.dtype())};
   if (gru)
     want.push_back(Type({gates}, xs.dtype()));
-  for (size_t i = 1; i < want.size(); ++i)
-    if (ops[i]->type() != want[i])
-      return opError(k, fmt::format("{} must be {} (xs {}, h0 {}), got {}", names[i], want[i].str(),
-                                    xs.str(), h0.str(), ops[i]->type().str()));
-  if (ops.size() == base + 1) {
-    const Type &len = ops[base]->type();
-    if (len.rank() != 1 || len.dim(0) != batch ||
-        (len.dtype() != DType::I32 && len.dtype() != DType::I64))
-      return opError(
-          k, fmt::format("lengths must be tensor<{} x i32|i64>, got {}", batch.str(), len.str()));
-  }
+  WEFT_TRY(checkSequenceOperands(k, ops, want, names));
+  if (ops.size() == base + 1)
+    WEFT_TRY(checkSequenceLengths(k, ops[base]->type(), batch));
   Types out{Type({xs.dim(0), batch, hidden}, xs.dtype()), want[1]};
   if (gru && flag(attrs, AttrId::SaveGates)) {
     const int64_t saved = (flag(attrs, AttrId::LinearBeforeReset) ? 4 : 3) * hidden.size();
