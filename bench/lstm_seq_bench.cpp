@@ -22,6 +22,7 @@
 //===----------------------------------------------------------------------===//
 #include "backends/cpu/CpuBackend.h"
 #include "backends/reference/Interpreter.h"
+#include "bench/BenchArrays.h"
 #include "bench/BenchTiming.h"
 #include "frontend/Weft.h"
 #include "passes/PassManager.h"
@@ -83,16 +84,6 @@ std::vector<Array> makeInputs(const SeqShape &s) {
   return {uniform({s.T, s.B, s.I}, 1.0), uniform({s.B, s.H}, 1.0), uniform({s.B, s.H}, 1.0),
           uniform({s.I + s.H, 4 * s.H}, 1.0 / std::sqrt(static_cast<double>(s.I + s.H))),
           uniform({4 * s.H}, 0.1)};
-}
-
-/// Max |a - b| over every result.
-double maxDiff(const std::vector<Array> &a, const std::vector<Array> &b) {
-  double d = 0;
-  for (size_t r = 0; r < a.size(); ++r)
-    for (int64_t k = 0; k < a[r].numel(); ++k)
-      d = std::max(d,
-                   std::fabs(static_cast<double>(a[r].data<float>()[k]) - b[r].data<float>()[k]));
-  return d;
 }
 
 std::vector<Array> run(const cpu::Executable &exe, const std::vector<Array> &in) {
