@@ -7,8 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "backends/cuda/LowerOps.h"
-
-#include <fmt/format.h>
+#include "runtime/CudaAotSteps.h"
 
 #include <cstring>
 #include <limits>
@@ -220,21 +219,15 @@ Expected<std::vector<Step>> lowerGather(OpLowering &l, const ir::Op &op) {
     auto s = sizes(dims);
     WEFT_TRY(s.status());
     auto &[st, si, outer, inner] = *s;
-    const int64_t i = (bad / inner) % numel(si);
+    const int64_t i = faultingIndexPosition(bad, inner, numel(si));
     const auto width = static_cast<size_t>(dtypeBytes(indexType));
     Array k(indexType, {1});
     WEFT_TRY(d.download(k.data(), address(indicesSlot) + static_cast<size_t>(i) * width, width));
     WEFT_TRY(d.synchronize());
-    Shape position(si.size());
-    for (size_t a = si.size(), rest = static_cast<size_t>(i); a-- > 0;) {
-      position[a] = static_cast<int64_t>(rest % static_cast<size_t>(si[a]));
-      rest /= static_cast<size_t>(si[a]);
-    }
-    return err(fmt::format("index {} at position {} of the indices is out of range [0, {}) "
-                           "for axis {} of {}",
-                           k.getInt(0), formatShape(position), st[axis], axis,
-                           typeStr(tableType, st)));
+    return err(indexOutOfRangeMessage(k.getInt(0), i, si, st[axis], static_cast<int64_t>(axis),
+                                      typeStr(tableType, st)));
   };
+  check.indexed = Step::Indexed{indicesSlot, indices, table, static_cast<int64_t>(axis)};
   steps.push_back(std::move(check));
   return steps;
 }
