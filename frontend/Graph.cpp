@@ -64,16 +64,36 @@ Graph &Graph::current(SrcLoc loc) {
   return *liveGraphs.back();
 }
 
+void Graph::checkNewName(const std::string &name, const char *what, SrcLoc loc) const {
+  for (size_t i = 0; i < fn_->numParams(); ++i) {
+    if (fn_->param(i)->name() != name)
+      continue;
+    const bool input =
+        std::find(inputPositions_.begin(), inputPositions_.end(), i) != inputPositions_.end();
+    throwAt(loc, fmt::format("{} '{}' is declared twice in graph '{}' (first as {})", what, name,
+                             this->name(), input ? "an input" : "a parameter"));
+  }
+}
+
 Tensor Graph::input(std::string name, Shape shape, DType dtype, SrcLoc loc) {
   if (open_.size() > 1)
     throwAt(loc, fmt::format("input '{}' declared inside a scan or while body", name));
+  checkNewName(name, "input", loc);
   inputPositions_.push_back(fn_->numParams());
   return Tensor(this, fn_->addParam(ir::Type(std::move(shape), dtype), std::move(name)));
+}
+
+Tensor Graph::inputNamed(std::string_view name) {
+  for (size_t i : inputPositions_)
+    if (fn_->param(i)->name() == name)
+      return Tensor(this, fn_->param(i));
+  return Tensor();
 }
 
 Tensor Graph::param(std::string name, Shape shape, Init init, DType dtype, SrcLoc loc) {
   if (open_.size() > 1)
     throwAt(loc, fmt::format("param '{}' declared inside a scan or while body", name));
+  checkNewName(name, "parameter", loc);
   ir::Type t(std::move(shape), dtype);
   params_.push_back(ParamInfo{fn_->numParams(), name, t, init});
   return Tensor(this, fn_->addParam(std::move(t), std::move(name)));

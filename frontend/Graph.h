@@ -24,6 +24,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace weft {
@@ -54,10 +55,14 @@ public:
 
   /// A symbolic dimension, bound to a size when the built function is called.
   Dim dim(std::string name) const { return Dim::symbol(std::move(name)); }
-  /// A data input (a function parameter).
+  /// A data input (a function parameter). A name the graph already has for an input or a
+  /// parameter throws at `loc`.
   Tensor input(std::string name, Shape shape, DType dtype = DType::F32,
                SrcLoc loc = SrcLoc::current());
-  /// A trainable parameter (a function parameter) with its initializer.
+  /// The input named `name`, or an invalid Tensor when the graph has none.
+  Tensor inputNamed(std::string_view name);
+  /// A trainable parameter (a function parameter) with its initializer. A name the graph
+  /// already has for an input or a parameter throws at `loc`.
   Tensor param(std::string name, Shape shape, Init init, DType dtype = DType::F32,
                SrcLoc loc = SrcLoc::current());
   /// Non-trainable state (a function parameter) with its initializer, listed in params().
@@ -99,6 +104,10 @@ public:
   void abandon(ir::Op *op);
 
 private:
+  /// Throws at `loc` when the function already has a parameter (an input, param or buffer)
+  /// named `name`: the IR names them, and two of one name would be one to the user.
+  void checkNewName(const std::string &name, const char *what, SrcLoc loc) const;
+
   std::unique_ptr<ir::Module> module_;
   ir::Function *fn_;
   ir::OpBuilder builder_;

@@ -5,8 +5,6 @@
 
 namespace weft::ir::detail {
 
-using Types = std::vector<Type>;
-
 /// gru_sequence (G = 3: %xs, %h0, %wx[I,3H], %wh[H,3H], %bx[3H], %bh[3H]) and rnn_sequence
 /// (G = 1: %xs, %h0, %wx[I,H], %wh[H,H], %b[H]), each with optional lengths [B]; results
 /// hs [T,B,H] and hT [B,H]. gru_sequence {save_gates} adds gates [T,B,3H] ([T,B,4H] with

@@ -71,7 +71,10 @@ struct AotPlan {
     /// takes any grid size).
     bool coResident = false;
     /// Copy: `bytes` from offset `src` to offset `dst`. Constant: `data` to offset `dst`.
-    /// StatusCheck: the i64 at offset `src` must still be INT64_MAX, else the op faulted.
+    /// StatusCheck: the i64 at offset `src` must still be INT64_MAX, else a gather or
+    /// scatter_add met an index out of range: the indices at offset `dst`, of dtype scalars[0],
+    /// index axis scalars[3] (of scalars[2] rows, each of scalars[1] elements) of a table of
+    /// type `data`; the indices' dims are scalars[4...].
     /// LengthsCheck: a scan's lengths, `bytes` at `src` of dtype scalars[0], must each lie in
     /// [0, scalars[1]].
     /// WhileCheck: when all `bytes` finished flags at `src` are set, the while ran scalars[0]

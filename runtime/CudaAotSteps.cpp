@@ -23,6 +23,24 @@ std::string divisionByZeroMessage(int64_t element, const std::string &value) {
   return fmt::format("integer division by zero at element {} of {}", element, value);
 }
 
+int64_t faultingIndexPosition(int64_t word, int64_t inner, int64_t count) {
+  if (inner <= 0 || count <= 0) // no work, so no fault: not a position of the indices
+    return 0;
+  return (word / inner) % count;
+}
+
+std::string indexOutOfRangeMessage(int64_t index, int64_t flat, const std::vector<int64_t> &indices,
+                                   int64_t bound, int64_t axis, const std::string &table) {
+  std::vector<int64_t> position(indices.size());
+  for (size_t a = indices.size(), rest = static_cast<size_t>(flat); a-- > 0;) {
+    position[a] = static_cast<int64_t>(rest % static_cast<size_t>(indices[a]));
+    rest /= static_cast<size_t>(indices[a]);
+  }
+  return fmt::format("index {} at position {} of the indices is out of range [0, {}) for axis {} "
+                     "of {}",
+                     index, formatShape(position), bound, axis, table);
+}
+
 Status allReduceOnHost(Array &data, int64_t group, bool mean) {
   Status done = collective::allReduce(data.data(), data.numel(), data.dtype(), group, mean);
   if (done)
@@ -35,6 +53,29 @@ Status allReduceOnHost(Array &data, int64_t group, bool mean) {
 }
 
 namespace {
+
+/// A gather's or scatter_add's StatusCheck step `s` found its word set to `word`: the error
+/// names the index, read from the indices at offset s.dst (scalars: the indices' dtype, the
+/// table's elements after its axis, the axis's size, the axis, then the indices' dims; data:
+/// the table's type).
+Status indexFault(const AotPlan::Step &s, int64_t word, AotStepTarget &target) {
+  const std::vector<int64_t> &v = s.scalars;
+  const auto dtype = static_cast<DType>(v.size() >= 4 ? v[0] : -1);
+  if (v.size() < 4 || (dtype != DType::I32 && dtype != DType::I64))
+    return err(fmt::format("{}: an index is out of range (at element {} of the work; the plan "
+                           "does not say which)",
+                           s.op, word));
+  const std::vector<int64_t> dims(v.begin() + 4, v.end());
+  int64_t count = 1;
+  for (int64_t d : dims)
+    count *= d;
+  const int64_t flat = faultingIndexPosition(word, v[1], count);
+  Array index(dtype, {1});
+  WEFT_TRY(target.read(index.data(), s.dst + static_cast<uint64_t>(flat) * index.nbytes(),
+                       index.nbytes(), s.op));
+  return err(fmt::format("{}: {}", s.op,
+                         indexOutOfRangeMessage(index.getInt(0), flat, dims, v[2], v[3], s.data)));
+}
 
 /// Plan step `s`, an AllReduce: its bytes read back, reduced on the host, written to its `dst`.
 Status allReduceStep(const AotPlan::Step &s, AotStepTarget &target) {
@@ -71,8 +112,7 @@ Status runAotSteps(const AotPlan &plan, AotStepTarget &target) {
       int64_t word = 0;
       WEFT_TRY(target.read(&word, s.src, sizeof word, s.op));
       if (word != std::numeric_limits<int64_t>::max())
-        return err(
-            fmt::format("{}: an index is out of range (at element {} of the result)", s.op, word));
+        return indexFault(s, word, target);
       break;
     }
     case Kind::DivisionCheck: {

@@ -12,7 +12,9 @@
 #include "runtime/Array.h"
 #include "runtime/CudaAotPlan.h"
 
+#include <cstdint>
 #include <string>
+#include <vector>
 
 namespace weft::cuda {
 
@@ -42,6 +44,17 @@ Status checkScanLengths(const Array &lengths, int64_t steps);
 /// The interpreter's words for integer division by zero at `element` of a value of type
 /// `value` ("i64[300]"), which the JIT's check and the plan's give alike.
 std::string divisionByZeroMessage(int64_t element, const std::string &value);
+
+/// The flat position in the indices (of `count` elements) of the index whose fault a gather's
+/// or scatter_add's kernel wrote to its status word as `word`, an element of the work [P, I, Q]
+/// over the table's axis, Q being `inner` elements.
+int64_t faultingIndexPosition(int64_t word, int64_t inner, int64_t count);
+
+/// The interpreter's words for a gather's or scatter_add's `index`, at flat position `flat` of
+/// indices of dims `indices`, outside [0, bound) on axis `axis` of a table of type `table`
+/// ("f32[1, 7, 3]"), which the JIT's check and the plan's give alike.
+std::string indexOutOfRangeMessage(int64_t index, int64_t flat, const std::vector<int64_t> &indices,
+                                   int64_t bound, int64_t axis, const std::string &table);
 
 /// Replaces `data` by its sum (or mean) over the processes of `group` through the collective
 /// (runtime/Collective.h); the error is the collective's, without its leading "all_reduce: ",

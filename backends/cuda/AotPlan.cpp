@@ -132,6 +132,20 @@ private:
         WEFT_TRY(shape.status());
         out.kind = AotPlan::Step::Kind::DivisionCheck;
         out.data = std::string(dtypeName(step.divided->dtype())) + formatShape(*shape);
+      } else if (step.indexed) {
+        const Step::Indexed &g = *step.indexed;
+        auto table = g.table.evaluateShape(dims_);
+        WEFT_TRY(table.status());
+        auto indices = g.indices.evaluateShape(dims_);
+        WEFT_TRY(indices.status());
+        const auto axis = static_cast<size_t>(g.axis);
+        int64_t inner = 1;
+        for (size_t a = axis + 1; a < table->size(); ++a)
+          inner *= (*table)[a];
+        out.dst = at(g.indicesSlot);
+        out.scalars = {static_cast<int64_t>(g.indices.dtype()), inner, table->at(axis), g.axis};
+        out.scalars.insert(out.scalars.end(), indices->begin(), indices->end());
+        out.data = std::string(dtypeName(g.table.dtype())) + formatShape(*table);
       }
       break;
     case Step::Kind::Loop:

@@ -56,6 +56,15 @@ struct Step {
   /// Check: when set, the word's fault is integer division by zero in a value of this type (the
   /// dividend's); else an index out of range.
   std::optional<ir::Type> divided;
+  /// Check: when set, the word's fault is an index out of range of a gather or scatter_add, which
+  /// code built ahead of time names from these (its StatusCheck step): the indices' slot and
+  /// type, the table's type and the indexed axis.
+  struct Indexed {
+    int indicesSlot = -1;
+    ir::Type indices, table;
+    int64_t axis = 0;
+  };
+  std::optional<Indexed> indexed;
   /// Check: when set, it checks a scan-like op's lengths (their slot and type) against axis 0
   /// of `sequence`, as checkLengths makes it; code built ahead of time checks them with a step
   /// of its own (runtime/CudaAotPlan.h).

@@ -1,10 +1,21 @@
 //===- backends/cuda/OpLowering.cpp - what ops lowered apart share ----------===//
+#include "backends/cuda/OpLowering.h"
+
 #include "backends/cuda/LowerGrads.h"
 #include "backends/cuda/LowerGruRnnGrad.h"
 
 #include <fmt/format.h>
 
 namespace weft::cuda::detail {
+
+std::string describeOp(const ir::Op &op) {
+  return op.loc().known() ? fmt::format("'{}' ({})", op.name(), op.loc().str())
+                          : fmt::format("'{}'", op.name());
+}
+
+std::string OpLowering::kernelName(const ir::Op &op) const {
+  return fmt::format("{}_{}_{}", function, names.size(), op.name());
+}
 
 std::string OpLowering::kernelName(const ir::Op &op, const std::string &suffix) const {
   return fmt::format("{}_{}_{}_{}", function, names.size(), op.name(), suffix);
@@ -18,8 +29,7 @@ size_t OpLowering::addKernel(const std::string &name) {
 Step OpLowering::step(const ir::Op &op, Step::Kind kind) const {
   Step s;
   s.kind = kind;
-  s.what = op.loc().known() ? fmt::format("'{}' ({})", op.name(), op.loc().str())
-                            : fmt::format("'{}'", op.name());
+  s.what = describeOp(op);
   return s;
 }
 

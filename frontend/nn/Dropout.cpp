@@ -53,7 +53,15 @@ Tensor stepSeed(Graph &g, int64_t seed, SrcLoc loc) {
   if (seed < 0 || seed >= kSteps)
     throwAt(loc, fmt::format("stepSeed: the seed must be in [0, 2^32), got {}", seed));
   ir::Type seedType({}, DType::I64);
-  Tensor step = g.input("step", {}, DType::I64, loc);
+  // One step counter per graph: a second call (another scope's seed, say) reads the same %step,
+  // as does a %step input the model declared itself.
+  Tensor step = g.inputNamed("step");
+  if (!step.valid())
+    step = g.input("step", {}, DType::I64, loc);
+  else if (step.type() != seedType)
+    throwAt(loc, fmt::format("stepSeed: graph '{}' has an input 'step' of type {}, but the step "
+                             "counter is a tensor<i64> scalar",
+                             g.name(), step.type().str()));
   Tensor stride = detail::splat(g, seedType, static_cast<double>(kSteps), loc);
   return add(mul(step, stride, loc), detail::splat(g, seedType, static_cast<double>(seed), loc),
              loc);

@@ -32,9 +32,11 @@ namespace weft::nn {
 /// needs a seed (Scope::withSeed); a missing seed or a p outside [0, 1] throws at `loc`.
 Tensor dropout(const Scope &scope, const Tensor &x, double p, SrcLoc loc = SrcLoc::current());
 
-/// A training step's seed: step * 2^32 + `seed`, where step is the graph's new input %step (a
+/// A training step's seed: step * 2^32 + `seed`, where step is the graph's input %step (a
 /// tensor<i64> scalar) to which optimize-step passes the step counter (0 on the first step).
-/// Distinct for every (seed, step) pair; `seed` outside [0, 2^32) throws at `loc`.
+/// The first call declares %step; later calls (another scope's seed) read the same one.
+/// Distinct for every (seed, step) pair; `seed` outside [0, 2^32), or a %step of another type,
+/// throws at `loc`.
 Tensor stepSeed(Graph &g, int64_t seed, SrcLoc loc = SrcLoc::current());
 
 /// The module form, as torch.nn.Dropout: holds p and the scope, and each call is a new site.

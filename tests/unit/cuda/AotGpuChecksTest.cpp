@@ -1,8 +1,9 @@
 // What GPU code built ahead of time (backends/cuda/AotPlan.h) runs between and after kernels:
 // all_reduce through the host (runtime/Collective.h, as the CUDA backend's executables and the
-// CPU backend reduce) and integer division's check of its status word, alone or inside a
-// fusion. Each plan runs step by step on the host device (tests/unit/cuda/PlanOnHost.h)
-// against the interpreter, and a division by zero stops it with the JIT's very words.
+// CPU backend reduce), integer division's check of its status word, alone or inside a fusion,
+// and gather's and scatter_add's check of theirs. Each plan runs step by step on the host device
+// (tests/unit/cuda/PlanOnHost.h) against the interpreter, and a division by zero or an index out
+// of range stops it with the JIT's very words.
 #include "backends/Registry.h"
 #include "backends/cuda/AotPlan.h"
 #include "backends/cuda/CudaBackend.h"
@@ -31,6 +32,17 @@ const char *kAllReduce =
   %m = all_reduce %s {group = 0, mean = 1} : tensor<B x 5 x f64>
   %y = add %s, %m : tensor<B x 5 x f64>
   return %y, %m
+}
+)";
+
+const char *kIndexed =
+    R"(func @gather(%t: tensor<1 x 7 x 3 x f32>, %i: tensor<2 x 3 x i32>) -> (tensor<1 x 2 x 3 x 3 x f32>) {
+  %g = gather %t, %i {axis = 1} : tensor<1 x 2 x 3 x 3 x f32>
+  return %g
+}
+func @scatter(%t: tensor<11 x 4 x i64>, %j: tensor<3 x i64>, %v: tensor<3 x 4 x i64>) -> (tensor<11 x 4 x i64>) {
+  %s = scatter_add %t, %j, %v {axis = 0} : tensor<11 x 4 x i64>
+  return %s
 }
 )";
 
@@ -159,6 +171,31 @@ TEST_CASE("GPU code: a division by zero stops the plan with the JIT's words, nam
   CHECK(got.diag().message ==
         "'div' (plan.wir:5:5): integer division by zero at element 2 of i32[3, 4]");
   jitted = jit(testing::kFusedDivide, "fused", in);
+  REQUIRE_FALSE(jitted);
+  CHECK(jitted.diag().message == got.diag().message);
+}
+
+TEST_CASE("GPU code: an index out of range stops the plan with the JIT's words, naming the op") {
+  Array i(DType::I32, {2, 3});
+  i.setInt(4, 7); // position [1, 1]; and [1, 2] after it
+  i.setInt(5, -1);
+  std::vector<Array> in = {inputFor(DType::F32, {1, 7, 3}, 1), i};
+  auto got = runPlan(kIndexed, "gather", {}, in, AotPlan::Step::Kind::StatusCheck);
+  REQUIRE_FALSE(got);
+  CHECK(got.diag().message == "'gather' (plan.wir:2:3): index 7 at position [1, 1] of the "
+                              "indices is out of range [0, 7) for axis 1 of f32[1, 7, 3]");
+  auto jitted = jit(kIndexed, "gather", in);
+  REQUIRE_FALSE(jitted);
+  CHECK(jitted.diag().message == got.diag().message);
+
+  Array j(DType::I64, {3});
+  j.setInt(1, 11);
+  in = {inputFor(DType::I64, {11, 4}, 2), j, inputFor(DType::I64, {3, 4}, 3)};
+  got = runPlan(kIndexed, "scatter", {}, in, AotPlan::Step::Kind::StatusCheck);
+  REQUIRE_FALSE(got);
+  CHECK(got.diag().message == "'scatter_add' (plan.wir:6:3): index 11 at position [1] of the "
+                              "indices is out of range [0, 11) for axis 0 of i64[11, 4]");
+  jitted = jit(kIndexed, "scatter", in);
   REQUIRE_FALSE(jitted);
   CHECK(jitted.diag().message == got.diag().message);
 }

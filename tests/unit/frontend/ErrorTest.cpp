@@ -130,9 +130,8 @@ TEST_CASE("a scan body with the wrong number of parameters is a located error") 
   Graph g("arity");
   Tensor xs = g.input("xs", {4, 2});
   int line = __LINE__ + 2;
-  std::string msg = errorOf([&] {
-    scan(xs, {zeros({2}), zeros({2})}, [&](Tensor x, Tensor a) { return carry(a); });
-  });
+  std::string msg = errorOf(
+      [&] { scan(xs, {zeros({2}), zeros({2})}, [&](Tensor x, Tensor a) { return carry(a); }); });
   checkLocated(msg, line);
   CHECK(msg.find("2 initial carries") != std::string::npos);
 }
@@ -144,5 +143,24 @@ TEST_CASE("slicing and reshaping errors name the shapes") {
   CHECK(errorOf([&] { split<4>(x, 1); }).find("[B, 6]") != std::string::npos);
   CHECK(errorOf([&] { reshape(x, {B, 5}); }).find("cannot reshape [B, 6]") != std::string::npos);
   CHECK(errorOf([&] { sum(x, {2}); }).find("axis 2 is out of range for shape [B, 6]") !=
+        std::string::npos);
+}
+
+TEST_CASE("an input declared twice is a located error naming it") {
+  Graph g("twice");
+  g.input("x", {4});
+  g.param("w", {4}, init::zeros());
+  int line = __LINE__ + 1;
+  std::string msg = errorOf([&] { g.input("x", {4}); });
+  checkLocated(msg, line);
+  CHECK(msg.find("input 'x' is declared twice in graph 'twice' (first as an input)") !=
+        std::string::npos);
+  line = __LINE__ + 1;
+  msg = errorOf([&] { g.input("w", {4}); });
+  checkLocated(msg, line);
+  CHECK(msg.find("input 'w' is declared twice in graph 'twice' (first as a parameter)") !=
+        std::string::npos);
+  msg = errorOf([&] { g.param("x", {4}, init::zeros()); });
+  CHECK(msg.find("parameter 'x' is declared twice in graph 'twice' (first as an input)") !=
         std::string::npos);
 }

@@ -168,3 +168,28 @@ TEST_CASE("nn dropout with p = 0 is the identity and with p = 1 gives zeros, wit
   for (int64_t i = 0; i < 4; ++i)
     CHECK((*out)[0].getDouble(i) == 0.0);
 }
+
+TEST_CASE("nn stepSeed called twice reads the graph's one %step, each call with its own seed") {
+  Graph g("seeds");
+  g.input("x", {4});
+  Tensor a = nn::stepSeed(g, 7), b = nn::stepSeed(g, 8);
+  g.outputs({a, b});
+  auto m = g.build();
+  const ir::Function &f = *m->functions()[0];
+  REQUIRE(f.numParams() == 2); // %x and one %step
+  CHECK(f.param(1)->name() == "step");
+  std::vector<Array> in{Array::of<float>({4}, {1, 2, 3, 4}), seedValue(3)};
+  auto out = reference::run(f, in, {});
+  REQUIRE_OK(out);
+  CHECK((*out)[0].getInt(0) == 3 * (int64_t(1) << 32) + 7);
+  CHECK((*out)[1].getInt(0) == 3 * (int64_t(1) << 32) + 8);
+}
+
+TEST_CASE("nn stepSeed refuses a %step input of another type, at the caller's line") {
+  Graph g("seeds");
+  g.input("step", {}, DType::I32);
+  std::string msg = testing::thrownMessage([&] { nn::stepSeed(g, 7); });
+  CHECK(msg.find("DropoutTest.cpp:") != std::string::npos);
+  CHECK(msg.find("stepSeed: graph 'seeds' has an input 'step' of type tensor<i32>, but the step "
+                 "counter is a tensor<i64> scalar") != std::string::npos);
+}
