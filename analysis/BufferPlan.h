@@ -65,6 +65,9 @@ public:
   const std::vector<int> &scratchOf(const ir::Op &op) const;
   /// Whether slot `s` is the caller's (a parameter or a returned value): not in the arena.
   bool callerProvided(int s) const;
+  /// Whether nothing reads `v` and it is not returned: a kernel with several results may leave
+  /// such a result's buffer unwritten and skip the work that only it needs.
+  bool unused(const ir::Value *v) const { return liveness_.lastUse(v) < 0 && !returned_.count(v); }
   /// Copies (from slot, to slot) to make after the function's body: declared in-place updates
   /// whose value could not be computed straight into the parameter's buffer.
   const std::vector<std::pair<int, int>> &aliasCopies() const { return aliasCopies_; }

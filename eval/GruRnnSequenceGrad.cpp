@@ -3,11 +3,12 @@
 // The oracles for gru_sequence_grad and rnn_sequence_grad (docs/IR.md). Each example b is its
 // own recurrence (only the weights are shared), so b is the outer loop; its steps t_0, t_1, ...
 // are those with t < len[b], in the forward's order (descending with reverse). The h a step
-// started from, hp_k, is h0[b] at k = 0, else hs[t_(k-1), b]; the forward is recomputed from it
-// as eval/GruRnnSequence.cpp computes it. Backward, k = n-1 .. 0, dh = dhT[b] to start:
+// started from, hp_k, is h0[b] at k = 0, else hs[t_(k-1), b]; the GRU's forward is recomputed
+// from it as eval/GruRnnSequence.cpp computes it (the RNN's f' needs only h = hs[t_k, b]).
+// Backward, k = n-1 .. 0, dh = dhT[b] to start:
 //
 //   dht = dh + dhs[t_k, b]
-//   rnn:  da = dht (1 - h^2)  (relu: dht where a > 0);  dgx = dgh = da
+//   rnn:  da = dht (1 - h^2)  (relu: dht where h > 0, i.e. a > 0);  dgx = dgh = da
 //   gru:  dn = dht (1 - z) (1 - n^2);  dz = dht (hp - n) z (1 - z)
 //         PyTorch's form (n = tanh(gx_n + r gh_n), gh_n = hp . wh_n + bh_n):
 //           dr = dn gh_n r (1 - r);  dgx = (dr, dz, dn);  dgh = (dr, dz, dn r)
@@ -102,7 +103,7 @@ Expected<std::vector<Array>> evalGruRnnSequenceGrad(const ir::Op &op, Operands x
             k == 0 ? h0.getDouble(b * hid + j) : hs.getDouble((ts[k - 1] * batch + b) * hid + j);
       for (int64_t i = 0; i < in; ++i)
         x[i] = seq.getDouble((t * batch + b) * in + i);
-      for (int64_t q = 0; q < gates && !saved; ++q) {
+      for (int64_t q = 0; q < gates && gru && !saved; ++q) {
         gx[q] = bx.getDouble(q);
         for (int64_t i = 0; i < in; ++i)
           gx[q] += x[i] * W(wx, i, q);
@@ -112,9 +113,9 @@ Expected<std::vector<Array>> evalGruRnnSequenceGrad(const ir::Op &op, Operands x
       }
       if (!gru) {
         for (int64_t j = 0; j < hid; ++j) {
-          double a = gx[j] + gh[j], dht = dh[j] + dhs.getDouble((t * batch + b) * hid + j);
-          double h = std::tanh(a);
-          dgx[j] = dgh[j] = op.relu() ? (a > 0 ? dht : 0.0) : dht * (1 - h * h);
+          const int64_t at = (t * batch + b) * hid + j;
+          double h = hs.getDouble(at), dht = dh[j] + dhs.getDouble(at);
+          dgx[j] = dgh[j] = op.relu() ? (h > 0 ? dht : 0.0) : dht * (1 - h * h);
         }
         std::fill(dh.begin(), dh.end(), 0.0);
       } else {

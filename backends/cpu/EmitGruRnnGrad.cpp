@@ -25,6 +25,9 @@
 // gru_sequence_grad {save_gates}: the forward saved r, z, n (and gh_n) in its operand gates,
 // so the two GEMMs over all TB rows and the gate pass above (Cho's: three GEMMs) become one
 // copy of them into DG (gh_n into Zh; Cho's RH = r Hp).
+// A result nothing reads (BufferPlan::unused) is left unwritten, with the work only it needs:
+// dxs of a layer fed by data (one GEMM over all TB rows and the transpose of wx), or the
+// weight gradients of a frozen layer.
 //
 //===----------------------------------------------------------------------===//
 #include "backends/cpu/GruRnnGradKernel.h"
@@ -65,11 +68,19 @@ public:
           *block = s[7];
     const ir::Dim TBd = xt.dim(0) * xt.dim(1), Hd(H), Gd(GH), &Bd = xt.dim(1);
     Value *TB = mul(T, B), *hid = c64(H), *g = c64(GH);
+    // A result nothing reads is not computed, nor what only it needs (dxs of a layer whose
+    // input is data: one GEMM over all TB rows).
+    auto wanted = [&](size_t r) { return !e.buffers->unused(op.result(r)); };
+    const bool wantDxs = wanted(0), wantDwx = wanted(2), wantDwh = wanted(3);
 
-    gatherPreviousH(hs, h0, Hp);
-    transpose(xs, TB, I, Xt);
-    transpose(Hp, TB, hid, Hpt);
-    transpose(wx, I, g, WxT);
+    if (gru || wantDwh) // the RNN's steps read h from hs: Hp only serves dwh
+      gatherPreviousH(hs, h0, Hp);
+    if (wantDwx)
+      transpose(xs, TB, I, Xt);
+    if (wantDwh)
+      transpose(Hp, TB, hid, Hpt);
+    if (wantDxs)
+      transpose(wx, I, g, WxT);
     // The recurrent weights, transposed and packed for the per-step GEMMs.
     Value *Zh = nullptr, *RH = nullptr, *RHt = nullptr, *DRZ = nullptr, *DN = nullptr;
     Value *WhTp = nullptr, *WhnTp = nullptr;
@@ -82,18 +93,18 @@ public:
       e.emitPackB(dt, Bd, Gd, Hd, s[9], WhTp = s[10]);
     } else {
       Zh = s[8], RH = s[14], RHt = s[15], DRZ = s[16], DN = s[17];
-      Value *Whn = s[13];
       transposeColumns(wh, 0, 2 * H, s[9]); // WhrzT [2H, H]
       e.emitPackB(dt, Bd, ir::Dim(2 * H), Hd, s[9], WhTp = s[10]);
       transposeColumns(wh, 2 * H, H, s[11]); // WhnT [H, H]
       e.emitPackB(dt, Bd, Hd, Hd, s[11], WhnTp = s[12]);
-      e.forLoop(hid, [&](Value *k) { // Whn = wh[:, 2H:3H]
-        e.memCopy(at(Whn, mul(k, hid)), at(wh, add(mul(k, g), c64(2 * H))), c64(H * esz));
-      });
+      if (!saved) // Whn = wh[:, 2H:3H], B of the recomputed n's GEMM (one element when saved)
+        e.forLoop(hid, [&](Value *k) {
+          e.memCopy(at(s[13], mul(k, hid)), at(wh, add(mul(k, g), c64(2 * H))), c64(H * esz));
+        });
     }
     if (saved) {
       copySavedGates(e.ptr(op.operand(base + 3)), DG, Zh, Hp, RH);
-      if (cho)
+      if (cho && wantDwh)
         transpose(RH, TB, hid, RHt);
     } else if (gru) {
       e.emitGemm(dt, TBd, xt.dim(2), Gd, xs, wx, DG, TB, I, g, nullptr, block);
@@ -102,7 +113,8 @@ public:
       if (cho) {
         e.emitGemm(dt, TBd, Hd, Hd, RH, s[13], Zh, TB, hid, hid, nullptr, block);
         choNewGate(DG, Zh);
-        transpose(RH, TB, hid, RHt);
+        if (wantDwh)
+          transpose(RH, TB, hid, RHt);
       }
     }
 
@@ -137,17 +149,26 @@ public:
           addRows(dhNext, direct, state);
         },
         "gru.rnn.grad.steps");
-    e.memCopy(res[1], at(dh, mul(b.CreateAnd(T, c64(1)), state)), mul(state, c64(esz)));
+    if (wanted(1))
+      e.memCopy(res[1], at(dh, mul(b.CreateAnd(T, c64(1)), state)), mul(state, c64(esz)));
 
-    e.emitGemm(dt, xt.dim(2), TBd, Gd, Xt, DG, res[2], I, TB, g, nullptr, block);
-    e.emitGemm(dt, TBd, Gd, xt.dim(2), DG, WxT, res[0], TB, g, I, nullptr, block);
-    columnSums(DG, TB, GH, res[4]);
+    if (wantDwx)
+      e.emitGemm(dt, xt.dim(2), TBd, Gd, Xt, DG, res[2], I, TB, g, nullptr, block);
+    if (wantDxs)
+      e.emitGemm(dt, TBd, Gd, xt.dim(2), DG, WxT, res[0], TB, g, I, nullptr, block);
+    // Cho's dbh is dbx: summed once, into whichever of the two is wanted.
+    const bool wantDbx = wanted(4), wantDbh = gru && wanted(5);
+    if (wantDbx || (cho && wantDbh))
+      columnSums(DG, TB, GH, wantDbx ? res[4] : res[5]);
     if (!gru) {
-      e.emitGemm(dt, Hd, TBd, Gd, Hpt, DG, res[3], hid, TB, g, nullptr, block);
+      if (wantDwh)
+        e.emitGemm(dt, Hd, TBd, Gd, Hpt, DG, res[3], hid, TB, g, nullptr, block);
     } else if (!cho) {
-      e.emitGemm(dt, Hd, TBd, Gd, Hpt, Zh, res[3], hid, TB, g, nullptr, block);
-      columnSums(Zh, TB, GH, res[5]);
-    } else {
+      if (wantDwh)
+        e.emitGemm(dt, Hd, TBd, Gd, Hpt, Zh, res[3], hid, TB, g, nullptr, block);
+      if (wantDbh)
+        columnSums(Zh, TB, GH, res[5]);
+    } else if (wantDwh) {
       Value *dwhRz = s[18], *dwhN = s[19];
       e.emitGemm(dt, Hd, TBd, ir::Dim(2 * H), Hpt, DRZ, dwhRz, hid, TB, c64(2 * H), nullptr, block);
       e.emitGemm(dt, Hd, TBd, Hd, RHt, DN, dwhN, hid, TB, hid, nullptr, block);
@@ -156,8 +177,9 @@ public:
         e.memCopy(row, at(dwhRz, mul(k, c64(2 * H))), c64(2 * H * esz));
         e.memCopy(at(row, c64(2 * H)), at(dwhN, mul(k, hid)), c64(H * esz));
       });
-      e.memCopy(res[5], res[4], c64(GH * esz)); // bx and bh enter every gate alike
     }
+    if (cho && wantDbx && wantDbh)
+      e.memCopy(res[5], res[4], c64(GH * esz)); // bx and bh enter every gate alike
     return {};
   }
 

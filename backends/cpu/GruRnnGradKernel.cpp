@@ -19,6 +19,8 @@ int64_t packedSize(DType dt, int vectorBytes, const ir::Dim &M, int64_t K, int64
 std::vector<ir::Type> gruRnnGradKernelScratch(const ir::Op &op, int vectorBytes) {
   const bool gru = op.kind() == ir::OpKind::GruSequenceGrad;
   const bool cho = gru && !op.linearBeforeReset();
+  // The training form reads the forward's gates: no GEMMs over all rows recompute them.
+  const bool recompute = gru && !op.saveGates();
   const ir::Type &xt = op.operand(0)->type();
   const DType dt = xt.dtype();
   const ir::Dim &T = xt.dim(0), &B = xt.dim(1), &I = xt.dim(2);
@@ -28,12 +30,13 @@ std::vector<ir::Type> gruRnnGradKernelScratch(const ir::Op &op, int vectorBytes)
   std::vector<GemmBlocks> gemms = {gemmBlocks(dt, vectorBytes, I, TB, G),
                                    gemmBlocks(dt, vectorBytes, Hd, TB, G),
                                    gemmBlocks(dt, vectorBytes, TB, G, I)};
-  if (gru) {
+  if (recompute) {
     gemms.push_back(gemmBlocks(dt, vectorBytes, TB, I, G));
     gemms.push_back(gemmBlocks(dt, vectorBytes, TB, Hd, G));
   }
-  if (cho) {
+  if (cho && recompute)
     gemms.push_back(gemmBlocks(dt, vectorBytes, TB, Hd, Hd));
+  if (cho) {
     gemms.push_back(gemmBlocks(dt, vectorBytes, Hd, TB, ir::Dim(2 * H)));
     gemms.push_back(gemmBlocks(dt, vectorBytes, Hd, TB, Hd));
   }
@@ -49,7 +52,9 @@ std::vector<ir::Type> gruRnnGradKernelScratch(const ir::Op &op, int vectorBytes)
     out.push_back(t({ir::Dim(packedSize(dt, vectorBytes, B, H, H))}));
     return out;
   }
-  out.push_back(t({T, B, G}));
+  // Zh: Cho's training form has no recurrent projection to hold (one element: the list keeps
+  // its order).
+  out.push_back(cho && !recompute ? t({ir::Dim(1)}) : t({T, B, G}));
   if (!cho) {
     out.push_back(t({G, Hd}));
     out.push_back(t({ir::Dim(packedSize(dt, vectorBytes, B, GH, H))}));
@@ -60,7 +65,7 @@ std::vector<ir::Type> gruRnnGradKernelScratch(const ir::Op &op, int vectorBytes)
   out.push_back(t({ir::Dim(packedSize(dt, vectorBytes, B, 2 * H, H))}));
   out.push_back(t({Hd, Hd}));
   out.push_back(t({ir::Dim(packedSize(dt, vectorBytes, B, H, H))}));
-  out.push_back(t({Hd, Hd}));
+  out.push_back(recompute ? t({Hd, Hd}) : t({ir::Dim(1)})); // Whn: B of the recomputed n's GEMM
   out.push_back(t({T, B, Hd}));
   out.push_back(t({Hd, TB}));
   out.push_back(t({T, B, H2}));

@@ -18,6 +18,8 @@
 //                    WhrzTp, WhnT [H, H], WhnTp, Whn [H, H] (wh's n columns), RH [T, B, H]
 //                    (r hp), RHt [H, TB], DRZ [T, B, 2H] (dr, dz), DN [T, B, H] (dn),
 //                    dwhRz [H, 2H], dwhN [H, H]
+// {save_gates}' (the training form's) buffers are the same but for what only the recompute
+// needs: Cho's Zh and Whn are one element, and the recomputing GEMMs do not size the block.
 //
 //===----------------------------------------------------------------------===//
 #pragma once

@@ -54,24 +54,16 @@ Value *times(llvm::IRBuilder<> &b, std::initializer_list<Value *> xs) {
 Expected<llvm::Function *> emitRnnStepGradKernel(llvm::Module &m, const std::string &name,
                                                  KernelTarget target, DType t, bool relu) {
   WEFT_TRY(checkFloat(t));
-  KernelEmitter k(m, name, target, 6, 2, /*noAlias=*/false);
+  KernelEmitter k(m, name, target, 4, 2, /*noAlias=*/false);
   llvm::IRBuilder<> &b = k.b;
   GradAccess a{k, t};
-  Value *da = k.buffer(0), *gx = k.buffer(1), *gh = k.buffer(2), *bias = k.buffer(3),
-        *dhs = k.buffer(4), *dh = k.buffer(5);
-  Value *H = k.scalar(1);
-  llvm::Function *tanh = mathFunction(m, MathFn::Tanh);
+  Value *da = k.buffer(0), *hs = k.buffer(1), *dhs = k.buffer(2), *dh = k.buffer(3);
   everyElement(k, k.scalar(0), [&](Value *e) {
-    Value *pre =
-        b.CreateFAdd(b.CreateFAdd(a.load(gx, e), a.load(gh, e)), a.load(bias, b.CreateURem(e, H)));
+    Value *h = a.load(hs, e);
     Value *dht = b.CreateFAdd(a.load(dh, e), a.load(dhs, e));
-    Value *g;
-    if (relu) {
-      g = b.CreateSelect(b.CreateFCmpOGT(pre, a.c(0)), dht, a.c(0));
-    } else {
-      Value *h = b.CreateCall(tanh, {pre});
-      g = b.CreateFMul(dht, b.CreateFSub(a.c(1), b.CreateFMul(h, h)));
-    }
+    // f'(a) from h = f(a): tanh' = 1 - h^2; relu's a > 0 exactly where h > 0.
+    Value *g = relu ? b.CreateSelect(b.CreateFCmpOGT(h, a.c(0)), dht, a.c(0))
+                    : b.CreateFMul(dht, b.CreateFSub(a.c(1), b.CreateFMul(h, h)));
     a.store(g, da, e);
   });
   return k.finish();

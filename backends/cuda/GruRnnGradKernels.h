@@ -14,9 +14,9 @@
 
 namespace weft::cuda {
 
-/// One RNN step's pre-activation gradient, `void name(ptr da, ptr gx, ptr gh, ptr b, ptr dhs,
-/// ptr dh, i64 n, i64 H)` over n = B H elements: a = gx + gh + b[j] (gx = x wx, gh = hp wh),
-/// da = (dh + dhs) (1 - tanh(a)^2), or with `relu` (dh + dhs) where a > 0, else 0.
+/// One RNN step's pre-activation gradient, `void name(ptr da, ptr h, ptr dhs, ptr dh, i64 n,
+/// i64 H)` over n = B H elements, from the step's h = f(a) (the forward's hs, so nothing is
+/// recomputed): da = (dh + dhs) (1 - h^2), or with `relu` (dh + dhs) where h > 0, else 0.
 Expected<llvm::Function *> emitRnnStepGradKernel(llvm::Module &m, const std::string &name,
                                                  KernelTarget target, DType t, bool relu);
 

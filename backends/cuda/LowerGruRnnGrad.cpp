@@ -10,18 +10,19 @@
 // over all steps (scratch in the op's dtype; eval/GruRnnSequenceGrad.cpp has the math):
 //
 //   (len checked in [0, T])
-//   hp[T,B,H] = the h each step starts from;  gx = xs wx;  gh = hp wh       (all T B rows)
-//   gru: act = gates(gx, gh, bx, bh): r, z, n activated. Cho's n needs r first:
+//   hp[T,B,H] = the h each step starts from
+//   gru: gx = xs wx;  gh = hp wh  (all T B rows);  act = gates(gx, gh, bx, bh): r, z, n
+//        activated. Cho's n needs r first:
 //        rh = r hp;  ghn = rh wh_n;  act's n = tanh(gx_n + bx_n + ghn + bh_n)
 //   whT (Cho: wh_rz^T[2H,H] and wh_n^T), wxT, xsT[I,TB], hpT[H,TB] (Cho: rhT)   transposes
 //   dh0 = dhT;  for t backwards (forwards when reverse):
-//     rnn:      dz = (dh + dhs[t]) f'(gx + gh + b);  dh' = dz whT
+//     rnn:      dz = (dh + dhs[t]) f'(a), f' from hs[t] = f(a);  dh' = dz whT
 //     PyTorch:  dgx, dgh, dhz = gate gradients;  dh' = dgh whT + dhz
 //     Cho:      dg's z, n, dhz = gate gradients;  drh = dn wh_n^T;  dg's r, dhz += drh r;
 //               dh' = dg_rz wh_rz^T + dhz
 //     dh0 = dh' and the step's gradients stacked, for the examples with t < len (0 for the rest)
-//   dxs = dgxs wxT;  dwx = xsT dgxs;  dwh = hpT dghs (Cho: its n columns rhT dns);
-//   dbx, dbh = column sums of dgxs, dghs (Cho: both of dgxs)
+//   dxs = dgxs wxT (unless nothing reads dxs);  dwx = xsT dgxs;  dwh = hpT dghs (Cho: its n columns
+//   rhT dns); dbx, dbh = column sums of dgxs, dghs (Cho: both of dgxs)
 //
 // gru_sequence_grad {save_gates} takes %gates after %dhT: the forward's r, z, n (PyTorch's form:
 // and gh_n) are copied into act (and gh's n column) instead of the two matmuls over all rows
@@ -46,9 +47,10 @@ struct Sizes {
   int64_t T = 0, B = 0, I = 0, H = 0, G = 0;
 };
 
-/// The scratch's order in the buffer plan. The RNN uses the first ones (its gradients in Dgxs,
-/// one step's in Dgx); Rh .. Wn serve Cho's GRU only. Dghs and Dgh hold PyTorch's dgh, or for
-/// Cho's GRU the stacked dn and one step's dg_rz.
+/// The scratch's order in the buffer plan. The RNN uses Hp and Dgxs .. HpT but Dghs and Dgh
+/// (its gradients in Dgxs, one step's in Dgx); Rh .. Wn serve Cho's GRU only. Dghs and Dgh hold
+/// PyTorch's dgh, or for Cho's GRU the stacked dn and one step's dg_rz. What a form does not
+/// use is one element (gruRnnGradScratch).
 enum Scratch {
   Hp,
   Gx,
@@ -223,7 +225,7 @@ Status GradLowering::recompute(std::vector<Step> &steps, int len, std::optional<
   const bool saved = form != Form::Rnn && op.saveGates();
   if (saved) {
     WEFT_TRY(copySaved(steps));
-  } else {
+  } else if (form != Form::Rnn) { // the RNN's step gradient reads hs instead
     steps.push_back(matmul(s[Gx], in(0), in(2), [](const Sizes &z) {
       return std::array<int64_t, 3>{z.T * z.B, z.I, z.G};
     }));
@@ -232,7 +234,7 @@ Status GradLowering::recompute(std::vector<Step> &steps, int len, std::optional<
     }));
   }
   auto rows = [](const Sizes &z) { return z.T * z.B * z.H; };
-  if (form != Form::Rnn && !saved) { // the RNN's step kernel adds gx, gh and b itself
+  if (form != Form::Rnn && !saved) {
     const bool pytorch = form == Form::GruPyTorch;
     auto gates = elementwise(
         "gates",
@@ -276,8 +278,9 @@ Status GradLowering::recompute(std::vector<Step> &steps, int len, std::optional<
     steps.push_back(
         transpose(s[WhT], in(3), [](const Sizes &z) { return std::array<int64_t, 2>{z.H, z.G}; }));
   }
-  steps.push_back(
-      transpose(s[WxT], in(2), [](const Sizes &z) { return std::array<int64_t, 2>{z.I, z.G}; }));
+  if (!l.plan.unused(op.result(0))) // dxs (not for a layer fed by data)
+    steps.push_back(
+        transpose(s[WxT], in(2), [](const Sizes &z) { return std::array<int64_t, 2>{z.I, z.G}; }));
   steps.push_back(transpose(s[XsT], in(0),
                             [](const Sizes &z) { return std::array<int64_t, 2>{z.T * z.B, z.I}; }));
   steps.push_back(transpose(s[HpT], s[Hp],
@@ -346,14 +349,14 @@ Expected<Step> GradLowering::backwardLoop(const std::optional<ir::Type> &lenType
   std::vector<std::pair<int, ir::Type>> stacked = {{s[Dgx], gates}};
 
   if (form == Form::Rnn) {
-    const int gxT = view(s[Gx], state), ghT = view(s[Gh], state);
+    const int hsT = view(in(hs), state);
     const bool relu = op.relu();
     WEFT_TRY(add(elementwise(
         "step_grad",
         [&](const std::string &n) {
           return emitRnnStepGradKernel(*l.km.module, n, l.target, t, relu).status();
         },
-        {s[Dgx], gxT, ghT, in(4), dhsT, dh}, bh)));
+        {s[Dgx], hsT, dhsT, dh}, bh)));
     loop.body.push_back(matmul(s[DhNew], s[Dgx], s[WhT], [](const Sizes &z) {
       return std::array<int64_t, 3>{z.B, z.H, z.H};
     }));
@@ -410,9 +413,11 @@ Expected<Step> GradLowering::backwardLoop(const std::optional<ir::Type> &lenType
 }
 
 void GradLowering::weightGradients(std::vector<Step> &steps) {
-  steps.push_back(matmul(out(0), s[Dgxs], s[WxT], [](const Sizes &z) {
-    return std::array<int64_t, 3>{z.T * z.B, z.G, z.I};
-  }));
+  // dxs, which nothing reads where the layer's input is data, is left unwritten.
+  if (!l.plan.unused(op.result(0)))
+    steps.push_back(matmul(out(0), s[Dgxs], s[WxT], [](const Sizes &z) {
+      return std::array<int64_t, 3>{z.T * z.B, z.G, z.I};
+    }));
   steps.push_back(matmul(out(2), s[XsT], s[Dgxs], [](const Sizes &z) {
     return std::array<int64_t, 3>{z.I, z.T * z.B, z.G};
   }));
@@ -479,11 +484,18 @@ std::vector<ir::Type> gruRnnGradScratch(const ir::Op &op) {
                 G = op.operand(2)->type().dims()[1], TB = T * B;
   const DType t = op.operand(0)->type().dtype();
   auto type = [t](std::vector<ir::Dim> dims) { return ir::Type(std::move(dims), t); };
-  // What a form does not use is one element, so that every entry of the order exists.
+  // What a form does not use is one element, so that every entry of the order exists: the
+  // RNN recomputes nothing (its f' comes from hs), the training form ({save_gates}) reads the
+  // gates instead of gx and (but for PyTorch's gh_n) gh.
+  const bool recompute = form != Form::Rnn && !op.saveGates();
   std::vector<ir::Type> out(NumScratch, type({1}));
   out[Hp] = type({T, B, H});
   out[Dhz] = out[DhNew] = type({B, H});
-  out[Gx] = out[Gh] = out[Dgxs] = type({T, B, G});
+  out[Dgxs] = type({T, B, G});
+  if (form != Form::Rnn)
+    out[Gx] = type({T, B, G});
+  if (form == Form::GruPyTorch || recompute)
+    out[Gh] = type({T, B, G});
   out[Dgx] = type({B, G});
   out[WhT] = type({G, H});
   out[WxT] = type({G, I});
@@ -494,11 +506,15 @@ std::vector<ir::Type> gruRnnGradScratch(const ir::Op &op) {
     out[Dgh] = type({B, G});
   }
   if (form == Form::GruCho) {
-    out[Dghs] = out[Rh] = out[GhN] = type({T, B, H});
+    out[Dghs] = out[Rh] = type({T, B, H});
     out[Dgh] = type({B, H * 2});
     out[WhT] = type({H * 2, H});
     out[Dn] = out[Drh] = type({B, H});
-    out[WhN] = out[WhNT] = out[Wn] = type({H, H});
+    out[WhNT] = out[Wn] = type({H, H});
+    if (recompute) { // ghn = (r hp) wh_n
+      out[GhN] = type({T, B, H});
+      out[WhN] = type({H, H});
+    }
     out[RhT] = type({H, TB});
   }
   return out;

@@ -201,6 +201,38 @@ func @grad(%xs: tensor<T x B x 3 x f64>, %h: tensor<B x 5 x f64>, %wx: tensor<3 
   }
 }
 
+TEST_CASE("cuda on the host device: rnn_sequence_grad takes f' from the hs it is given") {
+  // The gradient alone, hs a parameter no forward made: a lowering that recomputed the
+  // pre-activation from xs and hp (two matmuls over all rows) would not match. Without dxs
+  // (a layer fed by data), whose matmul is then left out, the rest must not change.
+  for (bool relu : {false, true})
+    for (bool withDxs : {true, false}) {
+      CAPTURE(relu);
+      CAPTURE(withDxs);
+      const std::string text =
+          fmt::format(R"(
+func @grad(%xs: tensor<T x B x 3 x f64>, %h: tensor<B x 5 x f64>, %wx: tensor<3 x 5 x f64>, %wh: tensor<5 x 5 x f64>, %b: tensor<5 x f64>, %hs: tensor<T x B x 5 x f64>, %len: tensor<B x i32>) -> ({1}tensor<B x 5 x f64>, tensor<3 x 5 x f64>, tensor<5 x 5 x f64>, tensor<5 x f64>) {{
+  %dxs, %dh0, %dwx, %dwh, %db = rnn_sequence_grad %xs, %h, %wx, %wh, %b, %hs, %hs, %h, %len {{{0}reverse = 1}} : tensor<T x B x 3 x f64>, tensor<B x 5 x f64>, tensor<3 x 5 x f64>, tensor<5 x 5 x f64>, tensor<5 x f64>
+  return {2}%dh0, %dwx, %dwh, %db
+}}
+)",
+                      relu ? "relu = 1, " : "", withDxs ? "tensor<T x B x 3 x f64>, " : "",
+                      withDxs ? "%dxs, " : "");
+      const int64_t T = 4, B = 3;
+      Array len(DType::I32, {B});
+      for (int64_t b = 0; b < B; ++b)
+        len.setInt(b, std::vector<int64_t>{4, 0, 2}[static_cast<size_t>(b)]);
+      std::vector<Array> in = {scaled(DType::F64, {T, B, 3}, 1, 0.5),
+                               scaled(DType::F64, {B, 5}, 2, 0.3),
+                               scaled(DType::F64, {3, 5}, 3, 0.2),
+                               scaled(DType::F64, {5, 5}, 4, 0.2),
+                               scaled(DType::F64, {5}, 5, 0.2),
+                               scaled(DType::F64, {T, B, 5}, 6, 0.9),
+                               len};
+      testing::checkAgainstInterpreter(text, "grad", in, 1e-12);
+    }
+}
+
 TEST_CASE("cuda on the host device: gru_sequence_grad refuses a length out of range") {
   // The gradient alone (hs a parameter), so that no forward refuses it first.
   auto m = ir::parseModule(R"(
