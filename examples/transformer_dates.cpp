@@ -35,7 +35,8 @@
 // (OUT/vocabulary.json) are written there, and OUT/transformer_dates, the native program, which
 // answers stdin lines as examples/dates.cpp's OUT/dates does.
 //
-// Its last line: `held-out exact dates: <p>% (<k>/<n>) after <s> s of training`.
+// Its last line: `held-out exact dates: <p>% (<k>/<n>) after <s> s of training`. With the
+// defaults it read 100.00% (2000/2000) after 218 CPU s on two threads (README.md).
 //
 //===----------------------------------------------------------------------===//
 #include "examples/dates/DatesTask.h"

@@ -9,6 +9,7 @@
 #include "examples/models/SortLettersModel.h"
 
 #include "frontend/Weft.h"
+#include "frontend/nn/Dropout.h"
 #include "frontend/nn/Losses.h"
 #include "frontend/nn/Recurrent.h"
 #include "frontend/nn/attention/BahdanauAttention.h"
@@ -50,12 +51,17 @@ void buildSortLettersModel(Graph &g, Decode how, const SortLettersSizes &c, int6
   Tensor source = g.input("source", {S, B}, DType::I32);
   Tensor sourceLengths = g.input("source_lengths", {B}, DType::I32);
   nn::Scope model(g, how == Decode::TeacherForcing ? nn::Mode::Train : nn::Mode::Eval);
+  // Training draws new dropout masks every step from the step counter; Eval mode drops nothing.
+  if (how == Decode::TeacherForcing && c.dropout > 0)
+    model = model.withSeed(nn::stepSeed(g, c.dropoutSeed));
+  nn::Dropout drop(model, c.dropout);
 
   seq2seq::Embedding sourceEmbedding(model.child("source_embedding"), vocab, c.embedding);
-  nn::LSTM encoder(model.child("encoder"), c.embedding, c.hidden,
-                   nn::RecurrentOptions().layers(c.layers).bidir(c.bidirectional));
+  nn::LSTM encoder(
+      model.child("encoder"), c.embedding, c.hidden,
+      nn::RecurrentOptions().layers(c.layers).bidir(c.bidirectional).withDropout(c.dropout));
   nn::RecurrentOutputs encoded =
-      encoder(sourceEmbedding(source), nn::RecurrentInputs().withLengths(sourceLengths));
+      encoder(drop(sourceEmbedding(source)), nn::RecurrentInputs().withLengths(sourceLengths));
 
   seq2seq::Embedding targetEmbedding(model.child("target_embedding"), vocab, c.embedding);
   seq2seq::State initial = seq2seq::decoderInitialState(encoder, encoded, seq2seq::Merge::Sum);
@@ -67,7 +73,7 @@ void buildSortLettersModel(Graph &g, Decode how, const SortLettersSizes &c, int6
     if (!c.attention)
       return seq2seq::BasicDecoder(cell, std::move(helper), initial, output);
     // Attention over the encoder's outputs, batch-major [B, S, H], masked by the word lengths.
-    Tensor memory = transpose(encoded.output, {1, 0, 2});
+    Tensor memory = transpose(drop(encoded.output), {1, 0, 2});
     std::shared_ptr<const nn::AttentionMechanism> mechanism;
     if (c.score == AttentionScore::Bahdanau)
       mechanism = std::make_shared<nn::BahdanauAttention>(model.child("attention"), c.hidden,
@@ -83,7 +89,7 @@ void buildSortLettersModel(Graph &g, Decode how, const SortLettersSizes &c, int6
     Dim T = g.dim("T");
     Tensor targets = g.input("targets", {T, B}, DType::I32);
     Tensor targetLengths = g.input("targets_lengths", {B}, DType::I32);
-    seq2seq::TrainingHelper helper{targetEmbedding(seq2seq::shiftRight(targets, text::kBos)),
+    seq2seq::TrainingHelper helper{drop(targetEmbedding(seq2seq::shiftRight(targets, text::kBos))),
                                    targetLengths};
     auto r = seq2seq::dynamicDecode(decoder(helper));
     Tensor real = ne(targets, zeros({T, B}, DType::I32));

@@ -33,6 +33,12 @@ struct SortLettersSizes {
   /// ids and length the results; 0: the greedy helper.
   int64_t beamWidth = 0;
   double lengthPenalty = 0.0;
+  /// Dropout with this probability, in the teacher-forced (training) graph only: on both
+  /// embeddings' outputs, between the encoder's layers, and on the encoder's outputs that the
+  /// attention reads. Its masks are new every step: the seed is the step counter mixed with
+  /// `dropoutSeed` (nn::stepSeed), so that graph then takes the step number as input `step`.
+  double dropout = 0.0;
+  int64_t dropoutSeed = 0;
 };
 
 enum class Decode { TeacherForcing, Greedy };
