@@ -96,6 +96,10 @@ std::unique_ptr<Pass> createSimplifyPass();
 /// time (stacked cells) becomes one scan per recurrence plus one for what no carry needs.
 std::unique_ptr<Pass> createSplitScanPass();
 
+/// A scan without carries (an output layer split off a decoder) becomes its body's ops run once
+/// over all steps, on the stacked values, with the padded steps' emits masked to zero.
+std::unique_ptr<Pass> createVectorizeScanPass();
+
 /// A scan whose body computes a GRU cell (PyTorch's form or Cho et al.'s, however written)
 /// becomes one gru_sequence; one computing an Elman RNN cell (tanh or relu) one rnn_sequence.
 /// passes/FuseGru.cpp and FuseRnn.cpp list the forms they recognize and those they refuse.

@@ -3,6 +3,7 @@
 #include "backends/Registry.h"
 #include "backends/reference/Interpreter.h"
 #include "ir/Parser.h"
+#include "ir/Walk.h"
 #include "passes/PassManager.h"
 #include "runtime/Random.h"
 #include "tests/unit/LstmIr.h"
@@ -18,7 +19,8 @@ using namespace weft;
 namespace {
 
 /// A tanh RNN, an LSTM and a GRU over padded sequences, f64, symbolic B and T; the loss reads
-/// every hidden state.
+/// every hidden state. And a decoder's output layer (a scan without carries, which
+/// vectorize-scan runs over all steps at once).
 const std::string kModels =
     R"(func @rnn(%xs: tensor<T x B x 4 x f64>, %len: tensor<B x i32>, %W: tensor<4 x 5 x f64>, %U: tensor<5 x 5 x f64>, %r: tensor<T x B x 5 x f64>) -> (tensor<f64>) {
   %h0 = constant {value = [0.0]} : tensor<B x 5 x f64>
@@ -79,6 +81,20 @@ func @gru(%xs: tensor<T x B x 4 x f64>, %len: tensor<B x i32>, %W: tensor<4 x 15
   %l = reduce_sum %w {axes = [0, 1, 2]} : tensor<f64>
   return %l
 }
+
+func @head(%hs: tensor<T x B x 5 x f64>, %len: tensor<B x i32>, %Wo: tensor<5 x 7 x f64>, %bo: tensor<7 x f64>, %r: tensor<T x B x 7 x f64>) -> (tensor<f64>) {
+  %bb = broadcast %bo {dims = [1]} : tensor<B x 7 x f64>
+  %ls = scan carry() over(%hs) lengths(%len) {
+  ^body(%h: tensor<B x 5 x f64>):
+    %lw = matmul %h, %Wo : tensor<B x 7 x f64>
+    %l0 = add %lw, %bb : tensor<B x 7 x f64>
+    %lt = tanh %l0 : tensor<B x 7 x f64>
+    yield %lt
+  } : tensor<T x B x 7 x f64>
+  %w = mul %ls, %r : tensor<T x B x 7 x f64>
+  %l = reduce_sum %w {axes = [0, 1, 2]} : tensor<f64>
+  return %l
+}
 )";
 
 Array uniform(DType dt, std::vector<int64_t> shape, int64_t seed) {
@@ -118,7 +134,8 @@ void checkParity(const ir::Module &m, const char *function, const std::vector<Ar
 
 } // namespace
 
-TEST_CASE("tanh RNN, LSTM and GRU gradients (train pipeline) match between the CPU backend and "
+TEST_CASE("tanh RNN, LSTM, GRU and output layer gradients (train pipeline) match between the CPU "
+          "backend and "
           "the interpreter") {
   auto m = ir::parseModule(kModels, "models.wir");
   REQUIRE(m.isOk());
@@ -130,6 +147,7 @@ TEST_CASE("tanh RNN, LSTM and GRU gradients (train pipeline) match between the C
   REQUIRE((*m)->function("rnn_grad"));
   REQUIRE((*m)->function("lstm_grad"));
   REQUIRE((*m)->function("gru_grad"));
+  REQUIRE((*m)->function("head_grad"));
 
   const int64_t T = 23, B = 3;
   Array xs = uniform(DType::F64, {T, B, 4}, 1), r = uniform(DType::F64, {T, B, 5}, 2);
@@ -141,4 +159,11 @@ TEST_CASE("tanh RNN, LSTM and GRU gradients (train pipeline) match between the C
   checkParity(**m, "gru_grad",
               {xs, len, uniform(DType::F64, {4, 15}, 5), uniform(DType::F64, {5, 10}, 6),
                uniform(DType::F64, {5, 5}, 7), r});
+  size_t scans = 0;
+  ir::walk((*m)->function("head_grad")->body(),
+           [&](ir::Op &op) { scans += op.kind() == ir::OpKind::Scan; });
+  CHECK(scans == 0);
+  checkParity(**m, "head_grad",
+              {uniform(DType::F64, {T, B, 5}, 10), len, uniform(DType::F64, {5, 7}, 11),
+               uniform(DType::F64, {7}, 12), uniform(DType::F64, {T, B, 7}, 13)});
 }

@@ -82,7 +82,7 @@ TEST_CASE("an unknown pass name is an error listing the known passes, and adds n
         "hoist-input-projections, "
         "hoist-weight-gradients, licm, "
         "optimize-step, overlap-collectives, save-gru-gates, save-lstm-gates, simplify, "
-        "split-scan, canonicalize, optimize, train)");
+        "split-scan, vectorize-scan, canonicalize, optimize, train)");
   CHECK(pm.size() == 0);
 }
 

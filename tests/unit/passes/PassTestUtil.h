@@ -12,6 +12,8 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <memory>
 #include <random>
@@ -87,6 +89,34 @@ inline std::vector<Array> randomInputs(const ir::Function &f, const ir::DimBindi
 inline bool sameBits(const Array &a, const Array &b) {
   return a.dtype() == b.dtype() && a.shape() == b.shape() &&
          std::memcmp(a.data(), b.data(), a.nbytes()) == 0;
+}
+
+/// Runs `want` and `got` on the reference interpreter with the same inputs; the largest
+/// difference relative to max(1, |want|) over every result, or -1 when a result differs in
+/// shape, in dtype or in an integer.
+inline double worstRelativeDifference(const ir::Function &want, const ir::Function &got,
+                                      const std::vector<Array> &inputs,
+                                      const ir::DimBindings &dims) {
+  auto w = reference::run(want, inputs, dims);
+  auto g = reference::run(got, inputs, dims);
+  REQUIRE_OK(w);
+  REQUIRE_OK(g);
+  REQUIRE(w->size() == g->size());
+  double worst = 0;
+  for (size_t r = 0; r < w->size(); ++r) {
+    const Array &a = (*w)[r], &b = (*g)[r];
+    if (a.shape() != b.shape() || a.dtype() != b.dtype())
+      return -1;
+    if (!isFloat(a.dtype())) {
+      if (!sameBits(a, b))
+        return -1;
+      continue;
+    }
+    for (int64_t i = 0; i < a.numel(); ++i)
+      worst = std::max(worst, std::abs(a.getDouble(i) - b.getDouble(i)) /
+                                  std::max(1.0, std::abs(a.getDouble(i))));
+  }
+  return worst;
 }
 
 /// Runs `before` and `after` on the reference interpreter with the same seeded random inputs
