@@ -133,6 +133,7 @@ Status compileToObject(const ir::Module &module, const AotOptions &options) {
     return err("cpu backend: generated invalid LLVM IR (a weft bug): " + verifyMsg);
   // Objects call glibc's libmvec from vectorized loops: binaries link weft_runtime, which
   // links it.
+  mergeIdenticalFunctions(m);
   optimizeModule(m, **tm, 3, /*vectorMath=*/true);
 
   llvm::SmallVector<char, 0> object;

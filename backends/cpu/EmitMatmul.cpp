@@ -116,8 +116,9 @@ public:
             e.ifThen(b.CreateNot(packInTask),
                      [&] { packBlock(packBody, packCtx, Bb, Bp, N, pc, kc, jc, nc); });
           }
-          Value *fields[] = {Ab, Bblock, Cb, M,   K,  N,  pc,
-                             kc, jc,     nc, nJg, gw, Bb, b.CreateZExt(packInTask, e.i64Ty())};
+          Value *fields[] = {Ab,     Bblock, Cb, M,   K,  N,  pc,
+                             kc,     jc,     nc, nJg, gw, Bb, b.CreateZExt(packInTask, e.i64Ty()),
+                             c64(MC)};
           for (unsigned f = 0; f < std::size(fields); ++f)
             b.CreateStore(fields[f], b.CreateStructGEP(ctxTy, ctx, f));
           Value *work = mul(c64(MC), mul(gw, kc));
@@ -151,6 +152,7 @@ private:
     GemmBlocks g = gemmBlocks(dt, e.vectorBytes, Md, Kd, Nd);
     esz = g.esz, W = g.W, NV = g.NV, NR = g.NR, MR = g.MR;
     KC = g.KC, MC = g.MC, NC = g.NC, NB = g.NB;
+    maxKC = g.maxKC, maxMC = g.maxMC;
     packsA = g.packA;
     vec = llvm::FixedVectorType::get(elt, static_cast<unsigned>(W));
     if (W * esz == 64)
@@ -228,15 +230,17 @@ private:
   /// M block t / nJg and column group t % nJg of the packed B block, it packs that A block (into
   /// its own stack scratch; once per M block in a chunk) and runs the micro-kernels of the tile.
   /// Each task writes only its own tile of C, and the sum over k keeps its order, so results do
-  /// not depend on how tasks are split among threads. Shared like the packing body, by the
-  /// matmuls with the same dtype, vector width and blocks.
+  /// not depend on how tasks are split among threads. Shared by all the matmuls with the same
+  /// dtype, vector width, tile and A packing: the M block MC comes in the context and kc with
+  /// each k block, and the A scratch has room for the largest blocks (MatmulBlocks.h), so the
+  /// shapes of a module do not each pay LLVM for a copy of this, the largest function it has.
   llvm::Function *emitTileBody() {
     auto *ptrTy = b.getPtrTy();
     ctxTy = llvm::StructType::get(e.ctx, {ptrTy, ptrTy, ptrTy, e.i64Ty(), e.i64Ty(), e.i64Ty(),
                                           e.i64Ty(), e.i64Ty(), e.i64Ty(), e.i64Ty(), e.i64Ty(),
-                                          e.i64Ty(), ptrTy, e.i64Ty()});
-    std::string name = fmt::format("weft.gemm.{}.w{}.{}x{}.kc{}.mc{}{}", dtypeName(dt), W, MR, NR,
-                                   KC, MC, packsA ? "" : ".ain");
+                                          e.i64Ty(), ptrTy, e.i64Ty(), e.i64Ty()});
+    std::string name =
+        fmt::format("weft.gemm.{}.w{}.{}x{}{}", dtypeName(dt), W, MR, NR, packsA ? "" : ".ain");
     if (llvm::Function *shared = e.mod.getFunction(name))
       return shared;
     OutlinedBody body(e, "gemm");
@@ -249,9 +253,10 @@ private:
     };
     Value *Ab = field(0), *Bpk = field(1), *Cb = field(2), *M = field(3), *K = field(4),
           *N = field(5), *pc = field(6), *kc = field(7), *jc = field(8), *nc = field(9),
-          *nJg = field(10), *gw = field(11), *Bsrc = field(12), *packInTask = field(13);
+          *nJg = field(10), *gw = field(11), *Bsrc = field(12), *packInTask = field(13),
+          *MCv = field(14);
     Value *firstK = b.CreateICmpEQ(pc, c64(0));
-    auto *scratchTy = llvm::ArrayType::get(elt, static_cast<uint64_t>(MC * KC));
+    auto *scratchTy = llvm::ArrayType::get(elt, static_cast<uint64_t>(maxMC * maxKC));
     if (packsA) {
       llvm::IRBuilder<> eb(&e.entry->front());
       Ap = eb.CreateAlloca(scratchTy);
@@ -259,9 +264,9 @@ private:
     }
     e.forLoop(b.CreateSub(end, begin), [&](Value *i) {
       Value *t = add(begin, i);
-      Value *ic = mul(b.CreateSDiv(t, nJg), c64(MC));
+      Value *ic = mul(b.CreateSDiv(t, nJg), MCv);
       Value *jg = b.CreateSRem(t, nJg);
-      Value *mc = min(c64(MC), b.CreateSub(M, ic));
+      Value *mc = min(MCv, b.CreateSub(M, ic));
       Value *j0 = mul(jg, gw);
       Value *ncg = min(gw, b.CreateSub(nc, j0));
       ncg = b.CreateSelect(b.CreateICmpSLT(ncg, c64(0)), c64(0), ncg);
@@ -437,7 +442,7 @@ private:
   llvm::IRBuilder<> &b;
   DType dt;
   int esz = 4, W = 8, NV = 2, NR = 16, MR = 6;
-  int64_t MC = 0, KC = 0, NC = 0;
+  int64_t MC = 0, KC = 0, NC = 0, maxMC = 0, maxKC = 0;
   llvm::StructType *ctxTy = nullptr, *packCtxTy = nullptr;
   llvm::Type *elt = nullptr;
   llvm::VectorType *vec = nullptr;

@@ -38,6 +38,11 @@ int targetVectorBytes(const llvm::TargetMachine &tm);
 /// LLVM's optimization pipeline at `level` (0-3) for `m`; with `vectorMath`, the vectorizer may
 /// call glibc's libmvec (exp, log, sin, cos, pow over vectors). Jit.cpp.
 void optimizeModule(llvm::Module &m, llvm::TargetMachine &tm, int level, bool vectorMath);
+/// Folds the module's identical internal functions into one (LLVM's MergeFunctions), before
+/// anything is optimized: the outlined kernels of ops with the same shapes and attributes (two
+/// layers of one width, a gradient's repeated elementwise steps) are emitted alike, and each
+/// copy would cost the optimizer and code generator again. Returns how many it removed. Jit.cpp.
+unsigned mergeIdenticalFunctions(llvm::Module &m);
 /// Loads libmvec into the process (once); whether it is there for JIT-compiled code.
 bool vectorMathLibraryLoaded();
 /// Whether LLVM knows `cpu` for `target` and `triple` (CompileOptions::cpu, weftc --cpu). Jit.cpp.

@@ -33,6 +33,7 @@
 #include <llvm/Support/raw_ostream.h>
 #include <llvm/Target/TargetMachine.h>
 #include <llvm/TargetParser/Host.h>
+#include <llvm/Transforms/IPO/MergeFunctions.h>
 #include <llvm/Transforms/Utils/SplitModule.h>
 
 #include <algorithm>
@@ -180,6 +181,24 @@ void optimizeModule(llvm::Module &m, llvm::TargetMachine &tm, int level, bool ve
   mpm.run(m, mam);
 }
 
+unsigned mergeIdenticalFunctions(llvm::Module &m) {
+  // weft never compares the addresses of its internal functions (it only calls them, or hands
+  // them to weft_parallel_for), so a duplicate can be replaced outright rather than kept as a
+  // thunk into its twin.
+  size_t before = 0;
+  for (llvm::Function &fn : m) {
+    before += !fn.isDeclaration();
+    if (fn.hasLocalLinkage() && !fn.isDeclaration())
+      fn.setUnnamedAddr(llvm::GlobalValue::UnnamedAddr::Global);
+  }
+  llvm::ModuleAnalysisManager mam;
+  llvm::MergeFunctionsPass().run(m, mam);
+  size_t after = 0;
+  for (const llvm::Function &fn : m)
+    after += !fn.isDeclaration();
+  return static_cast<unsigned>(before - after);
+}
+
 /// The optimization level the JIT uses: CompileOptions::optLevel, lowered to WEFT_JIT_OPT_LEVEL
 /// when that is set. A test-only knob: the sanitized CI build sets it (tests/CMakeLists.txt),
 /// since there most of a test's time is LLVM optimizing code whose speed nobody measures; the
@@ -251,6 +270,8 @@ Expected<std::unique_ptr<Executable>> compile(const ir::Module &module,
 
   m->setDataLayout((*tm)->createDataLayout());
   m->setTargetTriple((*tm)->getTargetTriple().str());
+  if (*optLevel > 0)
+    mergeIdenticalFunctions(*m);
   if (dump)
     llvm::errs() << "; weft cpu: generated LLVM IR\n" << *m;
   size_t defined = 0;

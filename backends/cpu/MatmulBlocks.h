@@ -20,7 +20,8 @@ inline constexpr int64_t kSmallMatmulRows = 4;
 struct GemmBlocks {
   int esz = 4, W = 8, NV = 2, NR = 16, MR = 6; // element bytes, vector lanes, tile shape
   int64_t KC = 0, MC = 0, NC = 0, NB = 0;      // block sizes in elements
-  bool packA = true;                           // A packed in panels of MR rows, or read in place
+  int64_t maxKC = 0, maxMC = 0; // KC and MC before any shrinking: the most any shape uses
+  bool packA = true;            // A packed in panels of MR rows, or read in place
 };
 
 inline int64_t roundUp(int64_t n, int64_t m) { return (n + m - 1) / m * m; }
@@ -45,8 +46,9 @@ inline GemmBlocks gemmBlocks(DType dt, int vectorBytes, const ir::Dim &Md, const
   // 128 and 512 measured no faster at the LSTM projection's shapes.
   g.KC = 256 * 4 / g.esz;
   g.MC = g.MR * 12;
-  g.NC = g.W * 128; // columns of B per block: 2048 f32 on AVX-512, 1024 on AVX2
-  g.NB = g.W * 32;  // the widest column group of a task: 512 f32 columns on AVX-512
+  g.NC = g.W * 128;               // columns of B per block: 2048 f32 on AVX-512, 1024 on AVX2
+  g.NB = g.W * 32;                // the widest column group of a task: 512 f32 columns on AVX-512
+  g.maxKC = g.KC, g.maxMC = g.MC; // equal M blocks below are at most MC rows too
   if (Kd.isStatic())
     g.KC = std::max<int64_t>(1, std::min(g.KC, Kd.size()));
   if (Md.isStatic()) { // equal M blocks, so that parallel tasks are balanced
