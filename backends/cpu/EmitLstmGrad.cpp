@@ -22,6 +22,9 @@
 // The training form ({save_gates}, operands gates and cs after dcT) reads the activated gates
 // and C from its forward instead: Hp is still gathered (A of dwh), the two GEMMs and the cell
 // pass go, and dz is written into Z rather than over the gates.
+// A result nothing reads (BufferPlan::unused) is left unwritten, with the work only it needs:
+// dxs of a layer fed by data (one GEMM over all TB rows and the transpose of wx), dh0 and dc0,
+// or the weight gradients of a frozen layer (their transposes, and the training form's Hp).
 // Per example and step the work is the interpreter's (eval/LstmSequenceGrad.cpp); tasks write
 // disjoint rows and the GEMMs are thread-count independent, so results do not depend on it.
 //
@@ -62,7 +65,13 @@ public:
     const ir::Dim TBd = xt.dim(0) * xt.dim(1), Hd(H), G(4 * H);
     Value *TB = mul(T, B), *g4 = c64(4 * H), *hid = c64(H);
 
-    gatherPreviousH(hs, h0, Hp);
+    // A result nothing reads is not computed, nor what only it needs (dxs of a layer whose
+    // input is data: one GEMM over all TB rows).
+    auto wanted = [&](size_t r) { return !e.buffers->unused(op.result(r)); };
+    const bool wantDxs = wanted(0), wantDwx = wanted(3), wantDwh = wanted(4);
+
+    if (!saved || wantDwh) // the training form's Hp only serves dwh
+      gatherPreviousH(hs, h0, Hp);
     // The activated gates of the forward: read by the cell gradients, which write dz into Z.
     Value *acts = Z;
     if (saved) {
@@ -75,9 +84,12 @@ public:
     }
     transpose(wh, hid, g4, WhT);
     e.emitPackB(dt, xt.dim(1), G, Hd, WhT, WhTp);
-    transpose(wx, I, g4, WxT);
-    transpose(xs, TB, I, Xt);
-    transpose(Hp, TB, hid, Hpt);
+    if (wantDxs)
+      transpose(wx, I, g4, WxT);
+    if (wantDwx)
+      transpose(xs, TB, I, Xt);
+    if (wantDwh)
+      transpose(Hp, TB, hid, Hpt);
 
     Value *state = mul(B, hid);
     e.memCopy(dh, dhT, mul(state, c64(esz)));
@@ -102,13 +114,19 @@ public:
             });
         },
         "lstm.grad.steps");
-    e.memCopy(dh0, at(dh, mul(b.CreateAnd(T, c64(1)), state)), mul(state, c64(esz)));
-    e.memCopy(dc0, dc, mul(state, c64(esz)));
+    if (wanted(1))
+      e.memCopy(dh0, at(dh, mul(b.CreateAnd(T, c64(1)), state)), mul(state, c64(esz)));
+    if (wanted(2))
+      e.memCopy(dc0, dc, mul(state, c64(esz)));
 
-    e.emitGemm(dt, xt.dim(2), TBd, G, Xt, Z, dwx, I, TB, g4, nullptr, block);
-    e.emitGemm(dt, Hd, TBd, G, Hpt, Z, dwh, hid, TB, g4, nullptr, block);
-    e.emitGemm(dt, TBd, G, xt.dim(2), Z, WxT, dxs, TB, g4, I, nullptr, block);
-    columnSums(Z, TB, 4 * H, db);
+    if (wantDwx)
+      e.emitGemm(dt, xt.dim(2), TBd, G, Xt, Z, dwx, I, TB, g4, nullptr, block);
+    if (wantDwh)
+      e.emitGemm(dt, Hd, TBd, G, Hpt, Z, dwh, hid, TB, g4, nullptr, block);
+    if (wantDxs)
+      e.emitGemm(dt, TBd, G, xt.dim(2), Z, WxT, dxs, TB, g4, I, nullptr, block);
+    if (wanted(5))
+      columnSums(Z, TB, 4 * H, db);
     return {};
   }
 

@@ -22,6 +22,9 @@
 //     dh0, dc0 = dh', dc' and dzs[t] = dz, for the examples with t < len (dzs 0 for the rest)
 //   dxs = dzs wxT;  dwx = xsT dzs;  dwh = hpT dzs;  db = column sums of dzs
 //
+// A result nothing reads (dxs of a layer fed by data, a frozen layer's weight gradients) is
+// left unwritten, with its matmul or sum and the transpose only it reads.
+//
 // Matmuls are the tiled kernel's (MatmulKernel.cpp), accumulating in the op's dtype; the sum is
 // the reduction kernel's.
 //
@@ -98,6 +101,7 @@ Expected<std::vector<Step>> lowerLstmSequenceGrad(OpLowering &l, const ir::Op &o
   const std::vector<int> &s = l.plan.scratchOf(op);
   auto in = [&](size_t i) { return l.slot(op.operand(i)); };
   auto out = [&](size_t i) { return l.slot(op.result(i)); };
+  auto wanted = [&](size_t i) { return !l.plan.unused(op.result(i)); };
   const int len = hasLengths ? in(lenOperand) : s[Hp];
   auto sizes = [=](const ir::DimBindings &dims) -> Expected<Sizes> {
     auto xs = xsType.evaluateShape(dims);
@@ -195,12 +199,16 @@ Expected<std::vector<Step>> lowerLstmSequenceGrad(OpLowering &l, const ir::Op &o
   };
   steps.push_back(
       transpose(s[WhT], in(4), [](const Sizes &z) { return std::array<int64_t, 2>{z.H, z.G}; }));
-  steps.push_back(
-      transpose(s[WxT], in(3), [](const Sizes &z) { return std::array<int64_t, 2>{z.I, z.G}; }));
-  steps.push_back(transpose(s[XsT], in(0),
-                            [](const Sizes &z) { return std::array<int64_t, 2>{z.T * z.B, z.I}; }));
-  steps.push_back(transpose(s[HpT], s[Hp],
-                            [](const Sizes &z) { return std::array<int64_t, 2>{z.T * z.B, z.H}; }));
+  const bool wantDxs = wanted(0), wantDwx = wanted(3), wantDwh = wanted(4);
+  if (wantDxs)
+    steps.push_back(
+        transpose(s[WxT], in(3), [](const Sizes &z) { return std::array<int64_t, 2>{z.I, z.G}; }));
+  if (wantDwx)
+    steps.push_back(transpose(
+        s[XsT], in(0), [](const Sizes &z) { return std::array<int64_t, 2>{z.T * z.B, z.I}; }));
+  if (wantDwh)
+    steps.push_back(transpose(
+        s[HpT], s[Hp], [](const Sizes &z) { return std::array<int64_t, 2>{z.T * z.B, z.H}; }));
 
   // The loop over the steps, backwards from the forward's order.
   auto code = std::make_shared<LoopCode>();
@@ -249,15 +257,20 @@ Expected<std::vector<Step>> lowerLstmSequenceGrad(OpLowering &l, const ir::Op &o
   steps.push_back(std::move(loopStep));
 
   // The weight gradients over all steps at once.
-  steps.push_back(matmul(out(0), s[Dzs], s[WxT], [](const Sizes &z) {
-    return std::array<int64_t, 3>{z.T * z.B, z.G, z.I};
-  }));
-  steps.push_back(matmul(out(3), s[XsT], s[Dzs], [](const Sizes &z) {
-    return std::array<int64_t, 3>{z.I, z.T * z.B, z.G};
-  }));
-  steps.push_back(matmul(out(4), s[HpT], s[Dzs], [](const Sizes &z) {
-    return std::array<int64_t, 3>{z.H, z.T * z.B, z.G};
-  }));
+  if (wantDxs)
+    steps.push_back(matmul(out(0), s[Dzs], s[WxT], [](const Sizes &z) {
+      return std::array<int64_t, 3>{z.T * z.B, z.G, z.I};
+    }));
+  if (wantDwx)
+    steps.push_back(matmul(out(3), s[XsT], s[Dzs], [](const Sizes &z) {
+      return std::array<int64_t, 3>{z.I, z.T * z.B, z.G};
+    }));
+  if (wantDwh)
+    steps.push_back(matmul(out(4), s[HpT], s[Dzs], [](const Sizes &z) {
+      return std::array<int64_t, 3>{z.H, z.T * z.B, z.G};
+    }));
+  if (!wanted(5))
+    return steps;
   name = l.kernelName(op, "db");
   WEFT_TRY(emitReduceKernel(*l.km.module, name, l.target, ReduceKind::Sum, t, t, 1, 1).status());
   steps.push_back(

@@ -189,3 +189,51 @@ TEST_CASE("cuda: the lstm_sequence_grad kernels are PTX that ptxas accepts") {
       CHECK(testing::ptxasErrors(*ptxas, *ptx, sm) == "");
   }
 }
+
+TEST_CASE("cuda on the host device: lstm_sequence_grad's results returned are right when others "
+          "are not computed") {
+  // The gradient alone (hs, gates and cs parameters), returning only some of its results: the
+  // lowering leaves out the matmuls, sum and transposes of those nothing reads (dxs of a layer
+  // fed by data, a frozen layer's weight gradients), and the rest must not change.
+  const std::vector<std::string> names = {"%dxs", "%dh0", "%dc0", "%dwx", "%dwh", "%db"},
+                                 types = {"tensor<T x B x 3 x f64>", "tensor<B x 5 x f64>",
+                                          "tensor<B x 5 x f64>",     "tensor<3 x 20 x f64>",
+                                          "tensor<5 x 20 x f64>",    "tensor<20 x f64>"};
+  const std::vector<std::vector<size_t>> subsets = {{3, 4, 5}, {0}, {1, 2}, {3}, {4}, {5}, {0, 5}};
+  for (bool saved : {false, true})
+    for (const std::vector<size_t> &returned : subsets) {
+      CAPTURE(saved);
+      std::vector<std::string> outNames, outTypes;
+      for (size_t r : returned) {
+        outNames.push_back(names[r]);
+        outTypes.push_back(types[r]);
+      }
+      const std::string text = fmt::format(
+          R"(
+func @grad(%xs: tensor<T x B x 3 x f64>, %h: tensor<B x 5 x f64>, %wx: tensor<3 x 20 x f64>, %wh: tensor<5 x 20 x f64>, %b: tensor<20 x f64>, %hs: tensor<T x B x 5 x f64>, %gates: tensor<T x B x 20 x f64>, %cs: tensor<T x B x 5 x f64>, %len: tensor<B x i32>) -> ({0}) {{
+  %dxs, %dh0, %dc0, %dwx, %dwh, %db = lstm_sequence_grad %xs, %h, %h, %wx, %wh, %b, %hs, %hs, %h, %h{1}, %len{2} : {3}
+  return {4}
+}}
+)",
+          fmt::join(outTypes, ", "), saved ? ", %gates, %cs" : "", saved ? " {save_gates = 1}" : "",
+          fmt::join(types, ", "), fmt::join(outNames, ", "));
+      INFO(text);
+      const int64_t T = 4, B = 3;
+      Array len(DType::I32, {B});
+      for (int64_t b = 0; b < B; ++b)
+        len.setInt(b, std::vector<int64_t>{4, 0, 2}[static_cast<size_t>(b)]);
+      Array gates = scaledLstm(DType::F64, {T, B, 20}, 7, 1.0 / 21);
+      for (int64_t i = 0; i < gates.numel(); ++i)
+        gates.setDouble(i, 0.5 + gates.getDouble(i));
+      std::vector<Array> in = {scaledLstm(DType::F64, {T, B, 3}, 1, 0.5),
+                               scaledLstm(DType::F64, {B, 5}, 2, 0.3),
+                               scaledLstm(DType::F64, {3, 20}, 3, 0.2),
+                               scaledLstm(DType::F64, {5, 20}, 4, 0.2),
+                               scaledLstm(DType::F64, {20}, 5, 0.2),
+                               scaledLstm(DType::F64, {T, B, 5}, 6, 0.3),
+                               gates,
+                               scaledLstm(DType::F64, {T, B, 5}, 8, 0.4),
+                               len};
+      testing::checkAgainstInterpreter(text, "grad", in, 1e-12);
+    }
+}
