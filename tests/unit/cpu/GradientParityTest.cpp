@@ -13,6 +13,8 @@
 #include <cmath>
 #include <sstream>
 
+namespace cpu_GradientParityTest {
+
 using namespace weft;
 
 namespace {
@@ -142,3 +144,5 @@ TEST_CASE("tanh RNN, LSTM and GRU gradients (train pipeline) match between the C
               {xs, len, uniform(DType::F64, {4, 15}, 5), uniform(DType::F64, {5, 10}, 6),
                uniform(DType::F64, {5, 5}, 7), r});
 }
+
+} // namespace cpu_GradientParityTest

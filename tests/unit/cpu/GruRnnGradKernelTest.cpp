@@ -13,6 +13,8 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+namespace cpu_GruRnnGradKernelTest {
+
 using namespace weft;
 using namespace weft::cputest;
 
@@ -131,3 +133,5 @@ TEST_CASE("cpu gru_sequence_grad, rnn_sequence_grad kernel: matches the interpre
     }
   }
 }
+
+} // namespace cpu_GruRnnGradKernelTest

@@ -17,6 +17,8 @@
 
 #include <algorithm>
 
+namespace cuda_AotGpuChecksTest {
+
 using namespace weft;
 using namespace weft::cuda;
 using testing::checkClose;
@@ -162,3 +164,5 @@ TEST_CASE("GPU code: a division by zero stops the plan with the JIT's words, nam
   REQUIRE_FALSE(jitted);
   CHECK(jitted.diag().message == got.diag().message);
 }
+
+} // namespace cuda_AotGpuChecksTest

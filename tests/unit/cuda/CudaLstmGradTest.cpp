@@ -8,6 +8,8 @@
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
+namespace cuda_CudaLstmGradTest {
+
 using namespace weft;
 using testing::inputFor;
 
@@ -189,3 +191,5 @@ TEST_CASE("cuda: the lstm_sequence_grad kernels are PTX that ptxas accepts") {
       CHECK(testing::ptxasErrors(*ptxas, *ptx, sm) == "");
   }
 }
+
+} // namespace cuda_CudaLstmGradTest

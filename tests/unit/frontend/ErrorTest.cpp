@@ -6,6 +6,8 @@
 #include <functional>
 #include <string>
 
+namespace frontend_ErrorTest {
+
 using namespace weft;
 
 namespace {
@@ -130,9 +132,8 @@ TEST_CASE("a scan body with the wrong number of parameters is a located error") 
   Graph g("arity");
   Tensor xs = g.input("xs", {4, 2});
   int line = __LINE__ + 2;
-  std::string msg = errorOf([&] {
-    scan(xs, {zeros({2}), zeros({2})}, [&](Tensor x, Tensor a) { return carry(a); });
-  });
+  std::string msg = errorOf(
+      [&] { scan(xs, {zeros({2}), zeros({2})}, [&](Tensor x, Tensor a) { return carry(a); }); });
   checkLocated(msg, line);
   CHECK(msg.find("2 initial carries") != std::string::npos);
 }
@@ -146,3 +147,5 @@ TEST_CASE("slicing and reshaping errors name the shapes") {
   CHECK(errorOf([&] { sum(x, {2}); }).find("axis 2 is out of range for shape [B, 6]") !=
         std::string::npos);
 }
+
+} // namespace frontend_ErrorTest

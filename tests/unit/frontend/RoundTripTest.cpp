@@ -4,6 +4,8 @@
 
 #include <doctest/doctest.h>
 
+namespace frontend_RoundTripTest {
+
 using namespace weft;
 
 TEST_CASE("DSL-built IR with scan and while prints and parses back identically") {
@@ -14,9 +16,7 @@ TEST_CASE("DSL-built IR with scan and while prints and parses back identically")
   Tensor W = g.param("W", {8, 4}, init::xavier());
   auto [hT, hs] = scan(
       xs, {zeros({B, 4})},
-      [&](Tensor x, Tensor h) {
-        return carry(tanh(matmul(concat({x, h}, -1), W))).emit(h);
-      },
+      [&](Tensor x, Tensor h) { return carry(tanh(matmul(concat({x, h}, -1), W))).emit(h); },
       ScanOptions().withLengths(len).reversed());
   auto [fin, tok, toks, n] = while_loop(full({B}, 0, DType::I1), {argmax(hT, 1)}, 3, [&](Tensor t) {
     return done(ge(t, full_like(t, 2))).carry(t + 1).emit(cast(t, DType::F32) * 0.5);
@@ -28,3 +28,5 @@ TEST_CASE("DSL-built IR with scan and while prints and parses back identically")
     FAIL(parsed.diag().str());
   CHECK(ir::print(**parsed) == text);
 }
+
+} // namespace frontend_RoundTripTest

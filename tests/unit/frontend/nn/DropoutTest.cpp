@@ -10,6 +10,8 @@
 
 #include <cmath>
 
+namespace frontend_nn_DropoutTest {
+
 using namespace weft;
 
 namespace {
@@ -168,3 +170,5 @@ TEST_CASE("nn dropout with p = 0 is the identity and with p = 1 gives zeros, wit
   for (int64_t i = 0; i < 4; ++i)
     CHECK((*out)[0].getDouble(i) == 0.0);
 }
+
+} // namespace frontend_nn_DropoutTest
