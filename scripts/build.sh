@@ -19,10 +19,12 @@ case "$kind" in
 esac
 # CI (scripts/check.sh sets WEFT_CI=1) builds each tree once, from scratch, to run its tests:
 # the sanitized trees with line tables only, which is all a sanitizer's report uses (file:line
-# in every frame). Not yet unity test binaries (WEFT_UNITY_TESTS): adding a test file reshuffles
-# the batches, and two files' file-local helpers of one name then clash; CI turns it on once
-# every test file's helpers live in a namespace of their own.
+# in every frame); and the test binaries as unity builds (WEFT_UNITY_TESTS, several test files
+# per translation unit: about half the compile time of the tests). That is safe because every
+# test file keeps its code in a namespace of its own (scripts/check_test_namespaces.py). Off for
+# developers: editing one test file would recompile its whole batch.
 if [ "${WEFT_CI:-0}" = 1 ]; then
+  flags+=(-DWEFT_UNITY_TESTS=ON)
   case "$kind" in
     asan) flags+=(-DCMAKE_CXX_FLAGS_DEBUG=-g1 -DCMAKE_C_FLAGS_DEBUG=-g1) ;;
     tsan) flags+=("-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2 -g1 -DNDEBUG"

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds weft and runs every test:
+# Installs what is missing, checks that every test file keeps its code in a namespace of its own
+# (scripts/check_test_namespaces.py: the unity builds need it), builds weft and runs every test:
 #   1. an ASan+UBSan debug build and all its tests,
 #   2. a ThreadSanitizer build of the threads tests alone (label threads) and their run,
 #   3. the IR parser, .npy reader and safetensors reader fuzzers (clang-19, libFuzzer), short runs,
@@ -10,6 +11,9 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 # Sanitized trees with line tables only (scripts/build.sh).
 export WEFT_CI=1
+
+echo "== test files keep their code in namespaces of their own (the unity builds need it)"
+scripts/check_test_namespaces.py
 
 echo "== ASan+UBSan build and tests"
 # What ctest runs (tests, tools, examples), not the benchmarks: the release build compiles those.

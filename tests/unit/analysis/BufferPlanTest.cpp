@@ -11,6 +11,8 @@
 
 #include <doctest/doctest.h>
 
+namespace analysis_BufferPlanTest {
+
 using namespace weft;
 using analysis::BufferPlan;
 
@@ -200,3 +202,5 @@ func @sgd(%w: tensor<N x f32>, %g: tensor<N x f32>) -> (tensor<N x f32>, tensor<
   CHECK(plan.aliasCopies().front() == std::pair{w2, w});
   CHECK_FALSE(plan.callerProvided(w2)); // an arena buffer now: the caller gets %w's
 }
+
+} // namespace analysis_BufferPlanTest

@@ -16,6 +16,8 @@
 #include <string>
 #include <vector>
 
+namespace aot_AotErrorsTest {
+
 // Absurd sizes are this test's business: under AddressSanitizer an allocation it cannot make
 // must return null (as malloc does), not abort the process.
 extern "C" const char *__asan_default_options() { return "allocator_may_return_null=1"; }
@@ -364,3 +366,5 @@ TEST_CASE("an arena too large to allocate is an error, not a crash") {
   CHECK(c.run() == WEFT_AOT_NO_MEMORY);
   CHECK(std::string(c.err) == "@f: cannot allocate 4611686018427387904 bytes of scratch");
 }
+
+} // namespace aot_AotErrorsTest

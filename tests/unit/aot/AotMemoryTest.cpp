@@ -11,6 +11,8 @@
 #include <sstream>
 #include <string>
 
+namespace aot_AotMemoryTest {
+
 namespace {
 
 // @twice(%x: tensor<N x f32>) -> tensor<N x f32> by hand: slot 0 the parameter, 1 the result,
@@ -105,3 +107,5 @@ TEST_CASE("compileToObject writes each slot's live range and documents the arena
   CHECK(header.find("weft_aot_arena_bytes(&weft_chain_fn, dims)") != std::string::npos);
   std::filesystem::remove_all(dir);
 }
+
+} // namespace aot_AotMemoryTest

@@ -15,6 +15,8 @@
 #include <sstream>
 #include <string>
 
+namespace aot_AotTest {
+
 using namespace weft;
 
 namespace {
@@ -302,3 +304,5 @@ TEST_CASE("the header's wrapper renames parameters and results named after C or 
   }
   std::filesystem::remove_all(dir);
 }
+
+} // namespace aot_AotTest

@@ -9,6 +9,8 @@
 #include <cstdlib>
 #include <string>
 
+namespace aot_AotWorkspaceTest {
+
 namespace {
 
 weft_aot_workspace *reentrantWorkspace = nullptr;
@@ -142,3 +144,5 @@ TEST_CASE("weft_aot_bind_symbols and weft_aot_slot_shape size a call before it r
         WEFT_AOT_BAD_ARGUMENT);
   CHECK(std::string(err) == "@twice: input 0 (%x) has dtype f64, expected tensor<N x f32>");
 }
+
+} // namespace aot_AotWorkspaceTest

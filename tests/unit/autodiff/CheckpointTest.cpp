@@ -12,6 +12,8 @@
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
+namespace autodiff_CheckpointTest {
+
 using namespace weft;
 using weft::autodifftest::checkSame;
 
@@ -127,3 +129,5 @@ TEST_CASE("checkpointing refuses a scan over a symbolic number of steps, naming 
                           "static number of steps; this scan runs over T steps (make it static "
                           "or leave checkpoint off)");
 }
+
+} // namespace autodiff_CheckpointTest

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+namespace autodiff_GradientErrorTest {
+
 namespace {
 
 std::string gradError(const char *ir, std::vector<std::string> wrt = {}) {
@@ -128,3 +130,5 @@ TEST_CASE("lstm_attention_step is refused: it is made for inference only") {
         "autodiff: cannot differentiate lstm_attention_step, an inference-only fusion; run "
         "autodiff before fuse-lstm-attention (as the train pipeline does)");
 }
+
+} // namespace autodiff_GradientErrorTest

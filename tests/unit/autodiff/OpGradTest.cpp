@@ -12,6 +12,8 @@
 #include <limits>
 #include <set>
 
+namespace autodiff_OpGradTest {
+
 using weft::Array;
 using weft::ir::OpKind;
 using weft::testing::checkGradients;
@@ -336,3 +338,5 @@ TEST_CASE("every op kind has a gradient check or is not differentiable") {
            fusedRecurrentGrads.count(k)) == 1);
   }
 }
+
+} // namespace autodiff_OpGradTest

@@ -8,6 +8,8 @@
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
+namespace autodiff_ResidualMemoryTest {
+
 using namespace weft;
 
 namespace {
@@ -67,3 +69,5 @@ TEST_CASE("the memory report needs every symbolic dim bound, and says which is m
   REQUIRE_FALSE(est.isOk());
   CHECK(est.diag().message == "symbolic dim 'B' is not bound");
 }
+
+} // namespace autodiff_ResidualMemoryTest

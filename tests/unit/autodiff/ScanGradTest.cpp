@@ -3,6 +3,8 @@
 
 #include <doctest/doctest.h>
 
+namespace autodiff_ScanGradTest {
+
 using weft::Array;
 using weft::testing::checkGradients;
 
@@ -154,3 +156,5 @@ TEST_CASE("nested scans: the inner scan's BPTT runs inside the outer reverse sca
 )",
        {"W", "h0", "xs"}});
 }
+
+} // namespace autodiff_ScanGradTest

@@ -10,6 +10,8 @@
 
 #include <doctest/doctest.h>
 
+namespace autodiff_TruncatedBPTTTest {
+
 using namespace weft;
 using weft::autodifftest::checkSame;
 
@@ -127,3 +129,5 @@ TEST_CASE("checkpointed BPTT gives the full gradient and keeps only segment carr
             "} : tensor<2 x 3 x f64>, tensor<2 x 3 x 2 x 3 x f64>, tensor<2 x 2 x 3 x f64>\n") !=
         std::string::npos);
 }
+
+} // namespace autodiff_TruncatedBPTTTest

@@ -13,6 +13,8 @@
 
 #include <cmath>
 
+namespace autodiff_WrtPruningTest {
+
 using namespace weft;
 
 namespace {
@@ -189,3 +191,5 @@ TEST_CASE("a carry the loss never reads gets no state gradient") {
 TEST_CASE("without the unread carry's state gradient, dW still matches finite differences") {
   testing::checkGradients({kUnreadCarryRnn, {"W"}});
 }
+
+} // namespace autodiff_WrtPruningTest

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+namespace backends_BackendTest {
+
 using namespace weft;
 
 namespace {
@@ -119,3 +121,5 @@ TEST_CASE("backend: a module that does not verify is an error from every backend
     CHECK_FALSE(exe.diag().str().empty());
   }
 }
+
+} // namespace backends_BackendTest

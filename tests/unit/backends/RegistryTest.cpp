@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+namespace backends_RegistryTest {
+
 using namespace weft;
 
 namespace {
@@ -62,3 +64,5 @@ TEST_CASE("registry: an unknown backend name is an error listing the known ones"
       known += (known.empty() ? "" : ", ") + name;
   CHECK(b.diag().str() == "unknown backend 'cuda9' (this build has: " + known + ")");
 }
+
+} // namespace backends_RegistryTest

@@ -14,6 +14,8 @@
 
 #include <fmt/format.h>
 
+namespace cpu_AdditiveAttentionTest {
+
 using namespace weft;
 using namespace weft::cputest;
 
@@ -192,3 +194,5 @@ TEST_CASE("fuse-additive-attention: the optimize and train pipelines fuse the de
     CHECK(n >= 1);
   }
 }
+
+} // namespace cpu_AdditiveAttentionTest

@@ -11,6 +11,8 @@
 
 #include <cstring>
 
+namespace cpu_AliasTest {
+
 using namespace weft;
 using namespace weft::cputest;
 
@@ -64,3 +66,5 @@ func @sgd(%w: tensor<N x f32>, %g: tensor<N x f32>) -> (tensor<N x f32>, tensor<
 )",
               /*direct=*/false);
 }
+
+} // namespace cpu_AliasTest

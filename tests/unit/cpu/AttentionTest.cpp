@@ -16,6 +16,8 @@
 
 #include <fmt/format.h>
 
+namespace cpu_AttentionTest {
+
 using namespace weft;
 using namespace weft::cputest;
 
@@ -342,3 +344,5 @@ TEST_CASE("fuse-attention: a NaN query poisons its own output row only") {
     CHECK(nan == f.dv); // row 5 of the first head
   }
 }
+
+} // namespace cpu_AttentionTest

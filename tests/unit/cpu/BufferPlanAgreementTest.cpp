@@ -10,6 +10,8 @@
 #include "backends/cpu/Aot.h"
 #include "backends/cpu/Scratch.h"
 
+namespace cpu_BufferPlanAgreementTest {
+
 using namespace weft;
 using namespace weft::cputest;
 
@@ -58,3 +60,5 @@ func @swap(%f0: tensor<N x i1>, %a0: tensor<N x f32>, %b0: tensor<N x f32>) -> (
 )",
                  "", {{"N", 9}});
 }
+
+} // namespace cpu_BufferPlanAgreementTest

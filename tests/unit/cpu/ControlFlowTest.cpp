@@ -2,6 +2,8 @@
 #include "Corpus.h"
 #include "Parity.h"
 
+namespace cpu_ControlFlowTest {
+
 using namespace weft;
 using namespace weft::cputest;
 
@@ -139,3 +141,5 @@ TEST_CASE("cpu: every function of the IR corpus matches the interpreter") {
   int64_t compared = checkCorpusParity(files, {{"B", 3}, {"T", 4}, {"S", 2}, {"N", 5}}, 9);
   CHECK(compared == kCorpusFunctions);
 }
+
+} // namespace cpu_ControlFlowTest

@@ -7,6 +7,8 @@
 //===----------------------------------------------------------------------===//
 #include "Parity.h"
 
+namespace cpu_EmptyLoopTest {
+
 using namespace weft;
 using namespace weft::cputest;
 
@@ -127,3 +129,5 @@ TEST_CASE("cpu: a while inside a scan, with T = 0 or B = 0 too") {
       checkEmpty(c, pipeline, "while_in_scan", T, B, kNoLengths);
   }
 }
+
+} // namespace cpu_EmptyLoopTest

@@ -3,6 +3,8 @@
 
 #include <fmt/format.h>
 
+namespace cpu_ErrorTest {
+
 using namespace weft;
 using namespace weft::cputest;
 
@@ -142,3 +144,5 @@ func @f(%a: tensor<4 x f32>) -> (tensor<4 x f32>) {
   REQUIRE_FALSE(exe2);
   CHECK(exe2.diag().str().find("avx512fp16, which this machine lacks") != std::string::npos);
 }
+
+} // namespace cpu_ErrorTest

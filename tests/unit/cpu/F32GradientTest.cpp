@@ -12,7 +12,7 @@
 #include "tests/unit/ConvertArray.h"
 #include "tests/unit/GruIr.h"
 
-namespace weft::cputest {
+namespace weft::cputest::cpu_F32GradientTest {
 namespace {
 
 constexpr int64_t kT = 25, kB = 3, kI = 4, kH = 8;
@@ -148,4 +148,4 @@ TEST_CASE("f32 GRU training gradients match f64 ones to f32 accuracy, interprete
   checkF32AgainstF64(gruModel, "gru_grad");
 }
 
-} // namespace weft::cputest
+} // namespace weft::cputest::cpu_F32GradientTest

@@ -14,6 +14,8 @@
 #include <algorithm>
 #include <cstring>
 
+namespace cpu_FusionParityTest {
+
 using namespace weft;
 using namespace weft::cputest;
 
@@ -265,3 +267,5 @@ func @f(%x: tensor<N x f32>) -> (tensor<N x f32>, tensor<N x f32>) {
     }
   }
 }
+
+} // namespace cpu_FusionParityTest

@@ -15,6 +15,8 @@
 #include <cmath>
 #include <limits>
 
+namespace cpu_GateFunctionTest {
+
 using namespace weft;
 using namespace weft::cputest;
 
@@ -85,3 +87,5 @@ TEST_CASE("cpu lstm_sequence kernel: its f32 sigmoid and tanh are within 3 ulps"
   CHECK(std::isnan(run(c, nan, {0, 0, 1, 0}, {20, 0, 0, 20})[0]));
   CHECK(std::isnan(run(c, nan, {1, 0, 0, 0}, {0, 0, 20, 0})[0]));
 }
+
+} // namespace cpu_GateFunctionTest

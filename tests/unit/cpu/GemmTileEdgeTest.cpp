@@ -16,7 +16,7 @@
 
 #include <cstring>
 
-namespace weft::cputest {
+namespace weft::cputest::cpu_GemmTileEdgeTest {
 namespace {
 
 struct Mnk {
@@ -109,4 +109,4 @@ TEST_CASE("cpu: the GEMM's results are bit-identical on 1 and 2 threads at its t
 }
 
 } // namespace
-} // namespace weft::cputest
+} // namespace weft::cputest::cpu_GemmTileEdgeTest

@@ -14,6 +14,8 @@
 #include <cmath>
 #include <sstream>
 
+namespace cpu_GradientParityTest {
+
 using namespace weft;
 
 namespace {
@@ -167,3 +169,5 @@ TEST_CASE("tanh RNN, LSTM, GRU and output layer gradients (train pipeline) match
               {uniform(DType::F64, {T, B, 5}, 10), len, uniform(DType::F64, {5, 7}, 11),
                uniform(DType::F64, {7}, 12), uniform(DType::F64, {T, B, 7}, 13)});
 }
+
+} // namespace cpu_GradientParityTest

@@ -13,6 +13,8 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+namespace cpu_GruRnnGradKernelTest {
+
 using namespace weft;
 using namespace weft::cputest;
 
@@ -179,3 +181,5 @@ func @grad(%xs: tensor<3 x 2 x 4 x f64>, %h0: tensor<2 x 5 x f64>, %wx: tensor<4
     checkTargets(compiled, "grad", in, {}, *want, Tolerance::sum(8 * 11 * 6, 8.0 * 11));
   }
 }
+
+} // namespace cpu_GruRnnGradKernelTest

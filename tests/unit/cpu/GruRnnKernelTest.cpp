@@ -15,6 +15,8 @@
 
 #include <fmt/format.h>
 
+namespace cpu_GruRnnKernelTest {
+
 using namespace weft;
 using namespace weft::cputest;
 
@@ -128,3 +130,5 @@ TEST_CASE("cpu gru_sequence and rnn_sequence kernels: match the interpreter at e
     }
   }
 }
+
+} // namespace cpu_GruRnnKernelTest

@@ -14,6 +14,8 @@
 
 #include <fmt/format.h>
 
+namespace cpu_GruRnnSequenceTest {
+
 using namespace weft;
 using namespace weft::cputest;
 
@@ -256,3 +258,5 @@ TEST_CASE("gru_sequence, rnn_sequence: gradients match central differences of th
     }
   }
 }
+
+} // namespace cpu_GruRnnSequenceTest

@@ -13,6 +13,8 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+namespace cpu_GruRnnUnusedResultsTest {
+
 using namespace weft;
 using namespace weft::cputest;
 
@@ -111,3 +113,5 @@ TEST_CASE("cpu gru_sequence_grad, rnn_sequence_grad: the results returned are ri
     }
   }
 }
+
+} // namespace cpu_GruRnnUnusedResultsTest

@@ -18,6 +18,8 @@
 #include <algorithm>
 #include <cmath>
 
+namespace cpu_GruSavedGatesKernelTest {
+
 using namespace weft;
 using namespace weft::cputest;
 
@@ -275,3 +277,5 @@ TEST_CASE("gru training form: gates are r, z, n (and h . wh_n + bh_n) of each st
     checkTargets(compiled, "f", in, {}, want, Tolerance::ulp(8));
   }
 }
+
+} // namespace cpu_GruSavedGatesKernelTest

@@ -20,6 +20,8 @@
 #include <cstring>
 #include <sstream>
 
+namespace cpu_InPlaceStepTest {
+
 using namespace weft;
 
 namespace {
@@ -143,3 +145,5 @@ TEST_CASE("a step on a batch with a NaN leaves every parameter and state value a
     CHECK(sameBits((*got)[a.result], before[a.param]));
   }
 }
+
+} // namespace cpu_InPlaceStepTest

@@ -18,6 +18,8 @@
 #include <string>
 #include <unistd.h>
 
+namespace cpu_JitOptLevelTest {
+
 using namespace weft;
 
 namespace {
@@ -115,3 +117,5 @@ TEST_CASE("cpu: a WEFT_JIT_OPT_LEVEL that is not 0 to 3 is an error naming it") 
                                bad)) != std::string::npos);
   }
 }
+
+} // namespace cpu_JitOptLevelTest

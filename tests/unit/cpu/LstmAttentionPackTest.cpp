@@ -14,7 +14,7 @@
 
 #include <fmt/format.h>
 
-namespace weft::cputest {
+namespace weft::cputest::cpu_LstmAttentionPackTest {
 namespace {
 
 /// The step's operands and result types (I 3, H 5, A 7, D 3, N 19; B and S symbols) in `dt`.
@@ -158,4 +158,4 @@ TEST_CASE("cpu: an lstm_attention_step with a weight computed in its loop packs 
   }
 }
 
-} // namespace weft::cputest
+} // namespace weft::cputest::cpu_LstmAttentionPackTest

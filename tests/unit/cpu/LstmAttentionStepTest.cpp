@@ -17,6 +17,8 @@
 
 #include <limits>
 
+namespace cpu_LstmAttentionStepTest {
+
 using namespace weft;
 using namespace weft::cputest;
 
@@ -202,3 +204,5 @@ TEST_CASE("fuse-lstm-attention: the optimize pipeline fuses Bahdanau's decoder s
   CHECK(steps == 0);
   CHECK(attentions >= 1);
 }
+
+} // namespace cpu_LstmAttentionStepTest

@@ -12,6 +12,8 @@
 
 #include <fmt/format.h>
 
+namespace cpu_LstmGradKernelTest {
+
 using namespace weft;
 using namespace weft::cputest;
 
@@ -106,3 +108,5 @@ TEST_CASE("cpu lstm_sequence_grad kernel: matches the interpreter, for any threa
     }
   }
 }
+
+} // namespace cpu_LstmGradKernelTest

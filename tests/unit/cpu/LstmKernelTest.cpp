@@ -13,6 +13,8 @@
 
 #include <fmt/format.h>
 
+namespace cpu_LstmKernelTest {
+
 using namespace weft;
 using namespace weft::cputest;
 
@@ -95,3 +97,5 @@ TEST_CASE("cpu lstm_sequence kernel: matches the interpreter at every edge of it
     }
   }
 }
+
+} // namespace cpu_LstmKernelTest

@@ -16,6 +16,8 @@
 
 #include <cmath>
 
+namespace cpu_LstmSavedGatesKernelTest {
+
 using namespace weft;
 using namespace weft::cputest;
 
@@ -183,3 +185,5 @@ TEST_CASE("lstm training form: gates and cs are the activated gates and c of eac
     checkClose((*ref)[r], want[r], Tolerance::ulp(4));
   checkTargets(compiled, "f", in, {}, want, Tolerance::ulp(8));
 }
+
+} // namespace cpu_LstmSavedGatesKernelTest

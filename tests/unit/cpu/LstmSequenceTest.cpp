@@ -13,6 +13,8 @@
 
 #include <fmt/format.h>
 
+namespace cpu_LstmSequenceTest {
+
 using namespace weft;
 using namespace weft::cputest;
 using weft::testing::LstmGates;
@@ -206,3 +208,5 @@ TEST_CASE("lstm_sequence: its gradient (lstm_sequence_grad) matches central diff
     }
   }
 }
+
+} // namespace cpu_LstmSequenceTest

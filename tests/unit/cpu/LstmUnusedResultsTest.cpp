@@ -13,6 +13,8 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+namespace cpu_LstmUnusedResultsTest {
+
 using namespace weft;
 using namespace weft::cputest;
 
@@ -98,3 +100,5 @@ TEST_CASE("cpu lstm_sequence_grad: the results returned are right when others ar
     }
   }
 }
+
+} // namespace cpu_LstmUnusedResultsTest

@@ -13,7 +13,7 @@
 
 #include <fmt/format.h>
 
-namespace weft::cputest {
+namespace weft::cputest::cpu_MatmulParityTest {
 namespace {
 
 struct Mnk {
@@ -188,4 +188,4 @@ func @f(%a: tensor<M x K x i32>, %b: tensor<K x N x i32>) -> (tensor<M x N x f32
 }
 
 } // namespace
-} // namespace weft::cputest
+} // namespace weft::cputest::cpu_MatmulParityTest

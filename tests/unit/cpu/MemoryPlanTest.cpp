@@ -10,6 +10,8 @@
 
 #include <thread>
 
+namespace cpu_MemoryPlanTest {
+
 using namespace weft;
 using namespace weft::cputest;
 
@@ -221,3 +223,5 @@ TEST_CASE("memory plan: corpus functions match the interpreter at two shapes in 
   CHECK(checkCorpusParity(files, {{"B", 3}, {"T", 4}, {"S", 2}, {"N", 5}}, 21) == kCorpusFunctions);
   CHECK(checkCorpusParity(files, {{"B", 2}, {"T", 7}, {"S", 3}, {"N", 1}}, 22) == kCorpusFunctions);
 }
+
+} // namespace cpu_MemoryPlanTest

@@ -20,6 +20,8 @@
 #include <algorithm>
 #include <set>
 
+namespace cpu_OpParityTest {
+
 using namespace weft;
 using namespace weft::cputest;
 
@@ -331,3 +333,5 @@ TEST_CASE("cpu: f32 tanh and sigmoid match the interpreter over their whole rang
     checkAgainstInterpreter(c, "f", *c.module->function("f"), in, {{"N", n}}, Tolerance::ulp(4));
   }
 }
+
+} // namespace cpu_OpParityTest

@@ -7,6 +7,8 @@
 
 #include <cmath>
 
+namespace cpu_OptimizeStepJitTest {
+
 using namespace weft;
 
 TEST_CASE("JIT-compiled optimize-step matches torch.optim step by step") {
@@ -95,3 +97,5 @@ TEST_CASE("an LSTM's Adam step through the training passes, JIT-compiled, is the
       in[r - 1] = (*want)[r];
   }
 }
+
+} // namespace cpu_OptimizeStepJitTest

@@ -11,7 +11,7 @@
 #include "Parity.h"
 #include "backends/cpu/Prepack.h"
 
-namespace weft::cputest {
+namespace weft::cputest::cpu_PackBeforeLoopTest {
 namespace {
 
 const char *kScan = R"(
@@ -86,4 +86,4 @@ func @f(%xs: tensor<T x 8 x 16 x f32>, %W: tensor<16 x 16 x f32>, %h0: tensor<2 
 }
 
 } // namespace
-} // namespace weft::cputest
+} // namespace weft::cputest::cpu_PackBeforeLoopTest

@@ -18,6 +18,8 @@
 #include <sstream>
 #include <string>
 
+namespace cpu_PerfMapTest {
+
 using namespace weft;
 
 namespace {
@@ -69,3 +71,5 @@ TEST_CASE("cpu: WEFT_PERF_MAP writes the linked functions to /tmp/perf-<pid>.map
   CHECK(outlined); // local functions keep their names through JITLink's pruning
   std::remove(cpu::perfMapPath().c_str());
 }
+
+} // namespace cpu_PerfMapTest

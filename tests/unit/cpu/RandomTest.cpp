@@ -7,7 +7,7 @@
 #include "Parity.h"
 #include "tests/unit/RandomVectors.h"
 
-namespace weft::cputest {
+namespace weft::cputest::cpu_RandomTest {
 
 TEST_CASE("random ops on the JIT draw the independently computed vectors") {
   Compiled c = compileText(R"(
@@ -36,4 +36,4 @@ func @f(%seed: tensor<i64>) -> (tensor<N x f32>, tensor<N x f64>, tensor<N x f32
   }
 }
 
-} // namespace weft::cputest
+} // namespace weft::cputest::cpu_RandomTest

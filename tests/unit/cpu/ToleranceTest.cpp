@@ -9,7 +9,7 @@
 #include <bit>
 #include <limits>
 
-namespace weft::cputest {
+namespace weft::cputest::cpu_ToleranceTest {
 namespace {
 
 const double kNaN = std::numeric_limits<double>::quiet_NaN();
@@ -95,4 +95,4 @@ TEST_CASE("special values hold every pair of the values for two float operands")
 }
 
 } // namespace
-} // namespace weft::cputest
+} // namespace weft::cputest::cpu_ToleranceTest

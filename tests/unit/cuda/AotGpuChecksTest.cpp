@@ -18,6 +18,8 @@
 
 #include <algorithm>
 
+namespace cuda_AotGpuChecksTest {
+
 using namespace weft;
 using namespace weft::cuda;
 using testing::checkClose;
@@ -199,3 +201,5 @@ TEST_CASE("GPU code: an index out of range stops the plan with the JIT's words, 
   REQUIRE_FALSE(jitted);
   CHECK(jitted.diag().message == got.diag().message);
 }
+
+} // namespace cuda_AotGpuChecksTest

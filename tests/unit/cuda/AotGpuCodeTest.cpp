@@ -23,6 +23,8 @@
 #include <filesystem>
 #include <limits>
 
+namespace cuda_AotGpuCodeTest {
+
 using namespace weft;
 using namespace weft::cuda;
 using testing::runPlanOnHost;
@@ -198,3 +200,5 @@ TEST_CASE("GPU code: on a machine without a GPU the loader says 'no CUDA device'
   REQUIRE_FALSE(loaded);
   CHECK(loaded.diag().message.rfind("no CUDA device: ", 0) == 0);
 }
+
+} // namespace cuda_AotGpuCodeTest

@@ -10,6 +10,8 @@
 
 #include <cmath>
 
+namespace cuda_CudaAdditiveAttentionTest {
+
 using namespace weft;
 using testing::checkAgainstInterpreter;
 using testing::inputFor;
@@ -87,3 +89,5 @@ TEST_CASE("cuda: the additive_attention kernel is PTX that ptxas accepts for sm_
     }
   }
 }
+
+} // namespace cuda_CudaAdditiveAttentionTest

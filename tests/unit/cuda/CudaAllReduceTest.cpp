@@ -9,6 +9,8 @@
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
+namespace cuda_CudaAllReduceTest {
+
 using namespace weft;
 using testing::checkAgainstInterpreter;
 using testing::inputFor;
@@ -94,3 +96,5 @@ TEST_CASE("cuda: a function with all_reduce is PTX that ptxas accepts for sm_80 
       CHECK(testing::ptxasErrors(*ptxas, *ptx, sm) == "");
   }
 }
+
+} // namespace cuda_CudaAllReduceTest

@@ -10,6 +10,8 @@
 
 #include <cmath>
 
+namespace cuda_CudaAttentionGradTest {
+
 using namespace weft;
 using testing::checkAgainstInterpreter;
 using testing::inputFor;
@@ -148,3 +150,5 @@ func @f(%q: tensor<H x 7 x 3 x f32>, %do: tensor<H x 7 x 3 x f32>, %mask: tensor
       CHECK(testing::ptxasErrors(*ptxas, *ptx, sm) == "");
   }
 }
+
+} // namespace cuda_CudaAttentionGradTest

@@ -9,6 +9,8 @@
 
 #include <cmath>
 
+namespace cuda_CudaAttentionTest {
+
 using namespace weft;
 using testing::checkAgainstInterpreter;
 using testing::inputFor;
@@ -84,3 +86,5 @@ TEST_CASE("cuda: the attention kernel is PTX that ptxas accepts") {
       CHECK(testing::ptxasErrors(*ptxas, *ptx, sm) == "");
   }
 }
+
+} // namespace cuda_CudaAttentionTest

@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+namespace cuda_CudaBackendTest {
+
 using namespace weft;
 
 namespace {
@@ -155,3 +157,5 @@ TEST_CASE("cuda: the kernels a module launches are PTX that ptxas accepts") {
     MESSAGE("ptxas not found: the PTX was not assembled");
   CHECK_FALSE(cuda::modulePtx(**m, "sm_75"));
 }
+
+} // namespace cuda_CudaBackendTest

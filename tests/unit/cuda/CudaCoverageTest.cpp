@@ -13,6 +13,8 @@
 #include <map>
 #include <string>
 
+namespace cuda_CudaCoverageTest {
+
 using namespace weft;
 using ir::OpKind;
 
@@ -196,3 +198,5 @@ TEST_CASE("cuda: every op kind is lowered to PTX or listed with the reason it is
     }
   }
 }
+
+} // namespace cuda_CudaCoverageTest

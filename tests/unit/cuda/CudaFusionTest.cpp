@@ -11,6 +11,8 @@
 
 #include <sstream>
 
+namespace cuda_CudaFusionTest {
+
 using namespace weft;
 using testing::checkAgainstInterpreter;
 using testing::inputFor;
@@ -149,3 +151,5 @@ TEST_CASE("cuda: fused kernels are PTX that ptxas accepts") {
       CHECK(testing::ptxasErrors(*ptxas, *ptx, sm) == "");
   }
 }
+
+} // namespace cuda_CudaFusionTest

@@ -10,6 +10,8 @@
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
+namespace cuda_CudaGruRnnGradTest {
+
 using namespace weft;
 using testing::inputFor;
 
@@ -285,3 +287,5 @@ TEST_CASE("cuda: the gru/rnn_sequence_grad kernels are PTX that ptxas accepts") 
       CHECK(testing::ptxasErrors(*ptxas, *ptx, sm) == "");
   }
 }
+
+} // namespace cuda_CudaGruRnnGradTest

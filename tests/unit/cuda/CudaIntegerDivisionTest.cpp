@@ -12,6 +12,8 @@
 
 #include <doctest/doctest.h>
 
+namespace cuda_CudaIntegerDivisionTest {
+
 using namespace weft;
 
 using testing::divideOperands;
@@ -103,3 +105,5 @@ TEST_CASE("cuda: the integer division kernels are PTX that ptxas accepts for sm_
     }
   }
 }
+
+} // namespace cuda_CudaIntegerDivisionTest

@@ -9,6 +9,8 @@
 
 #include <doctest/doctest.h>
 
+namespace cuda_CudaLoopsTest {
+
 using namespace weft;
 using testing::checkAgainstInterpreter;
 using testing::inputFor;
@@ -290,3 +292,5 @@ func @f(%f0: tensor<2 x i1>, %g0: tensor<2 x i1>) -> (tensor<2 x i1>) {
   CHECK(exe.diag().message.find("a while whose `done` flags are a carry") != std::string::npos);
   CHECK(exe.diag().loc.line == 3);
 }
+
+} // namespace cuda_CudaLoopsTest

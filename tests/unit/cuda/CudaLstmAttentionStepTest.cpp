@@ -12,6 +12,8 @@
 
 #include <cmath>
 
+namespace cuda_CudaLstmAttentionStepTest {
+
 using namespace weft;
 using testing::checkAgainstInterpreter;
 using testing::inputFor;
@@ -142,3 +144,5 @@ TEST_CASE("cuda: the lstm_attention_step kernels are PTX that ptxas accepts for 
     }
   }
 }
+
+} // namespace cuda_CudaLstmAttentionStepTest

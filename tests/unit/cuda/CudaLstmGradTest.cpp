@@ -8,6 +8,8 @@
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
+namespace cuda_CudaLstmGradTest {
+
 using namespace weft;
 using testing::inputFor;
 
@@ -237,3 +239,5 @@ func @grad(%xs: tensor<T x B x 3 x f64>, %h: tensor<B x 5 x f64>, %wx: tensor<3 
       testing::checkAgainstInterpreter(text, "grad", in, 1e-12);
     }
 }
+
+} // namespace cuda_CudaLstmGradTest

@@ -15,6 +15,8 @@
 #include <cmath>
 #include <random>
 
+namespace cuda_CudaMathOpsTest {
+
 using namespace weft;
 
 namespace {
@@ -111,3 +113,5 @@ TEST_CASE("cuda: sin, cos, erf and pow kernels are PTX that ptxas accepts for sm
     }
   }
 }
+
+} // namespace cuda_CudaMathOpsTest

@@ -16,6 +16,8 @@
 #include <string>
 #include <vector>
 
+namespace cuda_CudaOpsTest {
+
 using namespace weft;
 using testing::checkAgainstInterpreter;
 using testing::checkClose;
@@ -289,3 +291,5 @@ TEST_CASE("cuda: the reduction, shape and matmul kernels are PTX that ptxas acce
       CHECK(testing::ptxasErrors(*ptxas, *ptx, sm) == "");
   }
 }
+
+} // namespace cuda_CudaOpsTest

@@ -12,6 +12,8 @@
 #include <llvm/IR/LLVMContext.h>
 #include <llvm/IR/Module.h>
 
+namespace cuda_CudaPersistentLstmTest {
+
 using namespace weft;
 
 namespace {
@@ -163,3 +165,5 @@ TEST_CASE("persistent lstm: a length outside [0, T] is an error naming it, as th
   CHECK(out.diag().message ==
         "'lstm_sequence' (lstm.wir:3:3): length 3 of example 1 is outside [0, 2]");
 }
+
+} // namespace cuda_CudaPersistentLstmTest

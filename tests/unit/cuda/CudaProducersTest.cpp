@@ -8,6 +8,8 @@
 
 #include <cstring>
 
+namespace cuda_CudaProducersTest {
+
 using namespace weft;
 using testing::checkAgainstInterpreter;
 using testing::inputFor;
@@ -145,3 +147,5 @@ TEST_CASE("cuda: the iota, random and scatter_add kernels are PTX that ptxas acc
       CHECK(testing::ptxasErrors(*ptxas, *ptx, sm) == "");
   }
 }
+
+} // namespace cuda_CudaProducersTest

@@ -8,6 +8,8 @@
 
 #include <doctest/doctest.h>
 
+namespace cuda_CudaRuntimeTest {
+
 using namespace weft;
 
 namespace {
@@ -127,3 +129,5 @@ TEST_CASE("cuda runtime: a driver error during a call names the op") {
   CHECK(copy.diag().message.rfind("'constant' (runtime.wir:3", 0) == 0);
   CHECK(copy.diag().message.find("cuMemcpyDtoDAsync failed") != std::string::npos);
 }
+
+} // namespace cuda_CudaRuntimeTest

@@ -7,6 +7,8 @@
 
 #include <doctest/doctest.h>
 
+namespace cuda_CudaSequenceOpsTest {
+
 using namespace weft;
 using testing::checkAgainstInterpreter;
 
@@ -55,3 +57,5 @@ TEST_CASE("cuda on the host device: lstm, gru and rnn sequences match the interp
                             1e-6);
   }
 }
+
+} // namespace cuda_CudaSequenceOpsTest

@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <filesystem>
 
+namespace cuda_DriverTest {
+
 using namespace weft;
 using namespace weft::cuda;
 
@@ -40,3 +42,5 @@ TEST_CASE("Driver::get answers the same every time, device or not") {
     REQUIRE_FALSE(missing);
   }
 }
+
+} // namespace cuda_DriverTest

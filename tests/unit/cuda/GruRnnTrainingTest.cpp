@@ -17,6 +17,8 @@
 #include <cmath>
 #include <sstream>
 
+namespace cuda_GruRnnTrainingTest {
+
 using namespace weft;
 
 namespace {
@@ -110,3 +112,5 @@ TEST_CASE("cuda on the host device: GRU and RNN training steps' gradients match 
     }
   }
 }
+
+} // namespace cuda_GruRnnTrainingTest

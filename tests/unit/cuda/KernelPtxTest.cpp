@@ -10,6 +10,8 @@
 #include <llvm/IR/LLVMContext.h>
 #include <llvm/IR/Module.h>
 
+namespace cuda_KernelPtxTest {
+
 using namespace weft;
 
 using weft::testing::Case;
@@ -51,3 +53,5 @@ TEST_CASE("PTX is made only for the GPU generations weft supports") {
   REQUIRE_FALSE(ptx);
   CHECK(ptx.diag().message == "weft compiles CUDA kernels for sm_80 and sm_90, not 'sm_52'");
 }
+
+} // namespace cuda_KernelPtxTest

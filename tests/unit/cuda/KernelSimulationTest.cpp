@@ -11,6 +11,8 @@
 #include <cstring>
 #include <random>
 
+namespace cuda_KernelSimulationTest {
+
 using namespace weft;
 
 namespace {
@@ -116,3 +118,5 @@ TEST_CASE("every elementwise kernel computes what the interpreter computes") {
     }
   }
 }
+
+} // namespace cuda_KernelSimulationTest

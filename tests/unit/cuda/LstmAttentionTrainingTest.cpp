@@ -18,6 +18,8 @@
 #include <cmath>
 #include <sstream>
 
+namespace cuda_LstmAttentionTrainingTest {
+
 using namespace weft;
 
 namespace {
@@ -98,3 +100,5 @@ TEST_CASE("cuda on the host device: an LSTM + attention training step's gradient
     testing::checkClose((*got)[i], (*want)[i], 1e-10);
   }
 }
+
+} // namespace cuda_LstmAttentionTrainingTest

@@ -13,6 +13,8 @@
 #include <limits>
 #include <random>
 
+namespace cuda_MathTest {
+
 using namespace weft::cuda;
 
 namespace {
@@ -182,3 +184,5 @@ TEST_CASE("special values: NaN, infinities, zeros, the edges of the range") {
   CHECK(expm1(-inf) == -1.0);
   CHECK(expm1(1e-20) == 1e-20);
 }
+
+} // namespace cuda_MathTest

@@ -16,6 +16,8 @@
 #include <random>
 #include <vector>
 
+namespace cuda_MathTrigErfPowTest {
+
 using namespace weft::cuda;
 
 namespace {
@@ -188,3 +190,5 @@ TEST_CASE("GPU sin, cos and erf: zeros keep their sign, NaN and infinities as C"
   CHECK(fns().erf(-inf) == -1.0);
   CHECK(fns().erf(1e-310) == std::erf(1e-310));
 }
+
+} // namespace cuda_MathTrigErfPowTest

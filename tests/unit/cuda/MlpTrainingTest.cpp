@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+namespace cuda_MlpTrainingTest {
+
 using namespace weft;
 
 namespace {
@@ -150,3 +152,5 @@ TEST_CASE("cuda on the host device: an MLP trains as on the interpreter, step af
   }
   CHECK(last < first); // it learns
 }
+
+} // namespace cuda_MlpTrainingTest

@@ -15,6 +15,8 @@
 
 #include <sstream>
 
+namespace cuda_Seq2SeqGpuCodeTest {
+
 using namespace weft;
 
 TEST_CASE("GPU code built ahead of time: the sort-letters decoder runs as the interpreter") {
@@ -71,3 +73,5 @@ TEST_CASE("GPU code built ahead of time: the sort-letters decoder runs as the in
     }
   }
 }
+
+} // namespace cuda_Seq2SeqGpuCodeTest

@@ -4,6 +4,8 @@
 
 #include <cmath>
 
+namespace diff_CompareTest {
+
 using namespace weft;
 using namespace weft::difftest;
 
@@ -38,3 +40,5 @@ TEST_CASE("compareArrays: a dtype or shape difference is a failure that names bo
   CHECK(*d == "got f32[2] but the interpreter gives f32[1, 2]");
   CHECK(compareArrays(Array::of<float>({1}, {1}), Array::of<double>({1}, {1})));
 }
+
+} // namespace diff_CompareTest

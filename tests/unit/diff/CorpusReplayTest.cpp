@@ -9,6 +9,8 @@
 #include <fstream>
 #include <sstream>
 
+namespace diff_CorpusReplayTest {
+
 using namespace weft;
 using namespace weft::difftest;
 
@@ -78,3 +80,5 @@ TEST_CASE("a corpus file reads back as it was written") {
                                      "// failure: jit: value: x\n// known-failing: why\n"
                                      "func @f() -> () {\n  return\n}\n");
 }
+
+} // namespace diff_CorpusReplayTest

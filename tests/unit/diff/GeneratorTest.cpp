@@ -8,6 +8,8 @@
 
 #include <set>
 
+namespace diff_GeneratorTest {
+
 using namespace weft;
 using namespace weft::difftest;
 
@@ -56,3 +58,5 @@ TEST_CASE("generator: the first 500 seeds use every op kind and every scan/while
   CHECK(nestedLoop);
   CHECK(batchZero);
 }
+
+} // namespace diff_GeneratorTest

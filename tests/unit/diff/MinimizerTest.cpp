@@ -7,6 +7,8 @@
 
 #include <doctest/doctest.h>
 
+namespace diff_MinimizerTest {
+
 using namespace weft;
 using namespace weft::difftest;
 
@@ -72,3 +74,5 @@ TEST_CASE("minimize: a program that never stops failing keeps its failing core o
   CHECK(holdsScan(*r.module, r.dims));
   CHECK(ops <= 4); // scan, yield, return (and at most one op left in the body)
 }
+
+} // namespace diff_MinimizerTest

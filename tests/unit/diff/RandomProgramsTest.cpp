@@ -7,6 +7,8 @@
 #include <cstdlib>
 #include <string>
 
+namespace diff_RandomProgramsTest {
+
 using namespace weft;
 using namespace weft::difftest;
 
@@ -36,3 +38,5 @@ TEST_CASE("random programs agree on the interpreter and the JIT, with and withou
     CHECK_MESSAGE(!failure, (failure ? failure->str() + "\n" + ir::print(*p.module) : ""));
   }
 }
+
+} // namespace diff_RandomProgramsTest

@@ -7,6 +7,8 @@
 #include <set>
 #include <string>
 
+namespace diff_RunnerTest {
+
 using namespace weft;
 using namespace weft::difftest;
 
@@ -105,3 +107,5 @@ TEST_CASE("runner: every registered backend runs, and an unknown one is a failur
   CHECK(f->kind == "compile");
   CHECK(f->message.find("unknown backend 'no-such-backend'") != std::string::npos);
 }
+
+} // namespace diff_RunnerTest

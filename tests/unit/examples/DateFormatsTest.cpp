@@ -13,6 +13,8 @@
 
 #include <set>
 
+namespace examples_DateFormatsTest {
+
 using namespace weft::examples::dates;
 
 namespace {
@@ -145,3 +147,5 @@ TEST_CASE("dates: the longest date is a Wednesday in September in full words") {
   CHECK(longestDate() == 29);
   CHECK(format({2000, 9, 20}, Format::WeekdayMonthDayYear).size() == 29);
 }
+
+} // namespace examples_DateFormatsTest

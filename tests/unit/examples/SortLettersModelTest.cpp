@@ -15,6 +15,8 @@
 #include <algorithm>
 #include <string>
 
+namespace examples_SortLettersModelTest {
+
 using namespace weft;
 using namespace weft::examples;
 
@@ -64,3 +66,5 @@ TEST_CASE("SortLettersModel: dropout draws at every site of the training graph o
   CHECK(plain.draws == 0);
   CHECK_FALSE(plain.takesStep);
 }
+
+} // namespace examples_SortLettersModelTest

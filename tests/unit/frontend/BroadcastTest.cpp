@@ -4,6 +4,8 @@
 
 #include <doctest/doctest.h>
 
+namespace frontend_BroadcastTest {
+
 using namespace weft;
 
 TEST_CASE("binary ops broadcast numpy-style") {
@@ -83,3 +85,5 @@ TEST_CASE("reductions, keepdims and shape ops have the right types") {
   g.output(rows);
   CHECK(ir::verify(*g.build()).isOk());
 }
+
+} // namespace frontend_BroadcastTest

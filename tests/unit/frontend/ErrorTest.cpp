@@ -6,6 +6,8 @@
 #include <functional>
 #include <string>
 
+namespace frontend_ErrorTest {
+
 using namespace weft;
 
 namespace {
@@ -164,3 +166,5 @@ TEST_CASE("an input declared twice is a located error naming it") {
   CHECK(msg.find("parameter 'x' is declared twice in graph 'twice' (first as an input)") !=
         std::string::npos);
 }
+
+} // namespace frontend_ErrorTest

@@ -15,6 +15,8 @@
 
 #include <cmath>
 
+namespace frontend_ExecuteTest {
+
 using namespace weft;
 
 namespace {
@@ -109,3 +111,5 @@ TEST_CASE("rank-3 matmul from the DSL computes what NumPy computes") {
     checkEveryBackend(g, dt, {a, b, w, b1}, {{"B", 4}}, want, kMatmulTol);
   }
 }
+
+} // namespace frontend_ExecuteTest

@@ -4,6 +4,8 @@
 
 #include <doctest/doctest.h>
 
+namespace frontend_GraphTest {
+
 using namespace weft;
 
 namespace {
@@ -149,3 +151,5 @@ TEST_CASE("a greedy decoding loop builds as a while") {
   CHECK(toks.type().str() == "tensor<7 x B x i64>");
   CHECK(trips.type().str() == "tensor<i64>");
 }
+
+} // namespace frontend_GraphTest

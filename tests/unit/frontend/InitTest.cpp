@@ -6,6 +6,8 @@
 
 #include <cmath>
 
+namespace frontend_InitTest {
+
 using namespace weft;
 
 namespace {
@@ -258,3 +260,5 @@ TEST_CASE("nn::LSTM withForgetBias starts bias_ih at the forget-gate bias, bias_
                        doctest::Contains("withForgetBias() applies to nn.LSTM only"), Error);
   (void)ys;
 }
+
+} // namespace frontend_InitTest

@@ -4,6 +4,8 @@
 
 #include <doctest/doctest.h>
 
+namespace frontend_RoundTripTest {
+
 using namespace weft;
 
 TEST_CASE("DSL-built IR with scan and while prints and parses back identically") {
@@ -26,3 +28,5 @@ TEST_CASE("DSL-built IR with scan and while prints and parses back identically")
     FAIL(parsed.diag().str());
   CHECK(ir::print(**parsed) == text);
 }
+
+} // namespace frontend_RoundTripTest

@@ -11,6 +11,8 @@
 
 #include <doctest/doctest.h>
 
+namespace ir_AliasesTest {
+
 using namespace weft;
 
 namespace {
@@ -102,3 +104,5 @@ TEST_CASE("aliases: the parser names what is wrong") {
   REQUIRE_FALSE(noIndex.isOk());
   CHECK(noIndex.diag().message.find("expected a result index") == 0);
 }
+
+} // namespace ir_AliasesTest

@@ -10,6 +10,8 @@
 #include <set>
 #include <string>
 
+namespace ir_AttrSchemaTest {
+
 using namespace weft::ir;
 
 namespace {
@@ -156,3 +158,5 @@ TEST_CASE("every attribute is listed by some op, and no op lists two with one ke
     CHECK(used.count(a) == 1);
   }
 }
+
+} // namespace ir_AttrSchemaTest

@@ -5,6 +5,8 @@
 
 #include <doctest/doctest.h>
 
+namespace ir_BuilderTest {
+
 using namespace weft::ir;
 
 TEST_CASE("builder type-checks ops and the printer shows them, scan included") {
@@ -53,3 +55,5 @@ TEST_CASE("builder rejects mismatched shapes naming both") {
   REQUIRE_FALSE(r.isOk());
   CHECK(r.diag().message == "matmul: inner dims differ: 3 vs 4 ([2, 3] vs [4, 5])");
 }
+
+} // namespace ir_BuilderTest

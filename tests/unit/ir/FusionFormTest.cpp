@@ -6,6 +6,8 @@
 
 #include <string>
 
+namespace ir_FusionFormTest {
+
 using namespace weft::ir;
 
 namespace {
@@ -89,3 +91,5 @@ TEST_CASE("a fusion body may not capture values from outside") {
   CHECK(m.diag().message ==
         "fusion: uses a value from outside the fusion; pass it as an operand (add)");
 }
+
+} // namespace ir_FusionFormTest

@@ -2,6 +2,8 @@
 
 #include <doctest/doctest.h>
 
+namespace ir_InferTest {
+
 using namespace weft::ir;
 
 namespace {
@@ -139,3 +141,5 @@ TEST_CASE("additive_attention: context [B, D] and weights [B, S]; misshapen oper
   CHECK(o.run(OpKind::AdditiveAttention, {qp, kp, v, o.param(i64({B, S, 3}))}) ==
         "additive_attention: operand 3 is tensor<B x S x 3 x i64> but qp is f32");
 }
+
+} // namespace ir_InferTest

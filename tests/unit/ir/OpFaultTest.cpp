@@ -10,6 +10,8 @@
 #include <map>
 #include <string>
 
+namespace ir_OpFaultTest {
+
 using namespace weft;
 using namespace weft::ir;
 
@@ -69,3 +71,5 @@ func @f(%i: tensor<2 x i32>, %x: tensor<2 x f32>, %t: tensor<3 x f32>, %v: tenso
   });
   CHECK(seen == want.size());
 }
+
+} // namespace ir_OpFaultTest

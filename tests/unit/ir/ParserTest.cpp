@@ -7,6 +7,8 @@
 
 #include <string>
 
+namespace ir_ParserTest {
+
 using namespace weft::ir;
 
 namespace {
@@ -158,3 +160,5 @@ TEST_CASE("zero-size dims, which slice and while can produce, read back") {
   CHECK(bodyError("  %s = slice %a {axis = 0, limit = 1, start = 1} : tensor<0 x f32>\n"
                   "  return %a\n") == "ok");
 }
+
+} // namespace ir_ParserTest

@@ -16,6 +16,8 @@
 #include <set>
 #include <sstream>
 
+namespace ir_RoundTripTest {
+
 using namespace weft::ir;
 namespace fs = std::filesystem;
 
@@ -174,3 +176,5 @@ TEST_CASE("empty constants of every dtype print and parse back, floats as float 
     CHECK(parsed.attrs().at("value").index() == empty.index());
   }
 }
+
+} // namespace ir_RoundTripTest

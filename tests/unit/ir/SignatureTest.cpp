@@ -4,6 +4,8 @@
 
 #include <doctest/doctest.h>
 
+namespace ir_SignatureTest {
+
 using namespace weft;
 
 TEST_CASE("a signature makes zeros of a static parameter and refuses a symbolic one") {
@@ -26,3 +28,5 @@ func @step(%w: tensor<2 x 3 x f32>, %x: tensor<B x f32>) -> (tensor<2 x 3 x f32>
   REQUIRE_FALSE(sig.zerosOf(2).isOk());
   CHECK(sig.zerosOf(2).diag().message == "@step has no parameter 2");
 }
+
+} // namespace ir_SignatureTest

@@ -2,6 +2,8 @@
 
 #include <doctest/doctest.h>
 
+namespace ir_TypeTest {
+
 using namespace weft::ir;
 
 TEST_CASE("dims multiply, add and divide as monomials") {
@@ -27,3 +29,5 @@ TEST_CASE("tensor types print in IR syntax") {
   CHECK(Type({Dim::symbol("B"), 64}, DType::F32).str() == "tensor<B x 64 x f32>");
   CHECK(Type({}, DType::I64).str() == "tensor<i64>");
 }
+
+} // namespace ir_TypeTest

@@ -10,6 +10,8 @@
 
 #include <string>
 
+namespace ir_UsesTest {
+
 using namespace weft;
 using namespace weft::ir;
 
@@ -89,3 +91,5 @@ TEST_CASE("erase forgets the uses an op and its region made") {
   CHECK(uses.count(w) == 2);
   CHECK(print(**m).find("scan") == std::string::npos);
 }
+
+} // namespace ir_UsesTest

@@ -4,6 +4,8 @@
 
 #include <doctest/doctest.h>
 
+namespace ir_VerifierTest {
+
 using namespace weft::ir;
 
 namespace {
@@ -99,3 +101,5 @@ TEST_CASE("verifier rejects two functions with one name") {
   }
   CHECK(verifyMessage(m) == "function @g is defined twice");
 }
+
+} // namespace ir_VerifierTest

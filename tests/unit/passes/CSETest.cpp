@@ -1,5 +1,7 @@
 #include "PassTestUtil.h"
 
+namespace passes_CSETest {
+
 using namespace weft;
 using namespace weft::ir;
 using namespace weft::passes;
@@ -96,3 +98,5 @@ TEST_CASE("cse never merges scans") {
   CHECK_FALSE(runPass(*cse, m));
   CHECK(countOps(f, OpKind::Scan) == 2);
 }
+
+} // namespace passes_CSETest

@@ -1,5 +1,7 @@
 #include "PassTestUtil.h"
 
+namespace passes_DCETest {
+
 using namespace weft;
 using namespace weft::ir;
 using namespace weft::passes;
@@ -70,3 +72,5 @@ TEST_CASE("dce removes an unused scan with everything only it used") {
   CHECK(runPass(*dce, m));
   CHECK(f.body().ops().size() == 1);
 }
+
+} // namespace passes_DCETest

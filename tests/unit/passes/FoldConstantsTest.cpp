@@ -1,6 +1,8 @@
 #include "PassTestUtil.h"
 #include "passes/Rewrite.h"
 
+namespace passes_FoldConstantsTest {
+
 using namespace weft;
 using namespace weft::ir;
 using namespace weft::passes;
@@ -100,3 +102,5 @@ TEST_CASE("fold-constants does not create constants above the size limit") {
   CHECK(constantOp(returned(f, 0)) != nullptr);
   CHECK(constantOp(returned(f, 1)) == nullptr);
 }
+
+} // namespace passes_FoldConstantsTest

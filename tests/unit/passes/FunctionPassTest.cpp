@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-namespace weft::passes {
+namespace weft::passes::passes_FunctionPassTest {
 namespace {
 
 /// Records the functions it sees; "b" changes, "c" fails.
@@ -50,4 +50,4 @@ TEST_CASE("a function pass stops at the first function that fails") {
   CHECK(p.seen == std::vector<std::string>{"c"});
 }
 
-} // namespace weft::passes
+} // namespace weft::passes::passes_FunctionPassTest

@@ -12,6 +12,8 @@
 #include <sstream>
 #include <string>
 
+namespace passes_FuseElementwiseTest {
+
 using namespace weft;
 using namespace weft::ir;
 using namespace weft::passes;
@@ -190,3 +192,5 @@ func @f(%x: tensor<4 x 4 x f32>, %w: tensor<4 x 4 x f32>) -> (tensor<4 x 4 x f32
   CHECK_FALSE(runPass(*fuse, *m));
   CHECK(print(*m) == original);
 }
+
+} // namespace passes_FuseElementwiseTest

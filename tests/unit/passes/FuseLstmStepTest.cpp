@@ -10,6 +10,8 @@
 #include <algorithm>
 #include <cmath>
 
+namespace passes_FuseLstmStepTest {
+
 using namespace weft;
 using namespace weft::ir;
 using namespace weft::passes;
@@ -64,3 +66,5 @@ TEST_CASE("fuse-lstm-step keeps what a greedy decoder's loop computes") {
     }
   }
 }
+
+} // namespace passes_FuseLstmStepTest

@@ -16,6 +16,8 @@
 #include <sstream>
 #include <string>
 
+namespace passes_HoistInputProjectionsTest {
+
 using namespace weft;
 using namespace weft::ir;
 using namespace weft::passes;
@@ -228,3 +230,5 @@ TEST_CASE("hoist-input-projections splits a joined [x, h] . W and keeps f64 LSTM
         CHECK(std::abs((*want)[r].getDouble(i) - (*got)[r].getDouble(i)) <= 1e-10);
   }
 }
+
+} // namespace passes_HoistInputProjectionsTest

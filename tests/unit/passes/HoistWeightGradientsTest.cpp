@@ -9,6 +9,8 @@
 #include <cmath>
 #include <string>
 
+namespace passes_HoistWeightGradientsTest {
+
 using namespace weft;
 using namespace weft::ir;
 using namespace weft::passes;
@@ -161,3 +163,5 @@ TEST_CASE("hoist-weight-gradients moves a sum only its carry reads out of the lo
     checkResults(*f0, *f1, randomInputs(*f0, {}, seed, {0, 0}), 1e-12);
   }
 }
+
+} // namespace passes_HoistWeightGradientsTest

@@ -6,6 +6,8 @@
 
 #include <string>
 
+namespace passes_LICMTest {
+
 using namespace weft;
 using namespace weft::ir;
 using namespace weft::passes;
@@ -168,3 +170,5 @@ func @static_steps(%xs: tensor<3 x 2 x i32>, %h0: tensor<2 x i32>, %a: tensor<2 
     }
   }
 }
+
+} // namespace passes_LICMTest

@@ -4,6 +4,8 @@
 #include "PassTestUtil.h"
 #include "backends/reference/Interpreter.h"
 
+namespace passes_OptimizeStepTest {
+
 using namespace weft;
 
 TEST_CASE("optimize-step matches torch.optim step by step on the reference interpreter") {
@@ -100,3 +102,5 @@ TEST_CASE("bad optimize-step options and parameters are errors that name the pro
     CHECK(s.message() == std::string("pass 'optimize-step' (#1) failed: ") + bad.message);
   }
 }
+
+} // namespace passes_OptimizeStepTest

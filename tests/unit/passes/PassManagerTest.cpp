@@ -4,6 +4,8 @@
 
 #include <sstream>
 
+namespace passes_PassManagerTest {
+
 using namespace weft;
 using namespace weft::ir;
 using namespace weft::passes;
@@ -212,3 +214,5 @@ TEST_CASE("the timing report lists every pass, the verifier and the total") {
   CHECK(s.find("%  (verifier)\n") != std::string::npos);
   CHECK(s.find("100.0%  total\n") != std::string::npos);
 }
+
+} // namespace passes_PassManagerTest

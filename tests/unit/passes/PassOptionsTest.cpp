@@ -4,6 +4,8 @@
 
 #include <sstream>
 
+namespace passes_PassOptionsTest {
+
 using namespace weft;
 using passes::PassManager;
 
@@ -21,3 +23,5 @@ TEST_CASE("pass options are written name{key=value ...} and checked when the pip
         "autodiff option residuals is stash or recompute, got 'both'");
   CHECK(pm.size() == 3);
 }
+
+} // namespace passes_PassOptionsTest

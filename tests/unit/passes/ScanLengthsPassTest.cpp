@@ -21,6 +21,8 @@
 #include <sstream>
 #include <string>
 
+namespace passes_ScanLengthsPassTest {
+
 using namespace weft;
 using namespace weft::ir;
 using namespace weft::passes;
@@ -203,3 +205,5 @@ TEST_CASE("the passes that rewrite scans do rewrite these programs") {
     CHECK(print(*afterPipeline(kPrograms, pipeline)) != print(*parseChecked(kPrograms)));
   }
 }
+
+} // namespace passes_ScanLengthsPassTest

@@ -1,6 +1,8 @@
 #include "PassTestUtil.h"
 #include "passes/Rewrite.h"
 
+namespace passes_SimplifyTest {
+
 using namespace weft;
 using namespace weft::ir;
 using namespace weft::passes;
@@ -175,3 +177,5 @@ TEST_CASE("simplify picks the operand of a select on a splat condition") {
     CHECK(returned(t.f) == (cond ? a : b));
   }
 }
+
+} // namespace passes_SimplifyTest

@@ -15,6 +15,8 @@
 #include <regex>
 #include <sstream>
 
+namespace passes_SplitScanTest {
+
 using namespace weft;
 using namespace weft::ir;
 using namespace weft::passes;
@@ -116,3 +118,5 @@ TEST_CASE("split-scan keeps a stacked decoder's gradients") {
       CHECK(worst <= 1e-12);
     }
 }
+
+} // namespace passes_SplitScanTest

@@ -11,6 +11,8 @@
 
 #include <sstream>
 
+namespace passes_VectorizeScanTest {
+
 using namespace weft;
 using namespace weft::ir;
 using namespace weft::passes;
@@ -107,3 +109,5 @@ TEST_CASE("vectorize-scan keeps an output layer's gradients") {
     CHECK(worst <= 1e-12);
   }
 }
+
+} // namespace passes_VectorizeScanTest

@@ -5,7 +5,7 @@
 
 #include <cmath>
 
-namespace weft::test {
+namespace weft::test::reference_ControlFlowTest {
 namespace {
 
 /// A running sum over xs[T x 2]: the carry is the sum so far and each step emits it.
@@ -223,4 +223,9 @@ TEST_CASE("scan over zero steps returns the initial carry and empty emits") {
   CHECK((*out)[1].typeStr() == "f32[0, 2]");
 }
 
-} // namespace weft::test
+} // namespace weft::test::reference_ControlFlowTest
+
+// Declared in Helpers.h, for CoverageTest.
+std::vector<weft::test::OpCase> weft::test::controlFlowCases() {
+  return reference_ControlFlowTest::controlFlowCases();
+}

@@ -5,7 +5,7 @@
 
 #include <set>
 
-namespace weft::test {
+namespace weft::test::reference_CoverageTest {
 
 TEST_CASE("every op kind is run by at least one hand-checked interpreter case") {
   std::set<ir::OpKind> seen;
@@ -22,4 +22,4 @@ TEST_CASE("every op kind is run by at least one hand-checked interpreter case") 
   }
 }
 
-} // namespace weft::test
+} // namespace weft::test::reference_CoverageTest

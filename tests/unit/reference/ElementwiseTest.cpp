@@ -13,7 +13,7 @@
 #include <cmath>
 #include <limits>
 
-namespace weft::test {
+namespace weft::test::reference_ElementwiseTest {
 namespace {
 
 OpCase unaryFloat(DType dt) {
@@ -255,4 +255,9 @@ TEST_CASE("elementwise ops match hand-computed values") {
     checkCase(c);
 }
 
-} // namespace weft::test
+} // namespace weft::test::reference_ElementwiseTest
+
+// Declared in Helpers.h, for CoverageTest.
+std::vector<weft::test::OpCase> weft::test::elementwiseCases() {
+  return reference_ElementwiseTest::elementwiseCases();
+}

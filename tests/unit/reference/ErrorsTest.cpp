@@ -5,7 +5,7 @@
 
 #include <doctest/doctest.h>
 
-namespace weft::test {
+namespace weft::test::reference_ErrorsTest {
 namespace {
 
 const char *kMatmul = R"(
@@ -116,4 +116,4 @@ TEST_CASE("evaluateOp checks operands against the op") {
   CHECK_FALSE(eval::evaluateOp(*add, few).isOk());
 }
 
-} // namespace weft::test
+} // namespace weft::test::reference_ErrorsTest

@@ -6,7 +6,7 @@
 
 #include <cmath>
 
-namespace weft::test {
+namespace weft::test::reference_RandomTest {
 namespace {
 
 const char *kRandom = R"(
@@ -89,4 +89,4 @@ TEST_CASE("uniform numbers lie in [0, 1) and normal numbers have mean 0 and std 
   }
 }
 
-} // namespace weft::test
+} // namespace weft::test::reference_RandomTest

@@ -5,6 +5,8 @@
 
 #include <cmath>
 
+namespace runtime_ArrayTest {
+
 using weft::Array;
 using weft::DType;
 
@@ -43,3 +45,5 @@ TEST_CASE("copying a default-constructed array gives an empty one, reading nothi
   CHECK(assigned.numel() == 0);
   CHECK(assigned.data() == nullptr);
 }
+
+} // namespace runtime_ArrayTest

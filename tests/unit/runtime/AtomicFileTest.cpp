@@ -11,7 +11,7 @@
 #include <unistd.h>
 #include <vector>
 
-namespace weft {
+namespace weft::runtime_AtomicFileTest {
 namespace {
 
 namespace fs = std::filesystem;
@@ -65,4 +65,4 @@ TEST_CASE("an atomic write into a missing folder says which file it could not cr
   CHECK(s.diag().message.find("'/nonexistent-weft-dir/f.bin'") != std::string::npos);
 }
 
-} // namespace weft
+} // namespace weft::runtime_AtomicFileTest

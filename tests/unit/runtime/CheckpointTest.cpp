@@ -9,7 +9,7 @@
 #include <filesystem>
 #include <unistd.h>
 
-namespace weft {
+namespace weft::runtime_CheckpointTest {
 namespace {
 
 namespace fs = std::filesystem;
@@ -169,4 +169,4 @@ TEST_CASE("a folder keeps the newest N checkpoints and finds the newest") {
   fs::remove_all(dir);
 }
 
-} // namespace weft
+} // namespace weft::runtime_CheckpointTest

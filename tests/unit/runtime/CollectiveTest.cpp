@@ -10,6 +10,8 @@
 
 #include <vector>
 
+namespace runtime_CollectiveTest {
+
 using namespace weft;
 
 TEST_CASE("in a world of one, all_reduce leaves the data as it is, for any group") {
@@ -70,3 +72,5 @@ TEST_CASE("the wait of an all_reduce that could not start fails with the start's
   CHECK(weft_all_reduce_start(f.data(), 1, static_cast<int32_t>(DType::F32), 0, 0) == 0);
   CHECK(weft_all_reduce_wait(f.data()) == 0);
 }
+
+} // namespace runtime_CollectiveTest

@@ -16,6 +16,8 @@
 #include <memory>
 #include <string>
 
+namespace runtime_CudaAotLoaderTest {
+
 using namespace weft;
 using namespace weft::cuda;
 using weft::testing::Moves;
@@ -170,3 +172,5 @@ TEST_CASE("the loader runs all_reduce through the host and stops at a division's
     }
   }
 }
+
+} // namespace runtime_CudaAotLoaderTest

@@ -10,6 +10,8 @@
 
 #include <string>
 
+namespace runtime_CudaAotPlanTest {
+
 using namespace weft;
 using namespace weft::cuda;
 
@@ -228,3 +230,5 @@ TEST_CASE("GPU code: all_reduce and division checks survive encoding; malformed 
     CHECK(r.diag().message.find("reaches outside its allocation") != std::string::npos);
   }
 }
+
+} // namespace runtime_CudaAotPlanTest

@@ -6,6 +6,8 @@
 
 #include <cstdlib>
 
+namespace runtime_CudaDriverTest {
+
 using namespace weft;
 using namespace weft::cuda;
 
@@ -24,3 +26,5 @@ TEST_CASE("a driver that starts but counts no GPU reports 'no CUDA device'") {
   REQUIRE_FALSE(d);
   CHECK(d.diag().message == "no CUDA device: the driver sees 0 GPUs");
 }
+
+} // namespace runtime_CudaDriverTest

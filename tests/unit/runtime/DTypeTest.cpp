@@ -6,6 +6,8 @@
 
 #include <string>
 
+namespace runtime_DTypeTest {
+
 using namespace weft;
 
 TEST_CASE("every dtype parses back from its name and has one byte size per element type") {
@@ -23,3 +25,5 @@ TEST_CASE("every dtype parses back from its name and has one byte size per eleme
   CHECK(dtypeCType(DType::I1) == "uint8_t");
   CHECK_FALSE(parseDType("f16").has_value());
 }
+
+} // namespace runtime_DTypeTest

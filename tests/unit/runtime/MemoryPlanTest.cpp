@@ -9,6 +9,8 @@
 #include <random>
 #include <thread>
 
+namespace runtime_MemoryPlanTest {
+
 using namespace weft;
 
 namespace {
@@ -170,3 +172,5 @@ TEST_CASE("memory plan cache: an error is returned and not cached") {
   CHECK(calls == 2);
   CHECK(cache.size() == 0);
 }
+
+} // namespace runtime_MemoryPlanTest

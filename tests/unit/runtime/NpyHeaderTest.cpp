@@ -8,7 +8,7 @@
 
 #include <string>
 
-namespace weft {
+namespace weft::runtime_NpyHeaderTest {
 namespace {
 
 /// A .npy file of format `major`.0 holding `dict` as its header (padded with spaces and '\n'
@@ -135,4 +135,4 @@ TEST_CASE("data shorter or longer than the shape says is an error") {
   CHECK(errorWith("(2,)", "(0, 2)", "") == "<ok>");
 }
 
-} // namespace weft
+} // namespace weft::runtime_NpyHeaderTest

@@ -8,7 +8,7 @@
 #include <limits>
 #include <sstream>
 
-namespace weft {
+namespace weft::runtime_NpyTest {
 namespace {
 
 namespace fs = std::filesystem;
@@ -180,4 +180,4 @@ TEST_CASE("a header too long for version 1.0 is written as version 2.0") {
   CHECK(back->rank() == 30000);
 }
 
-} // namespace weft
+} // namespace weft::runtime_NpyTest

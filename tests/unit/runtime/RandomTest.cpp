@@ -10,7 +10,7 @@
 
 #include <doctest/doctest.h>
 
-namespace weft {
+namespace weft::runtime_RandomTest {
 
 TEST_CASE("mix64 is SplitMix64's output function: its published outputs for seed 1234567") {
   // A SplitMix64 generator seeded with s returns mix64(s + k * gamma) for k = 0, 1, 2, ...;
@@ -38,4 +38,4 @@ TEST_CASE("bits, uniform and normal draws match an independent implementation") 
   }
 }
 
-} // namespace weft
+} // namespace weft::runtime_RandomTest

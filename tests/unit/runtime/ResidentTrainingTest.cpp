@@ -20,6 +20,8 @@
 #include <string>
 #include <unistd.h>
 
+namespace runtime_ResidentTrainingTest {
+
 using namespace weft;
 using weft::testing::HostGpu;
 using weft::testing::Moves;
@@ -314,3 +316,5 @@ TEST_CASE("an inference function's constant arguments go up with its first call 
   REQUIRE_FALSE(outside);
   CHECK(outside.diag().message == "@toy_step takes 4 arguments; argument 4 cannot stay on the GPU");
 }
+
+} // namespace runtime_ResidentTrainingTest

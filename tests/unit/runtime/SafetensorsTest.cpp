@@ -10,7 +10,7 @@
 #include <fstream>
 #include <sstream>
 
-namespace weft {
+namespace weft::runtime_SafetensorsTest {
 namespace {
 
 std::string fixture(const char *name) {
@@ -209,4 +209,4 @@ TEST_CASE("errors name the file") {
   CHECK(bad.diag().message.rfind("w.safetensors: truncated", 0) == 0);
 }
 
-} // namespace weft
+} // namespace weft::runtime_SafetensorsTest

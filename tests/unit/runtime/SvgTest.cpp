@@ -11,6 +11,8 @@
 #include <sstream>
 #include <unistd.h>
 
+namespace runtime_SvgTest {
+
 using namespace weft;
 
 namespace {
@@ -80,3 +82,5 @@ TEST_CASE("series of mismatched lengths are an error; writeSvg writes the file")
   CHECK(text.str() == renderSvg(p).take());
   std::filesystem::remove(path);
 }
+
+} // namespace runtime_SvgTest

@@ -4,6 +4,8 @@
 
 #include <doctest/doctest.h>
 
+namespace runtime_SymbolBinderTest {
+
 using namespace weft;
 
 TEST_CASE("symbol binder: an input binds a symbol once and a disagreeing size names both") {
@@ -34,3 +36,5 @@ TEST_CASE("symbol binder: a negative given size and an unbound symbol are errors
   REQUIRE_FALSE(s.isOk());
   CHECK(s.diag().message == "symbolic dim 'K' is not bound");
 }
+
+} // namespace runtime_SymbolBinderTest

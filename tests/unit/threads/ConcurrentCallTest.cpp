@@ -21,7 +21,7 @@
 
 #include <string>
 
-namespace weft::threadstest {
+namespace weft::threadstest::threads_ConcurrentCallTest {
 namespace {
 
 constexpr size_t kCallers = 10;
@@ -61,4 +61,4 @@ TEST_CASE("threads: 10 threads in weft_aot_call on one function with their own i
   checkConcurrentCalls(Path::Aot);
 }
 
-} // namespace weft::threadstest
+} // namespace weft::threadstest::threads_ConcurrentCallTest

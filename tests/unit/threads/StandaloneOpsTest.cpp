@@ -10,7 +10,7 @@
 #include "tests/unit/cpu/Parity.h"
 #include "tests/unit/threads/ThreadsUtil.h"
 
-namespace weft::threadstest {
+namespace weft::threadstest::threads_StandaloneOpsTest {
 namespace {
 
 using cputest::Gen;
@@ -52,4 +52,4 @@ TEST_CASE("threads: large standalone ops give the same bits at 1, 2 and 4 thread
 }
 
 } // namespace
-} // namespace weft::threadstest
+} // namespace weft::threadstest::threads_StandaloneOpsTest

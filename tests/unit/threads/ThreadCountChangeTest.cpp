@@ -14,7 +14,7 @@
 #include <atomic>
 #include <string>
 
-namespace weft::threadstest {
+namespace weft::threadstest::threads_ThreadCountChangeTest {
 
 TEST_CASE("threads: changing the thread count while runs are in flight keeps results exact") {
   constexpr size_t kCallers = 4; // even callers through the JIT, odd ones through AOT
@@ -65,4 +65,4 @@ TEST_CASE("threads: changing the thread count while runs are in flight keeps res
   }
 }
 
-} // namespace weft::threadstest
+} // namespace weft::threadstest::threads_ThreadCountChangeTest

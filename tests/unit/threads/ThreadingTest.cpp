@@ -14,7 +14,7 @@
 #include <array>
 #include <mutex>
 
-namespace weft::cputest {
+namespace weft::cputest::threads_ThreadingTest {
 namespace {
 
 using threadstest::ThreadCount;
@@ -149,4 +149,4 @@ TEST_CASE("cpu: with 2 threads, 4 caller threads running one Executable get iden
   }
 }
 
-} // namespace weft::cputest
+} // namespace weft::cputest::threads_ThreadingTest

@@ -2,6 +2,8 @@
 #include "tests/unit/cpu/Parity.h"
 #include "tests/unit/threads/RepeatedRuns.h"
 
+namespace threads_ThreadsTest {
+
 using namespace weft;
 using namespace weft::cputest;
 
@@ -17,3 +19,5 @@ TEST_CASE("cpu: one Executable run from 4 threads at once gives identical result
       threadstest::compareRepeatedRuns(4, reps, [&] { return c.cpu->run("lstm", in); }, *first);
   CHECK(compared == int64_t{4} * reps * 2);
 }
+
+} // namespace threads_ThreadsTest

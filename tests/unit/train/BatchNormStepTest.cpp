@@ -20,6 +20,8 @@
 #include <cmath>
 #include <sstream>
 
+namespace train_BatchNormStepTest {
+
 using namespace weft;
 using namespace weft::train;
 
@@ -126,3 +128,5 @@ TEST_CASE("BatchNorm's running statistics are carried by the step: K steps give 
   }
   CHECK(t->params()[6].getInt(0) == kSteps);
 }
+
+} // namespace train_BatchNormStepTest

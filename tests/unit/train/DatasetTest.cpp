@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <numeric>
 
+namespace train_DatasetTest {
+
 using namespace weft;
 using namespace weft::train;
 
@@ -173,3 +175,5 @@ TEST_CASE("bucketing batches examples of similar length, still shuffled per epoc
   REQUIRE_FALSE(noLengths);
   CHECK(noLengths.diag().message.find("needs the examples' lengths") != std::string::npos);
 }
+
+} // namespace train_DatasetTest

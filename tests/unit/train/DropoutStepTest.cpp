@@ -25,6 +25,8 @@
 #include <sstream>
 #include <unistd.h>
 
+namespace train_DropoutStepTest {
+
 using namespace weft;
 using namespace weft::train;
 
@@ -184,3 +186,5 @@ TEST_CASE("a forward parameter %step that is not a tensor<i64> scalar is refused
         "tensor<2 x f32>; %step is the step counter, a tensor<i64> scalar (rename it, or make it "
         "one)");
 }
+
+} // namespace train_DropoutStepTest

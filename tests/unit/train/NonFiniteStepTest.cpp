@@ -19,6 +19,8 @@
 #include <cstring>
 #include <sstream>
 
+namespace train_NonFiniteStepTest {
+
 using namespace weft;
 using namespace weft::train;
 
@@ -192,3 +194,5 @@ TEST_CASE("OnNonFinite::Skip leaves an in-place step's parameters and state unch
   CHECK(h4->losses.size() == 3);
   CHECK(std::isfinite(more.params()[1].getDouble(0)));
 }
+
+} // namespace train_NonFiniteStepTest

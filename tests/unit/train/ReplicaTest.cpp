@@ -15,6 +15,8 @@
 #include <mutex>
 #include <unistd.h>
 
+namespace train_ReplicaTest {
+
 using namespace weft;
 using namespace weft::train;
 
@@ -173,3 +175,5 @@ TEST_CASE("shards that do not split between the replicas, or a batch into shards
   CHECK(h.diag().message == "step 0: a global batch of 6 examples does not split into 4 shards: "
                             "choose a batch size that is a multiple of it");
 }
+
+} // namespace train_ReplicaTest

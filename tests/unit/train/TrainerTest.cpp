@@ -14,6 +14,8 @@
 #include <fstream>
 #include <sstream>
 
+namespace train_TrainerTest {
+
 using namespace weft;
 using namespace weft::train;
 
@@ -428,3 +430,5 @@ TEST_CASE("a run resumed from its newest checkpoint ends bit-identical to one ne
   CHECK(refused.diag().message.find("encoder.W") != std::string::npos);
   std::filesystem::remove_all(dir);
 }
+
+} // namespace train_TrainerTest

@@ -8,6 +8,8 @@
 #include <cmath>
 #include <functional>
 
+namespace frontend_nn_ActivationsTest {
+
 using namespace weft;
 using testing::nnFixture;
 
@@ -88,3 +90,5 @@ TEST_CASE("nn::leakyRelu is x above 0 and slope x below; a slope outside [0, 1) 
   CHECK_THROWS_WITH_AS(nn::leakyRelu(x, 1.5), doctest::Contains("negative_slope must be in [0, 1)"),
                        Error);
 }
+
+} // namespace frontend_nn_ActivationsTest

@@ -22,6 +22,8 @@
 #include <random>
 #include <sstream>
 
+namespace frontend_nn_AdditiveAttentionFusionTest {
+
 using namespace weft;
 
 namespace {
@@ -138,3 +140,5 @@ TEST_CASE("fuse-additive-attention: the nn decoder's greedy while fuses; outputs
   buildDecoder(g, Loop::While);
   checkFused(g, "licm,fuse-additive-attention,dce", "", "greedy");
 }
+
+} // namespace frontend_nn_AdditiveAttentionFusionTest

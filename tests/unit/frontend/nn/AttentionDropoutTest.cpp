@@ -11,6 +11,8 @@
 
 #include <doctest/doctest.h>
 
+namespace frontend_nn_AttentionDropoutTest {
+
 using namespace weft;
 
 TEST_CASE("MultiheadAttention with dropout 1 in training returns out_proj.bias everywhere; in "
@@ -44,3 +46,5 @@ TEST_CASE("MultiheadAttention with dropout 1 in training returns out_proj.bias e
     CHECK(equal == (training ? y.numel() : 0));
   }
 }
+
+} // namespace frontend_nn_AttentionDropoutTest

@@ -12,6 +12,8 @@
 
 #include <doctest/doctest.h>
 
+namespace frontend_nn_AttentionErrorsTest {
+
 using namespace weft;
 
 namespace {
@@ -67,3 +69,5 @@ TEST_CASE("masks and positions: lengths that are not integers and an odd d_model
   checkMessage(testing::thrownMessage([&] { nn::sinusoidalPositions(4, 5); }),
                "nn sinusoidalPositions: d_model must be positive and even, got 5");
 }
+
+} // namespace frontend_nn_AttentionErrorsTest

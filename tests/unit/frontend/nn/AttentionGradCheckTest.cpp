@@ -19,6 +19,8 @@
 
 #include <doctest/doctest.h>
 
+namespace frontend_nn_AttentionGradCheckTest {
+
 using namespace weft;
 
 namespace {
@@ -124,3 +126,5 @@ TEST_CASE("graphAttention, two heads concatenated then averaged: gradients match
     a.setDouble(i, edges[size_t(i)] ? 1.0 : 0.0);
   check(g, {"x"}, {{"adj", a}});
 }
+
+} // namespace frontend_nn_AttentionGradCheckTest

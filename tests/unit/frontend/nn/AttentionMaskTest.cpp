@@ -16,6 +16,8 @@
 
 #include <cmath>
 
+namespace frontend_nn_AttentionMaskTest {
+
 using namespace weft;
 
 namespace {
@@ -117,3 +119,5 @@ TEST_CASE("sinusoidalPositions: sin at even features, cos at odd, frequency 1/10
       CHECK(pe.getDouble(p * D + 2 * i + 1) == doctest::Approx(std::cos(angle)).epsilon(1e-14));
     }
 }
+
+} // namespace frontend_nn_AttentionMaskTest

@@ -20,6 +20,8 @@
 
 #include <functional>
 
+namespace frontend_nn_AttentionParityTest {
+
 using namespace weft;
 
 namespace {
@@ -165,3 +167,5 @@ TEST_CASE("nn::TransformerDecoderLayer matches torch in eval mode: post-norm and
                             nn::AttentionMasks().withKeyLengths(in["lengths"]))};
                 });
 }
+
+} // namespace frontend_nn_AttentionParityTest

@@ -17,6 +17,8 @@
 
 #include <doctest/doctest.h>
 
+namespace frontend_nn_AttentionWrapperTest {
+
 using namespace weft;
 
 namespace {
@@ -136,3 +138,5 @@ TEST_CASE("AttentionWrapper: a cell whose input size leaves no room for the atte
       testing::thrownMessage([&] { nn::BahdanauAttention(s.child("a2"), U, memory, lengths, 0); });
   CHECK(depth.find("query depth must be positive") != std::string::npos);
 }
+
+} // namespace frontend_nn_AttentionWrapperTest

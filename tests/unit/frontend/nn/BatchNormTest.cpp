@@ -5,6 +5,8 @@
 
 #include <doctest/doctest.h>
 
+namespace frontend_nn_BatchNormTest {
+
 using namespace weft;
 using testing::nnFixture;
 
@@ -70,3 +72,5 @@ TEST_CASE("batch norm's running statistics are named buffers, not trainable para
   CHECK(init[3].getDouble(2) == 1.0); // running_var: ones
   CHECK(init[4].dtype() == DType::I64);
 }
+
+} // namespace frontend_nn_BatchNormTest

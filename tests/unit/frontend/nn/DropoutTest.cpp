@@ -10,6 +10,8 @@
 
 #include <cmath>
 
+namespace frontend_nn_DropoutTest {
+
 using namespace weft;
 
 namespace {
@@ -193,3 +195,5 @@ TEST_CASE("nn stepSeed refuses a %step input of another type, at the caller's li
   CHECK(msg.find("stepSeed: graph 'seeds' has an input 'step' of type tensor<i32>, but the step "
                  "counter is a tensor<i64> scalar") != std::string::npos);
 }
+
+} // namespace frontend_nn_DropoutTest

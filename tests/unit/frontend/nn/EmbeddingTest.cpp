@@ -7,6 +7,8 @@
 
 #include <cmath>
 
+namespace frontend_nn_EmbeddingTest {
+
 using namespace weft;
 using testing::nnFixture;
 
@@ -52,3 +54,5 @@ TEST_CASE("nn::embedding's default table is N(0, 1) with the padding row zero") 
   for (int64_t j = 0; j < 50; ++j)
     CHECK(w.getDouble(199 * 50 + j) == 0.0); // padding_idx -1 is row 199
 }
+
+} // namespace frontend_nn_EmbeddingTest

@@ -18,6 +18,8 @@
 
 #include <doctest/doctest.h>
 
+namespace frontend_nn_GradCheckTest {
+
 using namespace weft;
 
 namespace {
@@ -69,3 +71,5 @@ TEST_CASE("masked cross-entropy, BCE with logits and the L2 penalty: gradients m
   Array m = Array::of<double>({2, 3}, {1, 1, 0, 1, 0.5, 1});
   testing::checkGradients({irOf(g), {"logits", "z"}, -2.0, 2.0, {{"labels", lab}, {"mask", m}}});
 }
+
+} // namespace frontend_nn_GradCheckTest

@@ -15,6 +15,8 @@
 
 #include <cmath>
 
+namespace frontend_nn_GraphAttentionTest {
+
 using namespace weft;
 
 namespace {
@@ -108,3 +110,5 @@ TEST_CASE("graphAttention: an adjacency that does not match the nodes is an erro
   CHECK(msg.find("nn.GATConv 'gat': the adjacency must be [N, N] = [4, 4] for x [4, 3], got "
                  "tensor<4 x 5 x f32>") != std::string::npos);
 }
+
+} // namespace frontend_nn_GraphAttentionTest

@@ -21,6 +21,8 @@
 #include <random>
 #include <sstream>
 
+namespace frontend_nn_GruRnnFusionTest {
+
 using namespace weft;
 
 namespace {
@@ -131,3 +133,5 @@ TEST_CASE("optimize: nn::GRU and nn::RNN layers stay fused for the cpu's kernels
   checkFusesEveryScan(Layer::GruBefore, "optimize", /*onCpu=*/true);
   checkFusesEveryScan(Layer::RnnTanh, "optimize", /*onCpu=*/true);
 }
+
+} // namespace frontend_nn_GruRnnFusionTest

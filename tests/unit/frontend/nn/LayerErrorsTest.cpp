@@ -18,6 +18,8 @@
 #include <functional>
 #include <string>
 
+namespace frontend_nn_LayerErrorsTest {
+
 using namespace weft;
 
 namespace {
@@ -82,5 +84,7 @@ TEST_CASE("losses and accuracy name themselves and both shapes at the caller's l
   checkError(__LINE__, [&] { nn::mseLoss(pred, target); }, {"mse_loss", "tensor<4 x 6 x f32>", "tensor<6 x 4 x f32>"});
   checkError(__LINE__, [&] { nn::bceWithLogits(pred, target); }, {"binary_cross_entropy_with_logits", "tensor<4 x 6 x f32>", "tensor<6 x 4 x f32>"});
 }
+
+} // namespace frontend_nn_LayerErrorsTest
 
 // clang-format on

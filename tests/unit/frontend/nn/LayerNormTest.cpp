@@ -5,6 +5,8 @@
 
 #include <doctest/doctest.h>
 
+namespace frontend_nn_LayerNormTest {
+
 using namespace weft;
 using testing::nnFixture;
 
@@ -35,3 +37,5 @@ TEST_CASE("nn::layerNorm over the last two dims computes torch.nn.LayerNorm's ou
     }
   }
 }
+
+} // namespace frontend_nn_LayerNormTest

@@ -7,6 +7,8 @@
 
 #include <cmath>
 
+namespace frontend_nn_LinearTest {
+
 using namespace weft;
 using testing::nnFixture;
 
@@ -72,3 +74,5 @@ TEST_CASE("nn::linear's default initializer is PyTorch's U(-1/sqrt(in), 1/sqrt(i
     CHECK(hi > 0.11);
   }
 }
+
+} // namespace frontend_nn_LinearTest

@@ -9,6 +9,8 @@
 #include <cmath>
 #include <functional>
 
+namespace frontend_nn_LossesTest {
+
 using namespace weft;
 using testing::nnFixture;
 
@@ -128,3 +130,5 @@ TEST_CASE("crossEntropy and accuracy take one unbatched example: logits [C], a s
     CHECK(got[1].getDouble(0) == 0.0); // argmax is 1
   }
 }
+
+} // namespace frontend_nn_LossesTest

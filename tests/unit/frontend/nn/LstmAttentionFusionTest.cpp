@@ -26,6 +26,8 @@
 #include <random>
 #include <sstream>
 
+namespace frontend_nn_LstmAttentionFusionTest {
+
 using namespace weft;
 
 namespace {
@@ -155,3 +157,5 @@ TEST_CASE("fuse-lstm-attention: the nn decoder's scan and greedy while fuse, Bah
       checkFused(g);
     }
 }
+
+} // namespace frontend_nn_LstmAttentionFusionTest

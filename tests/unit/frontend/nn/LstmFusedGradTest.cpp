@@ -20,6 +20,8 @@
 #include <random>
 #include <sstream>
 
+namespace frontend_nn_LstmFusedGradTest {
+
 using namespace weft;
 
 namespace {
@@ -117,3 +119,5 @@ TEST_CASE("train: a two-layer bidirectional nn::LSTM's fused gradients match the
 TEST_CASE("train: with the gates saved by the forward, the fused gradients match the scans'") {
   checkFusedGradients(/*saveGates=*/true);
 }
+
+} // namespace frontend_nn_LstmFusedGradTest

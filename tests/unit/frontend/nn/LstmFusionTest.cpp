@@ -17,6 +17,8 @@
 #include <random>
 #include <sstream>
 
+namespace frontend_nn_LstmFusionTest {
+
 using namespace weft;
 
 namespace {
@@ -77,3 +79,5 @@ TEST_CASE("fuse-lstm: a two-layer bidirectional nn::LSTM with lengths fuses ever
       CHECK(std::fabs((*got)[r].getDouble(e) - (*want)[r].getDouble(e)) <= 1e-12);
   }
 }
+
+} // namespace frontend_nn_LstmFusionTest

@@ -5,6 +5,8 @@
 
 #include <doctest/doctest.h>
 
+namespace frontend_nn_MetricsTest {
+
 using namespace weft;
 using testing::nnFixture;
 
@@ -22,3 +24,5 @@ TEST_CASE("accuracy counts argmax hits, over all positions or the masked-in ones
     testing::checkClose(got[1], fx("accuracy_masked"), DType::F32);
   }
 }
+
+} // namespace frontend_nn_MetricsTest

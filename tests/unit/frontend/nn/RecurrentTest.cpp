@@ -12,6 +12,8 @@
 
 #include <doctest/doctest.h>
 
+namespace frontend_nn_RecurrentTest {
+
 using namespace weft;
 
 namespace {
@@ -168,3 +170,5 @@ TEST_CASE("nn layers refuse options that do not apply to them") {
                }),
                {"nn.RNN 'c'", "dropout must be in [0, 1], got -0.1"});
 }
+
+} // namespace frontend_nn_RecurrentTest

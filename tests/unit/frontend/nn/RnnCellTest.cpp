@@ -18,6 +18,8 @@
 
 #include <cmath>
 
+namespace frontend_nn_RnnCellTest {
+
 using namespace weft;
 
 namespace {
@@ -109,3 +111,5 @@ TEST_CASE("nn cells name their parameters as torch's cells do, with torch's shap
       {"lstm.bias_hh", "[28]"},      {"gru.weight_ih", "[21, 3]"},  {"gru.weight_hh", "[21, 7]"}};
   CHECK(got == want);
 }
+
+} // namespace frontend_nn_RnnCellTest

@@ -21,6 +21,8 @@
 #include <cmath>
 #include <filesystem>
 
+namespace frontend_nn_RnnParityTest {
+
 using namespace weft;
 
 namespace {
@@ -189,7 +191,7 @@ TEST_CASE("nn RNN, LSTM and GRU in f64: outputs, states and parameter gradients 
     std::vector<std::string> names = resultNames(c);
     nn::StateDict wantGrad = stateDict(c, "/grad");
     auto which =
-        c.jitGradient ? testing::Backends::InterpreterAndJit : testing::Backends::InterpreterOnly;
+        c.jitGradient ? testing::RunOn::InterpreterAndJit : testing::RunOn::InterpreterOnly;
     for (auto &[backend, byFn] : testing::runBackends(*module, args(m, c), kDims, which)) {
       CAPTURE(backend);
       const std::vector<Array> &got = byFn.at("rnn");
@@ -207,3 +209,5 @@ TEST_CASE("nn RNN, LSTM and GRU in f64: outputs, states and parameter gradients 
     }
   }
 }
+
+} // namespace frontend_nn_RnnParityTest

@@ -18,25 +18,25 @@
 namespace weft::testing {
 
 /// backend ("interpreter", "jit") -> function name -> results.
-using BackendResults = std::map<std::string, std::map<std::string, std::vector<Array>>>;
+using ResultsByBackend = std::map<std::string, std::map<std::string, std::vector<Array>>>;
 
-enum class Backends { InterpreterOnly, InterpreterAndJit };
+enum class RunOn { InterpreterOnly, InterpreterAndJit };
 
 /// Runs each function of `m` on `args` with the interpreter and, if asked, with the JIT at
 /// LLVM's cheapest level, O0: for these small models compiling, not running, is what costs
 /// (about a second of CPU for a bidirectional LSTM's gradient at O2), and the interpreter is
 /// nearly free.
-inline BackendResults runBackends(const ir::Module &m, const std::vector<Array> &args,
+inline ResultsByBackend runBackends(const ir::Module &m, const std::vector<Array> &args,
                                   const ir::DimBindings &dims,
-                                  Backends which = Backends::InterpreterAndJit) {
-  BackendResults out;
+                                  RunOn which = RunOn::InterpreterAndJit) {
+  ResultsByBackend out;
   for (const auto &f : m.functions()) {
     CAPTURE(f->name());
     auto ref = reference::run(*f, args, dims);
     REQUIRE_OK(ref);
     out["interpreter"][f->name()] = std::move(*ref);
   }
-  if (which == Backends::InterpreterOnly)
+  if (which == RunOn::InterpreterOnly)
     return out;
   cpu::CompileOptions options;
   options.optLevel = 0;

@@ -4,6 +4,8 @@
 
 #include <doctest/doctest.h>
 
+namespace frontend_nn_ScopeTest {
+
 using namespace weft;
 
 TEST_CASE("nn scopes name parameters as PyTorch's state_dict does") {
@@ -44,3 +46,5 @@ TEST_CASE("nn scope buffers are named state: listed with the params, not trainab
   CHECK_THROWS_WITH_AS(bn.buffer("weight", {3}, init::zeros()),
                        doctest::Contains("parameter 'bn.weight' is declared twice"), Error);
 }
+
+} // namespace frontend_nn_ScopeTest

@@ -7,6 +7,8 @@
 
 #include <doctest/doctest.h>
 
+namespace frontend_nn_StateDictTest {
+
 using namespace weft;
 
 namespace {
@@ -61,3 +63,5 @@ TEST_CASE("nn state dicts refuse integer values for float parameters") {
   CHECK(params.diag().message.find(
             "'fc.weight': the state dict has dtype i64, the parameter f64") != std::string::npos);
 }
+
+} // namespace frontend_nn_StateDictTest

@@ -18,6 +18,8 @@
 #include <cmath>
 #include <sstream>
 
+namespace frontend_nn_TransformerDecoderMaskTest {
+
 using namespace weft;
 
 namespace {
@@ -120,3 +122,5 @@ TEST_CASE("the dates Transformer's decoder layer, fused: the output ignores the 
     CHECK(largestChange(a, y2.at(backend), [](int64_t, int64_t b) { return b == 0; }) > 1e-3);
   }
 }
+
+} // namespace frontend_nn_TransformerDecoderMaskTest

@@ -14,6 +14,8 @@
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
+namespace frontend_nn_TransformerInLoopTest {
+
 using namespace weft;
 
 namespace {
@@ -94,3 +96,5 @@ TEST_CASE("Transformer layers declare their parameters when built, in the state_
     want.push_back(fmt::format("layer.{}", p));
   CHECK(paramNames(g) == want);
 }
+
+} // namespace frontend_nn_TransformerInLoopTest

@@ -19,6 +19,8 @@
 #include <cstring>
 #include <set>
 
+namespace frontend_seq2seq_AttentionBeamSearchTest {
+
 using namespace weft;
 
 namespace {
@@ -176,7 +178,7 @@ std::vector<std::vector<double>> forcedLogProb(const std::vector<Array> &params,
       *forced,
       g.arguments({memoryValues(examples, 0.5f), sourceLengths(examples), targets, lengths},
                   params),
-      {{"B", R}, {"T", T}}, testing::Backends::InterpreterOnly);
+      {{"B", R}, {"T", T}}, testing::RunOn::InterpreterOnly);
   std::vector<std::vector<double>> out;
   for (const Array &a : results.at("interpreter").at("forced")) {
     const float *logits = a.data<float>();
@@ -201,8 +203,8 @@ std::vector<Array> runBeams(const ir::Module &m, const Graph &g, const std::vect
   auto results = testing::runBackends(
       m, g.arguments({memoryValues(kExamples, pastLengths), sourceLengths(kExamples)}, params),
       {{"B", kBatch}},
-      std::string(backend) == "jit" ? testing::Backends::InterpreterAndJit
-                                    : testing::Backends::InterpreterOnly);
+      std::string(backend) == "jit" ? testing::RunOn::InterpreterAndJit
+                                    : testing::RunOn::InterpreterOnly);
   return results.at(backend).at("beam");
 }
 
@@ -338,3 +340,5 @@ TEST_CASE("beam search with as many beams as tokens finds the best of all two-st
     }
   }
 }
+
+} // namespace frontend_seq2seq_AttentionBeamSearchTest

@@ -13,6 +13,8 @@
 
 #include <doctest/doctest.h>
 
+namespace frontend_seq2seq_AttentionDecodeTest {
+
 using namespace weft;
 
 namespace {
@@ -129,3 +131,5 @@ TEST_CASE("greedy decoding with attention chooses what teacher forcing on its ow
       }
   }
 }
+
+} // namespace frontend_seq2seq_AttentionDecodeTest

@@ -14,6 +14,8 @@
 #include <cmath>
 #include <set>
 
+namespace frontend_seq2seq_BeamSearchTest {
+
 using namespace weft;
 
 namespace {
@@ -115,7 +117,7 @@ TEST_CASE("beam search keeps distinct beams, best first under the length penalty
       auto m = beamGraph(g, alpha);
       params = testing::paramValues(g);
       beamResults = testing::runBackends(*m, g.arguments({initialState()}, params), {{"B", kBatch}},
-                                         testing::Backends::InterpreterOnly)
+                                         testing::RunOn::InterpreterOnly)
                         .at("interpreter")
                         .at("beam");
     }
@@ -175,3 +177,5 @@ TEST_CASE("beam search refuses a beam wider than the vocabulary") {
   CHECK(msg.find("BeamSearchTest.cpp:") != std::string::npos);
   CHECK(msg.find("the beam width must be in [1, 6] (the vocabulary), got 7") != std::string::npos);
 }
+
+} // namespace frontend_seq2seq_BeamSearchTest

@@ -20,6 +20,8 @@
 
 #include <cmath>
 
+namespace frontend_seq2seq_DecoderAttentionStepTest {
+
 using namespace weft;
 
 namespace {
@@ -155,3 +157,5 @@ TEST_CASE("DecoderAttention with Bahdanau scores computes [h; context] W_a^T as 
 TEST_CASE("DecoderAttention with Luong scores computes [h; context] W_a^T as written by hand") {
   checkAgainstHand(Score::Luong);
 }
+
+} // namespace frontend_seq2seq_DecoderAttentionStepTest

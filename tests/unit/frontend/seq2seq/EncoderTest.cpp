@@ -7,6 +7,8 @@
 
 #include <doctest/doctest.h>
 
+namespace frontend_seq2seq_EncoderTest {
+
 using namespace weft;
 
 namespace {
@@ -82,3 +84,5 @@ TEST_CASE("a SimpleRNN encoder has no decoder state to hand over") {
   CHECK(msg.find("EncoderTest.cpp:") != std::string::npos);
   CHECK(msg.find("must be an nn::LSTM or nn::GRU") != std::string::npos);
 }
+
+} // namespace frontend_seq2seq_EncoderTest

@@ -18,6 +18,8 @@
 
 #include <doctest/doctest.h>
 
+namespace frontend_seq2seq_GreedyDecodeTest {
+
 using namespace weft;
 
 namespace {
@@ -118,3 +120,5 @@ TEST_CASE("an inference decode needs maximumIterations of at least 1") {
   CHECK(msg.find("GreedyDecodeTest.cpp:") != std::string::npos);
   CHECK(msg.find("maximumIterations must be at least 1") != std::string::npos);
 }
+
+} // namespace frontend_seq2seq_GreedyDecodeTest

@@ -6,6 +6,8 @@
 
 #include <doctest/doctest.h>
 
+namespace frontend_seq2seq_SampleDecodeTest {
+
 using namespace weft;
 
 namespace {
@@ -68,8 +70,8 @@ TEST_CASE("sampling is reproducible from its seed, on every backend, and seeds d
     CHECK(testing::columns(jit[k]) == testing::columns(ref[k]));
   }
   // Running again gives the same samples.
-  auto again = testing::runBackends(*m, arguments(g, 11), {{"B", kBatch}},
-                                    testing::Backends::InterpreterOnly);
+  auto again =
+      testing::runBackends(*m, arguments(g, 11), {{"B", kBatch}}, testing::RunOn::InterpreterOnly);
   CHECK(testing::columns(again.at("interpreter").at("sample")[1]) == fromInput);
 }
 
@@ -101,3 +103,5 @@ TEST_CASE("sampling refuses a temperature of 0") {
   CHECK(msg.find("SampleDecodeTest.cpp:") != std::string::npos);
   CHECK(msg.find("temperature must be above 0, got 0") != std::string::npos);
 }
+
+} // namespace frontend_seq2seq_SampleDecodeTest

@@ -15,6 +15,8 @@
 
 #include <cmath>
 
+namespace frontend_seq2seq_TeacherForcingTest {
+
 using namespace weft;
 
 namespace {
@@ -102,7 +104,7 @@ TEST_CASE("teacher forcing on the greedy decode's tokens reproduces its logits a
   Array sourceLengths = Array::of<int32_t>({kBatch}, {4, 3, 2});
   ir::DimBindings dims{{"B", kBatch}, {"S", kSource}, {"T", kMaxIterations}};
   std::vector<Array> params;
-  testing::BackendResults greedy;
+  testing::ResultsByBackend greedy;
   {
     Graph infer("infer");
     buildModel(infer, Decode::Greedy);
@@ -136,3 +138,5 @@ TEST_CASE("teacher forcing on the greedy decode's tokens reproduces its logits a
     }
   }
 }
+
+} // namespace frontend_seq2seq_TeacherForcingTest

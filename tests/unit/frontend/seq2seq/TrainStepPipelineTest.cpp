@@ -23,6 +23,8 @@
 #include <random>
 #include <sstream>
 
+namespace frontend_seq2seq_TrainStepPipelineTest {
+
 using namespace weft;
 
 namespace {
@@ -135,3 +137,5 @@ TEST_CASE("an nn::LSTM encoder-decoder's step fuses and matches the unfused step
     }
   }
 }
+
+} // namespace frontend_seq2seq_TrainStepPipelineTest

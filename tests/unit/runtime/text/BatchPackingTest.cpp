@@ -8,6 +8,8 @@
 
 #include <doctest/doctest.h>
 
+namespace runtime_text_BatchPackingTest {
+
 using namespace weft;
 using namespace weft::text;
 
@@ -82,3 +84,5 @@ TEST_CASE("a batch larger than the fixed shape is decoded in chunks, in order") 
   REQUIRE_OK(decodeInChunks(reverse, lines, 0));
   CHECK(sizes == std::vector<size_t>{5});
 }
+
+} // namespace runtime_text_BatchPackingTest

@@ -2,6 +2,8 @@
 
 #include <doctest/doctest.h>
 
+namespace runtime_text_LineCodecTest {
+
 using namespace weft;
 using namespace weft::text;
 
@@ -53,3 +55,5 @@ TEST_CASE("an answer's ids read back as text up to <EOS>") {
   std::vector<int32_t> ids{v.id("a"), v.id("b"), kEos, v.id("c")};
   CHECK(v.decode(ids) == "ab");
 }
+
+} // namespace runtime_text_LineCodecTest

@@ -5,6 +5,8 @@
 
 #include <doctest/doctest.h>
 
+namespace runtime_text_LineReaderTest {
+
 using namespace weft;
 using namespace weft::text;
 
@@ -74,3 +76,5 @@ TEST_CASE("reading a closed file descriptor is an error that says so") {
   REQUIRE_FALSE(lines.isOk());
   CHECK(lines.diag().str().find("cannot read the input") != std::string::npos);
 }
+
+} // namespace runtime_text_LineReaderTest

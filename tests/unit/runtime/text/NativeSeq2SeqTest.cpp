@@ -9,6 +9,8 @@
 #include <cstdio>
 #include <random>
 
+namespace runtime_text_NativeSeq2SeqTest {
+
 using namespace weft;
 using namespace weft::text;
 
@@ -133,3 +135,5 @@ TEST_CASE("a decoder's error stops serving and is returned") {
   REQUIRE_FALSE(st.isOk());
   CHECK(st.diag().str() == "decoder broke");
 }
+
+} // namespace runtime_text_NativeSeq2SeqTest

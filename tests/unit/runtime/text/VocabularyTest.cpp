@@ -6,6 +6,8 @@
 
 #include <random>
 
+namespace runtime_text_VocabularyTest {
+
 using namespace weft;
 using namespace weft::text;
 
@@ -112,3 +114,5 @@ TEST_CASE("a vocabulary survives its JSON, and bad JSON is refused with a reason
                 ["<PAD>", "<UNK>", "<BOS>", "<EOS>", 7]})") ==
         "vocabulary token 4 is not a string");
 }
+
+} // namespace runtime_text_VocabularyTest
