@@ -23,8 +23,13 @@ esac
 # per translation unit: about half the compile time of the tests). That is safe because every
 # test file keeps its code in a namespace of its own (scripts/check_test_namespaces.py). Off for
 # developers: editing one test file would recompile its whole batch.
+# CI also links with lld where it is installed (scripts/install-deps.sh installs it): linking the
+# debug-info test binaries takes about 40% of ld.bfd's time.
 if [ "${WEFT_CI:-0}" = 1 ]; then
   flags+=(-DWEFT_UNITY_TESTS=ON)
+  if command -v ld.lld >/dev/null; then
+    flags+=(-DCMAKE_EXE_LINKER_FLAGS=-fuse-ld=lld -DCMAKE_SHARED_LINKER_FLAGS=-fuse-ld=lld)
+  fi
   case "$kind" in
     asan) flags+=(-DCMAKE_CXX_FLAGS_DEBUG=-g1 -DCMAKE_C_FLAGS_DEBUG=-g1) ;;
     tsan) flags+=("-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2 -g1 -DNDEBUG"

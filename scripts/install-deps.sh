@@ -11,6 +11,7 @@ packages=(
   nlohmann-json3-dev                           # JSON: safetensors checkpoint headers
   libcli11-dev                                 # CLI11: the tools' command lines
   libopenmpi-dev openmpi-bin                   # MPI: data-parallel training (optional in CMake)
+  lld                                          # CI links with lld (ld.bfd takes twice as long)
 )
 
 missing=()
