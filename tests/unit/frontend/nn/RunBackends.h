@@ -27,8 +27,8 @@ enum class RunOn { InterpreterOnly, InterpreterAndJit };
 /// (about a second of CPU for a bidirectional LSTM's gradient at O2), and the interpreter is
 /// nearly free.
 inline ResultsByBackend runBackends(const ir::Module &m, const std::vector<Array> &args,
-                                  const ir::DimBindings &dims,
-                                  RunOn which = RunOn::InterpreterAndJit) {
+                                    const ir::DimBindings &dims,
+                                    RunOn which = RunOn::InterpreterAndJit) {
   ResultsByBackend out;
   for (const auto &f : m.functions()) {
     CAPTURE(f->name());
