@@ -13,9 +13,9 @@
 //
 //===----------------------------------------------------------------------===//
 #include "backends/cpu/CpuBackend.h"
+#include "bench/AotLayerBench.h"
 #include "bench/BenchArrays.h"
 #include "bench/BenchTiming.h"
-#include "bench_lstm_layer.h"
 #include "ir/Parser.h"
 #include "passes/PassManager.h"
 #include "runtime/Parallel.h"
@@ -25,7 +25,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -46,10 +45,6 @@ Array uniform(std::vector<int64_t> shape, float bound, int64_t seed) {
     a.data<float>()[k] = bound * (2 * random::uniformF32(seed, static_cast<uint64_t>(k)) - 1);
   return a;
 }
-
-struct DestroyWorkspace {
-  void operator()(weft_aot_workspace *ws) const { weft_aot_workspace_destroy(ws); }
-};
 
 /// The layer's inputs at (T, B) and one native call's results.
 struct NativeCall {
@@ -101,21 +96,10 @@ std::unique_ptr<cpu::Executable> compileJit() {
 using namespace aot_jit_bench;
 
 int main(int argc, char **argv) {
-  std::vector<int> threadCounts = {1, 2};
-  std::vector<std::pair<int64_t, int64_t>> shapes;
-  for (int k = 1; k < argc; ++k) {
-    long long T = 0, B = 0;
-    if (std::strcmp(argv[k], "--threads") == 0 && k + 1 < argc) {
-      threadCounts = {std::atoi(argv[++k])};
-    } else if (std::sscanf(argv[k], "%lldx%lld", &T, &B) == 2 && T > 0 && B > 0) {
-      shapes.emplace_back(T, B);
-    } else {
-      fmt::print(stderr, "usage: weft-bench-aot-jit [--threads N] [TxB ...]\n");
-      return 2;
-    }
-  }
-  if (shapes.empty())
-    shapes = {{100, 64}};
+  auto args = parseLayerBenchArgs(argc, argv, "weft-bench-aot-jit");
+  if (!args)
+    return 2;
+  const auto &[threadCounts, shapes] = *args;
 
   auto jit = compileJit();
   fmt::print("one LSTM layer (I = H = 256, bench/lstm_layer.wir, `optimize`), median "

@@ -12,15 +12,14 @@
 // Usage: weft-bench-aot-workspace [--threads N] [TxB ...]    (default: 100x64, 1 and 2 threads)
 //
 //===----------------------------------------------------------------------===//
+#include "bench/AotLayerBench.h"
 #include "bench/BenchTiming.h"
-#include "bench_lstm_layer.h"
 #include "runtime/Parallel.h"
 #include "runtime/Random.h"
 
 #include <fmt/format.h>
 
 #include <cstdlib>
-#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
@@ -73,28 +72,13 @@ struct LayerCall {
   std::vector<float> xs, h0, c0, W, b, hT, cT, hs;
 };
 
-struct DestroyWorkspace {
-  void operator()(weft_aot_workspace *ws) const { weft_aot_workspace_destroy(ws); }
-};
-
 } // namespace
 
 int main(int argc, char **argv) {
-  std::vector<int> threadCounts = {1, 2};
-  std::vector<std::pair<int64_t, int64_t>> shapes;
-  for (int k = 1; k < argc; ++k) {
-    long long T = 0, B = 0;
-    if (std::strcmp(argv[k], "--threads") == 0 && k + 1 < argc) {
-      threadCounts = {std::atoi(argv[++k])};
-    } else if (std::sscanf(argv[k], "%lldx%lld", &T, &B) == 2 && T > 0 && B > 0) {
-      shapes.emplace_back(T, B);
-    } else {
-      fmt::print(stderr, "usage: weft-bench-aot-workspace [--threads N] [TxB ...]\n");
-      return 2;
-    }
-  }
-  if (shapes.empty())
-    shapes = {{100, 64}};
+  auto args = parseLayerBenchArgs(argc, argv, "weft-bench-aot-workspace");
+  if (!args)
+    return 2;
+  const auto &[threadCounts, shapes] = *args;
 
   fmt::print(
       "one AOT-compiled LSTM layer (I = H = 256), median microseconds per call;\n"
